@@ -1,0 +1,65 @@
+/*
+ * backend.h - how checks are dispatched: one small table of functions per
+ * concurrency model (serial, threads, prefork, libev, redis), one file each
+ * under src/backend/. Backends run probes; they know nothing of SQL, mail or
+ * site state.
+ *
+ * The caller submits checks, then polls: poll() waits up to timeout_ms for
+ * results and hands each finished one to the callback. A check submitted is
+ * always answered exactly once, even when its worker dies.
+ */
+#ifndef SQUIRREL_BACKEND_H
+#define SQUIRREL_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "squirrel/check.h"
+#include "squirrel/probe.h"
+
+struct sq_backend_params {
+	int workers;               /* threads, prefork */
+	int max_concurrent;        /* libev */
+	struct sq_probe_opts probe;
+};
+
+typedef void sq_result_fn(const struct sq_result *r, void *arg);
+
+struct sq_backend;
+
+struct sq_backend_ops {
+	const char *name;
+	/* Allocates the backend's state in b->state. 0 or -1 (logged). */
+	int (*init)(struct sq_backend *b, const struct sq_backend_params *p);
+	/* Queues one check; c is copied, c->url must stay valid until its result. */
+	int (*submit)(struct sq_backend *b, const struct sq_check *c);
+	/*
+	 * Waits at most timeout_ms (0: don't wait) for results and delivers
+	 * every finished one through fn. Returns the number delivered or -1.
+	 */
+	int (*poll)(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, void *arg);
+	/* Checks submitted and not yet delivered. */
+	size_t (*pending)(struct sq_backend *b);
+	/* Frees everything; checks still pending are dropped. */
+	void (*shutdown)(struct sq_backend *b);
+};
+
+struct sq_backend {
+	const struct sq_backend_ops *ops;
+	void *state;
+};
+
+/*
+ * Finds a backend by name. Returns NULL when there is none: *known then
+ * tells an unknown name from a known backend this build leaves out.
+ */
+const struct sq_backend_ops *backend_lookup(const char *name, bool *known);
+
+/* "serial, threads, prefork, libev, redis": for error messages. */
+const char *backend_names(void);
+
+/* Convenience wrappers: look up, init. 0 or -1 (logged). */
+int backend_open(struct sq_backend *b, const char *name, const struct sq_backend_params *p);
+void backend_close(struct sq_backend *b);
+
+#endif

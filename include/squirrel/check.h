@@ -1,0 +1,79 @@
+/*
+ * check.h - what a backend is asked to do and what it hands back.
+ *
+ * Both structures are plain data of fixed size apart from the url pointer, so
+ * a backend can copy them across a socket (prefork) or a queue (threads).
+ */
+#ifndef SQUIRREL_CHECK_H
+#define SQUIRREL_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One check of one site. The caller owns url until the result comes back. */
+struct sq_check {
+	int64_t site_id;
+	uint64_t tag;            /* the caller's own reference, echoed back */
+	const char *url;
+	int32_t timeout_ms;       /* whole check, the GET retry included */
+	int32_t connect_timeout_ms;
+	int32_t max_redirects;
+};
+
+/*
+ * Why a check failed. The names are a contract (DESIGN.md, --once output):
+ * see sq_err_name().
+ */
+enum sq_err {
+	SQ_OK = 0,
+	SQ_ERR_HTTP,              /* "http 503": a response, but 4xx/5xx */
+	SQ_ERR_DNS,               /* "dns": the name did not resolve */
+	SQ_ERR_DNS_NXDOMAIN,
+	SQ_ERR_DNS_SERVFAIL,
+	SQ_ERR_DNS_TIMEOUT,
+	SQ_ERR_DNS_NOADDR,
+	SQ_ERR_CONNECT_REFUSED,
+	SQ_ERR_CONNECT_TIMEOUT,
+	SQ_ERR_UNREACHABLE,
+	SQ_ERR_TIMEOUT,
+	SQ_ERR_TLS,
+	SQ_ERR_TOO_MANY_REDIRECTS,
+	SQ_ERR_PROTOCOL,          /* a scheme other than http/https, refused */
+	SQ_ERR_EMPTY_REPLY,
+	SQ_ERR_BAD_REPLY,
+	SQ_ERR_RESET,
+	SQ_ERR_BAD_URL,
+	SQ_ERR_WORKER,            /* the worker running the check died */
+	SQ_ERR_OTHER,             /* detail holds libcurl's message */
+	SQ_ERR_MAX
+};
+
+#define SQ_DETAIL_MAX 96
+
+struct sq_result {
+	int64_t site_id;
+	uint64_t tag;
+	int64_t started_ms;       /* wall clock, ms since the epoch */
+	int32_t http_status;      /* final response's status; 0 if none */
+	int32_t err;              /* enum sq_err */
+	int32_t ms;               /* how long the check took */
+	char detail[SQ_DETAIL_MAX]; /* SQ_ERR_OTHER: the library's words */
+};
+
+static inline bool sq_result_ok(const struct sq_result *r)
+{
+	return r->err == SQ_OK;
+}
+
+/* The short class name: "timeout", "connect refused", "dns", ... */
+const char *sq_err_name(enum sq_err err);
+
+/*
+ * The error column as people read it: "" when up, "http 503", the class
+ * name, or libcurl's own message for SQ_ERR_OTHER. Never contains a tab or
+ * a newline.
+ */
+const char *sq_result_error(const struct sq_result *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * config.h - the configuration file, as documented in conf/squirrel.conf.
+ *
+ * Every key has a built-in default, so an empty file (or no file) works. An
+ * unknown section or key, or a value out of range, is an error that names
+ * the file, the line and the key.
+ */
+#ifndef SQUIRREL_CONFIG_H
+#define SQUIRREL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SQ_DEFAULT_CONFIG "/etc/squirrel/squirrel.conf"
+#define SQ_DEFAULT_DATABASE "/var/lib/squirrel/squirrel.db"
+
+enum sq_tls_mode { SQ_TLS_NONE, SQ_TLS_STARTTLS, SQ_TLS_IMPLICIT };
+
+struct sq_config {
+	/* [squirreld] */
+	char *database;
+	char *backend;
+	int workers;
+	int max_concurrent;
+	int log_level;  /* enum log_level */
+	char *status_page;  /* empty: none */
+	char *metrics_file; /* empty: none */
+	int history_days;
+
+	/* [check] */
+	int interval_s;
+	int timeout_ms;
+	int connect_timeout_ms;
+	int max_redirects;
+	int fail_threshold;
+	int recover_threshold;
+	int retry_interval_s;
+	int remind_every_s;
+	char *dns_servers;
+	int dns_timeout_ms;
+	int dns_tries;
+	int dns_max_inflight;
+	int ip_version;  /* 0 = any, 4, 6 */
+	char *source_address;
+
+	/* [smtp] */
+	char *smtp_host;
+	int smtp_port;
+	int smtp_tls;  /* enum sq_tls_mode */
+	char *smtp_user;
+	char *smtp_password;
+	char *smtp_password_file;
+	char *smtp_from;
+	int smtp_timeout_ms;
+	int alert_max_age_s;
+
+	/* [redis] */
+	char *redis_url;
+	char *redis_prefix;
+	char *redis_locations;
+	int redis_quorum;
+	int redis_claim_idle_ms;
+};
+
+/* Fills cfg with the built-in defaults. Returns 0, or -ENOMEM. */
+int config_defaults(struct sq_config *cfg);
+
+/*
+ * Reads path over the values already in cfg. On error returns -1 and writes
+ * "FILE:LINE: reason" into err; cfg then holds a mix and must be freed.
+ */
+int config_load(struct sq_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Parses one "key = value" for section into cfg, as the file would. Used for
+ * command line overrides. Returns 0, or -1 with the reason in err.
+ */
+int config_set(struct sq_config *cfg, const char *section, const char *key,
+    const char *value, char *err, size_t errlen);
+
+void config_free(struct sq_config *cfg);
+
+#endif

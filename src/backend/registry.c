@@ -1,0 +1,98 @@
+/*
+ * registry.c - finds a backend by name. An unknown name is refused with the
+ * list of valid ones; a known backend this build leaves out says so.
+ */
+#include <string.h>
+
+#include "config_build.h"
+#include "squirrel/backend.h"
+#include "squirrel/log.h"
+
+extern const struct sq_backend_ops backend_serial;
+#if SQ_HAVE_THREADS
+extern const struct sq_backend_ops backend_threads;
+#endif
+#if SQ_HAVE_PREFORK
+extern const struct sq_backend_ops backend_prefork;
+#endif
+#if SQ_HAVE_LIBEV
+extern const struct sq_backend_ops backend_libev;
+#endif
+#if SQ_HAVE_REDIS
+extern const struct sq_backend_ops backend_redis;
+#endif
+
+static const struct {
+	const char *name;
+	const struct sq_backend_ops *ops;   /* NULL: left out of this build */
+} backends[] = {
+	{ "serial", &backend_serial },
+#if SQ_HAVE_THREADS
+	{ "threads", &backend_threads },
+#else
+	{ "threads", NULL },
+#endif
+#if SQ_HAVE_PREFORK
+	{ "prefork", &backend_prefork },
+#else
+	{ "prefork", NULL },
+#endif
+#if SQ_HAVE_LIBEV
+	{ "libev", &backend_libev },
+#else
+	{ "libev", NULL },
+#endif
+#if SQ_HAVE_REDIS
+	{ "redis", &backend_redis },
+#else
+	{ "redis", NULL },
+#endif
+};
+
+const char *backend_names(void)
+{
+	return "serial, threads, prefork, libev, redis";
+}
+
+const struct sq_backend_ops *backend_lookup(const char *name, bool *known)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (strcmp(backends[i].name, name) == 0) {
+			*known = true;
+			return backends[i].ops;
+		}
+	}
+	*known = false;
+	return NULL;
+}
+
+int backend_open(struct sq_backend *b, const char *name, const struct sq_backend_params *p)
+{
+	bool known;
+	const struct sq_backend_ops *ops = backend_lookup(name, &known);
+
+	memset(b, 0, sizeof(*b));
+	if (ops == NULL) {
+		if (known)
+			log_errorx("backend '%s' is not in this build (rebuild with -D%s=enabled)",
+			    name, name);
+		else
+			log_errorx("unknown backend '%s' (valid: %s)", name, backend_names());
+		return -1;
+	}
+	b->ops = ops;
+	if (ops->init(b, p) < 0) {
+		b->ops = NULL;
+		return -1;
+	}
+	log_debug("using the \"%s\" backend", name);
+	return 0;
+}
+
+void backend_close(struct sq_backend *b)
+{
+	if (b->ops != NULL)
+		b->ops->shutdown(b);
+	b->ops = NULL;
+	b->state = NULL;
+}

@@ -1,0 +1,161 @@
+/*
+ * pass.c - one pass over every enabled site.
+ *
+ * Rows that cannot be checked (a url with no host or with spaces, an owner
+ * address that is not one address) are skipped with one log line naming the
+ * row. Results are written in batches, one transaction each.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/log.h"
+#include "squirrel/pass.h"
+#include "squirrel/util.h"
+
+#define PASS_BATCH 512
+
+struct pass {
+	struct store *store;
+	const struct sq_config *cfg;
+	struct sq_site_list sites;
+	struct sq_result *results;   /* by site index */
+	bool *done;
+	struct sq_result batch[PASS_BATCH];
+	size_t nbatch;
+	size_t delivered;
+	int rc;
+};
+
+static void pass_flush(struct pass *p)
+{
+	if (p->nbatch == 0)
+		return;
+	if (store_record_results(p->store, p->batch, p->nbatch) < 0)
+		p->rc = -1;
+	p->nbatch = 0;
+}
+
+static void pass_collect(const struct sq_result *r, void *arg)
+{
+	struct pass *p = arg;
+
+	if (r->tag >= p->sites.n || p->done[r->tag]) {
+		log_warnx("backend returned an unexpected result (site %" PRId64 "); ignored",
+		    r->site_id);
+		return;
+	}
+	p->results[r->tag] = *r;
+	p->done[r->tag] = true;
+	p->delivered++;
+	p->batch[p->nbatch++] = *r;
+	if (p->nbatch == PASS_BATCH)
+		pass_flush(p);
+}
+
+/* A site can be checked: its url and its owner's address make sense. */
+static bool site_usable(const struct sq_site *s)
+{
+	char why[160];
+
+	if (!probe_url_valid(s->url, why, sizeof(why))) {
+		log_warnx("site %" PRId64 ": skipped: bad url: %s", s->id, why);
+		return false;
+	}
+	if (!email_valid(s->owner_email, why, sizeof(why))) {
+		log_warnx("site %" PRId64 ": skipped: bad owner_email: %s", s->id, why);
+		return false;
+	}
+	return true;
+}
+
+static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
+{
+	char err[160];
+
+	for (size_t i = 0; i < p->sites.n; i++) {
+		if (!p->done[i])
+			continue;
+		const struct sq_result *r = &p->results[i];
+		bool ok = sq_result_ok(r);
+		if (ok)
+			sum->up++;
+		else
+			sum->down++;
+		if (out != NULL)
+			fprintf(out, "%" PRId64 "\t%s\t%d\t%d\t%s\t%s\n", r->site_id,
+			    ok ? "up" : "down", (int)r->http_status, (int)r->ms,
+			    p->sites.v[i].url, sq_result_error(r, err, sizeof(err)));
+	}
+	if (out != NULL)
+		fflush(out);
+}
+
+int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg,
+    size_t window, FILE *out, volatile sig_atomic_t *stop, struct pass_summary *sum)
+{
+	struct pass *p = calloc(1, sizeof(*p));
+	size_t next = 0, submitted = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (p == NULL) {
+		log_errorx("out of memory starting a pass");
+		return -1;
+	}
+	p->store = st;
+	p->cfg = cfg;
+	if (store_load_sites(st, &p->sites) < 0) {
+		free(p);
+		return -1;
+	}
+	p->results = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->results));
+	p->done = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->done));
+	if (p->results == NULL || p->done == NULL) {
+		log_errorx("out of memory starting a pass");
+		p->rc = -1;
+		goto out;
+	}
+	sum->skipped = p->sites.skipped;
+	if (window == 0)
+		window = 1;
+	for (;;) {
+		while (next < p->sites.n && submitted - p->delivered < window && !(stop && *stop)) {
+			const struct sq_site *s = &p->sites.v[next];
+			size_t i = next++;
+			if (!site_usable(s)) {
+				sum->skipped++;
+				continue;
+			}
+			struct sq_check c = {
+				.site_id = s->id,
+				.tag = i,
+				.url = s->url,
+				.timeout_ms = s->timeout_ms ? s->timeout_ms : cfg->timeout_ms,
+				.connect_timeout_ms = cfg->connect_timeout_ms,
+				.max_redirects = cfg->max_redirects,
+			};
+			if (b->ops->submit(b, &c) < 0) {
+				p->rc = -1;
+				goto out;
+			}
+			submitted++;
+		}
+		if (p->delivered == submitted)
+			break;
+		if (b->ops->poll(b, 1000, pass_collect, p) < 0) {
+			p->rc = -1;
+			break;
+		}
+	}
+out:
+	pass_flush(p);
+	sum->sites = p->delivered;
+	if (p->done != NULL)
+		pass_print(p, out, sum);
+	int rc = p->rc;
+	store_free_sites(&p->sites);
+	free(p->results);
+	free(p->done);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,417 @@
+/*
+ * probe.c - one HTTP check with libcurl, and its verdict.
+ *
+ * Every check is a HEAD request on a fresh connection after a fresh name
+ * lookup: a reused connection or a cached address can hide an outage or a
+ * recovery. Only http and https are ever fetched, redirects included. A
+ * server that refuses HEAD (405, 501) is asked once more with GET, and the
+ * body is dropped as soon as it starts: that is enough to know the status.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config_build.h"
+#include "squirrel/log.h"
+#include "squirrel/probe.h"
+
+#define PROBE_MAX_URL 4096
+
+struct probe {
+	CURL *h;
+	struct sq_check check;
+	char source[80];          /* "host!ADDR" for CURLOPT_INTERFACE, or "" */
+	int ip_version;
+	int64_t start_mono_ms;
+	int64_t start_wall_ms;
+	bool get_retry;           /* the second attempt, with GET, is running */
+	bool body_dropped;        /* our write callback stopped the body */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int64_t now_ms(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int probe_global_init(void)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK) {
+		log_errorx("libcurl initialisation failed: %s", curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void probe_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+const char *probe_user_agent(void)
+{
+	return "squirrel/" SQ_VERSION;
+}
+
+struct probe *probe_new(const struct sq_probe_opts *opts)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->h = curl_easy_init();
+	if (p->h == NULL) {
+		free(p);
+		return NULL;
+	}
+	if (opts != NULL) {
+		if (opts->source_address != NULL && opts->source_address[0] != '\0')
+			snprintf(p->source, sizeof(p->source), "host!%s", opts->source_address);
+		p->ip_version = opts->ip_version;
+	}
+	return p;
+}
+
+void probe_free(struct probe *p)
+{
+	if (p == NULL)
+		return;
+	curl_easy_cleanup(p->h);
+	free(p);
+}
+
+void *probe_handle(struct probe *p)
+{
+	return p->h;
+}
+
+struct probe *probe_from_handle(void *curl_handle)
+{
+	char *priv = NULL;
+	curl_easy_getinfo((CURL *)curl_handle, CURLINFO_PRIVATE, &priv);
+	return (struct probe *)priv;
+}
+
+/* A body means we already have the status line: stop the transfer there. */
+static size_t drop_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct probe *p = userdata;
+	(void)data;
+	if (size * nmemb == 0)
+		return 0;
+	p->body_dropped = true;
+	return 0;
+}
+
+bool probe_url_valid(const char *url, char *why, size_t whylen)
+{
+	size_t len = strnlen(url, PROBE_MAX_URL + 1);
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
+
+	if (len == 0 || len > PROBE_MAX_URL) {
+		snprintf(why, whylen, len ? "url longer than %d bytes" : "empty url", PROBE_MAX_URL);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c <= 0x20 || c == 0x7f) {
+			snprintf(why, whylen, "url contains %s at byte %zu",
+			    c == ' ' ? "a space" : "a control character", i + 1);
+			return false;
+		}
+	}
+	/* libcurl reads "http:///x" as host "x": refuse an empty authority. */
+	const char *sep = strstr(url, "://");
+	bool web = strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+	if (web && (sep[3] == '/' || sep[3] == '?' || sep[3] == '#')) {
+		snprintf(why, whylen, "url has no host");
+		return false;
+	}
+	CURLU *u = curl_url();
+	if (u == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		snprintf(why, whylen, "url not understood (%s)", curl_url_strerror(uc));
+	} else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		snprintf(why, whylen, "only http and https urls are checked");
+	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+		snprintf(why, whylen, "url has no host");
+	} else {
+		ok = true;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->site_id = c->site_id;
+	r->tag = c->tag;
+	r->started_ms = p->start_wall_ms;
+}
+
+static void set_detail(struct sq_result *r, const char *msg)
+{
+	size_t n = strnlen(msg, sizeof(r->detail) - 1);
+	memcpy(r->detail, msg, n);
+	r->detail[n] = '\0';
+	for (char *s = r->detail; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* Options for one attempt; the handle keeps nothing from a previous check. */
+static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
+{
+	CURL *h = p->h;
+	const struct sq_check *c = &p->check;
+	CURLcode rc = CURLE_OK;
+
+	curl_easy_reset(h);
+	p->errbuf[0] = '\0';
+	p->body_dropped = false;
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val)
+	SET(CURLOPT_URL, c->url);
+	SET(CURLOPT_PRIVATE, (char *)p);
+	SET(CURLOPT_ERRORBUFFER, p->errbuf);
+	SET(CURLOPT_NOBODY, use_get ? 0L : 1L);
+	SET(CURLOPT_HTTPGET, use_get ? 1L : 0L);
+	SET(CURLOPT_WRITEFUNCTION, drop_body);
+	SET(CURLOPT_WRITEDATA, p);
+	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
+	SET(CURLOPT_FOLLOWLOCATION, c->max_redirects > 0 ? 1L : 0L);
+	SET(CURLOPT_MAXREDIRS, (long)c->max_redirects);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_USERAGENT, probe_user_agent());
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_FRESH_CONNECT, 1L);
+	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_IPRESOLVE, p->ip_version == 4 ? CURL_IPRESOLVE_V4 :
+	    p->ip_version == 6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
+	if (p->source[0] != '\0')
+		SET(CURLOPT_INTERFACE, p->source);
+#undef SET
+	if (rc != CURLE_OK) {
+		snprintf(p->errbuf, sizeof(p->errbuf), "%s", curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
+{
+	char why[128];
+
+	p->check = *c;
+	p->get_retry = false;
+	p->start_mono_ms = now_ms(CLOCK_MONOTONIC);
+	p->start_wall_ms = now_ms(CLOCK_REALTIME);
+	if (!probe_url_valid(c->url, why, sizeof(why))) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_BAD_URL;
+		set_detail(r, why);
+		return -1;
+	}
+	if (probe_setup(p, false, c->timeout_ms) < 0) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_OTHER;
+		set_detail(r, p->errbuf);
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Whether the url's host is an address literal (no lookup to time out). */
+static bool host_is_literal(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+	bool literal = false;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			literal = inet_pton(AF_INET6, host + 1, buf) == 1;
+		} else {
+			literal = inet_pton(AF_INET, host, buf) == 1;
+		}
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return literal;
+}
+
+/*
+ * A timeout says nothing of where the time went; the phase it stopped in
+ * does. Lookup not finished: dns. No local port yet: the TCP connect never
+ * completed. A TLS url whose handshake never ended: tls. (libcurl 7.88 sets
+ * CONNECT_TIME only once TLS is up too, so the local port tells the TCP
+ * connect apart.)
+ */
+static enum sq_err classify_timeout(CURL *h)
+{
+	char *url = NULL;
+	curl_off_t lookup_us = 0, tls_us = 0;
+	long local_port = 0;
+
+	curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &lookup_us);
+	curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &local_port);
+	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls_us);
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
+	if (lookup_us == 0 && url != NULL && !host_is_literal(url))
+		return SQ_ERR_DNS_TIMEOUT;
+	if (local_port == 0)
+		return SQ_ERR_CONNECT_TIMEOUT;
+	if (url != NULL && strncmp(url, "https:", 6) == 0 && tls_us == 0)
+		return SQ_ERR_TLS;
+	return SQ_ERR_TIMEOUT;
+}
+
+/* libcurl says "Couldn't connect" for several reasons; errno tells which. */
+static enum sq_err classify_connect(CURL *h)
+{
+	long os_errno = 0;
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	switch (os_errno) {
+	case ECONNREFUSED:
+		return SQ_ERR_CONNECT_REFUSED;
+	case ETIMEDOUT:
+		return SQ_ERR_CONNECT_TIMEOUT;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return SQ_ERR_UNREACHABLE;
+	default:
+		return SQ_ERR_OTHER;
+	}
+}
+
+static enum sq_err classify_curlcode(CURL *h, CURLcode rc)
+{
+	long os_errno = 0;
+
+	if (is_tls_error(rc))
+		return SQ_ERR_TLS;
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return SQ_ERR_DNS;
+	case CURLE_COULDNT_CONNECT:
+		return classify_connect(h);
+	case CURLE_OPERATION_TIMEDOUT:
+		return classify_timeout(h);
+	case CURLE_TOO_MANY_REDIRECTS:
+		return SQ_ERR_TOO_MANY_REDIRECTS;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return SQ_ERR_PROTOCOL;
+	case CURLE_URL_MALFORMAT:
+		return SQ_ERR_BAD_URL;
+	case CURLE_GOT_NOTHING:
+		return SQ_ERR_EMPTY_REPLY;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return SQ_ERR_BAD_REPLY;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+		return os_errno == ECONNRESET ? SQ_ERR_RESET : SQ_ERR_OTHER;
+	default:
+		return SQ_ERR_OTHER;
+	}
+}
+
+bool probe_done(struct probe *p, int curlcode, struct sq_result *r)
+{
+	CURLcode rc = (CURLcode)curlcode;
+	long status = 0;
+
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+	result_init(p, &p->check, r);
+	int64_t elapsed = now_ms(CLOCK_MONOTONIC) - p->start_mono_ms;
+	r->ms = elapsed > INT32_MAX ? INT32_MAX : (int32_t)elapsed;
+	r->http_status = (int32_t)status;
+
+	bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && p->body_dropped);
+	if (!answered) {
+		r->err = classify_curlcode(p->h, rc);
+		if (r->err == SQ_ERR_OTHER)
+			set_detail(r, p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+		return false;
+	}
+	if (status >= 200 && status < 400) {
+		r->err = SQ_OK;
+		return false;
+	}
+	if ((status == 405 || status == 501) && !p->get_retry) {
+		/* Many servers refuse HEAD: ask once more with GET, in the time left. */
+		long left = (long)p->check.timeout_ms - (long)elapsed;
+		if (left > 0 && probe_setup(p, true, left) == 0) {
+			p->get_retry = true;
+			return true;
+		}
+	}
+	if (status >= 400) {
+		r->err = SQ_ERR_HTTP;
+	} else {
+		r->err = SQ_ERR_BAD_REPLY;
+		set_detail(r, "no final status");
+	}
+	return false;
+}
+
+void probe_run(struct probe *p, const struct sq_check *c, struct sq_result *r)
+{
+	if (probe_start(p, c, r) < 0)
+		return;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		CURLcode rc = curl_easy_perform(p->h);
+		if (!probe_done(p, rc, r))
+			return;
+	}
+}

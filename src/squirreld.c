@@ -1,0 +1,254 @@
+/*
+ * squirreld.c - the daemon's entry point: arguments, configuration, the
+ * store, the backend, then one pass (--once) or passes until a signal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config_build.h"
+#include "squirrel/backend.h"
+#include "squirrel/config.h"
+#include "squirrel/log.h"
+#include "squirrel/pass.h"
+#include "squirrel/probe.h"
+#include "squirrel/store.h"
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_requested;
+
+struct options {
+	bool once;
+	const char *config;
+	const char *db;
+	const char *backend;
+	const char *workers;
+	const char *max_concurrent;
+	const char *source_address;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: squirreld [--once] [--config FILE] [--db FILE] [--backend NAME]\n"
+	    "                 [--workers N] [--max-concurrent N] [--source-address ADDR]\n"
+	    "       squirreld --help | --version\n"
+	    "\n"
+	    "  --once                 check every enabled site once, print one line per\n"
+	    "                         site (id state http_status ms url error), exit\n"
+	    "  --config FILE          configuration file (default " SQ_DEFAULT_CONFIG
+	    " if it exists)\n"
+	    "  --db FILE              SQLite database (default from the configuration)\n"
+	    "  --backend NAME         %s\n"
+	    "  --workers N            threads or processes (threads, prefork)\n"
+	    "  --max-concurrent N     checks in flight at once (libev)\n"
+	    "  --source-address ADDR  local address the checks leave from\n",
+	    backend_names());
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_ONCE = 256, OPT_CONFIG, OPT_DB, OPT_BACKEND, OPT_WORKERS, OPT_MAXCONC,
+		OPT_SOURCE, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "max-concurrent", required_argument, NULL, OPT_MAXCONC },
+		{ "source-address", required_argument, NULL, OPT_SOURCE },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ONCE: o->once = true; break;
+		case OPT_CONFIG: o->config = optarg; break;
+		case OPT_DB: o->db = optarg; break;
+		case OPT_BACKEND: o->backend = optarg; break;
+		case OPT_WORKERS: o->workers = optarg; break;
+		case OPT_MAXCONC: o->max_concurrent = optarg; break;
+		case OPT_SOURCE: o->source_address = optarg; break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("squirreld %s\n", SQ_VERSION);
+			exit(0);
+		case ':':
+			fprintf(stderr, "squirreld: option '%s' needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "squirreld: unknown option '%s'\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "squirreld: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The file, then the command line over it. 0, 1 (bad file) or 2 (bad option). */
+static int load_config(const struct options *o, struct sq_config *cfg)
+{
+	char err[512];
+
+	if (config_defaults(cfg) < 0) {
+		log_errorx("out of memory");
+		return 1;
+	}
+	const char *path = o->config;
+	if (path == NULL && access(SQ_DEFAULT_CONFIG, F_OK) == 0)
+		path = SQ_DEFAULT_CONFIG;
+	if (path != NULL && config_load(cfg, path, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		return 1;
+	}
+	const struct { const char *section, *key, *value, *option; } over[] = {
+		{ "squirreld", "database", o->db, "--db" },
+		{ "squirreld", "backend", o->backend, "--backend" },
+		{ "squirreld", "workers", o->workers, "--workers" },
+		{ "squirreld", "max_concurrent", o->max_concurrent, "--max-concurrent" },
+		{ "check", "source_address", o->source_address, "--source-address" },
+	};
+	for (size_t i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		if (over[i].value == NULL)
+			continue;
+		if (config_set(cfg, over[i].section, over[i].key, over[i].value, err, sizeof(err)) < 0) {
+			fprintf(stderr, "squirreld: %s: %s\n", over[i].option, err);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* How many checks to keep submitted: what the backend runs at once. */
+static size_t backend_window(const struct sq_config *cfg)
+{
+	if (strcmp(cfg->backend, "serial") == 0)
+		return 1;
+	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
+		return (size_t)cfg->workers;
+	return (size_t)cfg->max_concurrent;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Until SIGTERM or SIGINT: a pass every interval. */
+static int run_loop(struct store *st, struct sq_backend *b, const struct sq_config *cfg)
+{
+	log_info("checking sites every %d s with the %s backend", cfg->interval_s, cfg->backend);
+	while (!stop_requested) {
+		struct timespec t0, t1;
+		struct pass_summary sum;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (pass_run(st, b, cfg, backend_window(cfg), NULL, &stop_requested, &sum) < 0)
+			log_warnx("pass failed; retrying at the next interval");
+		else
+			log_info("pass: %zu sites checked, %zu up, %zu down, %zu skipped",
+			    sum.sites, sum.up, sum.down, sum.skipped);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double left = cfg->interval_s - (double)(t1.tv_sec - t0.tv_sec) -
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		/* Sleep in short steps so a signal is noticed promptly. */
+		while (left > 0 && !stop_requested) {
+			double step = left < 0.2 ? left : 0.2;
+			struct timespec ts = { (time_t)step, (long)((step - (double)(time_t)step) * 1e9) };
+			nanosleep(&ts, NULL);
+			left -= step;
+		}
+	}
+	log_info("stopping");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct sq_config cfg;
+	struct sq_backend backend;
+	int rc;
+
+	log_init("squirreld");
+	if (parse_args(argc, argv, &o) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = load_config(&o, &cfg)) != 0) {
+		config_free(&cfg);
+		return rc;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	install_signals();
+	if (probe_global_init() < 0) {
+		config_free(&cfg);
+		return 1;
+	}
+	struct sq_backend_params params = {
+		.workers = cfg.workers,
+		.max_concurrent = cfg.max_concurrent,
+		.probe = { .source_address = cfg.source_address, .ip_version = cfg.ip_version },
+	};
+	bool known;
+	if (backend_lookup(cfg.backend, &known) == NULL) {
+		backend_open(&backend, cfg.backend, &params);   /* logs why */
+		rc = o.backend != NULL ? EXIT_USAGE : 1;
+		goto out_curl;
+	}
+	struct store *st = store_open(cfg.database, STORE_CREATE);
+	if (st == NULL) {
+		rc = 1;
+		goto out_curl;
+	}
+	if (backend_open(&backend, cfg.backend, &params) < 0) {
+		rc = 1;
+		goto out_store;
+	}
+	if (o.once) {
+		struct pass_summary sum;
+		rc = pass_run(st, &backend, &cfg, backend_window(&cfg), stdout, &stop_requested, &sum) < 0;
+		if (sum.skipped > 0)
+			log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
+	} else {
+		rc = run_loop(st, &backend, &cfg);
+	}
+	backend_close(&backend);
+out_store:
+	store_close(st);
+out_curl:
+	probe_global_cleanup();
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,167 @@
+"""Shared pieces of the integration tests: real servers on loopback, real
+SQLite files, and squirreld run as a person would run it.
+
+Every process a test starts is stopped by its PID; every wait is bounded.
+"""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
+SQ_HTTPD = os.environ.get("SQ_HTTPD", "build/tests/sq-httpd")
+
+_failures = 0
+_count = 0
+
+
+def check(cond, what, detail=""):
+    """One assertion, printed as TAP; the test goes on after a failure."""
+    global _failures, _count
+    _count += 1
+    if cond:
+        print(f"ok {_count} - {what}")
+    else:
+        _failures += 1
+        print(f"not ok {_count} - {what}")
+        if detail:
+            for line in str(detail).splitlines():
+                print(f"#   {line}")
+    sys.stdout.flush()
+    return cond
+
+
+def equal(got, want, what):
+    return check(got == want, what, f"got:  {got!r}\nwant: {want!r}")
+
+
+def done():
+    print(f"1..{_count}")
+    return 1 if _failures else 0
+
+
+def wait_for(pred, timeout, step=0.02):
+    """Polls pred until it is true or timeout seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def stop_pid(proc, sig=signal.SIGTERM, timeout=10):
+    """Stops a process we started, by its PID, and reaps it."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=timeout)
+    return proc.returncode
+
+
+def free_port():
+    """A loopback port with nothing listening (for 'connect refused')."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Httpd:
+    """The test HTTP server (tests/httpd/sq-httpd.c) on a free loopback port."""
+
+    def __init__(self, tmpdir, *args):
+        self.port_file = os.path.join(tmpdir, f"httpd-{time.monotonic_ns()}.port")
+        self.proc = subprocess.Popen(
+            [SQ_HTTPD, "--port", "0", "--port-file", self.port_file, *args],
+            stdin=subprocess.DEVNULL)
+        ok = wait_for(lambda: os.path.exists(self.port_file) or self.proc.poll() is not None, 10)
+        if not ok or self.proc.poll() is not None:
+            self.stop()
+            raise RuntimeError("sq-httpd did not start")
+        with open(self.port_file) as f:
+            self.port = int(f.read().strip())
+
+    def url(self, path="/", host="127.0.0.1", scheme="http"):
+        return f"{scheme}://{host}:{self.port}{path}"
+
+    def stop(self):
+        stop_pid(self.proc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def run(args, timeout=120, **kw):
+    """Runs a command; returns (exit status, stdout, stderr)."""
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL, **kw)
+    return p.returncode, p.stdout, p.stderr
+
+
+def squirreld(*args, timeout=120):
+    return run([SQUIRRELD, *args], timeout=timeout)
+
+
+def new_db(tmpdir, name="squirrel.db"):
+    """An empty squirrel database, created by squirreld itself."""
+    path = os.path.join(tmpdir, name)
+    rc, out, err = squirreld("--once", "--db", path, "--config", empty_config(tmpdir), "--backend", "serial")
+    if rc != 0 or out != "":
+        raise RuntimeError(f"creating {path}: rc={rc} out={out!r} err={err!r}")
+    return path
+
+
+def empty_config(tmpdir):
+    path = os.path.join(tmpdir, "empty.conf")
+    if not os.path.exists(path):
+        open(path, "w").close()
+    return path
+
+
+def add_sites(db, rows):
+    """rows: (url, owner_email, extra columns dict). Returns their ids."""
+    ids = []
+    con = sqlite3.connect(db)
+    try:
+        for url, email, extra in rows:
+            cols = ["url", "owner_email", *extra.keys()]
+            cur = con.execute(
+                f"INSERT INTO sites ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [url, email, *extra.values()])
+            ids.append(cur.lastrowid)
+        con.commit()
+    finally:
+        con.close()
+    return ids
+
+
+def parse_once(out):
+    """The --once output: {id: (state, status, ms, url, error)}."""
+    res = {}
+    for line in out.splitlines():
+        f = line.split("\t")
+        if len(f) != 6:
+            raise AssertionError(f"--once line has {len(f)} fields: {line!r}")
+        res[int(f[0])] = (f[1], int(f[2]), int(f[3]), f[4], f[5])
+    return res
+
+
+def tmpdir():
+    return tempfile.TemporaryDirectory(prefix="squirrel-test-")

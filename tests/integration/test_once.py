@@ -1,0 +1,214 @@
+"""squirreld --once end to end: the command line, the database contract
+(constraints, junk rows), the output format and the history it records."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (Httpd, add_sites, check, done, equal, new_db, parse_once,  # noqa: E402
+                     squirreld, tmpdir, run, empty_config)
+
+
+def test_cli(tmp):
+    rc, out, err = squirreld("--help")
+    equal(rc, 0, "--help exits 0")
+    check("usage: squirreld" in out and "--once" in out, "--help prints usage on stdout")
+    rc, out, err = squirreld("--version")
+    equal(rc, 0, "--version exits 0")
+    check(out.startswith("squirreld "), "--version prints the version", out)
+    rc, out, err = squirreld("--bogus")
+    equal(rc, 2, "unknown option exits 2")
+    check("unknown option '--bogus'" in err and "usage:" in err, "unknown option named, usage on stderr", err)
+    rc, out, err = squirreld("--once", "extra")
+    equal(rc, 2, "stray argument exits 2")
+    check("unexpected argument 'extra'" in err, "stray argument named", err)
+    rc, out, err = squirreld("--once", "--db")
+    equal(rc, 2, "option without value exits 2")
+    check("option '--db' needs a value" in err, "missing value named", err)
+    db = os.path.join(tmp, "cli.db")
+    conf = empty_config(tmp)
+    rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "epoll")
+    equal(rc, 2, "unknown backend exits 2")
+    check("'epoll' is not one of: serial, threads, prefork, libev, redis" in err,
+          "unknown backend lists the valid ones", err)
+    rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--workers", "many")
+    equal(rc, 2, "bad --workers exits 2")
+    check("--workers: workers: 'many' is not a whole number" in err, "bad --workers explained", err)
+    rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--max-concurrent", "0")
+    equal(rc, 2, "--max-concurrent 0 exits 2")
+    check("0 is out of range (1 to 100000)" in err, "range given", err)
+    rc, out, err = squirreld("--once", "--config", os.path.join(tmp, "nope.conf"), "--db", db)
+    equal(rc, 1, "missing --config file exits 1")
+    check("nope.conf: No such file or directory" in err, "missing config named", err)
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("[check]\ninterval = 60\ntimout = 5\n")
+    rc, out, err = squirreld("--once", "--config", bad, "--db", db)
+    equal(rc, 1, "bad config exits 1")
+    check(f"{bad}:3: unknown key 'timout' in [check]" in err, "bad config: file, line and key", err)
+    rc, out, err = squirreld("--once", "--config", conf, "--db", os.path.join(tmp, "no/such/dir.db"),
+                             "--backend", "serial")
+    equal(rc, 1, "database in a missing directory exits 1")
+    check("no/such/dir.db" in err, "the database path is named", err)
+    notdb = os.path.join(tmp, "notdb.db")
+    with open(notdb, "w") as f:
+        f.write("this is not a database\n" * 100)
+    rc, out, err = squirreld("--once", "--config", conf, "--db", notdb, "--backend", "serial")
+    equal(rc, 1, "a file that is not a database exits 1")
+    check("notdb.db: not a usable SQLite database" in err, "not a database: said so", err)
+
+
+def test_schema(tmp):
+    db = new_db(tmp, "schema.db")
+    con = sqlite3.connect(db)
+    equal(con.execute("PRAGMA user_version").fetchone()[0], 1, "schema version 1")
+    equal(con.execute("PRAGMA journal_mode").fetchone()[0], "wal", "WAL mode")
+    con.close()
+    # A person adds a site with nothing more than url and owner_email,
+    # with the sqlite3 shell; bad rows are refused at once.
+    ok = "INSERT INTO sites(url, owner_email) VALUES ('https://example.org/', 'ops@example.org');"
+    rc, out, err = run(["sqlite3", db, ok])
+    equal(rc, 0, "minimal INSERT accepted")
+    rc, out, err = run(["sqlite3", db, "SELECT enabled, interval_s IS NULL, timeout_ms IS NULL, "
+                        "name IS NULL, created_at > 1700000000 FROM sites"])
+    equal(out.strip(), "1|1|1|1|1", "defaults of the other columns")
+    refused = [
+        ("ftp://example.org/", "ops@example.org"),
+        ("example.org", "ops@example.org"),
+        ("file:///etc/passwd", "ops@example.org"),
+        ("https://example.org/", "nobody"),
+        ("https://example.org/", "@example.org"),
+        ("https://example.org/", "ops@"),
+    ]
+    for url, email in refused:
+        rc, out, err = run(["sqlite3", db, f"INSERT INTO sites(url, owner_email) VALUES ('{url}', '{email}');"])
+        check(rc != 0 and "CHECK constraint failed" in err, f"refused at edit time: {url} {email}", err)
+    for col, val in [("interval_s", "0"), ("interval_s", "'abc'"), ("timeout_ms", "-5"), ("enabled", "2")]:
+        rc, out, err = run(["sqlite3", db, f"INSERT INTO sites(url, owner_email, {col}) "
+                            f"VALUES ('http://x.example/', 'a@b.example', {val});"])
+        check(rc != 0 and "CHECK constraint failed" in err, f"refused at edit time: {col} = {val}", err)
+    rc, out, err = run(["sqlite3", db, "SELECT count(*) FROM sites"])
+    equal(out.strip(), "1", "nothing refused was written")
+
+
+def cases(srv, refused_port):
+    """(url, extra columns, expected (state, status, error))."""
+    u = srv.url
+    return [
+        (u("/?status=200"), {}, ("up", 200, "")),
+        (u("/?status=204"), {}, ("up", 204, "")),
+        (u("/a?status=301&location=/b%3Fstatus%3D200"), {}, ("up", 200, "")),
+        (u("/?status=302&location=/final"), {}, ("up", 200, "")),
+        (u("/?status=404"), {}, ("down", 404, "http 404")),
+        (u("/?status=500"), {}, ("down", 500, "http 500")),
+        (u("/?status=503"), {}, ("down", 503, "http 503")),
+        (u("/?head=405&status=200"), {}, ("up", 200, "")),
+        (u("/?head=501&status=200"), {}, ("up", 200, "")),
+        (u("/?head=405&status=200&body=1000000"), {}, ("up", 200, "")),
+        (u("/?head=405&status=503"), {}, ("down", 503, "http 503")),
+        (f"http://127.0.0.1:{refused_port}/", {}, ("down", 0, "connect refused")),
+        (u("/?hang=1"), {"timeout_ms": 1000}, ("down", 0, "timeout")),
+        (u("/?close=1"), {}, ("down", 0, "empty reply")),
+        (u("/loop"), {}, ("down", 302, "too many redirects")),
+        (u("/?status=302&location=file:///etc/passwd"), {}, ("down", 302, "protocol refused")),
+        (u("/?status=302&location=gopher://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
+        (u("/?status=302&location=dict://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
+        (u("/", scheme="https"), {"timeout_ms": 1500}, ("down", 0, "tls")),
+        ("http://squirrel-test.invalid/", {}, ("down", 0, "dns")),
+    ]
+
+
+def test_pass(tmp, backend, extra_args):
+    db = new_db(tmp, f"pass-{backend}.db")
+    conf = empty_config(tmp)
+    refused_port = __import__("harness").free_port()
+    with Httpd(tmp) as srv:
+        cs = cases(srv, refused_port)
+        # 50 sites: every kind, repeated in order
+        rows = [cs[i % len(cs)] for i in range(50)]
+        ids = add_sites(db, [(url, "owner@example.org", extra) for url, extra, _ in rows])
+        # a disabled site is never checked
+        add_sites(db, [(srv.url("/?status=200&disabled"), "owner@example.org", {"enabled": 0})])
+        rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", backend,
+                                 *extra_args, timeout=240)
+    equal(rc, 0, f"{backend}: --once exits 0")
+    lines = out.splitlines()
+    equal(len(lines), 50, f"{backend}: one line per enabled site")
+    equal([int(l.split("\t")[0]) for l in lines], sorted(ids), f"{backend}: lines ordered by id")
+    res = parse_once(out)
+    for site_id, (url, extra, want) in zip(ids, rows):
+        got = res.get(site_id)
+        if got is None:
+            check(False, f"{backend}: site {site_id} {url} has a line")
+            continue
+        state, status, ms, gurl, error = got
+        equal((state, status, error), want, f"{backend}: {url}")
+        equal(gurl, url, f"{backend}: url column of site {site_id}")
+        if "hang=1" in url:
+            check(950 <= ms <= 2500, f"{backend}: hung site gave up at its timeout ({ms} ms)")
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT count(*) FROM checks").fetchone()[0], 50, f"{backend}: 50 history rows")
+    equal(con.execute("SELECT count(*) FROM checks WHERE ok = 0").fetchone()[0],
+          sum(1 for r in rows if r[2][0] == "down"), f"{backend}: failed checks recorded")
+    hist = dict(((r[0], (r[1], r[2], r[3]))) for r in con.execute(
+        "SELECT site_id, ok, http_status, error FROM checks"))
+    equal(hist[ids[4]], (0, 404, "http 404"), f"{backend}: history row of a 404")
+    equal(con.execute("SELECT count(*) FROM site_state").fetchone()[0], 50, f"{backend}: state per site")
+    con.close()
+
+
+def test_junk_rows(tmp):
+    db = new_db(tmp, "junk.db")
+    conf = empty_config(tmp)
+    with Httpd(tmp) as srv:
+        good = add_sites(db, [(srv.url("/?status=200"), "ops@example.org", {})])[0]
+        con = sqlite3.connect(db)
+        # rows that slip past the constraints: made with them switched off
+        con.execute("PRAGMA ignore_check_constraints = 1")
+        junk = {}
+        for url, email, extra, why in [
+            ("http://", "ops@example.org", {}, "bad url: url not understood"),
+            ("http://exa mple.org/", "ops@example.org", {}, "bad url: url contains a space"),
+            ("http:///path", "ops@example.org", {}, "bad url: url has no host"),
+            ("ftp://example.org/", "ops@example.org", {}, "bad url: only http and https"),
+            (srv.url("/?status=200"), "nobody", {}, "bad owner_email"),
+            (srv.url("/?status=200"), "a@b.example\r\nBcc: x@evil.example", {}, "bad owner_email"),
+            (12345, "ops@example.org", {}, "bad url: url not understood"),
+            (sqlite3.Binary(b"http://x.example/"), "ops@example.org", {}, "url is not text"),
+            (srv.url("/?status=200"), "ops@example.org", {"interval_s": "often"},
+             "interval_s is not a positive whole number"),
+            (srv.url("/?status=200"), "ops@example.org", {"timeout_ms": -1},
+             "timeout_ms is not a positive whole number"),
+        ]:
+            cols = ["url", "owner_email", *extra.keys()]
+            cur = con.execute(f"INSERT INTO sites ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                              [url, email, *extra.values()])
+            junk[cur.lastrowid] = why
+        con.commit()
+        con.close()
+        rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "serial")
+    equal(rc, 0, "junk rows: --once still exits 0")
+    res = parse_once(out)
+    equal(sorted(res), [good], "junk rows: only the good site is checked")
+    equal(res[good][0], "up", "junk rows: the good site is up")
+    for site_id, why in junk.items():
+        check(f"site {site_id}: skipped: {why}" in err, f"junk row {site_id} named with its reason", err)
+    check(f"{len(junk)} site(s) skipped" in err, "junk rows counted", err)
+
+
+def main():
+    backends = sys.argv[1:] or ["serial"]
+    with tmpdir() as tmp:
+        test_cli(tmp)
+        test_schema(tmp)
+        test_junk_rows(tmp)
+        for spec in backends:
+            name, *args = spec.split(":")
+            test_pass(tmp, name, [a for a in args if a])
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+/*
+ * test_config.c - the configuration parser: defaults, every key kind, and
+ * every kind of malformed line, each with the exact error.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "squirrel/config.h"
+#include "squirrel/log.h"
+#include "tap.h"
+
+static char path[] = "/tmp/squirrel-test-config-XXXXXX";
+
+/* Writes text to the test file and loads it over the defaults. */
+static int load(const char *text, struct sq_config *cfg, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	if (config_defaults(cfg) < 0)
+		abort();
+	err[0] = '\0';
+	return config_load(cfg, path, err, errlen);
+}
+
+/* The error, without the file name in front. */
+static const char *load_err(const char *text)
+{
+	static char err[512];
+	struct sq_config cfg;
+	int rc = load(text, &cfg, err, sizeof(err));
+	config_free(&cfg);
+	if (rc == 0)
+		return "(accepted)";
+	size_t n = strlen(path);
+	return strncmp(err, path, n) == 0 ? err + n : err;
+}
+
+static void test_defaults(void)
+{
+	struct sq_config cfg;
+	char err[512];
+
+	ok(load("", &cfg, err, sizeof(err)) == 0, "an empty file is accepted");
+	is_str(cfg.database, "/var/lib/squirrel/squirrel.db", "default database");
+	is_str(cfg.backend, "libev", "default backend");
+	is_int(cfg.workers, 32, "default workers");
+	is_int(cfg.max_concurrent, 500, "default max_concurrent");
+	is_int(cfg.log_level, LOG_LEVEL_INFO, "default log_level");
+	is_int(cfg.interval_s, 60, "default interval");
+	is_int(cfg.timeout_ms, 10000, "default timeout");
+	is_int(cfg.connect_timeout_ms, 5000, "default connect_timeout");
+	is_int(cfg.max_redirects, 5, "default max_redirects");
+	is_int(cfg.fail_threshold, 2, "default fail_threshold");
+	is_int(cfg.recover_threshold, 1, "default recover_threshold");
+	is_int(cfg.retry_interval_s, 20, "default retry_interval");
+	is_int(cfg.remind_every_s, 0, "default remind_every");
+	is_str(cfg.dns_servers, "", "default dns_servers");
+	is_int(cfg.dns_timeout_ms, 2000, "default dns_timeout");
+	is_int(cfg.dns_tries, 2, "default dns_tries");
+	is_int(cfg.dns_max_inflight, 200, "default dns_max_inflight");
+	is_int(cfg.ip_version, 0, "default ip_version");
+	is_str(cfg.smtp_host, "localhost", "default smtp host");
+	is_int(cfg.smtp_port, 25, "default smtp port");
+	is_int(cfg.smtp_tls, SQ_TLS_NONE, "default smtp tls");
+	is_str(cfg.smtp_from, "squirrel@localhost", "default smtp from");
+	is_str(cfg.redis_url, "redis://127.0.0.1:6379/0", "default redis url");
+	is_str(cfg.redis_prefix, "squirrel", "default redis prefix");
+	is_str(cfg.redis_locations, "default", "default redis locations");
+	is_int(cfg.redis_quorum, 1, "default quorum");
+	is_int(cfg.redis_claim_idle_ms, 30000, "default claim_idle");
+	config_free(&cfg);
+}
+
+static void test_values(void)
+{
+	struct sq_config cfg;
+	char err[512];
+
+	int rc = load(
+	    "# a comment\n"
+	    "; another\n"
+	    "\n"
+	    "[squirreld]\n"
+	    "  database = /tmp/x.db   ; trailing comment\n"
+	    "backend=threads\n"
+	    "workers = 7 # hash comment\n"
+	    "log_level = debug\r\n"
+	    "[check]\n"
+	    "interval = 5\n"
+	    "ip_version = 6\n"
+	    "dns_servers = 127.0.0.1:5353, [::1]:53,10.0.0.1, ::1\n"
+	    "source_address = 127.0.0.2\n"
+	    "[smtp]\n"
+	    "password = \"semi;colon # and \\\"quote\\\"\"  ; comment\n"
+	    "tls = starttls\n"
+	    "user = a#b\n"
+	    "[redis]\n"
+	    "url = unix:/run/redis.sock\n"
+	    "locations = paris, tokyo,nyc\n",
+	    &cfg, err, sizeof(err));
+	is_int(rc, 0, "a full file is accepted (%s)", err);
+	is_str(cfg.database, "/tmp/x.db", "value trimmed, comment removed");
+	is_str(cfg.backend, "threads", "backend set");
+	is_int(cfg.workers, 7, "hash comment removed");
+	is_int(cfg.log_level, LOG_LEVEL_DEBUG, "CRLF line ending accepted");
+	is_int(cfg.interval_s, 5, "interval set");
+	is_int(cfg.ip_version, 6, "ip_version 6");
+	is_str(cfg.smtp_password, "semi;colon # and \"quote\"", "quoted value keeps ; # and quotes");
+	is_int(cfg.smtp_tls, SQ_TLS_STARTTLS, "tls starttls");
+	is_str(cfg.smtp_user, "a#b", "'#' inside a word is not a comment");
+	is_str(cfg.redis_url, "unix:/run/redis.sock", "unix socket url");
+	config_free(&cfg);
+
+	/* command line overrides go through the same checks */
+	config_defaults(&cfg);
+	is_int(config_set(&cfg, "squirreld", "workers", "12", err, sizeof(err)), 0, "override accepted");
+	is_int(cfg.workers, 12, "override applied");
+	is_int(config_set(&cfg, "squirreld", "workers", "0", err, sizeof(err)), -1, "override out of range refused");
+	is_str(err, "workers: 0 is out of range (1 to 4096)", "override error names the key");
+	is_int(config_set(&cfg, "squirreld", "backend", "epoll", err, sizeof(err)), -1, "unknown backend refused");
+	is_str(err, "backend: 'epoll' is not one of: serial, threads, prefork, libev, redis",
+	    "unknown backend lists the valid choices");
+	config_free(&cfg);
+}
+
+static void test_errors(void)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{ "database = x\n", ":1: key 'database' before any [section]" },
+		{ "[squirreld]\nfoo = 1\n", ":2: unknown key 'foo' in [squirreld]" },
+		{ "[check]\ndatabase = x\n", ":2: unknown key 'database' in [check]" },
+		{ "[nosuch]\n", ":1: unknown section [nosuch] (valid: [squirreld], [check], [smtp], [redis])" },
+		{ "[check\n", ":1: section header without ']'" },
+		{ "[check] junk\n", ":1: unexpected text after [check]" },
+		{ "[check]\ninterval\n", ":2: expected 'key = value', got 'interval'" },
+		{ "[check]\n= 5\n", ":2: missing key before '='" },
+		{ "[check]\ninter val = 5\n", ":2: invalid key 'inter val'" },
+		{ "[check]\ninterval = \n", ":2: interval: '' is not a whole number" },
+		{ "[check]\ninterval = 5s\n", ":2: interval: '5s' is not a whole number" },
+		{ "[check]\ninterval = 0x10\n", ":2: interval: '0x10' is not a whole number" },
+		{ "[check]\ninterval = 1.5\n", ":2: interval: '1.5' is not a whole number" },
+		{ "[check]\ninterval = 0\n", ":2: interval: 0 is out of range (1 to 2592000)" },
+		{ "[check]\ninterval = -3\n", ":2: interval: -3 is out of range (1 to 2592000)" },
+		{ "[check]\ninterval = 99999999999999999999\n",
+		  ":2: interval: '99999999999999999999' is not a whole number" },
+		{ "[check]\ninterval = 5\ninterval = 6\n", ":3: key 'interval' set twice in [check]" },
+		{ "[check]\nip_version = 5\n", ":2: ip_version: '5' is not one of: any, 4, 6" },
+		{ "[squirreld]\nlog_level = verbose\n",
+		  ":2: log_level: 'verbose' is not one of: error, warning, info, debug" },
+		{ "[squirreld]\nbackend = Serial\n",
+		  ":2: backend: 'Serial' is not one of: serial, threads, prefork, libev, redis" },
+		{ "[smtp]\ntls = ssl\n", ":2: tls: 'ssl' is not one of: none, starttls, tls" },
+		{ "[smtp]\nport = 70000\n", ":2: port: 70000 is out of range (1 to 65535)" },
+		{ "[smtp]\npassword = \"open\n", ":2: password: unterminated quoted value" },
+		{ "[smtp]\npassword = \"a\" b\n", ":2: password: unexpected text after the quoted value" },
+		{ "[check]\ndns_servers = 127.0.0.1:99999\n",
+		  ":2: dns_servers: '127.0.0.1:99999' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])" },
+		{ "[check]\ndns_servers = resolver.example\n",
+		  ":2: dns_servers: 'resolver.example' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])" },
+		{ "[check]\ndns_servers = [::1\n",
+		  ":2: dns_servers: '[::1' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])" },
+		{ "[check]\ndns_servers = 127.0.0.1,,127.0.0.2\n", "(accepted)" },
+		{ "[check]\nsource_address = eth0\n", ":2: source_address: 'eth0' is not an IPv4 or IPv6 address" },
+		{ "[redis]\nurl = rediss://h:6380\n",
+		  ":2: url: 'rediss://h:6380': TLS to Redis (rediss://) is not supported; use a unix socket or a private network" },
+		{ "[redis]\nurl = http://h\n",
+		  ":2: url: 'http://h' is not redis://[user:password@]host[:port][/db] or unix:/path" },
+		{ "[redis]\nlocations = ,\n", ":2: locations: at least one location is needed" },
+		{ "[redis]\nlocations = a/b\n",
+		  ":2: locations: location names may hold letters, digits, '_', '-' and '.' only" },
+		{ "[check]\n  ; indented comment\n\t\n[smtp]\n", "(accepted)" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(load_err(cases[i].text), cases[i].err, "error case %zu", i);
+
+	/* a NUL byte inside a line */
+	FILE *f = fopen(path, "w");
+	fwrite("[check]\nint\0erval = 5\n", 1, 22, f);
+	fclose(f);
+	struct sq_config cfg;
+	char err[512];
+	config_defaults(&cfg);
+	is_int(config_load(&cfg, path, err, sizeof(err)), -1, "NUL byte refused");
+	ok(strstr(err, ":2: NUL byte in the line") != NULL, "NUL byte error names the line (%s)", err);
+	config_free(&cfg);
+
+	config_defaults(&cfg);
+	is_int(config_load(&cfg, "/nonexistent/squirrel.conf", err, sizeof(err)), -1, "missing file refused");
+	is_str(err, "/nonexistent/squirrel.conf: No such file or directory", "missing file named");
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return 99;
+	close(fd);
+	test_defaults();
+	test_values();
+	test_errors();
+	unlink(path);
+	return tap_done();
+}
