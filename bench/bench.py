@@ -65,8 +65,11 @@ class Proc:
     def __init__(self, argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
         self.argv = [str(a) for a in argv]
         self.t0 = time.monotonic()
-        self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=stdout,
-                                      stderr=stderr, env=child_env(), start_new_session=True)
+        try:
+            self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=stdout,
+                                          stderr=stderr, env=child_env(), start_new_session=True)
+        except OSError as e:
+            raise RuntimeError("cannot start %s: %s" % (self.argv[0], e.strerror or e))
         self.pid = self.popen.pid
         self.t1 = None
         self.exitcode = None
@@ -138,10 +141,22 @@ def run_quick(argv, timeout, stdin=None, what=None):
                            capture_output=True, text=True, timeout=timeout, env=child_env())
     except subprocess.TimeoutExpired:
         raise RuntimeError("%s: no end after %d s" % (what or argv[0], timeout))
+    except OSError as e:
+        raise RuntimeError("%s: cannot start %s: %s" % (what or argv[0], argv[0], e.strerror or e))
     if r.returncode != 0:
-        raise RuntimeError("%s: exit %d: %s" % (what or argv[0], r.returncode,
-                                                 first_line(r.stderr) or first_line(r.stdout)))
+        raise RuntimeError("%s: %s: %s" % (what or argv[0], exit_text(r.returncode),
+                                           first_line(r.stderr) or first_line(r.stdout)))
     return r
+
+
+def exit_text(code):
+    """'exit 3', or 'killed by SIGSEGV' for a negative (signal) exit code."""
+    if code >= 0:
+        return "exit %d" % code
+    try:
+        return "killed by %s" % signal.Signals(-code).name
+    except ValueError:
+        return "killed by signal %d" % -code
 
 
 def first_line(text):
@@ -270,7 +285,17 @@ def build_db(ctx, path, urls):
     if os.path.exists(ctx.squirrelctl):
         run_quick([ctx.squirrelctl, "init", "--db", path], 60, what="squirrelctl init")
     else:
-        run_quick([ctx.squirreld, "--once", "--db", path], 60, what="squirreld --once on an empty database")
+        # The default backend may be one this build leaves out: then any built one will do.
+        first_error = None
+        for extra in [[]] + [["--backend", b] for b in BACKENDS]:
+            try:
+                run_quick([ctx.squirreld, "--once", "--db", path] + extra + ctx.extra_args, 60,
+                          what="squirreld --once on an empty database")
+                break
+            except RuntimeError as e:
+                first_error = first_error or e
+        else:
+            raise first_error
     script = path + ".sql"
     with open(script, "w") as f:
         f.write("BEGIN;\n")
@@ -360,8 +385,8 @@ class Result:
         self.name, self.c, self.n, self.ideal = name, c, n, ideal
         self.wall = self.cpu = self.rss_kb = self.pss_kb = self.srv_cpu = None
         self.verdict = ""
-        self.skipped = None      # the reason, when the run could not happen
-        self.ok = False
+        self.exited_ok = False   # the process ran to its end with exit 0
+        self.ok = False          # ... and reported exactly the expected sites
 
 
 def squirreld_argv(ctx, db, backend, c):
@@ -444,8 +469,9 @@ def run_squirreld(ctx, sc, backend, c, rep):
         raise Skip(why or "squirreld exit 2")
     r.wall, r.cpu, r.rss_kb = p.wall, p.cpu, p.hwm_kb
     if p.exitcode != 0:
-        r.verdict = "FAILED: exit %d%s" % (p.exitcode, ": " + why if why else "")
+        r.verdict = "FAILED: %s%s" % (exit_text(p.exitcode), ": " + why if why else "")
         return r
+    r.exited_ok = True
     r.ok, r.verdict = verify_squirreld(out, urls=sc.urls, down=sc.down)
     return r
 
@@ -473,8 +499,9 @@ def run_minloop(ctx, sc, c, rep):
                 counts[k] = int(v)
     if p.exitcode != 0 or "transfers" not in counts:
         with open(err, errors="replace") as f:
-            r.verdict = "FAILED: exit %d: %s" % (p.exitcode, first_line(f.read()))
+            r.verdict = "FAILED: %s: %s" % (exit_text(p.exitcode), first_line(f.read()))
         return r
+    r.exited_ok = True
     want = (sc.n, len(sc.down), 0)
     got = (counts["transfers"], counts.get("http_errors", -1), counts.get("failed", -1))
     r.ok = got == want
@@ -528,9 +555,11 @@ def run_curl(ctx, sc, c, rep):
                     n = int(code)
                     lines.append((url, n == 0 or n >= 400, "failed" if n == 0 else "HTTP %d" % n))
     r.ok, r.verdict = verify_lines(lines, sc.urls, sc.down)
+    # curl exits non-zero when a transfer failed; that is judged by the lines.
+    r.exited_ok = all(p.exitcode >= 0 for p in procs)
     bad_exit = [p.exitcode for p in procs if p.exitcode != 0]
     if bad_exit and not r.ok:
-        r.verdict = "exit %s; %s" % (bad_exit[0], r.verdict)
+        r.verdict = "%s; %s" % (exit_text(bad_exit[0]), r.verdict)
     return r
 
 
@@ -547,16 +576,17 @@ def median_result(results):
     for attr in ("wall", "cpu", "rss_kb", "pss_kb", "srv_cpu"):
         setattr(m, attr, med(attr))
     m.ok = all(r.ok for r in results)
+    m.exited_ok = all(r.exited_ok for r in results)
     m.verdict = "OK" if m.ok else next(r.verdict for r in results if not r.ok)
     return m
 
 
-def measure(fn, label, repeat, *args):
-    """Runs fn repeat times; returns the median row, or a skipped row."""
+def measure(fn, label, repeat):
+    """Runs fn(rep) repeat times; returns the median row, or the Skip."""
     results = []
     for rep in range(repeat):
         try:
-            results.append(fn(*args, rep))
+            results.append(fn(rep))
         except Skip as e:
             return e
         except RuntimeError as e:  # a run that hung or broke: the row says so
@@ -579,7 +609,7 @@ def describe(r):
 class Scenario:
     def __init__(self, name, n, latency, runs):
         self.name, self.n, self.latency, self.runs = name, n, latency, runs
-        self.rows = []            # (label, c, Result or Skip)
+        self.rows = []            # (label, c, Result, or the Skip that says why not)
         self.comparisons = []     # text lines
 
     def ideal(self, c):
@@ -611,8 +641,11 @@ def run_scenario(ctx, sc):
         db_error = None
         try:
             build_db(ctx, sc.db, sc.urls)
-        except (Skip, RuntimeError) as e:
-            db_error = Skip(str(e))
+        except Skip as e:             # no squirreld, no sqlite3: nothing to measure
+            db_error = e
+        except RuntimeError as e:     # they are there but the database could not be made
+            db_error = Result("squirreld", None, sc.n, None)
+            db_error.verdict = "FAILED: %s" % e
 
         for backend, c in sc.runs.items():
             row = db_error or measure(lambda rep, b=backend, cc=c: run_squirreld(ctx, sc, b, cc, rep),
@@ -643,7 +676,8 @@ def run_scenario(ctx, sc):
 
 
 def measured(row):
-    return isinstance(row, Result) and row.wall is not None and row.cpu is not None
+    """A row whose figures mean something: the run went to its end."""
+    return isinstance(row, Result) and row.exited_ok and row.wall is not None and row.cpu is not None
 
 
 def ratio(a, b):
@@ -663,7 +697,7 @@ def row_cells(label, c, n, row, ideal):
     if not isinstance(row, Result):
         return [label, str(c), str(n)] + ["-"] * (len(COLUMNS) - 4) + ["skipped: %s" % row]
     f = lambda v, fmt: fmt % v if v is not None else "-"
-    return [label, str(c), str(n), f(row.wall, "%.3f"), "%.3f" % ideal,
+    return [label, str(c), str(n), f(row.wall, "%.3f"), f(ideal, "%.3f"),
             f(row.wall / ideal if row.wall is not None and ideal else None, "%.2f"),
             f(n / row.wall if row.wall else None, "%.0f"),
             f(row.cpu, "%.2f"), f(row.cpu * 1000.0 / n if row.cpu is not None else None, "%.3f"),
@@ -677,7 +711,7 @@ def print_table(scenarios, repeat):
     for sc in scenarios:
         for label, c, row in sc.rows:
             table.append(row_cells(("%s: " % sc.name if len(scenarios) > 1 else "") + label,
-                                   c, sc.n, row, sc.ideal(c)))
+                                   c, sc.n, row, sc.ideal(c) if isinstance(c, int) else None))
     widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS) - 1)]
     print()
     for r in table:
@@ -834,7 +868,9 @@ def main(argv):
                 run_scenario(ctx, sc)
             except RuntimeError as e:
                 print("  %s: %s" % (sc.name, e), flush=True)
-                sc.rows.append(("(all)", 0, Skip(str(e))))
+                failed = Result("(all)", None, sc.n, None)
+                failed.verdict = "FAILED: %s" % e
+                sc.rows.append(("(all)", "-", failed))
             done.append(sc)
             print_table([sc], ctx.repeat)
         if len(done) > 1:
@@ -850,4 +886,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # the finally blocks have stopped every child
+        sys.exit(130)

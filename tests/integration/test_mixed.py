@@ -1,0 +1,74 @@
+"""Conformance, at scale: a pass of a few hundred sites with mixed
+latencies and answers, hung servers among them. Every backend must give
+every site its exact result, and a hung site may not hold the others up
+past its own timeout."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (Httpd, add_sites, check, done, empty_config, equal,  # noqa: E402
+                     new_db, parse_once, squirreld, tmpdir)
+
+HUNG_TIMEOUT_MS = 1500
+
+
+def build_sites(srv, n):
+    """Deterministic mix: latencies 0-290 ms, every 7th 503, every 11th
+    refusing HEAD, every 50th hung."""
+    rows = []
+    for i in range(n):
+        delay = (i * 37) % 300
+        if i % 50 == 25:
+            rows.append((srv.url(f"/{i}?hang=1"), {"timeout_ms": HUNG_TIMEOUT_MS},
+                         ("down", 0, "timeout"), None))
+        elif i % 7 == 3:
+            rows.append((srv.url(f"/{i}?status=503&delay={delay}"), {}, ("down", 503, "http 503"), delay))
+        elif i % 11 == 5:
+            rows.append((srv.url(f"/{i}?head=405&status=200&delay={delay}"), {}, ("up", 200, ""), delay))
+        else:
+            rows.append((srv.url(f"/{i}?delay={delay}"), {}, ("up", 200, ""), delay))
+    return rows
+
+
+def main():
+    specs = sys.argv[1:] or ["serial"]
+    with tmpdir() as tmp:
+        for spec in specs:
+            name, *args = spec.split(":")
+            args = [a for a in args if a]
+            n = 40 if name == "serial" else 300
+            db = new_db(tmp, f"mixed-{name}.db")
+            with Httpd(tmp) as srv:
+                rows = build_sites(srv, n)
+                ids = add_sites(db, [(u, "ops@example.org", extra) for u, extra, _, _ in rows])
+                t0 = time.monotonic()
+                rc, out, err = squirreld("--once", "--config", empty_config(tmp), "--db", db,
+                                         "--backend", name, *args, timeout=300)
+                wall = time.monotonic() - t0
+            equal(rc, 0, f"{name}: exit 0")
+            res = parse_once(out)
+            equal(len(res), n, f"{name}: {n} results")
+            wrong = []
+            slow = []
+            for site_id, (url, _, want, delay) in zip(ids, rows):
+                got = res.get(site_id)
+                if got is None or (got[0], got[1], got[4]) != want:
+                    wrong.append((url, got, want))
+                    continue
+                ms = got[2]
+                # a site's own time: its latency (twice when HEAD is refused)
+                # plus slack, never a hung neighbour's timeout
+                limit = HUNG_TIMEOUT_MS + 1000 if delay is None else 2 * delay + 1000
+                if ms > limit or (delay is None and ms < HUNG_TIMEOUT_MS - 50):
+                    slow.append((url, ms, limit))
+            check(not wrong, f"{name}: every site has its exact result", "\n".join(map(str, wrong[:10])))
+            check(not slow, f"{name}: no site took longer than its own latency or timeout",
+                  "\n".join(map(str, slow[:10])))
+            print(f"# {name}: {n} sites in {wall:.2f} s")
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
