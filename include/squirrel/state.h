@@ -1,0 +1,51 @@
+/*
+ * state.h - the per-site state machine: up, down, and when to tell the
+ * owner. Pure logic, no I/O: the caller loads the state, applies one
+ * check's verdict and stores the new state with the alert it owes, in one
+ * transaction.
+ */
+#ifndef SQUIRREL_STATE_H
+#define SQUIRREL_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum sq_state { SQ_STATE_UNKNOWN = 0, SQ_STATE_UP, SQ_STATE_DOWN };
+
+enum sq_alert_kind { SQ_ALERT_NONE = 0, SQ_ALERT_DOWN, SQ_ALERT_UP, SQ_ALERT_REMINDER };
+
+/* What is kept per site between checks (and across restarts). */
+struct sq_site_state {
+	enum sq_state state;
+	int64_t since;            /* unix s: when the state began; 0 unknown */
+	int32_t fail_count;       /* consecutive failed checks */
+	int32_t ok_count;         /* consecutive good checks */
+	int64_t last_ok;          /* unix s of the last good check; 0 never */
+	int64_t last_alert;       /* unix s of the last DOWN or reminder alert */
+};
+
+/* The settings in force for a site: per-site columns over [check]. */
+struct sq_thresholds {
+	int fail_threshold;       /* consecutive failures before DOWN (>= 1) */
+	int recover_threshold;    /* consecutive successes before UP (>= 1) */
+	int interval_s;           /* normal cadence */
+	int retry_interval_s;     /* quick re-check while a change is unconfirmed */
+	int remind_every_s;       /* 0: no reminders */
+};
+
+struct sq_transition {
+	enum sq_state from, to;
+	enum sq_alert_kind alert;
+	int64_t down_for;         /* UP alert: seconds the site was down */
+	int next_check_s;         /* when to check this site again */
+};
+
+/* Applies one check (ok or not, at time now) to st; says what it means. */
+void state_apply(struct sq_site_state *st, const struct sq_thresholds *t, bool ok,
+    int64_t now, struct sq_transition *out);
+
+const char *state_name(enum sq_state s);
+/* "unknown", "up" or "down"; -1 for anything else. */
+int state_parse(const char *s);
+
+#endif
