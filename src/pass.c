@@ -11,6 +11,7 @@
 
 #include "squirrel/log.h"
 #include "squirrel/pass.h"
+#include "squirrel/record.h"
 #include "squirrel/util.h"
 
 #define PASS_BATCH 512
@@ -21,9 +22,10 @@ struct pass {
 	struct sq_site_list sites;
 	struct sq_result *results;   /* by site index */
 	bool *done;
-	struct sq_result batch[PASS_BATCH];
+	struct record_entry batch[PASS_BATCH];
 	size_t nbatch;
 	size_t delivered;
+	size_t alerts;
 	int rc;
 };
 
@@ -31,8 +33,11 @@ static void pass_flush(struct pass *p)
 {
 	if (p->nbatch == 0)
 		return;
-	if (store_record_results(p->store, p->batch, p->nbatch) < 0)
+	struct record_stats stats;
+	if (record_batch(p->store, p->cfg, p->batch, p->nbatch, &stats) < 0)
 		p->rc = -1;
+	else
+		p->alerts += stats.alerts;
 	p->nbatch = 0;
 }
 
@@ -48,7 +53,7 @@ static void pass_collect(const struct sq_result *r, void *arg)
 	p->results[r->tag] = *r;
 	p->done[r->tag] = true;
 	p->delivered++;
-	p->batch[p->nbatch++] = *r;
+	p->batch[p->nbatch++] = (struct record_entry){ .site = &p->sites.v[r->tag], .result = *r };
 	if (p->nbatch == PASS_BATCH)
 		pass_flush(p);
 }
@@ -150,6 +155,7 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 out:
 	pass_flush(p);
 	sum->sites = p->delivered;
+	sum->alerts = p->alerts;
 	if (p->done != NULL)
 		pass_print(p, out, sum);
 	int rc = p->rc;

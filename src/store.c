@@ -67,8 +67,45 @@ static const char schema_v1[] =
     " DELETE FROM site_state WHERE site_id = old.id;"
     " END;";
 
+/*
+ * Version 2: the alert settings per site (NULL: the configured default),
+ * what the state machine keeps, and the outbox. An alert row carries a copy
+ * of what the mail needs, so deleting a site cannot lose an alert it owes.
+ */
+static const char schema_v2[] =
+    "ALTER TABLE sites ADD COLUMN fail_threshold INTEGER CHECK (fail_threshold IS NULL OR"
+    "  (typeof(fail_threshold) = 'integer' AND fail_threshold > 0));"
+    "ALTER TABLE sites ADD COLUMN recover_threshold INTEGER CHECK (recover_threshold IS NULL OR"
+    "  (typeof(recover_threshold) = 'integer' AND recover_threshold > 0));"
+    "ALTER TABLE sites ADD COLUMN retry_interval_s INTEGER CHECK (retry_interval_s IS NULL OR"
+    "  (typeof(retry_interval_s) = 'integer' AND retry_interval_s > 0));"
+    "ALTER TABLE sites ADD COLUMN remind_every_s INTEGER CHECK (remind_every_s IS NULL OR"
+    "  (typeof(remind_every_s) = 'integer' AND remind_every_s >= 0));"
+    "ALTER TABLE site_state ADD COLUMN last_alert INTEGER;"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " site_id INTEGER NOT NULL,"
+    " owner_email TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('down', 'up', 'reminder')),"
+    " created_at INTEGER NOT NULL,"
+    " url TEXT NOT NULL,"
+    " name TEXT,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " http_status INTEGER NOT NULL DEFAULT 0,"
+    " since INTEGER NOT NULL DEFAULT 0,"
+    " last_ok INTEGER NOT NULL DEFAULT 0,"
+    " down_for INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " sent_at INTEGER"
+    ");"
+    "CREATE INDEX outbox_pending ON outbox (status, next_attempt);";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -78,6 +115,8 @@ struct store {
 	char *path;
 	sqlite3_stmt *insert_check;
 	sqlite3_stmt *upsert_state;
+	sqlite3_stmt *load_state;
+	sqlite3_stmt *insert_alert;
 };
 
 int store_schema_version(void)
@@ -180,24 +219,29 @@ static int prepare(struct store *s, sqlite3_stmt **st, const char *sql)
 
 static int store_prepare(struct store *s)
 {
-	/* Results of a site deleted meanwhile are dropped by the EXISTS. */
 	if (prepare(s, &s->insert_check,
 	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
-	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM sites WHERE id = ?1)") < 0)
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)") < 0)
 		return -1;
 	if (prepare(s, &s->upsert_state,
-	    "INSERT INTO site_state (site_id, last_check, last_ok, last_status, last_ms,"
-	    "  last_error, fail_count, ok_count)"
-	    " SELECT ?1, ?2, CASE WHEN ?3 THEN ?2 END, ?4, ?5, ?6, 1 - ?3, ?3"
-	    "  WHERE EXISTS (SELECT 1 FROM sites WHERE id = ?1)"
+	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
+	    "  state, since, fail_count, ok_count, last_ok, last_alert)"
+	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 	    " ON CONFLICT (site_id) DO UPDATE SET"
-	    "  last_check = excluded.last_check,"
-	    "  last_ok = coalesce(excluded.last_ok, last_ok),"
-	    "  last_status = excluded.last_status,"
-	    "  last_ms = excluded.last_ms,"
-	    "  last_error = excluded.last_error,"
-	    "  fail_count = CASE WHEN ?3 THEN 0 ELSE fail_count + 1 END,"
-	    "  ok_count = CASE WHEN ?3 THEN ok_count + 1 ELSE 0 END") < 0)
+	    "  last_check = excluded.last_check, last_status = excluded.last_status,"
+	    "  last_ms = excluded.last_ms, last_error = excluded.last_error,"
+	    "  state = excluded.state, since = excluded.since,"
+	    "  fail_count = excluded.fail_count, ok_count = excluded.ok_count,"
+	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert") < 0)
+		return -1;
+	if (prepare(s, &s->load_state,
+	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert"
+	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.id = ?1") < 0)
+		return -1;
+	if (prepare(s, &s->insert_alert,
+	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
+	    "  http_status, since, last_ok, down_for, next_attempt)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)") < 0)
 		return -1;
 	return 0;
 }
@@ -255,6 +299,8 @@ void store_close(struct store *s)
 		return;
 	sqlite3_finalize(s->insert_check);
 	sqlite3_finalize(s->upsert_state);
+	sqlite3_finalize(s->load_state);
+	sqlite3_finalize(s->insert_alert);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);
@@ -315,6 +361,17 @@ static const char *site_from_row(sqlite3_stmt *st, struct sq_site *site)
 		return "interval_s is not a positive whole number";
 	if (column_positive(st, 5, &site->timeout_ms) < 0)
 		return "timeout_ms is not a positive whole number";
+	if (column_positive(st, 6, &site->fail_threshold) < 0)
+		return "fail_threshold is not a positive whole number";
+	if (column_positive(st, 7, &site->recover_threshold) < 0)
+		return "recover_threshold is not a positive whole number";
+	if (column_positive(st, 8, &site->retry_interval_s) < 0)
+		return "retry_interval_s is not a positive whole number";
+	/* remind_every_s may be 0 (no reminders for this site): store it as -1+1 */
+	if (sqlite3_column_type(st, 9) == SQLITE_INTEGER && sqlite3_column_int64(st, 9) == 0)
+		site->remind_every_s = -1;
+	else if (column_positive(st, 9, &site->remind_every_s) < 0)
+		return "remind_every_s is not a whole number of seconds";
 	return NULL;
 }
 
@@ -326,7 +383,8 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-	    "SELECT id, url, owner_email, name, interval_s, timeout_ms FROM sites"
+	    "SELECT id, url, owner_email, name, interval_s, timeout_ms, fail_threshold,"
+	    " recover_threshold, retry_interval_s, remind_every_s FROM sites"
 	    " WHERE enabled IS NOT 0 ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
 		db_error(s, "reading the sites");
 		return -1;
@@ -374,42 +432,276 @@ void store_free_sites(struct sq_site_list *l)
 	l->n = 0;
 }
 
-static int bind_result(sqlite3_stmt *st, const struct sq_result *r)
+int store_begin(struct store *s)
 {
-	char err[160];
-	sq_result_error(r, err, sizeof(err));
-	sqlite3_reset(st);
-	if (sqlite3_bind_int64(st, 1, r->site_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, r->started_ms / 1000) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, sq_result_ok(r)) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 4, r->http_status) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 5, r->ms) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, err, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return -1;
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	return exec(s, "BEGIN IMMEDIATE", "starting a write");
 }
 
-int store_record_results(struct store *s, const struct sq_result *r, size_t n)
+int store_commit(struct store *s)
 {
-	if (n == 0)
-		return 0;
-	if (exec(s, "BEGIN IMMEDIATE", "recording results") < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (bind_result(s->insert_check, &r[i]) < 0 ||
-		    bind_result(s->upsert_state, &r[i]) < 0) {
-			db_error(s, "recording results");
-			sqlite3_reset(s->insert_check);
-			sqlite3_reset(s->upsert_state);
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
-	}
-	sqlite3_reset(s->insert_check);
-	sqlite3_reset(s->upsert_state);
-	if (exec(s, "COMMIT", "recording results") < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (exec(s, "COMMIT", "committing") < 0) {
+		store_rollback(s);
 		return -1;
 	}
 	return 0;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int64_t column_int64_or(sqlite3_stmt *st, int col, int64_t def)
+{
+	return sqlite3_column_type(st, col) == SQLITE_INTEGER ? sqlite3_column_int64(st, col) : def;
+}
+
+int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out)
+{
+	sqlite3_stmt *st = s->load_state;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, site_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		db_error(s, "reading a site's state");
+		sqlite3_reset(st);
+		return -1;
+	}
+	const unsigned char *name = sqlite3_column_text(st, 0);
+	int state = name != NULL ? state_parse((const char *)name) : SQ_STATE_UNKNOWN;
+	out->state = state < 0 ? SQ_STATE_UNKNOWN : (enum sq_state)state;
+	out->since = column_int64_or(st, 1, 0);
+	out->fail_count = (int32_t)column_int64_or(st, 2, 0);
+	out->ok_count = (int32_t)column_int64_or(st, 3, 0);
+	out->last_ok = column_int64_or(st, 4, 0);
+	out->last_alert = column_int64_or(st, 5, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *state)
+{
+	char err[160];
+	int64_t when = r->started_ms / 1000;
+	int ok = 0;
+
+	sq_result_error(r, err, sizeof(err));
+	for (int i = 0; i < 2 && ok == 0; i++) {
+		sqlite3_stmt *st = i == 0 ? s->insert_check : s->upsert_state;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, r->site_id);
+		sqlite3_bind_int64(st, 2, when);
+		if (i == 0)
+			sqlite3_bind_int(st, 3, sq_result_ok(r));
+		sqlite3_bind_int(st, 4, r->http_status);
+		sqlite3_bind_int(st, 5, r->ms);
+		sqlite3_bind_text(st, 6, err, -1, SQLITE_TRANSIENT);
+		if (i == 1) {
+			sqlite3_bind_text(st, 7, state_name(state->state), -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 8, state->since);
+			sqlite3_bind_int(st, 9, state->fail_count);
+			sqlite3_bind_int(st, 10, state->ok_count);
+			sqlite3_bind_int64(st, 11, state->last_ok);
+			sqlite3_bind_int64(st, 12, state->last_alert);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			db_error(s, "recording a check");
+			ok = -1;
+		}
+		sqlite3_reset(st);
+	}
+	return ok;
+}
+
+static const char *const alert_kinds[] = { "", "down", "up", "reminder" };
+
+int store_queue_alert(struct store *s, const struct sq_alert_row *a)
+{
+	sqlite3_stmt *st = s->insert_alert;
+	int rc;
+
+	if (a->kind < SQ_ALERT_DOWN || a->kind > SQ_ALERT_REMINDER)
+		return -1;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, a->site_id);
+	sqlite3_bind_text(st, 2, a->owner_email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, alert_kinds[a->kind], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, a->created_at);
+	sqlite3_bind_text(st, 5, a->url, -1, SQLITE_STATIC);
+	if (a->name != NULL)
+		sqlite3_bind_text(st, 6, a->name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, a->error ? a->error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, a->http_status);
+	sqlite3_bind_int64(st, 9, a->since);
+	sqlite3_bind_int64(st, 10, a->last_ok);
+	sqlite3_bind_int64(st, 11, a->down_for);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s, "queueing an alert");
+		return -1;
+	}
+	return 0;
+}
+
+static void alert_row_free(struct sq_alert_row *a)
+{
+	free(a->owner_email);
+	free(a->url);
+	free(a->name);
+	free(a->error);
+}
+
+void store_free_alerts(struct sq_alert_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		alert_row_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int alert_from_row(sqlite3_stmt *st, struct sq_alert_row *a)
+{
+	const unsigned char *kind = sqlite3_column_text(st, 3);
+
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(st, 0);
+	a->site_id = sqlite3_column_int64(st, 1);
+	a->kind = SQ_ALERT_NONE;
+	for (int k = SQ_ALERT_DOWN; k <= SQ_ALERT_REMINDER && kind != NULL; k++)
+		if (strcmp((const char *)kind, alert_kinds[k]) == 0)
+			a->kind = k;
+	a->created_at = sqlite3_column_int64(st, 4);
+	a->http_status = sqlite3_column_int(st, 7);
+	a->since = sqlite3_column_int64(st, 8);
+	a->last_ok = sqlite3_column_int64(st, 9);
+	a->down_for = sqlite3_column_int64(st, 10);
+	a->attempts = sqlite3_column_int(st, 11);
+	if (column_text(st, 2, false, &a->owner_email) < 0 || column_text(st, 5, false, &a->url) < 0 ||
+	    column_text(st, 6, true, &a->name) < 0 || column_text(st, 12, false, &a->error) < 0)
+		return -1;
+	return 0;
+}
+
+int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out)
+{
+	sqlite3_stmt *st = NULL;
+	struct sq_alert_list l = { NULL, 0 };
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+	    "SELECT id, site_id, owner_email, kind, created_at, url, name, http_status, since,"
+	    " last_ok, down_for, attempts, error FROM outbox"
+	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
+	    " ORDER BY owner_email, id", -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, "reading the outbox");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, all);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (l.n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct sq_alert_row *nv = realloc(l.v, ncap * sizeof(*nv));
+			if (nv == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			l.v = nv;
+			cap = ncap;
+		}
+		if (alert_from_row(st, &l.v[l.n]) < 0) {
+			/* a row edited by hand into nonsense: leave it, say so */
+			log_warnx("%s: outbox row %" PRId64 " is malformed; left as it is", s->path,
+			    (int64_t)sqlite3_column_int64(st, 0));
+			alert_row_free(&l.v[l.n]);
+			continue;
+		}
+		l.n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_errorx("%s: reading the outbox: %s", s->path,
+		    rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db));
+		store_free_alerts(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+static int outbox_update(struct store *s, const char *sql, int64_t id, int64_t a, int64_t b,
+    const char *text)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, "updating the outbox");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, a);
+	sqlite3_bind_int64(st, 3, b);
+	sqlite3_bind_text(st, 4, text ? text : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s, "updating the outbox");
+		return -1;
+	}
+	return 0;
+}
+
+int store_outbox_sent(struct store *s, int64_t id, int64_t now)
+{
+	return outbox_update(s, "UPDATE outbox SET status = 'sent', sent_at = ?2,"
+	    " attempts = attempts + 1, last_error = '' WHERE id = ?1 AND ?3 = ?3 AND ?4 = ?4",
+	    id, now, 0, NULL);
+}
+
+int store_outbox_failed(struct store *s, int64_t id, const char *why)
+{
+	return outbox_update(s, "UPDATE outbox SET status = 'failed', attempts = attempts + 1,"
+	    " last_error = ?4 WHERE id = ?1 AND ?2 = ?2 AND ?3 = ?3", id, 0, 0, why);
+}
+
+int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_attempt,
+    const char *why)
+{
+	return outbox_update(s, "UPDATE outbox SET attempts = ?2, next_attempt = ?3,"
+	    " last_error = ?4 WHERE id = ?1", id, attempts, next_attempt, why);
+}
+
+int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+	    "SELECT count(*) FILTER (WHERE status = 'pending'),"
+	    " count(*) FILTER (WHERE status = 'failed') FROM outbox", -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, "counting the outbox");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*pending = sqlite3_column_int64(st, 0);
+		*failed = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }

@@ -16,6 +16,7 @@ struct pass_summary {
 	size_t sites;       /* checked */
 	size_t skipped;     /* rows refused as unusable */
 	size_t up, down;
+	size_t alerts;      /* queued in the outbox by this pass */
 };
 
 /*

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "squirrel/check.h"
+#include "squirrel/state.h"
 
 struct store;
 
@@ -23,6 +24,10 @@ struct sq_site {
 	char *name;          /* NULL when not set */
 	int interval_s;      /* 0: the configured default */
 	int timeout_ms;      /* 0: the configured default */
+	int fail_threshold;  /* 0: the configured default */
+	int recover_threshold;
+	int retry_interval_s;
+	int remind_every_s;  /* 0: the configured default; -1: none for this site */
 };
 
 struct sq_site_list {
@@ -47,8 +52,63 @@ void store_close(struct store *s);
 int store_load_sites(struct store *s, struct sq_site_list *out);
 void store_free_sites(struct sq_site_list *l);
 
-/* Records a batch of results (history and current state) in one transaction. */
-int store_record_results(struct store *s, const struct sq_result *r, size_t n);
+/*
+ * Writes happen in explicit transactions: store_begin() (BEGIN IMMEDIATE,
+ * waiting out other writers up to the busy timeout), then store_commit()
+ * or store_rollback(). All return 0 or -1 (logged).
+ */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/*
+ * A site's state (zeroed for a site never checked). Returns 0, 1 when the
+ * site no longer exists (its result is then dropped), or -1.
+ */
+int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *st);
+
+/* One check: a history row and the site's new state. 0 or -1. */
+int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *st);
+
+/* An alert in the outbox, with a copy of everything its mail needs. */
+struct sq_alert_row {
+	int64_t id;
+	int64_t site_id;
+	char *owner_email;
+	char *url;
+	char *name;           /* NULL when the site has none */
+	int kind;             /* enum sq_alert_kind */
+	char *error;
+	int http_status;
+	int64_t created_at;
+	int64_t since;
+	int64_t last_ok;
+	int64_t down_for;
+	int attempts;
+};
+
+struct sq_alert_list {
+	struct sq_alert_row *v;
+	size_t n;
+};
+
+int store_queue_alert(struct store *s, const struct sq_alert_row *a);
+
+/*
+ * Pending alerts due at now (all pending ones with all = true), ordered by
+ * owner then age, so one owner's alerts are next to each other.
+ */
+int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out);
+void store_free_alerts(struct sq_alert_list *l);
+
+/* Marks an alert sent, failed for good, or to be retried at next_attempt. */
+int store_outbox_sent(struct store *s, int64_t id, int64_t now);
+int store_outbox_failed(struct store *s, int64_t id, const char *why);
+int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_attempt,
+    const char *why);
+
+/* How many alerts wait, and how many failed for good. */
+int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
 
 /* The schema version this build writes. */
 int store_schema_version(void);

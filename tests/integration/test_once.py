@@ -63,7 +63,7 @@ def test_cli(tmp):
 def test_schema(tmp):
     db = new_db(tmp, "schema.db")
     con = sqlite3.connect(db)
-    equal(con.execute("PRAGMA user_version").fetchone()[0], 1, "schema version 1")
+    equal(con.execute("PRAGMA user_version").fetchone()[0], 2, "schema version 2")
     equal(con.execute("PRAGMA journal_mode").fetchone()[0], "wal", "WAL mode")
     con.close()
     # A person adds a site with nothing more than url and owner_email,
@@ -91,6 +91,56 @@ def test_schema(tmp):
         check(rc != 0 and "CHECK constraint failed" in err, f"refused at edit time: {col} = {val}", err)
     rc, out, err = run(["sqlite3", db, "SELECT count(*) FROM sites"])
     equal(out.strip(), "1", "nothing refused was written")
+
+
+SCHEMA_V1 = """
+CREATE TABLE sites (id INTEGER PRIMARY KEY AUTOINCREMENT,
+ url TEXT NOT NULL CHECK (typeof(url) = 'text' AND (substr(url, 1, 7) = 'http://' OR substr(url, 1, 8) = 'https://')),
+ owner_email TEXT NOT NULL CHECK (typeof(owner_email) = 'text' AND instr(owner_email, '@') > 1 AND instr(owner_email, '@') < length(owner_email)),
+ name TEXT CHECK (name IS NULL OR typeof(name) = 'text'),
+ enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+ interval_s INTEGER CHECK (interval_s IS NULL OR (typeof(interval_s) = 'integer' AND interval_s > 0)),
+ timeout_ms INTEGER CHECK (timeout_ms IS NULL OR (typeof(timeout_ms) = 'integer' AND timeout_ms > 0)),
+ created_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)));
+CREATE TABLE site_state (site_id INTEGER PRIMARY KEY,
+ state TEXT NOT NULL DEFAULT 'unknown' CHECK (state IN ('unknown', 'up', 'down')),
+ since INTEGER, last_check INTEGER, last_ok INTEGER, last_status INTEGER, last_ms INTEGER,
+ last_error TEXT, fail_count INTEGER NOT NULL DEFAULT 0, ok_count INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE checks (id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL, checked_at INTEGER NOT NULL,
+ ok INTEGER NOT NULL CHECK (ok IN (0, 1)), http_status INTEGER NOT NULL, ms INTEGER NOT NULL,
+ error TEXT NOT NULL DEFAULT '');
+CREATE INDEX checks_site_time ON checks (site_id, checked_at);
+CREATE TRIGGER sites_delete_state AFTER DELETE ON sites BEGIN DELETE FROM site_state WHERE site_id = old.id; END;
+PRAGMA user_version = 1;
+"""
+
+
+def test_migration(tmp):
+    """A database of schema version 1 is migrated in place, its rows kept."""
+    db = os.path.join(tmp, "v1.db")
+    con = sqlite3.connect(db)
+    con.executescript(SCHEMA_V1)
+    con.execute("INSERT INTO sites(url, owner_email) VALUES ('http://127.0.0.1:1/', 'ops@example.org')")
+    con.execute("INSERT INTO checks(site_id, checked_at, ok, http_status, ms) VALUES (1, 1700000000, 1, 200, 5)")
+    con.commit()
+    con.close()
+    rc, out, err = squirreld("--once", "--config", empty_config(tmp), "--db", db, "--backend", "serial")
+    equal(rc, 0, "v1 database: --once exits 0")
+    check("schema migrated from version 1 to 2" in err, "the migration is logged", err)
+    equal(parse_once(out)[1][4], "connect refused", "the old site is checked")
+    con = sqlite3.connect(db)
+    equal(con.execute("PRAGMA user_version").fetchone()[0], 2, "migrated to version 2")
+    equal(con.execute("SELECT count(*) FROM checks").fetchone()[0], 2, "old history kept")
+    cols = [r[1] for r in con.execute("PRAGMA table_info(sites)")]
+    check("fail_threshold" in cols and "remind_every_s" in cols, "new per-site columns", cols)
+    con.close()
+    # a database newer than this build is refused, untouched
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    rc, out, err = squirreld("--once", "--config", empty_config(tmp), "--db", db, "--backend", "serial")
+    equal(rc, 1, "newer schema: exit 1")
+    check("schema version 99 is newer than this squirrel knows (2)" in err, "newer schema explained", err)
 
 
 def cases(srv, refused_port):
@@ -204,6 +254,7 @@ def main():
         test_cli(tmp)
         test_schema(tmp)
         test_junk_rows(tmp)
+        test_migration(tmp)
         for spec in backends:
             name, *args = spec.split(":")
             test_pass(tmp, name, [a for a in args if a])

@@ -1,0 +1,111 @@
+/*
+ * record.c - results into history, state and outbox, one transaction per
+ * batch. The state change and the alert it owes are committed together, so
+ * after a crash either both exist or neither does, and the check that
+ * caused them simply runs again.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "squirrel/log.h"
+#include "squirrel/record.h"
+
+void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
+    struct sq_thresholds *t)
+{
+	t->fail_threshold = site->fail_threshold ? site->fail_threshold : cfg->fail_threshold;
+	t->recover_threshold = site->recover_threshold ? site->recover_threshold :
+	    cfg->recover_threshold;
+	t->interval_s = site->interval_s ? site->interval_s : cfg->interval_s;
+	t->retry_interval_s = site->retry_interval_s ? site->retry_interval_s :
+	    cfg->retry_interval_s;
+	t->remind_every_s = site->remind_every_s < 0 ? 0 :
+	    site->remind_every_s ? site->remind_every_s : cfg->remind_every_s;
+}
+
+static void log_transition(const struct sq_site *site, const struct sq_transition *tr,
+    const char *error)
+{
+	if (tr->alert == SQ_ALERT_DOWN)
+		log_info("site %" PRId64 " (%s) is DOWN: %s", site->id, site->url, error);
+	else if (tr->alert == SQ_ALERT_UP)
+		log_info("site %" PRId64 " (%s) is UP again after %" PRId64 " s down", site->id,
+		    site->url, tr->down_for);
+	else if (tr->alert == SQ_ALERT_REMINDER)
+		log_info("site %" PRId64 " (%s) is still DOWN: %s", site->id, site->url, error);
+	else if (tr->from != tr->to)
+		log_debug("site %" PRId64 " (%s): %s -> %s", site->id, site->url,
+		    state_name(tr->from), state_name(tr->to));
+}
+
+/* One result: 0, 1 when the site is gone, -1 on a database error. */
+static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
+    struct record_stats *stats)
+{
+	const struct sq_site *site = e->site;
+	const struct sq_result *r = &e->result;
+	struct sq_site_state state;
+	struct sq_thresholds t;
+	struct sq_transition tr;
+	char error[160];
+	int rc = store_load_state(st, site->id, &state);
+
+	if (rc != 0)
+		return rc;
+	record_thresholds(site, cfg, &t);
+	int64_t now = r->started_ms / 1000;
+	state_apply(&state, &t, sq_result_ok(r), now, &tr);
+	e->next_check_s = tr.next_check_s;
+	if (store_save_check(st, r, &state) < 0)
+		return -1;
+	sq_result_error(r, error, sizeof(error));
+	log_transition(site, &tr, error);
+	if (tr.alert == SQ_ALERT_NONE)
+		return 0;
+	struct sq_alert_row a = {
+		.site_id = site->id,
+		.owner_email = site->owner_email,
+		.url = site->url,
+		.name = site->name,
+		.kind = tr.alert,
+		.error = error,
+		.http_status = r->http_status,
+		.created_at = now,
+		.since = tr.alert == SQ_ALERT_UP ? now - tr.down_for : state.since,
+		.last_ok = state.last_ok,
+		.down_for = tr.down_for,
+	};
+	if (store_queue_alert(st, &a) < 0)
+		return -1;
+	stats->alerts++;
+	return 0;
+}
+
+int record_batch(struct store *st, const struct sq_config *cfg, struct record_entry *e,
+    size_t n, struct record_stats *stats)
+{
+	struct record_stats s = { 0 };
+
+	if (n == 0) {
+		*stats = s;
+		return 0;
+	}
+	if (store_begin(st) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int rc = record_one(st, cfg, &e[i], &s);
+		if (rc < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		e[i].dropped = rc == 1;
+		if (rc == 1)
+			s.dropped++;
+		else
+			s.recorded++;
+	}
+	if (store_commit(st) < 0)
+		return -1;
+	*stats = s;
+	return 0;
+}
