@@ -57,7 +57,7 @@ struct ev {
 	enum kind kind;
 	int fd;
 	size_t slot;  /* index in the timer heap, NO_SLOT when not armed */
-	uint64_t due; /* deadline, monotonic ms */
+	uint64_t due; /* deadline, monotonic microseconds */
 };
 
 struct listener {
@@ -108,7 +108,7 @@ static struct {
 	struct ev **heap;
 	size_t nheap, capheap;
 	struct conn *live, *pool;
-	uint64_t now, last_warn;
+	uint64_t now, last_warn; /* monotonic microseconds */
 	bool stop;
 } S = { .epfd = -1, .logfd = -1, .sig = { .kind = K_SIGNAL, .fd = -1 } };
 
@@ -162,7 +162,7 @@ __attribute__((format(printf, 1, 2)))
 static void warn_limited(const char *fmt, ...)
 {
 	va_list ap;
-	if (S.last_warn && S.now - S.last_warn < WARN_INTERVAL_MS)
+	if (S.last_warn && S.now - S.last_warn < WARN_INTERVAL_MS * 1000)
 		return;
 	S.last_warn = S.now ? S.now : 1;
 	va_start(ap, fmt);
@@ -174,14 +174,15 @@ static void warn_limited(const char *fmt, ...)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static uint64_t now_ms(void)
+/* Microseconds, so that a deadline rounded up to epoll's ms never fires early. */
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
 		perror("sq-httpd: clock_gettime");
 		exit(1);
 	}
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Strict decimal: digits only, no sign or blanks, at most max. */
@@ -309,7 +310,7 @@ static int timer_arm(struct ev *e, uint64_t ms)
 		S.heap = h;
 		S.capheap = cap;
 	}
-	e->due = S.now + ms;
+	e->due = S.now + ms * 1000;
 	heap_place(S.nheap++, e);
 	heap_up(e->slot);
 	return 0;
@@ -329,7 +330,7 @@ static void timer_cancel(struct ev *e)
 	heap_down(last->slot);
 }
 
-/* epoll_wait timeout: until the earliest deadline, or forever. */
+/* epoll_wait timeout in ms, rounded up: until the earliest deadline, or forever. */
 static int timer_timeout(void)
 {
 	if (!S.nheap)
@@ -337,7 +338,8 @@ static int timer_timeout(void)
 	uint64_t due = S.heap[0]->due;
 	if (due <= S.now)
 		return 0;
-	return due - S.now > INT_MAX ? INT_MAX : (int)(due - S.now);
+	uint64_t ms = (due - S.now + 999) / 1000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /* ---- epoll ------------------------------------------------------------- */
@@ -746,7 +748,7 @@ static bool accept_retry(int err)
 static void on_accept(struct listener *l)
 {
 	for (;;) {
-		struct sockaddr_in peer;
+		struct sockaddr_in peer = { 0 };
 		socklen_t len = sizeof peer;
 		int fd = accept4(l->ev.fd, (struct sockaddr *)&peer, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -800,7 +802,7 @@ static int listen_socket(uint32_t addr, unsigned port)
 
 static int bound_port(int fd, unsigned *port)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_in sa = { 0 };
 	socklen_t len = sizeof sa;
 	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
 		return -1;
@@ -1026,7 +1028,7 @@ static int setup(void)
 			return -1;
 		}
 	}
-	S.now = now_ms();
+	S.now = now_us();
 	if (listen_all(&port) < 0)
 		return -1;
 	if (S.o.port_file && write_port_file(S.o.port_file, port) < 0)
@@ -1076,7 +1078,7 @@ static int run(void)
 {
 	static struct epoll_event evs[MAX_EVENTS];
 	while (!S.stop) {
-		S.now = now_ms();
+		S.now = now_us();
 		timers_run();
 		int n = epoll_wait(S.epfd, evs, MAX_EVENTS, timer_timeout());
 		if (n < 0 && errno == EINTR)
@@ -1085,7 +1087,7 @@ static int run(void)
 			perror("sq-httpd: epoll_wait");
 			return -1;
 		}
-		S.now = now_ms();
+		S.now = now_us();
 		for (int i = 0; i < n; i++)
 			dispatch(evs[i].data.ptr, evs[i].events);
 	}
@@ -1105,10 +1107,10 @@ static void free_list(struct conn *c, bool close_fd)
 
 static void teardown(void)
 {
+	close_listeners(); /* first: it edits the heap, which points into conns */
+	free(S.ls);
 	free_list(S.live, true);
 	free_list(S.pool, false);
-	close_listeners();
-	free(S.ls);
 	free(S.heap);
 	if (S.logfd >= 0)
 		(void)close(S.logfd);
