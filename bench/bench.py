@@ -774,7 +774,7 @@ def parse_args(argv):
     p.add_argument("--build", default="build", help="build directory (default build)")
     p.add_argument("--squirreld", help="path of squirreld (default BUILD/squirreld)")
     p.add_argument("--squirrelctl", help="path of squirrelctl (default BUILD/squirrelctl)")
-    p.add_argument("--httpd", help="path of sq-httpd (default BUILD/tests/httpd/sq-httpd)")
+    p.add_argument("--httpd", help="path of sq-httpd (default BUILD/tests/sq-httpd)")
     p.add_argument("--squirreld-arg", action="append", default=[], metavar="ARG",
                    help="an extra argument for every squirreld run (repeatable)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory and say where")
@@ -835,7 +835,7 @@ def main(argv):
     ctx = Context()
     ctx.squirreld = a.squirreld or os.path.join(a.build, "squirreld")
     ctx.squirrelctl = a.squirrelctl or os.path.join(a.build, "squirrelctl")
-    ctx.httpd = a.httpd or os.path.join(a.build, "tests", "httpd", "sq-httpd")
+    ctx.httpd = a.httpd or os.path.join(a.build, "tests", "sq-httpd")
     ctx.extra_args = a.squirreld_arg
     ctx.down_pct = a.down_pct
     ctx.repeat = a.repeat

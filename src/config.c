@@ -399,11 +399,34 @@ int config_load(struct sq_config *cfg, const char *path, char *err, size_t errle
 	return rc;
 }
 
+static bool key_owns_string(const struct key *k)
+{
+	return k->type == KEY_STRING || (k->type == KEY_CHOICE && k->offset == OFF(backend));
+}
+
+int config_copy(struct sq_config *dst, const struct sq_config *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!key_owns_string(&keys[i]))
+			continue;
+		char **slot = (char **)((char *)dst + keys[i].offset);
+		if (*slot != NULL && (*slot = strdup(*slot)) == NULL) {
+			/* the copies made so far are freed, the rest are not ours */
+			for (size_t j = i + 1; j < NKEYS; j++)
+				if (key_owns_string(&keys[j]))
+					*(char **)((char *)dst + keys[j].offset) = NULL;
+			config_free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 void config_free(struct sq_config *cfg)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].type == KEY_STRING ||
-		    (keys[i].type == KEY_CHOICE && keys[i].offset == OFF(backend))) {
+		if (key_owns_string(&keys[i])) {
 			char **slot = (char **)((char *)cfg + keys[i].offset);
 			free(*slot);
 			*slot = NULL;

@@ -153,6 +153,13 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 		}
 	}
 out:
+	/*
+	 * After a failure the backend may still hold checks that point into
+	 * the site list: let them end before the list is freed.
+	 */
+	while (p->rc < 0 && b->ops->pending(b) > 0)
+		if (b->ops->poll(b, 1000, pass_collect, p) < 0)
+			break;
 	pass_flush(p);
 	sum->sites = p->delivered;
 	sum->alerts = p->alerts;

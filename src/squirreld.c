@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,14 +16,15 @@
 #include "config_build.h"
 #include "squirrel/backend.h"
 #include "squirrel/config.h"
+#include "squirrel/daemon.h"
+#include "squirrel/delivery.h"
 #include "squirrel/log.h"
+#include "squirrel/mailer.h"
 #include "squirrel/pass.h"
 #include "squirrel/probe.h"
 #include "squirrel/store.h"
 
 #define EXIT_USAGE 2
-
-static volatile sig_atomic_t stop_requested;
 
 struct options {
 	bool once;
@@ -32,6 +34,7 @@ struct options {
 	const char *workers;
 	const char *max_concurrent;
 	const char *source_address;
+	const char *test_mail;
 };
 
 static void usage(FILE *f)
@@ -39,6 +42,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: squirreld [--once] [--config FILE] [--db FILE] [--backend NAME]\n"
 	    "                 [--workers N] [--max-concurrent N] [--source-address ADDR]\n"
+	    "       squirreld --test-mail ADDRESS [--config FILE]\n"
 	    "       squirreld --help | --version\n"
 	    "\n"
 	    "  --once                 check every enabled site once, print one line per\n"
@@ -49,20 +53,15 @@ static void usage(FILE *f)
 	    "  --backend NAME         %s\n"
 	    "  --workers N            threads or processes (threads, prefork)\n"
 	    "  --max-concurrent N     checks in flight at once (libev)\n"
-	    "  --source-address ADDR  local address the checks leave from\n",
+	    "  --source-address ADDR  local address the checks leave from\n"
+	    "  --test-mail ADDRESS    send one test mail through the [smtp] server, say what happened\n",
 	    backend_names());
-}
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_ONCE = 256, OPT_CONFIG, OPT_DB, OPT_BACKEND, OPT_WORKERS, OPT_MAXCONC,
-		OPT_SOURCE, OPT_HELP, OPT_VERSION };
+		OPT_SOURCE, OPT_TEST_MAIL, OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -71,6 +70,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "max-concurrent", required_argument, NULL, OPT_MAXCONC },
 		{ "source-address", required_argument, NULL, OPT_SOURCE },
+		{ "test-mail", required_argument, NULL, OPT_TEST_MAIL },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -87,6 +87,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_WORKERS: o->workers = optarg; break;
 		case OPT_MAXCONC: o->max_concurrent = optarg; break;
 		case OPT_SOURCE: o->source_address = optarg; break;
+		case OPT_TEST_MAIL: o->test_mail = optarg; break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -108,6 +109,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* The file read: --config, else the default one if it exists, else none. */
+static const char *config_path(const struct options *o)
+{
+	if (o->config != NULL)
+		return o->config;
+	return access(SQ_DEFAULT_CONFIG, F_OK) == 0 ? SQ_DEFAULT_CONFIG : NULL;
+}
+
 /* The file, then the command line over it. 0, 1 (bad file) or 2 (bad option). */
 static int load_config(const struct options *o, struct sq_config *cfg)
 {
@@ -117,9 +126,7 @@ static int load_config(const struct options *o, struct sq_config *cfg)
 		log_errorx("out of memory");
 		return 1;
 	}
-	const char *path = o->config;
-	if (path == NULL && access(SQ_DEFAULT_CONFIG, F_OK) == 0)
-		path = SQ_DEFAULT_CONFIG;
+	const char *path = config_path(o);
 	if (path != NULL && config_load(cfg, path, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		return 1;
@@ -152,46 +159,39 @@ static size_t backend_window(const struct sq_config *cfg)
 	return (size_t)cfg->max_concurrent;
 }
 
-static void install_signals(void)
+/* SIGHUP: the same file and the same command line, read again. */
+static int reload_config(struct sq_config *out, void *arg)
 {
-	struct sigaction sa;
+	const struct options *o = arg;
+	struct sq_config next;
+	char err[512];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	if (load_config(o, &next) != 0) {
+		config_free(&next);
+		return -1;
+	}
+	if (mailer_check_config_file_mode(config_path(o), &next, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		config_free(&next);
+		return -1;
+	}
+	*out = next;
+	return 0;
 }
 
-/* Until SIGTERM or SIGINT: a pass every interval. */
-static int run_loop(struct store *st, struct sq_backend *b, const struct sq_config *cfg)
+/* --once: one pass, then every alert it owes is tried once. */
+static int run_once(struct store *st, struct sq_backend *b, const struct sq_config *cfg)
 {
-	log_info("checking sites every %d s with the %s backend", cfg->interval_s, cfg->backend);
-	while (!stop_requested) {
-		struct timespec t0, t1;
-		struct pass_summary sum;
+	struct pass_summary sum;
+	int64_t left = 0;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (pass_run(st, b, cfg, backend_window(cfg), NULL, &stop_requested, &sum) < 0)
-			log_warnx("pass failed; retrying at the next interval");
-		else
-			log_info("pass: %zu sites checked, %zu up, %zu down, %zu skipped",
-			    sum.sites, sum.up, sum.down, sum.skipped);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double left = cfg->interval_s - (double)(t1.tv_sec - t0.tv_sec) -
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-		/* Sleep in short steps so a signal is noticed promptly. */
-		while (left > 0 && !stop_requested) {
-			double step = left < 0.2 ? left : 0.2;
-			struct timespec ts = { (time_t)step, (long)((step - (double)(time_t)step) * 1e9) };
-			nanosleep(&ts, NULL);
-			left -= step;
-		}
-	}
-	log_info("stopping");
-	return 0;
+	signal(SIGPIPE, SIG_IGN);
+	int rc = pass_run(st, b, cfg, backend_window(cfg), stdout, NULL, &sum) < 0;
+	if (sum.skipped > 0)
+		log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
+	if (delivery_round(st, cfg, true, &left) < 0 || left > 0)
+		log_warnx("%" PRId64 " alert(s) could not be sent and wait in the outbox", left);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -199,6 +199,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct sq_config cfg;
 	struct sq_backend backend;
+	char err[512];
 	int rc;
 
 	log_init("squirreld");
@@ -211,19 +212,24 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	install_signals();
+	if (mailer_check_config_file_mode(config_path(&o), &cfg, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (o.test_mail != NULL) {
+		rc = mailer_test(&cfg, o.test_mail);
+		config_free(&cfg);
+		return rc;
+	}
 	if (probe_global_init() < 0) {
 		config_free(&cfg);
 		return 1;
 	}
-	struct sq_backend_params params = {
-		.workers = cfg.workers,
-		.max_concurrent = cfg.max_concurrent,
-		.probe = { .source_address = cfg.source_address, .ip_version = cfg.ip_version },
-	};
 	bool known;
 	if (backend_lookup(cfg.backend, &known) == NULL) {
-		backend_open(&backend, cfg.backend, &params);   /* logs why */
+		struct sq_backend_params none = { 0 };
+		backend_open(&backend, cfg.backend, &none);   /* logs why */
 		rc = o.backend != NULL ? EXIT_USAGE : 1;
 		goto out_curl;
 	}
@@ -232,20 +238,30 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out_curl;
 	}
-	if (backend_open(&backend, cfg.backend, &params) < 0) {
-		rc = 1;
-		goto out_store;
-	}
 	if (o.once) {
-		struct pass_summary sum;
-		rc = pass_run(st, &backend, &cfg, backend_window(&cfg), stdout, &stop_requested, &sum) < 0;
-		if (sum.skipped > 0)
-			log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
+		struct sq_backend_params params = {
+			.workers = cfg.workers,
+			.max_concurrent = cfg.max_concurrent,
+			.probe = { .source_address = cfg.source_address, .ip_version = cfg.ip_version },
+		};
+		if (backend_open(&backend, cfg.backend, &params) < 0) {
+			rc = 1;
+		} else {
+			rc = run_once(st, &backend, &cfg);
+			backend_close(&backend);
+		}
 	} else {
-		rc = run_loop(st, &backend, &cfg);
+		/* the daemon owns the configuration from here, for SIGHUP */
+		struct sq_config *live = malloc(sizeof(*live));
+		if (live == NULL) {
+			rc = 1;
+		} else {
+			*live = cfg;
+			memset(&cfg, 0, sizeof(cfg));
+			rc = daemon_run(st, live, reload_config, &o);
+			free(live);
+		}
 	}
-	backend_close(&backend);
-out_store:
 	store_close(st);
 out_curl:
 	probe_global_cleanup();

@@ -101,7 +101,19 @@ static const char schema_v2[] =
     " last_error TEXT NOT NULL DEFAULT '',"
     " sent_at INTEGER"
     ");"
-    "CREATE INDEX outbox_pending ON outbox (status, next_attempt);";
+    "CREATE INDEX outbox_pending ON outbox (status, next_attempt);"
+    /*
+     * A change counter kept by triggers: the daemon polls one row to learn
+     * that someone edited the sites, instead of re-reading them all.
+     */
+    "CREATE TABLE sites_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);"
+    "INSERT INTO sites_version VALUES (1, 0);"
+    "CREATE TRIGGER sites_version_insert AFTER INSERT ON sites BEGIN"
+    " UPDATE sites_version SET version = version + 1; END;"
+    "CREATE TRIGGER sites_version_update AFTER UPDATE ON sites BEGIN"
+    " UPDATE sites_version SET version = version + 1; END;"
+    "CREATE TRIGGER sites_version_delete AFTER DELETE ON sites BEGIN"
+    " UPDATE sites_version SET version = version + 1; END;";
 
 static const char *const migrations[] = {
 	schema_v1,
@@ -117,6 +129,7 @@ struct store {
 	sqlite3_stmt *upsert_state;
 	sqlite3_stmt *load_state;
 	sqlite3_stmt *insert_alert;
+	sqlite3_stmt *sites_version;
 };
 
 int store_schema_version(void)
@@ -243,6 +256,8 @@ static int store_prepare(struct store *s)
 	    "  http_status, since, last_ok, down_for, next_attempt)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)") < 0)
 		return -1;
+	if (prepare(s, &s->sites_version, "SELECT version FROM sites_version WHERE id = 1") < 0)
+		return -1;
 	return 0;
 }
 
@@ -301,6 +316,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->upsert_state);
 	sqlite3_finalize(s->load_state);
 	sqlite3_finalize(s->insert_alert);
+	sqlite3_finalize(s->sites_version);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);
@@ -703,5 +719,20 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
 		*failed = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_sites_version(struct store *s, int64_t *version)
+{
+	sqlite3_stmt *st = s->sites_version;
+	int rc;
+
+	sqlite3_reset(st);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(st, 0);
+	else
+		db_error(s, "reading the sites' change counter");
+	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }

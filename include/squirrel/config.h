@@ -78,6 +78,9 @@ int config_load(struct sq_config *cfg, const char *path, char *err, size_t errle
 int config_set(struct sq_config *cfg, const char *section, const char *key,
     const char *value, char *err, size_t errlen);
 
+/* A deep copy, for a thread that outlives a reload. 0 or -ENOMEM. */
+int config_copy(struct sq_config *dst, const struct sq_config *src);
+
 void config_free(struct sq_config *cfg);
 
 #endif

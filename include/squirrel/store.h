@@ -110,6 +110,12 @@ int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_a
 /* How many alerts wait, and how many failed for good. */
 int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
 
+/*
+ * A counter that every INSERT, UPDATE or DELETE on sites bumps (triggers):
+ * cheap to poll, so live edits are noticed without re-reading every row.
+ */
+int store_sites_version(struct store *s, int64_t *version);
+
 /* The schema version this build writes. */
 int store_schema_version(void);
 

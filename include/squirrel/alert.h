@@ -1,0 +1,88 @@
+/*
+ * alert.h - composing the alert mail an owner receives.
+ *
+ * Pure functions: no I/O, no clock, no randomness (the caller passes the time
+ * and a unique id), so every byte of a message can be unit-tested.
+ *
+ * Every string in struct alert_item comes from the database and is treated
+ * as hostile: in headers, control characters are removed and a value that
+ * is not plain ASCII is RFC 2047-encoded; in the body, control characters
+ * (CR and LF included) become spaces and invalid UTF-8 becomes '?'. No value
+ * can start a header line or add a recipient.
+ */
+#ifndef SQUIRREL_ALERT_H
+#define SQUIRREL_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum alert_kind {
+	ALERT_DOWN,      /* the site went down */
+	ALERT_UP,        /* the site came back */
+	ALERT_REMINDER,  /* the site is still down (remind_every) */
+};
+
+struct alert_item {
+	int64_t site_id;
+	const char *url;
+	const char *name;   /* may be NULL or "": the url's host names the site */
+	enum alert_kind kind;
+	const char *error;  /* "http 503", "timeout", "dns nxdomain", ...; may be NULL */
+	int http_status;    /* 0 when no response came */
+	int64_t at;         /* unix s: the check that saw it */
+	int64_t since;      /* unix s: when the site went down; 0 = unknown */
+	int64_t last_ok;    /* unix s: the last good check; 0 = never */
+};
+
+/*
+ * One RFC 5322 message (CRLF line ends, headers From, To, Date, Message-ID,
+ * Subject, Auto-Submitted, MIME-Version, Content-Type,
+ * Content-Transfer-Encoding, then the body) telling owner `to` about items[0]
+ * .. items[n-1]; several items make one digest. `now` (unix s) is the Date;
+ * the Message-ID is <id@domain-of-from>; id may hold letters, digits and
+ * "._+=-".
+ *
+ * Returns the message (free() it), or NULL with the reason in err: `to` is
+ * not one valid address (the caller logs it, naming the site), `from` is not
+ * valid, id is empty or has other characters, n is 0, or out of memory.
+ */
+char *alert_compose(const char *to, const char *from, const struct alert_item *items,
+    size_t n, int64_t now, const char *id, char *err, size_t errlen);
+
+/*
+ * The same headers around a body of the caller's own (the test mail).
+ * subject and body are sanitized like database values; body lines end in
+ * "\n" and become CRLF. Returns the message or NULL with the reason in err.
+ */
+char *alert_compose_text(const char *to, const char *from, const char *subject,
+    const char *body, int64_t now, const char *id, char *err, size_t errlen);
+
+/*
+ * The subject as a person reads it, before any RFC 2047 encoding, always
+ * NUL-terminated (UTF-8, no control characters):
+ *   [squirrel] DOWN example.org (http 503)
+ *   [squirrel] UP example.org after 14m
+ *   [squirrel] STILL DOWN example.org (timeout)
+ *   [squirrel] 3 sites DOWN / 2 sites UP / 2 sites DOWN, 1 UP
+ * Returns 0, or -1 when n is 0.
+ */
+int alert_subject(const struct alert_item *items, size_t n, char *buf, size_t len);
+
+/*
+ * How a site is named: its name if it has one, else the host (and port) of
+ * its url, sanitized for a header. Returns buf.
+ */
+const char *alert_site_label(const struct alert_item *item, char *buf, size_t len);
+
+/*
+ * An error class in words: "dns nxdomain" -> "the name does not exist
+ * (NXDOMAIN)", "http 503" -> "the server answered HTTP 503", ... An unknown
+ * text (libcurl's own message) is shown sanitized as "the check failed: ...".
+ * Returns buf.
+ */
+const char *alert_error_words(const char *error, int http_status, char *buf, size_t len);
+
+/* A duration for people: "45s", "14m", "3h 5m", "2d 4h". */
+void alert_duration(int64_t seconds, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * daemon.h - squirreld as a service: the scheduler's loop, live edits of the
+ * database, signals, systemd notifications, and mail delivery beside it.
+ */
+#ifndef SQUIRREL_DAEMON_H
+#define SQUIRREL_DAEMON_H
+
+#include "squirrel/config.h"
+#include "squirrel/store.h"
+
+/*
+ * Reads the configuration again (file and command line) for SIGHUP.
+ * Returns 0 with *out filled, or -1 (logged) and *out untouched.
+ */
+typedef int daemon_reload_fn(struct sq_config *out, void *arg);
+
+/*
+ * Runs until SIGTERM or SIGINT; cfg may be replaced on SIGHUP (the daemon
+ * owns it from here and frees it). Returns the exit status.
+ */
+int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload, void *arg);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * daemon.c - the service loop.
+ *
+ * One thread runs it all but mail: take the sites that are due, hand them
+ * to the backend (never more than it runs at once), collect results, and
+ * record them in batches. Every half second it asks the database whether
+ * the sites changed (a counter kept by triggers), and merges the change.
+ * Signal handlers only set flags, as in nginx; the loop acts on them.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "squirrel/backend.h"
+#include "squirrel/daemon.h"
+#include "squirrel/delivery.h"
+#include "squirrel/log.h"
+#include "squirrel/notify.h"
+#include "squirrel/record.h"
+#include "squirrel/scheduler.h"
+
+#define BATCH_MAX 512
+#define BATCH_AGE_MS 200          /* a result waits at most this long to be written */
+#define VERSION_POLL_MS 500       /* live edits are seen within this */
+#define STATUS_EVERY_MS 10000
+#define RETRY_WRITE_MS 2000       /* after a failed write */
+#define RETRY_KEEP_MAX 100000     /* results kept while the database refuses writes */
+
+static volatile sig_atomic_t got_stop, got_hup;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+/* A result kept for a later write, with its own copy of the site. */
+struct kept {
+	struct sq_site site;
+	struct sq_result result;
+};
+
+struct daemon {
+	struct store *store;
+	struct sq_config *cfg;
+	struct sq_backend backend;
+	struct scheduler *sched;
+	struct delivery *delivery;
+	size_t window;
+	size_t inflight;
+	int64_t sites_version;
+	struct sched_site *bsite[BATCH_MAX];
+	struct record_entry batch[BATCH_MAX];
+	size_t nbatch;
+	int64_t batch_since;
+	struct kept *kept;            /* results the database refused, to write again */
+	size_t nkept, capkept;
+	int64_t retry_at;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t backend_window(const struct sq_config *cfg)
+{
+	if (strcmp(cfg->backend, "serial") == 0)
+		return 1;
+	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
+		return (size_t)cfg->workers;
+	return (size_t)cfg->max_concurrent;
+}
+
+static int open_backend(struct daemon *d)
+{
+	struct sq_backend_params params = {
+		.workers = d->cfg->workers,
+		.max_concurrent = d->cfg->max_concurrent,
+		.probe = { .source_address = d->cfg->source_address, .ip_version = d->cfg->ip_version },
+	};
+	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
+		return -1;
+	d->window = backend_window(d->cfg);
+	return 0;
+}
+
+static void status_line(struct daemon *d)
+{
+	size_t up, down;
+	scheduler_state_counts(d->sched, &up, &down);
+	notify_status("%zu sites: %zu up, %zu down", scheduler_size(d->sched), up, down);
+}
+
+/* Reads the sites again when someone changed them. */
+static void follow_edits(struct daemon *d, bool startup)
+{
+	struct sq_site_list list;
+	int64_t version;
+
+	if (store_sites_version(d->store, &version) < 0)
+		return;
+	if (!startup && version == d->sites_version)
+		return;
+	if (store_load_sites(d->store, &list) < 0)
+		return;
+	size_t before = scheduler_size(d->sched);
+	if (scheduler_sync(d->sched, &list, d->cfg, now_ms(), startup) == 0)
+		d->sites_version = version;
+	if (!startup)
+		log_info("sites changed: %zu watched (was %zu)", scheduler_size(d->sched), before);
+}
+
+static void keep_for_retry(struct daemon *d, const struct record_entry *e)
+{
+	if (d->nkept == RETRY_KEEP_MAX) {
+		log_errorx("site %" PRId64 ": result dropped: %d results already wait for the database",
+		    e->site->id, RETRY_KEEP_MAX);
+		return;
+	}
+	if (d->nkept == d->capkept) {
+		size_t ncap = d->capkept ? d->capkept * 2 : 256;
+		struct kept *nk = realloc(d->kept, ncap * sizeof(*nk));
+		if (nk == NULL) {
+			log_errorx("site %" PRId64 ": result dropped: out of memory", e->site->id);
+			return;
+		}
+		d->kept = nk;
+		d->capkept = ncap;
+	}
+	struct kept *k = &d->kept[d->nkept];
+	k->site = *e->site;
+	k->site.url = strdup(e->site->url);
+	k->site.owner_email = strdup(e->site->owner_email);
+	k->site.name = e->site->name ? strdup(e->site->name) : NULL;
+	k->result = e->result;
+	if (k->site.url == NULL || k->site.owner_email == NULL ||
+	    (e->site->name != NULL && k->site.name == NULL)) {
+		free(k->site.url);
+		free(k->site.owner_email);
+		free(k->site.name);
+		log_errorx("site %" PRId64 ": result dropped: out of memory", e->site->id);
+		return;
+	}
+	d->nkept++;
+}
+
+static void free_kept(struct daemon *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(d->kept[i].site.url);
+		free(d->kept[i].site.owner_email);
+		free(d->kept[i].site.name);
+	}
+	memmove(d->kept, d->kept + n, (d->nkept - n) * sizeof(*d->kept));
+	d->nkept -= n;
+}
+
+/* Results the database refused earlier: write them first, oldest first. */
+static int write_kept(struct daemon *d)
+{
+	while (d->nkept > 0) {
+		struct record_entry e[BATCH_MAX];
+		struct record_stats stats;
+		size_t n = d->nkept < BATCH_MAX ? d->nkept : BATCH_MAX;
+		for (size_t i = 0; i < n; i++)
+			e[i] = (struct record_entry){ .site = &d->kept[i].site, .result = d->kept[i].result };
+		if (record_batch(d->store, d->cfg, e, n, &stats) < 0)
+			return -1;
+		if (stats.alerts > 0 && d->delivery != NULL)
+			delivery_kick(d->delivery);
+		free_kept(d, n);
+		if (d->nkept == 0)
+			log_info("the database takes writes again; the results kept meanwhile are recorded");
+	}
+	return 0;
+}
+
+/* Writes the batch; then the sites may be scheduled again (or freed). */
+static void flush(struct daemon *d)
+{
+	struct record_stats stats = { 0 };
+	int64_t now = now_ms();
+	bool written = false;
+
+	if (d->nbatch == 0)
+		return;
+	if (d->nkept == 0 || (now >= d->retry_at && write_kept(d) == 0)) {
+		if (record_batch(d->store, d->cfg, d->batch, d->nbatch, &stats) == 0)
+			written = true;
+	}
+	if (!written) {
+		if (d->nkept == 0)
+			log_warnx("results not written; kept in memory and written again in %d s",
+			    RETRY_WRITE_MS / 1000);
+		for (size_t i = 0; i < d->nbatch; i++)
+			keep_for_retry(d, &d->batch[i]);
+		if (now >= d->retry_at)
+			d->retry_at = now + RETRY_WRITE_MS;
+	}
+	if (stats.alerts > 0 && d->delivery != NULL)
+		delivery_kick(d->delivery);
+	for (size_t i = 0; i < d->nbatch; i++) {
+		struct sched_site *site = d->bsite[i];
+		if (written && !d->batch[i].dropped) {
+			site->state = sq_result_ok(&d->batch[i].result) ?
+			    (site->state == SQ_STATE_DOWN && d->batch[i].next_check_s > 0 &&
+			     d->batch[i].next_check_s < scheduler_interval(site, d->cfg) ?
+			     SQ_STATE_DOWN : SQ_STATE_UP) : site->state;
+		}
+		scheduler_done(d->sched, site, written ? d->batch[i].next_check_s : 0, now);
+	}
+	d->nbatch = 0;
+}
+
+static void collect(const struct sq_result *r, void *arg)
+{
+	struct daemon *d = arg;
+	struct sched_site *site = (struct sched_site *)(uintptr_t)r->tag;
+
+	if (d->nbatch == BATCH_MAX)
+		flush(d);
+	if (d->nbatch == 0)
+		d->batch_since = now_ms();
+	d->bsite[d->nbatch] = site;
+	d->batch[d->nbatch] = (struct record_entry){ .site = &site->site, .result = *r };
+	d->nbatch++;
+	d->inflight--;
+}
+
+static void submit_due(struct daemon *d)
+{
+	int64_t now = now_ms();
+	struct sched_site *site;
+
+	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
+		const struct sq_config *cfg = d->cfg;
+		struct sq_check c = {
+			.site_id = site->site.id,
+			.tag = (uint64_t)(uintptr_t)site,
+			.url = site->site.url,
+			.timeout_ms = site->site.timeout_ms ? site->site.timeout_ms : cfg->timeout_ms,
+			.connect_timeout_ms = cfg->connect_timeout_ms,
+			.max_redirects = cfg->max_redirects,
+		};
+		if (d->backend.ops->submit(&d->backend, &c) < 0) {
+			scheduler_requeue(d->sched, site, now + 1000);
+			break;
+		}
+		d->inflight++;
+	}
+}
+
+/* Lets every check in flight end, and writes the results. */
+static void drain(struct daemon *d)
+{
+	while (d->inflight > 0) {
+		if (d->backend.ops->poll(&d->backend, 1000, collect, d) < 0)
+			break;
+	}
+	flush(d);
+}
+
+static bool backend_settings_changed(const struct sq_config *a, const struct sq_config *b)
+{
+	return strcmp(a->backend, b->backend) != 0 || a->workers != b->workers ||
+	    a->max_concurrent != b->max_concurrent || a->ip_version != b->ip_version ||
+	    strcmp(a->source_address, b->source_address) != 0;
+}
+
+static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
+{
+	struct sq_config next;
+
+	notify_reloading();
+	log_info("SIGHUP: reading the configuration again");
+	if (fn(&next, arg) < 0) {
+		log_warnx("the new configuration is refused; going on with the old one");
+		notify_ready();
+		return;
+	}
+	if (strcmp(next.database, d->cfg->database) != 0)
+		log_warnx("a new database path takes effect at the next start");
+	bool new_backend = backend_settings_changed(d->cfg, &next);
+	if (new_backend) {
+		drain(d);
+		backend_close(&d->backend);
+	}
+	struct sq_config old = *d->cfg;
+	*d->cfg = next;
+	free(d->cfg->database);
+	d->cfg->database = old.database;   /* keep the path we have open */
+	old.database = NULL;
+	config_free(&old);
+	log_set_level((enum log_level)d->cfg->log_level);
+	if (new_backend && open_backend(d) < 0) {
+		log_errorx("cannot start the new backend; stopping");
+		got_stop = 1;
+	}
+	scheduler_reschedule(d->sched, d->cfg, now_ms());
+	if (d->delivery != NULL) {
+		delivery_stop(d->delivery, false);
+		d->delivery = delivery_start(d->cfg);
+	}
+	log_info("configuration reloaded: backend %s, interval %d s", d->cfg->backend,
+	    d->cfg->interval_s);
+	notify_ready();
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_beat)
+{
+	int64_t now = now_ms();
+	int64_t until = next_version < next_beat ? next_version : next_beat;
+	if (d->inflight < d->window) {
+		int64_t due = scheduler_next_due(d->sched);
+		if (due < until)
+			until = due;
+	}
+	if (d->nbatch > 0 && d->batch_since + BATCH_AGE_MS < until)
+		until = d->batch_since + BATCH_AGE_MS;
+	int64_t t = until - now;
+	return t < 0 ? 0 : t > 1000 ? 1000 : (int)t;
+}
+
+int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload_fn, void *arg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	int rc = 0;
+
+	if (d == NULL || (d->sched = scheduler_new()) == NULL) {
+		log_errorx("out of memory");
+		free(d);
+		return 1;
+	}
+	d->store = st;
+	d->cfg = cfg;
+	install_signals();
+	if (open_backend(d) < 0) {
+		rc = 1;
+		goto out;
+	}
+	follow_edits(d, true);
+	d->delivery = delivery_start(d->cfg);
+	int64_t watchdog = notify_watchdog_ms();
+	int64_t beat_every = watchdog > 0 ? watchdog / 2 : STATUS_EVERY_MS;
+	if (beat_every > STATUS_EVERY_MS)
+		beat_every = STATUS_EVERY_MS;
+	log_info("watching %zu sites with the %s backend", scheduler_size(d->sched), cfg->backend);
+	notify_ready();
+	status_line(d);
+
+	int64_t next_version = now_ms() + VERSION_POLL_MS;
+	int64_t next_beat = now_ms() + beat_every;
+	while (!got_stop) {
+		if (got_hup) {
+			got_hup = 0;
+			reload(d, reload_fn, arg);
+			continue;
+		}
+		submit_due(d);
+		int timeout = poll_timeout(d, next_version, next_beat);
+		if (d->backend.ops->poll(&d->backend, timeout, collect, d) < 0) {
+			log_errorx("the %s backend failed; stopping", d->cfg->backend);
+			rc = 1;
+			break;
+		}
+		int64_t now = now_ms();
+		if (d->nbatch > 0 && (now >= d->batch_since + BATCH_AGE_MS || d->inflight == 0))
+			flush(d);
+		if (now >= next_version) {
+			follow_edits(d, false);
+			next_version = now + VERSION_POLL_MS;
+		}
+		if (now >= next_beat) {
+			if (watchdog > 0)
+				notify_watchdog();
+			status_line(d);
+			next_beat = now + beat_every;
+		}
+	}
+	log_info("stopping: waiting for %zu checks in flight", d->inflight);
+	notify_stopping();
+	drain(d);
+	if (d->nkept > 0 && write_kept(d) < 0)
+		log_errorx("%zu results could not be written before exit", d->nkept);
+	free_kept(d, d->nkept);
+	if (d->delivery != NULL)
+		delivery_stop(d->delivery, true);
+out:
+	backend_close(&d->backend);
+	scheduler_free(d->sched);
+	free(d->kept);
+	free(d);
+	config_free(cfg);
+	return rc;
+}

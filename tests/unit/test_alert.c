@@ -1,0 +1,594 @@
+/*
+ * test_alert.c - the alert mail, byte by byte: subjects, headers, the body's
+ * facts, and hostile values from the database that must not make headers.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/alert.h"
+#include "squirrel/check.h"
+#include "tap.h"
+
+#define NOW 1715681000 /* Tue, 14 May 2024 10:03:20 UTC */
+#define FROM "squirrel@monitor.example.net"
+#define TO "ops@example.org"
+
+static struct alert_item item(enum alert_kind kind, const char *url, const char *name,
+    const char *error)
+{
+	struct alert_item it = {
+		.site_id = 7, .url = url, .name = name, .kind = kind, .error = error,
+		.http_status = 0, .at = NOW, .since = NOW - 14 * 60, .last_ok = NOW - 15 * 60,
+	};
+	return it;
+}
+
+static const char *subject_of(const struct alert_item *items, size_t n)
+{
+	static char buf[512];
+	alert_subject(items, n, buf, sizeof(buf));
+	return buf;
+}
+
+/* ---- a tiny RFC 5322 reader for the checks ---- */
+
+struct parsed {
+	char *headers[32]; /* unfolded "Name: value" */
+	int nheaders;
+	const char *body;  /* after the blank line */
+	bool crlf_only;    /* no bare CR or LF anywhere */
+	int longest;       /* longest header line, folded as sent */
+};
+
+static void parse(const char *msg, struct parsed *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->crlf_only = true;
+	for (const char *s = msg; *s; s++) {
+		if (*s == '\r' && s[1] != '\n')
+			p->crlf_only = false;
+		if (*s == '\n' && (s == msg || s[-1] != '\r'))
+			p->crlf_only = false;
+	}
+	const char *end = strstr(msg, "\r\n\r\n");
+	if (end == NULL)
+		return;
+	p->body = end + 4;
+	const char *s = msg;
+	while (s < end + 2) {
+		const char *eol = strstr(s, "\r\n");
+		int len = (int)(eol - s);
+		if (len > p->longest)
+			p->longest = len;
+		if ((*s == ' ' || *s == '\t') && p->nheaders > 0) {
+			char *prev = p->headers[p->nheaders - 1];
+			size_t pl = strlen(prev);
+			prev = realloc(prev, pl + (size_t)len + 1);
+			memcpy(prev + pl, s, (size_t)len);
+			prev[pl + (size_t)len] = '\0';
+			p->headers[p->nheaders - 1] = prev;
+		} else if (p->nheaders < 32) {
+			p->headers[p->nheaders++] = strndup(s, (size_t)len);
+		}
+		s = eol + 2;
+	}
+}
+
+static void parsed_free(struct parsed *p)
+{
+	for (int i = 0; i < p->nheaders; i++)
+		free(p->headers[i]);
+}
+
+/* How many headers are named name, and the value of the last one. */
+static int header_count(const struct parsed *p, const char *name, const char **value)
+{
+	int n = 0;
+	size_t nl = strlen(name);
+	for (int i = 0; i < p->nheaders; i++) {
+		if (strncasecmp(p->headers[i], name, nl) == 0 && p->headers[i][nl] == ':') {
+			n++;
+			if (value != NULL)
+				*value = p->headers[i] + nl + 1 + (p->headers[i][nl + 1] == ' ');
+		}
+	}
+	return n;
+}
+
+static int b64val(char c)
+{
+	const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = strchr(tab, c);
+	return c != '\0' && p != NULL ? (int)(p - tab) : -1;
+}
+
+/* Decodes a value made only of =?UTF-8?B?...?= words (folding spaces between). */
+static bool decode_words(const char *v, char *out, size_t len)
+{
+	size_t o = 0;
+	while (*v) {
+		while (*v == ' ')
+			v++;
+		if (*v == '\0')
+			break;
+		if (strncmp(v, "=?UTF-8?B?", 10) != 0)
+			return false;
+		v += 10;
+		unsigned long acc = 0;
+		int bits = 0;
+		for (; *v && *v != '?'; v++) {
+			if (*v == '=')
+				continue;
+			int x = b64val(*v);
+			if (x < 0)
+				return false;
+			acc = (acc << 6) | (unsigned long)x;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				if (o + 1 >= len)
+					return false;
+				out[o++] = (char)((acc >> bits) & 0xff);
+			}
+		}
+		if (strncmp(v, "?=", 2) != 0)
+			return false;
+		v += 2;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+static bool body_has_line(const char *body, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *s = body; s != NULL && *s; ) {
+		if (strncmp(s, line, n) == 0 && strncmp(s + n, "\r\n", 2) == 0)
+			return true;
+		s = strstr(s, "\r\n");
+		if (s != NULL)
+			s += 2;
+	}
+	return false;
+}
+
+/* ---- the tests ---- */
+
+static void test_duration(void)
+{
+	static const struct {
+		int64_t s;
+		const char *want;
+	} cases[] = {
+		{ -5, "0s" }, { 0, "0s" }, { 45, "45s" }, { 59, "59s" }, { 60, "1m" },
+		{ 14 * 60 + 30, "14m" }, { 3600, "1h" }, { 3 * 3600 + 5 * 60 + 9, "3h 5m" },
+		{ 86399, "23h 59m" }, { 86400, "1d" }, { 2 * 86400 + 4 * 3600 + 59, "2d 4h" },
+	};
+	char buf[32];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		alert_duration(cases[i].s, buf, sizeof(buf));
+		is_str(buf, cases[i].want, "duration %lld", (long long)cases[i].s);
+	}
+}
+
+static void test_label(void)
+{
+	char buf[256];
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/status?x=1", NULL, "timeout");
+
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "example.org", "no name: the url's host");
+	it.name = "";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "example.org", "empty name: the url's host");
+	it.name = "\r\n\t";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "example.org", "name of control characters: the host");
+	it.name = "Shop";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "Shop", "the name when set");
+	it.name = NULL;
+	it.url = "http://user:secret@127.0.0.1:8080/x";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "127.0.0.1:8080", "userinfo dropped, port kept");
+	it.url = "http://[::1]:81";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "[::1]:81", "IPv6 host");
+	it.url = "";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "site 7", "nothing at all: the site id");
+	it.url = "https://ex\xc2\x85" "ample.org/";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "example.org", "C1 control (NEL) removed");
+	it.name = "a\xe2\x80\xae" "b\xef\xbb\xbf";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "ab", "direction override and BOM removed");
+	it.name = "caf\xff";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "caf?", "invalid UTF-8 becomes '?'");
+}
+
+static void test_error_words(void)
+{
+	char buf[256];
+
+	is_str(alert_error_words("http 503", 503, buf, sizeof(buf)), "the server answered HTTP 503", "http 503");
+	is_str(alert_error_words("dns nxdomain", 0, buf, sizeof(buf)), "the name does not exist (NXDOMAIN)", "dns nxdomain");
+	is_str(alert_error_words("connect refused", 0, buf, sizeof(buf)), "the connection was refused", "connect refused");
+	is_str(alert_error_words("timeout", 0, buf, sizeof(buf)), "no answer within the timeout", "timeout");
+	is_str(alert_error_words(NULL, 502, buf, sizeof(buf)), "the server answered HTTP 502", "no text, a status");
+	is_str(alert_error_words("", 0, buf, sizeof(buf)), "the check failed", "nothing at all");
+	is_str(alert_error_words("Weird\r\nthing", 0, buf, sizeof(buf)), "the check failed: Weird  thing",
+	    "libcurl's own text, CR/LF made spaces");
+	/* Every class src/check.c can write has words of its own. */
+	for (int e = SQ_OK + 1; e < SQ_ERR_MAX; e++) {
+		if (e == SQ_ERR_HTTP)
+			continue;
+		const char *name = sq_err_name((enum sq_err)e);
+		alert_error_words(name, 0, buf, sizeof(buf));
+		ok(strncmp(buf, "the check failed:", 17) != 0, "class '%s' has words: '%s'", name, buf);
+	}
+}
+
+static void test_subjects(void)
+{
+	struct alert_item it[4];
+
+	it[0] = item(ALERT_DOWN, "https://example.org/", NULL, "http 503");
+	is_str(subject_of(it, 1), "[squirrel] DOWN example.org (http 503)", "DOWN, host");
+	it[0].name = "Shop";
+	is_str(subject_of(it, 1), "[squirrel] DOWN Shop (http 503)", "DOWN, name");
+	it[0].error = NULL;
+	it[0].http_status = 500;
+	is_str(subject_of(it, 1), "[squirrel] DOWN Shop (http 500)", "DOWN, status only");
+	it[0].http_status = 0;
+	is_str(subject_of(it, 1), "[squirrel] DOWN Shop", "DOWN, no error known");
+
+	it[0] = item(ALERT_UP, "https://example.org/", NULL, NULL);
+	is_str(subject_of(it, 1), "[squirrel] UP example.org after 14m", "UP after 14m");
+	it[0].since = NOW - 45;
+	is_str(subject_of(it, 1), "[squirrel] UP example.org after 45s", "UP after 45s");
+	it[0].since = NOW - (3 * 3600 + 5 * 60);
+	is_str(subject_of(it, 1), "[squirrel] UP example.org after 3h 5m", "UP after 3h 5m");
+	it[0].since = NOW - (2 * 86400 + 4 * 3600);
+	is_str(subject_of(it, 1), "[squirrel] UP example.org after 2d 4h", "UP after 2d 4h");
+	it[0].since = 0;
+	is_str(subject_of(it, 1), "[squirrel] UP example.org", "UP, down since unknown");
+
+	it[0] = item(ALERT_REMINDER, "https://example.org/", NULL, "timeout");
+	is_str(subject_of(it, 1), "[squirrel] STILL DOWN example.org (timeout)", "reminder");
+
+	it[0] = item(ALERT_DOWN, "https://a.example/", NULL, "timeout");
+	it[1] = item(ALERT_DOWN, "https://b.example/", NULL, "http 503");
+	it[2] = item(ALERT_DOWN, "https://c.example/", NULL, "dns nxdomain");
+	is_str(subject_of(it, 3), "[squirrel] 3 sites DOWN", "3 down");
+	it[0].kind = it[1].kind = ALERT_UP;
+	is_str(subject_of(it, 2), "[squirrel] 2 sites UP", "2 up");
+	it[0].kind = ALERT_DOWN;
+	it[1].kind = ALERT_DOWN;
+	it[2].kind = ALERT_UP;
+	is_str(subject_of(it, 3), "[squirrel] 2 sites DOWN, 1 UP", "2 down, 1 up");
+	it[0].kind = ALERT_UP;
+	is_str(subject_of(it, 3), "[squirrel] 1 site DOWN, 2 UP", "1 down, 2 up");
+	it[0].kind = it[1].kind = it[2].kind = ALERT_REMINDER;
+	is_str(subject_of(it, 3), "[squirrel] 3 sites STILL DOWN", "3 reminders");
+	it[0].kind = ALERT_DOWN;
+	is_str(subject_of(it, 3), "[squirrel] 3 sites DOWN", "down and still down count as down");
+	it[2].kind = ALERT_UP;
+	is_str(subject_of(it, 3), "[squirrel] 2 sites DOWN, 1 UP", "down, still down and up");
+	char buf[64];
+	is_int(alert_subject(it, 0, buf, sizeof(buf)), -1, "no item: no subject");
+}
+
+static const char *const required[] = {
+	"From", "To", "Date", "Message-ID", "Subject", "Auto-Submitted", "MIME-Version",
+	"Content-Type", "Content-Transfer-Encoding",
+};
+#define NREQUIRED (int)(sizeof(required) / sizeof(required[0]))
+
+/* Every required header once, and no other header at all. */
+static void check_headers(const struct parsed *p, const char *what)
+{
+	for (int i = 0; i < NREQUIRED; i++)
+		is_int(header_count(p, required[i], NULL), 1, "%s: %s once", what, required[i]);
+	is_int(p->nheaders, NREQUIRED, "%s: no other header", what);
+	ok(p->crlf_only, "%s: CRLF line ends only", what);
+	ok(p->longest <= 78, "%s: header lines fit in 78 (longest %d)", what, p->longest);
+}
+
+static void test_single_down(void)
+{
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "http 503");
+	struct parsed p;
+	const char *v;
+	char err[256] = "";
+
+	it.http_status = 503;
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "sq-42.1715681000", err, sizeof(err));
+	ok(msg != NULL, "compose a DOWN mail (%s)", err);
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	check_headers(&p, "DOWN mail");
+	header_count(&p, "From", &v);
+	is_str(v, "squirrel <" FROM ">", "From");
+	header_count(&p, "To", &v);
+	is_str(v, TO, "To");
+	header_count(&p, "Date", &v);
+	is_str(v, "Tue, 14 May 2024 10:03:20 +0000", "Date in RFC 5322 form");
+	header_count(&p, "Message-ID", &v);
+	is_str(v, "<sq-42.1715681000@monitor.example.net>", "Message-ID on the sender's domain");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] DOWN example.org (http 503)", "Subject");
+	header_count(&p, "Auto-Submitted", &v);
+	is_str(v, "auto-generated", "Auto-Submitted (RFC 3834)");
+	header_count(&p, "MIME-Version", &v);
+	is_str(v, "1.0", "MIME-Version");
+	header_count(&p, "Content-Type", &v);
+	is_str(v, "text/plain; charset=UTF-8", "Content-Type");
+	header_count(&p, "Content-Transfer-Encoding", &v);
+	is_str(v, "8bit", "Content-Transfer-Encoding");
+
+	ok(body_has_line(p.body, "DOWN: example.org"), "body: what is down");
+	ok(body_has_line(p.body, "  what failed:      the server answered HTTP 503"), "body: what failed, in words");
+	ok(body_has_line(p.body, "  checked at:       2024-05-14 10:03:20 UTC"), "body: when");
+	ok(body_has_line(p.body, "  down since:       2024-05-14 09:49:20 UTC"), "body: since when");
+	ok(body_has_line(p.body, "  last good check:  2024-05-14 09:48:20 UTC"), "body: the last good check");
+	ok(body_has_line(p.body, "  url:              https://example.org/"), "body: the url");
+	ok(body_has_line(p.body, "  site id:          7"), "body: the site id");
+	parsed_free(&p);
+	free(msg);
+
+	it.last_ok = 0;
+	it.error = "dns nxdomain";
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "x", err, sizeof(err));
+	parse(msg, &p);
+	ok(body_has_line(p.body, "  last good check:  never"), "body: never a good check");
+	ok(body_has_line(p.body, "  what failed:      the name does not exist (NXDOMAIN)"), "body: nxdomain in words");
+	parsed_free(&p);
+	free(msg);
+}
+
+static void test_up_and_reminder(void)
+{
+	struct alert_item it = item(ALERT_UP, "https://example.org/", "Shop", "http 503");
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "up1", err, sizeof(err));
+	parse(msg, &p);
+	check_headers(&p, "UP mail");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] UP Shop after 14m", "UP subject");
+	ok(body_has_line(p.body, "UP again: Shop (down for 14m)"), "UP body: headline");
+	ok(body_has_line(p.body, "  back up at:       2024-05-14 10:03:20 UTC"), "UP body: when");
+	ok(body_has_line(p.body, "  down since:       2024-05-14 09:49:20 UTC"), "UP body: since when");
+	ok(body_has_line(p.body, "  down for:         14m"), "UP body: how long");
+	ok(body_has_line(p.body, "  last error:       the server answered HTTP 503"), "UP body: the last error");
+	ok(body_has_line(p.body, "  url:              https://example.org/"), "UP body: url");
+	parsed_free(&p);
+	free(msg);
+
+	it = item(ALERT_REMINDER, "https://example.org/", NULL, "timeout");
+	it.since = NOW - 3 * 3600 - 5 * 60;
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "r1", err, sizeof(err));
+	parse(msg, &p);
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] STILL DOWN example.org (timeout)", "reminder subject");
+	ok(body_has_line(p.body, "STILL DOWN: example.org (down for 3h 5m)"), "reminder body: headline");
+	ok(body_has_line(p.body, "  still failing:    no answer within the timeout"), "reminder body: what fails");
+	parsed_free(&p);
+	free(msg);
+}
+
+static void test_digest(void)
+{
+	struct alert_item it[10];
+	char url[10][64];
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(url[i], sizeof(url[i]), "https://site%d.example.org/", i);
+		it[i] = item(ALERT_DOWN, url[i], NULL, "connect refused");
+		it[i].site_id = 100 + i;
+	}
+	char *msg = alert_compose(TO, FROM, it, 10, NOW, "digest", err, sizeof(err));
+	parse(msg, &p);
+	check_headers(&p, "digest");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] 10 sites DOWN", "digest subject");
+	ok(body_has_line(p.body, "News about 10 of your sites:"), "digest body: intro");
+	int found = 0;
+	for (int i = 0; i < 10; i++) {
+		char line[96];
+		snprintf(line, sizeof(line), "DOWN: site%d.example.org", i);
+		found += body_has_line(p.body, line);
+	}
+	is_int(found, 10, "digest body: every site listed");
+	ok(body_has_line(p.body, "  what failed:      the connection was refused"), "digest body: connect refused in words");
+	parsed_free(&p);
+	free(msg);
+}
+
+static void test_hostile(void)
+{
+	struct alert_item it = item(ALERT_DOWN, "https://x.example/\r\nBcc: evil@x.example",
+	    "evil\r\nBcc: evil@x.example", "timeout\r\nCc: evil@x.example");
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "h1", err, sizeof(err));
+	ok(msg != NULL, "hostile values compose");
+	parse(msg, &p);
+	check_headers(&p, "hostile values");
+	is_int(header_count(&p, "Bcc", NULL), 0, "no Bcc header injected");
+	is_int(header_count(&p, "Cc", NULL), 0, "no Cc header injected");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] DOWN evilBcc: evil@x.example (timeoutCc: evil@x.example)",
+	    "subject: CR/LF removed, the text stays on the line");
+	ok(strstr(p.body, "\r\nBcc:") == NULL && strstr(p.body, "\r\nCc:") == NULL,
+	    "body: no line starts with the injected text");
+	ok(body_has_line(p.body, "DOWN: evil  Bcc: evil@x.example"), "body: CR/LF shown as spaces");
+	ok(body_has_line(p.body, "  url:              https://x.example/  Bcc: evil@x.example"), "body: url with CR/LF made spaces");
+	parsed_free(&p);
+	free(msg);
+
+	/* A name that looks like an encoded word is encoded itself. */
+	it = item(ALERT_DOWN, "https://x.example/", "=?UTF-8?B?RXZpbA==?=", "timeout");
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "h2", err, sizeof(err));
+	parse(msg, &p);
+	header_count(&p, "Subject", &v);
+	char decoded[256];
+	ok(decode_words(v, decoded, sizeof(decoded)) &&
+	    strcmp(decoded, "[squirrel] DOWN =?UTF-8?B?RXZpbA==?= (timeout)") == 0,
+	    "a fake encoded-word is shown as typed, not decoded");
+	parsed_free(&p);
+	free(msg);
+}
+
+static void test_non_ascii(void)
+{
+	/* "Café Ünïcode ☃" */
+	const char *name = "Caf\xc3\xa9 \xc3\x9cn\xc3\xaf" "code \xe2\x98\x83";
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/", name, "timeout");
+	struct parsed p;
+	const char *v;
+	char err[256], decoded[512], want[512];
+
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "u1", err, sizeof(err));
+	parse(msg, &p);
+	check_headers(&p, "non-ASCII name");
+	header_count(&p, "Subject", &v);
+	ok(strncmp(v, "=?UTF-8?B?", 10) == 0, "subject RFC 2047-encoded: %s", v);
+	snprintf(want, sizeof(want), "[squirrel] DOWN %s (timeout)", name);
+	ok(decode_words(v, decoded, sizeof(decoded)) && strcmp(decoded, want) == 0,
+	    "subject decodes to the name");
+	for (const char *s = msg; *s && s < p.body; s++)
+		if ((unsigned char)*s >= 0x80) {
+			ok(false, "headers are ASCII only");
+			break;
+		}
+	char line[256];
+	snprintf(line, sizeof(line), "DOWN: %s", name);
+	ok(body_has_line(p.body, line), "body: the name as UTF-8 text");
+	parsed_free(&p);
+	free(msg);
+
+	/* A long non-ASCII name: several encoded words, each line short. */
+	char longname[400] = "";
+	for (int i = 0; i < 30; i++)
+		strcat(longname, "\xc3\xa9t\xc3\xa9 ");
+	it.name = longname;
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "u2", err, sizeof(err));
+	parse(msg, &p);
+	ok(p.longest <= 78, "long encoded subject folded (longest line %d)", p.longest);
+	header_count(&p, "Subject", &v);
+	char subj[512];
+	alert_subject(&it, 1, subj, sizeof(subj));
+	ok(decode_words(v, decoded, sizeof(decoded)) && strcmp(decoded, subj) == 0,
+	    "long encoded subject decodes whole");
+	parsed_free(&p);
+	free(msg);
+}
+
+static void test_long_values(void)
+{
+	char name[400], url[3000];
+	struct parsed p;
+	const char *v;
+	char err[256], subj[512];
+
+	/* Words: folded at spaces, unfolded back to the subject. */
+	name[0] = '\0';
+	for (int i = 0; i < 12; i++)
+		strcat(name, "longword ");
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/", name, "timeout");
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "l1", err, sizeof(err));
+	parse(msg, &p);
+	ok(p.longest <= 78, "long ASCII subject folded (longest line %d)", p.longest);
+	header_count(&p, "Subject", &v);
+	alert_subject(&it, 1, subj, sizeof(subj));
+	is_str(v, subj, "folded subject unfolds to the subject");
+	parsed_free(&p);
+	free(msg);
+
+	/* One long word: cut, marked, and still one short-enough line. */
+	memset(name, 'a', 300);
+	name[300] = '\0';
+	memset(url, 'b', sizeof(url) - 1);
+	memcpy(url, "https://", 8);
+	url[sizeof(url) - 1] = '\0';
+	it = item(ALERT_DOWN, url, name, "timeout");
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "l2", err, sizeof(err));
+	parse(msg, &p);
+	header_count(&p, "Subject", &v);
+	ok(strlen(v) < 200 && strstr(v, "aaa... (timeout)") != NULL, "a long name is cut with '...'");
+	ok(p.longest < 998, "no header line over 998");
+	int longest = 0;
+	for (const char *s = p.body; *s; ) {
+		const char *e = strstr(s, "\r\n");
+		if (e == NULL)
+			break;
+		if (e - s > longest)
+			longest = (int)(e - s);
+		s = e + 2;
+	}
+	ok(longest < 998, "no body line over 998 (longest %d)", longest);
+	parsed_free(&p);
+	free(msg);
+}
+
+static void test_refusals(void)
+{
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+	char err[256];
+
+	err[0] = '\0';
+	ok(alert_compose("ops@example.org, evil@x.example", FROM, &it, 1, NOW, "x", err, sizeof(err)) == NULL,
+	    "two recipients refused");
+	ok(strstr(err, "not one valid address") != NULL, "reason given: %s", err);
+	ok(alert_compose("ops@example.org\r\nBcc: evil@x.example", FROM, &it, 1, NOW, "x", err, sizeof(err)) == NULL,
+	    "recipient with CR/LF refused");
+	ok(strchr(err, '\r') == NULL && strchr(err, '\n') == NULL, "the reason shows no CR/LF: %s", err);
+	ok(alert_compose(NULL, FROM, &it, 1, NOW, "x", err, sizeof(err)) == NULL, "no recipient refused");
+	ok(alert_compose("", FROM, &it, 1, NOW, "x", err, sizeof(err)) == NULL, "empty recipient refused");
+	ok(alert_compose(TO, "not an address", &it, 1, NOW, "x", err, sizeof(err)) == NULL,
+	    "invalid sender refused");
+	ok(alert_compose(TO, FROM, &it, 1, NOW, "a b", err, sizeof(err)) == NULL, "id with a space refused");
+	ok(alert_compose(TO, FROM, &it, 1, NOW, "", err, sizeof(err)) == NULL, "empty id refused");
+	ok(alert_compose(TO, FROM, &it, 0, NOW, "x", err, sizeof(err)) == NULL, "no item refused");
+}
+
+static void test_compose_text(void)
+{
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	char *msg = alert_compose_text(TO, FROM, "[squirrel] test\r\nBcc: x@y.example",
+	    "line one\nline two\r\n.dot line\n", NOW, "t1", err, sizeof(err));
+	ok(msg != NULL, "compose a text mail (%s)", msg ? "" : err);
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	check_headers(&p, "text mail");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] testBcc: x@y.example", "text subject cleaned");
+	is_str(p.body, "line one\r\nline two \r\n.dot line\r\n", "text body: LF made CRLF, a stray CR a space");
+	parsed_free(&p);
+	free(msg);
+}
+
+int main(void)
+{
+	test_duration();
+	test_label();
+	test_error_words();
+	test_subjects();
+	test_single_down();
+	test_up_and_reminder();
+	test_digest();
+	test_hostile();
+	test_non_ascii();
+	test_long_values();
+	test_refusals();
+	test_compose_text();
+	return tap_done();
+}

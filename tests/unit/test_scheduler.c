@@ -1,0 +1,153 @@
+/*
+ * test_scheduler.c - the due-time heap: spreading, cadence, quick
+ * re-checks, and live edits merged without losing or doubling a site.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/scheduler.h"
+#include "tap.h"
+
+static struct sq_config cfg;
+
+static struct sq_site_list make_sites(const int64_t *ids, size_t n, const char *url)
+{
+	struct sq_site_list l = { calloc(n, sizeof(struct sq_site)), n, 0 };
+	for (size_t i = 0; i < n; i++) {
+		l.v[i].id = ids[i];
+		l.v[i].url = strdup(url);
+		l.v[i].owner_email = strdup("ops@example.org");
+	}
+	return l;
+}
+
+static void test_spread(void)
+{
+	enum { N = 10000 };
+	int64_t *ids = malloc(N * sizeof(*ids));
+	for (int i = 0; i < N; i++)
+		ids[i] = i + 1;
+	struct sq_site_list l = make_sites(ids, N, "http://x.example/");
+	struct scheduler *s = scheduler_new();
+	is_int(scheduler_sync(s, &l, &cfg, 0, true), 0, "10000 sites synced");
+	is_int(scheduler_size(s), N, "all there");
+	/* count the sites due in each second of the 60 s interval */
+	int per_second[60] = { 0 }, total = 0, max = 0, min = N;
+	struct sched_site *site;
+	for (int sec = 0; sec < 60; sec++) {
+		while ((site = scheduler_pop_due(s, sec * 1000 + 999)) != NULL) {
+			per_second[sec]++;
+			total++;
+		}
+		if (per_second[sec] > max)
+			max = per_second[sec];
+		if (per_second[sec] < min)
+			min = per_second[sec];
+	}
+	is_int(total, N, "every site due within its first interval");
+	ok(max < 250 && min > 90, "spread over the interval: %d to %d per second (mean 167)", min, max);
+	scheduler_free(s);
+	free(ids);
+}
+
+static void test_cadence(void)
+{
+	int64_t ids[] = { 7 };
+	struct sq_site_list l = make_sites(ids, 1, "http://x.example/");
+	struct scheduler *s = scheduler_new();
+	scheduler_sync(s, &l, &cfg, 1000, false);
+	struct sched_site *site = scheduler_pop_due(s, 1000);
+	ok(site != NULL && site->site.id == 7, "a new site is due at once");
+	is_int(scheduler_next_due(s), INT64_MAX, "nothing else waits");
+	ok(scheduler_pop_due(s, 1000) == NULL, "a site in flight is not handed out twice");
+	scheduler_done(s, site, 60, 1100);
+	int64_t second = scheduler_next_due(s);
+	ok(second >= 1100 + 30000 && second <= 1100 + 60000,
+	    "the second check lands within the interval (%lld)", (long long)second);
+	site = scheduler_pop_due(s, second);
+	scheduler_done(s, site, 60, second + 5000);   /* a slow check */
+	is_int(scheduler_next_due(s), second + 60000, "cadence kept after a slow check");
+	site = scheduler_pop_due(s, second + 60000);
+	scheduler_done(s, site, 20, second + 60100);  /* a failure: quick re-check */
+	is_int(scheduler_next_due(s), second + 60100 + 20000, "quick re-check after retry_interval");
+	site = scheduler_pop_due(s, second + 80100);
+	scheduler_done(s, site, 60, second + 80200);
+	is_int(scheduler_next_due(s), second + 140100, "back to the interval");
+	scheduler_free(s);
+}
+
+static void test_live_edits(void)
+{
+	int64_t ids[] = { 1, 2, 3, 4 };
+	struct sq_site_list l = make_sites(ids, 4, "http://a.example/");
+	struct scheduler *s = scheduler_new();
+	scheduler_sync(s, &l, &cfg, 0, true);
+	/* site 2 is in flight when it is deleted; 3 changes its url; 5 is new */
+	struct sched_site *in_flight = NULL, *site;
+	int64_t t = 0;
+	while (in_flight == NULL && t <= 60000) {
+		while ((site = scheduler_pop_due(s, t)) != NULL) {
+			if (site->site.id == 2)
+				in_flight = site;
+			else
+				scheduler_done(s, site, 60, t);
+		}
+		t += 100;
+	}
+	ok(in_flight != NULL, "site 2 taken");
+	int64_t ids2[] = { 1, 3, 4, 5 };
+	struct sq_site_list l2 = make_sites(ids2, 4, "http://a.example/");
+	free(l2.v[1].url);
+	l2.v[1].url = strdup("http://b.example/");
+	is_int(scheduler_sync(s, &l2, &cfg, t, false), 0, "edit merged");
+	is_int(scheduler_size(s), 4, "four sites live");
+	ok(!scheduler_done(s, in_flight, 60, t + 10), "the deleted site's result is refused");
+	/* the changed and the new site are due now */
+	int got3 = 0, got5 = 0, other = 0;
+	while ((site = scheduler_pop_due(s, t)) != NULL) {
+		if (site->site.id == 3 && strcmp(site->site.url, "http://b.example/") == 0)
+			got3++;
+		else if (site->site.id == 5)
+			got5++;
+		else
+			other++;
+		scheduler_done(s, site, 60, t);
+	}
+	is_int(got3, 1, "the changed site is due at once, with its new url");
+	is_int(got5, 1, "the new site is due at once");
+	is_int(other, 0, "no other site is due early");
+	/* everything is disabled */
+	struct sq_site_list empty = { NULL, 0, 0 };
+	scheduler_sync(s, &empty, &cfg, t, false);
+	is_int(scheduler_size(s), 0, "all sites gone");
+	is_int(scheduler_next_due(s), INT64_MAX, "nothing due");
+	scheduler_free(s);
+}
+
+static void test_reschedule(void)
+{
+	int64_t ids[] = { 1, 2, 3 };
+	struct sq_site_list l = make_sites(ids, 3, "http://a.example/");
+	struct scheduler *s = scheduler_new();
+	struct sq_config slow = cfg;
+	slow.interval_s = 3600;
+	scheduler_sync(s, &l, &slow, 0, true);
+	scheduler_reschedule(s, &cfg, 1000);   /* the interval drops to 60 s */
+	ok(scheduler_next_due(s) <= 61000, "a shorter interval applies at once");
+	int n = 0;
+	while (scheduler_pop_due(s, 61000) != NULL)
+		n++;
+	is_int(n, 3, "every site due within the new interval");
+	scheduler_free(s);
+}
+
+int main(void)
+{
+	config_defaults(&cfg);
+	test_spread();
+	test_cadence();
+	test_live_edits();
+	test_reschedule();
+	config_free(&cfg);
+	return tap_done();
+}
