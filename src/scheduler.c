@@ -170,11 +170,19 @@ static struct sched_site *site_new(struct sq_site *row)
 	return site;
 }
 
-/* The first check of a site at startup: somewhere in its interval, always the same place. */
+#define STARTUP_SPREAD_MS 10000
+
+/*
+ * The first check of a site at startup: soon (people who start a monitor
+ * want to see it work), but spread over a few seconds so ten thousand sites
+ * do not fire at once. The second check then spreads them over the interval.
+ */
 static int64_t startup_due(const struct sched_site *site, const struct sq_config *cfg, int64_t now)
 {
-	int64_t interval_ms = (int64_t)scheduler_interval(site, cfg) * 1000;
-	return now + (int64_t)(site_hash(site->site.id) % (uint64_t)interval_ms);
+	int64_t window = (int64_t)scheduler_interval(site, cfg) * 1000;
+	if (window > STARTUP_SPREAD_MS)
+		window = STARTUP_SPREAD_MS;
+	return now + (int64_t)(site_hash(site->site.id) % (uint64_t)window);
 }
 
 int scheduler_sync(struct scheduler *s, struct sq_site_list *list, const struct sq_config *cfg,
@@ -266,8 +274,8 @@ bool scheduler_done(struct scheduler *s, struct sched_site *site, int next_check
 	if (!site->checked) {
 		/* the second check of a new site lands at its own place in the interval */
 		site->checked = true;
-		site->due_ms = now_ms + interval_ms / 2 +
-		    (int64_t)(site_hash(site->site.id) % (uint64_t)(interval_ms / 2 + 1));
+		site->due_ms = now_ms + interval_ms / 4 +
+		    (int64_t)(site_hash(site->site.id) % (uint64_t)(interval_ms * 3 / 4 + 1));
 	} else if (next_check_s <= 0 || next_check_s >= interval) {
 		/* keep the cadence: a slow check does not push the next one later */
 		site->due_ms += interval_ms;
