@@ -212,12 +212,8 @@ static void flush(struct daemon *d)
 		delivery_kick(d->delivery);
 	for (size_t i = 0; i < d->nbatch; i++) {
 		struct sched_site *site = d->bsite[i];
-		if (written && !d->batch[i].dropped) {
-			site->state = sq_result_ok(&d->batch[i].result) ?
-			    (site->state == SQ_STATE_DOWN && d->batch[i].next_check_s > 0 &&
-			     d->batch[i].next_check_s < scheduler_interval(site, d->cfg) ?
-			     SQ_STATE_DOWN : SQ_STATE_UP) : site->state;
-		}
+		if (written && !d->batch[i].dropped)
+			site->state = d->batch[i].state;
 		scheduler_done(d->sched, site, written ? d->batch[i].next_check_s : 0, now);
 	}
 	d->nbatch = 0;

@@ -56,6 +56,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	int64_t now = r->started_ms / 1000;
 	state_apply(&state, &t, sq_result_ok(r), now, &tr);
 	e->next_check_s = tr.next_check_s;
+	e->state = tr.to;
 	if (store_save_check(st, r, &state) < 0)
 		return -1;
 	sq_result_error(r, error, sizeof(error));

@@ -165,6 +165,7 @@ static struct sched_site *site_new(struct sq_site *row)
 	if (site == NULL)
 		return NULL;
 	site->site = *row;
+	site->state = (enum sq_state)row->state;
 	memset(row, 0, sizeof(*row));
 	site->heap_idx = SIZE_MAX;
 	return site;

@@ -388,6 +388,9 @@ static const char *site_from_row(sqlite3_stmt *st, struct sq_site *site)
 		site->remind_every_s = -1;
 	else if (column_positive(st, 9, &site->remind_every_s) < 0)
 		return "remind_every_s is not a whole number of seconds";
+	const unsigned char *state = sqlite3_column_text(st, 10);
+	int parsed = state != NULL ? state_parse((const char *)state) : -1;
+	site->state = parsed < 0 ? SQ_STATE_UNKNOWN : parsed;
 	return NULL;
 }
 
@@ -399,9 +402,10 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-	    "SELECT id, url, owner_email, name, interval_s, timeout_ms, fail_threshold,"
-	    " recover_threshold, retry_interval_s, remind_every_s FROM sites"
-	    " WHERE enabled IS NOT 0 ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+	    "SELECT s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms,"
+	    " s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state"
+	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    " WHERE s.enabled IS NOT 0 ORDER BY s.id", -1, &st, NULL) != SQLITE_OK) {
 		db_error(s, "reading the sites");
 		return -1;
 	}

@@ -16,6 +16,7 @@ struct record_entry {
 	const struct sq_site *site;
 	struct sq_result result;
 	int next_check_s;        /* out: when the state machine wants the next check */
+	enum sq_state state;     /* out: the site's state after this result */
 	bool dropped;            /* out: the site was deleted meanwhile */
 };
 

@@ -28,6 +28,7 @@ struct sq_site {
 	int recover_threshold;
 	int retry_interval_s;
 	int remind_every_s;  /* 0: the configured default; -1: none for this site */
+	int state;           /* enum sq_state, as last recorded */
 };
 
 struct sq_site_list {
