@@ -6,8 +6,8 @@ set -eu
 
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libesmtp-dev libev-dev
-  python3"
-test_pkgs="python3-aiosmtpd openssl curl"
+  libc-ares-dev libssl-dev libsystemd-dev systemd python3"
+test_pkgs="python3-aiosmtpd openssl curl dnsmasq-base"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
