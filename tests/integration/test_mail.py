@@ -98,8 +98,12 @@ def write_secret(tmp, name, text, mode=0o600):
     return path
 
 
+sanitizer_reports = []
+
+
 def mailtool(conf, to, *args, env=None, timeout=60):
-    """Runs tests/mailtool; returns (exit status, [(status, reply)], stdout, stderr)."""
+    """Runs tests/mailtool; returns (exit status, [(status, reply)], stdout, stderr).
+    A sanitizer report on stderr (in the sanitizer build) is kept for the end."""
     e = dict(os.environ)
     e.pop("SSL_CERT_FILE", None)
     e.pop("CREDENTIALS_DIRECTORY", None)
@@ -107,6 +111,8 @@ def mailtool(conf, to, *args, env=None, timeout=60):
         e.update(env)
     p = subprocess.run([MAILTOOL, "--config", conf, "--to", to, *args], capture_output=True,
                        text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=e)
+    if "Sanitizer" in p.stderr or "runtime error:" in p.stderr:
+        sanitizer_reports.append(f"mailtool {' '.join(args)}:\n{p.stderr}")
     lines = p.stdout.splitlines()
     results = []
     for i, line in enumerate(lines):
@@ -294,6 +300,16 @@ def test_starttls(tmp, cert, key):
         rc, res, out, err = mailtool(conf, TO, "--threads", "4", env=trust)
         expect(res, ["SENT"] * 4, "starttls: four threads sending at once", err)
 
+        # libesmtp 1.1.0 stalls until its timeout when TLS 1.3 session
+        # tickets arrive before it flushed its EHLO (2 to 4 sessions in 100
+        # on loopback); the mailer holds STARTTLS to TLS 1.2.
+        fast = write_config(tmp, "tls-fast.conf", host="localhost", port=srv.port, tls="starttls",
+                            timeout=1000)
+        rc, res, out, err = mailtool(fast, TO, "--sends", "100", env=trust, timeout=120)
+        expect(res, ["SENT"] * 100, "starttls: 100 sessions in a row, none stalls", err)
+        check("TLS TLSv1.2" in srv.events() and "TLS TLSv1.3" not in srv.events(),
+              "starttls: TLS 1.2 agreed")
+
         # Not trusted: no SSL_CERT_FILE, the system store does not know it.
         before = len(srv.messages())
         mails_before = sum(1 for e in srv.events() if e.startswith("MAIL"))
@@ -351,7 +367,7 @@ def test_auth(tmp, cert, key):
         conf = write_config(tmp, "auth-file.conf", host="localhost", port=srv.port, tls="starttls",
                             user="alice", password_file=pw, timeout=5000)
         rc, res, out, err = mailtool(conf, TO, env=trust)
-        expect(res, ["SENT"], "auth: password_file", err + "\n".join(srv.events()) + open(srv.err.name).read())
+        expect(res, ["SENT"], "auth: password_file", err)
         creds = os.path.join(tmp, "creds")
         os.mkdir(creds, 0o700)
         write_secret(creds, "smtp-password", "s3cret w0rd")
@@ -480,6 +496,7 @@ def main():
         test_starttls(tmp, cert, key)
         test_auth(tmp, cert, key)
         test_failures(tmp)
+    check(not sanitizer_reports, "no sanitizer report from any mailtool run", "\n".join(sanitizer_reports))
     return done()
 
 

@@ -11,7 +11,8 @@ accepted message is saved in DIR as NNNN.eml (the bytes received after
 DATA, dot-unstuffed, exactly as the client sent them) and then NNNN.json
 (mail_from, rcpt_tos, tls, auth); the .json appears last, so a test that
 sees it can read both. --log writes one line per SMTP event (EHLO, the TLS
-server name asked for, AUTH, MAIL, RCPT, DATA, each with tls= and auth=), so
+server name asked for and the version agreed, AUTH, MAIL, RCPT, DATA, with
+tls= and auth=), so
 a test can tell what the client did, for example that no MAIL command was
 sent before TLS was up. SIGTERM and SIGINT stop it cleanly.
 """
@@ -19,6 +20,7 @@ sent before TLS was up. SIGTERM and SIGINT stop it cleanly.
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import ssl
@@ -57,10 +59,13 @@ class Handler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         self.log(f"EHLO {hostname} {self.state(server, session)}")
+        sslobj = server.transport.get_extra_info("ssl_object") if server.transport else None
+        if sslobj is not None:
+            self.log(f"TLS {sslobj.version()}")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        self.log(f"MAIL <{address}> {' '.join(mail_options)} {self.state(server, session)}".rstrip())
+        self.log(" ".join([f"MAIL <{address}>", *mail_options, self.state(server, session)]))
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
@@ -171,10 +176,11 @@ async def serve(args):
 def main(argv):
     args = parse_args(argv)
     os.makedirs(args.store, exist_ok=True)
-    # aiosmtpd warns when AUTH is allowed without TLS; on loopback in a
-    # test that is intended.
+    # aiosmtpd warns when AUTH is allowed without TLS (intended here, on
+    # loopback) and about its own deprecations: keep stderr for real errors.
     import warnings
     warnings.simplefilter("ignore")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     asyncio.run(serve(args))
     return 0
 
