@@ -87,7 +87,7 @@ static int open_backend(struct daemon *d)
 	struct sq_backend_params params = {
 		.workers = d->cfg->workers,
 		.max_concurrent = d->cfg->max_concurrent,
-		.probe = { .source_address = d->cfg->source_address, .ip_version = d->cfg->ip_version },
+		.probe = sq_probe_opts_from(d->cfg),
 	};
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;
@@ -271,7 +271,9 @@ static bool backend_settings_changed(const struct sq_config *a, const struct sq_
 {
 	return strcmp(a->backend, b->backend) != 0 || a->workers != b->workers ||
 	    a->max_concurrent != b->max_concurrent || a->ip_version != b->ip_version ||
-	    strcmp(a->source_address, b->source_address) != 0;
+	    strcmp(a->source_address, b->source_address) != 0 ||
+	    strcmp(a->dns_servers, b->dns_servers) != 0 || a->dns_timeout_ms != b->dns_timeout_ms ||
+	    a->dns_tries != b->dns_tries || a->dns_max_inflight != b->dns_max_inflight;
 }
 
 static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)

@@ -955,7 +955,6 @@ out:
 		smtp_destroy_session(session);
 	if (auth != NULL)
 		auth_destroy_context(auth);
-	explicit_bzero(st.line, sizeof(st.line));
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "config_build.h"
 #include "squirrel/log.h"
 #include "squirrel/probe.h"
+#include "squirrel/resolve.h"
 
 #define PROBE_MAX_URL 4096
 
@@ -27,12 +28,28 @@ struct probe {
 	struct sq_check check;
 	char source[80];          /* "host!ADDR" for CURLOPT_INTERFACE, or "" */
 	int ip_version;
+	struct resolver *resolver; /* blocking use only */
+	char host[256];           /* the url's host, when it needs a lookup */
+	int port;
+	bool need_lookup;
+	long timeout_left_ms;     /* the check's timeout, less the lookup */
+	/*
+	 * CURLOPT_RESOLVE entries: the addresses of this check, and the removal
+	 * of the previous check's, so libcurl's DNS cache never holds more than
+	 * one name per handle however many sites there are.
+	 */
+	struct curl_slist *resolve;
+	char last_pair[300];      /* "host:port" added last, to remove */
+	void *owner;
 	int64_t start_mono_ms;
 	int64_t start_wall_ms;
 	bool get_retry;           /* the second attempt, with GET, is running */
 	bool body_dropped;        /* our write callback stopped the body */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r);
+static void set_detail(struct sq_result *r, const char *msg);
 
 static int64_t now_ms(clockid_t clock)
 {
@@ -56,14 +73,45 @@ void probe_global_cleanup(void)
 	curl_global_cleanup();
 }
 
+static int dup_opt(const char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	return *dst == NULL ? -1 : 0;
+}
+
+int probe_opts_copy(struct sq_probe_opts *dst, const struct sq_probe_opts *src)
+{
+	*dst = *src;
+	if (dup_opt(&dst->source_address, src->source_address) < 0 ||
+	    dup_opt(&dst->dns_servers, src->dns_servers) < 0 ||
+	    dup_opt(&dst->hosts_file, src->hosts_file) < 0) {
+		probe_opts_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+void probe_opts_free(struct sq_probe_opts *o)
+{
+	free((char *)o->source_address);
+	free((char *)o->dns_servers);
+	free((char *)o->hosts_file);
+	o->source_address = o->dns_servers = o->hosts_file = NULL;
+}
+
 const char *probe_user_agent(void)
 {
 	return "squirrel/" SQ_VERSION;
 }
 
-struct probe *probe_new(const struct sq_probe_opts *opts)
+struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver)
 {
 	struct probe *p = calloc(1, sizeof(*p));
+	char err[256];
+
 	if (p == NULL)
 		return NULL;
 	p->h = curl_easy_init();
@@ -76,6 +124,23 @@ struct probe *probe_new(const struct sq_probe_opts *opts)
 			snprintf(p->source, sizeof(p->source), "host!%s", opts->source_address);
 		p->ip_version = opts->ip_version;
 	}
+	if (with_resolver) {
+		struct resolver_opts ro = { 0 };
+		if (opts != NULL) {
+			ro.servers = opts->dns_servers;
+			ro.timeout_ms = opts->dns_timeout_ms;
+			ro.tries = opts->dns_tries;
+			ro.max_inflight = 1;
+			ro.ip_version = opts->ip_version;
+			ro.hosts_file = opts->hosts_file;
+		}
+		p->resolver = resolver_new(&ro, NULL, err, sizeof(err));
+		if (p->resolver == NULL) {
+			log_errorx("name lookups cannot start: %s", err);
+			probe_free(p);
+			return NULL;
+		}
+	}
 	return p;
 }
 
@@ -84,7 +149,108 @@ void probe_free(struct probe *p)
 	if (p == NULL)
 		return;
 	curl_easy_cleanup(p->h);
+	curl_slist_free_all(p->resolve);
+	resolver_free(p->resolver);
 	free(p);
+}
+
+void probe_set_owner(struct probe *p, void *owner)
+{
+	p->owner = owner;
+}
+
+void *probe_owner(const struct probe *p)
+{
+	return p->owner;
+}
+
+const char *probe_lookup_name(const struct probe *p)
+{
+	return p->need_lookup ? p->host : NULL;
+}
+
+/* The url's host and port; whether the host is an address literal. */
+static int url_host(const char *url, char *host, size_t hostlen, int *port, bool *literal)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *pt = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc = -1;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    strlen(h) < hostlen) {
+		size_t n = strlen(h);
+		if (n > 2 && h[0] == '[' && h[n - 1] == ']') {
+			*literal = true;
+		} else {
+			*literal = inet_pton(AF_INET, h, buf) == 1;
+		}
+		memcpy(host, h, n + 1);
+		*port = atoi(pt);
+		rc = 0;
+	}
+	curl_free(h);
+	curl_free(pt);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int probe_set_addresses(struct probe *p, const struct resolve_answer *a, struct sq_result *r)
+{
+	int64_t elapsed = now_ms(CLOCK_MONOTONIC) - p->start_mono_ms;
+	char entry[sizeof(p->host) + 16 + RESOLVE_MAX_ADDRS * (RESOLVE_ADDRSTRLEN + 3)];
+	struct curl_slist *list = NULL, *tmp;
+
+	p->need_lookup = false;
+	if (a->err != SQ_OK || a->naddr <= 0) {
+		result_init(p, &p->check, r);
+		r->err = a->err != SQ_OK ? a->err : SQ_ERR_DNS_NOADDR;
+		r->ms = elapsed > INT32_MAX ? INT32_MAX : (int32_t)elapsed;
+		return -1;
+	}
+	if (elapsed >= p->check.timeout_ms) {
+		result_init(p, &p->check, r);
+		r->err = SQ_ERR_DNS_TIMEOUT;
+		r->ms = (int32_t)elapsed;
+		return -1;
+	}
+	p->timeout_left_ms = (long)(p->check.timeout_ms - elapsed);
+	int off = snprintf(entry, sizeof(entry), "%s:%d:", p->host, p->port);
+	for (int i = 0; i < a->naddr && i < RESOLVE_MAX_ADDRS; i++) {
+		bool v6 = strchr(a->addrs[i], ':') != NULL;
+		off += snprintf(entry + off, sizeof(entry) - (size_t)off, "%s%s%s%s", i ? "," : "",
+		    v6 ? "[" : "", a->addrs[i], v6 ? "]" : "");
+	}
+	/* forget the previous check's name, then add this one's addresses */
+	if (p->last_pair[0] != '\0') {
+		char removal[sizeof(p->last_pair) + 1];
+		snprintf(removal, sizeof(removal), "-%s", p->last_pair);
+		if ((tmp = curl_slist_append(list, removal)) == NULL)
+			goto nomem;
+		list = tmp;
+	}
+	if ((tmp = curl_slist_append(list, entry)) == NULL)
+		goto nomem;
+	list = tmp;
+	curl_slist_free_all(p->resolve);
+	p->resolve = list;
+	snprintf(p->last_pair, sizeof(p->last_pair), "%s:%d", p->host, p->port);
+	if (curl_easy_setopt(p->h, CURLOPT_RESOLVE, p->resolve) != CURLE_OK ||
+	    curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, p->timeout_left_ms) != CURLE_OK) {
+		result_init(p, &p->check, r);
+		r->err = SQ_ERR_OTHER;
+		set_detail(r, "cannot hand the addresses to libcurl");
+		return -1;
+	}
+	return 0;
+nomem:
+	curl_slist_free_all(list);
+	result_init(p, &p->check, r);
+	r->err = SQ_ERR_OTHER;
+	set_detail(r, "out of memory");
+	return -1;
 }
 
 void *probe_handle(struct probe *p)
@@ -201,6 +367,8 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_USERAGENT, probe_user_agent());
 	SET(CURLOPT_NOSIGNAL, 1L);
+	if (p->resolve != NULL && !p->need_lookup)
+		SET(CURLOPT_RESOLVE, p->resolve);
 	SET(CURLOPT_FORBID_REUSE, 1L);
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
@@ -232,6 +400,15 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 		set_detail(r, why);
 		return -1;
 	}
+	bool literal = false;
+	if (url_host(c->url, p->host, sizeof(p->host), &p->port, &literal) < 0) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_BAD_URL;
+		set_detail(r, "url not understood");
+		return -1;
+	}
+	p->need_lookup = !literal;
+	p->timeout_left_ms = c->timeout_ms;
 	if (probe_setup(p, false, c->timeout_ms) < 0) {
 		result_init(p, c, r);
 		r->err = SQ_ERR_OTHER;
@@ -409,6 +586,18 @@ void probe_run(struct probe *p, const struct sq_check *c, struct sq_result *r)
 {
 	if (probe_start(p, c, r) < 0)
 		return;
+	if (p->need_lookup) {
+		struct resolve_answer a;
+		if (p->resolver == NULL) {
+			/* a probe made for an event loop: the loop looks names up */
+			a.err = SQ_ERR_DNS;
+			a.naddr = 0;
+		} else {
+			resolver_lookup_wait(p->resolver, p->host, c->timeout_ms, &a);
+		}
+		if (probe_set_addresses(p, &a, r) < 0)
+			return;
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		CURLcode rc = curl_easy_perform(p->h);
 		if (!probe_done(p, rc, r))

@@ -1142,12 +1142,29 @@ static void kick(struct resolver *r)
  * ms), look at the running lookups again, so the queries lost in a first
  * burst are hedged then rather than retried a whole dns_timeout later.
  */
+static bool running(const struct lookup *l)
+{
+	return l->holds_slot && !l->answered;
+}
+
+/*
+ * The next running lookup is found before progress() runs: c-ares may end
+ * other lookups' queries inside it and free a lookup that was delivered
+ * already, never one still running.
+ */
 static void retime(struct resolver *r)
 {
+	struct lookup *l = r->all, *next;
+
 	r->rto_known = false;
-	for (struct lookup *l = r->all; l != NULL; l = l->next)
-		if (l->holds_slot && !l->answered)
-			progress(l);
+	while (l != NULL && !running(l))
+		l = l->next;
+	while (l != NULL) {
+		for (next = l->next; next != NULL && !running(next); next = next->next)
+			;
+		progress(l);
+		l = next;
+	}
 }
 
 /* After every visit to c-ares: start what may start, set the timer, deliver. */

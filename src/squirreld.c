@@ -22,6 +22,7 @@
 #include "squirrel/mailer.h"
 #include "squirrel/pass.h"
 #include "squirrel/probe.h"
+#include "squirrel/resolve.h"
 #include "squirrel/store.h"
 
 #define EXIT_USAGE 2
@@ -222,7 +223,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return rc;
 	}
-	if (probe_global_init() < 0) {
+	if (probe_global_init() < 0 || resolve_global_init() < 0) {
 		config_free(&cfg);
 		return 1;
 	}
@@ -242,7 +243,7 @@ int main(int argc, char **argv)
 		struct sq_backend_params params = {
 			.workers = cfg.workers,
 			.max_concurrent = cfg.max_concurrent,
-			.probe = { .source_address = cfg.source_address, .ip_version = cfg.ip_version },
+			.probe = sq_probe_opts_from(&cfg),
 		};
 		if (backend_open(&backend, cfg.backend, &params) < 0) {
 			rc = 1;
@@ -264,6 +265,7 @@ int main(int argc, char **argv)
 	}
 	store_close(st);
 out_curl:
+	resolve_global_cleanup();
 	probe_global_cleanup();
 	config_free(&cfg);
 	return rc;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "squirrel/check.h"
+#include "squirrel/config.h"
 #include "squirrel/probe.h"
 
 struct sq_backend_params {
@@ -22,6 +23,19 @@ struct sq_backend_params {
 	int max_concurrent;        /* libev */
 	struct sq_probe_opts probe;
 };
+
+/* The probe settings of a configuration ([check]); pointers into cfg. */
+static inline struct sq_probe_opts sq_probe_opts_from(const struct sq_config *cfg)
+{
+	return (struct sq_probe_opts){
+		.source_address = cfg->source_address,
+		.ip_version = cfg->ip_version,
+		.dns_servers = cfg->dns_servers,
+		.dns_timeout_ms = cfg->dns_timeout_ms,
+		.dns_tries = cfg->dns_tries,
+		.dns_max_inflight = cfg->dns_max_inflight,
+	};
+}
 
 typedef void sq_result_fn(const struct sq_result *r, void *arg);
 

@@ -18,7 +18,22 @@
 struct sq_probe_opts {
 	const char *source_address;  /* NULL or "" = any */
 	int ip_version;              /* 0 = any, 4, 6 */
+	/* name lookups (c-ares, src/resolve.c), from [check] */
+	const char *dns_servers;     /* "" or NULL: /etc/resolv.conf */
+	int dns_timeout_ms;
+	int dns_tries;
+	int dns_max_inflight;
+	const char *hosts_file;      /* NULL: /etc/hosts (tests point it elsewhere) */
 };
+
+struct resolve_answer;
+
+/*
+ * A copy that owns its strings, for a backend that makes probes later than
+ * its init (the configuration may be reloaded meanwhile). 0 or -1.
+ */
+int probe_opts_copy(struct sq_probe_opts *dst, const struct sq_probe_opts *src);
+void probe_opts_free(struct sq_probe_opts *o);
 
 struct probe;
 
@@ -26,8 +41,13 @@ struct probe;
 int probe_global_init(void);
 void probe_global_cleanup(void);
 
-/* A probe can be reused for check after check; NULL on out of memory. */
-struct probe *probe_new(const struct sq_probe_opts *opts);
+/*
+ * A probe can be reused for check after check; NULL on error (logged). A
+ * probe made for blocking use (probe_run) looks names up with a resolver of
+ * its own; one for event-driven use (with_resolver false) is handed the
+ * addresses by its backend (probe_set_addresses).
+ */
+struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver);
 void probe_free(struct probe *p);
 
 /* Runs one check to its end, blocking. The result is always filled. */
@@ -44,6 +64,24 @@ void probe_run(struct probe *p, const struct sq_check *c, struct sq_result *r);
 int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r);
 void *probe_handle(struct probe *p);
 bool probe_done(struct probe *p, int curlcode, struct sq_result *r);
+
+/*
+ * After probe_start(): the name the check must look up first, or NULL when
+ * the url's host is an address literal (or a lookup is already done).
+ */
+const char *probe_lookup_name(const struct probe *p);
+
+/*
+ * The lookup's answer. On success the transfer connects to those addresses
+ * (CURLOPT_RESOLVE: the Host header, TLS SNI and the certificate check keep
+ * the name) within the time left, and 0 is returned; on a failure r is the
+ * check's result (a dns class) and -1 is returned.
+ */
+int probe_set_addresses(struct probe *p, const struct resolve_answer *a, struct sq_result *r);
+
+/* A pointer of the backend's own, kept with the probe (e.g. for callbacks). */
+void probe_set_owner(struct probe *p, void *owner);
+void *probe_owner(const struct probe *p);
 
 /* The probe a handle belongs to (CURLINFO_PRIVATE). */
 struct probe *probe_from_handle(void *curl_handle);

@@ -17,6 +17,7 @@
 #include "squirrel/backend.h"
 #include "squirrel/log.h"
 #include "squirrel/queue.h"
+#include "squirrel/resolve.h"
 
 /* File descriptors kept for the rest of the process (database, logs, ...). */
 #define FD_RESERVE 64
@@ -36,7 +37,8 @@ struct libev {
 	struct sq_result *done;   /* results not yet delivered */
 	size_t ndone, capdone;
 	bool failed;              /* out of memory in a callback */
-	struct sq_probe_opts opts;
+	struct sq_probe_opts opts;   /* an owned copy: probes are made later */
+	struct resolver *resolver;   /* names looked up on this loop */
 };
 
 struct sock_watch {
@@ -174,10 +176,46 @@ static struct probe *take_probe(struct libev *b)
 {
 	if (b->nidle > 0)
 		return b->idle[--b->nidle];
-	struct probe *p = probe_new(&b->opts);
-	if (p != NULL)
+	struct probe *p = probe_new(&b->opts, false);
+	if (p != NULL) {
+		probe_set_owner(p, b);
 		b->all[b->nall++] = p;
+	}
 	return p;
+}
+
+/* A check that ends before its transfer started (a failed lookup, ...). */
+static void finish_early(struct libev *b, struct probe *p, const struct sq_result *r)
+{
+	push_result(b, r);
+	b->idle[b->nidle++] = p;
+	b->inflight--;
+}
+
+static void start_transfer(struct libev *b, struct probe *p)
+{
+	CURLMcode mc = curl_multi_add_handle(b->multi, probe_handle(p));
+	if (mc != CURLM_OK) {
+		struct sq_result r;
+		probe_done(p, CURLE_FAILED_INIT, &r);
+		r.err = SQ_ERR_OTHER;
+		snprintf(r.detail, sizeof(r.detail), "%s", curl_multi_strerror(mc));
+		finish_early(b, p, &r);
+	}
+}
+
+static void on_resolved(void *arg, const struct resolve_answer *a)
+{
+	struct probe *p = arg;
+	struct libev *b = probe_owner(p);
+	struct sq_result r;
+
+	if (probe_set_addresses(p, a, &r) < 0) {
+		finish_early(b, p, &r);
+		start_queued(b);
+		return;
+	}
+	start_transfer(b, p);
 }
 
 static void start_check(struct libev *b, const struct sq_check *c)
@@ -199,15 +237,21 @@ static void start_check(struct libev *b, const struct sq_check *c)
 		b->idle[b->nidle++] = p;
 		return;
 	}
-	CURLMcode mc = curl_multi_add_handle(b->multi, probe_handle(p));
-	if (mc != CURLM_OK) {
-		r.err = SQ_ERR_OTHER;
-		snprintf(r.detail, sizeof(r.detail), "%s", curl_multi_strerror(mc));
-		push_result(b, &r);
-		b->idle[b->nidle++] = p;
+	b->inflight++;
+	const char *name = probe_lookup_name(p);
+	if (name == NULL) {
+		start_transfer(b, p);
 		return;
 	}
-	b->inflight++;
+	/*
+	 * The name first, on this loop; the transfer starts in on_resolved().
+	 * Lookups beyond dns_max_inflight wait in the resolver's own queue.
+	 */
+	if (resolver_lookup(b->resolver, name, c->timeout_ms, on_resolved, p) < 0) {
+		struct resolve_answer a = { .err = SQ_ERR_DNS };
+		probe_set_addresses(p, &a, &r);
+		finish_early(b, p, &r);
+	}
 }
 
 static void start_queued(struct libev *b)
@@ -252,7 +296,8 @@ static int libev_init(struct sq_backend *be, const struct sq_backend_params *p)
 		goto nomem;
 	be->state = b;
 	b->max_concurrent = fit_fd_limit(p->max_concurrent);
-	b->opts = p->probe;
+	if (probe_opts_copy(&b->opts, &p->probe) < 0)
+		goto nomem;
 	check_queue_init(&b->queue);
 	b->idle = calloc((size_t)b->max_concurrent, sizeof(*b->idle));
 	b->all = calloc((size_t)b->max_concurrent, sizeof(*b->all));
@@ -269,6 +314,20 @@ static int libev_init(struct sq_backend *be, const struct sq_backend_params *p)
 	ev_timer_init(&b->curl_timer, on_curl_timer, 0.0, 0.0);
 	b->curl_timer.data = b;
 	ev_timer_init(&b->poll_timer, on_poll_timer, 0.0, 0.0);
+	struct resolver_opts ro = {
+		.servers = b->opts.dns_servers,
+		.timeout_ms = b->opts.dns_timeout_ms,
+		.tries = b->opts.dns_tries,
+		.max_inflight = b->opts.dns_max_inflight,
+		.ip_version = b->opts.ip_version,
+		.hosts_file = b->opts.hosts_file,
+	};
+	char err[256];
+	b->resolver = resolver_new(&ro, b->loop, err, sizeof(err));
+	if (b->resolver == NULL) {
+		log_errorx("libev backend: name lookups cannot start: %s", err);
+		goto fail;
+	}
 	curl_multi_setopt(b->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(b->multi, CURLMOPT_SOCKETDATA, b);
 	curl_multi_setopt(b->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -332,6 +391,8 @@ static void libev_shutdown(struct sq_backend *be)
 	}
 	if (b->multi != NULL)
 		curl_multi_cleanup(b->multi);
+	resolver_free(b->resolver);
+	probe_opts_free(&b->opts);
 	if (b->loop != NULL) {
 		ev_timer_stop(b->loop, &b->curl_timer);
 		ev_loop_destroy(b->loop);

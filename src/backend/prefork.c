@@ -222,7 +222,7 @@ static _Noreturn void worker_main(struct prefork *pf, int self, int fd, int pare
 	int status = 0, rc;
 
 	worker_detach(pf, self, parent_end);
-	struct probe *probe = probe_new(&pf->opts);
+	struct probe *probe = probe_new(&pf->opts, true);
 	if (probe == NULL) {
 		log_errorx("prefork worker %d (pid %d): out of memory for its probe", self,
 		    (int)getpid());
@@ -683,7 +683,7 @@ static void prefork_free(struct prefork *pf)
 	free(pf->slots);
 	free(pf->pfds);
 	free(pf->pfd_slot);
-	free((char *)pf->opts.source_address);
+	probe_opts_free(&pf->opts);
 	check_queue_free(&pf->queue);
 	free(pf);
 }
@@ -714,14 +714,11 @@ static int prefork_init(struct sq_backend *b, const struct sq_backend_params *p)
 	check_queue_init(&pf->queue);
 	pf->nslots = p->workers;
 	pf->parent = getpid();
-	pf->opts.ip_version = p->probe.ip_version;
 	pf->slots = calloc((size_t)pf->nslots, sizeof(*pf->slots));
 	pf->pfds = calloc((size_t)pf->nslots, sizeof(*pf->pfds));
 	pf->pfd_slot = calloc((size_t)pf->nslots, sizeof(*pf->pfd_slot));
-	if (p->probe.source_address != NULL)
-		pf->opts.source_address = strdup(p->probe.source_address);
-	if (pf->slots == NULL || pf->pfds == NULL || pf->pfd_slot == NULL ||
-	    (p->probe.source_address != NULL && pf->opts.source_address == NULL)) {
+	int copied = probe_opts_copy(&pf->opts, &p->probe);
+	if (pf->slots == NULL || pf->pfds == NULL || pf->pfd_slot == NULL || copied < 0) {
 		log_errorx("prefork backend: out of memory for %d workers", p->workers);
 		pf->nslots = 0;
 		prefork_free(pf);

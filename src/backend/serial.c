@@ -18,7 +18,7 @@ struct serial {
 static int serial_init(struct sq_backend *b, const struct sq_backend_params *p)
 {
 	struct serial *s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->probe = probe_new(&p->probe)) == NULL) {
+	if (s == NULL || (s->probe = probe_new(&p->probe, true)) == NULL) {
 		log_errorx("serial backend: out of memory");
 		free(s);
 		return -1;

@@ -234,7 +234,7 @@ static int threads_init(struct sq_backend *b, const struct sq_backend_params *p)
 	}
 	for (int i = 0; i < t->nworkers; i++) {
 		t->workers[i].pool = t;
-		t->workers[i].probe = probe_new(&p->probe);
+		t->workers[i].probe = probe_new(&p->probe, true);
 		if (t->workers[i].probe == NULL) {
 			log_errorx("threads backend: out of memory for the probe of worker %d", i);
 			threads_free(t);

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "dns"))
+from servers import Dnsmasq  # noqa: E402
 from harness import (Httpd, add_sites, check, done, equal, new_db, parse_once,  # noqa: E402
                      squirreld, tmpdir, run, empty_config)
 
@@ -166,13 +168,21 @@ def cases(srv, refused_port):
         (u("/?status=302&location=gopher://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/?status=302&location=dict://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/", scheme="https"), {"timeout_ms": 1500}, ("down", 0, "tls")),
-        ("http://squirrel-test.invalid/", {}, ("down", 0, "dns")),
+        # names, from the test's own DNS server (dnsmasq) on loopback
+        (f"http://squirrel-test.invalid:{refused_port}/", {}, ("down", 0, "dns nxdomain")),
+        (srv.url("/?status=200", host="web.squirrel.invalid"), {}, ("up", 200, "")),
+        (srv.url("/?status=503", host="web.squirrel.invalid"), {}, ("down", 503, "http 503")),
+        (srv.url("/?status=302&location=http://web.squirrel.invalid:%d/ok" % srv.port,
+                 host="web.squirrel.invalid"), {}, ("up", 200, "")),
+        (f"http://web.squirrel.invalid:{refused_port}/", {}, ("down", 0, "connect refused")),
     ]
 
 
-def test_pass(tmp, backend, extra_args):
+def test_pass(tmp, backend, extra_args, dns):
     db = new_db(tmp, f"pass-{backend}.db")
-    conf = empty_config(tmp)
+    conf = os.path.join(tmp, "dns.conf")
+    with open(conf, "w") as f:
+        f.write(f"[check]\ndns_servers = {dns.server}\n")
     refused_port = __import__("harness").free_port()
     with Httpd(tmp) as srv:
         cs = cases(srv, refused_port)
@@ -255,9 +265,10 @@ def main():
         test_schema(tmp)
         test_junk_rows(tmp)
         test_migration(tmp)
-        for spec in backends:
-            name, *args = spec.split(":")
-            test_pass(tmp, name, [a for a in args if a])
+        with Dnsmasq(tmp, [("127.0.0.1", "web.squirrel.invalid")], local_domain="invalid") as dns:
+            for spec in backends:
+                name, *args = spec.split(":")
+                test_pass(tmp, name, [a for a in args if a], dns)
     return done()
 
 
