@@ -27,6 +27,8 @@
 #define STATUS_EVERY_MS 10000
 #define RETRY_WRITE_MS 2000       /* after a failed write */
 #define RETRY_KEEP_MAX 100000     /* results kept while the database refuses writes */
+#define FILE_CHECK_MS 5000        /* how often the database file is looked at */
+#define WRITE_WAIT_MS 250         /* longest wait for the write lock */
 
 static volatile sig_atomic_t got_stop, got_hup;
 
@@ -64,6 +66,7 @@ struct daemon {
 	struct kept *kept;            /* results the database refused, to write again */
 	size_t nkept, capkept;
 	int64_t retry_at;
+	bool file_gone;               /* said once: the file was deleted */
 };
 
 static int64_t now_ms(void)
@@ -102,15 +105,15 @@ static void status_line(struct daemon *d)
 	notify_status("%zu sites: %zu up, %zu down", scheduler_size(d->sched), up, down);
 }
 
-/* Reads the sites again when someone changed them. */
-static void follow_edits(struct daemon *d, bool startup)
+/* Reads the sites again when someone changed them (or always, with force). */
+static void follow_edits(struct daemon *d, bool startup, bool force)
 {
 	struct sq_site_list list;
 	int64_t version;
 
 	if (store_sites_version(d->store, &version) < 0)
 		return;
-	if (!startup && version == d->sites_version)
+	if (!startup && !force && version == d->sites_version)
 		return;
 	if (store_load_sites(d->store, &list) < 0)
 		return;
@@ -315,6 +318,45 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 	notify_ready();
 }
 
+/*
+ * The database file deleted or replaced under the daemon: a replaced file
+ * is opened in its place (and its sites followed); a deleted one is said
+ * once, and the daemon goes on with the file it has open until it is back.
+ */
+static void check_file(struct daemon *d)
+{
+	int status = store_file_status(d->store);
+
+	if (status == STORE_FILE_SAME) {
+		if (d->file_gone)
+			log_info("%s is back", store_path(d->store));
+		d->file_gone = false;
+		return;
+	}
+	if (status == STORE_FILE_DELETED) {
+		if (!d->file_gone)
+			log_errorx("%s was deleted; checking goes on with the open copy: put the file back "
+			    "or restart to start a new database", store_path(d->store));
+		d->file_gone = true;
+		return;
+	}
+	log_warnx("%s was replaced by another file; opening it", store_path(d->store));
+	flush(d);
+	struct store *next = store_open(d->cfg->database, 0);
+	if (next == NULL) {
+		log_errorx("the new %s cannot be opened; going on with the old one", d->cfg->database);
+		return;
+	}
+	if (d->delivery != NULL)
+		delivery_stop(d->delivery, false);
+	store_close(d->store);
+	d->store = next;
+	d->file_gone = false;
+	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
+	follow_edits(d, false, true);
+	d->delivery = delivery_start(d->cfg);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -362,7 +404,13 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 		rc = 1;
 		goto out;
 	}
-	follow_edits(d, true);
+	/*
+	 * The loop must never wait long for a lock: a person holding a write
+	 * transaction in sqlite3 would stall every check in flight. A write
+	 * that cannot get the lock soon is kept and tried again.
+	 */
+	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
+	follow_edits(d, true, false);
 	d->delivery = delivery_start(d->cfg);
 	int64_t watchdog = notify_watchdog_ms();
 	int64_t beat_every = watchdog > 0 ? watchdog / 2 : STATUS_EVERY_MS;
@@ -373,6 +421,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	status_line(d);
 
 	int64_t next_version = now_ms() + VERSION_POLL_MS;
+	int64_t next_file = now_ms() + FILE_CHECK_MS;
 	int64_t next_beat = now_ms() + beat_every;
 	while (!got_stop) {
 		if (got_hup) {
@@ -391,8 +440,12 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 		if (d->nbatch > 0 && (now >= d->batch_since + BATCH_AGE_MS || d->inflight == 0))
 			flush(d);
 		if (now >= next_version) {
-			follow_edits(d, false);
+			follow_edits(d, false, false);
 			next_version = now + VERSION_POLL_MS;
+		}
+		if (now >= next_file) {
+			check_file(d);
+			next_file = now + FILE_CHECK_MS;
 		}
 		if (now >= next_beat) {
 			if (watchdog > 0)
@@ -411,6 +464,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 		delivery_stop(d->delivery, true);
 out:
 	backend_close(&d->backend);
+	store_close(d->store);
 	scheduler_free(d->sched);
 	free(d->kept);
 	free(d);

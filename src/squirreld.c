@@ -259,7 +259,8 @@ int main(int argc, char **argv)
 		} else {
 			*live = cfg;
 			memset(&cfg, 0, sizeof(cfg));
-			rc = daemon_run(st, live, reload_config, &o);
+			rc = daemon_run(st, live, reload_config, &o);   /* closes st */
+			st = NULL;
 			free(live);
 		}
 	}

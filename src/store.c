@@ -17,6 +17,7 @@
 
 #include "squirrel/log.h"
 #include "squirrel/store.h"
+#include "store_private.h"
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -115,9 +116,111 @@ static const char schema_v2[] =
     "CREATE TRIGGER sites_version_delete AFTER DELETE ON sites BEGIN"
     " UPDATE sites_version SET version = version + 1; END;";
 
+/*
+ * Version 3: incidents, the uptime rollup, and what pruning needs.
+ *
+ * An incident is a down period as the state machine saw it (opened by the
+ * DOWN transition, closed by the UP one) and is kept for good, whatever
+ * the history retention.
+ *
+ * Uptime is time-weighted: each check's verdict holds until the next check
+ * of its site, but never longer than twice the site's interval (the site's
+ * interval_s, else settings.default_interval_s), and never more than a
+ * day; time no check covers (the daemon stopped, the site disabled) counts
+ * neither up nor down. Summing that over a year of checks at every read
+ * would be far too slow, so a trigger adds each hold to uptime_hours when
+ * the next check arrives, cut at hour boundaries (hour_steps numbers the
+ * hours a hold can touch: a trigger cannot use a recursive CTE). The
+ * latest check's hold is still open and is added by the reader. The
+ * existing history is rolled up here once.
+ *
+ * site_counters are checks and failures per site that never go down when
+ * history is pruned, for the metrics' counters.
+ */
+static const char schema_v3[] =
+    "CREATE TABLE incidents ("
+    " id INTEGER PRIMARY KEY,"
+    " site_id INTEGER NOT NULL,"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER,"
+    " cause TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX incidents_site ON incidents (site_id, started_at);"
+    /* at most one open incident per site */
+    "CREATE UNIQUE INDEX incidents_open ON incidents (site_id) WHERE ended_at IS NULL;"
+    "INSERT INTO incidents (site_id, started_at, cause)"
+    " SELECT site_id, coalesce(since, last_check, 0), coalesce(last_error, '')"
+    " FROM site_state WHERE state = 'down';"
+    /* pruning finds the oldest rows without scanning the table */
+    "CREATE INDEX checks_time ON checks (checked_at);"
+    "CREATE TABLE settings ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " default_interval_s INTEGER NOT NULL DEFAULT 60 CHECK (typeof(default_interval_s) = 'integer'"
+    "  AND default_interval_s > 0)"
+    ");"
+    "INSERT INTO settings (id) VALUES (1);"
+    "CREATE TABLE hour_steps (n INTEGER PRIMARY KEY);"
+    "INSERT INTO hour_steps (n) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10),"
+    " (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24);"
+    "CREATE TABLE uptime_hours ("
+    " site_id INTEGER NOT NULL,"
+    " hour INTEGER NOT NULL,"
+    " up_s INTEGER NOT NULL DEFAULT 0,"
+    " down_s INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (site_id, hour)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uptime_hours_hour ON uptime_hours (hour);"
+    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
+    " SELECT site_id, h, sum(CASE WHEN ok THEN piece ELSE 0 END),"
+    "  sum(CASE WHEN ok THEN 0 ELSE piece END) FROM ("
+    "  SELECT c.site_id, c.ok, (c.t0 / 3600 + k.n) * 3600 AS h,"
+    "   min(c.t1, (c.t0 / 3600 + k.n) * 3600 + 3600) - max(c.t0, (c.t0 / 3600 + k.n) * 3600) AS piece"
+    "  FROM (SELECT w.site_id, w.ok, w.checked_at AS t0, w.checked_at +"
+    "    min(w.next_at - w.checked_at, min(2 * coalesce(s.interval_s, 60), 86400)) AS t1"
+    "   FROM (SELECT site_id, ok, checked_at,"
+    "     lead(checked_at) OVER (PARTITION BY site_id ORDER BY checked_at, id) AS next_at"
+    "    FROM checks) w LEFT JOIN sites s ON s.id = w.site_id"
+    "   WHERE w.next_at IS NOT NULL) c"
+    "  JOIN hour_steps k ON (c.t0 / 3600 + k.n) * 3600 < c.t1)"
+    " WHERE piece > 0 GROUP BY site_id, h;"
+    "CREATE TRIGGER checks_uptime AFTER INSERT ON checks"
+    " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id"
+    "  AND checked_at > new.checked_at)"
+    " BEGIN"
+    " INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
+    "  SELECT new.site_id, h, CASE WHEN ok THEN piece ELSE 0 END, CASE WHEN ok THEN 0 ELSE piece END"
+    "  FROM (SELECT p.ok, (p.t0 / 3600 + k.n) * 3600 AS h,"
+    "    min(p.t1, (p.t0 / 3600 + k.n) * 3600 + 3600) - max(p.t0, (p.t0 / 3600 + k.n) * 3600) AS piece"
+    "   FROM (SELECT c.ok, c.checked_at AS t0, c.checked_at + min(new.checked_at - c.checked_at,"
+    "      min(2 * coalesce((SELECT interval_s FROM sites WHERE id = new.site_id),"
+    "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
+    "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at"
+    "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p"
+    "   JOIN hour_steps k ON (p.t0 / 3600 + k.n) * 3600 < p.t1)"
+    "  WHERE piece > 0"
+    "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+    "   down_s = down_s + excluded.down_s;"
+    " END;"
+    "CREATE TABLE site_counters ("
+    " site_id INTEGER PRIMARY KEY,"
+    " checks INTEGER NOT NULL DEFAULT 0,"
+    " failures INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO site_counters (site_id, checks, failures)"
+    " SELECT site_id, count(*), count(*) FILTER (WHERE ok = 0) FROM checks GROUP BY site_id;"
+    "CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN"
+    " INSERT INTO site_counters (site_id, checks, failures) VALUES (new.site_id, 1, new.ok = 0)"
+    "  ON CONFLICT (site_id) DO UPDATE SET checks = checks + 1,"
+    "   failures = failures + excluded.failures;"
+    " END;"
+    "CREATE TRIGGER sites_delete_counters AFTER DELETE ON sites BEGIN"
+    " DELETE FROM site_counters WHERE site_id = old.id;"
+    " END;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -130,6 +233,8 @@ struct store {
 	sqlite3_stmt *load_state;
 	sqlite3_stmt *insert_alert;
 	sqlite3_stmt *sites_version;
+	dev_t dev;                  /* the file opened, to notice it replaced */
+	ino_t ino;
 };
 
 int store_schema_version(void)
@@ -300,6 +405,10 @@ struct store *store_open(const char *path, int flags)
 	}
 	if (store_migrate(s, readonly) < 0)
 		goto fail;
+	if (stat(path, &sb) == 0) {
+		s->dev = sb.st_dev;
+		s->ino = sb.st_ino;
+	}
 	if (!readonly && store_prepare(s) < 0)
 		goto fail;
 	return s;
@@ -726,6 +835,27 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+int store_file_status(struct store *s)
+{
+	struct stat sb;
+
+	if (stat(s->path, &sb) < 0)
+		return errno == ENOENT ? STORE_FILE_DELETED : STORE_FILE_SAME;
+	if (sb.st_dev != s->dev || sb.st_ino != s->ino)
+		return STORE_FILE_REPLACED;
+	return STORE_FILE_SAME;
+}
+
+const char *store_path(const struct store *s)
+{
+	return s->path;
+}
+
 int store_sites_version(struct store *s, int64_t *version)
 {
 	sqlite3_stmt *st = s->sites_version;
@@ -739,4 +869,87 @@ int store_sites_version(struct store *s, int64_t *version)
 		db_error(s, "reading the sites' change counter");
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * ---- Schema v3: incidents, pruning, the uptime rollup's default ----
+ * (store_report.c, the same module, reads through store_sqlite().)
+ */
+
+sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+/* Runs one prepared-on-the-spot statement; these are rare (transitions, pruning). */
+static int run_once(struct store *s, const char *sql, const char *what, int64_t a, int64_t b,
+    const char *text, int *changes)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, what);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	if (text != NULL)
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s, what);
+		return -1;
+	}
+	if (changes != NULL)
+		*changes = sqlite3_changes(s->db);
+	return 0;
+}
+
+int store_incident_open(struct store *s, int64_t site_id, int64_t at, const char *cause)
+{
+	/* An incident already open stays as it is: the first start is the true one. */
+	return run_once(s, "INSERT INTO incidents (site_id, started_at, cause) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (site_id) WHERE ended_at IS NULL DO NOTHING",
+	    "opening an incident", site_id, at, cause ? cause : "", NULL);
+}
+
+int store_incident_close(struct store *s, int64_t site_id, int64_t at)
+{
+	return run_once(s, "UPDATE incidents SET ended_at = max(?2, started_at)"
+	    " WHERE site_id = ?1 AND ended_at IS NULL",
+	    "closing an incident", site_id, at, NULL, NULL);
+}
+
+int store_prune_history(struct store *s, int64_t before, int batch, int *deleted)
+{
+	int checks = 0, hours = 0;
+
+	if (batch <= 0) {
+		log_errorx("%s: pruning: a batch of %d rows makes no sense", s->path, batch);
+		return -1;
+	}
+	/* Each DELETE is its own short transaction when called outside one. */
+	if (run_once(s, "DELETE FROM checks WHERE id IN (SELECT id FROM checks"
+	    " WHERE checked_at < ?1 ORDER BY checked_at LIMIT ?2)",
+	    "pruning old checks", before, batch, NULL, &checks) < 0)
+		return -1;
+	/* The rollup goes with the history it sums: the same retention. */
+	if (checks < batch && run_once(s, "DELETE FROM uptime_hours WHERE (site_id, hour) IN"
+	    " (SELECT site_id, hour FROM uptime_hours WHERE hour <= ?1 - 3600 ORDER BY hour LIMIT ?2)",
+	    "pruning the old uptime rollup", before, batch - checks, NULL, &hours) < 0)
+		return -1;
+	*deleted = checks + hours;
+	return 0;
+}
+
+int store_set_default_interval(struct store *s, int interval_s)
+{
+	if (interval_s <= 0)
+		return -1;
+	/* Written only when it changed: a start should not always cost a write. */
+	return run_once(s, "UPDATE settings SET default_interval_s = ?1"
+	    " WHERE id = 1 AND default_interval_s <> ?1 AND ?2 = ?2",
+	    "saving the default interval", interval_s, 0, NULL, NULL);
 }

@@ -15,8 +15,9 @@
 typedef int daemon_reload_fn(struct sq_config *out, void *arg);
 
 /*
- * Runs until SIGTERM or SIGINT; cfg may be replaced on SIGHUP (the daemon
- * owns it from here and frees it). Returns the exit status.
+ * Runs until SIGTERM or SIGINT; cfg may be replaced on SIGHUP. The daemon
+ * owns cfg and st from here and frees both (st may be reopened when its
+ * file is replaced). Returns the exit status.
  */
 int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload, void *arg);
 

@@ -117,7 +117,48 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
  */
 int store_sites_version(struct store *s, int64_t *version);
 
+/*
+ * Whether the file at the database's path is still the one open: a person
+ * may delete it or put another in its place under a running daemon.
+ */
+enum { STORE_FILE_SAME, STORE_FILE_DELETED, STORE_FILE_REPLACED };
+
+/* How long a write waits for another writer's lock (default 10 s). */
+void store_set_busy_timeout(struct store *s, int ms);
+int store_file_status(struct store *s);
+const char *store_path(const struct store *s);
+
 /* The schema version this build writes. */
 int store_schema_version(void);
+
+/*
+ * ---- Schema v3: incidents and retention ----
+ *
+ * Incidents are the down periods the state machine confirmed, kept for
+ * good. Call these inside record's transaction, with the transition: open
+ * at the DOWN alert (at = the state's since, cause = the check's error),
+ * close at the UP alert. Opening while one is open, or closing when none
+ * is, changes nothing. 0 or -1 (logged).
+ */
+int store_incident_open(struct store *s, int64_t site_id, int64_t at, const char *cause);
+int store_incident_close(struct store *s, int64_t site_id, int64_t at);
+
+/*
+ * Deletes at most batch checks older than before (unix s), oldest first,
+ * then, when fewer than batch were left, at most the rest of the batch of
+ * the uptime rollup's hours that ended by before. Called outside a
+ * transaction, each step is its own short one, so a daemon calling it
+ * between passes never holds the database for long. *deleted is what went
+ * (call again while it equals batch). 0 or -1 (logged).
+ */
+int store_prune_history(struct store *s, int64_t before, int batch, int *deleted);
+
+/*
+ * The configured [check] interval, kept in the database because uptime
+ * figures cap each check's hold at twice the site's interval and the
+ * rollup trigger cannot read the configuration. Writes only when it
+ * changed. 0 or -1.
+ */
+int store_set_default_interval(struct store *s, int interval_s);
 
 #endif

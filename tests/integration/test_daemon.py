@@ -181,8 +181,54 @@ def test_notify(tmp):
           "READY before STOPPING")
 
 
+def test_bad_database_at_run_time(tmp):
+    """A writer holding the database, the file replaced, the file deleted:
+    clear log lines, no crash, checking goes on, nothing finished is lost."""
+    log = os.path.join(tmp, "bad.log")
+    conf = os.path.join(tmp, "bad.conf")
+    write_conf(conf, 1)
+    db = new_db(tmp, "bad.db")
+    with Httpd(tmp, "--log", log) as srv:
+        add_sites(db, [(srv.url("/a"), "ops@example.org", {})])
+        d = Daemon(conf, db)
+        try:
+            check(wait_for(lambda: requests(log, "/a") >= 2, 6), "checking started")
+            # someone holds a write transaction longer than the busy timeout
+            hold = sqlite3.connect(db, isolation_level=None, timeout=5)
+            hold.execute("BEGIN EXCLUSIVE")
+            check(wait_for(lambda: "results not written; kept in memory" in d.stderr(), 20),
+                  "a refused write is said clearly", d.stderr()[-500:])
+            during = requests(log, "/a")
+            time.sleep(2)
+            check(requests(log, "/a") > during, "checking goes on while the database is held")
+            hold.execute("COMMIT")
+            hold.close()
+            check(wait_for(lambda: "results kept meanwhile are recorded" in d.stderr(), 15),
+                  "the kept results are written once the database is free", d.stderr()[-500:])
+
+            # the file replaced by another database with another site
+            other = new_db(tmp, "other.db")
+            add_sites(other, [(srv.url("/b"), "ops@example.org", {})])
+            os.rename(other, db)
+            check(wait_for(lambda: "was replaced by another file; opening it" in d.stderr(), 10),
+                  "a replaced file is noticed")
+            check(wait_for(lambda: requests(log, "/b") >= 1, 10), "the new file's sites are checked")
+
+            # the file deleted
+            os.unlink(db)
+            check(wait_for(lambda: "was deleted; checking goes on" in d.stderr(), 10),
+                  "a deleted file is said clearly", d.stderr()[-500:])
+            before = requests(log, "/b")
+            time.sleep(2)
+            check(d.proc.poll() is None and requests(log, "/b") > before, "no crash; checking goes on")
+        finally:
+            rc = d.stop()
+        equal(rc, 0, "exit 0 after all that")
+
+
 def main():
     with tmpdir() as tmp:
+        test_bad_database_at_run_time(tmp)
         test_cadence_and_edits(tmp)
         test_sigterm_waits_for_checks(tmp)
         test_notify(tmp)
