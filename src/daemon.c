@@ -160,6 +160,8 @@ static void keep_for_retry(struct daemon *d, const struct record_entry *e)
 
 static void free_kept(struct daemon *d, size_t n)
 {
+	if (n == 0)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		free(d->kept[i].site.url);
 		free(d->kept[i].site.owner_email);
