@@ -76,15 +76,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static size_t backend_window(const struct sq_config *cfg)
-{
-	if (strcmp(cfg->backend, "serial") == 0)
-		return 1;
-	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
-		return (size_t)cfg->workers;
-	return (size_t)cfg->max_concurrent;
-}
-
 static int open_backend(struct daemon *d)
 {
 	struct sq_backend_params params = {

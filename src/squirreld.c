@@ -150,16 +150,6 @@ static int load_config(const struct options *o, struct sq_config *cfg)
 	return 0;
 }
 
-/* How many checks to keep submitted: what the backend runs at once. */
-static size_t backend_window(const struct sq_config *cfg)
-{
-	if (strcmp(cfg->backend, "serial") == 0)
-		return 1;
-	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
-		return (size_t)cfg->workers;
-	return (size_t)cfg->max_concurrent;
-}
-
 /* SIGHUP: the same file and the same command line, read again. */
 static int reload_config(struct sq_config *out, void *arg)
 {

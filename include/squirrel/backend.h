@@ -69,6 +69,12 @@ struct sq_backend {
  */
 const struct sq_backend_ops *backend_lookup(const char *name, bool *known);
 
+/*
+ * How many checks to keep submitted to the configured backend: what it runs
+ * at once (1, workers or max_concurrent).
+ */
+size_t backend_window(const struct sq_config *cfg);
+
 /* "serial, threads, prefork, libev, redis": for error messages. */
 const char *backend_names(void);
 

@@ -54,6 +54,15 @@ const char *backend_names(void)
 	return "serial, threads, prefork, libev, redis";
 }
 
+size_t backend_window(const struct sq_config *cfg)
+{
+	if (strcmp(cfg->backend, "serial") == 0)
+		return 1;
+	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
+		return (size_t)cfg->workers;
+	return (size_t)cfg->max_concurrent;
+}
+
 const struct sq_backend_ops *backend_lookup(const char *name, bool *known)
 {
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
