@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "squirrel/alert.h"
 #include "squirrel/delivery.h"
@@ -85,7 +84,11 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
 		};
 	}
-	snprintf(id, sizeof(id), "squirrel.%" PRId64 ".%" PRId64 ".%ld", rows[0].id, now, (long)getpid());
+	/*
+	 * The same alerts retried get the same Message-ID, so a mail client can
+	 * spot the one duplicate at-least-once delivery allows.
+	 */
+	snprintf(id, sizeof(id), "alert.%" PRId64 ".%zu.%" PRId64, rows[0].id, n, rows[0].created_at);
 	char *msg = alert_compose(rows[0].owner_email, cfg->smtp_from, items, n, now, id, err, sizeof(err));
 	if (msg == NULL) {
 		for (size_t i = 0; i < n; i++)

@@ -65,7 +65,7 @@ def test_cli(tmp):
 def test_schema(tmp):
     db = new_db(tmp, "schema.db")
     con = sqlite3.connect(db)
-    equal(con.execute("PRAGMA user_version").fetchone()[0], 2, "schema version 2")
+    check(con.execute("PRAGMA user_version").fetchone()[0] >= 2, "a versioned schema")
     equal(con.execute("PRAGMA journal_mode").fetchone()[0], "wal", "WAL mode")
     con.close()
     # A person adds a site with nothing more than url and owner_email,
@@ -128,10 +128,11 @@ def test_migration(tmp):
     con.close()
     rc, out, err = squirreld("--once", "--config", empty_config(tmp), "--db", db, "--backend", "serial")
     equal(rc, 0, "v1 database: --once exits 0")
-    check("schema migrated from version 1 to 2" in err, "the migration is logged", err)
+    latest = sqlite3.connect(new_db(tmp, "latest.db")).execute("PRAGMA user_version").fetchone()[0]
+    check(f"schema migrated from version 1 to {latest}" in err, "the migration is logged", err)
     equal(parse_once(out)[1][4], "connect refused", "the old site is checked")
     con = sqlite3.connect(db)
-    equal(con.execute("PRAGMA user_version").fetchone()[0], 2, "migrated to version 2")
+    equal(con.execute("PRAGMA user_version").fetchone()[0], latest, "migrated to the latest version")
     equal(con.execute("SELECT count(*) FROM checks").fetchone()[0], 2, "old history kept")
     cols = [r[1] for r in con.execute("PRAGMA table_info(sites)")]
     check("fail_threshold" in cols and "remind_every_s" in cols, "new per-site columns", cols)
@@ -142,7 +143,8 @@ def test_migration(tmp):
     con.close()
     rc, out, err = squirreld("--once", "--config", empty_config(tmp), "--db", db, "--backend", "serial")
     equal(rc, 1, "newer schema: exit 1")
-    check("schema version 99 is newer than this squirrel knows (2)" in err, "newer schema explained", err)
+    check(f"schema version 99 is newer than this squirrel knows ({latest})" in err,
+          "newer schema explained", err)
 
 
 def cases(srv, refused_port):
