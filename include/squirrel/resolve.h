@@ -22,7 +22,11 @@
  *
  * Servers: each try asks the servers in their order; a server that times
  * out, answers SERVFAIL or REFUSED, or cannot be reached hands the query to
- * the next one, as resolv.conf's servers behave.
+ * the next one, as resolv.conf's servers behave. A try still unanswered
+ * after the server's usual answer time (its RTO, measured) sends one more
+ * query, to the next server, without waiting out dns_timeout: a lost
+ * query costs tens of milliseconds, not seconds. The tries themselves stay
+ * dns_timeout apart.
  *
  * Threads and processes: resolve_global_init() once per process, before
  * any thread starts (like curl_global_init()); then one resolver per thread

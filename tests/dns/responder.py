@@ -14,12 +14,14 @@ Modes:
 
 --delay MS holds every answer MS milliseconds; the largest number of
 queries received and not yet answered (dropped ones aside) is recorded as
-max_outstanding. --drop-first PCT picks the names whose CRC-32 % 100 is
+max_outstanding, and the largest number of distinct names among them as
+max_outstanding_names (a lookup's A and AAAA, or a retry, are one name). --drop-first PCT picks the names whose CRC-32 % 100 is
 below PCT and drops the first query of each type for them: a lookup that
 tries twice never loses every try, and PCT=25 drops 20 % of the queries.
 
 On SIGTERM or SIGINT it writes the counts as JSON to --stats FILE and
-exits 0: queries, by_type, by_name, dropped, answered, max_outstanding.
+exits 0: queries, by_type, by_name, dropped, answered, max_outstanding,
+max_outstanding_names.
 """
 
 import argparse
@@ -122,9 +124,10 @@ def main():
     sel.register(sock, selectors.EVENT_READ)
 
     stats = {"queries": 0, "by_type": {}, "by_name": {}, "dropped": 0,
-             "answered": 0, "max_outstanding": 0}
+             "answered": 0, "max_outstanding": 0, "max_outstanding_names": 0}
     seen = set()      # (name, qtype) asked before
-    due = []          # heap of (time, seq, packet, peer)
+    due = []          # heap of (time, seq, packet, peer, name)
+    waiting = {}      # name: answers due
     seq = 0
 
     def stop(signum, frame):
@@ -163,11 +166,17 @@ def main():
                         continue
                     seq += 1
                     heapq.heappush(due, (time.monotonic() + a.delay / 1000.0, seq,
-                                         reply(data, q, a.mode), peer))
+                                         reply(data, q, a.mode), peer, name))
+                    waiting[name] = waiting.get(name, 0) + 1
                     stats["max_outstanding"] = max(stats["max_outstanding"], len(due))
+                    stats["max_outstanding_names"] = max(stats["max_outstanding_names"],
+                                                         len(waiting))
             now = time.monotonic()
             while due and due[0][0] <= now:
-                _, _, pkt, peer = heapq.heappop(due)
+                _, _, pkt, peer, name = heapq.heappop(due)
+                waiting[name] -= 1
+                if waiting[name] == 0:
+                    del waiting[name]
                 try:
                     sock.sendto(pkt, peer)
                     stats["answered"] += 1

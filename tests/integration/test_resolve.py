@@ -183,31 +183,37 @@ def test_no_query(tmp):
 
 
 def test_max_inflight(tmp):
+    """The server answers after 50 ms and counts the names it holds."""
     names = [f"n{i}.example" for i in range(300)]
-    for ip, limit in (("4", 50), ("any", 100)):
+    for ip in ("4", "any"):
         with Responder(tmp, delay=50) as r:
             res, took, rc, err = resolve(r.server, names, "--max-inflight", "50", "--ip", ip)
             st = r.stats()
         ok = [n for n in names if res.get(n, ("?", []))[:2] == ("", [address(n)])]
         equal(len(ok), len(names), f"ip {ip}: 300 names through max_inflight 50, all resolved")
-        mo = st.get("max_outstanding", -1)
-        check(limit // 2 <= mo <= limit,
-              f"ip {ip}: at most 50 lookups ({limit} queries) at the server at once, and the room used (saw {mo})")
+        mo = st.get("max_outstanding_names", -1)
+        check(25 <= mo <= 50,
+              f"ip {ip}: at most 50 lookups at the server at once, and the room used (saw {mo})")
         check(took < 10, f"ip {ip}: in turns, not one by one ({took:.2f} s; 6 turns of 50 ms)")
 
 
 def test_loss(tmp):
     """A quarter of the names lose their first query of each type: 20 % of
-    all queries, never every try of a lookup. Nothing may fail."""
+    all queries, never every try of a lookup. Nothing may fail, and a lost
+    query is asked again after the server's RTO (tens of ms here), not
+    after the whole dns_timeout (2 s)."""
     names = [f"site{i}.example" for i in range(500)]
-    for path, opt, timeout in (("async", [], "200"), ("blocking", ["--blocking"], "100")):
+    for path, opt, limit in (("async", [], 1.5), ("blocking", ["--blocking"], 40)):
         with Responder(tmp, drop_first=25) as r:
-            res, took, rc, err = resolve(r.server, names, "--tries", "2", "--timeout", timeout, *opt)
+            res, took, rc, err = resolve(r.server, names, "--tries", "2", "--timeout", "2000", *opt)
             st = r.stats()
         bad = [(n, res.get(n)) for n in names if res.get(n, ("?", []))[:2] != ("", [address(n)])]
         equal(bad, [], f"{path}: 500 names, 20 % of queries dropped: every one resolved")
         share = st.get("dropped", 0) / max(1, st.get("queries", 1))
-        check(0.15 <= share <= 0.25, f"{path}: the share dropped was about 20 % ({share:.1%})")
+        check(0.12 <= share <= 0.25, f"{path}: the share dropped was about 20 % ({share:.1%})")
+        slow = [n for n in names if res.get(n, ("?", [], 0))[2] >= 1900]
+        check(took < limit and len(slow) <= 1,
+              f"{path}: lost queries hedged, not waited out ({took:.1f} s; {len(slow)} took 2 s)")
 
 
 def test_abandon(tmp):
@@ -221,10 +227,22 @@ def test_abandon(tmp):
     equal(out.strip(), "abandoned 20", "every pending lookup dropped, none answered")
 
 
+def test_servers_value(tmp):
+    """dns_servers as config.c accepts it; an IP literal sends no query, so
+    none of this leaves the machine."""
+    for value in ("", "127.0.0.1", "127.0.0.1:5353, [::1]:53 , ::1", "[::1]", "127.0.0.1:53,"):
+        rc, out, err = run([RESOLVETOOL, "--servers", value, "192.0.2.1"], timeout=30)
+        equal((rc, out), (0, "192.0.2.1\t\t192.0.2.1\n"),
+              f"dns_servers {value!r} accepted" + (" (/etc/resolv.conf)" if value == "" else ""))
+    for value in ("1.2.3", "127.0.0.1:70000", "127.0.0.1:0", "127.0.0.1:", "[::1", "[::1]x",
+                  "example.org", "127.0.0.1:53:53"):
+        rc, out, err = run([RESOLVETOOL, "--servers", value, "192.0.2.1"], timeout=30)
+        check(rc == 1 and f"dns_servers: '{value}' is not an address" in err,
+              f"dns_servers {value!r} refused, naming the key and the value", err)
+
+
 def test_bad_servers(tmp):
-    rc, out, err = run([RESOLVETOOL, "--servers", "127.0.0.1:5353, 1.2.3", "x.example"], timeout=30)
-    equal(rc, 1, "resolver_new refuses a malformed server")
-    check("dns_servers: '1.2.3' is not an address" in err, "and names the key and the value", err)
+    """squirreld refuses a malformed dns_servers itself, naming the key."""
     conf = os.path.join(tmp, "dns.conf")
     with open(conf, "w") as f:
         f.write("[check]\ndns_servers = 1.2.3\n")
@@ -243,6 +261,7 @@ def main():
         test_max_inflight(tmp)
         test_loss(tmp)
         test_abandon(tmp)
+        test_servers_value(tmp)
         test_bad_servers(tmp)
     return done()
 
