@@ -41,6 +41,7 @@ struct probe {
 	struct curl_slist *resolve;
 	char last_pair[300];      /* "host:port" added last, to remove */
 	void *owner;
+	int64_t paused_at;        /* monotonic ms; 0: the clock runs */
 	int64_t start_mono_ms;
 	int64_t start_wall_ms;
 	bool get_retry;           /* the second attempt, with GET, is running */
@@ -49,6 +50,7 @@ struct probe {
 };
 
 static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r);
+static int url_host(const char *url, char *host, size_t hostlen, int *port, bool *literal);
 static void set_detail(struct sq_result *r, const char *msg);
 
 static int64_t now_ms(clockid_t clock)
@@ -152,6 +154,29 @@ void probe_free(struct probe *p)
 	curl_slist_free_all(p->resolve);
 	resolver_free(p->resolver);
 	free(p);
+}
+
+bool probe_url_needs_lookup(const char *url)
+{
+	char host[256];
+	int port;
+	bool literal = false;
+
+	if (url_host(url, host, sizeof(host), &port, &literal) < 0)
+		return false;   /* it fails at probe_start(), without a lookup */
+	return !literal;
+}
+
+void probe_pause_clock(struct probe *p)
+{
+	p->paused_at = now_ms(CLOCK_MONOTONIC);
+}
+
+void probe_resume_clock(struct probe *p)
+{
+	if (p->paused_at != 0)
+		p->start_mono_ms += now_ms(CLOCK_MONOTONIC) - p->paused_at;
+	p->paused_at = 0;
 }
 
 void probe_set_owner(struct probe *p, void *owner)
@@ -392,6 +417,7 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 
 	p->check = *c;
 	p->get_retry = false;
+	p->paused_at = 0;
 	p->start_mono_ms = now_ms(CLOCK_MONOTONIC);
 	p->start_wall_ms = now_ms(CLOCK_REALTIME);
 	if (!probe_url_valid(c->url, why, sizeof(why))) {

@@ -79,6 +79,16 @@ const char *probe_lookup_name(const struct probe *p);
  */
 int probe_set_addresses(struct probe *p, const struct resolve_answer *a, struct sq_result *r);
 
+/* Whether a check of url starts with a name lookup (its host is no address). */
+bool probe_url_needs_lookup(const char *url);
+
+/*
+ * Time a resolved check spends waiting for a transfer slot is neither the
+ * site's time nor taken from its timeout: pause its clock meanwhile.
+ */
+void probe_pause_clock(struct probe *p);
+void probe_resume_clock(struct probe *p);
+
 /* A pointer of the backend's own, kept with the probe (e.g. for callbacks). */
 void probe_set_owner(struct probe *p, void *owner);
 void *probe_owner(const struct probe *p);

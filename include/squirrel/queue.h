@@ -21,6 +21,12 @@ int check_queue_push(struct check_queue *q, const struct sq_check *c);
 /* 0, or -1 when empty. */
 int check_queue_pop(struct check_queue *q, struct sq_check *out);
 
+/* The oldest check, left in the queue; NULL when empty. */
+static inline const struct sq_check *check_queue_peek(const struct check_queue *q)
+{
+	return q->len ? &q->v[q->head] : NULL;
+}
+
 static inline size_t check_queue_len(const struct check_queue *q)
 {
 	return q->len;

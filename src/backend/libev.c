@@ -3,10 +3,15 @@
  *
  * libcurl tells us which sockets to watch (socket callback -> ev_io) and
  * when to call it back (timer callback -> one ev_timer); we tell it what
- * happened with curl_multi_socket_action(). At most max_concurrent checks
- * are in flight; the rest wait in our own queue, not in libcurl's, because a
- * transfer waiting inside libcurl spends its own timeout while it waits.
- * Easy handles are pooled and reused, one per slot.
+ * happened with curl_multi_socket_action(). At most max_concurrent
+ * transfers are in flight; the rest wait in our own queue, not in
+ * libcurl's, because a transfer waiting inside libcurl spends its own
+ * timeout while it waits.
+ *
+ * A check of a name starts with a lookup on the same loop (c-ares). A
+ * lookup holds no transfer slot: up to dns_max_inflight names are looked up
+ * ahead while the transfers run, and a resolved check waits in the "ready"
+ * queue for a slot, its clock stopped. Easy handles are pooled and reused.
  */
 #include <curl/curl.h>
 #include <ev.h>
@@ -27,13 +32,17 @@ struct libev {
 	CURLM *multi;
 	ev_timer curl_timer;      /* libcurl's own timeout */
 	ev_timer poll_timer;      /* poll()'s time limit */
-	int max_concurrent;
-	int inflight;
+	int max_concurrent;       /* transfers at once */
+	int lookahead;            /* lookups at once, beside the transfers */
+	int inflight;             /* transfers running */
+	int resolving;            /* lookups running or waiting in the resolver */
 	struct check_queue queue;
-	struct probe **idle;      /* probes ready for a new check */
+	struct probe **ready;     /* resolved, waiting for a transfer slot (a ring) */
+	int ready_head, nready;
+	struct probe **idle;      /* probes free for a new check */
 	int nidle;
 	struct probe **all;       /* every probe made, to free them */
-	int nall;
+	int nall, cap;            /* cap = max_concurrent + lookahead */
 	struct sq_result *done;   /* results not yet delivered */
 	size_t ndone, capdone;
 	bool failed;              /* out of memory in a callback */
@@ -189,11 +198,11 @@ static void finish_early(struct libev *b, struct probe *p, const struct sq_resul
 {
 	push_result(b, r);
 	b->idle[b->nidle++] = p;
-	b->inflight--;
 }
 
 static void start_transfer(struct libev *b, struct probe *p)
 {
+	probe_resume_clock(p);
 	CURLMcode mc = curl_multi_add_handle(b->multi, probe_handle(p));
 	if (mc != CURLM_OK) {
 		struct sq_result r;
@@ -201,7 +210,9 @@ static void start_transfer(struct libev *b, struct probe *p)
 		r.err = SQ_ERR_OTHER;
 		snprintf(r.detail, sizeof(r.detail), "%s", curl_multi_strerror(mc));
 		finish_early(b, p, &r);
+		return;
 	}
+	b->inflight++;
 }
 
 static void on_resolved(void *arg, const struct resolve_answer *a)
@@ -210,12 +221,14 @@ static void on_resolved(void *arg, const struct resolve_answer *a)
 	struct libev *b = probe_owner(p);
 	struct sq_result r;
 
+	b->resolving--;
 	if (probe_set_addresses(p, a, &r) < 0) {
 		finish_early(b, p, &r);
-		start_queued(b);
-		return;
+	} else {
+		probe_pause_clock(p);
+		b->ready[(b->ready_head + b->nready++) % b->cap] = p;
 	}
-	start_transfer(b, p);
+	start_queued(b);
 }
 
 static void start_check(struct libev *b, const struct sq_check *c)
@@ -237,29 +250,48 @@ static void start_check(struct libev *b, const struct sq_check *c)
 		b->idle[b->nidle++] = p;
 		return;
 	}
-	b->inflight++;
 	const char *name = probe_lookup_name(p);
 	if (name == NULL) {
 		start_transfer(b, p);
 		return;
 	}
-	/*
-	 * The name first, on this loop; the transfer starts in on_resolved().
-	 * Lookups beyond dns_max_inflight wait in the resolver's own queue.
-	 */
+	/* the name first, on this loop; the transfer waits in on_resolved() */
 	if (resolver_lookup(b->resolver, name, c->timeout_ms, on_resolved, p) < 0) {
 		struct resolve_answer a = { .err = SQ_ERR_DNS };
 		probe_set_addresses(p, &a, &r);
 		finish_early(b, p, &r);
+		return;
 	}
+	b->resolving++;
 }
 
+/*
+ * Fills the free transfer slots, resolved checks first; starts the lookups
+ * of the checks to come while there is room ahead. A check of an address
+ * literal starts only when a slot is free, so its clock never runs idle.
+ */
 static void start_queued(struct libev *b)
 {
 	struct sq_check c;
 
-	while (b->inflight < b->max_concurrent && check_queue_pop(&b->queue, &c) == 0)
+	for (;;) {
+		while (b->inflight < b->max_concurrent && b->nready > 0) {
+			struct probe *p = b->ready[b->ready_head];
+			b->ready_head = (b->ready_head + 1) % b->cap;
+			b->nready--;
+			start_transfer(b, p);
+		}
+		if (b->inflight + b->resolving + b->nready >= b->cap)
+			return;
+		if (check_queue_len(&b->queue) == 0)
+			return;
+		bool slot = b->inflight < b->max_concurrent;
+		if (!slot && (b->resolving >= b->lookahead ||
+		    !probe_url_needs_lookup(check_queue_peek(&b->queue)->url)))
+			return;
+		check_queue_pop(&b->queue, &c);
 		start_check(b, &c);
+	}
 }
 
 /*
@@ -299,9 +331,12 @@ static int libev_init(struct sq_backend *be, const struct sq_backend_params *p)
 	if (probe_opts_copy(&b->opts, &p->probe) < 0)
 		goto nomem;
 	check_queue_init(&b->queue);
-	b->idle = calloc((size_t)b->max_concurrent, sizeof(*b->idle));
-	b->all = calloc((size_t)b->max_concurrent, sizeof(*b->all));
-	if (b->idle == NULL || b->all == NULL)
+	b->lookahead = p->probe.dns_max_inflight > 0 ? p->probe.dns_max_inflight : 1;
+	b->cap = b->max_concurrent + b->lookahead;
+	b->idle = calloc((size_t)b->cap, sizeof(*b->idle));
+	b->all = calloc((size_t)b->cap, sizeof(*b->all));
+	b->ready = calloc((size_t)b->cap, sizeof(*b->ready));
+	if (b->idle == NULL || b->all == NULL || b->ready == NULL)
 		goto nomem;
 	b->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
 	if (b->loop == NULL) {
@@ -344,23 +379,23 @@ static int libev_submit(struct sq_backend *be, const struct sq_check *c)
 {
 	struct libev *b = be->state;
 
-	if (b->inflight < b->max_concurrent) {
-		start_check(b, c);
-		return b->failed ? -1 : 0;
-	}
-	return check_queue_push(&b->queue, c);
+	if (check_queue_push(&b->queue, c) < 0)
+		return -1;
+	start_queued(b);
+	return b->failed ? -1 : 0;
 }
 
 static int libev_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, void *arg)
 {
 	struct libev *b = be->state;
+	bool busy = b->inflight > 0 || b->resolving > 0;
 
-	if (b->ndone == 0 && b->inflight > 0 && timeout_ms > 0) {
+	if (b->ndone == 0 && busy && timeout_ms > 0) {
 		ev_timer_set(&b->poll_timer, (double)timeout_ms / 1000.0, 0.0);
 		ev_timer_start(b->loop, &b->poll_timer);
 		ev_run(b->loop, 0);
 		ev_timer_stop(b->loop, &b->poll_timer);
-	} else if (b->ndone == 0 && b->inflight > 0) {
+	} else if (b->ndone == 0 && busy) {
 		ev_run(b->loop, EVRUN_NOWAIT);
 	}
 	if (b->failed)
@@ -375,7 +410,8 @@ static int libev_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, v
 static size_t libev_pending(struct sq_backend *be)
 {
 	struct libev *b = be->state;
-	return (size_t)b->inflight + check_queue_len(&b->queue) + b->ndone;
+	return (size_t)(b->inflight + b->resolving + b->nready) + check_queue_len(&b->queue) +
+	    b->ndone;
 }
 
 static void libev_shutdown(struct sq_backend *be)
@@ -400,6 +436,7 @@ static void libev_shutdown(struct sq_backend *be)
 	check_queue_free(&b->queue);
 	free(b->idle);
 	free(b->all);
+	free(b->ready);
 	free(b->done);
 	free(b);
 	be->state = NULL;

@@ -60,7 +60,8 @@ size_t backend_window(const struct sq_config *cfg)
 		return 1;
 	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
 		return (size_t)cfg->workers;
-	return (size_t)cfg->max_concurrent;
+	/* libev looks up to dns_max_inflight names ahead of its transfers */
+	return (size_t)cfg->max_concurrent + (size_t)cfg->dns_max_inflight;
 }
 
 const struct sq_backend_ops *backend_lookup(const char *name, bool *known)
