@@ -259,9 +259,11 @@ def is_down(i, pct):
     return (i + 1) * pct // 100 > i * pct // 100
 
 
-def make_urls(n, port, down_pct):
+def make_urls(n, port, down_pct, hosts=None):
+    """The n site URLs (on the server's addresses, or on the given host
+    names) and the set of those that answer 503."""
     urls, down = [], set()
-    for i, addr in enumerate(addresses(LISTEN, n)):
+    for i, addr in enumerate(hosts if hosts is not None else addresses(LISTEN, n)):
         status = 503 if is_down(i, down_pct) else 200
         url = "http://%s:%d/?status=%d" % (addr, port, status)
         urls.append(url)
@@ -313,13 +315,13 @@ def build_db(ctx, path, urls):
 # ---------------------------------------------------------------- the server
 
 class Server:
-    def __init__(self, ctx, n, latency, tmp):
+    def __init__(self, ctx, n, latency, tmp, extra=()):
         self.port_file = os.path.join(tmp, "httpd.port")
         self.log = os.path.join(tmp, "httpd.stderr")
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
         argv = [ctx.httpd, "--count", n, "--listen", LISTEN, "--latency", latency,
-                "--port", 0, "--port-file", self.port_file]
+                "--port", 0, "--port-file", self.port_file] + list(extra)
         with open(self.log, "w") as err:
             self.proc = Proc(argv, stderr=err)
         self.port = None
@@ -484,7 +486,8 @@ def run_minloop(ctx, sc, c, rep):
     r = Result("minloop", c, sc.n, sc.ideal(c))
     srv0 = sc.server.cpu()
     with open(out, "w") as fo, open(err, "w") as fe:
-        p = Proc([ctx.minloop, "-c", c, "-t", PROBE_TIMEOUT_MS, sc.url_file], stdout=fo, stderr=fe)
+        p = Proc(list(ctx.ref_wrapper) + [ctx.minloop, "-c", c, "-t", PROBE_TIMEOUT_MS, sc.url_file],
+                 stdout=fo, stderr=fe)
     try:
         wait_all([p], ctx.timeout_for(r.ideal))
     finally:
@@ -532,10 +535,11 @@ def run_curl(ctx, sc, c, rep):
         for k, cfg in enumerate(configs):
             outs.append(os.path.join(ctx.tmp, "curl-%d-%d-%d.out" % (c, rep, k)))
             errs.append(os.path.join(ctx.tmp, "curl-%d-%d-%d.err" % (c, rep, k)))
-            argv = [curl, "-q", "--config", cfg, "--parallel", "--parallel-max", per,
-                    "-s", "-I", "-g", "--connect-timeout", PROBE_TIMEOUT_MS / 1000,
-                    "--max-time", PROBE_TIMEOUT_MS / 1000,
-                    "-w", "%{http_code} %{url_effective}\\n"]
+            argv = list(ctx.ref_wrapper) + [
+                curl, "-q", "--config", cfg, "--parallel", "--parallel-max", per,
+                "-s", "-I", "-g", "--connect-timeout", PROBE_TIMEOUT_MS / 1000,
+                "--max-time", PROBE_TIMEOUT_MS / 1000,
+                "-w", "%{http_code} %{url_effective}\\n"]
             with open(outs[-1], "w") as fo, open(errs[-1], "w") as fe:
                 procs.append(Proc(argv, stdout=fo, stderr=fe))
         wait_all(procs, ctx.timeout_for(r.ideal))
@@ -732,7 +736,7 @@ def print_table(scenarios, repeat):
 # ---------------------------------------------------------------- setup
 
 class Context:
-    pass
+    ref_wrapper = ()   # argv put before a reference's own, e.g. to run it in a namespace
 
 
 def compile_minloop(ctx):
