@@ -20,6 +20,7 @@
 #include "squirrel/notify.h"
 #include "squirrel/record.h"
 #include "squirrel/scheduler.h"
+#include "squirrel/sites.h"
 
 #define BATCH_MAX 512
 #define BATCH_AGE_MS 200          /* a result waits at most this long to be written */
@@ -82,6 +83,7 @@ static int open_backend(struct daemon *d)
 		.workers = d->cfg->workers,
 		.max_concurrent = d->cfg->max_concurrent,
 		.probe = sq_probe_opts_from(d->cfg),
+		.cfg = d->cfg,
 	};
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;
@@ -108,6 +110,7 @@ static void follow_edits(struct daemon *d, bool startup, bool force)
 		return;
 	if (store_load_sites(d->store, &list) < 0)
 		return;
+	sites_filter(&list);
 	size_t before = scheduler_size(d->sched);
 	if (scheduler_sync(d->sched, &list, d->cfg, now_ms(), startup) == 0)
 		d->sites_version = version;
@@ -269,7 +272,10 @@ static bool backend_settings_changed(const struct sq_config *a, const struct sq_
 	    a->max_concurrent != b->max_concurrent || a->ip_version != b->ip_version ||
 	    strcmp(a->source_address, b->source_address) != 0 ||
 	    strcmp(a->dns_servers, b->dns_servers) != 0 || a->dns_timeout_ms != b->dns_timeout_ms ||
-	    a->dns_tries != b->dns_tries || a->dns_max_inflight != b->dns_max_inflight;
+	    a->dns_tries != b->dns_tries || a->dns_max_inflight != b->dns_max_inflight ||
+	    strcmp(a->redis_url, b->redis_url) != 0 || strcmp(a->redis_prefix, b->redis_prefix) != 0 ||
+	    strcmp(a->redis_locations, b->redis_locations) != 0 ||
+	    a->redis_quorum != b->redis_quorum || a->redis_claim_idle_ms != b->redis_claim_idle_ms;
 }
 
 static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)

@@ -12,6 +12,7 @@
 #include "squirrel/log.h"
 #include "squirrel/pass.h"
 #include "squirrel/record.h"
+#include "squirrel/sites.h"
 #include "squirrel/util.h"
 
 #define PASS_BATCH 512
@@ -58,22 +59,6 @@ static void pass_collect(const struct sq_result *r, void *arg)
 		pass_flush(p);
 }
 
-/* A site can be checked: its url and its owner's address make sense. */
-static bool site_usable(const struct sq_site *s)
-{
-	char why[160];
-
-	if (!probe_url_valid(s->url, why, sizeof(why))) {
-		log_warnx("site %" PRId64 ": skipped: bad url: %s", s->id, why);
-		return false;
-	}
-	if (!email_valid(s->owner_email, why, sizeof(why))) {
-		log_warnx("site %" PRId64 ": skipped: bad owner_email: %s", s->id, why);
-		return false;
-	}
-	return true;
-}
-
 static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 {
 	char err[160];
@@ -83,13 +68,15 @@ static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 			continue;
 		const struct sq_result *r = &p->results[i];
 		bool ok = sq_result_ok(r);
+		/* redis: too few locations answered, neither up nor down */
+		bool unknown = r->err == SQ_ERR_NO_QUORUM;
 		if (ok)
 			sum->up++;
-		else
+		else if (!unknown)
 			sum->down++;
 		if (out != NULL)
 			fprintf(out, "%" PRId64 "\t%s\t%d\t%d\t%s\t%s\n", r->site_id,
-			    ok ? "up" : "down", (int)r->http_status, (int)r->ms,
+			    ok ? "up" : unknown ? "unknown" : "down", (int)r->http_status, (int)r->ms,
 			    p->sites.v[i].url, sq_result_error(r, err, sizeof(err)));
 	}
 	if (out != NULL)
@@ -120,17 +107,13 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 		p->rc = -1;
 		goto out;
 	}
-	sum->skipped = p->sites.skipped;
+	sum->skipped = p->sites.skipped + sites_filter(&p->sites);
 	if (window == 0)
 		window = 1;
 	for (;;) {
 		while (next < p->sites.n && submitted - p->delivered < window && !(stop && *stop)) {
 			const struct sq_site *s = &p->sites.v[next];
 			size_t i = next++;
-			if (!site_usable(s)) {
-				sum->skipped++;
-				continue;
-			}
 			struct sq_check c = {
 				.site_id = s->id,
 				.tag = i,

@@ -127,9 +127,16 @@ def test_sigterm_waits_for_checks(tmp):
     db = new_db(tmp, "slow.db")
     with Httpd(tmp, "--log", log) as srv:
         add_sites(db, [(srv.url("/slow?delay=1500"), "ops@example.org", {})])
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA ignore_check_constraints = 1")
+        junk = con.execute("INSERT INTO sites(url, owner_email) VALUES ('http://exa mple.org/', 'x@example.org')").lastrowid
+        con.commit()
+        con.close()
         d = Daemon(conf, db)
         try:
             check(wait_for(lambda: requests(log, "/slow") >= 1, 5), "the slow check started")
+            check(f"site {junk}: skipped: bad url: url contains a space" in d.stderr(),
+                  "the daemon skips a junk row with a line naming it", d.stderr())
             time.sleep(0.3)
         finally:
             rc = d.stop()
