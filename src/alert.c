@@ -307,8 +307,43 @@ static const struct {
 	{ "connection reset", "the connection was reset" },
 	{ "bad url", "the URL is not valid" },
 	{ "worker died", "the worker running the check died" },
+	{ "unknown", "too few locations answered to tell" },
 	{ "error", "the check failed" },
 };
+
+static void sb_error_words(struct sbuf *b, const char *error, int http_status);
+
+/*
+ * "http 503 from paris, tokyo; timeout from sydney" (redis, several
+ * locations): each class in words, then where it was seen.
+ */
+static bool sb_located_words(struct sbuf *b, const char *e)
+{
+	const char *from = strstr(e, " from ");
+	char cls[64];
+
+	if (from == NULL || (size_t)(from - e) >= sizeof(cls))
+		return false;
+	memcpy(cls, e, (size_t)(from - e));
+	cls[from - e] = '\0';
+	sb_error_words(b, cls, 0);
+	const char *next = strstr(from, "; ");
+	size_t where = next != NULL ? (size_t)(next - from - 6) : strlen(from + 6);
+	char places[160];
+	if (where >= sizeof(places))
+		where = sizeof(places) - 1;
+	memcpy(places, from + 6, where);
+	places[where] = '\0';
+	sb_puts(b, " (seen from ");
+	sb_clean(b, places, ERROR_MAX, CLEAN_BODY);
+	sb_puts(b, ")");
+	if (next != NULL) {
+		sb_puts(b, "; ");
+		if (!sb_located_words(b, next + 2))
+			sb_clean(b, next + 2, ERROR_MAX, CLEAN_BODY);
+	}
+	return true;
+}
 
 static void sb_error_words(struct sbuf *b, const char *error, int http_status)
 {
@@ -333,6 +368,8 @@ static void sb_error_words(struct sbuf *b, const char *error, int http_status)
 			return;
 		}
 	}
+	if (sb_located_words(b, e))
+		return;
 	sb_puts(b, "the check failed: ");
 	sb_clean(b, e, ERROR_MAX, CLEAN_BODY);
 }

@@ -38,6 +38,22 @@ static void log_transition(const struct sq_site *site, const struct sq_transitio
 		    state_name(tr->from), state_name(tr->to));
 }
 
+/*
+ * Too few locations answered (redis): history only. A silent location is
+ * not a vote, so the state machine does not see it: no transition, no
+ * alert. A change waiting for confirmation is looked at again soon.
+ */
+static int record_unknown(struct store *st, const struct sq_thresholds *t,
+    struct record_entry *e, const struct sq_site_state *state)
+{
+	bool confirming = (state->state != SQ_STATE_DOWN && state->fail_count > 0) ||
+	    (state->state == SQ_STATE_DOWN && state->ok_count > 0);
+	e->next_check_s = confirming && t->retry_interval_s < t->interval_s ?
+	    t->retry_interval_s : t->interval_s;
+	e->state = state->state;
+	return store_save_check(st, &e->result, state) < 0 ? -1 : 0;
+}
+
 /* One result: 0, 1 when the site is gone, -1 on a database error. */
 static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
     struct record_stats *stats)
@@ -53,6 +69,8 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	if (rc != 0)
 		return rc;
 	record_thresholds(site, cfg, &t);
+	if (r->err == SQ_ERR_NO_QUORUM)
+		return record_unknown(st, &t, e, &state);
 	int64_t now = r->started_ms / 1000;
 	state_apply(&state, &t, sq_result_ok(r), now, &tr);
 	e->next_check_s = tr.next_check_s;
@@ -63,6 +81,11 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	log_transition(site, &tr, error);
 	if (tr.alert == SQ_ALERT_NONE)
 		return 0;
+	/* The incident opens and closes with the alert, in the same transaction. */
+	if (tr.alert == SQ_ALERT_DOWN && store_incident_open(st, site->id, state.since, error) < 0)
+		return -1;
+	if (tr.alert == SQ_ALERT_UP && store_incident_close(st, site->id, now) < 0)
+		return -1;
 	struct sq_alert_row a = {
 		.site_id = site->id,
 		.owner_email = site->owner_email,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,13 +23,18 @@
 #include "squirrel/mailer.h"
 #include "squirrel/pass.h"
 #include "squirrel/probe.h"
+#include "squirrel/redis_wire.h"
 #include "squirrel/resolve.h"
 #include "squirrel/store.h"
+#include "squirrel/worker.h"
 
 #define EXIT_USAGE 2
 
 struct options {
 	bool once;
+	bool worker;
+	const char *location;
+	const char *redis;
 	const char *config;
 	const char *db;
 	const char *backend;
@@ -43,6 +49,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: squirreld [--once] [--config FILE] [--db FILE] [--backend NAME]\n"
 	    "                 [--workers N] [--max-concurrent N] [--source-address ADDR]\n"
+	    "       squirreld --worker [--location NAME] [--redis URL] [--backend NAME]\n"
+	    "                 [--max-concurrent N] [--source-address ADDR] [--config FILE]\n"
 	    "       squirreld --test-mail ADDRESS [--config FILE]\n"
 	    "       squirreld --help | --version\n"
 	    "\n"
@@ -55,6 +63,9 @@ static void usage(FILE *f)
 	    "  --workers N            threads or processes (threads, prefork)\n"
 	    "  --max-concurrent N     checks in flight at once (libev)\n"
 	    "  --source-address ADDR  local address the checks leave from\n"
+	    "  --redis URL            Redis for the redis backend and --worker ([redis] url)\n"
+	    "  --worker               run checks for a coordinator, taken from Redis\n"
+	    "  --location NAME        the worker's location (consumer group; default: default)\n"
 	    "  --test-mail ADDRESS    send one test mail through the [smtp] server, say what happened\n",
 	    backend_names());
 }
@@ -62,7 +73,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_ONCE = 256, OPT_CONFIG, OPT_DB, OPT_BACKEND, OPT_WORKERS, OPT_MAXCONC,
-		OPT_SOURCE, OPT_TEST_MAIL, OPT_HELP, OPT_VERSION };
+		OPT_SOURCE, OPT_TEST_MAIL, OPT_HELP, OPT_VERSION, OPT_WORKER, OPT_LOCATION, OPT_REDIS };
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -72,6 +83,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "max-concurrent", required_argument, NULL, OPT_MAXCONC },
 		{ "source-address", required_argument, NULL, OPT_SOURCE },
 		{ "test-mail", required_argument, NULL, OPT_TEST_MAIL },
+		{ "worker", no_argument, NULL, OPT_WORKER },
+		{ "location", required_argument, NULL, OPT_LOCATION },
+		{ "redis", required_argument, NULL, OPT_REDIS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -89,6 +103,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_MAXCONC: o->max_concurrent = optarg; break;
 		case OPT_SOURCE: o->source_address = optarg; break;
 		case OPT_TEST_MAIL: o->test_mail = optarg; break;
+		case OPT_WORKER: o->worker = true; break;
+		case OPT_LOCATION: o->location = optarg; break;
+		case OPT_REDIS: o->redis = optarg; break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -105,6 +122,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "squirreld: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->worker && o->once) {
+		fprintf(stderr, "squirreld: --worker and --once do not go together\n");
+		return -1;
+	}
+	if (o->location != NULL && !o->worker) {
+		fprintf(stderr, "squirreld: --location is for --worker\n");
 		return -1;
 	}
 	return 0;
@@ -138,6 +163,7 @@ static int load_config(const struct options *o, struct sq_config *cfg)
 		{ "squirreld", "workers", o->workers, "--workers" },
 		{ "squirreld", "max_concurrent", o->max_concurrent, "--max-concurrent" },
 		{ "check", "source_address", o->source_address, "--source-address" },
+		{ "redis", "url", o->redis, "--redis" },
 	};
 	for (size_t i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
 		if (over[i].value == NULL)
@@ -146,6 +172,30 @@ static int load_config(const struct options *o, struct sq_config *cfg)
 			fprintf(stderr, "squirreld: %s: %s\n", over[i].option, err);
 			return EXIT_USAGE;
 		}
+	}
+	return 0;
+}
+
+/*
+ * Secrets in the configuration file: the SMTP password, and a password in
+ * [redis] url (unless --redis gave the url), need a file only its owner
+ * can read.
+ */
+static int check_secrets(const struct options *o, const struct sq_config *cfg, char *err,
+    size_t errlen)
+{
+	const char *path = config_path(o);
+	struct stat st;
+
+	if (mailer_check_config_file_mode(path, cfg, err, errlen) < 0)
+		return -1;
+	if (path == NULL || o->redis != NULL || !rw_url_has_password(cfg->redis_url))
+		return 0;
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s holds a password in [redis] url but has mode %04o: group or "
+		    "others may read it. Make it readable by its owner only (chmod 600 %s)", path,
+		    (unsigned)(st.st_mode & 07777), path);
+		return -1;
 	}
 	return 0;
 }
@@ -161,7 +211,7 @@ static int reload_config(struct sq_config *out, void *arg)
 		config_free(&next);
 		return -1;
 	}
-	if (mailer_check_config_file_mode(config_path(o), &next, err, sizeof(err)) < 0) {
+	if (check_secrets(o, &next, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		config_free(&next);
 		return -1;
@@ -185,6 +235,41 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 	return rc;
 }
 
+/*
+ * --worker: no database, no mail. The checks run on a local backend: the
+ * one named, else the configured one unless that is redis (a worker's
+ * checks must leave from this machine), else libev.
+ */
+static int run_worker(const struct options *o, const struct sq_config *cfg)
+{
+#if SQ_HAVE_REDIS
+	const char *backend = strcmp(cfg->backend, "redis") != 0 ? cfg->backend : "libev";
+	int rc;
+
+	if (o->backend != NULL && strcmp(o->backend, "redis") == 0) {
+		fprintf(stderr, "squirreld: a worker runs its checks itself: --backend serial, threads, "
+		    "prefork or libev\n");
+		return EXIT_USAGE;
+	}
+	if (o->location != NULL && !rw_location_valid(o->location, strlen(o->location))) {
+		fprintf(stderr, "squirreld: --location '%s': use 1 to 63 letters, digits, '_', '-' or '.'\n",
+		    o->location);
+		return EXIT_USAGE;
+	}
+	if (probe_global_init() < 0 || resolve_global_init() < 0)
+		return 1;
+	rc = worker_run(cfg, o->location, backend);
+	resolve_global_cleanup();
+	probe_global_cleanup();
+	return rc;
+#else
+	(void)o;
+	(void)cfg;
+	log_errorx("--worker needs Redis support, which this build leaves out (rebuild with -Dredis=enabled)");
+	return 1;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -203,13 +288,18 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level((enum log_level)cfg.log_level);
-	if (mailer_check_config_file_mode(config_path(&o), &cfg, err, sizeof(err)) < 0) {
+	if (check_secrets(&o, &cfg, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		config_free(&cfg);
 		return 1;
 	}
 	if (o.test_mail != NULL) {
 		rc = mailer_test(&cfg, o.test_mail);
+		config_free(&cfg);
+		return rc;
+	}
+	if (o.worker) {
+		rc = run_worker(&o, &cfg);
 		config_free(&cfg);
 		return rc;
 	}
@@ -234,6 +324,7 @@ int main(int argc, char **argv)
 			.workers = cfg.workers,
 			.max_concurrent = cfg.max_concurrent,
 			.probe = sq_probe_opts_from(&cfg),
+			.cfg = &cfg,
 		};
 		if (backend_open(&backend, cfg.backend, &params) < 0) {
 			rc = 1;

@@ -131,8 +131,13 @@ static const char schema_v2[] =
  * would be far too slow, so a trigger adds each hold to uptime_hours when
  * the next check arrives, cut at hour boundaries (hour_steps numbers the
  * hours a hold can touch: a trigger cannot use a recursive CTE). The
- * latest check's hold is still open and is added by the reader. The
- * existing history is rolled up here once.
+ * latest check's hold is still open and is added by the reader.
+ *
+ * The history recorded before this version is rolled up once, but not
+ * here: its holds are capped with the configured interval, which only the
+ * caller knows. The migration notes where that history ends
+ * (settings.rollup_backfill_below, a checks id), and the first
+ * store_set_default_interval() rolls it up (rollup_backfill below).
  *
  * site_counters are checks and failures per site that never go down when
  * history is pruned, for the metrics' counters.
@@ -156,9 +161,11 @@ static const char schema_v3[] =
     "CREATE TABLE settings ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
     " default_interval_s INTEGER NOT NULL DEFAULT 60 CHECK (typeof(default_interval_s) = 'integer'"
-    "  AND default_interval_s > 0)"
+    "  AND default_interval_s > 0),"
+    " rollup_backfill_below INTEGER NOT NULL DEFAULT 0"
     ");"
-    "INSERT INTO settings (id) VALUES (1);"
+    "INSERT INTO settings (id, rollup_backfill_below)"
+    " SELECT 1, coalesce(max(id) + 1, 0) FROM checks;"
     "CREATE TABLE hour_steps (n INTEGER PRIMARY KEY);"
     "INSERT INTO hour_steps (n) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10),"
     " (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24);"
@@ -170,19 +177,6 @@ static const char schema_v3[] =
     " PRIMARY KEY (site_id, hour)"
     ") WITHOUT ROWID;"
     "CREATE INDEX uptime_hours_hour ON uptime_hours (hour);"
-    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
-    " SELECT site_id, h, sum(CASE WHEN ok THEN piece ELSE 0 END),"
-    "  sum(CASE WHEN ok THEN 0 ELSE piece END) FROM ("
-    "  SELECT c.site_id, c.ok, (c.t0 / 3600 + k.n) * 3600 AS h,"
-    "   min(c.t1, (c.t0 / 3600 + k.n) * 3600 + 3600) - max(c.t0, (c.t0 / 3600 + k.n) * 3600) AS piece"
-    "  FROM (SELECT w.site_id, w.ok, w.checked_at AS t0, w.checked_at +"
-    "    min(w.next_at - w.checked_at, min(2 * coalesce(s.interval_s, 60), 86400)) AS t1"
-    "   FROM (SELECT site_id, ok, checked_at,"
-    "     lead(checked_at) OVER (PARTITION BY site_id ORDER BY checked_at, id) AS next_at"
-    "    FROM checks) w LEFT JOIN sites s ON s.id = w.site_id"
-    "   WHERE w.next_at IS NOT NULL) c"
-    "  JOIN hour_steps k ON (c.t0 / 3600 + k.n) * 3600 < c.t1)"
-    " WHERE piece > 0 GROUP BY site_id, h;"
     "CREATE TRIGGER checks_uptime AFTER INSERT ON checks"
     " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id"
     "  AND checked_at > new.checked_at)"
@@ -196,7 +190,7 @@ static const char schema_v3[] =
     "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
     "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at"
     "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p"
-    "   JOIN hour_steps k ON (p.t0 / 3600 + k.n) * 3600 < p.t1)"
+    "   JOIN hour_steps k ON k.n <= (p.t1 - 1) / 3600 - p.t0 / 3600)"
     "  WHERE piece > 0"
     "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
     "   down_s = down_s + excluded.down_s;"
@@ -944,12 +938,59 @@ int store_prune_history(struct store *s, int64_t before, int batch, int *deleted
 	return 0;
 }
 
+/*
+ * The history from before schema v3, rolled up the way the trigger would
+ * have done it: each check's hold until its successor, capped, cut into
+ * hours. Only pairs whose successor is old too: the trigger already
+ * counted the last old check when the first new one arrived.
+ */
+static const char rollup_backfill[] =
+    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
+    " SELECT site_id, h, sum(CASE WHEN ok THEN piece ELSE 0 END),"
+    "  sum(CASE WHEN ok THEN 0 ELSE piece END) FROM ("
+    "  SELECT c.site_id, c.ok, (c.t0 / 3600 + k.n) * 3600 AS h,"
+    "   min(c.t1, (c.t0 / 3600 + k.n) * 3600 + 3600) - max(c.t0, (c.t0 / 3600 + k.n) * 3600) AS piece"
+    "  FROM (SELECT w.site_id, w.ok, w.checked_at AS t0, w.checked_at +"
+    "    min(w.next_at - w.checked_at, min(2 * coalesce(s.interval_s,"
+    "     (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
+    "   FROM (SELECT site_id, ok, checked_at,"
+    "     lead(checked_at) OVER win AS next_at, lead(id) OVER win AS next_id"
+    "    FROM checks WINDOW win AS (PARTITION BY site_id ORDER BY checked_at, id)) w"
+    "   LEFT JOIN sites s ON s.id = w.site_id"
+    "   WHERE w.next_at IS NOT NULL"
+    "    AND w.next_id < (SELECT rollup_backfill_below FROM settings WHERE id = 1)) c"
+    "  JOIN hour_steps k ON k.n <= (c.t1 - 1) / 3600 - c.t0 / 3600)"
+    " WHERE piece > 0 GROUP BY site_id, h"
+    " ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+    "  down_s = down_s + excluded.down_s;"
+    "UPDATE settings SET rollup_backfill_below = 0 WHERE id = 1;";
+
 int store_set_default_interval(struct store *s, int interval_s)
 {
+	int pending = 0;
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+
 	if (interval_s <= 0)
 		return -1;
+	if (own && store_begin(s) < 0)
+		return -1;
 	/* Written only when it changed: a start should not always cost a write. */
-	return run_once(s, "UPDATE settings SET default_interval_s = ?1"
+	if (run_once(s, "UPDATE settings SET default_interval_s = ?1"
 	    " WHERE id = 1 AND default_interval_s <> ?1 AND ?2 = ?2",
-	    "saving the default interval", interval_s, 0, NULL, NULL);
+	    "saving the default interval", interval_s, 0, NULL, NULL) < 0 ||
+	    query_int(s, "SELECT rollup_backfill_below > 0 FROM settings WHERE id = 1", &pending) < 0)
+		goto fail;
+	if (pending) {
+		log_info("%s: rolling up the uptime of the history from before schema version 3 "
+		    "(once; a long history takes a while)", s->path);
+		if (exec(s, rollup_backfill, "rolling up the older history") < 0)
+			goto fail;
+	}
+	if (own && store_commit(s) < 0)
+		return -1;
+	return 0;
+fail:
+	if (own)
+		store_rollback(s);
+	return -1;
 }

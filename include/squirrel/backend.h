@@ -22,6 +22,8 @@ struct sq_backend_params {
 	int workers;               /* threads, prefork */
 	int max_concurrent;        /* libev */
 	struct sq_probe_opts probe;
+	/* redis: [redis] and [check]; read in init only (copy what is kept) */
+	const struct sq_config *cfg;
 };
 
 /* The probe settings of a configuration ([check]); pointers into cfg. */

@@ -46,6 +46,7 @@ enum sq_err {
 	SQ_ERR_BAD_URL,
 	SQ_ERR_WORKER,            /* the worker running the check died */
 	SQ_ERR_OTHER,             /* detail holds libcurl's message */
+	SQ_ERR_NO_QUORUM,         /* "unknown": too few locations answered (redis) */
 	SQ_ERR_MAX
 };
 
@@ -58,7 +59,12 @@ struct sq_result {
 	int32_t http_status;      /* final response's status; 0 if none */
 	int32_t err;              /* enum sq_err */
 	int32_t ms;               /* how long the check took */
-	char detail[SQ_DETAIL_MAX]; /* SQ_ERR_OTHER: the library's words */
+	/*
+	 * SQ_ERR_OTHER: the library's words. Any other class: shown instead
+	 * of the class name when it extends it ("http 503 from paris, tokyo",
+	 * "unknown: no answer from tokyo"), else never shown.
+	 */
+	char detail[SQ_DETAIL_MAX];
 };
 
 static inline bool sq_result_ok(const struct sq_result *r)
@@ -68,6 +74,9 @@ static inline bool sq_result_ok(const struct sq_result *r)
 
 /* The short class name: "timeout", "connect refused", "dns", ... */
 const char *sq_err_name(enum sq_err err);
+
+/* The class of a name sq_err_name() gives ("" is SQ_OK); -1 for any other text. */
+int sq_err_parse(const char *name);
 
 /*
  * The error column as people read it: "" when up, "http 503", the class

@@ -156,8 +156,10 @@ int store_prune_history(struct store *s, int64_t before, int batch, int *deleted
 /*
  * The configured [check] interval, kept in the database because uptime
  * figures cap each check's hold at twice the site's interval and the
- * rollup trigger cannot read the configuration. Writes only when it
- * changed. 0 or -1.
+ * rollup trigger cannot read the configuration. Call it at start and
+ * after a reload. Writes only when it changed; the first call after the
+ * migration to schema v3 also rolls up the older history (once; about a
+ * minute per 50 million checks). 0 or -1 (logged).
  */
 int store_set_default_interval(struct store *s, int interval_s);
 

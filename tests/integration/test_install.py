@@ -41,6 +41,11 @@ def main():
         man5 = find(dest, "squirrel.conf.5")
         check(man8 is not None and "/man8/" in man8, "squirreld(8) in mandir", man8)
         check(man5 is not None and "/man5/" in man5, "squirrel.conf(5) in mandir", man5)
+        ctl = find(dest, "squirrelctl")
+        check(ctl is not None and ctl.endswith("/bin/squirrelctl") and os.access(ctl, os.X_OK),
+              "squirrelctl in bindir", ctl)
+        man1 = find(dest, "squirrelctl.1")
+        check(man1 is not None and "/man1/" in man1, "squirrelctl(1) in mandir", man1)
         if unit is None or daemon is None:
             return done()
         text = open(unit).read()

@@ -1,0 +1,46 @@
+/*
+ * escape.h - values from the database on their way out: into HTML, JSON,
+ * the Prometheus text format, or a terminal. A value may hold anything a
+ * person typed (markup, quotes, control characters, bytes that are not
+ * UTF-8); every writer here yields valid output whatever it gets.
+ */
+#ifndef SQUIRREL_ESCAPE_H
+#define SQUIRREL_ESCAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * The next character of a UTF-8 string: its length in bytes and its code
+ * point, or 0 when the bytes there are not well-formed UTF-8 (overlong
+ * forms, surrogates and values above U+10FFFF included). s must not be at
+ * its terminating NUL.
+ */
+size_t utf8_next(const char *s, uint32_t *cp);
+
+/*
+ * HTML text or a double-quoted attribute value: & < > " ' become
+ * references; control characters other than tab and newline, and bytes
+ * that are not UTF-8, become U+FFFD.
+ */
+void html_escape(FILE *f, const char *s);
+
+/* A JSON string, quotes included; bytes that are not UTF-8 become \ufffd. */
+void json_string(FILE *f, const char *s);
+
+/*
+ * A Prometheus label value, without its quotes: backslash, double quote
+ * and newline escaped as the exposition format says; bytes that are not
+ * UTF-8 become U+FFFD.
+ */
+void prom_label_escape(FILE *f, const char *s);
+
+/*
+ * A copy safe to print on a terminal: control characters and bytes that
+ * are not UTF-8 become '?', so a value cannot move the cursor or change
+ * colours. *width is its length in characters. NULL when out of memory.
+ */
+char *text_clean(const char *s, size_t *width);
+
+#endif

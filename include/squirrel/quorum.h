@@ -1,0 +1,43 @@
+/*
+ * quorum.h - one verdict from the answers of several locations.
+ *
+ * A check fails when at least `quorum` locations saw it fail, and succeeds
+ * as soon as so many succeeded that a quorum of failures is no longer
+ * possible. Until then it is pending; a check still pending at its deadline
+ * is unknown: a location that did not answer is not a vote either way.
+ * Pure logic, no I/O.
+ */
+#ifndef SQUIRREL_QUORUM_H
+#define SQUIRREL_QUORUM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "squirrel/check.h"
+
+/* Locations one coordinator asks (consumer groups on <prefix>:checks). */
+#define QUORUM_MAX_LOCATIONS 32
+
+enum quorum_verdict { QUORUM_PENDING, QUORUM_UP, QUORUM_DOWN, QUORUM_UNKNOWN };
+
+/* One location's answer, in the order of [redis] locations. */
+struct quorum_vote {
+	bool have;
+	struct sq_result r;
+};
+
+/* With oks and fails answers of nloc locations (quorum <= nloc). */
+enum quorum_verdict quorum_decide(int nloc, int quorum, int oks, int fails);
+
+/*
+ * The result handed on for a verdict (UP, DOWN, or UNKNOWN at the deadline).
+ * DOWN takes the class most locations saw and names the failing locations
+ * in the detail ("http 503 from paris, tokyo; timeout from sydney"); with a
+ * single location the detail is the location's own. UNKNOWN names the
+ * locations that did not answer. The time is the dispatch time.
+ */
+void quorum_compose(struct sq_result *out, enum quorum_verdict v,
+    const struct quorum_vote *votes, const char *const *names, int nloc,
+    int64_t site_id, uint64_t tag, int64_t started_ms);
+
+#endif

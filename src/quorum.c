@@ -1,0 +1,139 @@
+/*
+ * quorum.c - the verdict of several locations (see quorum.h), and the words
+ * that say who saw what, kept inside sq_result's detail.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "squirrel/quorum.h"
+
+enum quorum_verdict quorum_decide(int nloc, int quorum, int oks, int fails)
+{
+	if (fails >= quorum)
+		return QUORUM_DOWN;
+	/* The locations still silent could no longer make a quorum of failures. */
+	if (fails + (nloc - oks - fails) < quorum)
+		return QUORUM_UP;
+	return QUORUM_PENDING;
+}
+
+/* Appends text to buf (len bytes), cut where it no longer fits. */
+static void append(char *buf, size_t len, const char *text)
+{
+	size_t used = strlen(buf);
+	if (used + 1 < len)
+		snprintf(buf + used, len - used, "%s", text);
+}
+
+/* The words, cut to what sq_result holds. */
+static void set_detail(struct sq_result *out, const char *text)
+{
+	size_t n = strnlen(text, sizeof(out->detail) - 1);
+	memcpy(out->detail, text, n);
+	out->detail[n] = '\0';
+}
+
+/* "from a, b" for the locations whose vote says `error` (ok: the failing ones). */
+static void list_locations(char *buf, size_t len, const struct quorum_vote *votes,
+    const char *const *names, int nloc, const char *error, bool silent)
+{
+	char other[160];
+	bool first = true;
+
+	append(buf, len, silent ? "no answer from " : " from ");
+	for (int i = 0; i < nloc; i++) {
+		if (silent ? votes[i].have : !votes[i].have || sq_result_ok(&votes[i].r))
+			continue;
+		if (!silent && strcmp(sq_result_error(&votes[i].r, other, sizeof(other)), error) != 0)
+			continue;
+		append(buf, len, first ? "" : ", ");
+		append(buf, len, names[i]);
+		first = false;
+	}
+}
+
+static bool compose_down(struct sq_result *out, const struct quorum_vote *votes,
+    const char *const *names, int nloc)
+{
+	char err[160], other[160];
+	int best = -1, best_count = 0;
+	bool done[QUORUM_MAX_LOCATIONS];
+
+	/* The class most locations saw leads; the first location breaks ties. */
+	if (nloc > QUORUM_MAX_LOCATIONS)
+		nloc = QUORUM_MAX_LOCATIONS;
+	for (int i = 0; i < nloc; i++) {
+		done[i] = false;
+		if (!votes[i].have || sq_result_ok(&votes[i].r))
+			continue;
+		sq_result_error(&votes[i].r, err, sizeof(err));
+		int count = 0;
+		for (int j = 0; j < nloc; j++)
+			if (votes[j].have && !sq_result_ok(&votes[j].r) &&
+			    strcmp(sq_result_error(&votes[j].r, other, sizeof(other)), err) == 0)
+				count++;
+		if (count > best_count) {
+			best = i;
+			best_count = count;
+		}
+	}
+	if (best < 0)
+		return false;
+	*out = votes[best].r;
+	out->detail[0] = '\0';
+	if (nloc == 1) {
+		/* One location: its own words, as any local backend gives them. */
+		if (votes[best].r.err == SQ_ERR_OTHER)
+			memcpy(out->detail, votes[best].r.detail, sizeof(out->detail));
+		out->detail[sizeof(out->detail) - 1] = '\0';
+		return true;
+	}
+	char detail[SQ_DETAIL_MAX * 2] = "";
+	/* Each distinct failure once, the leading one first: "http 503 from a, b; timeout from c". */
+	for (int k = -1; k < nloc; k++) {
+		int i = k < 0 ? best : k;
+		if (!votes[i].have || sq_result_ok(&votes[i].r) || done[i])
+			continue;
+		sq_result_error(&votes[i].r, err, sizeof(err));
+		if (detail[0] != '\0')
+			append(detail, sizeof(detail), "; ");
+		append(detail, sizeof(detail), err);
+		list_locations(detail, sizeof(detail), votes, names, nloc, err, false);
+		for (int j = 0; j < nloc; j++)
+			if (votes[j].have && !sq_result_ok(&votes[j].r) &&
+			    strcmp(sq_result_error(&votes[j].r, other, sizeof(other)), err) == 0)
+				done[j] = true;
+	}
+	set_detail(out, detail);
+	return true;
+}
+
+void quorum_compose(struct sq_result *out, enum quorum_verdict v,
+    const struct quorum_vote *votes, const char *const *names, int nloc,
+    int64_t site_id, uint64_t tag, int64_t started_ms)
+{
+	bool found = false;
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < nloc && v == QUORUM_UP; i++) {
+		if (votes[i].have && sq_result_ok(&votes[i].r)) {
+			*out = votes[i].r;
+			out->detail[0] = '\0';
+			found = true;
+			break;
+		}
+	}
+	if (v == QUORUM_DOWN)
+		found = compose_down(out, votes, names, nloc);
+	if (!found) {
+		/* unknown (or a verdict without the votes for it, which would be a bug) */
+		memset(out, 0, sizeof(*out));
+		out->err = SQ_ERR_NO_QUORUM;
+		char detail[SQ_DETAIL_MAX * 2] = "unknown: ";
+		list_locations(detail, sizeof(detail), votes, names, nloc, NULL, true);
+		set_detail(out, detail);
+	}
+	out->site_id = site_id;
+	out->tag = tag;
+	out->started_ms = started_ms;
+}

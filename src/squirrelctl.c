@@ -1,0 +1,687 @@
+/*
+ * squirrelctl.c - the command-line tool beside the daemon: arguments, the
+ * configuration and the store, then one command. Listings are tables
+ * (table.c), figures come from the store (store_report.c), the page from
+ * statuspage.c. It works while squirreld runs: the store waits out the
+ * daemon's short writes, and reading commands open the database read-only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config_build.h"
+#include "squirrel/config.h"
+#include "squirrel/escape.h"
+#include "squirrel/log.h"
+#include "squirrel/probe.h"
+#include "squirrel/statuspage.h"
+#include "squirrel/store.h"
+#include "squirrel/store_report.h"
+#include "squirrel/table.h"
+#include "squirrel/timefmt.h"
+#include "squirrel/util.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define HISTORY_DEFAULT_LIMIT 100
+
+/* Options a command may take, besides --config, --db and --json. */
+enum {
+	OPT_NAME = 1 << 0,
+	OPT_INTERVAL = 1 << 1,
+	OPT_TIMEOUT = 1 << 2,
+	OPT_SINCE = 1 << 3,
+	OPT_LIMIT = 1 << 4,
+	OPT_HTML = 1 << 5,
+};
+
+static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
+	"--limit", "--html" };
+
+struct options {
+	const char *config;
+	const char *db;
+	bool json;
+	unsigned given;            /* OPT_* seen */
+	const char *name;
+	const char *interval;
+	const char *timeout;
+	const char *since;
+	const char *limit;
+	const char *html;
+};
+
+struct ctx {
+	struct options *o;
+	struct sq_config cfg;
+	struct store *store;
+	int64_t now;
+};
+
+struct command {
+	const char *name;
+	const char *synopsis;
+	int min_args, max_args;
+	unsigned options;
+	int open_flags;            /* how the store is opened */
+	int (*run)(struct ctx *c, char **args);
+};
+
+static void usage(FILE *f);
+
+static int usage_error(const char *fmt, ...) SQ_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("squirrelctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(squirrelctl --help for the commands)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* A whole number in [min, max], or -1 with the reason printed. */
+static int parse_number(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		usage_error("%s '%s': expected a whole number from %ld to %ld", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- what every listing of sites shows ---- */
+
+static const struct table_col site_cols[] = {
+	{ .name = "id", .right = true },
+	{ .name = "enabled" },
+	{ .name = "state" },
+	{ .name = "interval_s", .head = "interval", .right = true },
+	{ .name = "timeout_ms", .head = "timeout", .right = true },
+	{ .name = "owner_email", .head = "owner" },
+	{ .name = "name" },
+	{ .name = "url" },
+};
+
+static void site_row(struct table *t, const struct sq_site_info *s)
+{
+	char buf[32];
+
+	table_row(t);
+	table_int(t, s->id);
+	table_bool(t, s->enabled, "yes", "no");
+	table_str(t, state_name(s->state));
+	snprintf(buf, sizeof(buf), "%" PRId64 " s", s->interval_s);
+	table_num_text(t, s->interval_s, s->interval_s > 0, s->interval_s > 0 ? buf : "default");
+	snprintf(buf, sizeof(buf), "%" PRId64 " ms", s->timeout_ms);
+	table_num_text(t, s->timeout_ms, s->timeout_ms > 0, s->timeout_ms > 0 ? buf : "default");
+	table_str(t, s->owner_email);
+	table_str(t, s->name);
+	table_str(t, s->url);
+}
+
+static int print_table(struct table *t, bool json)
+{
+	int rc = table_print(t, json, stdout);
+	table_free(t);
+	if (rc < 0) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("writing to standard output");
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Prints one site (after an edit) as list shows it. */
+static int print_site(struct ctx *c, const struct sq_site_info *s)
+{
+	struct table *t = table_new(site_cols, sizeof(site_cols) / sizeof(site_cols[0]));
+	if (t == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	site_row(t, s);
+	return print_table(t, c->o->json);
+}
+
+/* Resolves ID|URL; prints why not and returns the exit status when it fails. */
+static int find_site(struct ctx *c, const char *key, int64_t *id)
+{
+	int rc = store_find_site(c->store, key, id);
+	if (rc == STORE_FOUND)
+		return 0;
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("no site '%s' in %s (squirrelctl list shows them)", key, c->cfg.database);
+	else if (rc == STORE_AMBIGUOUS)
+		log_errorx("several sites watch '%s'; name the one you mean by its id "
+		    "(squirrelctl list shows them)", key);
+	return EXIT_FAIL;
+}
+
+static int load_one(struct ctx *c, int64_t id, struct sq_site_info_list *l)
+{
+	if (store_site_infos(c->store, id, l) < 0)
+		return EXIT_FAIL;
+	if (l->n != 1) {
+		log_errorx("site %" PRId64 " is gone", id);
+		store_free_site_infos(l);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* ---- the commands ---- */
+
+static int cmd_init(struct ctx *c, char **args)
+{
+	(void)args;
+	/* the rollup caps holds with the configured interval: keep it in step */
+	if (store_set_default_interval(c->store, c->cfg.interval_s) < 0)
+		return EXIT_FAIL;
+	if (c->o->json) {
+		static const struct table_col cols[] = {
+			{ .name = "database" }, { .name = "schema_version", .right = true },
+		};
+		struct table *t = table_new(cols, 2);
+		if (t == NULL)
+			return EXIT_FAIL;
+		table_row(t);
+		table_str(t, c->cfg.database);
+		table_int(t, store_schema_version());
+		return print_table(t, true);
+	}
+	printf("%s: ready (schema version %d)\n", c->cfg.database, store_schema_version());
+	return 0;
+}
+
+static int cmd_add(struct ctx *c, char **args)
+{
+	struct sq_site_new n = { .url = args[0], .owner_email = args[1], .name = c->o->name };
+	struct sq_site_info_list l;
+	long v;
+	int64_t id;
+
+	if (c->o->interval != NULL) {
+		parse_number("--interval", c->o->interval, 1, 30L * 86400, &v);
+		n.interval_s = (int)v;
+	}
+	if (c->o->timeout != NULL) {
+		parse_number("--timeout", c->o->timeout, 1, 600000, &v);
+		n.timeout_ms = (int)v;
+	}
+	int rc = store_add_site(c->store, &n, &id);
+	if (rc < 0)
+		return EXIT_FAIL;
+	if (rc == 1) {
+		log_errorx("site %" PRId64 " already watches %s for %s", id, n.url, n.owner_email);
+		return EXIT_FAIL;
+	}
+	if ((rc = load_one(c, id, &l)) != 0)
+		return rc;
+	rc = print_site(c, &l.v[0]);
+	store_free_site_infos(&l);
+	return rc;
+}
+
+static int cmd_rm(struct ctx *c, char **args)
+{
+	struct sq_site_info_list l;
+	int64_t id;
+	int rc;
+
+	if ((rc = find_site(c, args[0], &id)) != 0 || (rc = load_one(c, id, &l)) != 0)
+		return rc;
+	rc = store_remove_site(c->store, id);
+	if (rc == 0)
+		rc = print_site(c, &l.v[0]);
+	else if (rc == STORE_NOT_FOUND)
+		log_errorx("site %" PRId64 " was removed meanwhile", id);
+	store_free_site_infos(&l);
+	return rc == 0 ? 0 : EXIT_FAIL;
+}
+
+static int set_enabled(struct ctx *c, const char *key, bool enabled)
+{
+	struct sq_site_info_list l;
+	int64_t id;
+	int rc;
+
+	if ((rc = find_site(c, key, &id)) != 0)
+		return rc;
+	rc = store_enable_site(c->store, id, enabled);
+	if (rc != 0) {
+		if (rc == STORE_NOT_FOUND)
+			log_errorx("site %" PRId64 " was removed meanwhile", id);
+		return EXIT_FAIL;
+	}
+	if ((rc = load_one(c, id, &l)) != 0)
+		return rc;
+	rc = print_site(c, &l.v[0]);
+	store_free_site_infos(&l);
+	return rc;
+}
+
+static int cmd_enable(struct ctx *c, char **args)
+{
+	return set_enabled(c, args[0], true);
+}
+
+static int cmd_disable(struct ctx *c, char **args)
+{
+	return set_enabled(c, args[0], false);
+}
+
+static int cmd_list(struct ctx *c, char **args)
+{
+	struct sq_site_info_list l;
+	(void)args;
+
+	if (store_site_infos(c->store, 0, &l) < 0)
+		return EXIT_FAIL;
+	struct table *t = table_new(site_cols, sizeof(site_cols) / sizeof(site_cols[0]));
+	if (t == NULL) {
+		store_free_site_infos(&l);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		site_row(t, &l.v[i]);
+	store_free_site_infos(&l);
+	return print_table(t, c->o->json);
+}
+
+static const struct table_col status_cols[] = {
+	{ .name = "id", .right = true },
+	{ .name = "name", .json_only = true },
+	{ .name = "url", .json_only = true },
+	{ .name = "enabled", .json_only = true },
+	{ .name = "state" },
+	{ .name = "since" },
+	{ .name = "last_check", .head = "checked" },
+	{ .name = "last_status", .head = "http", .right = true },
+	{ .name = "last_ms", .head = "ms", .right = true },
+	{ .name = "uptime_24h", .head = "24h", .right = true },
+	{ .name = "uptime_7d", .head = "7d", .right = true },
+	{ .name = "uptime_30d", .head = "30d", .right = true },
+	{ .name = "p50_ms", .head = "p50", .right = true },
+	{ .name = "p95_ms", .head = "p95", .right = true },
+	{ .name = "incidents_30d", .head = "incidents", .right = true },
+	{ .name = "site", .text_only = true },
+	{ .name = "last_error", .head = "error" },
+};
+
+static void status_row(struct ctx *c, struct table *t, const struct sq_site_info *s,
+    const struct sq_figures *f)
+{
+	char buf[64], dur[32];
+	bool checked = s->last_check > 0;
+
+	table_row(t);
+	table_int(t, s->id);
+	table_str(t, s->name);
+	table_str(t, s->url);
+	table_bool(t, s->enabled, "yes", "no");
+	table_str_text(t, state_name(s->state), s->enabled ? state_name(s->state) : "disabled");
+	/* text: how long ago, which reads at a glance; JSON: the time itself */
+	bool known = s->since > 0 && s->state != SQ_STATE_UNKNOWN;
+	table_num_text(t, s->since, known,
+	    known ? duration_format(c->now - s->since, dur, sizeof(dur)) : NULL);
+	snprintf(buf, sizeof(buf), "%s ago", duration_format(c->now - s->last_check, dur,
+	    sizeof(dur)));
+	table_num_text(t, s->last_check, checked, checked ? buf : NULL);
+	table_int_or_null(t, s->last_status, checked);
+	table_int_or_null(t, s->last_ms, checked);
+	table_percent(t, f->day.up_s, f->day.up_s + f->day.down_s);
+	table_percent(t, f->week.up_s, f->week.up_s + f->week.down_s);
+	table_percent(t, f->month.up_s, f->month.up_s + f->month.down_s);
+	table_int_or_null(t, f->p50_ms, f->p50_ms >= 0);
+	table_int_or_null(t, f->p95_ms, f->p95_ms >= 0);
+	table_int(t, f->incidents);
+	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : s->url);
+	table_str(t, checked ? s->last_error : NULL);
+}
+
+static int cmd_status(struct ctx *c, char **args)
+{
+	struct sq_site_info_list l;
+	int64_t id = 0;
+	int rc;
+
+	if (args[0] != NULL && (rc = find_site(c, args[0], &id)) != 0)
+		return rc;
+	struct sq_reader *r = store_reader_open(c->store);
+	if (r == NULL)
+		return EXIT_FAIL;
+	if (store_site_infos(c->store, id, &l) < 0) {
+		store_reader_close(r);
+		return EXIT_FAIL;
+	}
+	struct table *t = table_new(status_cols, sizeof(status_cols) / sizeof(status_cols[0]));
+	rc = t == NULL ? EXIT_FAIL : 0;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		struct sq_figures f;
+		if (store_reader_figures(r, l.v[i].id, c->now, &f) < 0)
+			rc = EXIT_FAIL;
+		else
+			status_row(c, t, &l.v[i], &f);
+	}
+	store_reader_close(r);
+	store_free_site_infos(&l);
+	if (rc != 0) {
+		table_free(t);
+		return rc;
+	}
+	return print_table(t, c->o->json);
+}
+
+static int cmd_history(struct ctx *c, char **args)
+{
+	static const struct table_col cols[] = {
+		{ .name = "id", .json_only = true },
+		{ .name = "checked_at", .head = "time (UTC)" },
+		{ .name = "ok", .json_only = true },
+		{ .name = "state" },
+		{ .name = "http_status", .head = "http", .right = true },
+		{ .name = "ms", .right = true },
+		{ .name = "error" },
+	};
+	struct sq_check_list l;
+	int64_t id, since = 0;
+	long limit = HISTORY_DEFAULT_LIMIT;
+	char why[256];
+	int rc;
+
+	if (c->o->since != NULL) {
+		when_parse(c->o->since, c->now, &since, why, sizeof(why));
+		limit = 0;     /* a time range asked for: all of it, unless limited */
+	}
+	if (c->o->limit != NULL)
+		parse_number("--limit", c->o->limit, 0, 1000000000, &limit);
+	if ((rc = find_site(c, args[0], &id)) != 0)
+		return rc;
+	if (store_history(c->store, id, since, (size_t)limit, &l) < 0)
+		return EXIT_FAIL;
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	if (t == NULL) {
+		store_free_checks(&l);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct sq_check_row *k = &l.v[i];
+		table_row(t);
+		table_int(t, k->id);
+		table_time(t, k->checked_at);
+		table_bool(t, k->ok, "true", "false");
+		table_str(t, k->ok ? "up" : "down");
+		table_int(t, k->http_status);
+		table_int(t, k->ms);
+		table_str(t, k->error);
+	}
+	store_free_checks(&l);
+	return print_table(t, c->o->json);
+}
+
+static int cmd_outbox(struct ctx *c, char **args)
+{
+	static const struct table_col cols[] = {
+		{ .name = "id", .right = true },
+		{ .name = "site_id", .head = "site", .right = true },
+		{ .name = "kind" },
+		{ .name = "status" },
+		{ .name = "owner_email", .head = "owner" },
+		{ .name = "url", .json_only = true },
+		{ .name = "created_at", .head = "created (UTC)" },
+		{ .name = "attempts", .right = true },
+		{ .name = "next_attempt", .head = "next try (UTC)" },
+		{ .name = "last_error", .head = "error" },
+	};
+	struct sq_outbox_list l;
+	(void)args;
+
+	if (store_outbox_list(c->store, &l) < 0)
+		return EXIT_FAIL;
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	if (t == NULL) {
+		store_free_outbox(&l);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct sq_outbox_row *o = &l.v[i];
+		bool pending = strcmp(o->status, "pending") == 0;
+		table_row(t);
+		table_int(t, o->id);
+		table_int(t, o->site_id);
+		table_str(t, o->kind);
+		table_str(t, o->status);
+		table_str(t, o->owner_email);
+		table_str(t, o->url);
+		table_time(t, o->created_at);
+		table_int(t, o->attempts);
+		/* next_attempt 0 means "at once" for a pending alert */
+		table_time(t, pending ? (o->next_attempt > 0 ? o->next_attempt : o->created_at) : 0);
+		table_str(t, o->last_error);
+	}
+	store_free_outbox(&l);
+	return print_table(t, c->o->json);
+}
+
+static int cmd_report(struct ctx *c, char **args)
+{
+	(void)args;
+	if (statuspage_write(c->store, c->o->html, c->now) < 0)
+		return EXIT_FAIL;
+	if (c->o->json) {
+		static const struct table_col cols[] = { { .name = "file" } };
+		struct table *t = table_new(cols, 1);
+		if (t == NULL)
+			return EXIT_FAIL;
+		table_row(t);
+		table_str(t, c->o->html);
+		return print_table(t, true);
+	}
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "init", "init", 0, 0, 0, STORE_CREATE, cmd_init },
+	{ "add", "add URL EMAIL [--name NAME] [--interval SECONDS] [--timeout MS]", 2, 2,
+	  OPT_NAME | OPT_INTERVAL | OPT_TIMEOUT, 0, cmd_add },
+	{ "rm", "rm ID|URL", 1, 1, 0, 0, cmd_rm },
+	{ "enable", "enable ID|URL", 1, 1, 0, 0, cmd_enable },
+	{ "disable", "disable ID|URL", 1, 1, 0, 0, cmd_disable },
+	{ "list", "list", 0, 0, 0, STORE_READONLY, cmd_list },
+	{ "status", "status [ID|URL]", 0, 1, 0, STORE_READONLY, cmd_status },
+	{ "history", "history ID|URL [--since WHEN] [--limit N]", 1, 1, OPT_SINCE | OPT_LIMIT,
+	  STORE_READONLY, cmd_history },
+	{ "outbox", "outbox", 0, 0, 0, STORE_READONLY, cmd_outbox },
+	{ "report", "report --html FILE", 0, 0, OPT_HTML, STORE_READONLY, cmd_report },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fputs("usage: squirrelctl [--config FILE] [--db FILE] COMMAND [ARGS] [--json]\n\ncommands:\n",
+	    f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].synopsis);
+	fputs("\n"
+	    "  --config FILE   configuration file (default " SQ_DEFAULT_CONFIG " if it exists)\n"
+	    "  --db FILE       SQLite database (default from the configuration)\n"
+	    "  --json          one JSON array of objects instead of a table\n"
+	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
+	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
+		L_HTML, L_HELP, L_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, L_CONFIG },
+		{ "db", required_argument, NULL, L_DB },
+		{ "json", no_argument, NULL, L_JSON },
+		{ "name", required_argument, NULL, L_NAME },
+		{ "interval", required_argument, NULL, L_INTERVAL },
+		{ "timeout", required_argument, NULL, L_TIMEOUT },
+		{ "since", required_argument, NULL, L_SINCE },
+		{ "limit", required_argument, NULL, L_LIMIT },
+		{ "html", required_argument, NULL, L_HTML },
+		{ "help", no_argument, NULL, L_HELP },
+		{ "version", no_argument, NULL, L_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case L_CONFIG: o->config = optarg; break;
+		case L_DB: o->db = optarg; break;
+		case L_JSON: o->json = true; break;
+		case L_NAME: o->name = optarg; o->given |= OPT_NAME; break;
+		case L_INTERVAL: o->interval = optarg; o->given |= OPT_INTERVAL; break;
+		case L_TIMEOUT: o->timeout = optarg; o->given |= OPT_TIMEOUT; break;
+		case L_SINCE: o->since = optarg; o->given |= OPT_SINCE; break;
+		case L_LIMIT: o->limit = optarg; o->given |= OPT_LIMIT; break;
+		case L_HTML: o->html = optarg; o->given |= OPT_HTML; break;
+		case L_HELP:
+			usage(stdout);
+			exit(0);
+		case L_VERSION:
+			printf("squirrelctl %s\n", SQ_VERSION);
+			exit(0);
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Everything that can be refused without the database is refused here, so
+ * a bad command writes nothing: the arguments' count, the options the
+ * command takes, URLs, addresses, numbers and times.
+ */
+static int validate(const struct command *cmd, int nargs, char **args, struct options *o)
+{
+	char why[256];
+	long v;
+	int64_t t;
+
+	if (nargs < cmd->min_args || nargs > cmd->max_args)
+		return usage_error("usage: squirrelctl %s", cmd->synopsis);
+	for (size_t i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+		if ((o->given & (1u << i)) && !(cmd->options & (1u << i)))
+			return usage_error("%s does not take %s (usage: squirrelctl %s)", cmd->name,
+			    opt_names[i], cmd->synopsis);
+	if (strcmp(cmd->name, "add") == 0) {
+		if (!probe_url_valid(args[0], why, sizeof(why)))
+			return usage_error("'%s' is not a URL squirrel can check: %s", args[0], why);
+		if (!email_valid(args[1], why, sizeof(why)))
+			return usage_error("'%s' is not an owner address: %s", args[1], why);
+		if (o->name != NULL) {
+			size_t w;
+			char *clean = text_clean(o->name, &w);
+			bool same = clean != NULL && strcmp(clean, o->name) == 0;
+			free(clean);
+			if (o->name[0] == '\0' || strlen(o->name) > 200 || !same)
+				return usage_error("--name: expected 1 to 200 bytes of UTF-8 text "
+				    "without control characters");
+		}
+	}
+	if (o->interval != NULL && parse_number("--interval", o->interval, 1, 30L * 86400, &v) < 0)
+		return EXIT_USAGE;
+	if (o->timeout != NULL && parse_number("--timeout", o->timeout, 1, 600000, &v) < 0)
+		return EXIT_USAGE;
+	if (o->limit != NULL && parse_number("--limit", o->limit, 0, 1000000000, &v) < 0)
+		return EXIT_USAGE;
+	if (o->since != NULL && when_parse(o->since, (int64_t)time(NULL), &t, why, sizeof(why)) < 0)
+		return usage_error("--since: %s", why);
+	if (strcmp(cmd->name, "report") == 0 && o->html == NULL)
+		return usage_error("usage: squirrelctl %s", cmd->synopsis);
+	return 0;
+}
+
+/* As squirreld: --config must exist; else the default file if present; --db over it. */
+static int load_config(const struct options *o, struct sq_config *cfg)
+{
+	char err[512];
+	const char *path = o->config;
+
+	if (config_defaults(cfg) < 0) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	if (path == NULL && access(SQ_DEFAULT_CONFIG, F_OK) == 0)
+		path = SQ_DEFAULT_CONFIG;
+	if (path != NULL && config_load(cfg, path, err, sizeof(err)) < 0) {
+		log_errorx("%s", err);
+		return EXIT_FAIL;
+	}
+	if (o->db != NULL && config_set(cfg, "squirreld", "database", o->db, err, sizeof(err)) < 0)
+		return usage_error("--db: %s", err);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct ctx c = { .o = &o };
+	const struct command *cmd = NULL;
+	struct stat sb;
+	int rc;
+
+	log_init("squirrelctl");
+	if ((rc = parse_args(argc, argv, &o)) != 0)
+		return rc;
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL)
+		return usage_error("unknown command '%s'", argv[optind]);
+	char **args = argv + optind + 1;
+	if ((rc = validate(cmd, argc - optind - 1, args, &o)) != 0)
+		return rc;
+	if ((rc = load_config(&o, &c.cfg)) != 0)
+		goto out;
+	log_set_level((enum log_level)c.cfg.log_level);
+	if (!(cmd->open_flags & STORE_CREATE) && stat(c.cfg.database, &sb) < 0 && errno == ENOENT) {
+		log_errorx("%s: no such database; create it with 'squirrelctl init' "
+		    "(or start squirreld)", c.cfg.database);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if ((c.store = store_open(c.cfg.database, cmd->open_flags)) == NULL) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	c.now = (int64_t)time(NULL);
+	rc = cmd->run(&c, args);
+	store_close(c.store);
+out:
+	config_free(&c.cfg);
+	return rc;
+}

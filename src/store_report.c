@@ -1,0 +1,790 @@
+/*
+ * store_report.c - the store's queries for people: squirrelctl's listings
+ * and edits, uptime figures, and what the status page and the metrics
+ * show. It is part of the store module (with store.c, the only files that
+ * include sqlite3.h) and shares its connection through store_private.h.
+ *
+ * Uptime reads the hourly rollup the schema's trigger keeps (see schema_v3
+ * in store.c) for the whole hours of a window, and the raw checks only for
+ * the partial hours at its edges, so a 30-day figure reads some 720 small
+ * rows per site instead of tens of thousands of checks.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/log.h"
+#include "squirrel/store_report.h"
+#include "store_private.h"
+
+#define HOUR 3600
+#define DAY 86400
+
+/*
+ * The longest a check's verdict holds: twice the site's interval, at most
+ * a day. The trigger in schema_v3 uses the same expression: keep them one.
+ */
+#define CAP_SQL \
+	"min(2 * coalesce((SELECT interval_s FROM sites WHERE id = ?1)," \
+	" (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
+
+static void report_error(struct store *s, const char *what)
+{
+	log_errorx("%s: %s: %s", store_path(s), what, sqlite3_errmsg(store_sqlite(s)));
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, st, NULL) != SQLITE_OK) {
+		report_error(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A column as text, whatever a person stored there (a number reads as its
+ * digits). NULL stays NULL when nullable, else becomes "". -1: no memory.
+ */
+static int col_text(sqlite3_stmt *st, int col, bool nullable, char **out)
+{
+	*out = NULL;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL && nullable)
+		return 0;
+	const unsigned char *t = sqlite3_column_text(st, col);
+	*out = strdup(t != NULL ? (const char *)t : "");
+	return *out == NULL ? -1 : 0;
+}
+
+static int64_t col_int(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_INTEGER ? sqlite3_column_int64(st, col) : 0;
+}
+
+/*
+ * Room for one more element at v[n], growing v (a typed pointer) and cap;
+ * false when out of memory (v is then unchanged).
+ */
+#define GROW(v, n, cap) __extension__ ({                                 \
+	bool ok_ = true;                                                 \
+	if ((n) == (cap)) {                                              \
+		size_t ncap_ = (cap) ? (cap) * 2 : 16;                   \
+		void *nv_ = realloc((v), ncap_ * sizeof(*(v)));         \
+		if (nv_ == NULL) {                                       \
+			ok_ = false;                                     \
+		} else {                                                 \
+			(v) = nv_;                                       \
+			(cap) = ncap_;                                   \
+		}                                                        \
+	}                                                                \
+	ok_;                                                             \
+})
+
+/* ---- sites ---- */
+
+static void site_info_free(struct sq_site_info *i)
+{
+	free(i->url);
+	free(i->owner_email);
+	free(i->name);
+	free(i->last_error);
+}
+
+void store_free_site_infos(struct sq_site_info_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		site_info_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int store_site_infos(struct store *s, int64_t id, struct sq_site_info_list *out)
+{
+	struct sq_site_info_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (prepare(s,
+	    "SELECT s.id, s.url, s.owner_email, s.name, s.enabled IS NOT 0, s.interval_s, s.timeout_ms,"
+	    " st.state, st.since, st.last_check, st.last_status, st.last_ms, st.last_error,"
+	    " c.checks, c.failures"
+	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    " LEFT JOIN site_counters c ON c.site_id = s.id"
+	    " WHERE ?1 = 0 OR s.id = ?1 ORDER BY s.id", &st, "reading the sites") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!GROW(l.v, l.n, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct sq_site_info *i = &l.v[l.n++];
+		memset(i, 0, sizeof(*i));
+		i->id = sqlite3_column_int64(st, 0);
+		i->enabled = sqlite3_column_int(st, 4) != 0;
+		i->interval_s = col_int(st, 5);
+		i->timeout_ms = col_int(st, 6);
+		const unsigned char *state = sqlite3_column_text(st, 7);
+		int parsed = state != NULL ? state_parse((const char *)state) : -1;
+		i->state = parsed < 0 ? SQ_STATE_UNKNOWN : (enum sq_state)parsed;
+		i->since = col_int(st, 8);
+		i->last_check = col_int(st, 9);
+		i->last_status = col_int(st, 10);
+		i->last_ms = col_int(st, 11);
+		i->checks_total = col_int(st, 13);
+		i->failures_total = col_int(st, 14);
+		if (col_text(st, 1, false, &i->url) < 0 || col_text(st, 2, false, &i->owner_email) < 0 ||
+		    col_text(st, 3, true, &i->name) < 0 || col_text(st, 12, false, &i->last_error) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading the sites", store_path(s));
+		else
+			report_error(s, "reading the sites");
+		store_free_site_infos(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+int store_find_site(struct store *s, const char *key, int64_t *id)
+{
+	size_t len = strlen(key);
+	bool is_id = len > 0 && len <= 18 && strspn(key, "0123456789") == len;
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if (prepare(s, is_id ? "SELECT id FROM sites WHERE id = ?1" :
+	    "SELECT id FROM sites WHERE url = ?1 ORDER BY id LIMIT 2", &st, "finding a site") < 0)
+		return -1;
+	if (is_id)
+		sqlite3_bind_int64(st, 1, strtoll(key, NULL, 10));
+	else
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0)
+			*id = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		report_error(s, "finding a site");
+		return -1;
+	}
+	return found == 0 ? STORE_NOT_FOUND : found == 1 ? STORE_FOUND : STORE_AMBIGUOUS;
+}
+
+int store_add_site(struct store *s, const struct sq_site_new *n, int64_t *id)
+{
+	sqlite3 *db = store_sqlite(s);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (store_begin(s) < 0)
+		return -1;
+	/* the same URL for the same owner twice would only mean two alerts */
+	if (prepare(s, "SELECT id FROM sites WHERE url = ?1 AND owner_email = ?2 ORDER BY id LIMIT 1",
+	    &st, "adding a site") < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, n->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, n->owner_email, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		store_rollback(s);
+		return 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		report_error(s, "adding a site");
+		goto fail;
+	}
+	if (prepare(s, "INSERT INTO sites (url, owner_email, name, interval_s, timeout_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)", &st, "adding a site") < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, n->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, n->owner_email, -1, SQLITE_STATIC);
+	if (n->name != NULL)
+		sqlite3_bind_text(st, 3, n->name, -1, SQLITE_STATIC);
+	if (n->interval_s > 0)
+		sqlite3_bind_int(st, 4, n->interval_s);
+	if (n->timeout_ms > 0)
+		sqlite3_bind_int(st, 5, n->timeout_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		report_error(s, "adding a site");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*id = sqlite3_last_insert_rowid(db);
+	return store_commit(s);
+fail:
+	sqlite3_finalize(st);
+	store_rollback(s);
+	return -1;
+}
+
+/* One UPDATE or DELETE of one site: 0, STORE_NOT_FOUND, or -1. */
+static int edit_site(struct store *s, const char *sql, int64_t id, int64_t value, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, sql, &st, what) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, value);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		report_error(s, what);
+		return -1;
+	}
+	return sqlite3_changes(store_sqlite(s)) == 0 ? STORE_NOT_FOUND : 0;
+}
+
+int store_remove_site(struct store *s, int64_t id)
+{
+	return edit_site(s, "DELETE FROM sites WHERE id = ?1 AND ?2 = ?2", id, 0, "removing a site");
+}
+
+int store_enable_site(struct store *s, int64_t id, bool enabled)
+{
+	return edit_site(s, "UPDATE sites SET enabled = ?2 WHERE id = ?1", id, enabled,
+	    enabled ? "enabling a site" : "disabling a site");
+}
+
+/* ---- history and outbox ---- */
+
+void store_free_checks(struct sq_check_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].error);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int store_history(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_check_list *out)
+{
+	struct sq_check_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (prepare(s, "SELECT id, checked_at, ok, http_status, ms, error FROM checks"
+	    " WHERE site_id = ?1 AND checked_at >= ?2 ORDER BY checked_at DESC, id DESC LIMIT ?3",
+	    &st, "reading the history") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!GROW(l.v, l.n, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct sq_check_row *c = &l.v[l.n++];
+		c->id = sqlite3_column_int64(st, 0);
+		c->checked_at = col_int(st, 1);
+		c->ok = sqlite3_column_int(st, 2) != 0;
+		c->http_status = col_int(st, 3);
+		c->ms = col_int(st, 4);
+		if (col_text(st, 5, false, &c->error) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading the history", store_path(s));
+		else
+			report_error(s, "reading the history");
+		store_free_checks(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void store_free_outbox(struct sq_outbox_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].owner_email);
+		free(l->v[i].url);
+		free(l->v[i].kind);
+		free(l->v[i].status);
+		free(l->v[i].last_error);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int store_outbox_list(struct store *s, struct sq_outbox_list *out)
+{
+	struct sq_outbox_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (prepare(s, "SELECT id, site_id, owner_email, url, kind, status, created_at, attempts,"
+	    " next_attempt, last_error FROM outbox WHERE status IN ('pending', 'failed') ORDER BY id",
+	    &st, "reading the outbox") < 0)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!GROW(l.v, l.n, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct sq_outbox_row *o = &l.v[l.n++];
+		memset(o, 0, sizeof(*o));
+		o->id = sqlite3_column_int64(st, 0);
+		o->site_id = col_int(st, 1);
+		o->created_at = col_int(st, 6);
+		o->attempts = col_int(st, 7);
+		o->next_attempt = col_int(st, 8);
+		if (col_text(st, 2, false, &o->owner_email) < 0 || col_text(st, 3, false, &o->url) < 0 ||
+		    col_text(st, 4, false, &o->kind) < 0 || col_text(st, 5, false, &o->status) < 0 ||
+		    col_text(st, 9, false, &o->last_error) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading the outbox", store_path(s));
+		else
+			report_error(s, "reading the outbox");
+		store_free_outbox(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+/* ---- the reader: figures over many sites from one snapshot ---- */
+
+enum {
+	Q_CAP,
+	Q_LAST,
+	Q_ROLLUP,
+	Q_RAW,
+	Q_DAYS,
+	Q_RT,
+	Q_INCIDENTS,
+	Q_INCIDENT_COUNT,
+	Q_MAX
+};
+
+static const char *const reader_sql[Q_MAX] = {
+	[Q_CAP] = "SELECT " CAP_SQL,
+	[Q_LAST] = "SELECT checked_at, id, ok FROM checks WHERE site_id = ?1"
+	    " ORDER BY checked_at DESC, id DESC LIMIT 1",
+	[Q_ROLLUP] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0) FROM uptime_hours"
+	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3",
+	[Q_RAW] = "SELECT checked_at, id, ok FROM checks WHERE site_id = ?1"
+	    " AND checked_at >= ?2 AND checked_at <= ?3 ORDER BY checked_at, id",
+	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s) FROM uptime_hours"
+	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY hour / 86400",
+	[Q_RT] = "SELECT checked_at, ms FROM checks WHERE site_id = ?1 AND checked_at >= ?2"
+	    " AND ok = 1 ORDER BY checked_at, id",
+	[Q_INCIDENTS] = "SELECT id, started_at, ended_at, cause FROM incidents WHERE site_id = ?1"
+	    " AND (ended_at IS NULL OR ended_at >= ?2) ORDER BY started_at DESC, id DESC LIMIT ?3",
+	[Q_INCIDENT_COUNT] = "SELECT count(*) FROM incidents WHERE site_id = ?1"
+	    " AND (ended_at IS NULL OR ended_at >= ?2)",
+};
+
+/* What every uptime sum of one site needs: its cap and its latest check. */
+struct site_ctx {
+	int64_t id;
+	int64_t cap;
+	bool has_last;
+	int64_t last_t, last_id;
+	bool last_ok;
+};
+
+struct sq_reader {
+	struct store *s;
+	sqlite3_stmt *q[Q_MAX];
+	bool began;
+	struct site_ctx site;     /* the last site asked about; valid in the snapshot */
+	bool site_valid;
+};
+
+struct sq_reader *store_reader_open(struct store *s)
+{
+	struct sq_reader *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		log_errorx("%s: out of memory", store_path(s));
+		return NULL;
+	}
+	r->s = s;
+	/* one snapshot for the whole report, unless the caller already holds one */
+	if (sqlite3_get_autocommit(store_sqlite(s))) {
+		if (sqlite3_exec(store_sqlite(s), "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			report_error(s, "starting a read");
+			free(r);
+			return NULL;
+		}
+		r->began = true;
+	}
+	for (int i = 0; i < Q_MAX; i++) {
+		if (sqlite3_prepare_v3(store_sqlite(s), reader_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &r->q[i], NULL) != SQLITE_OK) {
+			report_error(s, "preparing a report query");
+			store_reader_close(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void store_reader_close(struct sq_reader *r)
+{
+	if (r == NULL)
+		return;
+	for (int i = 0; i < Q_MAX; i++)
+		sqlite3_finalize(r->q[i]);
+	if (r->began)
+		sqlite3_exec(store_sqlite(r->s), "COMMIT", NULL, NULL, NULL);
+	free(r);
+}
+
+/* Resets and binds ?1 = site id; the caller binds the rest. */
+static sqlite3_stmt *query(struct sq_reader *r, int q, int64_t site_id)
+{
+	sqlite3_stmt *st = r->q[q];
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, site_id);
+	return st;
+}
+
+static int site_ctx(struct sq_reader *r, int64_t site_id, struct site_ctx **out)
+{
+	struct site_ctx *c = &r->site;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (r->site_valid && c->id == site_id) {
+		*out = c;
+		return 0;
+	}
+	r->site_valid = false;
+	memset(c, 0, sizeof(*c));
+	c->id = site_id;
+	st = query(r, Q_CAP, site_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	c->cap = sqlite3_column_int64(st, 0);
+	if (c->cap < 0)
+		c->cap = 0;
+	sqlite3_reset(st);
+	st = query(r, Q_LAST, site_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->has_last = true;
+		c->last_t = sqlite3_column_int64(st, 0);
+		c->last_id = sqlite3_column_int64(st, 1);
+		c->last_ok = sqlite3_column_int(st, 2) != 0;
+	} else if (rc != SQLITE_DONE) {
+		goto fail;
+	}
+	sqlite3_reset(st);
+	r->site_valid = true;
+	*out = c;
+	return 0;
+fail:
+	report_error(r->s, "reading a site's latest check");
+	sqlite3_reset(st);
+	return -1;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Adds the part of [t0, t1) inside [from, to) to up or down. */
+static void add_overlap(struct sq_uptime *u, bool ok, int64_t t0, int64_t t1, int64_t from,
+    int64_t to)
+{
+	int64_t piece = min64(t1, to) - max64(t0, from);
+	if (piece <= 0)
+		return;
+	if (ok)
+		u->up_s += piece;
+	else
+		u->down_s += piece;
+}
+
+/*
+ * The closed holds (checks followed by another) inside [e0, e1), from the
+ * raw checks: used for the partial hours at a window's edges. A check more
+ * than cap before e0 cannot reach into it; one without a successor within
+ * cap after e1 holds its full cap, unless it is the latest (still open).
+ */
+static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64_t e1,
+    struct sq_uptime *u)
+{
+	sqlite3_stmt *st;
+	bool have = false;
+	int64_t t = 0, id = 0;
+	bool ok = false;
+	int rc;
+
+	if (e0 >= e1)
+		return 0;
+	st = query(r, Q_RAW, c->id);
+	sqlite3_bind_int64(st, 2, e0 - c->cap);
+	sqlite3_bind_int64(st, 3, e1 + c->cap);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t nt = sqlite3_column_int64(st, 0);
+		if (have)
+			add_overlap(u, ok, t, t + min64(nt - t, c->cap), e0, e1);
+		have = true;
+		t = nt;
+		id = sqlite3_column_int64(st, 1);
+		ok = sqlite3_column_int(st, 2) != 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		report_error(r->s, "reading checks for uptime");
+		return -1;
+	}
+	if (have && !(c->has_last && t == c->last_t && id == c->last_id))
+		add_overlap(u, ok, t, t + c->cap, e0, e1);
+	return 0;
+}
+
+static int rollup_sum(struct sq_reader *r, int64_t site_id, int64_t h0, int64_t h1,
+    struct sq_uptime *u)
+{
+	sqlite3_stmt *st = query(r, Q_ROLLUP, site_id);
+
+	sqlite3_bind_int64(st, 2, h0);
+	sqlite3_bind_int64(st, 3, h1);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		report_error(r->s, "reading the uptime rollup");
+		sqlite3_reset(st);
+		return -1;
+	}
+	u->up_s += sqlite3_column_int64(st, 0);
+	u->down_s += sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* The latest check's hold: until now, at most its cap. */
+static void open_hold(const struct site_ctx *c, int64_t from, int64_t to, int64_t now,
+    struct sq_uptime *u)
+{
+	if (c->has_last)
+		add_overlap(u, c->last_ok, c->last_t, min64(c->last_t + c->cap, now), from, to);
+}
+
+int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
+    int64_t now, struct sq_uptime *u)
+{
+	struct site_ctx *c;
+
+	memset(u, 0, sizeof(*u));
+	if (from >= to)
+		return 0;
+	if (site_ctx(r, site_id, &c) < 0)
+		return -1;
+	/* whole hours from the rollup, the partial ones at the edges from the checks */
+	int64_t h0 = (from + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
+	if (h0 < h1) {
+		if (rollup_sum(r, site_id, h0, h1, u) < 0 || raw_edge(r, c, from, h0, u) < 0 ||
+		    raw_edge(r, c, h1, to, u) < 0)
+			return -1;
+	} else if (raw_edge(r, c, from, to, u) < 0) {
+		return -1;
+	}
+	open_hold(c, from, to, now, u);
+	return 0;
+}
+
+int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first_day,
+    int ndays, int64_t now, struct sq_uptime *days)
+{
+	struct site_ctx *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(days, 0, (size_t)ndays * sizeof(*days));
+	first_day = first_day / DAY * DAY;
+	if (site_ctx(r, site_id, &c) < 0)
+		return -1;
+	st = query(r, Q_DAYS, site_id);
+	sqlite3_bind_int64(st, 2, first_day);
+	sqlite3_bind_int64(st, 3, first_day + (int64_t)ndays * DAY);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = (sqlite3_column_int64(st, 0) - first_day) / DAY;
+		if (i < 0 || i >= ndays)
+			continue;
+		days[i].up_s += sqlite3_column_int64(st, 1);
+		days[i].down_s += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		report_error(r->s, "reading the daily uptime");
+		return -1;
+	}
+	for (int i = 0; i < ndays; i++)
+		open_hold(c, first_day + (int64_t)i * DAY, first_day + (int64_t)(i + 1) * DAY, now,
+		    &days[i]);
+	return 0;
+}
+
+int store_reader_response_times(struct sq_reader *r, int64_t site_id, int64_t from,
+    struct sq_rt_sample **out, size_t *nout)
+{
+	sqlite3_stmt *st = query(r, Q_RT, site_id);
+	struct sq_rt_sample *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 2, from);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!GROW(v, n, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct sq_rt_sample *x = &v[n];
+		x->t = sqlite3_column_int64(st, 0);
+		x->ms = col_int(st, 1);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading response times", store_path(r->s));
+		else
+			report_error(r->s, "reading response times");
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+void store_free_incidents(struct sq_incident_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].cause);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int store_reader_incidents(struct sq_reader *r, int64_t site_id, int64_t since, size_t limit,
+    struct sq_incident_list *out)
+{
+	sqlite3_stmt *st = query(r, Q_INCIDENTS, site_id);
+	struct sq_incident_list l = { NULL, 0 };
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!GROW(l.v, l.n, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct sq_incident *i = &l.v[l.n++];
+		i->id = sqlite3_column_int64(st, 0);
+		i->started_at = col_int(st, 1);
+		i->ended_at = col_int(st, 2);
+		if (col_text(st, 3, false, &i->cause) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading incidents", store_path(r->s));
+		else
+			report_error(r->s, "reading incidents");
+		store_free_incidents(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int64_t percentile_sorted(const int64_t *v, size_t n, int pct)
+{
+	if (n == 0)
+		return -1;
+	/* nearest rank: the smallest value with at least pct% of them at or below it */
+	size_t rank = (n * (size_t)pct + 99) / 100;
+	return v[rank > 0 ? rank - 1 : 0];
+}
+
+int store_reader_figures(struct sq_reader *r, int64_t site_id, int64_t now, struct sq_figures *f)
+{
+	struct sq_rt_sample *rt = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+
+	memset(f, 0, sizeof(*f));
+	f->p50_ms = f->p95_ms = -1;
+	if (store_reader_uptime(r, site_id, now - DAY, now, now, &f->day) < 0 ||
+	    store_reader_uptime(r, site_id, now - 7 * DAY, now, now, &f->week) < 0 ||
+	    store_reader_uptime(r, site_id, now - 30 * DAY, now, now, &f->month) < 0)
+		return -1;
+	if (store_reader_response_times(r, site_id, now - DAY, &rt, &n) < 0)
+		return -1;
+	if (n > 0) {
+		int64_t *ms = malloc(n * sizeof(*ms));
+		if (ms == NULL) {
+			free(rt);
+			log_errorx("%s: out of memory", store_path(r->s));
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			ms[i] = rt[i].ms;
+		qsort(ms, n, sizeof(*ms), cmp_int64);
+		f->p50_ms = percentile_sorted(ms, n, 50);
+		f->p95_ms = percentile_sorted(ms, n, 95);
+		free(ms);
+	}
+	free(rt);
+	st = query(r, Q_INCIDENT_COUNT, site_id);
+	sqlite3_bind_int64(st, 2, now - 30 * DAY);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		report_error(r->s, "counting incidents");
+		sqlite3_reset(st);
+		return -1;
+	}
+	f->incidents = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}

@@ -1,0 +1,393 @@
+/*
+ * test_report.c - the store's history on a real SQLite file: the uptime
+ * rollup kept by the schema's trigger against a plain reckoning over the
+ * raw checks (random histories, windows cut anywhere), daily figures,
+ * pruning in batches, incidents, the metrics file parsed line by line and
+ * the status page's escaping.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "squirrel/metrics.h"
+#include "squirrel/statuspage.h"
+#include "squirrel/store.h"
+#include "squirrel/store_report.h"
+#include "tap.h"
+
+#define T0 1700000000          /* an arbitrary start, not on an hour */
+
+struct ev {
+	int64_t t;
+	bool ok;
+};
+
+static char dir[] = "/tmp/squirrel-report-XXXXXX";
+
+static int64_t rnd(int64_t n)
+{
+	return (int64_t)(random() % n);
+}
+
+static void save(struct store *s, int64_t site, int64_t t, bool ok, int ms)
+{
+	struct sq_result r = {
+		.site_id = site,
+		.started_ms = t * 1000,
+		.http_status = ok ? 200 : 503,
+		.err = ok ? SQ_OK : SQ_ERR_HTTP,
+		.ms = ms,
+	};
+	struct sq_site_state st = { .state = ok ? SQ_STATE_UP : SQ_STATE_DOWN, .since = t };
+	if (store_save_check(s, &r, &st) < 0)
+		printf("# store_save_check failed\n");
+}
+
+/* Up and down seconds over [from, to) as the rule says, from the events alone. */
+static void reckon(const struct ev *e, size_t n, int64_t cap, int64_t from, int64_t to,
+    int64_t now, struct sq_uptime *u)
+{
+	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; i < n; i++) {
+		int64_t end = i + 1 < n ? e[i].t + (e[i + 1].t - e[i].t < cap ? e[i + 1].t - e[i].t : cap) :
+		    (e[i].t + cap < now ? e[i].t + cap : now);
+		int64_t a = e[i].t > from ? e[i].t : from, b = end < to ? end : to;
+		if (b > a) {
+			if (e[i].ok)
+				u->up_s += b - a;
+			else
+				u->down_s += b - a;
+		}
+	}
+}
+
+static void test_rollup(struct store *s)
+{
+	struct sq_site_new a = { .url = "http://a.test/", .owner_email = "o@a.test", .interval_s = 60 };
+	struct sq_site_new b = { .url = "http://b.test/", .owner_email = "o@b.test" };
+	int64_t ida, idb;
+	enum { N = 6000 };
+	struct ev *ea = calloc(N, sizeof(*ea)), *eb = calloc(N, sizeof(*eb));
+
+	ok(store_add_site(s, &a, &ida) == 0 && store_add_site(s, &b, &idb) == 0, "two sites added");
+	/* b has no interval of its own: the default kept in the database caps it */
+	ok(store_set_default_interval(s, 300) == 0, "default interval saved");
+
+	int64_t t = T0;
+	for (size_t i = 0; i < N; i++) {
+		/* mostly a minute, sometimes a quick retry, sometimes a long silence */
+		int64_t r = rnd(100);
+		t += r < 70 ? 60 : r < 90 ? 20 : r < 97 ? rnd(400) : 3600 + rnd(20000);
+		ea[i] = (struct ev){ t, rnd(10) != 0 };
+	}
+	t = T0 + 17;
+	for (size_t i = 0; i < N; i++) {
+		int64_t r = rnd(100);
+		t += r < 80 ? 300 : r < 95 ? rnd(700) : 5000 + rnd(90000);
+		eb[i] = (struct ev){ t, rnd(6) != 0 };
+	}
+	ok(store_begin(s) == 0, "a write");
+	for (size_t i = 0; i < N; i++) {
+		save(s, ida, ea[i].t, ea[i].ok, 100 + (int)(i % 50));
+		save(s, idb, eb[i].t, eb[i].ok, 10);
+	}
+	ok(store_commit(s) == 0, "%d checks per site recorded", N);
+
+	int64_t end = ea[N - 1].t > eb[N - 1].t ? ea[N - 1].t : eb[N - 1].t;
+	int64_t now = end + 45;
+	struct sq_reader *r = store_reader_open(s);
+	ok(r != NULL, "a reader");
+	int bad = 0;
+	for (int k = 0; k < 400 && r != NULL; k++) {
+		int64_t from = T0 - 1000 + rnd(end - T0 + 2000), len = 1 + rnd(k % 4 == 0 ? 4000 : 40 * 86400);
+		int64_t to = from + len;
+		struct sq_uptime got, want;
+		bool site_a = k % 2 == 0;
+		if (k % 5 == 0)
+			to = now;
+		reckon(site_a ? ea : eb, N, site_a ? 120 : 600, from, to, now, &want);
+		if (store_reader_uptime(r, site_a ? ida : idb, from, to, now, &got) < 0 ||
+		    got.up_s != want.up_s || got.down_s != want.down_s) {
+			if (bad++ < 5)
+				printf("# site %s [%" PRId64 ", %" PRId64 "): got %" PRId64 "/%" PRId64
+				    ", want %" PRId64 "/%" PRId64 "\n", site_a ? "a" : "b", from, to,
+				    got.up_s, got.down_s, want.up_s, want.down_s);
+		}
+	}
+	is_int(bad, 0, "400 random windows: rollup plus edges equal the plain reckoning");
+
+	enum { DAYS = 60 };
+	struct sq_uptime days[DAYS];
+	int64_t first = (T0 / 86400 + 3) * 86400;
+	bad = 0;
+	if (r != NULL && store_reader_uptime_days(r, ida, first, DAYS, now, days) == 0) {
+		for (int d = 0; d < DAYS; d++) {
+			struct sq_uptime want;
+			reckon(ea, N, 120, first + d * 86400, first + (d + 1) * 86400, now, &want);
+			bad += days[d].up_s != want.up_s || days[d].down_s != want.down_s;
+		}
+	} else {
+		bad = -1;
+	}
+	is_int(bad, 0, "daily figures equal the plain reckoning, day by day");
+
+	struct sq_figures f;
+	ok(r != NULL && store_reader_figures(r, ida, now, &f) == 0, "figures");
+	struct sq_uptime want;
+	reckon(ea, N, 120, now - 86400, now, now, &want);
+	ok(f.day.up_s == want.up_s && f.day.down_s == want.down_s, "24 h figure");
+	reckon(ea, N, 120, now - 30 * 86400, now, now, &want);
+	ok(f.month.up_s == want.up_s && f.month.down_s == want.down_s, "30 d figure");
+	store_reader_close(r);
+
+	struct sq_site_info_list l;
+	ok(store_site_infos(s, ida, &l) == 0 && l.n == 1 && l.v[0].checks_total == N,
+	    "the site's checks counter");
+	int64_t fails = 0;
+	for (size_t i = 0; i < N; i++)
+		fails += !ea[i].ok;
+	ok(l.n == 1 && l.v[0].failures_total == fails, "the site's failures counter");
+	store_free_site_infos(&l);
+	free(ea);
+	free(eb);
+}
+
+static int64_t count(struct store *s, int64_t site, int64_t since)
+{
+	struct sq_check_list l;
+	if (store_history(s, site, since, 0, &l) < 0)
+		return -1;
+	int64_t n = (int64_t)l.n;
+	store_free_checks(&l);
+	return n;
+}
+
+static void test_prune(struct store *s)
+{
+	struct sq_site_new n = { .url = "http://prune.test/", .owner_email = "o@prune.test",
+		.interval_s = 60 };
+	int64_t id, before = T0 + 100 * 60;
+	int deleted, over = 0, calls = 0;
+
+	ok(store_add_site(s, &n, &id) == 0, "a site to prune");
+	store_begin(s);
+	for (int i = 0; i < 300; i++)
+		save(s, id, T0 + i * 60, true, 5);
+	store_commit(s);
+	ok(store_prune_history(s, before, 0, &deleted) < 0, "a batch of 0 is refused");
+	/* every loop bounded: far more calls than the rows need */
+	do {
+		if (store_prune_history(s, before, 7, &deleted) < 0)
+			break;
+		over += deleted > 7;
+	} while (deleted == 7 && ++calls < 10000);
+	is_int(over, 0, "no call deleted more than its batch (%d calls)", calls + 1);
+	is_int(count(s, id, 0), 200, "the 200 checks from the cut on stay");
+	struct sq_check_list l;
+	ok(store_history(s, id, 0, 1, &l) == 0 && l.n == 1, "history with a limit");
+	store_free_checks(&l);
+	ok(store_history(s, id, 0, 0, &l) == 0 && l.n == 200 && l.v[l.n - 1].checked_at == before,
+	    "the oldest left is the first at the cut");
+	store_free_checks(&l);
+	ok(store_prune_history(s, before, 1000, &deleted) == 0 && deleted == 0,
+	    "nothing more to prune");
+	/* everything of the rollup that ended before the cut is gone too */
+	struct sq_reader *r = store_reader_open(s);
+	struct sq_uptime u;
+	ok(r != NULL && store_reader_uptime(r, id, 0, before / 3600 * 3600 - 3600, before, &u) == 0 &&
+	    u.up_s == 0 && u.down_s == 0, "the rollup before the cut is pruned");
+	store_reader_close(r);
+}
+
+static void test_incidents(struct store *s)
+{
+	struct sq_site_new n = { .url = "http://inc.test/", .owner_email = "o@inc.test" };
+	struct sq_incident_list l;
+	int64_t id;
+
+	ok(store_add_site(s, &n, &id) == 0, "a site for incidents");
+	store_begin(s);
+	ok(store_incident_open(s, id, 1000, "connect refused") == 0, "open");
+	ok(store_incident_open(s, id, 1500, "timeout") == 0, "open again: no error");
+	ok(store_incident_close(s, id, 2000) == 0, "close");
+	ok(store_incident_close(s, id, 2500) == 0, "close again: no error");
+	ok(store_incident_open(s, id, 3000, "http 503") == 0, "a second incident");
+	store_commit(s);
+	struct sq_reader *r = store_reader_open(s);
+	ok(r != NULL && store_reader_incidents(r, id, 0, 10, &l) == 0, "incidents read");
+	is_int(l.n, 2, "two incidents");
+	if (l.n == 2) {
+		is_int(l.v[0].started_at, 3000, "newest first");
+		is_int(l.v[0].ended_at, 0, "the newest still open");
+		is_str(l.v[0].cause, "http 503", "its cause");
+		is_int(l.v[1].started_at, 1000, "the first kept its first start");
+		is_int(l.v[1].ended_at, 2000, "and its first end");
+		is_str(l.v[1].cause, "connect refused", "and its cause");
+	}
+	store_free_incidents(&l);
+	ok(store_reader_incidents(r, id, 2500, 10, &l) == 0 && l.n == 1,
+	    "only the open one ended after 2500");
+	store_free_incidents(&l);
+	store_reader_close(r);
+}
+
+/* One sample line "name{labels} value": checks the grammar, returns the name. */
+static bool sample_ok(const char *line, char *name, size_t len)
+{
+	size_t i = 0;
+	while (isalnum((unsigned char)line[i]) || line[i] == '_' || line[i] == ':')
+		i++;
+	if (i == 0 || i >= len)
+		return false;
+	memcpy(name, line, i);
+	name[i] = '\0';
+	if (line[i] == '{') {
+		i++;
+		while (line[i] != '}') {
+			size_t k = i;
+			while (isalnum((unsigned char)line[i]) || line[i] == '_')
+				i++;
+			if (i == k || line[i++] != '=' || line[i++] != '"')
+				return false;
+			while (line[i] != '"') {
+				if (line[i] == '\0' || line[i] == '\n')
+					return false;
+				if (line[i] == '\\') {
+					if (line[i + 1] != '\\' && line[i + 1] != '"' && line[i + 1] != 'n')
+						return false;
+					i++;
+				}
+				i++;
+			}
+			i++;
+			if (line[i] == ',')
+				i++;
+			else if (line[i] != '}')
+				return false;
+		}
+		i++;
+	}
+	if (line[i++] != ' ')
+		return false;
+	char *end;
+	strtod(line + i, &end);
+	return end != line + i && *end == '\0';
+}
+
+static void test_metrics(struct store *s)
+{
+	struct sq_site_new n = { .url = "http://m.test/a\"b\\c\nd", .owner_email = "o@m.test" };
+	struct sq_metrics m = { .started_at = T0, .checks = 10, .failures = 2,
+		.checks_per_second = 1.5, .alerts_sent = 3, .alerts_failed = 1,
+		.pass_seconds = 0.25, .loop_seconds = -1 };
+	char path[128], line[1024], name[128], typed[128] = "";
+	int64_t id;
+	int lines = 0, bad = 0;
+	bool found_site = false, found_daemon = false, found_tmp = false;
+
+	ok(store_add_site(s, &n, &id) == 0, "a site whose URL needs escaping");
+	store_begin(s);
+	save(s, id, T0 + 5, false, 1234);
+	store_commit(s);
+	snprintf(path, sizeof(path), "%s/squirrel.prom", dir);
+	ok(metrics_write(path, s, &m) == 0, "metrics written");
+	FILE *f = fopen(path, "r");
+	ok(f != NULL, "the file is there");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL && lines < 100000) {
+		size_t len = strlen(line);
+		lines++;
+		if (len == 0 || line[len - 1] != '\n') {
+			bad++;
+			continue;
+		}
+		line[len - 1] = '\0';
+		if (strncmp(line, "# HELP ", 7) == 0)
+			continue;
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			char type[32];
+			if (sscanf(line + 7, "%127s %31s", typed, type) != 2 ||
+			    (strcmp(type, "gauge") != 0 && strcmp(type, "counter") != 0))
+				bad++;
+			continue;
+		}
+		if (!sample_ok(line, name, sizeof(name)) || strcmp(name, typed) != 0) {
+			printf("# bad line: %s\n", line);
+			bad++;
+			continue;
+		}
+		char want[160];
+		snprintf(want, sizeof(want),
+		    "squirrel_site_response_seconds{id=\"%" PRId64 "\",url=\"http://m.test/a\\\"b\\\\c\\nd\"} 1.234",
+		    id);
+		found_site |= strcmp(line, want) == 0;
+		found_daemon |= strcmp(line, "squirrel_checks_total 10") == 0;
+	}
+	if (f != NULL)
+		fclose(f);
+	ok(lines > 20, "%d lines", lines);
+	is_int(bad, 0, "every line is HELP, TYPE or a sample of the family typed last");
+	ok(found_site, "the URL label is escaped (backslash, quote, newline)");
+	ok(found_daemon, "the daemon's counters are there");
+	/* no temporary file left beside it */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "ls -a %s | grep -q '^\\.squirrel\\.prom\\.'", dir);
+	found_tmp = system(cmd) == 0;
+	ok(!found_tmp, "no temporary file left");
+	ok(metrics_write("/nonexistent-dir/x.prom", s, &m) < 0, "an unwritable path fails");
+}
+
+static void test_page(struct store *s)
+{
+	struct sq_site_new n = { .url = "http://x.test/?a=<b>&c=\"d\"",
+		.owner_email = "o@x.test", .name = "<script>alert(1)</script> & 'co'" };
+	char path[128];
+	int64_t id;
+
+	ok(store_add_site(s, &n, &id) == 0, "a site with markup in its name");
+	store_begin(s);
+	save(s, id, T0 + 10, true, 50);
+	store_commit(s);
+	snprintf(path, sizeof(path), "%s/status.html", dir);
+	ok(statuspage_write(s, path, T0 + 20) == 0, "page written");
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 4 << 20);
+	size_t len = f && buf ? fread(buf, 1, (4 << 20) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	ok(len > 0, "page read back");
+	ok(buf && strstr(buf, "<script") == NULL, "no <script> anywhere");
+	ok(buf && strstr(buf, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#39;co&#39;") != NULL,
+	    "the name shows as text");
+	ok(buf && strstr(buf, "href=\"http://x.test/?a=&lt;b&gt;&amp;c=&quot;d&quot;\"") != NULL,
+	    "the URL is escaped in its attribute");
+	free(buf);
+}
+
+int main(void)
+{
+	char path[128];
+
+	srandom(42);
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	struct store *s = store_open(path, STORE_CREATE);
+	ok(s != NULL, "database created at schema version %d", store_schema_version());
+	if (s != NULL) {
+		test_rollup(s);
+		test_prune(s);
+		test_incidents(s);
+		test_metrics(s);
+		test_page(s);
+		store_close(s);
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}
