@@ -6,8 +6,8 @@ set -eu
 
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libesmtp-dev libev-dev
-  libc-ares-dev libssl-dev libsystemd-dev systemd python3"
-test_pkgs="python3-aiosmtpd openssl curl dnsmasq-base man-db chromium"
+  libc-ares-dev libssl-dev libsystemd-dev systemd python3 libhiredis-dev"
+test_pkgs="python3-aiosmtpd openssl curl dnsmasq-base man-db chromium redis-server"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

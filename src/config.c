@@ -513,7 +513,8 @@ static int check_address(const char *v, char *why, size_t len)
 static int check_redis_url(const char *v, char *why, size_t len)
 {
 	if (strncmp(v, "rediss://", 9) == 0) {
-		seterr(why, len, "'%s': TLS to Redis (rediss://) is not supported; use a unix socket or a private network", v);
+		seterr(why, len, "'%s': TLS to Redis (rediss://) is not supported; use a unix socket, "
+		    "a private network, or a tunnel (stunnel, WireGuard) to a redis:// address", v);
 		return -1;
 	}
 	if (strncmp(v, "redis://", 8) == 0 && v[8] != '\0')

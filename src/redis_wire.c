@@ -246,8 +246,11 @@ static int get_ident(const struct rw_field *f, const char *key, char *out, size_
 	return 0;
 }
 
-/* The url: within bounds, and one the probe would fetch (http or https). */
-static int get_url(const struct rw_field *f, const char **url, size_t *url_len,
+/*
+ * The url: within bounds, and, with fetch, one the probe would fetch (http
+ * or https). An answer's url is only compared with the check's own.
+ */
+static int get_url(const struct rw_field *f, bool fetch, const char **url, size_t *url_len,
     char *why, size_t whylen)
 {
 	char copy[RW_URL_MAX + 1], reason[128], shown[80];
@@ -257,6 +260,11 @@ static int get_url(const struct rw_field *f, const char **url, size_t *url_len,
 	if (f->vlen == 0 || f->vlen > RW_URL_MAX || memchr(f->val, '\0', f->vlen) != NULL) {
 		snprintf(why, whylen, "'url' is empty, longer than %d bytes or holds a NUL", RW_URL_MAX);
 		return -1;
+	}
+	if (!fetch) {
+		*url = f->val;
+		*url_len = f->vlen;
+		return 0;
 	}
 	memcpy(copy, f->val, f->vlen);
 	copy[f->vlen] = '\0';
@@ -291,7 +299,7 @@ int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
 		return -1;
 	if (get_int(k[C_SITE], "site", 1, INT64_MAX, &c.site_id, why, whylen) < 0)
 		return -1;
-	if (get_url(k[C_URL], &c.url, &c.url_len, why, whylen) < 0)
+	if (get_url(k[C_URL], true, &c.url, &c.url_len, why, whylen) < 0)
 		return -1;
 	if (get_int(k[C_TIMEOUT], "timeout", 1, 600000, &v, why, whylen) < 0)
 		return -1;
@@ -334,7 +342,7 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 		return -1;
 	if (get_int(k[R_SITE], "site", 1, INT64_MAX, &res.r.site_id, why, whylen) < 0)
 		return -1;
-	if (get_url(k[R_URL], &res.url, &res.url_len, why, whylen) < 0)
+	if (get_url(k[R_URL], false, &res.url, &res.url_len, why, whylen) < 0)
 		return -1;
 	if (get_int(k[R_DEADLINE], "deadline", 0, INT64_MAX / 2, &res.deadline_ms, why,
 	    whylen) < 0)

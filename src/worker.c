@@ -47,6 +47,7 @@
 #define WRITE_BATCH 500            /* answers per MULTI/EXEC */
 #define STOP_GRACE_MS 10000        /* after SIGTERM, how long answers wait for Redis */
 #define CLAIM_ROUNDS 16
+#define CONSUMER_FORGET_MS (3600 * 1000)  /* a consumer holding nothing, idle this long, is gone */
 
 static volatile sig_atomic_t got_stop;
 
@@ -296,8 +297,12 @@ static int write_owed(struct worker *w)
 		if (redis_link_append_argv(&w->link, argc, argv, len) < 0 ||
 		    redis_link_append(&w->link, &a) < 0)
 			return -1;
-		/* MULTI +OK, QUEUED per command, then EXEC's array */
-		bool ok = true;
+		/*
+		 * MULTI's +OK, a QUEUED per command, then EXEC's array. A batch
+		 * refused as a whole leaves its entries pending: they are
+		 * claimed again after claim_idle (and dropped after
+		 * MAX_DELIVERIES), never retried here in a loop.
+		 */
 		for (size_t i = 0; i < nadd + 3; i++) {
 			redisReply *r = redis_link_reply(&w->link);
 			if (r == NULL)
@@ -305,7 +310,6 @@ static int write_owed(struct worker *w)
 			if (i == nadd + 2 && r->type != REDIS_REPLY_ARRAY) {
 				log_errorx("%s: writing %zu answers refused: %s", w->who, nadd,
 				    r->type == REDIS_REPLY_ERROR ? r->str : "the transaction was aborted");
-				ok = false;
 			} else if (i == nadd + 2) {
 				for (size_t j = 0; j < r->elements; j++)
 					if (r->element[j]->type == REDIS_REPLY_ERROR) {
@@ -316,8 +320,6 @@ static int write_owed(struct worker *w)
 			}
 			redis_reply_free(r);
 		}
-		/* Refused as a whole: the entries stay pending and are claimed again later. */
-		(void)ok;
 		for (size_t i = 0; i < n; i++)
 			free(w->owed[i].url);
 		memmove(w->owed, w->owed + n, (w->nowed - n) * sizeof(*w->owed));
@@ -408,6 +410,54 @@ static int claim(struct worker *w)
 	return 0;
 }
 
+/*
+ * Every worker process is a consumer of its own (host-pid): the ones that
+ * are gone, hold nothing and have been idle an hour are removed, so the
+ * group does not collect a consumer per restart for ever.
+ */
+static void forget_old_consumers(struct worker *w)
+{
+	struct rw_args a;
+
+	rw_args_init(&a);
+	rw_args_add(&a, "XINFO");
+	rw_args_add(&a, "CONSUMERS");
+	rw_args_add(&a, w->checks_key);
+	rw_args_add(&a, w->location);
+	redisReply *r = redis_link_call(&w->link, &a);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		redis_reply_free(r);
+		return;
+	}
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *c = r->element[i];
+		const char *name = NULL;
+		long long pend = -1, idle = -1;
+		for (size_t j = 0; c->type == REDIS_REPLY_ARRAY && j + 1 < c->elements; j += 2) {
+			const redisReply *k = c->element[j], *v = c->element[j + 1];
+			if (k->type != REDIS_REPLY_STRING)
+				continue;
+			if (strcmp(k->str, "name") == 0 && v->type == REDIS_REPLY_STRING)
+				name = v->str;
+			else if (strcmp(k->str, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
+				pend = v->integer;
+			else if (strcmp(k->str, "idle") == 0 && v->type == REDIS_REPLY_INTEGER)
+				idle = v->integer;
+		}
+		if (name == NULL || pend != 0 || idle < CONSUMER_FORGET_MS ||
+		    strcmp(name, w->consumer) == 0)
+			continue;
+		rw_args_init(&a);
+		rw_args_add(&a, "XGROUP");
+		rw_args_add(&a, "DELCONSUMER");
+		rw_args_add(&a, w->checks_key);
+		rw_args_add(&a, w->location);
+		rw_args_add(&a, name);
+		redis_reply_free(redis_link_call(&w->link, &a));
+	}
+	redis_reply_free(r);
+}
+
 /* After every (re)connect: our group (made when missing, from the stream's start). */
 static int setup(struct worker *w)
 {
@@ -431,6 +481,9 @@ static int setup(struct worker *w)
 		return -1;
 	}
 	redis_reply_free(r);
+	forget_old_consumers(w);
+	if (w->link.c == NULL)
+		return -1;
 	w->setup_done = true;
 	w->next_claim_ms = 0;         /* claim at once after every (re)connect */
 	return 0;

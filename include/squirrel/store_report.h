@@ -141,7 +141,7 @@ int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int6
 int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first_day,
     int ndays, int64_t now, struct sq_uptime *days);
 
-/* The good checks' response times since from, oldest first. */
+/* The good checks' response times since from, in time order (ties in any). */
 struct sq_rt_sample {
 	int64_t t;
 	int64_t ms;
@@ -180,7 +180,10 @@ struct sq_figures {
 int store_reader_figures(struct sq_reader *r, int64_t site_id, int64_t now,
     struct sq_figures *f);
 
-/* The nearest-rank percentile (1 to 100) of n sorted values; -1 if n is 0. */
-int64_t percentile_sorted(const int64_t *v, size_t n, int pct);
+/*
+ * The nearest-rank percentile (1 to 100) of n values, which it reorders;
+ * -1 if n is 0.
+ */
+int64_t percentile(int64_t *v, size_t n, int pct);
 
 #endif

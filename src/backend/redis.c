@@ -52,7 +52,7 @@
 #define BLOCK_MAX_MS 1000
 #define SCAN_EVERY_MS 100          /* deadlines are looked at this often */
 #define TRIM_EVERY_MS 5000
-#define TRIM_MARGIN_MS 60000       /* kept past the longest deadline */
+#define TRIM_MARGIN_MS 15000       /* kept past the longest deadline (a claim period, clocks) */
 #define DEADLINE_MARGIN_MS 5000
 #define ORPHANS_MAX 1000000
 #define BACKLOG_MS 3000            /* at start, answers left for us are read first */
@@ -270,8 +270,10 @@ static struct flight *orphan_for(struct coord *b, const struct rw_result *res, u
 	snprintf(o->id, sizeof(o->id), "%s", res->check_id);
 	o->site_id = res->r.site_id;
 	o->url = o->url_copy;
-	o->deadline_wall_ms = res->deadline_ms;
-	o->deadline_mono_ms = now_mono + (res->deadline_ms - now_wall);
+	/* A deadline from Redis is believed only as far as our own checks reach. */
+	o->deadline_wall_ms = res->deadline_ms < now_wall + b->max_span_ms ? res->deadline_ms :
+	    now_wall + b->max_span_ms;
+	o->deadline_mono_ms = now_mono + (o->deadline_wall_ms - now_wall);
 	note_deadline(b, o->deadline_mono_ms);
 	o->started_wall_ms = res->r.started_ms;
 	return o;
@@ -681,8 +683,9 @@ static int redis_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, v
 		scan_deadlines(b, now);
 		/* Wait only when there is nothing to hand on, never past a deadline. */
 		int64_t block = b->nready > 0 || round > 0 ? 0 : timeout_ms - (now - start);
-		if (block > b->earliest_ms - now)
-			block = b->earliest_ms - now;
+		int64_t scan = b->earliest_ms > b->next_scan_ms ? b->earliest_ms : b->next_scan_ms;
+		if (block > scan - now)
+			block = scan - now;
 		if (block > BLOCK_MAX_MS)
 			block = BLOCK_MAX_MS;
 		if (block < 0)

@@ -60,6 +60,9 @@ size_t backend_window(const struct sq_config *cfg)
 		return 1;
 	if (strcmp(cfg->backend, "threads") == 0 || strcmp(cfg->backend, "prefork") == 0)
 		return (size_t)cfg->workers;
+	/* redis: the checks queued in Redis and not yet answered */
+	if (strcmp(cfg->backend, "redis") == 0)
+		return (size_t)cfg->max_concurrent;
 	/* libev looks up to dns_max_inflight names ahead of its transfers */
 	return (size_t)cfg->max_concurrent + (size_t)cfg->dns_max_inflight;
 }

@@ -50,6 +50,7 @@ class Redis:
         self.sock = os.path.join(self.dir, "redis.sock")
         self.port = free_port() if tcp else 0
         self.tcp = tcp
+        self.auth = None          # (user, password) once ACLs want one
         self.proc = None
         self.start()
 
@@ -73,8 +74,8 @@ class Redis:
 
     def ping(self):
         try:
-            return self.cli("PING", timeout=5).strip() == "PONG"
-        except (subprocess.SubprocessError, OSError):
+            return self.call("PING", timeout=5) == "PONG"
+        except OSError:
             return False
 
     def cli(self, *args, timeout=20, user=None, password=None):
@@ -92,13 +93,18 @@ class Redis:
         s.settimeout(timeout)
         try:
             s.connect(self.sock)
-            parts = [b"*%d\r\n" % len(args)]
-            for a in args:
-                a = a if isinstance(a, bytes) else str(a).encode()
-                parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+            cmds = [("AUTH", *self.auth)] if self.auth else []
+            cmds.append(args)
+            parts = []
+            for cmd in cmds:
+                parts.append(b"*%d\r\n" % len(cmd))
+                for a in cmd:
+                    a = a if isinstance(a, bytes) else str(a).encode()
+                    parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
             s.sendall(b"".join(parts))
             with s.makefile("rb") as f:
-                return _read_reply(f)
+                replies = [_read_reply(f) for _ in cmds]
+            return replies[-1]
         finally:
             s.close()
 

@@ -59,9 +59,395 @@ def test_conformance(tmp):
         equal(pending(redis, "squirrel:results", "squirreld"), 0, "conformance: every answer acknowledged")
 
 
+def coordinator_conf(tmp, name, locations="default", quorum=1, claim_idle=10000, check=None,
+                     smtp_port=None):
+    lines = ["[redis]", f"locations = {locations}", f"quorum = {quorum}", f"claim_idle = {claim_idle}",
+             "[check]"]
+    for k, v in (check or {}).items():
+        lines.append(f"{k} = {v}")
+    if smtp_port is not None:
+        lines += ["[smtp]", "host = 127.0.0.1", f"port = {smtp_port}", "from = squirrel@example.org",
+                  "timeout = 3000"]
+    return write(os.path.join(tmp, name), "\n".join(lines) + "\n")
+
+
+def once(conf, db, redis_url, *args, timeout=120):
+    return squirreld("--once", "--config", conf, "--db", db, "--backend", "redis",
+                     "--redis", redis_url, *args, timeout=timeout)
+
+
+def start_once(conf, db, redis_url, tmp, name):
+    """--once in the background; its output in files."""
+    out = open(os.path.join(tmp, name + ".out"), "w")
+    err = open(os.path.join(tmp, name + ".err"), "w")
+    p = subprocess.Popen([SQUIRRELD, "--once", "--config", conf, "--db", db, "--backend", "redis",
+                          "--redis", redis_url], stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    p.files = (out, err)
+    return p
+
+
+def finish(p, timeout=120):
+    """Waits for a background --once; (rc, stdout, stderr)."""
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop_pid(p, signal.SIGKILL)
+    for f in p.files:
+        f.close()
+    with open(p.files[0].name) as fo, open(p.files[1].name) as fe:
+        return p.returncode, fo.read(), fe.read()
+
+
+def consumer_pending(redis, key, group):
+    """{consumer: pending count} from XPENDING's summary."""
+    out = redis.call("XPENDING", key, group)
+    if not isinstance(out, list) or len(out) < 4 or not out[3]:
+        return {}
+    return {c: int(n) for c, n in out[3]}
+
+
+def test_worker_killed(tmp):
+    """kill -9 of a worker holding checks: another takes them over after
+    claim_idle, and every site still gets exactly one answer per location."""
+    with Redis(tmp, "redis-kill") as redis, Httpd(tmp) as srv:
+        conf = coordinator_conf(tmp, "kill.conf", locations="a, b", claim_idle=4000,
+                                check={"timeout": 3000})
+        db = new_db(tmp, "kill.db")
+        ids = add_sites(db, [(srv.url(f"/?delay=1500&n={i}"), OWNER, {}) for i in range(30)])
+        a1 = Worker(tmp, "a1", redis.url, "--location", "a", "--max-concurrent", "10", conf=conf)
+        a2 = Worker(tmp, "a2", redis.url, "--location", "a", "--max-concurrent", "10", conf=conf)
+        b1 = Worker(tmp, "b1", redis.url, "--location", "b", "--max-concurrent", "40", conf=conf)
+        try:
+            check(all(w.wait_started() for w in (a1, a2, b1)), "kill: three workers started")
+            p = start_once(conf, db, redis.url, tmp, "kill-once")
+            victim = f"-{a1.proc.pid}"
+            held = wait_for(lambda: any(c.endswith(victim) and n > 0 for c, n in
+                                        consumer_pending(redis, "squirrel:checks", "a").items()), 20)
+            check(held, "kill: worker a1 holds checks")
+            a1.stop(signal.SIGKILL)
+            rc, out, err = finish(p, 90)
+        finally:
+            rcs = [a2.stop(), b1.stop()]
+        equal(rc, 0, "kill: the pass ends, exit 0")
+        res = parse_once(out)
+        equal(sorted(res), ids, "kill: a line for every site")
+        equal(sorted({v[0] for v in res.values()}), ["up"], "kill: every site up (both locations answered)")
+        check("took over" in a2.output(), "kill: a2 took over a1's checks", a2.output())
+        answers = {}
+        for _, f in redis.entries("squirrel:results"):
+            answers.setdefault(f.get("check"), []).append(f.get("location"))
+        equal(len(answers), 30, "kill: answers for 30 checks")
+        equal(sorted({tuple(sorted(v)) for v in answers.values()}), [("a", "b")],
+              "kill: exactly one answer per location for every check")
+        equal(rcs, [0, 0], "kill: the other workers stop cleanly")
+        equal(pending(redis, "squirrel:checks", "a"), 0, "kill: nothing left pending in location a")
+
+
+def history(db, sql, *args):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_redis_restart(tmp):
+    """Redis killed and started again (empty) under a running daemon and its
+    workers: nobody crashes, nothing is alerted, checking resumes."""
+    redis = Redis(tmp, "redis-restart")
+    with Httpd(tmp) as srv:
+        conf = coordinator_conf(tmp, "restart.conf", claim_idle=2000,
+                                check={"interval": 1, "timeout": 1000, "fail_threshold": 1})
+        db = new_db(tmp, "restart.db")
+        add_sites(db, [(srv.url(f"/?status=200&n={i}"), OWNER, {}) for i in range(5)])
+        workers = [Worker(tmp, f"r{i}", redis.url, conf=conf) for i in range(2)]
+        log = open(os.path.join(tmp, "restart-daemon.log"), "w")
+        daemon = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "redis",
+                                   "--redis", redis.url], stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            ok_rows = lambda: history(db, "SELECT count(*) FROM checks WHERE ok = 1")[0][0]
+            check(wait_for(lambda: ok_rows() >= 10, 30, step=0.2), "restart: checks flow before")
+            redis.kill()
+            time.sleep(4)
+            check(daemon.poll() is None, "restart: the daemon lives through the outage")
+            redis.start()
+            t_back = int(time.time())
+            resumed = wait_for(lambda: history(db, "SELECT count(*) FROM checks WHERE ok = 1 AND "
+                                               "checked_at > ?", t_back)[0][0] >= 10, 30, step=0.2)
+            check(resumed, "restart: checks resume once Redis is back")
+            check(daemon.poll() is None and all(w.proc.poll() is None for w in workers),
+                  "restart: no process died")
+        finally:
+            rc = stop_pid(daemon, timeout=60)
+            log.close()
+            rcs = [w.stop() for w in workers]
+            redis.stop()
+        with open(log.name) as f:
+            dlog = f.read()
+        equal(rc, 0, "restart: the daemon stops cleanly")
+        equal(rcs, [0, 0], "restart: the workers stop cleanly")
+        equal(history(db, "SELECT count(*) FROM outbox")[0][0], 0, "restart: no alert queued")
+        equal(history(db, "SELECT DISTINCT state FROM site_state"), [("up",)], "restart: every site still up")
+        equal(history(db, "SELECT count(*) FROM checks WHERE ok = 0 AND error != 'unknown' "
+                      "AND error NOT LIKE 'unknown:%'")[0][0], 0,
+              "restart: no failure recorded, only unknowns")
+        check(dlog.count("lost the connection to Redis") == 1, "restart: the outage logged once", dlog)
+        check("connected to Redis at" in dlog and "again after" in dlog, "restart: the return logged", dlog)
+        for w in workers:
+            out = w.output()
+            check(out.count("lost the connection to Redis") + out.count("cannot reach Redis") == 1 and
+                  "again after" in out, "restart: a worker logs the outage once and the return", out)
+
+
+def test_coordinator_restart(tmp):
+    """The coordinator killed with checks out: what the workers answered
+    meanwhile is used by the next start (no check sent again), and answers a
+    previous run had read (and may have recorded) are never counted twice."""
+    with Redis(tmp, "redis-coord") as redis, Httpd(tmp) as srv:
+        conf = coordinator_conf(tmp, "coord.conf", claim_idle=10000, check={"timeout": 5000})
+        db = new_db(tmp, "coord.db")
+        rows = [(srv.url(f"/?status={503 if i % 4 == 0 else 200}&n={i}"), OWNER, {}) for i in range(20)]
+        ids = add_sites(db, rows)
+        want = {sid: ("down" if i % 4 == 0 else "up") for i, sid in enumerate(ids)}
+        p = start_once(conf, db, redis.url, tmp, "coord-1")
+        check(wait_for(lambda: xlen(redis, "squirrel:checks") == 20, 20), "coordinator: 20 checks out")
+        stop_pid(p, signal.SIGKILL)
+        for f in p.files:
+            f.close()
+        workers = [Worker(tmp, f"c{i}", redis.url, conf=conf) for i in range(2)]
+        try:
+            check(wait_for(lambda: xlen(redis, "squirrel:results") == 20, 20),
+                  "coordinator: the workers answered all 20 meanwhile")
+            # A run that read five answers and died before acknowledging them.
+            got = redis.call("XREADGROUP", "GROUP", "squirreld", "coordinator", "COUNT", "5",
+                             "STREAMS", "squirrel:results", ">")
+            equal(len(got[0][1]) if got else 0, 5, "coordinator: five answers read by a dead run")
+            # two of them deleted while pending: Redis hands them back with nil fields
+            equal(redis.call("XDEL", "squirrel:results", got[0][1][0][0], got[0][1][1][0]), 2,
+                  "coordinator: two pending answers deleted")
+            rc, out, err = once(conf, db, redis.url)
+        finally:
+            rcs = [w.stop() for w in workers]
+        equal(rc, 0, "coordinator: the next start exits 0")
+        res = parse_once(out)
+        equal({k: v[0] for k, v in res.items()}, want, "coordinator: every site's verdict")
+        check("15 answers of 15 checks dispatched before this start are kept" in err,
+              "coordinator: the 15 unread answers are kept", err)
+        equal(xlen(redis, "squirrel:checks"), 25, "coordinator: only the 5 read-by-the-dead checks went out again")
+        equal(history(db, "SELECT count(*) FROM checks")[0][0], 20, "coordinator: one history row per site")
+        equal(pending(redis, "squirrel:results", "squirreld"), 0, "coordinator: every answer acknowledged")
+        equal(rcs, [0, 0], "coordinator: workers stop cleanly")
+
+
+def test_quorum(tmp):
+    """Three locations, three source addresses, quorum 2: one location's
+    failure stays up; two locations' failure goes down with one alert naming them."""
+    from test_mail import Smtpd, parse
+    with Redis(tmp, "redis-quorum") as redis, Httpd(tmp) as srv, Smtpd(tmp, "smtp-quorum") as smtp:
+        conf = coordinator_conf(tmp, "quorum.conf", locations="a, b, c", quorum=2,
+                                check={"fail_threshold": 1}, smtp_port=smtp.port)
+        db = new_db(tmp, "quorum.db")
+        one, two, none = add_sites(db, [
+            (srv.url("/?failfrom=127.0.0.3"), OWNER, {"name": "one"}),
+            (srv.url("/?failfrom=127.0.0.3&failfrom=127.0.0.4"), OWNER, {"name": "two"}),
+            (srv.url("/?status=200"), OWNER, {"name": "none"}),
+        ])
+        workers = [Worker(tmp, f"q{loc}", redis.url, "--location", loc, "--source-address", addr, conf=conf)
+                   for loc, addr in (("a", "127.0.0.2"), ("b", "127.0.0.3"), ("c", "127.0.0.4"))]
+        try:
+            rc, out, err = once(conf, db, redis.url)
+        finally:
+            rcs = [w.stop() for w in workers]
+        equal(rc, 0, "quorum: exit 0")
+        res = parse_once(out)
+        equal(res[one][:2], ("up", 200), "quorum: failing from one location of three stays up")
+        equal((res[two][0], res[two][1], res[two][4]), ("down", 503, "http 503 from b, c"),
+              "quorum: failing from two goes down, naming them")
+        equal(res[none][:2], ("up", 200), "quorum: a site failing nowhere is up")
+        mails = smtp.messages()
+        equal(len(mails), 1, "quorum: one alert")
+        if mails:
+            subject = str(parse(mails[0][0])["Subject"])
+            check("DOWN two" in subject and "b, c" in subject, "quorum: the alert names the locations", subject)
+        equal(rcs, [0, 0, 0], "quorum: workers stop cleanly")
+
+
+def test_hostile(tmp):
+    """Entries written by hand with redis-cli (garbage, file://, wrong
+    versions, absurd values) change nothing: refused with one line each."""
+    with Redis(tmp, "redis-hostile") as redis, Httpd(tmp, "--log", os.path.join(tmp, "hostile-httpd.log")) as srv:
+        conf = coordinator_conf(tmp, "hostile.conf")
+        db = new_db(tmp, "hostile.db")
+        up, down = add_sites(db, [(srv.url("/?status=200"), OWNER, {}), (srv.url("/?status=503"), OWNER, {})])
+        worker = Worker(tmp, "hostile", redis.url, conf=conf)
+        check(worker.wait_started(), "hostile: worker started")
+        future = str(int(time.time() * 1000) + 60000)
+        good = ["v", "1", "check", "evil-1", "site", str(up), "timeout", "1000", "connect_timeout", "1000",
+                "max_redirects", "0", "deadline", future]
+        checks = [
+            ["garbage", "yes"],
+            good + ["url", "file:///etc/passwd"],
+            good + ["url", "gopher://127.0.0.1/"],
+            ["v", "2"] + good[2:] + ["url", srv.url("/hostile-v2")],
+            ["v", "1", "check", "x;rm -rf", "site", str(up), "url", srv.url("/hostile-id")],
+            good[:-2] + ["deadline", "tomorrow", "url", srv.url("/hostile-deadline")],
+            good[:6] + ["timeout", "99999999"] + good[8:] + ["url", srv.url("/hostile-timeout")],
+            good + ["url", srv.url("/hostile-dup"), "url", srv.url("/hostile-dup2")],
+            good[:4] + ["site", "-5"] + good[6:] + ["url", srv.url("/hostile-site")],
+        ]
+        for fields in checks:
+            redis.cli("XADD", "squirrel:checks", "*", *fields)
+        for fields in (["garbage", "1"],
+                       ["v", "1", "check", "0123456789abcdef-1", "site", str(up), "location", "default",
+                        "url", srv.url("/?status=200"), "deadline", future, "started", "1", "ms", "1",
+                        "status", "0", "err", "unknown"],
+                       ["v", "1", "check", "0123456789abcdef-2", "site", str(up), "location", "mars",
+                        "url", srv.url("/?status=200"), "deadline", future, "started", "1", "ms", "1",
+                        "status", "503", "err", "http"]):
+            redis.cli("XADD", "squirrel:results", "*", *fields)
+        check(wait_for(lambda: worker.output().count("acknowledged without a check") >= len(checks), 20),
+              "hostile: one line per bad entry", worker.output())
+        # An entry whose workers kept dying on it (in location p): delivered 4
+        # times, then idle. (Location default runs it once, as it should.)
+        redis.call("XGROUP", "CREATE", "squirrel:checks", "p", "$", "MKSTREAM")
+        poison = redis.call("XADD", "squirrel:checks", "*", *(good + ["url", srv.url("/poison")]))
+        redis.call("XREADGROUP", "GROUP", "p", "ghost", "COUNT", "1", "STREAMS", "squirrel:checks", ">")
+        for _ in range(3):
+            redis.call("XCLAIM", "squirrel:checks", "p", "ghost", "0", poison)
+        time.sleep(1.2)
+        pconf = coordinator_conf(tmp, "hostile-p.conf", claim_idle=1000)
+        pworker = Worker(tmp, "hostile-p", redis.url, "--location", "p", conf=pconf)
+        check(wait_for(lambda: "delivered 5 times" in pworker.output(), 20),
+              "hostile: an entry delivered too often is dropped with one line", pworker.output())
+        equal(pworker.stop(), 0, "hostile: that worker stops cleanly")
+        equal(pending(redis, "squirrel:checks", "p"), 0, "hostile: the poison entry is acknowledged")
+        try:
+            rc, out, err = once(conf, db, redis.url)
+        finally:
+            wrc = worker.stop()
+        equal(rc, 0, "hostile: the pass exits 0")
+        res = parse_once(out)
+        equal((res[up][:2], res[down][:2], res[down][4]), (("up", 200), ("down", 503), "http 503"),
+              "hostile: the real sites' verdicts are untouched")
+        n = worker.output().count("acknowledged without a check")
+        check(n == len(checks), f"hostile: exactly one line per bad entry ({n})", worker.output())
+        check("file:///etc/passwd' refused" in worker.output(), "hostile: the file:// url is named")
+        equal(wrc, 0, "hostile: the worker lived and stops cleanly")
+        with open(os.path.join(tmp, "hostile-httpd.log")) as f:
+            hits = f.read()
+        check("hostile" not in hits, "hostile: no refused url was fetched", hits)
+        equal(hits.count("/poison"), 1, "hostile: the entry dropped in p was run once, by location default")
+        equal(pending(redis, "squirrel:checks", "default"), 0, "hostile: every entry acknowledged")
+        check("answer" in err and "dropped" in err and "'err' is 'unknown'" in err and "'mars'" in err,
+              "hostile: bad answers are dropped with their reason", err)
+
+
+def test_auth(tmp):
+    """Redis ACLs: the right user and password work; a wrong one, or none,
+    is a clear error; a password in a file others can read is refused."""
+    with Redis(tmp, "redis-auth", tcp=True) as redis, Httpd(tmp) as srv:
+        # the rights docs/scaling.md gives squirrel's user, no more
+        redis.call("ACL", "SETUSER", "sq", "on", ">s3cret", "~squirrel:*", "+@stream", "+ping",
+                   "+select", "+multi", "+exec", "+auth")
+        redis.call("ACL", "SETUSER", "admin", "on", ">adm1n", "~*", "&*", "+@all")
+        redis.call("ACL", "SETUSER", "default", "off")
+        redis.auth = ("admin", "adm1n")
+        equal(redis.call("ACL", "WHOAMI"), "admin", "auth: the default user is off")
+        conf = coordinator_conf(tmp, "auth.conf")
+        db = new_db(tmp, "auth.db")
+        sid = add_sites(db, [(srv.url("/?status=200"), OWNER, {})])[0]
+        url = f"redis://sq:s3cret@127.0.0.1:{redis.port}/0"
+        worker = Worker(tmp, "auth", url, conf=conf)
+        try:
+            check(worker.wait_started(), "auth: the worker authenticates", worker.output())
+            rc, out, err = once(conf, db, url)
+        finally:
+            wrc = worker.stop()
+        equal((rc, parse_once(out).get(sid, ("?",))[0]), (0, "up"), "auth: a pass through an ACL user")
+        equal(wrc, 0, "auth: the worker stops cleanly")
+        bad = f"redis://sq:wrong@127.0.0.1:{redis.port}/0"
+        rc, out, err = once(conf, db, bad)
+        equal(rc, 1, "auth: a wrong password exits 1")
+        check("AUTH refused (WRONGPASS" in err and "check the user and password" in err,
+              "auth: a wrong password is said so", err)
+        check("wrong" not in err, "auth: the password is not logged", err)
+        w = Worker(tmp, "auth-bad", bad, conf=conf)
+        wrc = w.proc.wait(timeout=30)
+        w.stop()
+        equal(wrc, 1, "auth: a worker with a wrong password exits 1")
+        check("AUTH refused (WRONGPASS" in w.output(), "auth: the worker says why", w.output())
+        rc, out, err = once(conf, db, f"redis://127.0.0.1:{redis.port}/0")
+        check(rc == 1 and "NOAUTH" in err, "auth: no password where one is needed is said so", err)
+        # a password in a configuration file others can read
+        loose = os.path.join(tmp, "loose.conf")
+        with open(loose, "w") as f:
+            f.write(f"[redis]\nurl = {url}\n")
+        os.chmod(loose, 0o644)
+        rc, out, err = squirreld("--once", "--config", loose, "--db", db, "--backend", "redis")
+        check(rc == 1 and "holds a password in [redis] url" in err and "chmod 600" in err,
+              "auth: a password in a readable file is refused", err)
+
+
+def test_refusals(tmp):
+    """rediss:// refused with advice; Redis out of reach: --once exits 1 saying so;
+    command line mistakes named."""
+    db = new_db(tmp, "refuse.db")
+    conf = coordinator_conf(tmp, "refuse.conf")
+    rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "redis",
+                             "--redis", "rediss://127.0.0.1:6380")
+    check(rc == 2 and "rediss://" in err and "stunnel" in err, "rediss:// is refused with advice", err)
+    rc, out, err = squirreld("--worker", "--config", conf, "--redis", "rediss://127.0.0.1:6380")
+    check(rc == 2 and "stunnel" in err, "a worker refuses rediss:// too", err)
+    gone = os.path.join(tmp, "no-redis.sock")
+    rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "redis",
+                             "--redis", f"unix:{gone}")
+    check(rc == 1 and f"cannot use Redis at unix:{gone}" in err, "Redis out of reach: exit 1, said so", err)
+    rc, out, err = squirreld("--worker", "--config", conf, "--backend", "redis")
+    check(rc == 2 and "runs its checks itself" in err, "a worker cannot use the redis backend", err)
+    rc, out, err = squirreld("--worker", "--config", conf, "--location", "a/b")
+    check(rc == 2 and "--location 'a/b'" in err, "a bad location name is refused", err)
+    rc, out, err = squirreld("--once", "--location", "a")
+    check(rc == 2 and "--location is for --worker" in err, "--location without --worker", err)
+    bad = coordinator_conf(tmp, "refuse-quorum.conf", locations="a, b", quorum=3)
+    with Redis(tmp, "redis-refuse") as redis:
+        rc, out, err = once(bad, db, redis.url)
+    check(rc == 1 and "quorum is 3 but only 2 location(s)" in err, "a quorum above the locations is refused", err)
+
+
+def test_worker_sigterm(tmp):
+    """SIGTERM: the worker stops reading, finishes its checks, answers, exits 0."""
+    with Redis(tmp, "redis-term") as redis, Httpd(tmp) as srv:
+        conf = coordinator_conf(tmp, "term.conf")
+        db = new_db(tmp, "term.db")
+        ids = add_sites(db, [(srv.url(f"/?delay=2000&n={i}"), OWNER, {}) for i in range(5)])
+        worker = Worker(tmp, "term", redis.url, conf=conf)
+        check(worker.wait_started(), "sigterm: worker started")
+        p = start_once(conf, db, redis.url, tmp, "term-once")
+        check(wait_for(lambda: pending(redis, "squirrel:checks", "default") == 5, 20),
+              "sigterm: the worker holds the five checks")
+        t0 = time.monotonic()
+        os.kill(worker.proc.pid, signal.SIGTERM)
+        wrc = worker.proc.wait(timeout=30)
+        took = time.monotonic() - t0
+        rc, out, err = finish(p, 60)
+        worker.stop()
+        equal(wrc, 0, "sigterm: exit 0")
+        check(0.5 < took < 10, f"sigterm: it waited for its checks ({took:.1f} s)")
+        equal(sorted(parse_once(out)), ids, "sigterm: every check answered")
+        equal({v[0] for v in parse_once(out).values()}, {"up"}, "sigterm: all up, none unknown")
+        check("stopping: 5 check(s) in flight finish first" in worker.output(), "sigterm: said so", worker.output())
+
+
 def main():
+    only = sys.argv[1:]
+    tests = [test_conformance, test_refusals, test_hostile, test_worker_sigterm, test_quorum,
+             test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart]
     with tmpdir() as tmp:
-        test_conformance(tmp)
+        for t in tests:
+            if not only or t.__name__ in only:
+                print(f"# {t.__name__}", flush=True)
+                t(tmp)
     return done()
 
 

@@ -167,7 +167,7 @@ static void test_errors(void)
 		{ "[check]\ndns_servers = 127.0.0.1,,127.0.0.2\n", "(accepted)" },
 		{ "[check]\nsource_address = eth0\n", ":2: source_address: 'eth0' is not an IPv4 or IPv6 address" },
 		{ "[redis]\nurl = rediss://h:6380\n",
-		  ":2: url: 'rediss://h:6380': TLS to Redis (rediss://) is not supported; use a unix socket or a private network" },
+		  ":2: url: 'rediss://h:6380': TLS to Redis (rediss://) is not supported; use a unix socket, a private network, or a tunnel (stunnel, WireGuard) to a redis:// address" },
 		{ "[redis]\nurl = http://h\n",
 		  ":2: url: 'http://h' is not redis://[user:password@]host[:port][/db] or unix:/path" },
 		{ "[redis]\nlocations = ,\n", ":2: locations: at least one location is needed" },

@@ -1,0 +1,262 @@
+/*
+ * test_scaleout.c - the pure parts of scale-out: what the streams carry and
+ * how it is read (src/redis_wire.c), the quorum verdict and its words
+ * (src/quorum.c), the error column (src/check.c) and the table of checks in
+ * flight (src/u64map.c).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/check.h"
+#include "squirrel/quorum.h"
+#include "squirrel/redis_wire.h"
+#include "squirrel/u64map.h"
+#include "tap.h"
+
+/* Fields from "k=v" strings (no '=' in keys). */
+static size_t fields(struct rw_field *f, const char *const *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		f[i] = (struct rw_field){ .key = kv[i], .klen = (size_t)(eq - kv[i]), .val = eq + 1,
+			.vlen = strlen(eq + 1) };
+	}
+	return n;
+}
+
+/* Encoded with rw_check_encode, read back with rw_check_parse. */
+static void test_check_roundtrip(void)
+{
+	struct rw_check c = { .site_id = 42, .url = "https://example.org/x", .url_len = 21, .timeout_ms = 5000,
+		.connect_timeout_ms = 2000, .max_redirects = 3, .deadline_ms = 1800000000000 };
+	struct rw_args a;
+	struct rw_field f[RW_ARGS_MAX / 2];
+	struct rw_check back;
+	char why[256];
+
+	rw_check_id_format(c.id, sizeof(c.id), 0x0123456789abcdefULL, 77);
+	is_str(c.id, "0123456789abcdef-77", "check id format");
+	uint64_t run, seq;
+	ok(rw_check_id_parse(c.id, &run, &seq) == 0 && run == 0x0123456789abcdefULL && seq == 77,
+	    "check id parses back");
+	ok(rw_check_id_parse("0123456789abcdef-", &run, &seq) < 0, "check id without a sequence");
+	ok(rw_check_id_parse("0123456789ABCDEF-1", &run, &seq) < 0, "check id in capitals");
+	ok(rw_check_id_parse("short-1", &run, &seq) < 0, "short check id");
+
+	rw_args_init(&a);
+	rw_check_encode(&a, &c);
+	ok(!a.overflow && a.n % 2 == 0, "check entry: field, value pairs");
+	for (int i = 0; i < a.n / 2; i++)
+		f[i] = (struct rw_field){ .key = a.v[2 * i], .klen = a.len[2 * i],
+			.val = a.v[2 * i + 1], .vlen = a.len[2 * i + 1] };
+	ok(rw_check_parse(f, (size_t)a.n / 2, &back, why, sizeof(why)) == 0, "check entry reads back: %s", why);
+	is_str(back.id, c.id, "id kept");
+	is_int(back.site_id, 42, "site kept");
+	ok(back.url_len == strlen(c.url) && memcmp(back.url, c.url, back.url_len) == 0, "url kept");
+	is_int(back.timeout_ms, 5000, "timeout kept");
+	is_int(back.connect_timeout_ms, 2000, "connect timeout kept");
+	is_int(back.max_redirects, 3, "redirects kept");
+	is_int(back.deadline_ms, 1800000000000, "deadline kept");
+}
+
+/* Whatever anyone writes to the stream is refused with a reason, never half-read. */
+static void test_hostile_checks(void)
+{
+	static const struct {
+		const char *kv[12];
+		size_t n;
+		const char *why;
+	} cases[] = {
+		{ { "garbage=1" }, 1, "no 'v' (version) field" },
+		{ { "v=2", "check=a-1" }, 2, "version '2' (this squirrel reads version 1)" },
+		{ { "v=1", "v=1" }, 2, "field 'v' given twice" },
+		{ { "v=1", "site=1" }, 2, "no 'check' field" },
+		{ { "v=1", "check=a b", "site=1" }, 3, "'check' is 'a b', not 1 to 47 letters, digits, '_', '-' or '.'" },
+		{ { "v=1", "check=c", "site=-1" }, 3, "'site' is '-1', not a whole number from 1 to 9223372036854775807" },
+		{ { "v=1", "check=c", "site=1x" }, 3, "'site' is '1x', not a whole number from 1 to 9223372036854775807" },
+		{ { "v=1", "check=c", "site=99999999999999999999999" }, 3,
+		  "'site' is '99999999999999999999999', not a whole number from 1 to 9223372036854775807" },
+		{ { "v=1", "check=c", "site=1", "url=file:///etc/passwd", "timeout=1000",
+		    "connect_timeout=1000", "max_redirects=1", "deadline=1" }, 8,
+		  "url 'file:///etc/passwd' refused: only http and https urls are checked" },
+		{ { "v=1", "check=c", "site=1", "url=gopher://x/" }, 4, "url 'gopher://x/' refused: only http and https urls are checked" },
+		{ { "v=1", "check=c", "site=1", "url=http://a b/" }, 4, "url 'http://a b/' refused: url contains a space at byte 9" },
+		{ { "v=1", "check=c", "site=1", "url=http://x/", "timeout=0" }, 5,
+		  "'timeout' is '0', not a whole number from 1 to 600000" },
+		{ { "v=1", "check=c", "site=1", "url=http://x/", "timeout=99999999" }, 5,
+		  "'timeout' is '99999999', not a whole number from 1 to 600000" },
+		{ { "v=1", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=51" }, 7, "'max_redirects' is '51', not a whole number from 0 to 50" },
+		{ { "v=1", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=5" }, 7, "no 'deadline' field" },
+	};
+	struct rw_field f[12];
+	struct rw_check c;
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = fields(f, cases[i].kv, cases[i].n);
+		why[0] = '\0';
+		ok(rw_check_parse(f, n, &c, why, sizeof(why)) < 0, "hostile check %zu refused", i);
+		is_str(why, cases[i].why, "hostile check %zu: the reason", i);
+	}
+	/* a NUL inside the url */
+	const char url[] = "http://x/\0evil";
+	f[0] = (struct rw_field){ .key = "v", .klen = 1, .val = "1", .vlen = 1 };
+	f[1] = (struct rw_field){ .key = "check", .klen = 5, .val = "c", .vlen = 1 };
+	f[2] = (struct rw_field){ .key = "site", .klen = 4, .val = "1", .vlen = 1 };
+	f[3] = (struct rw_field){ .key = "url", .klen = 3, .val = url, .vlen = sizeof(url) - 1 };
+	ok(rw_check_parse(f, 4, &c, why, sizeof(why)) < 0 && strstr(why, "NUL") != NULL,
+	    "a url holding a NUL is refused: %s", why);
+	/* unknown fields are ignored: a later version may add some */
+	static const char *const good[] = { "v=1", "check=c-1", "site=7", "url=http://x/",
+		"timeout=10", "connect_timeout=10", "max_redirects=0", "deadline=5", "extra=1" };
+	ok(rw_check_parse(f, fields(f, good, 9), &c, why, sizeof(why)) == 0, "an unknown field is ignored");
+}
+
+static void test_results(void)
+{
+	static const char *const good[] = { "v=1", "check=0123456789abcdef-1", "site=3",
+		"location=paris", "worker=host-1", "url=http://x/", "deadline=100", "started=50",
+		"ms=12", "status=503", "err=http", "detail=" };
+	struct rw_field f[16];
+	struct rw_result r;
+	char why[256];
+
+	ok(rw_result_parse(f, fields(f, good, 12), &r, why, sizeof(why)) == 0, "an answer reads: %s", why);
+	is_str(r.location, "paris", "its location");
+	is_int(r.r.err, SQ_ERR_HTTP, "its class");
+	is_int(r.r.http_status, 503, "its status");
+
+	static const char *const unknown[] = { "v=1", "check=c", "site=3", "location=paris",
+		"url=http://x/", "deadline=100", "started=50", "ms=12", "status=0", "err=unknown" };
+	ok(rw_result_parse(f, fields(f, unknown, 10), &r, why, sizeof(why)) < 0, "a location cannot answer 'unknown'");
+	is_str(why, "'err' is 'unknown', not an error class", "said so");
+	static const char *const nonsense[] = { "v=1", "check=c", "site=3", "location=paris",
+		"url=http://x/", "deadline=100", "started=50", "ms=12", "status=200", "err=http" };
+	ok(rw_result_parse(f, fields(f, nonsense, 10), &r, why, sizeof(why)) < 0, "http error with status 200");
+	static const char *const badloc[] = { "v=1", "check=c", "site=3", "location=../x" };
+	ok(rw_result_parse(f, fields(f, badloc, 4), &r, why, sizeof(why)) < 0, "a location with a slash");
+	static const char *const ctrl[] = { "v=1", "check=c", "site=3", "location=a",
+		"url=http://x/", "deadline=100", "started=50", "ms=12", "status=0", "err=error",
+		"detail=line\r\nBcc: x" };
+	ok(rw_result_parse(f, fields(f, ctrl, 11), &r, why, sizeof(why)) == 0, "detail with control characters");
+	is_str(r.r.detail, "line??Bcc: x", "control characters shown as '?'");
+
+	ok(rw_url_has_password("redis://u:p@h/0"), "url with user and password");
+	ok(rw_url_has_password("redis://:p@h"), "url with a password only");
+	ok(!rw_url_has_password("redis://h:6379/0"), "url without");
+	ok(!rw_url_has_password("unix:/run/redis.sock"), "unix socket");
+	is_int(rw_stream_id_ms("1700000000000-3", 15), 1700000000000, "stream id time");
+	is_int(rw_stream_id_ms("x-3", 3), -1, "not a stream id");
+}
+
+static struct quorum_vote vote(int err, int status)
+{
+	struct quorum_vote v = { .have = true };
+	v.r.err = err;
+	v.r.http_status = status;
+	v.r.ms = 10;
+	return v;
+}
+
+static void test_quorum(void)
+{
+	/* 3 locations, quorum 2 */
+	is_int(quorum_decide(3, 2, 0, 0), QUORUM_PENDING, "no answer yet");
+	is_int(quorum_decide(3, 2, 1, 0), QUORUM_PENDING, "one up: two failures still possible");
+	is_int(quorum_decide(3, 2, 2, 0), QUORUM_UP, "two up: a quorum of failures is impossible");
+	is_int(quorum_decide(3, 2, 1, 1), QUORUM_PENDING, "one each: the third decides");
+	is_int(quorum_decide(3, 2, 2, 1), QUORUM_UP, "one failure of three stays up");
+	is_int(quorum_decide(3, 2, 0, 2), QUORUM_DOWN, "two failures: down");
+	is_int(quorum_decide(1, 1, 0, 1), QUORUM_DOWN, "one location: its failure");
+	is_int(quorum_decide(1, 1, 1, 0), QUORUM_UP, "one location: its success");
+	is_int(quorum_decide(2, 1, 1, 0), QUORUM_PENDING, "quorum 1 of 2: one up is not enough");
+
+	const char *names[] = { "paris", "tokyo", "sydney" };
+	struct quorum_vote v[3] = { vote(SQ_ERR_HTTP, 503), vote(SQ_OK, 200), vote(SQ_ERR_HTTP, 503) };
+	struct sq_result r;
+	char err[160];
+	quorum_compose(&r, QUORUM_DOWN, v, names, 3, 9, 99, 1000);
+	is_str(sq_result_error(&r, err, sizeof(err)), "http 503 from paris, sydney", "down: the class and where");
+	is_int(r.err, SQ_ERR_HTTP, "down: the class kept");
+	is_int(r.site_id, 9, "site");
+	is_int(r.tag, 99, "tag");
+	is_int(r.started_ms, 1000, "dispatch time");
+
+	v[1] = vote(SQ_ERR_TIMEOUT, 0);
+	quorum_compose(&r, QUORUM_DOWN, v, names, 3, 9, 99, 1000);
+	is_str(sq_result_error(&r, err, sizeof(err)), "http 503 from paris, sydney; timeout from tokyo",
+	    "down: each class, the commonest first");
+
+	struct quorum_vote one[1] = { vote(SQ_ERR_HTTP, 404) };
+	quorum_compose(&r, QUORUM_DOWN, one, names, 1, 9, 99, 1000);
+	is_str(sq_result_error(&r, err, sizeof(err)), "http 404", "one location: no place named");
+
+	struct quorum_vote some[3] = { vote(SQ_OK, 200), { .have = false }, { .have = false } };
+	quorum_compose(&r, QUORUM_UNKNOWN, some, names, 3, 9, 99, 1000);
+	is_int(r.err, SQ_ERR_NO_QUORUM, "unknown: its own class");
+	is_str(sq_err_name(SQ_ERR_NO_QUORUM), "unknown", "named unknown");
+	is_str(sq_result_error(&r, err, sizeof(err)), "unknown: no answer from tokyo, sydney",
+	    "unknown: who was silent");
+	ok(!sq_result_ok(&r), "unknown is not ok");
+
+	quorum_compose(&r, QUORUM_UP, some, names, 3, 9, 99, 1000);
+	is_int(r.err, SQ_OK, "up");
+	is_int(r.http_status, 200, "up: a location's status");
+	is_str(sq_result_error(&r, err, sizeof(err)), "", "up: no error text");
+
+	/* A detail that does not extend the class is not shown. */
+	struct sq_result x = { .err = SQ_ERR_BAD_REPLY };
+	snprintf(x.detail, sizeof(x.detail), "no final status");
+	is_str(sq_result_error(&x, err, sizeof(err)), "bad reply", "an unrelated detail stays hidden");
+	x.err = SQ_ERR_HTTP;
+	x.http_status = 503;
+	snprintf(x.detail, sizeof(x.detail), "http 5030 from x");
+	is_str(sq_result_error(&x, err, sizeof(err)), "http 503", "a detail must extend the class itself");
+	is_int(sq_err_parse("dns nxdomain"), SQ_ERR_DNS_NXDOMAIN, "class parsed");
+	is_int(sq_err_parse(""), SQ_OK, "empty is ok");
+	is_int(sq_err_parse("nonsense"), -1, "not a class");
+}
+
+static void test_map(void)
+{
+	struct u64map m;
+	int vals[5000];
+
+	u64map_init(&m);
+	for (int i = 0; i < 5000; i++) {
+		vals[i] = i;
+		u64map_put(&m, (uint64_t)i * 7, &vals[i]);
+	}
+	is_int(m.n, 5000, "5000 entries");
+	int found = 0;
+	for (int i = 0; i < 5000; i++)
+		found += u64map_get(&m, (uint64_t)i * 7) == &vals[i];
+	is_int(found, 5000, "all found");
+	for (int i = 0; i < 5000; i += 2)
+		u64map_del(&m, (uint64_t)i * 7);
+	found = 0;
+	int gone = 0;
+	for (int i = 0; i < 5000; i++) {
+		void *v = u64map_get(&m, (uint64_t)i * 7);
+		found += i % 2 == 1 && v == &vals[i];
+		gone += i % 2 == 0 && v == NULL;
+	}
+	is_int(found, 2500, "the odd ones still found after removals");
+	is_int(gone, 2500, "the even ones gone");
+	is_int(m.n, 2500, "count");
+	ok(u64map_get(&m, 123456789) == NULL, "a key never put");
+	u64map_free(&m);
+}
+
+int main(void)
+{
+	test_check_roundtrip();
+	test_hostile_checks();
+	test_results();
+	test_quorum();
+	test_map();
+	return tap_done();
+}
