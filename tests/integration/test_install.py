@@ -71,7 +71,29 @@ def main():
         m = re.search(r"Overall exposure level for squirreld.service: ([0-9.]+)", p.stdout + p.stderr)
         check(m is not None and float(m.group(1)) <= 1.5,
               f"offline security exposure at most 1.5 ({m.group(1) if m else p.stdout[-300:]})")
+        check_worker_unit(dest, daemon, tmp, analyze, env)
     return done()
+
+
+def check_worker_unit(dest, daemon, tmp, analyze, env):
+    """The worker's template unit, when the build has Redis support."""
+    unit = find(dest, "squirrel-worker@.service")
+    if unit is None:
+        print("# no squirrel-worker@.service: a build without Redis support")
+        return
+    text = open(unit).read()
+    check("--worker --location %i" in text and "Type=notify" in text and "WatchdogSec=" in text,
+          "worker unit: the instance is the location; notify and watchdog")
+    local = os.path.join(tmp, "squirrel-worker@paris.service")
+    with open(local, "w") as f:
+        f.write(re.sub(r"^ExecStart=\S+", f"ExecStart={daemon}", text, flags=re.M))
+    p = subprocess.run([analyze, "verify", local], capture_output=True, text=True, env=env, timeout=60)
+    equal((p.returncode, p.stdout + p.stderr), (0, ""), "worker unit: systemd-analyze verify is clean")
+    p = subprocess.run([analyze, "security", "--offline=yes", "--no-pager", local],
+                       capture_output=True, text=True, env=env, timeout=60)
+    m = re.search(r"Overall exposure level for squirrel-worker@paris.service: ([0-9.]+)", p.stdout + p.stderr)
+    check(m is not None and float(m.group(1)) <= 1.5,
+          f"worker unit: offline security exposure at most 1.5 ({m.group(1) if m else p.stdout[-300:]})")
 
 
 if __name__ == "__main__":
