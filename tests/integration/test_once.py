@@ -259,6 +259,16 @@ def test_junk_rows(tmp):
         check(f"site {site_id}: skipped: {why}" in err, f"junk row {site_id} named with its reason", err)
     check(f"{len(junk)} site(s) skipped" in err, "junk rows counted", err)
 
+    # under systemd (JOURNAL_STREAM set) every line carries its priority for journald
+    p = subprocess.run([__import__("harness").SQUIRRELD, "--once", "--config", conf, "--db", db,
+                        "--backend", "serial"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, JOURNAL_STREAM="8:12345"), stdin=subprocess.DEVNULL)
+    lines = p.stderr.splitlines()
+    check(lines and all(l[:3] in ("<3>", "<4>", "<6>", "<7>") for l in lines),
+          "journald priority prefixes on every line", p.stderr)
+    check(any(l.startswith("<4>site ") and "skipped" in l for l in lines),
+          "a skipped row is a warning (<4>), without the program name", p.stderr)
+
 
 def main():
     backends = sys.argv[1:] or ["serial"]
