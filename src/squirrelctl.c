@@ -5,6 +5,7 @@
  * statuspage.c. It works while squirreld runs: the store waits out the
  * daemon's short writes, and reading commands open the database read-only.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -209,6 +210,16 @@ static int cmd_init(struct ctx *c, char **args)
 	}
 	printf("%s: ready (schema version %d)\n", c->cfg.database, store_schema_version());
 	return 0;
+}
+
+/*
+ * The scheme in lower case, its canonical form (RFC 3986, 3.1): the
+ * database's CHECK and every later comparison of URLs expect it so.
+ */
+static void lower_scheme(char *url)
+{
+	for (char *p = url; *p != '\0' && *p != ':'; p++)
+		*p = (char)tolower((unsigned char)*p);
 }
 
 static int cmd_add(struct ctx *c, char **args)
@@ -594,6 +605,7 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 			return usage_error("%s does not take %s (usage: squirrelctl %s)", cmd->name,
 			    opt_names[i], cmd->synopsis);
 	if (strcmp(cmd->name, "add") == 0) {
+		lower_scheme(args[0]);
 		if (!probe_url_valid(args[0], why, sizeof(why)))
 			return usage_error("'%s' is not a URL squirrel can check: %s", args[0], why);
 		if (!email_valid(args[1], why, sizeof(why)))

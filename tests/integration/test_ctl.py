@@ -152,6 +152,9 @@ def test_sites(e):
     check(rc == 1 and f"site {shop['id']} already watches" in err, "the same URL for the same owner: exit 1", err)
     rc, out, err = e.ctl("add", "https://shop.example.com/", "other@example.com")
     equal(rc, 0, "the same URL for another owner is another site")
+    rows = e.json("add", "HTTPS://Upper.Example.com/", "ops@example.com")
+    equal(rows[0]["url"], "https://Upper.Example.com/", "the scheme is stored in lower case")
+    e.ctl("rm", str(rows[0]["id"]))
     listed = e.json("list")
     check(all(set(r) == LIST_KEYS for r in listed), "list --json: the columns as keys")
     ids = [r["id"] for r in listed]
@@ -357,9 +360,11 @@ def test_migration(e):
     # back to what version 2 had
     for kind, name in (("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
                        ("TRIGGER", "sites_delete_counters"), ("INDEX", "checks_time"),
+                       ("INDEX", "checks_site_time_ok_ms"),
                        ("TABLE", "incidents"), ("TABLE", "settings"), ("TABLE", "hour_steps"),
                        ("TABLE", "uptime_hours"), ("TABLE", "site_counters")):
         con.execute(f"DROP {kind} {name}")
+    con.execute("CREATE INDEX checks_site_time ON checks (site_id, checked_at)")
     con.execute("PRAGMA user_version = 2")
     con.commit()
     con.close()

@@ -365,11 +365,43 @@ static void test_page(struct store *s)
 	free(buf);
 }
 
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The selection against a sort, on many random arrays (duplicates included). */
+static void test_percentile(void)
+{
+	int64_t v[300], sorted[300];
+	int bad = 0;
+
+	is_int(percentile(v, 0, 50), -1, "no values: -1");
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 1 + (size_t)rnd(300);
+		int64_t range = round % 3 == 0 ? 5 : 100000;
+		for (size_t i = 0; i < n; i++)
+			sorted[i] = v[i] = rnd(range);
+		qsort(sorted, n, sizeof(*sorted), cmp64);
+		for (int pct = 1; pct <= 100; pct += round % 2 ? 49 : 1) {
+			size_t rank = (n * (size_t)pct + 99) / 100;
+			if (percentile(v, n, pct) != sorted[rank - 1])
+				bad++;
+		}
+	}
+	is_int(bad, 0, "nearest-rank percentiles by selection equal those of a sort");
+	int64_t four[] = { 40, 10, 30, 20 };
+	is_int(percentile(four, 4, 50), 20, "p50 of 10 20 30 40 is 20");
+	is_int(percentile(four, 4, 95), 40, "p95 of 10 20 30 40 is 40");
+}
+
 int main(void)
 {
 	char path[128];
 
 	srandom(42);
+	test_percentile();
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
