@@ -19,6 +19,7 @@
 #include "squirrel/log.h"
 #include "squirrel/notify.h"
 #include "squirrel/record.h"
+#include "squirrel/reporter.h"
 #include "squirrel/scheduler.h"
 #include "squirrel/sites.h"
 
@@ -57,6 +58,7 @@ struct daemon {
 	struct sq_backend backend;
 	struct scheduler *sched;
 	struct delivery *delivery;
+	struct reporter *reporter;
 	size_t window;
 	size_t inflight;
 	int64_t sites_version;
@@ -68,6 +70,11 @@ struct daemon {
 	size_t nkept, capkept;
 	int64_t retry_at;
 	bool file_gone;               /* said once: the file was deleted */
+	/* the daemon's own figures, for the metrics file */
+	int64_t started_at;
+	uint64_t checks, failures, checks_at_beat;
+	int64_t beat_at_ms;
+	double loop_seconds;
 };
 
 static int64_t now_ms(void)
@@ -89,6 +96,32 @@ static int open_backend(struct daemon *d)
 		return -1;
 	d->window = backend_window(d->cfg);
 	return 0;
+}
+
+/* The counters of this beat, for the reporter's next metrics file. */
+static void update_metrics(struct daemon *d)
+{
+	int64_t now = now_ms();
+	struct sq_metrics m = {
+		.started_at = d->started_at,
+		.checks = d->checks,
+		.failures = d->failures,
+		.pass_seconds = -1,
+		.loop_seconds = d->loop_seconds,
+	};
+	if (d->beat_at_ms > 0 && now > d->beat_at_ms)
+		m.checks_per_second = (double)(d->checks - d->checks_at_beat) * 1000.0 /
+		    (double)(now - d->beat_at_ms);
+	d->checks_at_beat = d->checks;
+	d->beat_at_ms = now;
+	if (d->delivery != NULL) {
+		struct delivery_tally t;
+		delivery_get_tally(d->delivery, &t);
+		m.alerts_sent = t.sent;
+		m.alerts_failed = t.failed;
+	}
+	if (d->reporter != NULL)
+		reporter_update(d->reporter, &m);
 }
 
 static void status_line(struct daemon *d)
@@ -227,6 +260,9 @@ static void collect(const struct sq_result *r, void *arg)
 		flush(d);
 	if (d->nbatch == 0)
 		d->batch_since = now_ms();
+	d->checks++;
+	if (!sq_result_ok(r))
+		d->failures++;
 	d->bsite[d->nbatch] = site;
 	d->batch[d->nbatch] = (struct record_entry){ .site = &site->site, .result = *r };
 	d->nbatch++;
@@ -312,6 +348,9 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 		delivery_stop(d->delivery, false);
 		d->delivery = delivery_start(d->cfg);
 	}
+	reporter_stop(d->reporter);
+	d->reporter = reporter_start(d->cfg);
+	store_set_default_interval(d->store, d->cfg->interval_s);
 	log_info("configuration reloaded: backend %s, interval %d s", d->cfg->backend,
 	    d->cfg->interval_s);
 	notify_ready();
@@ -352,6 +391,7 @@ static void check_file(struct daemon *d)
 	d->store = next;
 	d->file_gone = false;
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
+	store_set_default_interval(d->store, d->cfg->interval_s);
 	follow_edits(d, false, true);
 	d->delivery = delivery_start(d->cfg);
 }
@@ -408,9 +448,16 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	 * transaction in sqlite3 would stall every check in flight. A write
 	 * that cannot get the lock soon is kept and tried again.
 	 */
+	/*
+	 * The uptime figures cap each check's weight by the configured
+	 * interval; the first time, this also rolls up older history.
+	 */
+	store_set_default_interval(d->store, d->cfg->interval_s);
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	follow_edits(d, true, false);
 	d->delivery = delivery_start(d->cfg);
+	d->reporter = reporter_start(d->cfg);
+	d->started_at = (int64_t)time(NULL);
 	int64_t watchdog = notify_watchdog_ms();
 	int64_t beat_every = watchdog > 0 ? watchdog / 2 : STATUS_EVERY_MS;
 	if (beat_every > STATUS_EVERY_MS)
@@ -423,6 +470,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	int64_t next_file = now_ms() + FILE_CHECK_MS;
 	int64_t next_beat = now_ms() + beat_every;
 	while (!got_stop) {
+		int64_t loop_start = now_ms();
 		if (got_hup) {
 			got_hup = 0;
 			reload(d, reload_fn, arg);
@@ -450,8 +498,10 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			if (watchdog > 0)
 				notify_watchdog();
 			status_line(d);
+			update_metrics(d);
 			next_beat = now + beat_every;
 		}
+		d->loop_seconds = (double)(now_ms() - loop_start) / 1000.0;
 	}
 	log_info("stopping: waiting for %zu checks in flight", d->inflight);
 	notify_stopping();
@@ -459,8 +509,12 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	if (d->nkept > 0 && write_kept(d) < 0)
 		log_errorx("%zu results could not be written before exit", d->nkept);
 	free_kept(d, d->nkept);
-	if (d->delivery != NULL)
+	if (d->delivery != NULL) {
+		update_metrics(d);
 		delivery_stop(d->delivery, true);
+		d->delivery = NULL;
+	}
+	reporter_stop(d->reporter);
 out:
 	backend_close(&d->backend);
 	store_close(d->store);

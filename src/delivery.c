@@ -40,8 +40,11 @@ static enum alert_kind kind_of(int k)
 }
 
 static void mark_all(struct store *st, const struct sq_alert_row *rows, size_t n,
-    enum mail_status status, const char *reply, const struct sq_config *cfg, int64_t now)
+    enum mail_status status, const char *reply, const struct sq_config *cfg, int64_t now,
+    struct delivery_tally *tally)
 {
+	struct delivery_tally t = { 0, 0 };
+
 	if (store_begin(st) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -49,7 +52,9 @@ static void mark_all(struct store *st, const struct sq_alert_row *rows, size_t n
 		int rc;
 		if (status == MAIL_SENT) {
 			rc = store_outbox_sent(st, a->id, now);
+			t.sent++;
 		} else if (status == MAIL_PERMFAIL) {
+			t.failed++;
 			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: %s", a->id,
 			    a->site_id, a->owner_email, reply);
 			rc = store_outbox_failed(st, a->id, reply);
@@ -57,6 +62,7 @@ static void mark_all(struct store *st, const struct sq_alert_row *rows, size_t n
 			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: undeliverable for %d s: %s",
 			    a->id, a->site_id, a->owner_email, cfg->alert_max_age_s, reply);
 			rc = store_outbox_failed(st, a->id, reply);
+			t.failed++;
 		} else {
 			rc = store_outbox_retry(st, a->id, a->attempts + 1,
 			    now + delivery_backoff_s(a->attempts + 1), reply);
@@ -66,12 +72,15 @@ static void mark_all(struct store *st, const struct sq_alert_row *rows, size_t n
 			return;
 		}
 	}
-	store_commit(st);
+	if (store_commit(st) == 0 && tally != NULL) {
+		tally->sent += t.sent;
+		tally->failed += t.failed;
+	}
 }
 
 /* One mail for rows[0..n-1], all to the same owner. */
 static void deliver_group(struct store *st, struct mailer *m, const struct sq_config *cfg,
-    const struct sq_alert_row *rows, size_t n, int64_t now)
+    const struct sq_alert_row *rows, size_t n, int64_t now, struct delivery_tally *tally)
 {
 	struct alert_item items[DIGEST_MAX];
 	char err[256], reply[512], id[96], subject[256];
@@ -94,7 +103,7 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 		for (size_t i = 0; i < n; i++)
 			log_warnx("site %" PRId64 ": alert %" PRId64 " cannot be sent: %s", rows[i].site_id,
 			    rows[i].id, err);
-		mark_all(st, rows, n, MAIL_PERMFAIL, err, cfg, now);
+		mark_all(st, rows, n, MAIL_PERMFAIL, err, cfg, now, tally);
 		return;
 	}
 	enum mail_status status = (enum mail_status)mailer_send(m, rows[0].owner_email, msg, reply, sizeof(reply));
@@ -105,10 +114,11 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 	} else if (status == MAIL_TEMPFAIL) {
 		log_warnx("mail to %s not sent (will retry): %s", rows[0].owner_email, reply);
 	}
-	mark_all(st, rows, n, status, reply, cfg, now);
+	mark_all(st, rows, n, status, reply, cfg, now, tally);
 }
 
-int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left)
+int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left,
+    struct delivery_tally *tally)
 {
 	struct sq_alert_list list;
 	char err[512];
@@ -130,7 +140,7 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
 			while (j < list.n && j - i < DIGEST_MAX &&
 			    strcmp(list.v[j].owner_email, list.v[i].owner_email) == 0)
 				j++;
-			deliver_group(st, m, cfg, &list.v[i], j - i, now);
+			deliver_group(st, m, cfg, &list.v[i], j - i, now, tally);
 			i = j;
 		}
 		mailer_free(m);
@@ -145,6 +155,7 @@ struct delivery {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool kicked, stop, flush;
+	struct delivery_tally tally;  /* under mu */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
 };
 
@@ -170,13 +181,16 @@ static void *delivery_main(void *arg)
 			break;
 		d->kicked = false;
 		pthread_mutex_unlock(&d->mu);
-		delivery_round(st, &d->cfg, false, &left);
+		struct delivery_tally t = { 0, 0 };
+		delivery_round(st, &d->cfg, false, &left, &t);
 		pthread_mutex_lock(&d->mu);
+		d->tally.sent += t.sent;
+		d->tally.failed += t.failed;
 	}
 	bool flush = d->flush;
 	pthread_mutex_unlock(&d->mu);
 	if (flush) {
-		delivery_round(st, &d->cfg, true, &left);
+		delivery_round(st, &d->cfg, true, &left, NULL);
 		if (left > 0)
 			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
 	}
@@ -207,6 +221,13 @@ struct delivery *delivery_start(const struct sq_config *cfg)
 		return NULL;
 	}
 	return d;
+}
+
+void delivery_get_tally(struct delivery *d, struct delivery_tally *out)
+{
+	pthread_mutex_lock(&d->mu);
+	*out = d->tally;
+	pthread_mutex_unlock(&d->mu);
 }
 
 void delivery_kick(struct delivery *d)

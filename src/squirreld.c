@@ -230,7 +230,7 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 	int rc = pass_run(st, b, cfg, backend_window(cfg), stdout, NULL, &sum) < 0;
 	if (sum.skipped > 0)
 		log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
-	if (delivery_round(st, cfg, true, &left) < 0 || left > 0)
+	if (delivery_round(st, cfg, true, &left, NULL) < 0 || left > 0)
 		log_warnx("%" PRId64 " alert(s) could not be sent and wait in the outbox", left);
 	return rc;
 }

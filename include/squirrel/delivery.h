@@ -14,6 +14,12 @@
 
 struct delivery;
 
+/* Alerts delivered and given up, counted by a round or by the thread. */
+struct delivery_tally {
+	uint64_t sent;
+	uint64_t failed;
+};
+
 /* Starts the thread. NULL on error (logged): checks then go on without mail. */
 struct delivery *delivery_start(const struct sq_config *cfg);
 
@@ -31,7 +37,11 @@ void delivery_stop(struct delivery *d, bool flush);
  * with force) is tried once. Sets *left to what still waits. 0, or -1 when
  * the mailer could not even be set up (logged).
  */
-int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left);
+int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left,
+    struct delivery_tally *tally);
+
+/* What the thread delivered and gave up since it started. */
+void delivery_get_tally(struct delivery *d, struct delivery_tally *out);
 
 /* The backoff after the n-th failed attempt: 1 min, doubling, at most 1 h. */
 int64_t delivery_backoff_s(int attempts);

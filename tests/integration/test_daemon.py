@@ -233,8 +233,51 @@ def test_bad_database_at_run_time(tmp):
         equal(rc, 0, "exit 0 after all that")
 
 
+def test_page_metrics_prune(tmp):
+    """status_page and metrics_file rewritten by the daemon; old history pruned."""
+    conf = os.path.join(tmp, "files.conf")
+    page = os.path.join(tmp, "status.html")
+    prom = os.path.join(tmp, "squirrel.prom")
+    write_conf(conf, 1)
+    with open(conf, "a") as f:
+        f.write(f"[squirreld]\nstatus_page = {page}\nmetrics_file = {prom}\nhistory_days = 1\n")
+    db = new_db(tmp, "files.db")
+    with Httpd(tmp) as srv:
+        ids = add_sites(db, [(srv.url("/up"), "ops@example.org", {"name": "<b>Shop</b>"}),
+                             (srv.url("/down?status=503"), "ops@example.org", {})])
+        con = sqlite3.connect(db)
+        old = int(time.time()) - 3 * 86400
+        con.executemany("INSERT INTO checks(site_id, checked_at, ok, http_status, ms) VALUES (?, ?, 1, 200, 5)",
+                        [(ids[0], old + i) for i in range(50)])
+        con.commit()
+        con.close()
+        d = Daemon(conf, db)
+        try:
+            check(wait_for(lambda: os.path.exists(page) and os.path.exists(prom), 10),
+                  "the status page and the metrics file appear")
+            time.sleep(2.5)
+        finally:
+            rc = d.stop()
+        equal(rc, 0, "exit 0")
+    html = open(page).read() if os.path.exists(page) else ""
+    check("&lt;b&gt;Shop&lt;/b&gt;" in html and "<b>Shop</b>" not in html, "the page escapes the name")
+    metrics = open(prom).read() if os.path.exists(prom) else ""
+    up = {}
+    for line in metrics.splitlines():
+        if line.startswith("squirrel_site_up{"):
+            up[line.split('id="')[1].split('"')[0]] = line.rsplit(" ", 1)[1]
+    equal(up, {str(ids[0]): "1", str(ids[1]): "0"}, "squirrel_site_up per site")
+    check(any(l.startswith("squirrel_checks_total ") and int(float(l.split()[1])) >= 2
+              for l in metrics.splitlines()), "the daemon's own counters are in the file", metrics[-400:])
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT count(*) FROM checks WHERE checked_at < ?", (old + 100,)).fetchone()[0], 0,
+          "history older than history_days is pruned")
+    con.close()
+
+
 def main():
     with tmpdir() as tmp:
+        test_page_metrics_prune(tmp)
         test_bad_database_at_run_time(tmp)
         test_cadence_and_edits(tmp)
         test_sigterm_waits_for_checks(tmp)
