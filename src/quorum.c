@@ -3,9 +3,11 @@
  * that say who saw what, kept inside sq_result's detail.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "squirrel/quorum.h"
+#include "squirrel/redis_wire.h"
 
 enum quorum_verdict quorum_decide(int nloc, int quorum, int oks, int fails)
 {
@@ -108,6 +110,26 @@ static bool compose_down(struct sq_result *out, const struct quorum_vote *votes,
 	return true;
 }
 
+_Static_assert(QUORUM_MAX_LOCATIONS <= SQ_VOTES_MAX, "a verdict keeps every location's answer");
+
+/* The answers a verdict rests on, for the history (sq_result.votes). */
+static void keep_votes(struct sq_result *out, const struct quorum_vote *votes, int nloc)
+{
+	out->nvotes = 0;
+	for (int i = 0; i < nloc && i < SQ_VOTES_MAX; i++) {
+		if (!votes[i].have)
+			continue;
+		const struct sq_result *v = &votes[i].r;
+		out->votes[out->nvotes++] = (struct sq_vote){
+			.location = (uint8_t)i,
+			.err = (uint8_t)(v->err >= 0 && v->err < SQ_ERR_MAX ? v->err : SQ_ERR_OTHER),
+			.http_status = (uint16_t)(v->http_status > 0 && v->http_status < 1000 ?
+			    v->http_status : 0),
+			.ms = v->ms,
+		};
+	}
+}
+
 void quorum_compose(struct sq_result *out, enum quorum_verdict v,
     const struct quorum_vote *votes, const char *const *names, int nloc,
     int64_t site_id, uint64_t tag, int64_t started_ms)
@@ -136,4 +158,55 @@ void quorum_compose(struct sq_result *out, enum quorum_verdict v,
 	out->site_id = site_id;
 	out->tag = tag;
 	out->started_ms = started_ms;
+	keep_votes(out, votes, nloc);
+}
+
+int quorum_locations(const char *list, char *names[QUORUM_MAX_LOCATIONS], char *why,
+    size_t whylen)
+{
+	char *copy = strdup(list), *save = NULL;
+	int n = 0;
+
+	if (copy == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (char *tok = strtok_r(copy, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		bool seen = false;
+		if (!rw_location_valid(tok, strlen(tok))) {
+			snprintf(why, whylen, "'%.64s' is not a location name", tok);
+			goto fail;
+		}
+		for (int i = 0; i < n && !seen; i++)
+			seen = strcmp(names[i], tok) == 0;
+		if (seen)
+			continue;
+		if (n == QUORUM_MAX_LOCATIONS) {
+			snprintf(why, whylen, "more than %d", QUORUM_MAX_LOCATIONS);
+			goto fail;
+		}
+		if ((names[n] = strdup(tok)) == NULL) {
+			snprintf(why, whylen, "out of memory");
+			goto fail;
+		}
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		snprintf(why, whylen, "names none");
+		return -1;
+	}
+	return n;
+fail:
+	free(copy);
+	quorum_locations_free(names, n);
+	return -1;
+}
+
+void quorum_locations_free(char **names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(names[i]);
+		names[i] = NULL;
+	}
 }

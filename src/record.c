@@ -8,7 +8,14 @@
 #include <string.h>
 
 #include "squirrel/log.h"
+#include "squirrel/quorum.h"
 #include "squirrel/record.h"
+
+/* The names of the locations a batch's verdicts refer to (sq_vote.location). */
+struct locs {
+	char *v[QUORUM_MAX_LOCATIONS];
+	int n;
+};
 
 void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
     struct sq_thresholds *t)
@@ -44,19 +51,20 @@ static void log_transition(const struct sq_site *site, const struct sq_transitio
  * alert. A change waiting for confirmation is looked at again soon.
  */
 static int record_unknown(struct store *st, const struct sq_thresholds *t,
-    struct record_entry *e, const struct sq_site_state *state)
+    struct record_entry *e, const struct sq_site_state *state, const struct locs *l)
 {
 	bool confirming = (state->state != SQ_STATE_DOWN && state->fail_count > 0) ||
 	    (state->state == SQ_STATE_DOWN && state->ok_count > 0);
 	e->next_check_s = confirming && t->retry_interval_s < t->interval_s ?
 	    t->retry_interval_s : t->interval_s;
 	e->state = state->state;
-	return store_save_check(st, &e->result, state) < 0 ? -1 : 0;
+	return store_save_check_votes(st, &e->result, state, (const char *const *)l->v, l->n) < 0 ?
+	    -1 : 0;
 }
 
 /* One result: 0, 1 when the site is gone, -1 on a database error. */
 static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
-    struct record_stats *stats)
+    const struct locs *l, struct record_stats *stats)
 {
 	const struct sq_site *site = e->site;
 	const struct sq_result *r = &e->result;
@@ -70,12 +78,12 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		return rc;
 	record_thresholds(site, cfg, &t);
 	if (r->err == SQ_ERR_NO_QUORUM)
-		return record_unknown(st, &t, e, &state);
+		return record_unknown(st, &t, e, &state, l);
 	int64_t now = r->started_ms / 1000;
 	state_apply(&state, &t, sq_result_ok(r), now, &tr);
 	e->next_check_s = tr.next_check_s;
 	e->state = tr.to;
-	if (store_save_check(st, r, &state) < 0)
+	if (store_save_check_votes(st, r, &state, (const char *const *)l->v, l->n) < 0)
 		return -1;
 	sq_result_error(r, error, sizeof(error));
 	log_transition(site, &tr, error);
@@ -109,17 +117,33 @@ int record_batch(struct store *st, const struct sq_config *cfg, struct record_en
     size_t n, struct record_stats *stats)
 {
 	struct record_stats s = { 0 };
+	struct locs l = { .n = 0 };
+	bool votes = false;
 
 	if (n == 0) {
 		*stats = s;
 		return 0;
 	}
-	if (store_begin(st) < 0)
+	for (size_t i = 0; i < n && !votes; i++)
+		votes = e[i].result.nvotes > 0;
+	/* Named as the backend numbered them: the same [redis] locations, parsed alike. */
+	if (votes && cfg->redis_locations != NULL) {
+		char why[128];
+		l.n = quorum_locations(cfg->redis_locations, l.v, why, sizeof(why));
+		if (l.n < 0) {
+			log_warnx("[redis] locations: %s: the locations' answers are not kept", why);
+			l.n = 0;
+		}
+	}
+	if (store_begin(st) < 0) {
+		quorum_locations_free(l.v, l.n);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = record_one(st, cfg, &e[i], &s);
+		int rc = record_one(st, cfg, &e[i], &l, &s);
 		if (rc < 0) {
 			store_rollback(st);
+			quorum_locations_free(l.v, l.n);
 			return -1;
 		}
 		e[i].dropped = rc == 1;
@@ -128,6 +152,7 @@ int record_batch(struct store *st, const struct sq_config *cfg, struct record_en
 		else
 			s.recorded++;
 	}
+	quorum_locations_free(l.v, l.n);
 	if (store_commit(st) < 0)
 		return -1;
 	*stats = s;

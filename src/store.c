@@ -219,10 +219,72 @@ static const char schema_v3[] =
     " DELETE FROM site_counters WHERE site_id = old.id;"
     " END;";
 
+/*
+ * Version 4: a check whose verdict is unknown (too few locations answered,
+ * redis) is neither up nor down. Its hold, until the next check, counts in
+ * no uptime, like time no check covers, and it is no failure in
+ * site_counters (it is still a check). The previous check's hold still
+ * ends where it arrives: that verdict is no fresher than it was. The two
+ * triggers of version 3 are replaced; what they already summed stays as it
+ * is (counters never go down, and unknown verdicts are newer than any
+ * released history).
+ */
+static const char schema_v4[] =
+    "DROP TRIGGER checks_uptime;"
+    "CREATE TRIGGER checks_uptime AFTER INSERT ON checks"
+    " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id"
+    "  AND checked_at > new.checked_at)"
+    " BEGIN"
+    " INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
+    "  SELECT new.site_id, h, CASE WHEN ok THEN piece ELSE 0 END, CASE WHEN ok THEN 0 ELSE piece END"
+    "  FROM (SELECT p.ok, (p.t0 / 3600 + k.n) * 3600 AS h,"
+    "    min(p.t1, (p.t0 / 3600 + k.n) * 3600 + 3600) - max(p.t0, (p.t0 / 3600 + k.n) * 3600) AS piece"
+    "   FROM (SELECT c.ok, " STORE_UNKNOWN_SQL("c.") " AS unknown, c.checked_at AS t0,"
+    "     c.checked_at + min(new.checked_at - c.checked_at,"
+    "      min(2 * coalesce((SELECT interval_s FROM sites WHERE id = new.site_id),"
+    "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
+    "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at"
+    "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p"
+    "   JOIN hour_steps k ON k.n <= (p.t1 - 1) / 3600 - p.t0 / 3600"
+    "   WHERE NOT p.unknown)"
+    "  WHERE piece > 0"
+    "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+    "   down_s = down_s + excluded.down_s;"
+    " END;"
+    "DROP TRIGGER checks_count;"
+    "CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN"
+    " INSERT INTO site_counters (site_id, checks, failures)"
+    "  VALUES (new.site_id, 1, new.ok = 0 AND NOT " STORE_UNKNOWN_SQL("new.") ")"
+    "  ON CONFLICT (site_id) DO UPDATE SET checks = checks + 1,"
+    "   failures = failures + excluded.failures;"
+    " END;";
+
+/*
+ * Version 5: which location produced each result (redis). A verdict of
+ * several locations keeps each one's answer, keyed by its check; a
+ * single-machine check has none. They go with their check when history is
+ * pruned or edited away.
+ */
+static const char schema_v5[] =
+    "CREATE TABLE check_locations ("
+    " check_id INTEGER NOT NULL,"
+    " location TEXT NOT NULL,"
+    " ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+    " http_status INTEGER NOT NULL,"
+    " ms INTEGER NOT NULL,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (check_id, location)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER checks_delete_locations AFTER DELETE ON checks BEGIN"
+    " DELETE FROM check_locations WHERE check_id = old.id;"
+    " END;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
+	schema_v5,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -235,6 +297,7 @@ struct store {
 	sqlite3_stmt *load_state;
 	sqlite3_stmt *insert_alert;
 	sqlite3_stmt *sites_version;
+	sqlite3_stmt *insert_location;
 	dev_t dev;                  /* the file opened, to notice it replaced */
 	ino_t ino;
 };
@@ -365,6 +428,10 @@ static int store_prepare(struct store *s)
 		return -1;
 	if (prepare(s, &s->sites_version, "SELECT version FROM sites_version WHERE id = 1") < 0)
 		return -1;
+	if (prepare(s, &s->insert_location,
+	    "INSERT OR REPLACE INTO check_locations (check_id, location, ok, http_status, ms, error)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)") < 0)
+		return -1;
 	return 0;
 }
 
@@ -428,6 +495,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->load_state);
 	sqlite3_finalize(s->insert_alert);
 	sqlite3_finalize(s->sites_version);
+	sqlite3_finalize(s->insert_location);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);
@@ -618,7 +686,45 @@ int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out
 	return 0;
 }
 
+/* Each location's answer to the check just inserted (check_id), named from locations. */
+static int save_votes(struct store *s, int64_t check_id, const struct sq_result *r,
+    const char *const *locations, int nlocations)
+{
+	sqlite3_stmt *st = s->insert_location;
+	int n = r->nvotes < SQ_VOTES_MAX ? r->nvotes : SQ_VOTES_MAX;
+
+	for (int i = 0; i < n; i++) {
+		const struct sq_vote *v = &r->votes[i];
+		struct sq_result one = { .err = v->err, .http_status = v->http_status };
+		char err[160];
+		/* a vote whose location is no longer configured cannot be named: left out */
+		if (v->location >= nlocations)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, check_id);
+		sqlite3_bind_text(st, 2, locations[v->location], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, v->err == SQ_OK);
+		sqlite3_bind_int(st, 4, v->http_status);
+		sqlite3_bind_int(st, 5, v->ms);
+		sqlite3_bind_text(st, 6, sq_result_error(&one, err, sizeof(err)), -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE) {
+			db_error(s, "recording a location's answer");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *state)
+{
+	return store_save_check_votes(s, r, state, NULL, 0);
+}
+
+int store_save_check_votes(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *state, const char *const *locations, int nlocations)
 {
 	char err[160];
 	int64_t when = r->started_ms / 1000;
@@ -648,6 +754,10 @@ int store_save_check(struct store *s, const struct sq_result *r, const struct sq
 			ok = -1;
 		}
 		sqlite3_reset(st);
+		/* the check's id now: the state's upsert would change the last rowid */
+		if (i == 0 && ok == 0 && r->nvotes > 0 &&
+		    save_votes(s, sqlite3_last_insert_rowid(s->db), r, locations, nlocations) < 0)
+			ok = -1;
 	}
 	return ok;
 }
@@ -981,11 +1091,14 @@ static int rollup_backfill(struct store *s, int64_t below)
 	sqlite3_stmt *rd = NULL, *up = NULL;
 	struct hour_acc acc = { 0 };
 	int64_t psite = 0, pt = 0, pcap = 0;
-	bool have = false, pok = false;
+	bool have = false;
+	int pverdict = 0;           /* 1 up, 0 down, -1 unknown: counts in neither */
 	int rc = -1, step;
 
 	if (sqlite3_prepare_v2(s->db,
-	    "SELECT c.site_id, c.checked_at, c.ok, min(2 * coalesce(s.interval_s,"
+	    "SELECT c.site_id, c.checked_at,"
+	    " CASE WHEN c.ok THEN 1 WHEN " STORE_UNKNOWN_SQL("c.") " THEN -1 ELSE 0 END,"
+	    " min(2 * coalesce(s.interval_s,"
 	    "  (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
 	    " FROM checks c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id < ?1"
 	    " ORDER BY c.site_id, c.checked_at, c.id", -1, &rd, NULL) != SQLITE_OK ||
@@ -999,7 +1112,7 @@ static int rollup_backfill(struct store *s, int64_t below)
 	sqlite3_bind_int64(rd, 1, below);
 	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
 		int64_t site = sqlite3_column_int64(rd, 0), t = sqlite3_column_int64(rd, 1);
-		if (have && site == psite) {
+		if (have && site == psite && pverdict >= 0) {
 			int64_t end = pt + (t - pt < pcap ? t - pt : pcap);
 			/* the hold [pt, end) cut at hour boundaries */
 			for (int64_t from = pt; from < end;) {
@@ -1009,7 +1122,7 @@ static int rollup_backfill(struct store *s, int64_t below)
 						goto out;
 					acc = (struct hour_acc){ .site = site, .hour = hour, .used = true };
 				}
-				if (pok)
+				if (pverdict > 0)
 					acc.up += to - from;
 				else
 					acc.down += to - from;
@@ -1019,7 +1132,7 @@ static int rollup_backfill(struct store *s, int64_t below)
 		have = true;
 		psite = site;
 		pt = t;
-		pok = sqlite3_column_int(rd, 2) != 0;
+		pverdict = sqlite3_column_int(rd, 2);
 		pcap = sqlite3_column_int64(rd, 3);
 	}
 	if (step != SQLITE_DONE) {

@@ -11,4 +11,16 @@
 
 sqlite3 *store_sqlite(struct store *s);
 
+/*
+ * An SQL condition true for a check of the checks table (its columns
+ * prefixed by p, "" or "c.") whose verdict is unknown: too few locations
+ * answered (SQ_ERR_NO_QUORUM, recorded as "unknown" or "unknown: no answer
+ * from ..."). Such a check is neither up nor down: it counts in no uptime
+ * and is no failure. Matched on the class name alone or followed by ':',
+ * as the verdict writes it, so that a library's own message that merely
+ * begins with the word ("unknown option") stays a failure.
+ */
+#define STORE_UNKNOWN_SQL(p) \
+	"(" p "ok = 0 AND (" p "error = 'unknown' OR substr(" p "error, 1, 8) = 'unknown:'))"
+
 #endif

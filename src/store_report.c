@@ -387,13 +387,19 @@ enum {
 	Q_MAX
 };
 
+/*
+ * A check's verdict for the uptime sums, as the rollup trigger sees it:
+ * 1 up, 0 down, -1 unknown (its hold counts in neither).
+ */
+#define VERDICT_SQL "CASE WHEN ok THEN 1 WHEN " STORE_UNKNOWN_SQL("") " THEN -1 ELSE 0 END"
+
 static const char *const reader_sql[Q_MAX] = {
 	[Q_CAP] = "SELECT " CAP_SQL,
-	[Q_LAST] = "SELECT checked_at, id, ok FROM checks WHERE site_id = ?1"
+	[Q_LAST] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
 	    " ORDER BY checked_at DESC, id DESC LIMIT 1",
 	[Q_ROLLUP] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0) FROM uptime_hours"
 	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3",
-	[Q_RAW] = "SELECT checked_at, id, ok FROM checks WHERE site_id = ?1"
+	[Q_RAW] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
 	    " AND checked_at >= ?2 AND checked_at <= ?3 ORDER BY checked_at, id",
 	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s) FROM uptime_hours"
 	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY hour / 86400",
@@ -412,7 +418,7 @@ struct site_ctx {
 	int64_t cap;
 	bool has_last;
 	int64_t last_t, last_id;
-	bool last_ok;
+	int last_verdict;         /* VERDICT_SQL */
 };
 
 struct sq_reader {
@@ -498,7 +504,7 @@ static int site_ctx(struct sq_reader *r, int64_t site_id, struct site_ctx **out)
 		c->has_last = true;
 		c->last_t = sqlite3_column_int64(st, 0);
 		c->last_id = sqlite3_column_int64(st, 1);
-		c->last_ok = sqlite3_column_int(st, 2) != 0;
+		c->last_verdict = sqlite3_column_int(st, 2);
 	} else if (rc != SQLITE_DONE) {
 		goto fail;
 	}
@@ -522,14 +528,14 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-/* Adds the part of [t0, t1) inside [from, to) to up or down. */
-static void add_overlap(struct sq_uptime *u, bool ok, int64_t t0, int64_t t1, int64_t from,
+/* Adds the part of [t0, t1) inside [from, to) to up or down (verdict: VERDICT_SQL). */
+static void add_overlap(struct sq_uptime *u, int verdict, int64_t t0, int64_t t1, int64_t from,
     int64_t to)
 {
 	int64_t piece = min64(t1, to) - max64(t0, from);
-	if (piece <= 0)
+	if (piece <= 0 || verdict < 0)
 		return;
-	if (ok)
+	if (verdict > 0)
 		u->up_s += piece;
 	else
 		u->down_s += piece;
@@ -547,8 +553,7 @@ static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, i
 	sqlite3_stmt *st;
 	bool have = false;
 	int64_t t = 0, id = 0;
-	bool ok = false;
-	int rc;
+	int verdict = 0, rc;
 
 	if (e0 >= e1)
 		return 0;
@@ -558,11 +563,11 @@ static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, i
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t nt = sqlite3_column_int64(st, 0);
 		if (have)
-			add_overlap(u, ok, t, t + min64(nt - t, c->cap), e0, e1);
+			add_overlap(u, verdict, t, t + min64(nt - t, c->cap), e0, e1);
 		have = true;
 		t = nt;
 		id = sqlite3_column_int64(st, 1);
-		ok = sqlite3_column_int(st, 2) != 0;
+		verdict = sqlite3_column_int(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -570,7 +575,7 @@ static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, i
 		return -1;
 	}
 	if (have && !(c->has_last && t == c->last_t && id == c->last_id))
-		add_overlap(u, ok, t, t + c->cap, e0, e1);
+		add_overlap(u, verdict, t, t + c->cap, e0, e1);
 	return 0;
 }
 
@@ -597,7 +602,7 @@ static void open_hold(const struct site_ctx *c, int64_t from, int64_t to, int64_
     struct sq_uptime *u)
 {
 	if (c->has_last)
-		add_overlap(u, c->last_ok, c->last_t, min64(c->last_t + c->cap, now), from, to);
+		add_overlap(u, c->last_verdict, c->last_t, min64(c->last_t + c->cap, now), from, to);
 }
 
 int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,

@@ -51,6 +51,15 @@ enum sq_err {
 };
 
 #define SQ_DETAIL_MAX 96
+#define SQ_VOTES_MAX 32           /* locations one verdict can name (redis) */
+
+/* What one location saw of a check that several ran (redis). */
+struct sq_vote {
+	uint8_t location;         /* its place in [redis] locations */
+	uint8_t err;              /* enum sq_err */
+	uint16_t http_status;
+	int32_t ms;
+};
 
 struct sq_result {
 	int64_t site_id;
@@ -65,6 +74,13 @@ struct sq_result {
 	 * "unknown: no answer from tokyo"), else never shown.
 	 */
 	char detail[SQ_DETAIL_MAX];
+	/*
+	 * A verdict of several locations: the answers it rests on, in the
+	 * order of [redis] locations; none for a single-machine check. The
+	 * history keeps them (check_locations).
+	 */
+	int32_t nvotes;
+	struct sq_vote votes[SQ_VOTES_MAX];
 };
 
 static inline bool sq_result_ok(const struct sq_result *r)

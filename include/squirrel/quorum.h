@@ -34,10 +34,19 @@ enum quorum_verdict quorum_decide(int nloc, int quorum, int oks, int fails);
  * DOWN takes the class most locations saw and names the failing locations
  * in the detail ("http 503 from paris, tokyo; timeout from sydney"); with a
  * single location the detail is the location's own. UNKNOWN names the
- * locations that did not answer. The time is the dispatch time.
+ * locations that did not answer. The time is the dispatch time. Every
+ * verdict keeps the answers it rests on in out->votes.
  */
 void quorum_compose(struct sq_result *out, enum quorum_verdict v,
     const struct quorum_vote *votes, const char *const *names, int nloc,
     int64_t site_id, uint64_t tag, int64_t started_ms);
+
+/*
+ * [redis] locations: the names in order, each once; the index of a name is
+ * its sq_vote.location. Returns how many (names strdup'ed), or -1 with why.
+ */
+int quorum_locations(const char *list, char *names[QUORUM_MAX_LOCATIONS], char *why,
+    size_t whylen);
+void quorum_locations_free(char **names, int n);
 
 #endif

@@ -70,6 +70,12 @@ int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *st)
 
 /* One check: a history row and the site's new state. 0 or -1. */
 int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *st);
+/*
+ * The same, keeping each location's answer (r->votes) in check_locations;
+ * locations names them by sq_vote.location ([redis] locations, in order).
+ */
+int store_save_check_votes(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *st, const char *const *locations, int nlocations);
 
 /* An alert in the outbox, with a copy of everything its mail needs. */
 struct sq_alert_row {

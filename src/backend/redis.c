@@ -790,37 +790,18 @@ static uint64_t random_run(void)
 	return r;
 }
 
-/* [redis] locations: names, trimmed, each once. */
+/* [redis] locations: names, trimmed, each once (the order is sq_vote.location). */
 static int parse_locations(struct coord *b, const char *list)
 {
-	char *copy = strdup(list), *save = NULL;
+	char why[128];
 
-	if (copy == NULL)
-		return -1;
-	for (char *tok = strtok_r(copy, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
-		if (!rw_location_valid(tok, strlen(tok))) {
-			log_errorx("redis backend: [redis] locations: '%s' is not a location name", tok);
-			goto fail;
-		}
-		if (location_index(b, tok) >= 0)
-			continue;
-		if (b->nloc == QUORUM_MAX_LOCATIONS) {
-			log_errorx("redis backend: [redis] locations: more than %d", QUORUM_MAX_LOCATIONS);
-			goto fail;
-		}
-		if ((b->locs[b->nloc] = strdup(tok)) == NULL)
-			goto fail;
-		b->nloc++;
-	}
-	free(copy);
-	if (b->nloc == 0) {
-		log_errorx("redis backend: [redis] locations names none");
+	b->nloc = quorum_locations(list, b->locs, why, sizeof(why));
+	if (b->nloc < 0) {
+		b->nloc = 0;
+		log_errorx("redis backend: [redis] locations: %s", why);
 		return -1;
 	}
 	return 0;
-fail:
-	free(copy);
-	return -1;
 }
 
 /*

@@ -19,6 +19,8 @@ from harness import (Httpd, check, done, equal, free_port, run, stop_pid,  # noq
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
+# the schema version this squirrel migrates to (src/store.c, migrations[])
+SCHEMA = 5
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url"}
@@ -64,14 +66,14 @@ def test_missing_and_init(e):
     check(not os.path.exists(e.db), "add does not create the database either")
     rc, out, err = e.ctl("init")
     equal(rc, 0, "init creates it")
-    check("schema version 3" in out, "init says the schema version", out)
+    check(f"schema version {SCHEMA}" in out, "init says the schema version", out)
     con = sqlite3.connect(e.db)
-    equal(con.execute("PRAGMA user_version").fetchone()[0], 3, "schema version 3")
+    equal(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, f"schema version {SCHEMA}")
     equal(con.execute("PRAGMA journal_mode").fetchone()[0], "wal", "WAL mode")
     con.close()
     rc, out, err = e.ctl("init")
     equal(rc, 0, "init again is harmless")
-    equal(e.json("init"), [{"database": e.db, "schema_version": 3}], "init --json")
+    equal(e.json("init"), [{"database": e.db, "schema_version": SCHEMA}], "init --json")
 
 
 def test_usage_errors(e):
@@ -358,7 +360,8 @@ def test_migration(e):
     counters = con.execute("SELECT * FROM site_counters").fetchall()
     check(len(rolled) > 60 and any(r[3] > 0 for r in rolled), "the trigger rolled the history up")
     # back to what version 2 had
-    for kind, name in (("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
+    for kind, name in (("TRIGGER", "checks_delete_locations"), ("TABLE", "check_locations"),
+                       ("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
                        ("TRIGGER", "sites_delete_counters"), ("INDEX", "checks_time"),
                        ("INDEX", "checks_site_time_ok_ms"),
                        ("TABLE", "incidents"), ("TABLE", "settings"), ("TABLE", "hour_steps"),
@@ -373,7 +376,7 @@ def test_migration(e):
     rc, out, err = e.ctl("init", db=db, conf=conf)
     check(rc == 0, "init migrates it", err)
     con = sqlite3.connect(db)
-    equal(con.execute("PRAGMA user_version").fetchone()[0], 3, "now version 3")
+    equal(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, f"now version {SCHEMA}")
     equal(con.execute("SELECT * FROM uptime_hours ORDER BY 1, 2").fetchall(), rolled,
           "the migration's roll-up equals the trigger's, hour by hour")
     equal(con.execute("SELECT * FROM site_counters").fetchall(), counters, "the counters too")

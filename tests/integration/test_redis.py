@@ -265,6 +265,17 @@ def test_quorum(tmp):
         equal((res[two][0], res[two][1], res[two][4]), ("down", 503, "http 503 from b, c"),
               "quorum: failing from two goes down, naming them")
         equal(res[none][:2], ("up", 200), "quorum: a site failing nowhere is up")
+        # a verdict is reached once it is certain, so a location may not be in it yet
+        seen = {row[0]: row[1:] for row in history(db, "SELECT l.location, l.ok, l.http_status, l.error"
+                                                   " FROM check_locations l JOIN checks c ON c.id = l.check_id"
+                                                   " WHERE c.site_id = ?", two)}
+        equal({k: v for k, v in seen.items() if k != "a"}, {"b": (0, 503, "http 503"), "c": (0, 503, "http 503")},
+              "quorum: the history keeps what each failing location saw")
+        check(seen.get("a", (1, 200, "")) == (1, 200, ""), "quorum: and the one that saw it up, if it answered in time",
+              seen)
+        rows = history(db, "SELECT count(*), count(DISTINCT l.check_id) FROM check_locations l"
+                           " JOIN checks c ON c.id = l.check_id WHERE c.site_id IN (?, ?)", one, none)
+        check(rows[0][0] >= 4 and rows[0][1] == 2, "quorum: every verdict keeps the answers it rests on", rows)
         mails = smtp.messages()
         equal(len(mails), 1, "quorum: one alert")
         if mails:

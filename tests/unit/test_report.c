@@ -154,6 +154,70 @@ static void test_rollup(struct store *s)
 	free(eb);
 }
 
+/* One check of site at t with the given class and detail; the state does not matter here. */
+static void save_err(struct store *s, int64_t site, int64_t t, enum sq_err err, const char *detail)
+{
+	struct sq_result r = { .site_id = site, .started_ms = t * 1000, .err = err, .ms = 5 };
+	struct sq_site_state st = { .state = SQ_STATE_UP, .since = t };
+	snprintf(r.detail, sizeof(r.detail), "%s", detail);
+	if (store_save_check(s, &r, &st) < 0)
+		printf("# store_save_check failed\n");
+}
+
+static void is_uptime(struct sq_reader *r, int64_t site, int64_t from, int64_t to, int64_t now,
+    int64_t up, int64_t down, const char *what)
+{
+	struct sq_uptime u = { -1, -1 };
+	if (r == NULL || store_reader_uptime(r, site, from, to, now, &u) < 0)
+		u.up_s = u.down_s = -1;
+	ok(u.up_s == up && u.down_s == down, "%s: up %" PRId64 " s, down %" PRId64 " s (got %"
+	    PRId64 ", %" PRId64 ")", what, up, down, u.up_s, u.down_s);
+}
+
+/*
+ * An unknown verdict (too few locations answered) counts neither up nor
+ * down, in the rollup as at a window's edges and while it is the latest;
+ * it is no failure. A library message that begins with "unknown" is one.
+ */
+static void test_unknown(struct store *s)
+{
+	struct sq_site_new c = { .url = "http://c.test/", .owner_email = "o@c.test", .interval_s = 60 };
+	struct sq_site_new d = { .url = "http://d.test/", .owner_email = "o@d.test", .interval_s = 60 };
+	int64_t idc, idd, B = (T0 / 3600 + 2400) * 3600;
+
+	ok(store_add_site(s, &c, &idc) == 0 && store_add_site(s, &d, &idd) == 0, "two more sites");
+	ok(store_begin(s) == 0, "a write");
+	save(s, idc, B + 3540, true, 10);
+	save_err(s, idc, B + 3600, SQ_ERR_NO_QUORUM, "unknown: no answer from b");
+	save(s, idc, B + 3660, false, 10);
+	save_err(s, idc, B + 3720, SQ_ERR_NO_QUORUM, "");
+	save(s, idc, B + 3780, true, 10);
+	save(s, idc, B + 3840, false, 10);
+	save(s, idd, B, true, 10);
+	save_err(s, idd, B + 60, SQ_ERR_NO_QUORUM, "unknown: no answer from a, c");
+	save_err(s, idd, B + 100, SQ_ERR_OTHER, "unknown option");
+	save_err(s, idd, B + 150, SQ_ERR_NO_QUORUM, "");
+	ok(store_commit(s) == 0, "checks with unknown verdicts recorded");
+
+	struct sq_reader *r = store_reader_open(s);
+	/* c: up [3540,3600) and [3780,3840); down [3660,3720) and the open [3840,3900) */
+	is_uptime(r, idc, B, B + 7200, B + 3900, 120, 120, "whole hours from the rollup");
+	is_uptime(r, idc, B + 3570, B + 3870, B + 3900, 90, 90, "a window inside the hours");
+	is_uptime(r, idc, B + 3590, B + 7200, B + 3900, 70, 120, "an edge, then the rollup");
+	/* d: up [0,60), down [100,150) from "unknown option", nothing while unknown is latest */
+	is_uptime(r, idd, B, B + 3600, B + 400, 60, 50, "an unknown latest check holds nothing");
+	is_uptime(r, idd, B - 3600, B + 7200, B + 400, 60, 50, "the same over whole hours");
+	store_reader_close(r);
+
+	struct sq_site_info_list l;
+	ok(store_site_infos(s, idc, &l) == 0 && l.n == 1 && l.v[0].checks_total == 6 &&
+	    l.v[0].failures_total == 2, "c: 6 checks, 2 failures: the unknown ones are none");
+	store_free_site_infos(&l);
+	ok(store_site_infos(s, idd, &l) == 0 && l.n == 1 && l.v[0].checks_total == 4 &&
+	    l.v[0].failures_total == 1, "d: 4 checks, 1 failure (\"unknown option\")");
+	store_free_site_infos(&l);
+}
+
 static int64_t count(struct store *s, int64_t site, int64_t since)
 {
 	struct sq_check_list l;
@@ -411,6 +475,7 @@ int main(void)
 	ok(s != NULL, "database created at schema version %d", store_schema_version());
 	if (s != NULL) {
 		test_rollup(s);
+		test_unknown(s);
 		test_prune(s);
 		test_incidents(s);
 		test_metrics(s);

@@ -189,6 +189,10 @@ static void test_quorum(void)
 	quorum_compose(&r, QUORUM_DOWN, v, names, 3, 9, 99, 1000);
 	is_str(sq_result_error(&r, err, sizeof(err)), "http 503 from paris, sydney; timeout from tokyo",
 	    "down: each class, the commonest first");
+	is_int(r.nvotes, 3, "down: every answer kept");
+	ok(r.votes[0].location == 0 && r.votes[0].err == SQ_ERR_HTTP && r.votes[0].http_status == 503 &&
+	    r.votes[1].location == 1 && r.votes[1].err == SQ_ERR_TIMEOUT &&
+	    r.votes[2].location == 2 && r.votes[2].http_status == 503, "down: each location's answer");
 
 	struct quorum_vote one[1] = { vote(SQ_ERR_HTTP, 404) };
 	quorum_compose(&r, QUORUM_DOWN, one, names, 1, 9, 99, 1000);
@@ -201,6 +205,18 @@ static void test_quorum(void)
 	is_str(sq_result_error(&r, err, sizeof(err)), "unknown: no answer from tokyo, sydney",
 	    "unknown: who was silent");
 	ok(!sq_result_ok(&r), "unknown is not ok");
+	ok(r.nvotes == 1 && r.votes[0].location == 0 && r.votes[0].err == SQ_OK &&
+	    r.votes[0].http_status == 200, "unknown: the one answer kept, by its location");
+
+	char *locs[QUORUM_MAX_LOCATIONS];
+	char why[128];
+	int n = quorum_locations(" paris,tokyo , paris sydney", locs, why, sizeof(why));
+	ok(n == 3 && strcmp(locs[0], "paris") == 0 && strcmp(locs[1], "tokyo") == 0 &&
+	    strcmp(locs[2], "sydney") == 0, "locations: in order, each once");
+	quorum_locations_free(locs, n);
+	is_int(quorum_locations("a, b/c", locs, why, sizeof(why)), -1, "locations: a bad name refused");
+	is_str(why, "'b/c' is not a location name", "locations: the bad name named");
+	is_int(quorum_locations(" , ", locs, why, sizeof(why)), -1, "locations: none refused");
 
 	quorum_compose(&r, QUORUM_UP, some, names, 3, 9, 99, 1000);
 	is_int(r.err, SQ_OK, "up");
