@@ -478,6 +478,16 @@ static void sb_field(struct sbuf *b, const char *label)
 	sb_printf(b, "  %-17s ", label);
 }
 
+/* What each location saw, when several checked: a database value like any other. */
+static void sb_locations(struct sbuf *b, const struct alert_item *it)
+{
+	if (it->locations == NULL || it->locations[0] == '\0')
+		return;
+	sb_field(b, "locations:");
+	sb_clean(b, it->locations, URL_MAX, CLEAN_BODY);
+	sb_putc(b, '\n');
+}
+
 static void sb_item(struct sbuf *b, const struct alert_item *it)
 {
 	bool known_since = it->since > 0 && it->at >= it->since;
@@ -507,6 +517,7 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_field(b, "back up at:");
 		sb_time(b, it->at, "unknown");
 		sb_putc(b, '\n');
+		sb_locations(b, it);
 		sb_field(b, "down since:");
 		sb_time(b, it->since, "unknown");
 		sb_putc(b, '\n');
@@ -523,6 +534,7 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_field(b, it->kind == ALERT_REMINDER ? "still failing:" : "what failed:");
 		sb_error_words(b, it->error, it->http_status);
 		sb_putc(b, '\n');
+		sb_locations(b, it);
 		sb_field(b, "checked at:");
 		sb_time(b, it->at, "unknown");
 		sb_putc(b, '\n');

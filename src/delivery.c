@@ -91,6 +91,7 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 			.site_id = a->site_id, .url = a->url, .name = a->name,
 			.kind = kind_of(a->kind), .error = a->error, .http_status = a->http_status,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
+			.locations = a->locations,
 		};
 	}
 	/*

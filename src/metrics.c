@@ -129,7 +129,8 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 	return 0;
 }
 
-int metrics_write(const char *path, struct store *s, const struct sq_metrics *m)
+int metrics_write_extra(const char *path, struct store *s, const struct sq_metrics *m,
+    metrics_extra_fn *extra, void *arg)
 {
 	struct outfile o;
 
@@ -139,5 +140,12 @@ int metrics_write(const char *path, struct store *s, const struct sq_metrics *m)
 		outfile_abort(&o);
 		return -1;
 	}
+	if (extra != NULL)
+		extra(o.f, arg);
 	return outfile_commit(&o);
+}
+
+int metrics_write(const char *path, struct store *s, const struct sq_metrics *m)
+{
+	return metrics_write_extra(path, s, m, NULL, NULL);
 }

@@ -161,6 +161,69 @@ void quorum_compose(struct sq_result *out, enum quorum_verdict v,
 	keep_votes(out, votes, nloc);
 }
 
+/* One location's answer in words: "http 503", "answered 200", "did not answer". */
+static const char *vote_words(const struct sq_vote *v, char *buf, size_t len)
+{
+	if (v == NULL) {
+		snprintf(buf, len, "did not answer");
+	} else if (v->err == SQ_OK) {
+		if (v->http_status > 0)
+			snprintf(buf, len, "answered %d", (int)v->http_status);
+		else
+			snprintf(buf, len, "answered");
+	} else {
+		struct sq_result one = { .err = v->err, .http_status = v->http_status };
+		sq_result_error(&one, buf, len);
+	}
+	return buf;
+}
+
+const char *quorum_describe(const struct sq_result *r, const char *const *names, int nloc,
+    char *buf, size_t len)
+{
+	const struct sq_vote *by_loc[QUORUM_MAX_LOCATIONS] = { NULL };
+	int nvotes = r->nvotes < 0 ? 0 : r->nvotes > SQ_VOTES_MAX ? SQ_VOTES_MAX : r->nvotes;
+	bool down = r->err != SQ_OK;
+	int agree = 0;
+	char words[160], head[64];
+
+	if (len == 0)
+		return NULL;
+	buf[0] = '\0';
+	if (nvotes == 0 || nloc <= 0 || names == NULL || r->err == SQ_ERR_NO_QUORUM)
+		return NULL;
+	if (nloc > QUORUM_MAX_LOCATIONS)
+		nloc = QUORUM_MAX_LOCATIONS;
+	for (int i = 0; i < nvotes; i++) {
+		const struct sq_vote *v = &r->votes[i];
+		/* a location no longer configured cannot be named: left out */
+		if (v->location >= nloc || by_loc[v->location] != NULL)
+			continue;
+		by_loc[v->location] = v;
+		if ((v->err != SQ_OK) == down)
+			agree++;
+	}
+	snprintf(head, sizeof(head), "%s from %d of %d location%s", down ? "down" : "up", agree,
+	    nloc, nloc == 1 ? "" : "s");
+	append(buf, len, head);
+	/* First the failing locations of a down verdict, then every other one. */
+	for (int pass = 0; pass < 2; pass++) {
+		bool first = true;
+		for (int i = 0; i < nloc; i++) {
+			const struct sq_vote *v = by_loc[i];
+			bool agrees = v != NULL && (v->err != SQ_OK) == down;
+			if (pass == 0 ? !(down && agrees) : agrees)
+				continue;
+			append(buf, len, !first ? ", " : pass == 0 ? ": " : "; ");
+			first = false;
+			append(buf, len, names[i] != NULL ? names[i] : "?");
+			append(buf, len, " ");
+			append(buf, len, vote_words(v, words, sizeof(words)));
+		}
+	}
+	return buf;
+}
+
 int quorum_locations(const char *list, char *names[QUORUM_MAX_LOCATIONS], char *why,
     size_t whylen)
 {

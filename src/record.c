@@ -71,7 +71,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	struct sq_site_state state;
 	struct sq_thresholds t;
 	struct sq_transition tr;
-	char error[160];
+	char error[160], where[4096];
 	int rc = store_load_state(st, site->id, &state);
 
 	if (rc != 0)
@@ -94,6 +94,8 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		return -1;
 	if (tr.alert == SQ_ALERT_UP && store_incident_close(st, site->id, now) < 0)
 		return -1;
+	/* A verdict of several locations says what each one saw; NULL otherwise. */
+	quorum_describe(r, (const char *const *)l->v, l->n, where, sizeof(where));
 	struct sq_alert_row a = {
 		.site_id = site->id,
 		.owner_email = site->owner_email,
@@ -106,6 +108,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		.since = tr.alert == SQ_ALERT_UP ? now - tr.down_for : state.since,
 		.last_ok = state.last_ok,
 		.down_for = tr.down_for,
+		.locations = where[0] != '\0' ? where : NULL,
 	};
 	if (store_queue_alert(st, &a) < 0)
 		return -1;

@@ -1,13 +1,20 @@
 /*
  * reporter.c - status page, metrics file and history pruning in a thread
- * of their own.
+ * of their own. With backend = redis the metrics file also has the
+ * locations' figures (redis_admin.c), read over a connection of the
+ * reporter's own, one round trip per file.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config_build.h"
 #include "squirrel/log.h"
+#if SQ_HAVE_REDIS
+#include "squirrel/redis_admin.h"
+#include "squirrel/redis_link.h"
+#endif
 #include "squirrel/reporter.h"
 #include "squirrel/statuspage.h"
 #include "squirrel/store.h"
@@ -25,6 +32,11 @@ struct reporter {
 	bool have_metrics;
 	struct sq_metrics metrics;    /* under mu */
 	struct sq_config cfg;         /* its own copy */
+#if SQ_HAVE_REDIS
+	bool redis;                   /* backend = redis: the locations go in the metrics */
+	bool redis_failing;           /* the last try failed (said once) */
+	struct redis_link link;
+#endif
 };
 
 static int64_t mono_s(void)
@@ -49,6 +61,34 @@ static void prune(struct store *st, const struct sq_config *cfg)
 		log_debug("pruned %d checks older than %d days", total, cfg->history_days);
 }
 
+#if SQ_HAVE_REDIS
+static void locations_prom(FILE *f, void *arg)
+{
+	redis_admin_prom(f, arg);
+}
+
+/*
+ * The locations' figures, or false: they are then left out, with one line
+ * when that starts (the link says it itself when a connection it had broke).
+ */
+static bool read_locations(struct reporter *r, struct ra_report *rep)
+{
+	char why[512];
+
+	if (redis_admin_query(&r->link, &r->cfg, rep, why, sizeof(why)) == 0) {
+		if (r->redis_failing)
+			log_info("metrics: the locations' figures are back");
+		r->redis_failing = false;
+		return true;
+	}
+	bool link_said = r->link.c == NULL && r->link.connected_once;
+	if (!r->redis_failing && !link_said)
+		log_warnx("metrics: the locations' figures are left out: %s", why);
+	r->redis_failing = true;
+	return false;
+}
+#endif
+
 static void write_metrics(struct reporter *r, struct store *ro)
 {
 	struct sq_metrics m;
@@ -58,6 +98,14 @@ static void write_metrics(struct reporter *r, struct store *ro)
 	m = r->metrics;
 	have = r->have_metrics;
 	pthread_mutex_unlock(&r->mu);
+#if SQ_HAVE_REDIS
+	struct ra_report rep;
+	if (r->redis && read_locations(r, &rep)) {
+		metrics_write_extra(r->cfg.metrics_file, ro, have ? &m : NULL, locations_prom, &rep);
+		redis_admin_free(&rep);
+		return;
+	}
+#endif
 	metrics_write(r->cfg.metrics_file, ro, have ? &m : NULL);
 }
 
@@ -118,6 +166,15 @@ struct reporter *reporter_start(const struct sq_config *cfg)
 		free(r);
 		return NULL;
 	}
+#if SQ_HAVE_REDIS
+	if (r->cfg.metrics_file[0] != '\0' && strcmp(r->cfg.backend, "redis") == 0) {
+		char err[512];
+		/* the url was read before the backend started: it parses */
+		r->redis = redis_link_init(&r->link, r->cfg.redis_url, "metrics", err, sizeof(err)) == 0;
+		if (!r->redis)
+			log_warnx("metrics: no locations' figures: [redis] url %s", err);
+	}
+#endif
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -127,6 +184,10 @@ struct reporter *reporter_start(const struct sq_config *cfg)
 		log_errorx("cannot start the reporter thread");
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);
+#if SQ_HAVE_REDIS
+		if (r->redis)
+			redis_link_free(&r->link);
+#endif
 		config_free(&r->cfg);
 		free(r);
 		return NULL;
@@ -153,6 +214,10 @@ void reporter_stop(struct reporter *r)
 	pthread_join(r->thread, NULL);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
+#if SQ_HAVE_REDIS
+	if (r->redis)
+		redis_link_free(&r->link);
+#endif
 	config_free(&r->cfg);
 	free(r);
 }

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,10 @@
 #include "squirrel/escape.h"
 #include "squirrel/log.h"
 #include "squirrel/probe.h"
+#if SQ_HAVE_REDIS
+#include "squirrel/redis_admin.h"
+#include "squirrel/redis_link.h"
+#endif
 #include "squirrel/statuspage.h"
 #include "squirrel/store.h"
 #include "squirrel/store_report.h"
@@ -42,10 +47,11 @@ enum {
 	OPT_SINCE = 1 << 3,
 	OPT_LIMIT = 1 << 4,
 	OPT_HTML = 1 << 5,
+	OPT_REDIS = 1 << 6,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
-	"--limit", "--html" };
+	"--limit", "--html", "--redis" };
 
 struct options {
 	const char *config;
@@ -58,6 +64,7 @@ struct options {
 	const char *since;
 	const char *limit;
 	const char *html;
+	const char *redis;
 };
 
 struct ctx {
@@ -72,9 +79,11 @@ struct command {
 	const char *synopsis;
 	int min_args, max_args;
 	unsigned options;
-	int open_flags;            /* how the store is opened */
+	int open_flags;            /* how the store is opened, or NO_STORE */
 	int (*run)(struct ctx *c, char **args);
 };
+
+#define NO_STORE (-1)              /* a command that needs no database */
 
 static void usage(FILE *f);
 
@@ -509,6 +518,87 @@ static int cmd_report(struct ctx *c, char **args)
 	return 0;
 }
 
+/*
+ * The scale-out as Redis sees it (redis_admin.c): a row per consumer of
+ * each location's group on <prefix>:checks (a location without any still
+ * has its row), then the coordinator's group on <prefix>:results.
+ */
+#if SQ_HAVE_REDIS
+static void group_rows(struct table *t, const char *stream, const struct ra_group *g,
+    const char *location)
+{
+	char idle[32];
+
+	for (size_t i = 0; i < g->nconsumers || (i == 0 && g->nconsumers == 0); i++) {
+		const struct ra_consumer *k = i < g->nconsumers ? &g->consumers[i] : NULL;
+		table_row(t);
+		table_str(t, stream);
+		table_str_text(t, location, location != NULL ? location : "(results)");
+		table_str(t, g->name);
+		table_int_or_null(t, g->pending, g->exists);
+		table_int_or_null(t, g->lag, g->exists && g->lag_known);
+		table_int(t, (int64_t)g->nconsumers);
+		table_str(t, k != NULL ? k->name : NULL);
+		table_int_or_null(t, k != NULL ? k->pending : 0, k != NULL);
+		if (k != NULL && k->idle_ms >= 1000)
+			snprintf(idle, sizeof(idle), "%.1f s", (double)k->idle_ms / 1000.0);
+		else if (k != NULL)
+			snprintf(idle, sizeof(idle), "%" PRId64 " ms", k->idle_ms);
+		table_num_text(t, k != NULL ? k->idle_ms : 0, k != NULL, k != NULL ? idle : NULL);
+	}
+}
+#endif
+
+static int cmd_workers(struct ctx *c, char **args)
+{
+	(void)args;
+#if SQ_HAVE_REDIS
+	static const struct table_col cols[] = {
+		{ .name = "stream", .json_only = true },
+		{ .name = "location" },
+		{ .name = "group", .json_only = true },
+		{ .name = "group_pending", .head = "pending", .right = true },
+		{ .name = "lag", .right = true },
+		{ .name = "consumers", .right = true },
+		{ .name = "consumer" },
+		{ .name = "consumer_pending", .head = "held", .right = true },
+		{ .name = "idle_ms", .head = "idle", .right = true },
+	};
+	struct redis_link link;
+	struct ra_report rep;
+	char why[512];
+
+	/* a Redis that hangs up must not end us with SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	if (redis_link_init(&link, c->cfg.redis_url, "squirrelctl", why, sizeof(why)) < 0) {
+		log_errorx("[redis] url %s", why);
+		return EXIT_FAIL;
+	}
+	int rc = redis_admin_query(&link, &c->cfg, &rep, why, sizeof(why));
+	redis_link_free(&link);
+	if (rc < 0) {
+		log_errorx("%s", why);
+		return EXIT_FAIL;
+	}
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	if (t == NULL) {
+		redis_admin_free(&rep);
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	for (int i = 0; i < rep.nloc; i++)
+		group_rows(t, rep.checks_key, &rep.locations[i], rep.locations[i].name);
+	group_rows(t, rep.results_key, &rep.results, NULL);
+	redis_admin_free(&rep);
+	return print_table(t, c->o->json);
+#else
+	(void)c;
+	log_errorx("workers: this squirrelctl was built without Redis support (hiredis): "
+	    "rebuild with -Dredis=enabled to see the workers");
+	return EXIT_FAIL;
+#endif
+}
+
 static const struct command commands[] = {
 	{ "init", "init", 0, 0, 0, STORE_CREATE, cmd_init },
 	{ "add", "add URL EMAIL [--name NAME] [--interval SECONDS] [--timeout MS]", 2, 2,
@@ -522,6 +612,7 @@ static const struct command commands[] = {
 	  STORE_READONLY, cmd_history },
 	{ "outbox", "outbox", 0, 0, 0, STORE_READONLY, cmd_outbox },
 	{ "report", "report --html FILE", 0, 0, OPT_HTML, STORE_READONLY, cmd_report },
+	{ "workers", "workers [--redis URL]", 0, 0, OPT_REDIS, NO_STORE, cmd_workers },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -536,6 +627,7 @@ static void usage(FILE *f)
 	    "  --config FILE   configuration file (default " SQ_DEFAULT_CONFIG " if it exists)\n"
 	    "  --db FILE       SQLite database (default from the configuration)\n"
 	    "  --json          one JSON array of objects instead of a table\n"
+	    "  --redis URL     Redis of the scale-out (default from [redis] url)\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -543,7 +635,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
-		L_HTML, L_HELP, L_VERSION };
+		L_HTML, L_REDIS, L_HELP, L_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -554,6 +646,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "since", required_argument, NULL, L_SINCE },
 		{ "limit", required_argument, NULL, L_LIMIT },
 		{ "html", required_argument, NULL, L_HTML },
+		{ "redis", required_argument, NULL, L_REDIS },
 		{ "help", no_argument, NULL, L_HELP },
 		{ "version", no_argument, NULL, L_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -572,6 +665,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_SINCE: o->since = optarg; o->given |= OPT_SINCE; break;
 		case L_LIMIT: o->limit = optarg; o->given |= OPT_LIMIT; break;
 		case L_HTML: o->html = optarg; o->given |= OPT_HTML; break;
+		case L_REDIS: o->redis = optarg; o->given |= OPT_REDIS; break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);
@@ -651,6 +745,8 @@ static int load_config(const struct options *o, struct sq_config *cfg)
 	}
 	if (o->db != NULL && config_set(cfg, "squirreld", "database", o->db, err, sizeof(err)) < 0)
 		return usage_error("--db: %s", err);
+	if (o->redis != NULL && config_set(cfg, "redis", "url", o->redis, err, sizeof(err)) < 0)
+		return usage_error("--redis: %s", err);
 	return 0;
 }
 
@@ -680,6 +776,10 @@ int main(int argc, char **argv)
 	if ((rc = load_config(&o, &c.cfg)) != 0)
 		goto out;
 	log_set_level((enum log_level)c.cfg.log_level);
+	if (cmd->open_flags == NO_STORE) {
+		rc = cmd->run(&c, args);
+		goto out;
+	}
 	if (!(cmd->open_flags & STORE_CREATE) && stat(c.cfg.database, &sb) < 0 && errno == ENOENT) {
 		log_errorx("%s: no such database; create it with 'squirrelctl init' "
 		    "(or start squirreld)", c.cfg.database);

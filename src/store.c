@@ -279,12 +279,21 @@ static const char schema_v5[] =
     " DELETE FROM check_locations WHERE check_id = old.id;"
     " END;";
 
+/*
+ * Version 6: an alert of several locations' verdict says what each one saw
+ * ("down from 2 of 3 locations: b http 503, c timeout; a answered 200");
+ * NULL for a single-machine check.
+ */
+static const char schema_v6[] =
+    "ALTER TABLE outbox ADD COLUMN locations TEXT;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -423,8 +432,8 @@ static int store_prepare(struct store *s)
 		return -1;
 	if (prepare(s, &s->insert_alert,
 	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
-	    "  http_status, since, last_ok, down_for, next_attempt)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)") < 0)
+	    "  http_status, since, last_ok, down_for, next_attempt, locations)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4, ?12)") < 0)
 		return -1;
 	if (prepare(s, &s->sites_version, "SELECT version FROM sites_version WHERE id = 1") < 0)
 		return -1;
@@ -786,6 +795,10 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 	sqlite3_bind_int64(st, 9, a->since);
 	sqlite3_bind_int64(st, 10, a->last_ok);
 	sqlite3_bind_int64(st, 11, a->down_for);
+	if (a->locations != NULL)
+		sqlite3_bind_text(st, 12, a->locations, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 12);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -802,6 +815,7 @@ static void alert_row_free(struct sq_alert_row *a)
 	free(a->url);
 	free(a->name);
 	free(a->error);
+	free(a->locations);
 }
 
 void store_free_alerts(struct sq_alert_list *l)
@@ -831,7 +845,8 @@ static int alert_from_row(sqlite3_stmt *st, struct sq_alert_row *a)
 	a->down_for = sqlite3_column_int64(st, 10);
 	a->attempts = sqlite3_column_int(st, 11);
 	if (column_text(st, 2, false, &a->owner_email) < 0 || column_text(st, 5, false, &a->url) < 0 ||
-	    column_text(st, 6, true, &a->name) < 0 || column_text(st, 12, false, &a->error) < 0)
+	    column_text(st, 6, true, &a->name) < 0 || column_text(st, 12, false, &a->error) < 0 ||
+	    column_text(st, 13, true, &a->locations) < 0)
 		return -1;
 	return 0;
 }
@@ -845,7 +860,7 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 
 	if (sqlite3_prepare_v2(s->db,
 	    "SELECT id, site_id, owner_email, kind, created_at, url, name, http_status, since,"
-	    " last_ok, down_for, attempts, error FROM outbox"
+	    " last_ok, down_for, attempts, error, locations FROM outbox"
 	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
 	    " ORDER BY owner_email, id", -1, &st, NULL) != SQLITE_OK) {
 		db_error(s, "reading the outbox");

@@ -32,6 +32,11 @@ struct alert_item {
 	int64_t at;         /* unix s: the check that saw it */
 	int64_t since;      /* unix s: when the site went down; 0 = unknown */
 	int64_t last_ok;    /* unix s: the last good check; 0 = never */
+	/*
+	 * What each location saw ("down from 2 of 3 locations: b http 503,
+	 * c timeout; a answered 200"); NULL for a single-machine check.
+	 */
+	const char *locations;
 };
 
 /*

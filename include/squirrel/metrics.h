@@ -40,4 +40,11 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m);
  */
 int metrics_write(const char *path, struct store *s, const struct sq_metrics *m);
 
+/* More families after the others (the locations of the scale-out, say). */
+typedef void metrics_extra_fn(FILE *f, void *arg);
+
+/* metrics_write, then extra(f, arg) when extra is not NULL. */
+int metrics_write_extra(const char *path, struct store *s, const struct sq_metrics *m,
+    metrics_extra_fn *extra, void *arg);
+
 #endif

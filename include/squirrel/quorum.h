@@ -11,6 +11,7 @@
 #define SQUIRREL_QUORUM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "squirrel/check.h"
@@ -40,6 +41,18 @@ enum quorum_verdict quorum_decide(int nloc, int quorum, int oks, int fails);
 void quorum_compose(struct sq_result *out, enum quorum_verdict v,
     const struct quorum_vote *votes, const char *const *names, int nloc,
     int64_t site_id, uint64_t tag, int64_t started_ms);
+
+/*
+ * What each location saw of a verdict, for the alert mail: "down from 2 of
+ * 3 locations: b http 503, c http 503; a answered 200", or "up from 3 of 3
+ * locations". The locations that agree with the verdict come first (named
+ * with their answers when it is down), then the others in order; a
+ * location with no answer "did not answer". names are [redis] locations
+ * (sq_vote.location indexes them), nloc of them. Returns buf, or NULL (buf
+ * empty) for a result without votes, an unknown one, or no names.
+ */
+const char *quorum_describe(const struct sq_result *r, const char *const *names, int nloc,
+    char *buf, size_t len);
 
 /*
  * [redis] locations: the names in order, each once; the index of a name is

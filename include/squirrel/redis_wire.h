@@ -25,6 +25,8 @@
 #define RW_ID_MAX 48          /* a check id, with its terminating NUL */
 #define RW_LOCATION_MAX 64    /* a location (consumer group) name, with NUL */
 #define RW_URL_MAX 4096       /* longer urls are refused */
+/* The coordinator's consumer group on <prefix>:results. */
+#define RW_COORDINATOR_GROUP "squirreld"
 
 /* A command being built: arguments by pointer and length, numbers formatted inside. */
 #define RW_ARGS_MAX 48

@@ -92,6 +92,7 @@ struct sq_alert_row {
 	int64_t last_ok;
 	int64_t down_for;
 	int attempts;
+	char *locations;      /* what each location saw (quorum_describe); NULL: one machine */
 };
 
 struct sq_alert_list {

@@ -45,7 +45,7 @@
 #include "squirrel/redis_link.h"
 #include "squirrel/u64map.h"
 
-#define GROUP "squirreld"          /* our consumer group on <prefix>:results */
+#define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */
 #define CONSUMER "coordinator"     /* one per prefix: a restart finds its pending answers */
 #define READ_COUNT 1000            /* answers per read */
 #define READ_ROUNDS 8              /* reads in a row, while full ones keep coming */

@@ -74,6 +74,11 @@ def test_down_then_up(tmp, httpd):
         body = raw.split(b"\r\n\r\n", 1)[1].decode()
         check(httpd.url("/?status=503") in body and "503" in body, "down/up: the body names the url and the status", body)
         equal([r[1] for r in outbox(db)], ["sent", "sent"], "down/up: both alerts marked sent")
+        check("locations:" not in body, "down/up: one machine checked, no locations line", body)
+        con = sqlite3.connect(db)
+        equal(con.execute("SELECT count(*) FROM outbox WHERE locations IS NULL").fetchone()[0], 2,
+              "down/up: no locations kept for a single-machine check")
+        con.close()
 
 
 def test_flap(tmp, httpd):

@@ -5,6 +5,7 @@ results as the serial backend; then workers, Redis and the coordinator are
 killed under load, locations vote, hostile entries are fed in by hand,
 and ACL passwords are checked."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -16,11 +17,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "dns"))
 from servers import Dnsmasq  # noqa: E402
 from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
-                     parse_once, squirreld, stop_pid, tmpdir, wait_for)
+                     parse_once, run, squirreld, stop_pid, tmpdir, wait_for)
 from redisd import Redis, Worker  # noqa: E402
 import test_once  # noqa: E402
 
 OWNER = "ops@example.org"
+CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 
 
 def write(path, text):
@@ -243,7 +245,7 @@ def test_coordinator_restart(tmp):
 def test_quorum(tmp):
     """Three locations, three source addresses, quorum 2: one location's
     failure stays up; two locations' failure goes down with one alert naming them."""
-    from test_mail import Smtpd, parse
+    from test_mail import Smtpd, body_of, parse
     with Redis(tmp, "redis-quorum") as redis, Httpd(tmp) as srv, Smtpd(tmp, "smtp-quorum") as smtp:
         conf = coordinator_conf(tmp, "quorum.conf", locations="a, b, c", quorum=2,
                                 check={"fail_threshold": 1}, smtp_port=smtp.port)
@@ -281,6 +283,16 @@ def test_quorum(tmp):
         if mails:
             subject = str(parse(mails[0][0])["Subject"])
             check("DOWN two" in subject and "b, c" in subject, "quorum: the alert names the locations", subject)
+            # what each location saw; a is in the verdict only if it answered in time
+            lines = [l for l in body_of(mails[0][0]).split("\r\n") if l.startswith("  locations:")]
+            prefix = "down from 2 of 3 locations: b http 503, c http 503; "
+            check(len(lines) == 1 and lines[0].split(":", 1)[1].strip() in
+                  (prefix + "a answered 200", prefix + "a did not answer"),
+                  "quorum: the mail says what b and c saw", lines)
+        where = history(db, "SELECT site_id, locations FROM outbox")
+        check(len(where) == 1 and where[0][0] == two and
+              where[0][1].startswith("down from 2 of 3 locations: b http 503, c http 503; "),
+              "quorum: the outbox keeps what each location saw", where)
         equal(rcs, [0, 0, 0], "quorum: workers stop cleanly")
 
 
@@ -450,10 +462,139 @@ def test_worker_sigterm(tmp):
         check("stopping: 5 check(s) in flight finish first" in worker.output(), "sigterm: said so", worker.output())
 
 
+def test_ctl_workers(tmp):
+    """squirrelctl workers (text and --json) against two workers of two
+    locations holding checks; Redis out of reach or a wrong password: exit 1."""
+    with Redis(tmp, "redis-ctl", tcp=True) as redis, Httpd(tmp) as srv:
+        conf = coordinator_conf(tmp, "ctl.conf", locations="a, b", check={"timeout": 5000})
+        db = new_db(tmp, "ctl.db")
+        add_sites(db, [(srv.url(f"/?delay=2500&n={i}"), OWNER, {}) for i in range(6)])
+        wa = Worker(tmp, "ctl-a", redis.url, "--location", "a", conf=conf)
+        wb = Worker(tmp, "ctl-b", redis.url, "--location", "b", conf=conf)
+        ctl = lambda *a: run([CTL, "--config", conf, "--db", db, "workers", "--redis", redis.url, *a],
+                             timeout=30)
+        try:
+            check(wa.wait_started() and wb.wait_started(), "ctl: two workers started")
+            p = start_once(conf, db, redis.url, tmp, "ctl-once")
+            held = wait_for(lambda: pending(redis, "squirrel:checks", "a") == 6 and
+                            pending(redis, "squirrel:checks", "b") == 6, 20)
+            check(held, "ctl: each location holds the six checks")
+            rc, out, err = ctl("--json")
+            rc_text, text, err_text = ctl()
+            rc_once, _, _ = finish(p, 60)
+            rc2, out2, err2 = ctl("--json")
+        finally:
+            rcs = [wa.stop(), wb.stop()]
+        equal((rc, rc_text, rc_once, rc2), (0, 0, 0, 0), "ctl: workers exits 0 (and the pass too)")
+        rows = json.loads(out) if rc == 0 else []
+        keys = {"stream", "location", "group", "group_pending", "lag", "consumers", "consumer",
+                "consumer_pending", "idle_ms"}
+        check(all(set(r) == keys for r in rows), "ctl: --json keys are the columns", out)
+        checks = [r for r in rows if r["stream"] == "squirrel:checks"]
+        equal(sorted({r["location"] for r in checks}), ["a", "b"], "ctl: exactly the configured locations")
+        for loc, w in (("a", wa), ("b", wb)):
+            mine = [r for r in checks if r["location"] == loc]
+            equal(len(mine), 1, f"ctl: one consumer in {loc}")
+            if mine:
+                r = mine[0]
+                check(r["consumer"] and r["consumer"].endswith(f"-{w.proc.pid}"),
+                      f"ctl: {loc}'s consumer is its worker", r)
+                equal((r["group"], r["group_pending"], r["consumer_pending"], r["consumers"], r["lag"]),
+                      (loc, 6, 6, 1, 0), f"ctl: {loc} holds six checks, none waiting")
+                check(isinstance(r["idle_ms"], int) and 0 <= r["idle_ms"] < 20000, f"ctl: {loc} idle ms", r)
+        results = [r for r in rows if r["stream"] == "squirrel:results"]
+        check(len(results) >= 1 and all(r["group"] == "squirreld" and r["location"] is None for r in results),
+              "ctl: the coordinator's group on the results", results)
+        lines = text.splitlines()
+        check(lines and lines[0].split()[:5] == ["LOCATION", "PENDING", "LAG", "CONSUMERS", "CONSUMER"],
+              "ctl: the text table's heading", text)
+        check(any(l.split()[:3] == ["a", "6", "0"] for l in lines) and
+              any(l.split()[:3] == ["b", "6", "0"] for l in lines) and
+              any(l.startswith("(results)") for l in lines), "ctl: a row per location and the results", text)
+        after = {r["location"]: r for r in json.loads(out2) if r["stream"] == "squirrel:checks"} if rc2 == 0 else {}
+        equal({k: (v["group_pending"], v["consumer_pending"]) for k, v in after.items()},
+              {"a": (0, 0), "b": (0, 0)}, "ctl: after the pass nothing is pending")
+        res = [r for r in json.loads(out2) if r["stream"] == "squirrel:results"] if rc2 == 0 else []
+        equal([r["group_pending"] for r in res], [0], "ctl: every answer acknowledged by the coordinator")
+        equal(rcs, [0, 0], "ctl: workers stop cleanly")
+        gone = os.path.join(tmp, "ctl-no-redis.sock")
+        rc, out, err = run([CTL, "--config", conf, "workers", "--redis", f"unix:{gone}"], timeout=30)
+        check(rc == 1 and f"cannot use Redis at unix:{gone}" in err and out == "",
+              "ctl: Redis out of reach: exit 1, naming the url", err)
+        redis.call("CONFIG", "SET", "requirepass", "right")
+        redis.auth = ("default", "right")
+        bad = f"redis://:wrongpw@127.0.0.1:{redis.port}/0"
+        rc, out, err = run([CTL, "--config", conf, "workers", "--json", "--redis", bad], timeout=30)
+        check(rc == 1 and f"127.0.0.1:{redis.port}" in err and "AUTH refused" in err and "wrongpw" not in err,
+              "ctl: a wrong password: exit 1, the url without the password", err)
+        rc, out, err = run([CTL, "--config", conf, "workers", "--redis",
+                            f"redis://:right@127.0.0.1:{redis.port}/0"], timeout=30)
+        equal(rc, 0, "ctl: the right password works")
+
+
+def prom_samples(text):
+    """{(name, location): value} of the per-location samples."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("squirrel_location_"):
+            name, rest = line.split("{", 1)
+            label, value = rest.rsplit("} ", 1)
+            out[(name, label.split('"')[1])] = float(value)
+    return out
+
+
+def test_metrics_locations(tmp):
+    """backend = redis with metrics_file: the file has each location's
+    pending, lag, consumers and checks."""
+    with Redis(tmp, "redis-metrics") as redis, Httpd(tmp) as srv:
+        prom = os.path.join(tmp, "metrics-redis.prom")
+        conf = coordinator_conf(tmp, "metrics.conf", locations="a, b",
+                                check={"interval": 1, "timeout": 2000})
+        with open(conf, "a") as f:
+            f.write(f"[squirreld]\nmetrics_file = {prom}\n")
+        db = new_db(tmp, "metrics.db")
+        add_sites(db, [(srv.url(f"/?status=200&n={i}"), OWNER, {}) for i in range(3)])
+        workers = [Worker(tmp, f"m{loc}", redis.url, "--location", loc, conf=conf) for loc in ("a", "b")]
+        log = open(os.path.join(tmp, "metrics-daemon.log"), "w")
+        daemon = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "redis",
+                                   "--redis", redis.url], stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            flowed = wait_for(lambda: history(db, "SELECT count(*) FROM checks")[0][0] >= 6, 30, step=0.2)
+            check(flowed, "metrics: checks flow")
+            early = wait_for(lambda: os.path.exists(prom), 20)
+            check(early and "squirrel_location_pending" in open(prom).read(),
+                  "metrics: the first file already has the locations")
+        finally:
+            rc = stop_pid(daemon, timeout=60)
+            log.close()
+            rcs = [w.stop() for w in workers]
+        equal((rc, rcs), (0, [0, 0]), "metrics: everyone stops cleanly")
+        text = open(prom).read() if os.path.exists(prom) else ""
+        got = prom_samples(text)
+        equal(sorted({loc for _, loc in got}), ["a", "b"], "metrics: exactly the two locations")
+        for loc in ("a", "b"):
+            equal(got.get(("squirrel_location_consumers", loc)), 1.0, f"metrics: one consumer in {loc}")
+            p = got.get(("squirrel_location_pending", loc), -1)
+            check(0 <= p <= 3, f"metrics: {loc}'s pending is a small count", text)
+            lag = got.get(("squirrel_location_lag", loc), -1)
+            check(0 <= lag <= 3, f"metrics: {loc}'s lag is there and small", text)
+            check(got.get(("squirrel_location_checks_total", loc), 0) >= 6,
+                  f"metrics: {loc} was handed the checks", text)
+        for fam, typ in (("squirrel_location_pending", "gauge"), ("squirrel_location_lag", "gauge"),
+                         ("squirrel_location_consumers", "gauge"),
+                         ("squirrel_location_checks_total", "counter")):
+            check(f"# TYPE {fam} {typ}\n" in text, f"metrics: {fam} is typed", text)
+        with open(log.name) as f:
+            dlog = f.read()
+        check("left out" not in dlog, "metrics: no Redis error logged", dlog)
+
+
 def main():
     only = sys.argv[1:]
     tests = [test_conformance, test_refusals, test_hostile, test_worker_sigterm, test_quorum,
-             test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart]
+             test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart,
+             test_ctl_workers, test_metrics_locations]
     with tmpdir() as tmp:
         for t in tests:
             if not only or t.__name__ in only:

@@ -375,6 +375,61 @@ static void test_up_and_reminder(void)
 	free(msg);
 }
 
+static void test_locations(void)
+{
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "http 503 from b, c");
+	struct parsed p;
+	char err[256] = "";
+
+	it.http_status = 503;
+	it.locations = "down from 2 of 3 locations: b http 503, c http 503; a answered 200";
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "loc1", err, sizeof(err));
+	ok(msg != NULL, "compose a DOWN mail with locations (%s)", err);
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	check_headers(&p, "locations mail");
+	ok(body_has_line(p.body,
+	    "  locations:        down from 2 of 3 locations: b http 503, c http 503; a answered 200"),
+	    "body: what each location saw");
+	ok(body_has_line(p.body, "  checked at:       2024-05-14 10:03:20 UTC"), "body: the rest as before");
+	ok(strstr(p.body, "  what failed:") < strstr(p.body, "  locations:"), "body: after what failed");
+	parsed_free(&p);
+	free(msg);
+
+	it = item(ALERT_UP, "https://example.org/", "Shop", "http 503");
+	it.locations = "up from 3 of 3 locations";
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "loc2", err, sizeof(err));
+	parse(msg, &p);
+	ok(body_has_line(p.body, "  locations:        up from 3 of 3 locations"), "UP body: the locations");
+	parsed_free(&p);
+	free(msg);
+
+	/* A database value like any other: no new line, no header. */
+	it.locations = "up from 1 of 1 location\r\nBcc: x@example.org\r\n\r\nforged \xff";
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "loc3", err, sizeof(err));
+	parse(msg, &p);
+	check_headers(&p, "hostile locations");
+	ok(body_has_line(p.body, "  locations:        up from 1 of 1 location  Bcc: x@example.org    forged ?"),
+	    "hostile locations: control characters made spaces, bad UTF-8 '?'");
+	parsed_free(&p);
+	free(msg);
+
+	/* None (a single-machine check) or empty: no line at all. */
+	it.locations = NULL;
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "loc4", err, sizeof(err));
+	parse(msg, &p);
+	ok(strstr(p.body, "locations:") == NULL, "no locations: no line");
+	parsed_free(&p);
+	free(msg);
+	it.locations = "";
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "loc5", err, sizeof(err));
+	parse(msg, &p);
+	ok(strstr(p.body, "locations:") == NULL, "empty locations: no line");
+	parsed_free(&p);
+	free(msg);
+}
+
 static void test_digest(void)
 {
 	struct alert_item it[10];
@@ -584,6 +639,7 @@ int main(void)
 	test_subjects();
 	test_single_down();
 	test_up_and_reminder();
+	test_locations();
 	test_digest();
 	test_hostile();
 	test_non_ascii();

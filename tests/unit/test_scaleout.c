@@ -236,6 +236,81 @@ static void test_quorum(void)
 	is_int(sq_err_parse("nonsense"), -1, "not a class");
 }
 
+/* A result as quorum_compose hands it on, from each location's vote. */
+static const char *describe(enum quorum_verdict verdict, struct quorum_vote *v, int nloc,
+    const char *const *names, int nnames, char *buf, size_t len)
+{
+	struct sq_result r;
+	quorum_compose(&r, verdict, v, names, nloc, 9, 99, 1000);
+	return quorum_describe(&r, names, nnames, buf, len);
+}
+
+static void test_describe(void)
+{
+	const char *names[] = { "a", "b", "c" };
+	char buf[512];
+	const char *d;
+
+	struct quorum_vote v[3] = { vote(SQ_OK, 200), vote(SQ_ERR_HTTP, 503), vote(SQ_ERR_HTTP, 503) };
+	is_str(describe(QUORUM_DOWN, v, 3, names, 3, buf, sizeof(buf)),
+	    "down from 2 of 3 locations: b http 503, c http 503; a answered 200",
+	    "describe: the failing locations, then the one that saw it up");
+	v[0].have = false;
+	is_str(describe(QUORUM_DOWN, v, 3, names, 3, buf, sizeof(buf)),
+	    "down from 2 of 3 locations: b http 503, c http 503; a did not answer",
+	    "describe: a silent location did not answer");
+	v[0] = vote(SQ_ERR_HTTP, 503);
+	v[1] = vote(SQ_ERR_TIMEOUT, 0);
+	v[2] = vote(SQ_OK, 200);
+	is_str(describe(QUORUM_DOWN, v, 3, names, 3, buf, sizeof(buf)),
+	    "down from 2 of 3 locations: a http 503, b timeout; c answered 200",
+	    "describe: each location's own class");
+	v[2] = vote(SQ_ERR_CONNECT_REFUSED, 0);
+	is_str(describe(QUORUM_DOWN, v, 3, names, 3, buf, sizeof(buf)),
+	    "down from 3 of 3 locations: a http 503, b timeout, c connect refused",
+	    "describe: down everywhere");
+
+	struct quorum_vote up[3] = { vote(SQ_OK, 200), vote(SQ_OK, 204), vote(SQ_OK, 200) };
+	is_str(describe(QUORUM_UP, up, 3, names, 3, buf, sizeof(buf)), "up from 3 of 3 locations",
+	    "describe: up everywhere");
+	up[1] = vote(SQ_ERR_HTTP, 502);
+	up[2].have = false;
+	up[0] = vote(SQ_OK, 200);
+	is_str(describe(QUORUM_UP, up, 3, names, 3, buf, sizeof(buf)),
+	    "up from 1 of 3 locations; b http 502, c did not answer", "describe: up, and who disagreed");
+	up[1] = vote(SQ_OK, 200);
+	is_str(describe(QUORUM_UP, up, 3, names, 3, buf, sizeof(buf)),
+	    "up from 2 of 3 locations; c did not answer", "describe: up, one silent");
+
+	const char *one[] = { "default" };
+	struct quorum_vote alone[1] = { vote(SQ_ERR_HTTP, 404) };
+	is_str(describe(QUORUM_DOWN, alone, 1, one, 1, buf, sizeof(buf)),
+	    "down from 1 of 1 location: default http 404", "describe: one location");
+
+	/* A vote for a location no longer configured is left out. */
+	v[0] = vote(SQ_OK, 200);
+	v[1] = vote(SQ_ERR_HTTP, 503);
+	v[2] = vote(SQ_ERR_HTTP, 503);
+	is_str(describe(QUORUM_DOWN, v, 3, names, 2, buf, sizeof(buf)),
+	    "down from 1 of 2 locations: b http 503; a answered 200", "describe: unknown location left out");
+
+	/* A small buffer is cut, never overrun. */
+	char tiny[12];
+	d = describe(QUORUM_DOWN, v, 3, names, 3, tiny, sizeof(tiny));
+	ok(d == tiny && strlen(tiny) == sizeof(tiny) - 1, "describe: cut to the buffer ('%s')", tiny);
+
+	/* Nothing to say: no votes, an unknown verdict, no names. */
+	struct sq_result r = { .err = SQ_ERR_HTTP, .http_status = 503 };
+	snprintf(buf, sizeof(buf), "x");
+	ok(quorum_describe(&r, names, 3, buf, sizeof(buf)) == NULL && buf[0] == '\0',
+	    "describe: a single-machine check has none");
+	struct quorum_vote some[3] = { vote(SQ_OK, 200), { .have = false }, { .have = false } };
+	snprintf(buf, sizeof(buf), "x");
+	ok(describe(QUORUM_UNKNOWN, some, 3, names, 3, buf, sizeof(buf)) == NULL && buf[0] == '\0',
+	    "describe: an unknown verdict has none");
+	ok(describe(QUORUM_UP, some, 3, names, 0, buf, sizeof(buf)) == NULL, "describe: no names, none");
+}
+
 static void test_map(void)
 {
 	struct u64map m;
@@ -273,6 +348,7 @@ int main(void)
 	test_hostile_checks();
 	test_results();
 	test_quorum();
+	test_describe();
 	test_map();
 	return tap_done();
 }
