@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "squirrel/config.h"
 #include "squirrel/log.h"
@@ -205,6 +206,13 @@ static int key_apply(struct sq_config *cfg, const struct key *k, const char *val
 	}
 	}
 	return -1;
+}
+
+const char *config_default_path(const char *given)
+{
+	if (given != NULL)
+		return given;
+	return access(SQ_DEFAULT_CONFIG, F_OK) == 0 ? SQ_DEFAULT_CONFIG : NULL;
 }
 
 int config_defaults(struct sq_config *cfg)

@@ -176,9 +176,7 @@ static void keep_for_retry(struct daemon *d, const struct record_entry *e)
 	k->result = e->result;
 	if (k->site.url == NULL || k->site.owner_email == NULL ||
 	    (e->site->name != NULL && k->site.name == NULL)) {
-		free(k->site.url);
-		free(k->site.owner_email);
-		free(k->site.name);
+		store_free_site(&k->site);
 		log_errorx("site %" PRId64 ": result dropped: out of memory", e->site->id);
 		return;
 	}
@@ -189,11 +187,8 @@ static void free_kept(struct daemon *d, size_t n)
 {
 	if (n == 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		free(d->kept[i].site.url);
-		free(d->kept[i].site.owner_email);
-		free(d->kept[i].site.name);
-	}
+	for (size_t i = 0; i < n; i++)
+		store_free_site(&d->kept[i].site);
 	memmove(d->kept, d->kept + n, (d->nkept - n) * sizeof(*d->kept));
 	d->nkept -= n;
 }

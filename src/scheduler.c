@@ -110,9 +110,7 @@ static void heap_remove(struct scheduler *s, struct sched_site *site)
 
 static void site_release(struct sched_site *site)
 {
-	free(site->site.url);
-	free(site->site.owner_email);
-	free(site->site.name);
+	store_free_site(&site->site);
 	free(site);
 }
 

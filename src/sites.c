@@ -34,9 +34,7 @@ size_t sites_filter(struct sq_site_list *l)
 		if (site_usable(&l->v[i])) {
 			l->v[kept++] = l->v[i];
 		} else {
-			free(l->v[i].url);
-			free(l->v[i].owner_email);
-			free(l->v[i].name);
+			store_free_site(&l->v[i]);
 			skipped++;
 		}
 	}

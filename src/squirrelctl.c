@@ -731,14 +731,12 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 static int load_config(const struct options *o, struct sq_config *cfg)
 {
 	char err[512];
-	const char *path = o->config;
+	const char *path = config_default_path(o->config);
 
 	if (config_defaults(cfg) < 0) {
 		log_errorx("out of memory");
 		return EXIT_FAIL;
 	}
-	if (path == NULL && access(SQ_DEFAULT_CONFIG, F_OK) == 0)
-		path = SQ_DEFAULT_CONFIG;
 	if (path != NULL && config_load(cfg, path, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		return EXIT_FAIL;

@@ -139,9 +139,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 /* The file read: --config, else the default one if it exists, else none. */
 static const char *config_path(const struct options *o)
 {
-	if (o->config != NULL)
-		return o->config;
-	return access(SQ_DEFAULT_CONFIG, F_OK) == 0 ? SQ_DEFAULT_CONFIG : NULL;
+	return config_default_path(o->config);
 }
 
 /* The file, then the command line over it. 0, 1 (bad file) or 2 (bad option). */

@@ -543,7 +543,7 @@ static int column_positive(sqlite3_stmt *st, int col, int *out)
 	return 0;
 }
 
-static void site_free(struct sq_site *site)
+void store_free_site(struct sq_site *site)
 {
 	free(site->url);
 	free(site->owner_email);
@@ -602,7 +602,7 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 		const char *bad = site_from_row(st, &site);
 		if (bad != NULL) {
 			log_warnx("site %" PRId64 ": skipped: %s", site.id, bad);
-			site_free(&site);
+			store_free_site(&site);
 			l.skipped++;
 			continue;
 		}
@@ -610,7 +610,7 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 			size_t ncap = cap ? cap * 2 : 64;
 			struct sq_site *nv = realloc(l.v, ncap * sizeof(*nv));
 			if (nv == NULL) {
-				site_free(&site);
+				store_free_site(&site);
 				log_errorx("%s: out of memory loading sites", s->path);
 				rc = SQLITE_NOMEM;
 				break;
@@ -634,7 +634,7 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 void store_free_sites(struct sq_site_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		site_free(&l->v[i]);
+		store_free_site(&l->v[i]);
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;

@@ -62,6 +62,12 @@ struct sq_config {
 	int redis_claim_idle_ms;
 };
 
+/*
+ * The file both binaries read: the one named with --config (it must then
+ * exist), else SQ_DEFAULT_CONFIG when it exists, else none (NULL).
+ */
+const char *config_default_path(const char *given);
+
 /* Fills cfg with the built-in defaults. Returns 0, or -ENOMEM. */
 int config_defaults(struct sq_config *cfg);
 

@@ -52,6 +52,8 @@ void store_close(struct store *s);
  */
 int store_load_sites(struct store *s, struct sq_site_list *out);
 void store_free_sites(struct sq_site_list *l);
+/* Frees one row's strings (the struct itself is the caller's). */
+void store_free_site(struct sq_site *site);
 
 /*
  * Writes happen in explicit transactions: store_begin() (BEGIN IMMEDIATE,
