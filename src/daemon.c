@@ -75,6 +75,10 @@ struct daemon {
 	uint64_t checks, failures, checks_at_beat;
 	int64_t beat_at_ms;
 	double loop_seconds;
+	/* a round: as many checks as sites watched when it began */
+	int64_t round_start_ms;
+	size_t round_left;
+	double round_seconds;         /* the last round's length; < 0 before the first */
 };
 
 static int64_t now_ms(void)
@@ -106,7 +110,7 @@ static void update_metrics(struct daemon *d)
 		.started_at = d->started_at,
 		.checks = d->checks,
 		.failures = d->failures,
-		.pass_seconds = -1,
+		.pass_seconds = d->round_seconds,
 		.loop_seconds = d->loop_seconds,
 	};
 	if (d->beat_at_ms > 0 && now > d->beat_at_ms)
@@ -246,6 +250,23 @@ static void flush(struct daemon *d)
 	d->nbatch = 0;
 }
 
+/*
+ * The daemon's "pass": the time it took to make as many checks as it
+ * watches sites. About the interval while it keeps up; more, and the
+ * sites wait longer than they should.
+ */
+static void count_round(struct daemon *d, int64_t now)
+{
+	if (d->round_left > 0) {
+		if (--d->round_left > 0)
+			return;
+		d->round_seconds = (double)(now - d->round_start_ms) / 1000.0;
+	}
+	/* the next round; or the first, when there were no sites at the start */
+	d->round_start_ms = now;
+	d->round_left = scheduler_size(d->sched);
+}
+
 static void collect(const struct sq_result *r, void *arg)
 {
 	struct daemon *d = arg;
@@ -256,6 +277,7 @@ static void collect(const struct sq_result *r, void *arg)
 	if (d->nbatch == 0)
 		d->batch_since = now_ms();
 	d->checks++;
+	count_round(d, now_ms());
 	if (!sq_result_ok(r))
 		d->failures++;
 	d->bsite[d->nbatch] = site;
@@ -433,6 +455,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	}
 	d->store = st;
 	d->cfg = cfg;
+	d->round_seconds = -1;
 	install_signals();
 	if (open_backend(d) < 0) {
 		rc = 1;
@@ -450,6 +473,8 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	store_set_default_interval(d->store, d->cfg->interval_s);
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	follow_edits(d, true, false);
+	d->round_start_ms = now_ms();
+	d->round_left = scheduler_size(d->sched);
 	d->delivery = delivery_start(d->cfg);
 	d->reporter = reporter_start(d->cfg);
 	d->started_at = (int64_t)time(NULL);

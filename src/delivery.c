@@ -22,6 +22,7 @@
 #include "squirrel/delivery.h"
 #include "squirrel/log.h"
 #include "squirrel/mailer.h"
+#include "squirrel/util.h"
 
 #define DIGEST_MAX 200            /* alerts in one mail at most */
 #define ROUND_EVERY_S 30          /* retries are looked at this often */
@@ -215,7 +216,7 @@ struct delivery *delivery_start(const struct sq_config *cfg)
 	pthread_cond_init(&d->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	d->kicked = true;   /* alerts left from before a restart go out now */
-	if (pthread_create(&d->thread, NULL, delivery_main, d) != 0) {
+	if (thread_start(&d->thread, delivery_main, d) != 0) {
 		log_errorx("cannot start the mail delivery thread");
 		config_free(&d->cfg);
 		free(d);

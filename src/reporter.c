@@ -18,6 +18,7 @@
 #include "squirrel/reporter.h"
 #include "squirrel/statuspage.h"
 #include "squirrel/store.h"
+#include "squirrel/util.h"
 
 #define PAGE_EVERY_S 60
 #define METRICS_EVERY_S 15
@@ -180,7 +181,7 @@ struct reporter *reporter_start(const struct sq_config *cfg)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&r->thread, NULL, reporter_main, r) != 0) {
+	if (thread_start(&r->thread, reporter_main, r) != 0) {
 		log_errorx("cannot start the reporter thread");
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);

@@ -1,6 +1,7 @@
 /*
  * util.c - small helpers without a better home.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,4 +34,15 @@ bool email_valid(const char *addr, char *why, size_t whylen)
 		return false;
 	}
 	return true;
+}
+
+int thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int err = pthread_create(tid, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
 }

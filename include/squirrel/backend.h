@@ -5,7 +5,8 @@
  * site state.
  *
  * The caller submits checks, then polls: poll() waits up to timeout_ms for
- * results and hands each finished one to the callback. A check submitted is
+ * results (or, with none pending, simply sleeps that long) and hands each
+ * finished one to the callback. A check submitted is
  * always answered exactly once, even when its worker dies.
  */
 #ifndef SQUIRREL_BACKEND_H
@@ -52,6 +53,10 @@ struct sq_backend_ops {
 	/*
 	 * Waits at most timeout_ms (0: don't wait) for results and delivers
 	 * every finished one through fn. Returns the number delivered or -1.
+	 * It is the caller's one wait: with nothing pending it still sleeps
+	 * until timeout_ms has passed (a signal may end the wait sooner), so
+	 * an idle caller does not spin. A negative timeout waits for a result
+	 * without limit, but returns at once when none can come.
 	 */
 	int (*poll)(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, void *arg);
 	/* Checks submitted and not yet delivered. */

@@ -390,7 +390,8 @@ static int libev_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, v
 	struct libev *b = be->state;
 	bool busy = b->inflight > 0 || b->resolving > 0;
 
-	if (b->ndone == 0 && busy && timeout_ms > 0) {
+	/* Idle or not, timeout_ms is the caller's sleep: the loop waits it out. */
+	if (b->ndone == 0 && timeout_ms > 0) {
 		ev_timer_set(&b->poll_timer, (double)timeout_ms / 1000.0, 0.0);
 		ev_timer_start(b->loop, &b->poll_timer);
 		ev_run(b->loop, 0);

@@ -603,7 +603,12 @@ static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 		delivered += fail_queue_if_no_worker(pf, fn, arg);
 		delivered += dispatch(pf, fn, arg);
 		int64_t now = now_ms(CLOCK_MONOTONIC);
-		bool last = delivered > 0 || prefork_pending(b) == 0 || now >= deadline;
+		/*
+		 * Nothing pending is no reason to return: the time left is the
+		 * caller's sleep, cut short by a worker's socket or a chore.
+		 */
+		bool last = delivered > 0 || now >= deadline ||
+		    (timeout_ms < 0 && prefork_pending(b) == 0);
 		int64_t until = next_chore(pf, now);
 		if (deadline < until)
 			until = deadline;

@@ -4,6 +4,7 @@
  * The simplest backend and the reference the others are compared with: poll()
  * runs the oldest queued check to its end and delivers its result.
  */
+#include <poll.h>
 #include <stdlib.h>
 
 #include "squirrel/backend.h"
@@ -40,9 +41,13 @@ static int serial_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, v
 	struct sq_check c;
 	struct sq_result r;
 
-	(void)timeout_ms;   /* a check runs to its end: its own timeout bounds it */
-	if (check_queue_pop(&s->queue, &c) < 0)
+	if (check_queue_pop(&s->queue, &c) < 0) {
+		/* Nothing to run: this is the caller's sleep (a signal ends it). */
+		if (timeout_ms > 0)
+			poll(NULL, 0, timeout_ms);
 		return 0;
+	}
+	/* A check runs to its end: its own timeout bounds it, not timeout_ms. */
 	probe_run(s->probe, &c, &r);
 	fn(&r, arg);
 	return 1;

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +23,7 @@
 #include "squirrel/backend.h"
 #include "squirrel/log.h"
 #include "squirrel/queue.h"
+#include "squirrel/util.h"
 
 /* Results taken out under the lock at a time, then delivered without it. */
 #define DELIVER_BATCH 64
@@ -179,19 +179,16 @@ fail_lock:
 }
 
 /*
- * Starts the threads with every signal blocked, so that SIGTERM and SIGINT
- * reach the daemon's own thread (whose handler sets the stop flag) and no
- * worker is interrupted in the middle of a transfer.
+ * The threads start with every signal blocked (thread_start), so that
+ * SIGTERM and SIGINT reach the daemon's own thread (whose handler sets the
+ * stop flag) and no worker is interrupted in the middle of a transfer.
  */
 static int start_workers(struct threads *t)
 {
-	sigset_t all, old;
 	int err = 0;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < t->nworkers; i++) {
-		err = pthread_create(&t->workers[i].tid, NULL, worker_main, &t->workers[i]);
+		err = thread_start(&t->workers[i].tid, worker_main, &t->workers[i]);
 		if (err != 0) {
 			errno = err;
 			log_error("threads backend: starting worker thread %d of %d", i + 1,
@@ -200,7 +197,6 @@ static int start_workers(struct threads *t)
 		}
 		t->nstarted++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err == 0 ? 0 : -1;
 }
 
@@ -294,7 +290,8 @@ static int threads_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 		/* As poll(2): no limit, but never for a result that cannot come. */
 		while (t->finished.len == 0 && t->pending > 0)
 			pthread_cond_wait(&t->done, &t->lock);
-	} else if (timeout_ms > 0 && t->finished.len == 0 && t->pending > 0) {
+	} else if (timeout_ms > 0 && t->finished.len == 0) {
+		/* With nothing pending this is the caller's sleep, all the same. */
 		struct timespec until = deadline_after(timeout_ms);
 		while (t->finished.len == 0) {
 			if (pthread_cond_timedwait(&t->done, &t->lock, &until) == ETIMEDOUT)
