@@ -287,6 +287,21 @@ static const char schema_v5[] =
 static const char schema_v6[] =
     "ALTER TABLE outbox ADD COLUMN locations TEXT;";
 
+/*
+ * Version 7: an outage begins at the first failed check of the run that
+ * confirmed it, not at the confirming check. The state machine keeps that
+ * run's start between checks (fail_since; NULL when the last verdict was
+ * good). A run under way at the migration is dated from the history: its
+ * first failure after the last good check, unknown verdicts left out.
+ */
+static const char schema_v7[] =
+    "ALTER TABLE site_state ADD COLUMN fail_since INTEGER;"
+    "UPDATE site_state SET fail_since = coalesce((SELECT min(c.checked_at) FROM checks c"
+    "  WHERE c.site_id = site_state.site_id AND c.ok = 0 AND NOT " STORE_UNKNOWN_SQL("c.")
+    "  AND c.checked_at > coalesce((SELECT max(g.checked_at) FROM checks g"
+    "   WHERE g.site_id = site_state.site_id AND g.ok = 1), 0)), last_check)"
+    " WHERE fail_count > 0;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -294,6 +309,7 @@ static const char *const migrations[] = {
 	schema_v4,
 	schema_v5,
 	schema_v6,
+	schema_v7,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -417,18 +433,19 @@ static int store_prepare(struct store *s)
 		return -1;
 	if (prepare(s, &s->upsert_state,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
-	    "  state, since, fail_count, ok_count, last_ok, last_alert)"
-	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	    "  state, since, fail_count, ok_count, last_ok, last_alert, fail_since)"
+	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, nullif(?13, 0))"
 	    " ON CONFLICT (site_id) DO UPDATE SET"
 	    "  last_check = excluded.last_check, last_status = excluded.last_status,"
 	    "  last_ms = excluded.last_ms, last_error = excluded.last_error,"
 	    "  state = excluded.state, since = excluded.since,"
 	    "  fail_count = excluded.fail_count, ok_count = excluded.ok_count,"
-	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert") < 0)
+	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert,"
+	    "  fail_since = excluded.fail_since") < 0)
 		return -1;
 	if (prepare(s, &s->load_state,
-	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert"
-	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.id = ?1") < 0)
+	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert,"
+	    "  st.fail_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.id = ?1") < 0)
 		return -1;
 	if (prepare(s, &s->insert_alert,
 	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
@@ -691,6 +708,7 @@ int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out
 	out->ok_count = (int32_t)column_int64_or(st, 3, 0);
 	out->last_ok = column_int64_or(st, 4, 0);
 	out->last_alert = column_int64_or(st, 5, 0);
+	out->fail_since = column_int64_or(st, 6, 0);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -757,6 +775,7 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 			sqlite3_bind_int(st, 10, state->ok_count);
 			sqlite3_bind_int64(st, 11, state->last_ok);
 			sqlite3_bind_int64(st, 12, state->last_alert);
+			sqlite3_bind_int64(st, 13, state->fail_since);
 		}
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			db_error(s, "recording a check");

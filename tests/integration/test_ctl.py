@@ -20,7 +20,7 @@ from harness import (Httpd, check, done, equal, free_port, run, stop_pid,  # noq
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store.c, migrations[])
-SCHEMA = 6
+SCHEMA = 7
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url"}
@@ -368,6 +368,7 @@ def test_migration(e):
                        ("TABLE", "uptime_hours"), ("TABLE", "site_counters")):
         con.execute(f"DROP {kind} {name}")
     con.execute("ALTER TABLE outbox DROP COLUMN locations")
+    con.execute("ALTER TABLE site_state DROP COLUMN fail_since")
     con.execute("CREATE INDEX checks_site_time ON checks (site_id, checked_at)")
     con.execute("PRAGMA user_version = 2")
     con.commit()

@@ -4,7 +4,8 @@ interval and a short retry_interval.
 
 The re-check of a failure comes after retry_interval even at a site's first
 check (after a start, or a site just added), so the DOWN alert comes within
-seconds, not an interval later.
+seconds, not an interval later. The DOWN state, the incident and the mail
+say the outage began at the first failed check, not at the confirming one.
 Every wait bounded; everything stopped by PID."""
 
 import os
@@ -109,12 +110,55 @@ def confirmed_fast(tmp, srv, what, start_daemon_first):
         first, second = checks[0][0], checks[1][0]
         check(RETRY - 1 <= second - first <= RETRY + 1,
               f"{what}: the re-check came retry_interval after the first check", checks)
+        equal(query(db, "SELECT state, since FROM site_state"), [("down", first)],
+              f"{what}: down since the first failed check")
+        equal(query(db, "SELECT started_at, ended_at FROM incidents"), [(first, None)],
+              f"{what}: the incident started at the first failed check")
+        equal(query(db, "SELECT kind, created_at, since FROM outbox"), [("down", second, first)],
+              f"{what}: the alert was made at the confirming check, since the first")
         msgs = smtp.messages()
         equal([str(parse(raw)["Subject"]) for raw, _ in msgs], ["[squirrel] DOWN shop (http 503)"],
               f"{what}: one DOWN mail")
         if msgs:
             body = body_of(msgs[0][0])
+            equal(field(body, "down since:"), utc(first), f"{what}: the mail says down since the first failure")
             equal(field(body, "checked at:"), utc(second), f"{what}: and checked at the confirming check")
+
+
+def test_migrated_run(tmp, srv):
+    """A run of failures under way in a version 6 database: the migration
+    dates it from its first failure in the history (after the last good
+    check, unknown verdicts left out), and the DOWN confirmed after the
+    migration says so."""
+    conf = os.path.join(tmp, "v6.conf")
+    with open(conf, "w") as f:
+        f.write("[check]\nfail_threshold = 3\n[smtp]\nhost = 127.0.0.1\nport = 1\n")
+    db = new_db(tmp, "v6.db")
+    sid = add_sites(db, [(srv.url("/v6?status=503"), OWNER, {})])[0]
+    now = int(time.time())
+    con = sqlite3.connect(db)
+    for name in ("sites_delete_incident", "sites_disable_incident"):
+        con.execute(f"DROP TRIGGER IF EXISTS {name}")
+    con.execute("ALTER TABLE site_state DROP COLUMN fail_since")
+    con.execute("PRAGMA user_version = 6")
+    con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
+                    " VALUES (?, ?, ?, ?, 5, ?)",
+                    [(sid, now - 400, 0, 503, "http 503"), (sid, now - 300, 1, 200, ""),
+                     (sid, now - 250, 0, 0, "unknown: no answer from b"),
+                     (sid, now - 240, 0, 503, "http 503"),
+                     (sid, now - 230, 0, 0, "unknown: no answer from a, b"),
+                     (sid, now - 180, 0, 503, "http 503")])
+    con.execute("INSERT INTO site_state (site_id, state, since, last_check, last_ok, fail_count, ok_count)"
+                " VALUES (?, 'up', ?, ?, ?, 2, 0)", (sid, now - 1000, now - 180, now - 300))
+    con.commit()
+    con.close()
+    rc, out, err = run([SQUIRRELD, "--once", "--config", conf, "--db", db, "--backend", "serial"])
+    equal(rc, 0, "v6: --once exits 0")
+    check("schema migrated from version 6 to 7" in err, "v6: migrated to version 7", err)
+    equal(query(db, "SELECT state, since, fail_count FROM site_state"), [("down", now - 240, 3)],
+          "v6: the third failure confirms it, down since the run's first failure in the history")
+    equal(query(db, "SELECT started_at FROM incidents"), [(now - 240,)], "v6: the incident too")
+    equal(query(db, "SELECT kind, since FROM outbox"), [("down", now - 240)], "v6: and the alert")
 
 
 def main():
@@ -122,6 +166,7 @@ def main():
         with Httpd(tmp) as srv:
             confirmed_fast(tmp, srv, "startup", start_daemon_first=False)
             confirmed_fast(tmp, srv, "added", start_daemon_first=True)
+            test_migrated_run(tmp, srv)
     return done()
 
 
