@@ -293,14 +293,42 @@ static const char schema_v6[] =
  * run's start between checks (fail_since; NULL when the last verdict was
  * good). A run under way at the migration is dated from the history: its
  * first failure after the last good check, unknown verdicts left out.
+ *
+ * A site nobody will check again ends its open incident: removed (with
+ * squirrelctl or DELETE in sqlite3) or disabled, at that moment. The
+ * incident stays, like every ended one. A disabled site also forgets its
+ * state, so that enabled again it starts afresh, as a new site: an outage
+ * seen then is a new one, with its alert and its incident, and no UP alert
+ * comes for an incident already ended. Incidents left open by sites
+ * removed or disabled before this version end at their site's last check,
+ * the last time anyone saw them down.
  */
+#define STATE_FORGET_SQL \
+    "UPDATE site_state SET state = 'unknown', since = NULL, fail_count = 0, ok_count = 0," \
+    " fail_since = NULL, last_alert = NULL"
+#define INCIDENT_END_NOW_SQL \
+    " UPDATE incidents SET ended_at = max(CAST(strftime('%s', 'now') AS INTEGER), started_at)" \
+    "  WHERE site_id = old.id AND ended_at IS NULL;"
+
 static const char schema_v7[] =
     "ALTER TABLE site_state ADD COLUMN fail_since INTEGER;"
     "UPDATE site_state SET fail_since = coalesce((SELECT min(c.checked_at) FROM checks c"
     "  WHERE c.site_id = site_state.site_id AND c.ok = 0 AND NOT " STORE_UNKNOWN_SQL("c.")
     "  AND c.checked_at > coalesce((SELECT max(g.checked_at) FROM checks g"
     "   WHERE g.site_id = site_state.site_id AND g.ok = 1), 0)), last_check)"
-    " WHERE fail_count > 0;";
+    " WHERE fail_count > 0;"
+    "CREATE TRIGGER sites_delete_incident AFTER DELETE ON sites BEGIN"
+    INCIDENT_END_NOW_SQL
+    " END;"
+    "CREATE TRIGGER sites_disable_incident AFTER UPDATE OF enabled ON sites"
+    " WHEN old.enabled IS NOT 0 AND new.enabled IS 0 BEGIN"
+    INCIDENT_END_NOW_SQL
+    " " STATE_FORGET_SQL " WHERE site_id = old.id;"
+    " END;"
+    "UPDATE incidents SET ended_at = max(started_at, coalesce((SELECT max(c.checked_at)"
+    "  FROM checks c WHERE c.site_id = incidents.site_id), started_at))"
+    " WHERE ended_at IS NULL AND site_id NOT IN (SELECT id FROM sites WHERE enabled IS NOT 0);"
+    STATE_FORGET_SQL " WHERE site_id IN (SELECT id FROM sites WHERE enabled IS 0);";
 
 static const char *const migrations[] = {
 	schema_v1,
@@ -445,7 +473,8 @@ static int store_prepare(struct store *s)
 		return -1;
 	if (prepare(s, &s->load_state,
 	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert,"
-	    "  st.fail_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.id = ?1") < 0)
+	    "  st.fail_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    " WHERE s.id = ?1 AND s.enabled IS NOT 0") < 0)
 		return -1;
 	if (prepare(s, &s->insert_alert,
 	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"

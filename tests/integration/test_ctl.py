@@ -360,7 +360,8 @@ def test_migration(e):
     counters = con.execute("SELECT * FROM site_counters").fetchall()
     check(len(rolled) > 60 and any(r[3] > 0 for r in rolled), "the trigger rolled the history up")
     # back to what version 2 had
-    for kind, name in (("TRIGGER", "checks_delete_locations"), ("TABLE", "check_locations"),
+    for kind, name in (("TRIGGER", "sites_delete_incident"), ("TRIGGER", "sites_disable_incident"),
+                       ("TRIGGER", "checks_delete_locations"), ("TABLE", "check_locations"),
                        ("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
                        ("TRIGGER", "sites_delete_counters"), ("INDEX", "checks_time"),
                        ("INDEX", "checks_site_time_ok_ms"),
