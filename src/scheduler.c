@@ -270,18 +270,23 @@ bool scheduler_done(struct scheduler *s, struct sched_site *site, int next_check
 	}
 	int interval = scheduler_interval(site, s->cfg);
 	int64_t interval_ms = (int64_t)interval * 1000;
-	if (!site->checked) {
-		/* the second check of a new site lands at its own place in the interval */
+	if (next_check_s > 0 && next_check_s < interval) {
+		/*
+		 * A change waits for confirmation: the quick re-check wins, also
+		 * after a site's first check, or a DOWN alert would come a whole
+		 * interval late after every start.
+		 */
+		site->due_ms = now_ms + (int64_t)next_check_s * 1000;
+	} else if (!site->checked) {
+		/* the first normal check of a new site lands at its own place in the interval */
 		site->checked = true;
 		site->due_ms = now_ms + interval_ms / 4 +
 		    (int64_t)(site_hash(site->site.id) % (uint64_t)(interval_ms * 3 / 4 + 1));
-	} else if (next_check_s <= 0 || next_check_s >= interval) {
+	} else {
 		/* keep the cadence: a slow check does not push the next one later */
 		site->due_ms += interval_ms;
 		if (site->due_ms < now_ms)
 			site->due_ms = now_ms;
-	} else {
-		site->due_ms = now_ms + (int64_t)next_check_s * 1000;
 	}
 	if (heap_push(s, site) < 0) {
 		log_errorx("site %lld: out of memory scheduling its next check", (long long)site->site.id);

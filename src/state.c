@@ -5,7 +5,8 @@
  * an outage. UNKNOWN (a new site) becomes UP at its first good check without
  * an alert, and DOWN after fail_threshold failures with one. While a change
  * is not yet confirmed the site is re-checked after retry_interval instead
- * of a whole interval, so a real outage is confirmed fast.
+ * of a whole interval, so a real outage is confirmed fast. An outage is
+ * dated from the first failure of the run that confirmed it.
  */
 #include <string.h>
 
@@ -20,6 +21,7 @@ static void on_success(struct sq_site_state *st, const struct sq_thresholds *t,
     int64_t now, struct sq_transition *out)
 {
 	st->fail_count = 0;
+	st->fail_since = 0;
 	if (st->ok_count < INT32_MAX)
 		st->ok_count++;
 	st->last_ok = now;
@@ -48,6 +50,9 @@ static void on_failure(struct sq_site_state *st, const struct sq_thresholds *t,
     int64_t now, struct sq_transition *out)
 {
 	st->ok_count = 0;
+	/* a run begins (or its start was never known: an older database) */
+	if (st->fail_count == 0 || st->fail_since <= 0)
+		st->fail_since = now;
 	if (st->fail_count < INT32_MAX)
 		st->fail_count++;
 	if (st->state == SQ_STATE_DOWN) {
@@ -60,7 +65,7 @@ static void on_failure(struct sq_site_state *st, const struct sq_thresholds *t,
 	if (st->fail_count >= t->fail_threshold) {
 		out->alert = SQ_ALERT_DOWN;
 		st->state = SQ_STATE_DOWN;
-		st->since = now;
+		st->since = st->fail_since;
 		st->last_alert = now;
 	} else {
 		out->next_check_s = min_int(t->retry_interval_s, t->interval_s);

@@ -287,6 +287,49 @@ static const char schema_v5[] =
 static const char schema_v6[] =
     "ALTER TABLE outbox ADD COLUMN locations TEXT;";
 
+/*
+ * Version 7: an outage begins at the first failed check of the run that
+ * confirmed it, not at the confirming check. The state machine keeps that
+ * run's start between checks (fail_since; NULL when the last verdict was
+ * good). A run under way at the migration is dated from the history: its
+ * first failure after the last good check, unknown verdicts left out.
+ *
+ * A site nobody will check again ends its open incident: removed (with
+ * squirrelctl or DELETE in sqlite3) or disabled, at that moment. The
+ * incident stays, like every ended one. A disabled site also forgets its
+ * state, so that enabled again it starts afresh, as a new site: an outage
+ * seen then is a new one, with its alert and its incident, and no UP alert
+ * comes for an incident already ended. Incidents left open by sites
+ * removed or disabled before this version end at their site's last check,
+ * the last time anyone saw them down.
+ */
+#define STATE_FORGET_SQL \
+    "UPDATE site_state SET state = 'unknown', since = NULL, fail_count = 0, ok_count = 0," \
+    " fail_since = NULL, last_alert = NULL"
+#define INCIDENT_END_NOW_SQL \
+    " UPDATE incidents SET ended_at = max(CAST(strftime('%s', 'now') AS INTEGER), started_at)" \
+    "  WHERE site_id = old.id AND ended_at IS NULL;"
+
+static const char schema_v7[] =
+    "ALTER TABLE site_state ADD COLUMN fail_since INTEGER;"
+    "UPDATE site_state SET fail_since = coalesce((SELECT min(c.checked_at) FROM checks c"
+    "  WHERE c.site_id = site_state.site_id AND c.ok = 0 AND NOT " STORE_UNKNOWN_SQL("c.")
+    "  AND c.checked_at > coalesce((SELECT max(g.checked_at) FROM checks g"
+    "   WHERE g.site_id = site_state.site_id AND g.ok = 1), 0)), last_check)"
+    " WHERE fail_count > 0;"
+    "CREATE TRIGGER sites_delete_incident AFTER DELETE ON sites BEGIN"
+    INCIDENT_END_NOW_SQL
+    " END;"
+    "CREATE TRIGGER sites_disable_incident AFTER UPDATE OF enabled ON sites"
+    " WHEN old.enabled IS NOT 0 AND new.enabled IS 0 BEGIN"
+    INCIDENT_END_NOW_SQL
+    " " STATE_FORGET_SQL " WHERE site_id = old.id;"
+    " END;"
+    "UPDATE incidents SET ended_at = max(started_at, coalesce((SELECT max(c.checked_at)"
+    "  FROM checks c WHERE c.site_id = incidents.site_id), started_at))"
+    " WHERE ended_at IS NULL AND site_id NOT IN (SELECT id FROM sites WHERE enabled IS NOT 0);"
+    STATE_FORGET_SQL " WHERE site_id IN (SELECT id FROM sites WHERE enabled IS 0);";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -294,6 +337,7 @@ static const char *const migrations[] = {
 	schema_v4,
 	schema_v5,
 	schema_v6,
+	schema_v7,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -417,18 +461,20 @@ static int store_prepare(struct store *s)
 		return -1;
 	if (prepare(s, &s->upsert_state,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
-	    "  state, since, fail_count, ok_count, last_ok, last_alert)"
-	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	    "  state, since, fail_count, ok_count, last_ok, last_alert, fail_since)"
+	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, nullif(?13, 0))"
 	    " ON CONFLICT (site_id) DO UPDATE SET"
 	    "  last_check = excluded.last_check, last_status = excluded.last_status,"
 	    "  last_ms = excluded.last_ms, last_error = excluded.last_error,"
 	    "  state = excluded.state, since = excluded.since,"
 	    "  fail_count = excluded.fail_count, ok_count = excluded.ok_count,"
-	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert") < 0)
+	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert,"
+	    "  fail_since = excluded.fail_since") < 0)
 		return -1;
 	if (prepare(s, &s->load_state,
-	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert"
-	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.id = ?1") < 0)
+	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert,"
+	    "  st.fail_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    " WHERE s.id = ?1 AND s.enabled IS NOT 0") < 0)
 		return -1;
 	if (prepare(s, &s->insert_alert,
 	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
@@ -691,6 +737,7 @@ int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out
 	out->ok_count = (int32_t)column_int64_or(st, 3, 0);
 	out->last_ok = column_int64_or(st, 4, 0);
 	out->last_alert = column_int64_or(st, 5, 0);
+	out->fail_since = column_int64_or(st, 6, 0);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -757,6 +804,7 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 			sqlite3_bind_int(st, 10, state->ok_count);
 			sqlite3_bind_int64(st, 11, state->last_ok);
 			sqlite3_bind_int64(st, 12, state->last_alert);
+			sqlite3_bind_int64(st, 13, state->fail_since);
 		}
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			db_error(s, "recording a check");

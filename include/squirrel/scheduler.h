@@ -23,7 +23,7 @@ struct sched_site {
 	size_t heap_idx;           /* SIZE_MAX: not in the heap */
 	bool inflight;             /* a check of it is running */
 	bool retired;              /* removed or replaced while in flight */
-	bool checked;              /* checked at least once since it appeared */
+	bool checked;              /* placed in its interval since it appeared */
 	enum sq_state state;       /* the last known state, for status lines */
 };
 

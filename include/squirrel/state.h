@@ -19,6 +19,7 @@ struct sq_site_state {
 	enum sq_state state;
 	int64_t since;            /* unix s: when the state began; 0 unknown */
 	int32_t fail_count;       /* consecutive failed checks */
+	int64_t fail_since;       /* unix s: the first of them; 0 when none */
 	int32_t ok_count;         /* consecutive good checks */
 	int64_t last_ok;          /* unix s of the last good check; 0 never */
 	int64_t last_alert;       /* unix s of the last DOWN or reminder alert */
@@ -33,10 +34,15 @@ struct sq_thresholds {
 	int remind_every_s;       /* 0: no reminders */
 };
 
+/*
+ * A DOWN state begins at the first failed check of the run that confirmed
+ * it, not at the confirming check: that is when the outage began, as far
+ * as anyone can tell, and the time owners compare with their own logs.
+ */
 struct sq_transition {
 	enum sq_state from, to;
 	enum sq_alert_kind alert;
-	int64_t down_for;         /* UP alert: seconds the site was down */
+	int64_t down_for;         /* UP alert: seconds since the first failure */
 	int next_check_s;         /* when to check this site again */
 };
 

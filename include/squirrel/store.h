@@ -66,7 +66,8 @@ void store_rollback(struct store *s);
 
 /*
  * A site's state (zeroed for a site never checked). Returns 0, 1 when the
- * site no longer exists (its result is then dropped), or -1.
+ * site no longer exists or was disabled (its result is then dropped: its
+ * check began before), or -1.
  */
 int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *st);
 

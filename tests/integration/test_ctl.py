@@ -20,7 +20,7 @@ from harness import (Httpd, check, done, equal, free_port, run, stop_pid,  # noq
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store.c, migrations[])
-SCHEMA = 6
+SCHEMA = 7
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url"}
@@ -360,7 +360,8 @@ def test_migration(e):
     counters = con.execute("SELECT * FROM site_counters").fetchall()
     check(len(rolled) > 60 and any(r[3] > 0 for r in rolled), "the trigger rolled the history up")
     # back to what version 2 had
-    for kind, name in (("TRIGGER", "checks_delete_locations"), ("TABLE", "check_locations"),
+    for kind, name in (("TRIGGER", "sites_delete_incident"), ("TRIGGER", "sites_disable_incident"),
+                       ("TRIGGER", "checks_delete_locations"), ("TABLE", "check_locations"),
                        ("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
                        ("TRIGGER", "sites_delete_counters"), ("INDEX", "checks_time"),
                        ("INDEX", "checks_site_time_ok_ms"),
@@ -368,6 +369,7 @@ def test_migration(e):
                        ("TABLE", "uptime_hours"), ("TABLE", "site_counters")):
         con.execute(f"DROP {kind} {name}")
     con.execute("ALTER TABLE outbox DROP COLUMN locations")
+    con.execute("ALTER TABLE site_state DROP COLUMN fail_since")
     con.execute("CREATE INDEX checks_site_time ON checks (site_id, checked_at)")
     con.execute("PRAGMA user_version = 2")
     con.commit()

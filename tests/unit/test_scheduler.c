@@ -161,11 +161,58 @@ static void test_reschedule(void)
 	scheduler_free(s);
 }
 
+/* Takes the site due next and ends its check at its due time + took_ms. */
+static int64_t run_next(struct scheduler *s, int next_check_s, int64_t took_ms)
+{
+	int64_t due = scheduler_next_due(s);
+	struct sched_site *site = scheduler_pop_due(s, due);
+	if (site == NULL)
+		return -1;
+	scheduler_done(s, site, next_check_s, due + took_ms);
+	return due + took_ms;
+}
+
+/*
+ * A failure at a site's first check (after a start, or a new site) is
+ * re-checked after retry_interval, not at the site's place in the
+ * interval: the DOWN alert must not come a whole interval late. The
+ * spread then applies to its first normal check.
+ */
+static void test_first_check_retry(void)
+{
+	struct sq_config slow = cfg;
+	slow.interval_s = 120;
+	for (int startup = 0; startup <= 1; startup++) {
+		int64_t ids[] = { 42 };
+		struct sq_site_list l = make_sites(ids, 1, "http://x.example/");
+		struct scheduler *s = scheduler_new();
+		scheduler_sync(s, &l, &slow, 0, startup);
+		ok(scheduler_next_due(s) <= 10000, "startup %d: the first check comes within 10 s",
+		    startup);
+		int64_t end = run_next(s, 5, 100);     /* a failure: retry in 5 s */
+		is_int(scheduler_next_due(s), end + 5000,
+		    "startup %d: the first check's failure is re-checked after retry_interval", startup);
+		end = run_next(s, 5, 100);             /* fail_threshold 3: not yet confirmed */
+		is_int(scheduler_next_due(s), end + 5000,
+		    "startup %d: and again while the change is unconfirmed", startup);
+		end = run_next(s, 120, 100);           /* confirmed: back to the interval */
+		int64_t next = scheduler_next_due(s);
+		ok(next >= end + 30000 && next <= end + 120000,
+		    "startup %d: then the first normal check lands at its place in the interval (+%lld)",
+		    startup, (long long)(next - end));
+		run_next(s, 120, 50);
+		is_int(scheduler_next_due(s), next + 120000,
+		    "startup %d: and the cadence holds from there", startup);
+		scheduler_free(s);
+	}
+}
+
 int main(void)
 {
 	config_defaults(&cfg);
 	test_spread();
 	test_cadence();
+	test_first_check_retry();
 	test_live_edits();
 	test_reschedule();
 	config_free(&cfg);

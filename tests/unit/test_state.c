@@ -1,8 +1,17 @@
 /*
  * test_state.c - the state machine, transition by transition, then every
- * sequence of up to 12 checks against a plain reference model.
+ * sequence of up to 12 checks against a plain reference model; and the
+ * state as record.c keeps it in a real SQLite file, unknown verdicts
+ * (redis) between the failures included.
  */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "squirrel/record.h"
 #include "squirrel/state.h"
+#include "squirrel/store_report.h"
 #include "tap.h"
 
 static const struct sq_thresholds defaults = {
@@ -43,7 +52,7 @@ static void test_transitions(void)
 	is_int(tr.to, SQ_STATE_DOWN, "two failures: down");
 	is_int(tr.alert, SQ_ALERT_DOWN, "two failures: DOWN alert");
 	is_int(tr.next_check_s, 60, "down: back to the interval");
-	is_int(st.since, 1160, "down since the confirming check");
+	is_int(st.since, 1140, "down since the first failure of the run, not the confirming check");
 
 	tr = step(&st, &defaults, false, 1220);
 	is_int(tr.alert, SQ_ALERT_NONE, "still down, reminders off: no alert");
@@ -51,7 +60,8 @@ static void test_transitions(void)
 	tr = step(&st, &defaults, true, 2000);
 	is_int(tr.to, SQ_STATE_UP, "one success: up again");
 	is_int(tr.alert, SQ_ALERT_UP, "UP alert");
-	is_int(tr.down_for, 840, "down for 840 s");
+	is_int(tr.down_for, 860, "down for 860 s: from the first failure");
+	is_int(st.fail_since, 0, "up: no failure run");
 
 	/* a new site confirmed down alerts */
 	struct sq_site_state fresh = { 0 };
@@ -61,6 +71,7 @@ static void test_transitions(void)
 	tr = step(&fresh, &defaults, false, 30);
 	is_int(tr.to, SQ_STATE_DOWN, "new site, two failures: down");
 	is_int(tr.alert, SQ_ALERT_DOWN, "new site confirmed down: alert");
+	is_int(fresh.since, 10, "new site: down since its first check");
 
 	/* fail_threshold 1: the first failure is an outage */
 	struct sq_thresholds one = defaults;
@@ -68,6 +79,52 @@ static void test_transitions(void)
 	struct sq_site_state s1 = { 0 };
 	tr = step(&s1, &one, false, 5);
 	is_int(tr.alert, SQ_ALERT_DOWN, "fail_threshold 1: alert at once");
+	is_int(s1.since, 5, "fail_threshold 1: down since that check");
+}
+
+/* The first failure of a run dates the outage; a success ends the run. */
+static void test_fail_since(void)
+{
+	struct sq_thresholds t = defaults;
+	struct sq_site_state st = { 0 };
+	struct sq_transition tr;
+
+	t.fail_threshold = 3;
+	step(&st, &t, true, 100);
+	step(&st, &t, false, 160);
+	is_int(st.fail_since, 160, "a run begins at its first failure");
+	step(&st, &t, false, 180);
+	is_int(st.fail_since, 160, "and keeps that time");
+	step(&st, &t, true, 200);
+	is_int(st.fail_since, 0, "a success ends the run");
+	step(&st, &t, false, 260);
+	step(&st, &t, false, 280);
+	tr = step(&st, &t, false, 300);
+	is_int(tr.alert, SQ_ALERT_DOWN, "three failures in a row: DOWN");
+	is_int(st.since, 260, "down since the first failure of that run, not of the one before");
+	step(&st, &t, false, 360);
+	is_int(st.since, 260, "more failures do not move it");
+	is_int(st.fail_since, 260, "nor the run's start");
+
+	/* a partial recovery ends the run, not the outage */
+	t.recover_threshold = 2;
+	tr = step(&st, &t, true, 420);
+	is_int(tr.to, SQ_STATE_DOWN, "one success of two: still down");
+	is_int(st.fail_since, 0, "but the failure run is over");
+	step(&st, &t, false, 440);
+	is_int(st.fail_since, 440, "a new run begins");
+	is_int(st.since, 260, "the outage still dates from its first failure");
+	step(&st, &t, true, 500);
+	tr = step(&st, &t, true, 520);
+	is_int(tr.alert, SQ_ALERT_UP, "two successes: UP");
+	is_int(tr.down_for, 520 - 260, "down for the whole outage, from its first failure");
+
+	/* a state from before the run's start was kept: dated from now */
+	struct sq_site_state old = { .state = SQ_STATE_UP, .since = 10, .fail_count = 1 };
+	t = defaults;
+	tr = step(&old, &t, false, 700);
+	is_int(tr.alert, SQ_ALERT_DOWN, "older state, second failure: DOWN");
+	is_int(old.since, 700, "its run's start unknown: down since the confirming check");
 }
 
 static void test_reminders(void)
@@ -101,6 +158,7 @@ static void test_recover_threshold(void)
 	step(&st, &t, true, 1120);
 	step(&st, &t, false, 1180);
 	is_int(st.ok_count, 0, "a failure resets the successes");
+	is_int(st.since, 1000, "a failure while down does not move the outage's start");
 	step(&st, &t, true, 1240);
 	step(&st, &t, true, 1300);
 	tr = step(&st, &t, true, 1360);
@@ -111,7 +169,9 @@ static void test_recover_threshold(void)
 /*
  * Every sequence of up to 12 checks, for thresholds 1-3: the alerts
  * alternate DOWN, UP, DOWN, ... and each comes exactly when the reference
- * model says so.
+ * model says so; a DOWN is dated from the first failure of its run, an UP
+ * counts the time down from there, and fail_since is always the start of
+ * the current run of failures.
  */
 static void test_exhaustive(void)
 {
@@ -126,30 +186,41 @@ static void test_exhaustive(void)
 				for (unsigned bits = 0; bits < (1u << len); bits++) {
 					struct sq_site_state st = { 0 };
 					int model = SQ_STATE_UNKNOWN, fails = 0, oks = 0;
+					int64_t run_start = 0, down_since = 0;
 					enum sq_alert_kind last = SQ_ALERT_UP;
 					sequences++;
 					for (int i = 0; i < len; i++) {
 						bool ok = (bits >> i) & 1;
-						struct sq_transition tr = step(&st, &t, ok, 100 + i * 60);
+						int64_t now = 100 + i * 60;
+						struct sq_transition tr = step(&st, &t, ok, now);
 						enum sq_alert_kind want = SQ_ALERT_NONE;
+						int64_t want_down_for = 0;
 						if (ok) {
 							fails = 0;
+							run_start = 0;
 							oks++;
 							if (model == SQ_STATE_UNKNOWN)
 								model = SQ_STATE_UP;
 							else if (model == SQ_STATE_DOWN && oks >= r) {
 								model = SQ_STATE_UP;
 								want = SQ_ALERT_UP;
+								want_down_for = now - down_since;
 							}
 						} else {
 							oks = 0;
-							fails++;
+							if (fails++ == 0)
+								run_start = now;
 							if (model != SQ_STATE_DOWN && fails >= f) {
 								model = SQ_STATE_DOWN;
 								want = SQ_ALERT_DOWN;
+								down_since = run_start;
 							}
 						}
 						if (tr.alert != want || (int)tr.to != model)
+							bad++;
+						if (st.fail_since != run_start || tr.down_for != want_down_for)
+							bad++;
+						if (model == SQ_STATE_DOWN && st.since != down_since)
 							bad++;
 						if (tr.alert != SQ_ALERT_NONE) {
 							if (tr.alert == last)
@@ -164,6 +235,108 @@ static void test_exhaustive(void)
 	is_int(bad, 0, "%ld sequences agree with the reference model", sequences);
 }
 
+/* One result of site at t (unix s) through record_batch: 0 or -1. */
+static int record_at(struct store *s, const struct sq_config *cfg, const struct sq_site *site,
+    int64_t t, enum sq_err err)
+{
+	struct record_entry e = {
+		.site = site,
+		.result = {
+			.site_id = site->id,
+			.started_ms = t * 1000,
+			.http_status = err == SQ_OK ? 200 : err == SQ_ERR_HTTP ? 503 : 0,
+			.err = err,
+			.ms = 5,
+		},
+	};
+	struct record_stats stats;
+	return record_batch(s, cfg, &e, 1, &stats);
+}
+
+/* The first integer of the first row of sql, read through a connection of our own; -1 if none. */
+static int64_t one_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+	else
+		printf("# %s: %s\n", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * Through record.c and a real SQLite file: the run's start survives
+ * between checks (and restarts), an unknown verdict (too few locations
+ * answered) neither resets nor moves it, and the state, the incident and
+ * every alert of the outage date it from the first failed check.
+ */
+static void test_recorded(void)
+{
+	char dir[] = "/tmp/squirrel-state-XXXXXX", path[128], cmd[160];
+	struct sq_config cfg;
+	struct sq_site_state st;
+	int64_t id = 0;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	config_defaults(&cfg);
+	struct store *s = store_open(path, STORE_CREATE);
+	struct sq_site_new n = { .url = "http://shop.test/", .owner_email = "ops@shop.test" };
+	ok(s != NULL && store_add_site(s, &n, &id) == 0, "a database and a site");
+	if (s == NULL || id == 0)
+		goto out;
+	struct sq_site site = {
+		.id = id, .url = "http://shop.test/", .owner_email = "ops@shop.test",
+		.fail_threshold = 2, .recover_threshold = 1, .interval_s = 60,
+		.retry_interval_s = 20, .remind_every_s = 100,
+	};
+	ok(record_at(s, &cfg, &site, 1000, SQ_OK) == 0, "up at 1000");
+	ok(record_at(s, &cfg, &site, 1060, SQ_ERR_HTTP) == 0, "a failure at 1060");
+	ok(store_load_state(s, id, &st) == 0 && st.fail_count == 1 && st.fail_since == 1060,
+	    "the run's start is stored (%lld)", (long long)st.fail_since);
+	ok(record_at(s, &cfg, &site, 1080, SQ_ERR_NO_QUORUM) == 0, "an unknown verdict at 1080");
+	ok(store_load_state(s, id, &st) == 0 && st.fail_count == 1 && st.fail_since == 1060,
+	    "an unknown verdict keeps the run and its start (%lld)", (long long)st.fail_since);
+	ok(record_at(s, &cfg, &site, 1100, SQ_ERR_HTTP) == 0, "a second failure at 1100");
+	ok(store_load_state(s, id, &st) == 0 && st.state == SQ_STATE_DOWN, "down");
+	is_int(one_int(path, "SELECT since FROM site_state"), 1060, "site_state: down since 1060");
+	is_int(one_int(path, "SELECT started_at FROM incidents WHERE ended_at IS NULL"), 1060,
+	    "the incident started at the first failed check");
+	is_int(one_int(path, "SELECT since FROM outbox WHERE kind = 'down'"), 1060,
+	    "the DOWN alert says since the first failed check");
+	is_int(one_int(path, "SELECT created_at FROM outbox WHERE kind = 'down'"), 1100,
+	    "made at the confirming check");
+	ok(record_at(s, &cfg, &site, 1160, SQ_ERR_HTTP) == 0, "still failing at 1160");
+	ok(record_at(s, &cfg, &site, 1220, SQ_ERR_HTTP) == 0, "still failing at 1220");
+	is_int(one_int(path, "SELECT since FROM outbox WHERE kind = 'reminder'"), 1060,
+	    "the reminder says down since the first failed check");
+	ok(record_at(s, &cfg, &site, 1280, SQ_ERR_NO_QUORUM) == 0, "unknown at 1280");
+	ok(record_at(s, &cfg, &site, 1340, SQ_OK) == 0, "up at 1340");
+	is_int(one_int(path, "SELECT down_for FROM outbox WHERE kind = 'up'"), 1340 - 1060,
+	    "UP after the whole outage, from the first failure");
+	is_int(one_int(path, "SELECT since FROM outbox WHERE kind = 'up'"), 1060,
+	    "the UP alert's down since: the first failure");
+	is_int(one_int(path, "SELECT ended_at - started_at FROM incidents"), 1340 - 1060,
+	    "the incident lasts as long as the UP alert says");
+	is_int(one_int(path, "SELECT count(*) FROM site_state WHERE fail_since IS NULL"
+	    " OR fail_since = 0"), 1, "up: no failure run stored");
+out:
+	store_close(s);
+	config_free(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 static void test_names(void)
 {
 	is_str(state_name(SQ_STATE_UP), "up", "name up");
@@ -176,9 +349,11 @@ static void test_names(void)
 int main(void)
 {
 	test_transitions();
+	test_fail_since();
 	test_reminders();
 	test_recover_threshold();
 	test_exhaustive();
+	test_recorded();
 	test_names();
 	return tap_done();
 }
