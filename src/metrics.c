@@ -85,12 +85,18 @@ static void site_labels(FILE *f, const char *name, const struct sq_site_info *si
 	fputs("\"} ", f);
 }
 
+/* A site squirreld checks: enabled, and not a row it skips (squirrel_sites_skipped). */
+static bool watched(const struct sq_site_info *s)
+{
+	return s->enabled && s->skipped == NULL;
+}
+
 static void site_family(FILE *f, enum site_value v, const struct sq_site_info_list *sites)
 {
 	family(f, site_families[v].name, site_families[v].type, site_families[v].help);
 	for (size_t i = 0; i < sites->n; i++) {
 		const struct sq_site_info *s = &sites->v[i];
-		if (!s->enabled)
+		if (!watched(s))
 			continue;
 		if (v != SV_CHECKS && v != SV_FAILURES &&
 		    (s->last_check == 0 || (v == SV_UP && s->state == SQ_STATE_UNKNOWN)))
@@ -132,7 +138,7 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 {
 	struct sq_site_info_list sites;
 	int64_t pending, failed;
-	size_t counts[3] = { 0 };
+	size_t counts[3] = { 0 }, skipped = 0;
 
 	if (store_site_infos(s, 0, &sites) < 0)
 		return -1;
@@ -142,13 +148,19 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 	}
 	for (size_t v = 0; v < sizeof(site_families) / sizeof(site_families[0]); v++)
 		site_family(f, (enum site_value)v, &sites);
-	for (size_t i = 0; i < sites.n; i++)
-		if (sites.v[i].enabled)
+	for (size_t i = 0; i < sites.n; i++) {
+		if (watched(&sites.v[i]))
 			counts[sites.v[i].state]++;
+		else if (sites.v[i].enabled)
+			skipped++;
+	}
 	family(f, "squirrel_sites", "gauge", "Sites watched, by state.");
 	for (int st = SQ_STATE_UNKNOWN; st <= SQ_STATE_DOWN; st++)
 		fprintf(f, "squirrel_sites{state=\"%s\"} %zu\n", state_name((enum sq_state)st),
 		    counts[st]);
+	gauge_int(f, "squirrel_sites_skipped",
+	    "Enabled sites never checked: their row cannot be (squirrelctl list says why).",
+	    (int64_t)skipped);
 	gauge_int(f, "squirrel_alerts_pending", "Alerts waiting in the outbox to be sent.",
 	    pending);
 	gauge_int(f, "squirrel_alerts_undeliverable", "Alerts in the outbox given up for good.",
