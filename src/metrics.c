@@ -5,8 +5,14 @@
  * a family's samples are together, as the format requires. Label values
  * come from the database, so each is escaped (backslash, double quote,
  * newline). No timestamps: the collector stamps what it reads.
+ *
+ * Values are printed exactly: counters, counts and times in unix seconds
+ * as the integers they are (a double's "%g" would print a start time as
+ * 1.79651213e+09 and round counters past 2^53), durations and rates as
+ * plain decimals to the microsecond, never with an exponent.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "squirrel/escape.h"
@@ -39,6 +45,39 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Milliseconds as seconds with three decimals, by integer arithmetic. */
+static void put_millis(FILE *f, int64_t ms)
+{
+	uint64_t a = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+	fprintf(f, "%s%" PRIu64 ".%03" PRIu64 "\n", ms < 0 ? "-" : "", a / 1000, a % 1000);
+}
+
+/*
+ * A real number as a plain decimal to six places, its trailing zeros
+ * dropped (0.25, 12, 0.000125); the format's words for what is no number.
+ */
+static void put_real(FILE *f, double v)
+{
+	char buf[384];
+
+	if (isnan(v)) {
+		fputs("NaN\n", f);
+		return;
+	}
+	if (isinf(v)) {
+		fputs(v > 0 ? "+Inf\n" : "-Inf\n", f);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.6f", v);
+	char *end = buf + strlen(buf);
+	while (end[-1] == '0')
+		end--;
+	if (end[-1] == '.')
+		end--;
+	*end = '\0';
+	fprintf(f, "%s\n", strcmp(buf, "-0") == 0 ? "0" : buf);
+}
+
 static void site_labels(FILE *f, const char *name, const struct sq_site_info *site)
 {
 	fprintf(f, "%s{id=\"%" PRId64 "\",url=\"", name, site->id);
@@ -46,12 +85,18 @@ static void site_labels(FILE *f, const char *name, const struct sq_site_info *si
 	fputs("\"} ", f);
 }
 
+/* A site squirreld checks: enabled, and not a row it skips (squirrel_sites_skipped). */
+static bool watched(const struct sq_site_info *s)
+{
+	return s->enabled && s->skipped == NULL;
+}
+
 static void site_family(FILE *f, enum site_value v, const struct sq_site_info_list *sites)
 {
 	family(f, site_families[v].name, site_families[v].type, site_families[v].help);
 	for (size_t i = 0; i < sites->n; i++) {
 		const struct sq_site_info *s = &sites->v[i];
-		if (!s->enabled)
+		if (!watched(s))
 			continue;
 		if (v != SV_CHECKS && v != SV_FAILURES &&
 		    (s->last_check == 0 || (v == SV_UP && s->state == SQ_STATE_UNKNOWN)))
@@ -59,7 +104,7 @@ static void site_family(FILE *f, enum site_value v, const struct sq_site_info_li
 		site_labels(f, site_families[v].name, s);
 		switch (v) {
 		case SV_UP: fprintf(f, "%d\n", s->state == SQ_STATE_UP); break;
-		case SV_RESPONSE: fprintf(f, "%.3f\n", (double)s->last_ms / 1000.0); break;
+		case SV_RESPONSE: put_millis(f, s->last_ms); break;
 		case SV_STATUS: fprintf(f, "%" PRId64 "\n", s->last_status); break;
 		case SV_LAST_CHECK: fprintf(f, "%" PRId64 "\n", s->last_check); break;
 		case SV_CHECKS: fprintf(f, "%" PRId64 "\n", s->checks_total); break;
@@ -68,10 +113,19 @@ static void site_family(FILE *f, enum site_value v, const struct sq_site_info_li
 	}
 }
 
-static void gauge(FILE *f, const char *name, const char *help, double v)
+/* A gauge that is a count or a time in unix seconds. */
+static void gauge_int(FILE *f, const char *name, const char *help, int64_t v)
 {
 	family(f, name, "gauge", help);
-	fprintf(f, "%s %.9g\n", name, v);
+	fprintf(f, "%s %" PRId64 "\n", name, v);
+}
+
+/* A gauge that is a duration or a rate. */
+static void gauge_real(FILE *f, const char *name, const char *help, double v)
+{
+	family(f, name, "gauge", help);
+	fprintf(f, "%s ", name);
+	put_real(f, v);
 }
 
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)
@@ -84,7 +138,7 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 {
 	struct sq_site_info_list sites;
 	int64_t pending, failed;
-	size_t counts[3] = { 0 };
+	size_t counts[3] = { 0 }, skipped = 0;
 
 	if (store_site_infos(s, 0, &sites) < 0)
 		return -1;
@@ -94,36 +148,42 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 	}
 	for (size_t v = 0; v < sizeof(site_families) / sizeof(site_families[0]); v++)
 		site_family(f, (enum site_value)v, &sites);
-	for (size_t i = 0; i < sites.n; i++)
-		if (sites.v[i].enabled)
+	for (size_t i = 0; i < sites.n; i++) {
+		if (watched(&sites.v[i]))
 			counts[sites.v[i].state]++;
+		else if (sites.v[i].enabled)
+			skipped++;
+	}
 	family(f, "squirrel_sites", "gauge", "Sites watched, by state.");
 	for (int st = SQ_STATE_UNKNOWN; st <= SQ_STATE_DOWN; st++)
 		fprintf(f, "squirrel_sites{state=\"%s\"} %zu\n", state_name((enum sq_state)st),
 		    counts[st]);
-	gauge(f, "squirrel_alerts_pending", "Alerts waiting in the outbox to be sent.",
-	    (double)pending);
-	gauge(f, "squirrel_alerts_undeliverable", "Alerts in the outbox given up for good.",
-	    (double)failed);
+	gauge_int(f, "squirrel_sites_skipped",
+	    "Enabled sites never checked: their row cannot be (squirrelctl list says why).",
+	    (int64_t)skipped);
+	gauge_int(f, "squirrel_alerts_pending", "Alerts waiting in the outbox to be sent.",
+	    pending);
+	gauge_int(f, "squirrel_alerts_undeliverable", "Alerts in the outbox given up for good.",
+	    failed);
 	if (m != NULL) {
 		counter(f, "squirrel_checks_total", "Checks finished since the daemon started.",
 		    m->checks);
 		counter(f, "squirrel_check_failures_total",
 		    "Failed checks since the daemon started.", m->failures);
-		gauge(f, "squirrel_checks_per_second", "Checks finished per second, lately.",
+		gauge_real(f, "squirrel_checks_per_second", "Checks finished per second, lately.",
 		    m->checks_per_second);
 		counter(f, "squirrel_alerts_sent_total", "Alerts delivered since the daemon started.",
 		    m->alerts_sent);
 		counter(f, "squirrel_alerts_failed_total",
 		    "Alerts given up since the daemon started.", m->alerts_failed);
 		if (m->pass_seconds >= 0)
-			gauge(f, "squirrel_pass_duration_seconds",
+			gauge_real(f, "squirrel_pass_duration_seconds",
 			    "How long the last pass over the sites due took.", m->pass_seconds);
 		if (m->loop_seconds >= 0)
-			gauge(f, "squirrel_loop_duration_seconds",
+			gauge_real(f, "squirrel_loop_duration_seconds",
 			    "How long the daemon's last loop iteration took.", m->loop_seconds);
-		gauge(f, "squirrel_start_time_seconds", "When the daemon started, in unix seconds.",
-		    (double)m->started_at);
+		gauge_int(f, "squirrel_start_time_seconds", "When the daemon started, in unix seconds.",
+		    m->started_at);
 	}
 	store_free_site_infos(&sites);
 	return 0;

@@ -1,9 +1,12 @@
 /*
  * sites.c - rows that slipped past the database's constraints (made with
  * them off, or by hand in an older database) are skipped with a line that
- * names them, never checked and never mailed about.
+ * names them, never checked and never mailed about. The reason is worded
+ * once, here: squirrelctl, the status page and the metrics show the same
+ * words the daemon logs (store_site_infos() asks sites_skip_reason()).
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "squirrel/log.h"
@@ -11,16 +14,27 @@
 #include "squirrel/sites.h"
 #include "squirrel/util.h"
 
+bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
+{
+	char detail[160];
+
+	if (!probe_url_valid(s->url, detail, sizeof(detail))) {
+		snprintf(why, whylen, "bad url: %s", detail);
+		return true;
+	}
+	if (!email_valid(s->owner_email, detail, sizeof(detail))) {
+		snprintf(why, whylen, "bad owner_email: %s", detail);
+		return true;
+	}
+	return false;
+}
+
 static bool site_usable(const struct sq_site *s)
 {
-	char why[160];
+	char why[SITES_REASON_MAX];
 
-	if (!probe_url_valid(s->url, why, sizeof(why))) {
-		log_warnx("site %" PRId64 ": skipped: bad url: %s", s->id, why);
-		return false;
-	}
-	if (!email_valid(s->owner_email, why, sizeof(why))) {
-		log_warnx("site %" PRId64 ": skipped: bad owner_email: %s", s->id, why);
+	if (sites_skip_reason(s, why, sizeof(why))) {
+		log_warnx("site %" PRId64 ": skipped: %s", s->id, why);
 		return false;
 	}
 	return true;

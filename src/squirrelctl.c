@@ -28,6 +28,7 @@
 #include "squirrel/redis_admin.h"
 #include "squirrel/redis_link.h"
 #endif
+#include "squirrel/sites.h"
 #include "squirrel/statuspage.h"
 #include "squirrel/store.h"
 #include "squirrel/store_report.h"
@@ -125,8 +126,14 @@ static const struct table_col site_cols[] = {
 	{ .name = "owner_email", .head = "owner" },
 	{ .name = "name" },
 	{ .name = "url" },
+	{ .name = "skipped" },
 };
 
+/*
+ * A row squirreld skips (store_report.h, skipped) reads "skipped" in the
+ * text's state column, its reason in the last; JSON keeps the state as
+ * stored and has the reason under "skipped", null for a row it checks.
+ */
 static void site_row(struct table *t, const struct sq_site_info *s)
 {
 	char buf[32];
@@ -134,7 +141,7 @@ static void site_row(struct table *t, const struct sq_site_info *s)
 	table_row(t);
 	table_int(t, s->id);
 	table_bool(t, s->enabled, "yes", "no");
-	table_str(t, state_name(s->state));
+	table_str_text(t, state_name(s->state), s->skipped != NULL ? "skipped" : state_name(s->state));
 	snprintf(buf, sizeof(buf), "%" PRId64 " s", s->interval_s);
 	table_num_text(t, s->interval_s, s->interval_s > 0, s->interval_s > 0 ? buf : "default");
 	snprintf(buf, sizeof(buf), "%" PRId64 " ms", s->timeout_ms);
@@ -142,6 +149,7 @@ static void site_row(struct table *t, const struct sq_site_info *s)
 	table_str(t, s->owner_email);
 	table_str(t, s->name);
 	table_str(t, s->url);
+	table_str(t, s->skipped);
 }
 
 static int print_table(struct table *t, bool json)
@@ -331,6 +339,7 @@ static const struct table_col status_cols[] = {
 	{ .name = "name", .json_only = true },
 	{ .name = "url", .json_only = true },
 	{ .name = "enabled", .json_only = true },
+	{ .name = "skipped", .json_only = true },
 	{ .name = "state" },
 	{ .name = "since" },
 	{ .name = "last_check", .head = "checked" },
@@ -349,7 +358,7 @@ static const struct table_col status_cols[] = {
 static void status_row(struct ctx *c, struct table *t, const struct sq_site_info *s,
     const struct sq_figures *f)
 {
-	char buf[64], dur[32];
+	char buf[64], dur[32], skip[SITES_REASON_MAX + 16];
 	bool checked = s->last_check > 0;
 
 	table_row(t);
@@ -357,7 +366,9 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_str(t, s->name);
 	table_str(t, s->url);
 	table_bool(t, s->enabled, "yes", "no");
-	table_str_text(t, state_name(s->state), s->enabled ? state_name(s->state) : "disabled");
+	table_str(t, s->skipped);
+	table_str_text(t, state_name(s->state), !s->enabled ? "disabled" :
+	    s->skipped != NULL ? "skipped" : state_name(s->state));
 	/* text: how long ago, which reads at a glance; JSON: the time itself */
 	bool known = s->since > 0 && s->state != SQ_STATE_UNKNOWN;
 	table_num_text(t, s->since, known,
@@ -374,7 +385,13 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_int_or_null(t, f->p95_ms, f->p95_ms >= 0);
 	table_int(t, f->incidents);
 	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : s->url);
-	table_str(t, checked ? s->last_error : NULL);
+	/* text: why a skipped row is never checked, where a check's error would be */
+	if (s->skipped != NULL) {
+		snprintf(skip, sizeof(skip), "skipped: %s", s->skipped);
+		table_str_text(t, checked ? s->last_error : NULL, skip);
+	} else {
+		table_str(t, checked ? s->last_error : NULL);
+	}
 }
 
 static int cmd_status(struct ctx *c, char **args)

@@ -318,10 +318,20 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	return 0;
 }
 
+/*
+ * What the page shows: the enabled sites squirreld checks. A row it skips
+ * (store_report.h, skipped) is nobody's outage and no site watched: it is
+ * counted apart, without its reason, which may name an owner's address.
+ */
+static bool on_page(const struct sq_site_info *site)
+{
+	return site->enabled && site->skipped == NULL;
+}
+
 int statuspage_render(struct store *s, FILE *f, int64_t now)
 {
 	struct sq_site_info_list sites;
-	size_t up = 0, down = 0, shown = 0;
+	size_t up = 0, down = 0, shown = 0, skipped = 0;
 	int rc = 0;
 
 	struct sq_reader *r = store_reader_open(s);
@@ -332,7 +342,8 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 		return -1;
 	}
 	for (size_t i = 0; i < sites.n; i++) {
-		if (!sites.v[i].enabled)
+		skipped += sites.v[i].enabled && sites.v[i].skipped != NULL;
+		if (!on_page(&sites.v[i]))
 			continue;
 		shown++;
 		up += sites.v[i].state == SQ_STATE_UP;
@@ -354,6 +365,9 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 	else
 		fprintf(f, "<p class=\"overall unknown\">%zu of %zu sites up, %zu not checked yet</p>\n",
 		    up, shown, shown - up);
+	if (skipped > 0)
+		fprintf(f, "<p class=\"muted\">Not shown: %zu site%s whose entry cannot be checked "
+		    "(<code>squirrelctl list</code> says why).</p>\n", skipped, skipped == 1 ? "" : "s");
 	fputs("<p class=\"muted\">Updated ", f);
 	put_time(f, now);
 	fputs(". Uptime is time-weighted: each check's result holds until the next check, "
@@ -363,7 +377,7 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 	/* the sites that are down first: what a visitor came to see */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < sites.n && rc == 0; i++)
-			if (sites.v[i].enabled && (sites.v[i].state == SQ_STATE_DOWN) == (pass == 0))
+			if (on_page(&sites.v[i]) && (sites.v[i].state == SQ_STATE_DOWN) == (pass == 0))
 				rc = put_site(f, r, &sites.v[i], now, first_day);
 	fprintf(f, "<footer>squirrel %s</footer>\n</main>\n</body>\n</html>\n", SQ_VERSION);
 	store_free_site_infos(&sites);

@@ -596,8 +596,8 @@ void store_free_site(struct sq_site *site)
 	free(site->name);
 }
 
-/* Fills site from a row, or says which column is wrong. */
-static const char *site_from_row(sqlite3_stmt *st, struct sq_site *site)
+/* Fills site from a row (STORE_SITE_COLUMNS first), or says which column is wrong. */
+const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site)
 {
 	memset(site, 0, sizeof(*site));
 	site->id = sqlite3_column_int64(st, 0);
@@ -636,16 +636,14 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-	    "SELECT s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms,"
-	    " s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state"
-	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    "SELECT " STORE_SITE_COLUMNS " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " WHERE s.enabled IS NOT 0 ORDER BY s.id", -1, &st, NULL) != SQLITE_OK) {
 		db_error(s, "reading the sites");
 		return -1;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct sq_site site;
-		const char *bad = site_from_row(st, &site);
+		const char *bad = store_site_from_row(st, &site);
 		if (bad != NULL) {
 			log_warnx("site %" PRId64 ": skipped: %s", site.id, bad);
 			store_free_site(&site);

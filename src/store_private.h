@@ -23,4 +23,17 @@ sqlite3 *store_sqlite(struct store *s);
 #define STORE_UNKNOWN_SQL(p) \
 	"(" p "ok = 0 AND (" p "error = 'unknown' OR substr(" p "error, 1, 8) = 'unknown:'))"
 
+/*
+ * A site's row as the daemon loads it: the first columns of a SELECT from
+ * sites s LEFT JOIN site_state st. store_site_from_row() reads them into
+ * site and returns NULL, or returns which column is wrong ("url is not
+ * text"): the daemon skips such a row, and squirrelctl says so in its words.
+ */
+#define STORE_SITE_COLUMNS \
+	"s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms," \
+	" s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state"
+#define STORE_SITE_NCOLUMNS 11
+
+const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site);
+
 #endif

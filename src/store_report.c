@@ -8,12 +8,17 @@
  * in store.c) for the whole hours of a window, and the raw checks only for
  * the partial hours at its edges, so a 30-day figure reads some 720 small
  * rows per site instead of tens of thousands of checks.
+ *
+ * A site listed for people says whether the daemon skips its row, and why,
+ * by the daemon's own rules: the store's (store_site_from_row) and then
+ * sites.c's (sites_skip_reason), so the words are those of its log line.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "squirrel/log.h"
+#include "squirrel/sites.h"
 #include "squirrel/store_report.h"
 #include "store_private.h"
 
@@ -88,6 +93,27 @@ static void site_info_free(struct sq_site_info *i)
 	free(i->owner_email);
 	free(i->name);
 	free(i->last_error);
+	free(i->skipped);
+}
+
+/*
+ * Why the daemon would skip the row at st (STORE_SITE_COLUMNS first), or
+ * NULL in *out. Read before any other column: reading a column as text
+ * converts it, and the store's rule looks at the types as stored.
+ */
+static int skip_reason(sqlite3_stmt *st, char **out)
+{
+	struct sq_site row;
+	char why[SITES_REASON_MAX];
+	const char *bad = store_site_from_row(st, &row);
+
+	*out = NULL;
+	if (bad == NULL && sites_skip_reason(&row, why, sizeof(why)))
+		bad = why;
+	store_free_site(&row);
+	if (bad != NULL && (*out = strdup(bad)) == NULL)
+		return -1;
+	return 0;
 }
 
 void store_free_site_infos(struct sq_site_info_list *l)
@@ -106,10 +132,11 @@ int store_site_infos(struct store *s, int64_t id, struct sq_site_info_list *out)
 	size_t cap = 0;
 	int rc;
 
+	enum { C_ENABLED = STORE_SITE_NCOLUMNS, C_SINCE, C_LAST_CHECK, C_LAST_STATUS, C_LAST_MS,
+		C_LAST_ERROR, C_CHECKS, C_FAILURES };
 	if (prepare(s,
-	    "SELECT s.id, s.url, s.owner_email, s.name, s.enabled IS NOT 0, s.interval_s, s.timeout_ms,"
-	    " st.state, st.since, st.last_check, st.last_status, st.last_ms, st.last_error,"
-	    " c.checks, c.failures"
+	    "SELECT " STORE_SITE_COLUMNS ", s.enabled IS NOT 0,"
+	    " st.since, st.last_check, st.last_status, st.last_ms, st.last_error, c.checks, c.failures"
 	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " LEFT JOIN site_counters c ON c.site_id = s.id"
 	    " WHERE ?1 = 0 OR s.id = ?1 ORDER BY s.id", &st, "reading the sites") < 0)
@@ -122,21 +149,26 @@ int store_site_infos(struct store *s, int64_t id, struct sq_site_info_list *out)
 		}
 		struct sq_site_info *i = &l.v[l.n++];
 		memset(i, 0, sizeof(*i));
+		if (skip_reason(st, &i->skipped) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		i->id = sqlite3_column_int64(st, 0);
-		i->enabled = sqlite3_column_int(st, 4) != 0;
-		i->interval_s = col_int(st, 5);
-		i->timeout_ms = col_int(st, 6);
-		const unsigned char *state = sqlite3_column_text(st, 7);
+		i->enabled = sqlite3_column_int(st, C_ENABLED) != 0;
+		i->interval_s = col_int(st, 4);
+		i->timeout_ms = col_int(st, 5);
+		const unsigned char *state = sqlite3_column_text(st, 10);
 		int parsed = state != NULL ? state_parse((const char *)state) : -1;
 		i->state = parsed < 0 ? SQ_STATE_UNKNOWN : (enum sq_state)parsed;
-		i->since = col_int(st, 8);
-		i->last_check = col_int(st, 9);
-		i->last_status = col_int(st, 10);
-		i->last_ms = col_int(st, 11);
-		i->checks_total = col_int(st, 13);
-		i->failures_total = col_int(st, 14);
+		i->since = col_int(st, C_SINCE);
+		i->last_check = col_int(st, C_LAST_CHECK);
+		i->last_status = col_int(st, C_LAST_STATUS);
+		i->last_ms = col_int(st, C_LAST_MS);
+		i->checks_total = col_int(st, C_CHECKS);
+		i->failures_total = col_int(st, C_FAILURES);
 		if (col_text(st, 1, false, &i->url) < 0 || col_text(st, 2, false, &i->owner_email) < 0 ||
-		    col_text(st, 3, true, &i->name) < 0 || col_text(st, 12, false, &i->last_error) < 0) {
+		    col_text(st, 3, true, &i->name) < 0 ||
+		    col_text(st, C_LAST_ERROR, false, &i->last_error) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}

@@ -2,7 +2,9 @@
  * statuspage.h - one self-contained HTML file people look at: per enabled
  * site its state, a 90-day bar of daily uptime, a response-time sparkline
  * for the last 24 h, and recent incidents; sites that are down come first.
- * No scripts and no external
+ * Rows squirreld skips (they cannot be checked) are left out, counted in
+ * one line without their reasons (squirrelctl list gives those). No
+ * scripts and no external
  * assets: the SVG is inline and a Content-Security-Policy forbids the
  * rest. Every value from the database is escaped.
  */

@@ -21,7 +21,7 @@
 #include "squirrel/state.h"
 #include "squirrel/store.h"
 
-/* A site as people see it: its row, its state and its counters. */
+/* A site as people see it: its row, its state, its counters, and whether it is skipped. */
 struct sq_site_info {
 	int64_t id;
 	char *url;
@@ -38,6 +38,13 @@ struct sq_site_info {
 	char *last_error;        /* "" when the last check was good */
 	int64_t checks_total;    /* since the site was added; pruning leaves them */
 	int64_t failures_total;
+	/*
+	 * Why squirreld skips this row, worded as its log line after
+	 * "skipped: " ("bad url: ...", "interval_s is not a positive whole
+	 * number"); NULL when it can be checked. Said of a disabled row too:
+	 * enabling it would not get it checked.
+	 */
+	char *skipped;
 };
 
 struct sq_site_info_list {

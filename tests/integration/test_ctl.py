@@ -23,8 +23,8 @@ SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 SCHEMA = 7
 DAY = 86400
 
-LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url"}
-STATUS_KEYS = {"id", "name", "url", "enabled", "state", "since", "last_check", "last_status",
+LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
+STATUS_KEYS = {"id", "name", "url", "enabled", "skipped", "state", "since", "last_check", "last_status",
                "last_ms", "uptime_24h", "uptime_7d", "uptime_30d", "p50_ms", "p95_ms",
                "incidents_30d", "last_error"}
 
@@ -163,7 +163,8 @@ def test_sites(e):
     equal(ids, sorted(ids), "list is ordered by id")
     rc, out, err = e.ctl("list")
     lines = out.splitlines()
-    check(lines[0].split() == ["ID", "ENABLED", "STATE", "INTERVAL", "TIMEOUT", "OWNER", "NAME", "URL"],
+    check(lines[0].split() == ["ID", "ENABLED", "STATE", "INTERVAL", "TIMEOUT", "OWNER", "NAME", "URL",
+                               "SKIPPED"],
           "list: a header", lines[:1])
     shop_line = [ln for ln in lines if "Shop" in ln]
     check(shop_line and "30 s" in shop_line[0] and "5000 ms" in shop_line[0], "list: the row reads well", shop_line)
@@ -194,6 +195,74 @@ def test_sites(e):
     check(all(r["url"] != "http://127.0.0.1:9/" for r in e.json("list")), "gone from the list")
     rc, out, err = e.ctl("rm", "http://127.0.0.1:9/")
     equal(rc, 1, "rm again: exit 1")
+
+
+def test_skipped(e):
+    """Rows squirreld skips (made with the constraints off) say so in list and
+    status, in the very words of the daemon's log line; usable rows have
+    skipped null."""
+    db = os.path.join(e.tmp, "skipped.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    with Httpd(e.tmp) as httpd:
+        good = e.json("add", httpd.url("/"), "ops@example.com", db=db)[0]["id"]
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA ignore_check_constraints = 1")
+        junk, disabled = {}, None
+        for url, email, extra, why in [
+            ("http://exa mple.org/", "ops@example.com", {}, "bad url: url contains a space at byte 11"),
+            ("http:///path", "ops@example.com", {}, "bad url: url has no host"),
+            ("https://ok.example/", "nobody", {},
+             "bad owner_email: not one address of the form local@domain"),
+            (sqlite3.Binary(b"http://blob.example/"), "ops@example.com", {}, "url is not text"),
+            ("https://ok.example/", "ops@example.com", {"interval_s": "often"},
+             "interval_s is not a positive whole number"),
+            ("ftp://example.org/", "ops@example.com", {"enabled": 0},
+             "bad url: only http and https urls are checked"),
+        ]:
+            cols = ["url", "owner_email", *extra]
+            sid = con.execute(f"INSERT INTO sites ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                              [url, email, *extra.values()]).lastrowid
+            junk[sid] = why
+            if extra.get("enabled") == 0:
+                disabled = sid
+        con.commit()
+        con.close()
+
+        want = {good: None, **junk}
+        listed = e.json("list", db=db)
+        equal({r["id"]: r["skipped"] for r in listed}, want, "list --json: skipped, the reason or null")
+        check(all(set(r) == LIST_KEYS for r in listed), "list --json: skipped is a key of every row")
+        equal({r["state"] for r in listed}, {"unknown"}, "list --json: the state as stored")
+        rc, out, err = e.ctl("list", db=db)
+        lines = {int(ln.split()[0]): ln for ln in out.splitlines()[1:]}
+        equal(out.splitlines()[0].split()[-1], "SKIPPED", "list: a SKIPPED column")
+        for sid, why in junk.items():
+            check(lines[sid].split()[2] == "skipped" and lines[sid].rstrip().endswith("  " + why),
+                  f"list: row {sid} reads skipped, with its reason", lines[sid])
+        check(lines[good].split()[2] == "unknown" and lines[good].rstrip().endswith(" -"),
+              "list: a usable row is not skipped", lines[good])
+
+        rows = e.json("status", db=db)
+        equal({r["id"]: r["skipped"] for r in rows}, want, "status --json: the same skipped")
+        check(all(set(r) == STATUS_KEYS for r in rows), "status --json: skipped is a key of every row")
+        equal(e.json("status", str(disabled), db=db)[0]["skipped"], junk[disabled],
+              "status ID --json: a disabled row's reason too (enabling it would not help)")
+        rc, out, err = e.ctl("status", db=db)
+        lines = {int(ln.split()[0]): ln for ln in out.splitlines()[1:]}
+        for sid, why in junk.items():
+            state = "disabled" if sid == disabled else "skipped"
+            check(rc == 0 and lines[sid].split()[1] == state
+                  and lines[sid].rstrip().endswith("  skipped: " + why),
+                  f"status: row {sid} reads {state}, with 'skipped: {why}' for its error", lines[sid])
+        check("skipped" not in lines[good], "status: a usable row is not skipped", lines[good])
+
+        # the daemon's log says the same, word for word
+        rc, out, err = run([SQUIRRELD, "--once", "--config", e.conf, "--db", db, "--backend", "serial"],
+                           timeout=60)
+        equal(rc, 0, "squirreld --once checks the good site")
+        said = sorted(ln.split("squirreld: ", 1)[-1] for ln in err.splitlines() if ": skipped: " in ln)
+        equal(said, sorted(f"site {sid}: skipped: {why}" for sid, why in junk.items() if sid != disabled),
+              "squirreld skips those rows (the enabled ones) with the same reasons")
 
 
 def reference(events, cap, frm, to, now):
@@ -494,6 +563,7 @@ def main():
         test_missing_and_init(e)
         test_usage_errors(e)
         test_sites(e)
+        test_skipped(e)
         figures_db = test_figures(e)
         test_migration(e)
         test_outbox(e)

@@ -3,6 +3,7 @@ SIGHUP, SIGTERM and systemd notifications through a real NOTIFY_SOCKET.
 Intervals of one second; every wait bounded; everything stopped by PID."""
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -249,8 +250,12 @@ def test_page_metrics_prune(tmp):
         old = int(time.time()) - 3 * 86400
         con.executemany("INSERT INTO checks(site_id, checked_at, ok, http_status, ms) VALUES (?, ?, 1, 200, 5)",
                         [(ids[0], old + i) for i in range(50)])
+        # a row the daemon skips: not a site it watches, on the page or in the metrics
+        con.execute("PRAGMA ignore_check_constraints = 1")
+        con.execute("INSERT INTO sites(url, owner_email) VALUES ('http://exa mple.org/', 'x@example.org')")
         con.commit()
         con.close()
+        started = int(time.time())
         d = Daemon(conf, db)
         try:
             check(wait_for(lambda: os.path.exists(page) and os.path.exists(prom), 10),
@@ -258,6 +263,7 @@ def test_page_metrics_prune(tmp):
             time.sleep(2.5)
         finally:
             rc = d.stop()
+        stopped = int(time.time())
         equal(rc, 0, "exit 0")
     html = open(page).read() if os.path.exists(page) else ""
     check("&lt;b&gt;Shop&lt;/b&gt;" in html and "<b>Shop</b>" not in html, "the page escapes the name")
@@ -269,6 +275,30 @@ def test_page_metrics_prune(tmp):
     equal(up, {str(ids[0]): "1", str(ids[1]): "0"}, "squirrel_site_up per site")
     check(any(l.startswith("squirrel_checks_total ") and int(float(l.split()[1])) >= 2
               for l in metrics.splitlines()), "the daemon's own counters are in the file", metrics[-400:])
+    # values exactly as the text format has them: integers for counts and times, no exponent
+    start = [l for l in metrics.splitlines() if l.startswith("squirrel_start_time_seconds ")]
+    check(len(start) == 1 and re.fullmatch(r"squirrel_start_time_seconds [0-9]+", start[0])
+          and started <= int(start[0].split()[1]) <= stopped,
+          f"squirrel_start_time_seconds: the unix second it started, in [{started}, {stopped}]", start)
+    typed, bad = {}, []
+    for line in metrics.splitlines():
+        if line.startswith("# TYPE "):
+            typed[line.split()[2]] = line.split()[3]
+        elif not line.startswith("#"):
+            name = re.match(r"[a-z_]+", line).group(0)
+            value = line.rsplit(" ", 1)[1]
+            integer = typed.get(name) == "counter" or name in (
+                "squirrel_sites", "squirrel_sites_skipped", "squirrel_alerts_pending",
+                "squirrel_alerts_undeliverable", "squirrel_start_time_seconds", "squirrel_site_up",
+                "squirrel_site_http_status", "squirrel_site_last_check_timestamp_seconds")
+            if not re.fullmatch(r"[0-9]+" if integer else r"[0-9]+(\.[0-9]+)?", value):
+                bad.append(line)
+    equal(bad, [], "every value a plain decimal; counts, counters and times whole numbers")
+    equal(sorted(l for l in metrics.splitlines() if l.startswith("squirrel_sites")),
+          ['squirrel_sites_skipped 1', 'squirrel_sites{state="down"} 1', 'squirrel_sites{state="unknown"} 0',
+           'squirrel_sites{state="up"} 1'], "the skipped row is counted apart, not as a site watched")
+    check("1 of 2 sites down" in html and "Not shown: 1 site whose entry cannot be checked" in html,
+          "the page counts the skipped row apart", html[html.find("<h1>"):html.find("<section")])
     con = sqlite3.connect(db)
     equal(con.execute("SELECT count(*) FROM checks WHERE checked_at < ?", (old + 100,)).fetchone()[0], 0,
           "history older than history_days is pruned")

@@ -133,6 +133,13 @@ def main():
         equal(run([CTL, "--config", conf, "--db", db, "init"])[0], 0, "a database")
         now = int(time.time())
         demo_history(db, now)
+        # a row squirreld skips: no site watched, counted apart without its reason
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA ignore_check_constraints = 1")
+        con.execute("INSERT INTO sites (url, owner_email, name) VALUES (?, ?, ?)",
+                    ("https://skipped.example/", "owner@secret-domain", "Skipped"))
+        con.commit()
+        con.close()
         page = os.path.join(tmp, "status.html")
         rc, out, err = run([CTL, "--config", conf, "--db", db, "report", "--html", page])
         equal(rc, 0, "report --html")
@@ -153,6 +160,9 @@ def main():
               "the DOM: one site of four down", dom[:500])
         equal(console, [], "no console message (DOM dump)")
         check(dom.count("<section") == 4 and dom.count("<rect") == 4 * 90, "four sites, 90 days each")
+        check("Not shown: 1 site whose entry cannot be checked" in dom and "Skipped" not in dom
+              and "secret-domain" not in dom, "the skipped row: counted apart, its reason not public",
+              dom[dom.find("<h1>"):dom.find("<section")])
         check("ongoing" in dom and "connect refused" in dom, "the ongoing incident is shown")
 
         # a name full of markup is text in the DOM, not an element

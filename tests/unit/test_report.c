@@ -342,7 +342,8 @@ static bool sample_ok(const char *line, char *name, size_t len)
 
 static void test_metrics(struct store *s)
 {
-	struct sq_site_new n = { .url = "http://m.test/a\"b\\c\nd", .owner_email = "o@m.test" };
+	/* a newline would make it a row the daemon skips: no site's label */
+	struct sq_site_new n = { .url = "http://m.test/a\"b\\c", .owner_email = "o@m.test" };
 	struct sq_metrics m = { .started_at = T0, .checks = 10, .failures = 2,
 		.checks_per_second = 1.5, .alerts_sent = 3, .alerts_failed = 1,
 		.pass_seconds = 0.25, .loop_seconds = -1 };
@@ -383,7 +384,7 @@ static void test_metrics(struct store *s)
 		}
 		char want[160];
 		snprintf(want, sizeof(want),
-		    "squirrel_site_response_seconds{id=\"%" PRId64 "\",url=\"http://m.test/a\\\"b\\\\c\\nd\"} 1.234",
+		    "squirrel_site_response_seconds{id=\"%" PRId64 "\",url=\"http://m.test/a\\\"b\\\\c\"} 1.234",
 		    id);
 		found_site |= strcmp(line, want) == 0;
 		found_daemon |= strcmp(line, "squirrel_checks_total 10") == 0;
@@ -392,7 +393,7 @@ static void test_metrics(struct store *s)
 		fclose(f);
 	ok(lines > 20, "%d lines", lines);
 	is_int(bad, 0, "every line is HELP, TYPE or a sample of the family typed last");
-	ok(found_site, "the URL label is escaped (backslash, quote, newline)");
+	ok(found_site, "the URL label is escaped (backslash, quote)");
 	ok(found_daemon, "the daemon's counters are there");
 	/* no temporary file left beside it */
 	char cmd[256];
@@ -400,6 +401,103 @@ static void test_metrics(struct store *s)
 	found_tmp = system(cmd) == 0;
 	ok(!found_tmp, "no temporary file left");
 	ok(metrics_write("/nonexistent-dir/x.prom", s, &m) < 0, "an unwritable path fails");
+}
+
+/* The metrics of s and m as one string (malloc'd), or NULL. */
+static char *render_metrics(struct store *s, const struct sq_metrics *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	int rc = metrics_render(f, s, m);
+	if (fclose(f) != 0 || rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Whether text has want as one whole line. */
+static bool has_line(const char *text, const char *want)
+{
+	size_t n = strlen(want);
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, want, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* Every sample's value a plain decimal: digits, at most one point, no exponent. */
+static int non_decimal_values(const char *text)
+{
+	int bad = 0;
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		const char *end = strchr(p, '\n');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (*p == '#' || len == 0)
+			continue;
+		const char *v = p + len;
+		while (v > p && v[-1] != ' ')
+			v--;
+		size_t digits = strspn(v, "0123456789");
+		if (digits > 0 && v[digits] == '.')
+			digits += 1 + strspn(v + digits + 1, "0123456789");
+		if (digits == 0 || v + digits != p + len || v[digits - 1] == '.') {
+			printf("# not a plain decimal: %.*s\n", (int)len, p);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Times and counters printed exactly, as the digits they are: never
+ * 1.79651213e+09 for a start time, never a rounded count.
+ */
+static void test_metrics_numbers(struct store *s)
+{
+	struct sq_metrics m = { .started_at = 1796512133, .checks = 12345678901234ULL,
+		.failures = 9007199254740993ULL, .checks_per_second = 1234567890.25,
+		.alerts_sent = 4000000001ULL, .alerts_failed = 0,
+		.pass_seconds = 0.25, .loop_seconds = 0.000125 };
+	char *text = render_metrics(s, &m);
+
+	ok(text != NULL, "metrics rendered");
+	if (text == NULL)
+		return;
+	ok(has_line(text, "squirrel_start_time_seconds 1796512133"), "the start time to the second");
+	ok(has_line(text, "squirrel_checks_total 12345678901234"), "a counter as its digits");
+	ok(has_line(text, "squirrel_check_failures_total 9007199254740993"),
+	    "a counter beyond a double's 53 bits, exactly");
+	ok(has_line(text, "squirrel_alerts_sent_total 4000000001"), "alerts sent");
+	ok(has_line(text, "squirrel_alerts_failed_total 0"), "alerts given up");
+	ok(has_line(text, "squirrel_alerts_pending 0"), "alerts pending, a whole number");
+	ok(has_line(text, "squirrel_alerts_undeliverable 0"), "alerts undeliverable");
+	ok(has_line(text, "squirrel_checks_per_second 1234567890.25"), "a rate without an exponent");
+	ok(has_line(text, "squirrel_pass_duration_seconds 0.25"), "the pass's duration");
+	ok(has_line(text, "squirrel_loop_duration_seconds 0.000125"), "the loop's, to the microsecond");
+	is_int(non_decimal_values(text), 0, "every value a plain decimal");
+	free(text);
+
+	m.pass_seconds = -1;
+	m.loop_seconds = -1;
+	m.checks_per_second = 0;
+	text = render_metrics(s, &m);
+	ok(text != NULL && strstr(text, "squirrel_pass_duration_seconds") == NULL,
+	    "pass_seconds < 0 (unknown): the family is left out");
+	ok(text != NULL && strstr(text, "squirrel_loop_duration_seconds") == NULL,
+	    "loop_seconds < 0: left out");
+	ok(text != NULL && has_line(text, "squirrel_checks_per_second 0"), "a rate of 0 is 0");
+	free(text);
+
+	m.pass_seconds = 0;
+	text = render_metrics(s, &m);
+	ok(text != NULL && has_line(text, "squirrel_pass_duration_seconds 0"),
+	    "pass_seconds 0 is a pass that took no time: printed");
+	free(text);
 }
 
 static void test_page(struct store *s)
@@ -479,6 +577,7 @@ int main(void)
 		test_prune(s);
 		test_incidents(s);
 		test_metrics(s);
+		test_metrics_numbers(s);
 		test_page(s);
 		store_close(s);
 	}
