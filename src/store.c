@@ -609,11 +609,21 @@ static int first_read(struct store *s, bool readonly)
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
 	rc = sqlite3_extended_errcode(s->db);
-	if (readonly && (rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT ||
-	    (rc & 0xff) == SQLITE_CANTOPEN) && wal_empty(s->path)) {
+	bool no_shm = rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT ||
+	    (rc & 0xff) == SQLITE_CANTOPEN;
+	if (readonly && no_shm && wal_empty(s->path)) {
 		if (reopen_immutable(s) == 0 && sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 			return 0;
 		rc = s->db != NULL ? sqlite3_extended_errcode(s->db) : SQLITE_NOMEM;
+	} else if (readonly && no_shm && may(s->path, R_OK)) {
+		char dir[PATH_MAX];
+		dir_of(s->path, dir, sizeof(dir));
+		log_errorx("%s: cannot read the database: its write-ahead log %s-wal holds writes "
+		    "not yet in the file, and reading them takes a %s-shm file that this user "
+		    "(uid %u) may not create in %s; start squirreld, which folds the log into "
+		    "the file, or read as a user that may write there", s->path, s->path, s->path,
+		    (unsigned)geteuid(), dir);
+		return -1;
 	}
 	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
 		db_error(s, "not a usable SQLite database");

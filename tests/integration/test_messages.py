@@ -157,6 +157,32 @@ def test_read_only(u):
     os.chmod(d, 0o755)
 
 
+def test_read_only_with_log(u):
+    """A read-only copy with writes still in its -wal (a daemon stopped hard):
+    reading them takes a -shm file this user cannot make. Says so."""
+    db = make_db(u, "logsrc")
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_autocheckpoint = 0")
+    con.execute("INSERT INTO sites (url, owner_email) VALUES ('https://late.example/', ?)", (TO,))
+    con.commit()
+    d = os.path.join(u.tmp, "logro")
+    os.mkdir(d)
+    copy = os.path.join(d, "s.db")
+    shutil.copy(db, copy)
+    shutil.copy(db + "-wal", copy + "-wal")
+    con.close()
+    check(os.path.getsize(copy + "-wal") > 0, "the copy has writes in its log")
+    os.chmod(copy, 0o444)
+    os.chmod(copy + "-wal", 0o444)
+    os.chmod(d, 0o555)
+    rc, out, err = u.ctl(copy, "list")
+    check(rc == 1 and f"{copy}-wal holds writes" in err and f"may not create in {d}" in err
+          and "start squirreld" in err and no_sqlite_words(err),
+          "a read-only database with writes in its log: exit 1, which and why", f"rc={rc} err={err!r}")
+    equal(sorted(os.listdir(d)), ["s.db", "s.db-wal"], "nothing created beside it")
+    os.chmod(d, 0o755)
+
+
 def test_writable_file_closed_directory(u):
     """SQLite keeps its write-ahead log beside the database: a writer needs the directory."""
     db = make_db(u, "half")
@@ -198,6 +224,7 @@ def main():
         test_unreadable(u)
         test_unwritable_directory(u)
         test_read_only(u)
+        test_read_only_with_log(u)
         test_writable_file_closed_directory(u)
         test_mail_reply(tmp)
     return done()
