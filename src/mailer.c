@@ -991,7 +991,7 @@ int mailer_test(const struct sq_config *cfg, const char *to)
 	}
 	rc = mailer_send(m, to, message, reply, sizeof(reply));
 	if (rc == MAIL_SENT)
-		printf("sent to %s via %s\n", to, m->server);
+		printf("sent to %s via %s: %s\n", to, m->server, reply);
 	else
 		fprintf(stderr, "test mail to %s via %s failed: %s\n", to, m->server, reply);
 	free(message);

@@ -49,10 +49,41 @@ enum {
 	OPT_LIMIT = 1 << 4,
 	OPT_HTML = 1 << 5,
 	OPT_REDIS = 1 << 6,
+	OPT_OWNER = 1 << 7,
+	OPT_URL = 1 << 8,
+	OPT_ENABLE = 1 << 9,
+	OPT_DISABLE = 1 << 10,
+	OPT_FAIL = 1 << 11,
+	OPT_RECOVER = 1 << 12,
+	OPT_RETRY = 1 << 13,
+	OPT_REMIND = 1 << 14,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
-	"--limit", "--html", "--redis" };
+	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
+	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every" };
+
+/* What edit changes besides a site's text */
+#define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
+#define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | OPT_REMIND)
+
+/*
+ * The per-site numbers (NULL in the database: the [check] value), with the
+ * ranges [check] allows them (config.c); add takes the first two, edit
+ * all, and "default" as a value to go back to the configuration's.
+ */
+static const struct setting {
+	const char *opt;
+	long min, max;
+	const char *unit;          /* in a table: "45 s" */
+} settings[SQ_SET_MAX] = {
+	[SQ_SET_INTERVAL] = { "--interval", 1, 30L * 86400, "s" },
+	[SQ_SET_TIMEOUT] = { "--timeout", 1, 600000, "ms" },
+	[SQ_SET_FAIL] = { "--fail-threshold", 1, 1000, NULL },
+	[SQ_SET_RECOVER] = { "--recover-threshold", 1, 1000, NULL },
+	[SQ_SET_RETRY] = { "--retry-interval", 1, 30L * 86400, "s" },
+	[SQ_SET_REMIND] = { "--remind-every", 0, 365L * 86400, "s" },
+};
 
 struct options {
 	const char *config;
@@ -60,8 +91,9 @@ struct options {
 	bool json;
 	unsigned given;            /* OPT_* seen */
 	const char *name;
-	const char *interval;
-	const char *timeout;
+	const char *set[SQ_SET_MAX]; /* --interval, --timeout, ... as given */
+	const char *owner;
+	char *url;
 	const char *since;
 	const char *limit;
 	const char *html;
@@ -109,6 +141,33 @@ static int parse_number(const char *opt, const char *s, long min, long max, long
 	long v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
 		usage_error("%s '%s': expected a whole number from %ld to %ld", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * A setting's value: a whole number in its range, or with may_default
+ * "default" (SQ_EDIT_DEFAULT). -1 with the reason printed.
+ */
+static int parse_setting(int i, const char *s, bool may_default, int64_t *out)
+{
+	const struct setting *d = &settings[i];
+	long v;
+
+	if (may_default && strcmp(s, "default") == 0) {
+		*out = SQ_EDIT_DEFAULT;
+		return 0;
+	}
+	if (!may_default)
+		return parse_number(d->opt, s, d->min, d->max, &v) < 0 ? -1 : (*out = v, 0);
+	char *end;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < d->min || v > d->max) {
+		usage_error("%s '%s': expected a whole number from %ld to %ld, or 'default' for the "
+		    "configuration's", d->opt, s, d->min, d->max);
 		return -1;
 	}
 	*out = v;
@@ -243,15 +302,14 @@ static int cmd_add(struct ctx *c, char **args)
 {
 	struct sq_site_new n = { .url = args[0], .owner_email = args[1], .name = c->o->name };
 	struct sq_site_info_list l;
-	long v;
-	int64_t id;
+	int64_t id, v;
 
-	if (c->o->interval != NULL) {
-		parse_number("--interval", c->o->interval, 1, 30L * 86400, &v);
+	if (c->o->set[SQ_SET_INTERVAL] != NULL) {
+		parse_setting(SQ_SET_INTERVAL, c->o->set[SQ_SET_INTERVAL], false, &v);
 		n.interval_s = (int)v;
 	}
-	if (c->o->timeout != NULL) {
-		parse_number("--timeout", c->o->timeout, 1, 600000, &v);
+	if (c->o->set[SQ_SET_TIMEOUT] != NULL) {
+		parse_setting(SQ_SET_TIMEOUT, c->o->set[SQ_SET_TIMEOUT], false, &v);
 		n.timeout_ms = (int)v;
 	}
 	int rc = store_add_site(c->store, &n, &id);
@@ -314,6 +372,93 @@ static int cmd_enable(struct ctx *c, char **args)
 static int cmd_disable(struct ctx *c, char **args)
 {
 	return set_enabled(c, args[0], false);
+}
+
+/* edit shows every column it can change; null (or "default") is the configuration's. */
+static const struct table_col settings_cols[] = {
+	{ .name = "id", .right = true },
+	{ .name = "enabled" },
+	{ .name = "interval_s", .head = "interval", .right = true },
+	{ .name = "timeout_ms", .head = "timeout", .right = true },
+	{ .name = "fail_threshold", .head = "fail", .right = true },
+	{ .name = "recover_threshold", .head = "recover", .right = true },
+	{ .name = "retry_interval_s", .head = "retry", .right = true },
+	{ .name = "remind_every_s", .head = "remind", .right = true },
+	{ .name = "owner_email", .head = "owner" },
+	{ .name = "name" },
+	{ .name = "url" },
+};
+
+static int print_settings(struct ctx *c, const struct sq_site_settings *st)
+{
+	struct table *t = table_new(settings_cols, sizeof(settings_cols) / sizeof(settings_cols[0]));
+	char buf[32];
+
+	if (t == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	table_row(t);
+	table_int(t, st->id);
+	table_bool(t, st->enabled, "yes", "no");
+	for (int i = 0; i < SQ_SET_MAX; i++) {
+		int64_t v = st->set[i];
+		if (i == SQ_SET_REMIND && v == 0)
+			snprintf(buf, sizeof(buf), "never");
+		else if (settings[i].unit != NULL)
+			snprintf(buf, sizeof(buf), "%" PRId64 " %s", v, settings[i].unit);
+		else
+			snprintf(buf, sizeof(buf), "%" PRId64, v);
+		table_num_text(t, v, v >= 0, v >= 0 ? buf : "default");
+	}
+	table_str(t, st->owner_email);
+	table_str(t, st->name);
+	table_str(t, st->url);
+	return print_table(t, c->o->json);
+}
+
+static int cmd_edit(struct ctx *c, char **args)
+{
+	const struct options *o = c->o;
+	struct sq_site_edit e = { .url = o->url, .owner_email = o->owner, .name = o->name,
+		.enabled = SQ_EDIT_KEEP };
+	struct sq_site_settings st;
+	int64_t id, other = 0;
+	int rc;
+
+	if (o->given & OPT_ENABLE)
+		e.enabled = 1;
+	if (o->given & OPT_DISABLE)
+		e.enabled = 0;
+	for (int i = 0; i < SQ_SET_MAX; i++) {
+		e.set[i] = SQ_EDIT_KEEP;
+		if (o->set[i] != NULL)
+			parse_setting(i, o->set[i], true, &e.set[i]);  /* validate() checked it */
+	}
+	if ((rc = find_site(c, args[0], &id)) != 0)
+		return rc;
+	rc = store_edit_site(c->store, id, &e, &other);
+	if (rc == STORE_TAKEN) {
+		if (store_site_settings(c->store, id, &st) == 0) {
+			log_errorx("site %" PRId64 " already watches %s for %s", other,
+			    e.url != NULL ? e.url : st.url,
+			    e.owner_email != NULL ? e.owner_email : st.owner_email);
+			store_free_site_settings(&st);
+		}
+		return EXIT_FAIL;
+	}
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("site %" PRId64 " was removed meanwhile", id);
+	if (rc != 0)
+		return EXIT_FAIL;
+	if ((rc = store_site_settings(c->store, id, &st)) != 0) {
+		if (rc == STORE_NOT_FOUND)
+			log_errorx("site %" PRId64 " is gone", id);
+		return EXIT_FAIL;
+	}
+	rc = print_settings(c, &st);
+	store_free_site_settings(&st);
+	return rc;
 }
 
 static int cmd_list(struct ctx *c, char **args)
@@ -474,6 +619,70 @@ static int cmd_history(struct ctx *c, char **args)
 	return print_table(t, c->o->json);
 }
 
+/*
+ * Incidents, newest first: an open one reads "ongoing", its duration so
+ * far. A removed site's incidents stay, without its name and URL.
+ */
+static int cmd_incidents(struct ctx *c, char **args)
+{
+	static const struct table_col cols[] = {
+		{ .name = "id", .right = true },
+		{ .name = "site_id", .head = "site", .right = true },
+		{ .name = "name" },
+		{ .name = "url" },
+		{ .name = "started_at", .head = "started (UTC)" },
+		{ .name = "ended_at", .head = "ended (UTC)" },
+		{ .name = "duration_s", .head = "duration", .right = true },
+		{ .name = "ongoing", .json_only = true },
+		{ .name = "cause" },
+	};
+	struct sq_incident_rows l;
+	int64_t id = 0, since = 0;
+	long limit = HISTORY_DEFAULT_LIMIT;
+	char why[256], buf[64], dur[32];
+	int rc;
+
+	if (c->o->since != NULL) {
+		when_parse(c->o->since, c->now, &since, why, sizeof(why));
+		limit = 0;     /* a time range asked for: all of it, unless limited */
+	}
+	if (c->o->limit != NULL)
+		parse_number("--limit", c->o->limit, 0, 1000000000, &limit);
+	if (args[0] != NULL && (rc = find_site(c, args[0], &id)) != 0)
+		return rc;
+	if (store_incident_rows(c->store, id, since, (size_t)limit, &l) < 0)
+		return EXIT_FAIL;
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	if (t == NULL) {
+		store_free_incident_rows(&l);
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct sq_incident_row *k = &l.v[i];
+		bool ongoing = k->ended_at == 0;
+		int64_t d = (ongoing ? c->now : k->ended_at) - k->started_at;
+		if (d < 0)
+			d = 0;
+		table_row(t);
+		table_int(t, k->id);
+		table_int(t, k->site_id);
+		table_str(t, k->name);
+		table_str_text(t, k->url, k->url != NULL ? k->url : "(removed)");
+		table_time(t, k->started_at);
+		if (ongoing)
+			table_num_text(t, 0, false, "ongoing");
+		else
+			table_num_text(t, k->ended_at, true, time_format(k->ended_at, buf, sizeof(buf)));
+		duration_format(d, dur, sizeof(dur));
+		snprintf(buf, sizeof(buf), "%s%s", dur, ongoing ? " so far" : "");
+		table_num_text(t, d, true, buf);
+		table_bool(t, ongoing, "yes", "no");
+		table_str(t, k->cause);
+	}
+	store_free_incident_rows(&l);
+	return print_table(t, c->o->json);
+}
+
 static int cmd_outbox(struct ctx *c, char **args)
 {
 	static const struct table_col cols[] = {
@@ -482,7 +691,8 @@ static int cmd_outbox(struct ctx *c, char **args)
 		{ .name = "kind" },
 		{ .name = "status" },
 		{ .name = "owner_email", .head = "owner" },
-		{ .name = "url", .json_only = true },
+		{ .name = "name" },
+		{ .name = "url" },
 		{ .name = "created_at", .head = "created (UTC)" },
 		{ .name = "attempts", .right = true },
 		{ .name = "next_attempt", .head = "next try (UTC)" },
@@ -507,6 +717,7 @@ static int cmd_outbox(struct ctx *c, char **args)
 		table_str(t, o->kind);
 		table_str(t, o->status);
 		table_str(t, o->owner_email);
+		table_str(t, o->name);
 		table_str(t, o->url);
 		table_time(t, o->created_at);
 		table_int(t, o->attempts);
@@ -623,10 +834,15 @@ static const struct command commands[] = {
 	{ "rm", "rm ID|URL", 1, 1, 0, 0, cmd_rm },
 	{ "enable", "enable ID|URL", 1, 1, 0, 0, cmd_enable },
 	{ "disable", "disable ID|URL", 1, 1, 0, 0, cmd_disable },
+	{ "edit", "edit ID|URL [--name NAME] [--owner EMAIL] [--url URL] [--interval S]\n"
+	  "       [--timeout MS] [--enable|--disable] [--fail-threshold N] [--recover-threshold N]\n"
+	  "       [--retry-interval S] [--remind-every S]", 1, 1, OPT_EDITS, 0, cmd_edit },
 	{ "list", "list", 0, 0, 0, STORE_READONLY, cmd_list },
 	{ "status", "status [ID|URL]", 0, 1, 0, STORE_READONLY, cmd_status },
 	{ "history", "history ID|URL [--since WHEN] [--limit N]", 1, 1, OPT_SINCE | OPT_LIMIT,
 	  STORE_READONLY, cmd_history },
+	{ "incidents", "incidents [ID|URL] [--since WHEN] [--limit N]", 0, 1, OPT_SINCE | OPT_LIMIT,
+	  STORE_READONLY, cmd_incidents },
 	{ "outbox", "outbox", 0, 0, 0, STORE_READONLY, cmd_outbox },
 	{ "report", "report --html FILE", 0, 0, OPT_HTML, STORE_READONLY, cmd_report },
 	{ "workers", "workers [--redis URL]", 0, 0, OPT_REDIS, NO_STORE, cmd_workers },
@@ -636,8 +852,8 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fputs("usage: squirrelctl [--config FILE] [--db FILE] COMMAND [ARGS] [--json]\n\ncommands:\n",
-	    f);
+	fputs("usage: squirrelctl [--config FILE] [--db FILE] COMMAND [ARGS] [--json]\n"
+	    "       squirrelctl --help | --version\n\ncommands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i].synopsis);
 	fputs("\n"
@@ -645,6 +861,10 @@ static void usage(FILE *f)
 	    "  --db FILE       SQLite database (default from the configuration)\n"
 	    "  --json          one JSON array of objects instead of a table\n"
 	    "  --redis URL     Redis of the scale-out (default from [redis] url)\n"
+	    "  --help          this text\n"
+	    "  --version       the version\n"
+	    "edit: a number given as 'default' goes back to the configuration's; --name '' removes\n"
+	    "the name; --remind-every 0: no reminders for this site.\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -652,7 +872,8 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
-		L_HTML, L_REDIS, L_HELP, L_VERSION };
+		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
+		L_RECOVER, L_RETRY, L_REMIND };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -666,6 +887,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "redis", required_argument, NULL, L_REDIS },
 		{ "help", no_argument, NULL, L_HELP },
 		{ "version", no_argument, NULL, L_VERSION },
+		{ "owner", required_argument, NULL, L_OWNER },
+		{ "url", required_argument, NULL, L_URL },
+		{ "enable", no_argument, NULL, L_ENABLE },
+		{ "disable", no_argument, NULL, L_DISABLE },
+		{ "fail-threshold", required_argument, NULL, L_FAIL },
+		{ "recover-threshold", required_argument, NULL, L_RECOVER },
+		{ "retry-interval", required_argument, NULL, L_RETRY },
+		{ "remind-every", required_argument, NULL, L_REMIND },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -677,12 +906,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_DB: o->db = optarg; break;
 		case L_JSON: o->json = true; break;
 		case L_NAME: o->name = optarg; o->given |= OPT_NAME; break;
-		case L_INTERVAL: o->interval = optarg; o->given |= OPT_INTERVAL; break;
-		case L_TIMEOUT: o->timeout = optarg; o->given |= OPT_TIMEOUT; break;
+		case L_INTERVAL: o->set[SQ_SET_INTERVAL] = optarg; o->given |= OPT_INTERVAL; break;
+		case L_TIMEOUT: o->set[SQ_SET_TIMEOUT] = optarg; o->given |= OPT_TIMEOUT; break;
 		case L_SINCE: o->since = optarg; o->given |= OPT_SINCE; break;
 		case L_LIMIT: o->limit = optarg; o->given |= OPT_LIMIT; break;
 		case L_HTML: o->html = optarg; o->given |= OPT_HTML; break;
 		case L_REDIS: o->redis = optarg; o->given |= OPT_REDIS; break;
+		case L_OWNER: o->owner = optarg; o->given |= OPT_OWNER; break;
+		case L_URL: o->url = optarg; o->given |= OPT_URL; break;
+		case L_ENABLE: o->given |= OPT_ENABLE; break;
+		case L_DISABLE: o->given |= OPT_DISABLE; break;
+		case L_FAIL: o->set[SQ_SET_FAIL] = optarg; o->given |= OPT_FAIL; break;
+		case L_RECOVER: o->set[SQ_SET_RECOVER] = optarg; o->given |= OPT_RECOVER; break;
+		case L_RETRY: o->set[SQ_SET_RETRY] = optarg; o->given |= OPT_RETRY; break;
+		case L_REMIND: o->set[SQ_SET_REMIND] = optarg; o->given |= OPT_REMIND; break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);
@@ -715,26 +952,38 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		if ((o->given & (1u << i)) && !(cmd->options & (1u << i)))
 			return usage_error("%s does not take %s (usage: squirrelctl %s)", cmd->name,
 			    opt_names[i], cmd->synopsis);
+	bool edit = strcmp(cmd->name, "edit") == 0;
+	if (edit && !(o->given & OPT_EDITS))
+		return usage_error("edit: nothing to change (usage: squirrelctl %s)", cmd->synopsis);
+	if ((o->given & OPT_ENABLE) && (o->given & OPT_DISABLE))
+		return usage_error("edit: --enable or --disable, not both");
 	if (strcmp(cmd->name, "add") == 0) {
 		lower_scheme(args[0]);
 		if (!probe_url_valid(args[0], why, sizeof(why)))
 			return usage_error("'%s' is not a URL squirrel can check: %s", args[0], why);
 		if (!email_valid(args[1], why, sizeof(why)))
 			return usage_error("'%s' is not an owner address: %s", args[1], why);
-		if (o->name != NULL) {
-			size_t w;
-			char *clean = text_clean(o->name, &w);
-			bool same = clean != NULL && strcmp(clean, o->name) == 0;
-			free(clean);
-			if (o->name[0] == '\0' || strlen(o->name) > 200 || !same)
-				return usage_error("--name: expected 1 to 200 bytes of UTF-8 text "
-				    "without control characters");
-		}
 	}
-	if (o->interval != NULL && parse_number("--interval", o->interval, 1, 30L * 86400, &v) < 0)
-		return EXIT_USAGE;
-	if (o->timeout != NULL && parse_number("--timeout", o->timeout, 1, 600000, &v) < 0)
-		return EXIT_USAGE;
+	if (o->url != NULL) {
+		lower_scheme(o->url);
+		if (!probe_url_valid(o->url, why, sizeof(why)))
+			return usage_error("--url '%s' is not a URL squirrel can check: %s", o->url, why);
+	}
+	if (o->owner != NULL && !email_valid(o->owner, why, sizeof(why)))
+		return usage_error("--owner '%s' is not an owner address: %s", o->owner, why);
+	/* edit takes "" for no name */
+	if (o->name != NULL && !(edit && o->name[0] == '\0')) {
+		size_t w;
+		char *clean = text_clean(o->name, &w);
+		bool same = clean != NULL && strcmp(clean, o->name) == 0;
+		free(clean);
+		if (o->name[0] == '\0' || strlen(o->name) > 200 || !same)
+			return usage_error("--name: expected 1 to 200 bytes of UTF-8 text "
+			    "without control characters%s", edit ? " ('' removes the name)" : "");
+	}
+	for (int i = 0; i < SQ_SET_MAX; i++)
+		if (o->set[i] != NULL && parse_setting(i, o->set[i], edit, &t) < 0)
+			return EXIT_USAGE;
 	if (o->limit != NULL && parse_number("--limit", o->limit, 0, 1000000000, &v) < 0)
 		return EXIT_USAGE;
 	if (o->since != NULL && when_parse(o->since, (int64_t)time(NULL), &t, why, sizeof(why)) < 0)

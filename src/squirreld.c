@@ -67,7 +67,9 @@ static void usage(FILE *f)
 	    "  --redis URL            Redis for the redis backend and --worker ([redis] url)\n"
 	    "  --worker               run checks for a coordinator, taken from Redis\n"
 	    "  --location NAME        the worker's location (consumer group; default: default)\n"
-	    "  --test-mail ADDRESS    send one test mail through the [smtp] server, say what happened\n",
+	    "  --test-mail ADDRESS    send one test mail through the [smtp] server, print its reply\n"
+	    "  --help                 this text\n"
+	    "  --version              the version\n",
 	    backend_names());
 }
 

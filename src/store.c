@@ -8,12 +8,15 @@
  * once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "squirrel/log.h"
 #include "squirrel/store.h"
@@ -392,6 +395,101 @@ static int query_int(struct store *s, const char *sql, int *out)
 	return rc;
 }
 
+/* Whether this process (its effective ids) may access path so. */
+static bool may(const char *path, int mode)
+{
+	return faccessat(AT_FDCWD, path, mode, AT_EACCESS) == 0;
+}
+
+/* The directory path is in ("." for a bare name). */
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* "(mode 0444, owner uid 0; running as uid 65534)": whose a file is, and who asks. */
+static void owner_text(const struct stat *sb, char *out, size_t len)
+{
+	snprintf(out, len, "(mode %04o, owner uid %u; running as uid %u)",
+	    (unsigned)(sb->st_mode & 07777), (unsigned)sb->st_uid, (unsigned)geteuid());
+}
+
+/*
+ * Why the database at path cannot be opened (or written, with write), in
+ * words a person can act on; SQLite itself says only "unable to open
+ * database file" or "attempt to write a readonly database". Looks at the
+ * directory and the file as this process sees them; err is the errno
+ * SQLite saw (sqlite3_system_errno), or 0. Leaves why empty when it finds
+ * nothing wrong with either.
+ */
+static void explain_access(const char *path, bool write, bool create, int err, char *why,
+    size_t len)
+{
+	char dir[PATH_MAX], who[96];
+	struct stat sb;
+
+	why[0] = '\0';
+	dir_of(path, dir, sizeof(dir));
+	if (stat(dir, &sb) < 0) {
+		if (errno == ENOENT)
+			snprintf(why, len, "the directory %s does not exist", dir);
+		else
+			snprintf(why, len, "the directory %s cannot be reached: %s", dir, strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(why, len, "%s is not a directory", dir);
+		return;
+	}
+	owner_text(&sb, who, sizeof(who));
+	if (stat(path, &sb) < 0) {
+		if (errno == ENOENT && create && !may(dir, W_OK | X_OK))
+			snprintf(why, len, "this user may not write in the directory %s %s", dir, who);
+		else if (errno == EACCES)
+			snprintf(why, len, "permission denied: this user may not search the directory "
+			    "%s %s", dir, who);
+		else
+			snprintf(why, len, "%s", strerror(errno));
+		return;
+	}
+	if (!may(path, R_OK)) {
+		owner_text(&sb, who, sizeof(who));
+		snprintf(why, len, "permission denied: this user may not read it %s", who);
+	} else if (write && !may(path, W_OK)) {
+		owner_text(&sb, who, sizeof(who));
+		snprintf(why, len, "this user may only read it %s", who);
+	} else if (write && !may(dir, W_OK | X_OK)) {
+		snprintf(why, len, "this user may not write in the directory %s %s, where SQLite "
+		    "keeps the database's -wal and -shm files", dir, who);
+	} else if (err != 0) {
+		snprintf(why, len, "%s", strerror(err));
+	}
+}
+
+/*
+ * Logs why the database cannot be used as asked (what: "cannot open the
+ * database"), with SQLite's errno when its last error was about the file.
+ */
+static void access_error(struct store *s, const char *what, bool write, bool create)
+{
+	char why[PATH_MAX + 256];
+	int code = s->db != NULL ? sqlite3_errcode(s->db) & 0xff : SQLITE_NOMEM;
+	bool file = code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_READONLY ||
+	    code == SQLITE_PERM;
+
+	explain_access(s->path, write, create, file ? sqlite3_system_errno(s->db) : 0, why,
+	    sizeof(why));
+	log_errorx("%s: %s: %s", s->path, what, why[0] != '\0' ? why :
+	    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+}
+
 /* Brings the schema to SCHEMA_VERSION, all steps in one transaction. */
 static int store_migrate(struct store *s, bool readonly)
 {
@@ -407,8 +505,14 @@ static int store_migrate(struct store *s, bool readonly)
 		return -1;
 	}
 	if (readonly) {
-		log_errorx("%s: schema version %d needs migrating to %d; "
-		    "run squirreld once to migrate it", s->path, version, SCHEMA_VERSION);
+		if (!may(s->path, W_OK))
+			log_errorx("%s: schema version %d needs migrating to %d, and this user (uid %u) "
+			    "may only read it; run 'squirrelctl init' or squirreld once as a user that "
+			    "may write it", s->path, version, SCHEMA_VERSION, (unsigned)geteuid());
+		else
+			log_errorx("%s: schema version %d needs migrating to %d, which a reading command "
+			    "does not do; run 'squirrelctl init' or squirreld once to migrate it", s->path,
+			    version, SCHEMA_VERSION);
 		return -1;
 	}
 	if (exec(s, "BEGIN IMMEDIATE", "starting the schema migration") < 0)
@@ -490,6 +594,90 @@ static int store_prepare(struct store *s)
 	return 0;
 }
 
+/* Whether the database's write-ahead log is absent or empty: the file holds it all. */
+static bool wal_empty(const char *path)
+{
+	char wal[PATH_MAX];
+	struct stat sb;
+
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal))
+		return false;
+	if (stat(wal, &sb) < 0)
+		return errno == ENOENT;
+	return sb.st_size == 0;
+}
+
+/* Opens path again, read-only and immutable ("file:...?immutable=1"). */
+static int reopen_immutable(struct store *s)
+{
+	static const char keep[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._~-";
+	size_t n = strlen(s->path);
+	char *uri = malloc(n * 3 + sizeof("file:?immutable=1"));
+	char *p = uri;
+	int rc;
+
+	if (uri == NULL)
+		return -1;
+	p += sprintf(p, "file:");
+	for (const char *c = s->path; *c != '\0'; c++) {
+		if (strchr(keep, *c) != NULL)
+			*p++ = *c;
+		else
+			p += sprintf(p, "%%%02X", (unsigned char)*c);
+	}
+	strcpy(p, "?immutable=1");
+	sqlite3_close(s->db);
+	s->db = NULL;
+	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_extended_result_codes(s->db, 1);
+	return 0;
+}
+
+/*
+ * The first read, which is where SQLite finds out what the file is. A
+ * reader of a WAL database needs its -shm file and creates it when it is
+ * missing, which a user who may only read the database and its directory
+ * cannot do (SQLITE_READONLY_DIRECTORY). With no write-ahead log beside it
+ * the file holds the whole database, and a reading command opens it
+ * immutable instead: no locks and no -shm. A daemon that starts meanwhile
+ * writes into a new -wal, not into the file, until a checkpoint, which a
+ * command of milliseconds does not live to see.
+ */
+static int first_read(struct store *s, bool readonly)
+{
+	static const char sql[] = "SELECT count(*) FROM sqlite_master";
+	int rc;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	rc = sqlite3_extended_errcode(s->db);
+	bool no_shm = rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_CANTINIT ||
+	    (rc & 0xff) == SQLITE_CANTOPEN;
+	if (readonly && no_shm && wal_empty(s->path)) {
+		if (reopen_immutable(s) == 0 && sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+			return 0;
+		rc = s->db != NULL ? sqlite3_extended_errcode(s->db) : SQLITE_NOMEM;
+	} else if (readonly && no_shm && may(s->path, R_OK)) {
+		char dir[PATH_MAX];
+		dir_of(s->path, dir, sizeof(dir));
+		log_errorx("%s: cannot read the database: its write-ahead log %s-wal holds writes "
+		    "not yet in the file, and reading them takes a %s-shm file that this user "
+		    "(uid %u) may not create in %s; start squirreld, which folds the log into "
+		    "the file, or read as a user that may write there", s->path, s->path, s->path,
+		    (unsigned)geteuid(), dir);
+		return -1;
+	}
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+		db_error(s, "not a usable SQLite database");
+	else
+		access_error(s, "cannot read the database", !readonly, false);
+	return -1;
+}
+
 struct store *store_open(const char *path, int flags)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -504,7 +692,7 @@ struct store *store_open(const char *path, int flags)
 	}
 	if (stat(path, &sb) < 0) {
 		if (errno != ENOENT || !(flags & STORE_CREATE)) {
-			log_error("%s: cannot open the database", path);
+			access_error(s, "cannot open the database", !readonly, false);
 			goto fail;
 		}
 		oflags |= SQLITE_OPEN_CREATE;
@@ -513,14 +701,19 @@ struct store *store_open(const char *path, int flags)
 		goto fail;
 	}
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		log_errorx("%s: cannot open the database: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		access_error(s, (oflags & SQLITE_OPEN_CREATE) ? "cannot create the database" :
+		    "cannot open the database", !readonly, (oflags & SQLITE_OPEN_CREATE) != 0);
+		goto fail;
+	}
+	/* SQLite opens a file it may not write read-only, and says so only at the first write */
+	if (!readonly && sqlite3_db_readonly(s->db, "main") == 1) {
+		access_error(s, "cannot write the database", true, false);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* A file that is not a database fails at the first read: say so plainly. */
-	if (exec(s, "SELECT count(*) FROM sqlite_master", "not a usable SQLite database") < 0)
+	if (first_read(s, readonly) < 0)
 		goto fail;
 	if (!readonly) {
 		if (exec(s, "PRAGMA journal_mode = WAL", "enabling WAL") < 0 ||

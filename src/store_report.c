@@ -14,6 +14,7 @@
  * sites.c's (sites_skip_reason), so the words are those of its log line.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,7 +294,225 @@ int store_enable_site(struct store *s, int64_t id, bool enabled)
 	    enabled ? "enabling a site" : "disabling a site");
 }
 
-/* ---- history and outbox ---- */
+const char *const sq_setting_columns[SQ_SET_MAX] = {
+	[SQ_SET_INTERVAL] = "interval_s",
+	[SQ_SET_TIMEOUT] = "timeout_ms",
+	[SQ_SET_FAIL] = "fail_threshold",
+	[SQ_SET_RECOVER] = "recover_threshold",
+	[SQ_SET_RETRY] = "retry_interval_s",
+	[SQ_SET_REMIND] = "remind_every_s",
+};
+
+/* One column an edit sets: text, a number, or NULL. */
+struct edit_value {
+	const char *col;
+	const char *text;
+	int64_t num;
+	bool null;
+};
+
+/* The columns e changes, in the order of their parameters ?2, ?3, ... */
+static size_t edit_values(const struct sq_site_edit *e, struct edit_value *v)
+{
+	size_t n = 0;
+
+	if (e->url != NULL)
+		v[n++] = (struct edit_value){ .col = "url", .text = e->url };
+	if (e->owner_email != NULL)
+		v[n++] = (struct edit_value){ .col = "owner_email", .text = e->owner_email };
+	if (e->name != NULL)
+		v[n++] = (struct edit_value){ .col = "name", .text = e->name, .null = e->name[0] == '\0' };
+	if (e->enabled != SQ_EDIT_KEEP)
+		v[n++] = (struct edit_value){ .col = "enabled", .num = e->enabled != 0 };
+	for (int i = 0; i < SQ_SET_MAX; i++) {
+		if (e->set[i] == SQ_EDIT_KEEP)
+			continue;
+		v[n++] = (struct edit_value){ .col = sq_setting_columns[i], .num = e->set[i],
+		    .null = e->set[i] == SQ_EDIT_DEFAULT };
+	}
+	return n;
+}
+
+/* The site that already watches what site id would watch after e. 0, 1 (*other), -1. */
+static int edit_clash(struct store *s, int64_t id, const struct sq_site_edit *e, int64_t *other)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "SELECT o.id FROM sites s JOIN sites o ON o.url = coalesce(?2, s.url)"
+	    " AND o.owner_email = coalesce(?3, s.owner_email) AND o.id <> s.id"
+	    " WHERE s.id = ?1 ORDER BY o.id LIMIT 1", &st, "editing a site") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, e->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->owner_email, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*other = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		report_error(s, "editing a site");
+		return -1;
+	}
+	return rc == SQLITE_ROW;
+}
+
+int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, int64_t *other)
+{
+	struct edit_value v[4 + SQ_SET_MAX];
+	size_t n = edit_values(e, v), used;
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	used = (size_t)snprintf(sql, sizeof(sql), "UPDATE sites SET");
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s %s = ?%zu",
+		    i > 0 ? "," : "", v[i].col, i + 2);
+	snprintf(sql + used, sizeof(sql) - used, " WHERE id = ?1");
+	if (store_begin(s) < 0)
+		return -1;
+	/* the same URL for the same owner twice would only mean two alerts, as in add */
+	if (e->url != NULL || e->owner_email != NULL) {
+		if ((rc = edit_clash(s, id, e, other)) != 0) {
+			store_rollback(s);
+			return rc < 0 ? -1 : STORE_TAKEN;
+		}
+	}
+	if (prepare(s, sql, &st, "editing a site") < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].null)
+			sqlite3_bind_null(st, (int)i + 2);
+		else if (v[i].text != NULL)
+			sqlite3_bind_text(st, (int)i + 2, v[i].text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, (int)i + 2, v[i].num);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		report_error(s, "editing a site");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_changes(store_sqlite(s)) == 0) {
+		store_rollback(s);
+		return STORE_NOT_FOUND;
+	}
+	return store_commit(s);
+fail:
+	sqlite3_finalize(st);
+	store_rollback(s);
+	return -1;
+}
+
+void store_free_site_settings(struct sq_site_settings *st)
+{
+	free(st->url);
+	free(st->owner_email);
+	free(st->name);
+	memset(st, 0, sizeof(*st));
+}
+
+int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
+	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s"
+	    " FROM sites WHERE id = ?1", &st, "reading a site") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->enabled = sqlite3_column_int(st, 4) != 0;
+		for (int i = 0; i < SQ_SET_MAX; i++)
+			out->set[i] = sqlite3_column_type(st, 5 + i) == SQLITE_INTEGER ?
+			    sqlite3_column_int64(st, 5 + i) : -1;
+		if (col_text(st, 1, false, &out->url) < 0 ||
+		    col_text(st, 2, false, &out->owner_email) < 0 ||
+		    col_text(st, 3, true, &out->name) < 0)
+			rc = SQLITE_NOMEM;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return STORE_NOT_FOUND;
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading a site", store_path(s));
+		else
+			report_error(s, "reading a site");
+		store_free_site_settings(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- history, incidents and outbox ---- */
+
+void store_free_incident_rows(struct sq_incident_rows *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].url);
+		free(l->v[i].cause);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_incident_rows *out)
+{
+	struct sq_incident_rows l = { NULL, 0 };
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (prepare(s, "SELECT i.id, i.site_id, s.name, s.url, i.started_at, i.ended_at, i.cause"
+	    " FROM incidents i LEFT JOIN sites s ON s.id = i.site_id"
+	    " WHERE (?1 = 0 OR i.site_id = ?1) AND (i.ended_at IS NULL OR i.ended_at >= ?2)"
+	    " ORDER BY i.started_at DESC, i.id DESC LIMIT ?3", &st, "reading incidents") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!GROW(l.v, l.n, cap)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		struct sq_incident_row *i = &l.v[l.n++];
+		memset(i, 0, sizeof(*i));
+		i->id = sqlite3_column_int64(st, 0);
+		i->site_id = col_int(st, 1);
+		i->started_at = col_int(st, 4);
+		i->ended_at = col_int(st, 5);
+		if (col_text(st, 2, true, &i->name) < 0 || col_text(st, 3, true, &i->url) < 0 ||
+		    col_text(st, 6, false, &i->cause) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			log_errorx("%s: out of memory reading incidents", store_path(s));
+		else
+			report_error(s, "reading incidents");
+		store_free_incident_rows(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
 
 void store_free_checks(struct sq_check_list *l)
 {
@@ -353,6 +572,7 @@ void store_free_outbox(struct sq_outbox_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].owner_email);
 		free(l->v[i].url);
+		free(l->v[i].name);
 		free(l->v[i].kind);
 		free(l->v[i].status);
 		free(l->v[i].last_error);
@@ -370,7 +590,8 @@ int store_outbox_list(struct store *s, struct sq_outbox_list *out)
 	int rc;
 
 	if (prepare(s, "SELECT id, site_id, owner_email, url, kind, status, created_at, attempts,"
-	    " next_attempt, last_error FROM outbox WHERE status IN ('pending', 'failed') ORDER BY id",
+	    " next_attempt, last_error, name FROM outbox WHERE status IN ('pending', 'failed')"
+	    " ORDER BY id",
 	    &st, "reading the outbox") < 0)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -387,7 +608,7 @@ int store_outbox_list(struct store *s, struct sq_outbox_list *out)
 		o->next_attempt = col_int(st, 8);
 		if (col_text(st, 2, false, &o->owner_email) < 0 || col_text(st, 3, false, &o->url) < 0 ||
 		    col_text(st, 4, false, &o->kind) < 0 || col_text(st, 5, false, &o->status) < 0 ||
-		    col_text(st, 9, false, &o->last_error) < 0) {
+		    col_text(st, 9, false, &o->last_error) < 0 || col_text(st, 10, true, &o->name) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}

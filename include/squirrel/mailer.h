@@ -84,8 +84,10 @@ void mailer_free(struct mailer *m);
 
 /*
  * squirreld --test-mail ADDRESS: sends one short message through the
- * configured server. Prints "sent to ADDRESS via HOST:PORT" on stdout, or the
- * reason (the server's exact answer) on stderr. Returns 0 or 1.
+ * configured server. Prints "sent to ADDRESS via HOST:PORT: REPLY" on
+ * stdout, REPLY being the server's final answer to the message ("250 2.0.0
+ * Ok: queued as ..."), or the reason (the server's exact answer) on stderr.
+ * Returns 0 or 1.
  */
 int mailer_test(const struct sq_config *cfg, const char *to);
 

@@ -81,6 +81,59 @@ struct sq_site_new {
  */
 int store_add_site(struct store *s, const struct sq_site_new *n, int64_t *id);
 
+/*
+ * A change to a site, as squirrelctl edit asks it: a NULL string or
+ * SQ_EDIT_KEEP leaves the column as it is; SQ_EDIT_DEFAULT sets a number
+ * back to NULL (the configured default); name "" removes the name.
+ */
+#define SQ_EDIT_KEEP (-2)
+#define SQ_EDIT_DEFAULT (-1)
+
+enum sq_setting {
+	SQ_SET_INTERVAL,         /* interval_s */
+	SQ_SET_TIMEOUT,          /* timeout_ms */
+	SQ_SET_FAIL,             /* fail_threshold */
+	SQ_SET_RECOVER,          /* recover_threshold */
+	SQ_SET_RETRY,            /* retry_interval_s */
+	SQ_SET_REMIND,           /* remind_every_s (0: no reminders for this site) */
+	SQ_SET_MAX
+};
+
+struct sq_site_edit {
+	const char *url;
+	const char *owner_email;
+	const char *name;
+	int enabled;             /* SQ_EDIT_KEEP, 0 or 1 */
+	int64_t set[SQ_SET_MAX]; /* a value, SQ_EDIT_KEEP or SQ_EDIT_DEFAULT */
+};
+
+/* A site's own columns: what edit changes. */
+struct sq_site_settings {
+	int64_t id;
+	char *url;
+	char *owner_email;
+	char *name;              /* NULL when unset */
+	bool enabled;
+	int64_t set[SQ_SET_MAX]; /* -1: NULL, the configured default */
+};
+
+/* The column of each sq_setting, as the sites table names it. */
+extern const char *const sq_setting_columns[SQ_SET_MAX];
+
+enum { STORE_TAKEN = 3 };
+
+/*
+ * Applies e to site id in one UPDATE, in a transaction (the sites_version
+ * trigger tells the daemon). 0, STORE_NOT_FOUND, STORE_TAKEN when another
+ * site already watches the resulting URL for the resulting owner (*other:
+ * that site; nothing written), or -1 (logged: the database refused it).
+ */
+int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, int64_t *other);
+
+/* Site id's own columns. 0, STORE_NOT_FOUND, or -1. */
+int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *out);
+void store_free_site_settings(struct sq_site_settings *st);
+
 /* 0, STORE_NOT_FOUND, or -1. Its history and incidents stay (pruned by age). */
 int store_remove_site(struct store *s, int64_t id);
 int store_enable_site(struct store *s, int64_t id, bool enabled);
@@ -110,6 +163,7 @@ struct sq_outbox_row {
 	int64_t site_id;
 	char *owner_email;
 	char *url;
+	char *name;              /* NULL when the site had none */
 	char *kind;              /* "down", "up", "reminder" */
 	char *status;            /* "pending", "failed" */
 	int64_t created_at;
@@ -124,6 +178,30 @@ struct sq_outbox_list {
 };
 
 int store_outbox_list(struct store *s, struct sq_outbox_list *out);
+
+/* Incidents as squirrelctl lists them, with their site's name and URL. */
+struct sq_incident_row {
+	int64_t id;
+	int64_t site_id;
+	char *name;              /* NULL: the site has none, or was removed */
+	char *url;               /* NULL: the site was removed */
+	int64_t started_at;
+	int64_t ended_at;        /* 0 while it lasts */
+	char *cause;
+};
+
+struct sq_incident_rows {
+	struct sq_incident_row *v;
+	size_t n;
+};
+
+/*
+ * The incidents of site_id (0: every site) open at since or ended since
+ * then, newest first, at most limit (0: all). 0 or -1 (logged).
+ */
+int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_incident_rows *out);
+void store_free_incident_rows(struct sq_incident_rows *l);
 void store_free_outbox(struct sq_outbox_list *l);
 
 /*

@@ -473,8 +473,8 @@ def test_outbox(e):
     equal([(r["owner_email"], r["status"], r["kind"], r["attempts"]) for r in rows],
           [("a@example.com", "pending", "down", 2), ("b@example.com", "failed", "up", 9)],
           "outbox: pending and failed, not sent")
-    check(set(rows[0]) == {"id", "site_id", "kind", "status", "owner_email", "url", "created_at", "attempts",
-                           "next_attempt", "last_error"}, "outbox keys", rows[0])
+    check(set(rows[0]) == {"id", "site_id", "kind", "status", "owner_email", "name", "url", "created_at",
+                           "attempts", "next_attempt", "last_error"}, "outbox keys", rows[0])
     equal((rows[0]["next_attempt"], rows[1]["next_attempt"]), (1700000600, None),
           "the next try of a pending alert; none for a failed one")
     rc, out, err = e.ctl("outbox")

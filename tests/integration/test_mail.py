@@ -472,7 +472,8 @@ def test_failures(tmp):
         # squirreld --test-mail's half: mailer_test().
         rc, res, out, err = mailtool(conf, TO, "--test-mail")
         equal(rc, 0, "test mail: exit 0")
-        equal(out.strip(), f"sent to {TO} via 127.0.0.1:{srv.port}", "test mail: says where it went")
+        equal(out.strip(), f"sent to {TO} via 127.0.0.1:{srv.port}: 250 2.0.0 OK queued as 0001",
+              "test mail: says where it went and what the server answered")
         msgs = srv.messages()
         check(msgs and str(parse(msgs[-1][0])["Subject"]) == "[squirrel] test message",
               "test mail: received")

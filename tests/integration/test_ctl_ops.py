@@ -1,0 +1,296 @@
+"""squirrelctl as an operator uses it in the first hour, on real SQLite
+files: edit (every per-site column, back to the default, the same
+refusals as add, one UPDATE that a running squirreld picks up by itself),
+incidents (per site, since, ongoing ones), the outbox with the site's name
+and URL, and --help that lists every option."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Httpd, check, done, equal, free_port, run, stop_pid, tmpdir, wait_for  # noqa: E402
+
+CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
+SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
+
+EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "recover_threshold",
+             "retry_interval_s", "remind_every_s", "owner_email", "name", "url"]
+SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
+            "remind_every_s"]
+INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "cause"]
+
+
+class Env:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.conf = os.path.join(tmp, "empty.conf")
+        open(self.conf, "w").close()
+        self.db = os.path.join(tmp, "ops.db")
+
+    def ctl(self, *args, db=None, conf=None):
+        return run([CTL, "--config", conf or self.conf, "--db", db or self.db, *args], timeout=60)
+
+    def json(self, *args, db=None):
+        rc, out, err = self.ctl(*args, "--json", db=db)
+        if rc != 0:
+            raise AssertionError(f"squirrelctl {' '.join(args)}: rc={rc} {err}")
+        return json.loads(out)
+
+    def sql(self, query, params=()):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def row(self, site):
+        con = sqlite3.connect(self.db)
+        con.row_factory = sqlite3.Row
+        try:
+            r = con.execute("SELECT * FROM sites WHERE id = ?", (site,)).fetchone()
+            return dict(r) if r else None
+        finally:
+            con.close()
+
+    def snapshot(self):
+        return [self.sql(f"SELECT * FROM {t} ORDER BY 1") for t in ("sites", "sites_version")]
+
+
+def test_help():
+    rc, out, err = run([CTL, "--help"])
+    opts = [ln.split()[0] for ln in out.splitlines() if ln.startswith("  --")]
+    check(rc == 0 and "--help" in opts and "--version" in opts, "squirrelctl --help lists --help and --version", out)
+    check("edit ID|URL" in out and "incidents [ID|URL]" in out, "squirrelctl --help lists edit and incidents", out)
+    rc, out, err = run([SQUIRRELD, "--help"])
+    opts = [ln.split()[0] for ln in out.splitlines() if ln.startswith("  --")]
+    check(rc == 0 and "--help" in opts and "--version" in opts, "squirreld --help lists --help and --version", out)
+
+
+def test_edit(e):
+    equal(e.ctl("init")[0], 0, "a database")
+    a = e.json("add", "https://a.example/", "ops@example.com", "--name", "A", "--interval", "30")[0]["id"]
+    b = e.json("add", "https://b.example/", "dev@example.com")[0]["id"]
+    b_row = e.row(b)
+    version = e.sql("SELECT version FROM sites_version")[0][0]
+
+    rows = e.json("edit", str(a), "--name", "Shop", "--owner", "shop@example.com", "--url",
+                  "HTTPS://Shop.Example/x", "--interval", "45", "--timeout", "3000", "--disable",
+                  "--fail-threshold", "3", "--recover-threshold", "2", "--retry-interval", "10",
+                  "--remind-every", "3600")
+    check(len(rows) == 1 and list(rows[0]) == EDIT_KEYS, "edit --json: one object, every per-site column", rows)
+    equal(rows[0], {"id": a, "enabled": False, "interval_s": 45, "timeout_ms": 3000, "fail_threshold": 3,
+                    "recover_threshold": 2, "retry_interval_s": 10, "remind_every_s": 3600,
+                    "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
+          "edit shows what it stored")
+    r = e.row(a)
+    equal((r["url"], r["owner_email"], r["name"], r["enabled"], r["interval_s"], r["timeout_ms"],
+           r["fail_threshold"], r["recover_threshold"], r["retry_interval_s"], r["remind_every_s"]),
+          ("https://Shop.Example/x", "shop@example.com", "Shop", 0, 45, 3000, 3, 2, 10, 3600),
+          "every column in the database, the scheme in lower case")
+    equal(e.sql("SELECT version FROM sites_version")[0][0], version + 1,
+          "one UPDATE: the version counter the daemon polls moved once")
+    equal(e.row(b), b_row, "the other site untouched")
+
+    rows = e.json("edit", "https://Shop.Example/x", "--enable")
+    check(rows[0]["id"] == a and rows[0]["enabled"] is True and rows[0]["interval_s"] == 45,
+          "edit by URL; only what was asked changes", rows)
+    rows = e.json("edit", str(a), *[x for k in ("--interval", "--timeout", "--fail-threshold",
+                                                "--recover-threshold", "--retry-interval", "--remind-every")
+                                    for x in (k, "default")])
+    equal([rows[0][k] for k in SETTINGS], [None] * 6, "'default': every setting back to the configuration's")
+    equal([e.row(a)[k] for k in SETTINGS], [None] * 6, "NULL in the database")
+    rows = e.json("edit", str(a), "--remind-every", "0", "--name", "")
+    equal((rows[0]["remind_every_s"], rows[0]["name"], e.row(a)["remind_every_s"], e.row(a)["name"]),
+          (0, None, 0, None), "--remind-every 0: no reminders for this site; --name '': no name")
+
+    rc, out, err = e.ctl("edit", str(b), "--interval", "90", "--fail-threshold", "5")
+    lines = out.splitlines()
+    check(rc == 0 and lines[0].split() == ["ID", "ENABLED", "INTERVAL", "TIMEOUT", "FAIL", "RECOVER", "RETRY",
+                                           "REMIND", "OWNER", "NAME", "URL"], "edit: a table with a header", out)
+    check(len(lines) == 2 and "90 s" in lines[1] and "default" in lines[1] and "https://b.example/" in lines[1],
+          "edit: the row reads well", out)
+
+    before = e.snapshot()
+    cases = [
+        (["edit"], "edit without a site"),
+        (["edit", str(a)], "edit without a change"),
+        (["edit", str(a), str(b), "--enable"], "edit of two sites"),
+        (["edit", str(a), "--url", "ftp://a.example/"], "--url: a scheme other than http(s)"),
+        (["edit", str(a), "--url", "not a url"], "--url: not a URL"),
+        (["edit", str(a), "--url", "http:///nohost"], "--url: no host"),
+        (["edit", str(a), "--owner", "nobody"], "--owner: no @"),
+        (["edit", str(a), "--owner", "a@b.org,c@d.org"], "--owner: two addresses"),
+        (["edit", str(a), "--name", "two\nlines"], "--name: a newline"),
+        (["edit", str(a), "--interval", "0"], "--interval 0"),
+        (["edit", str(a), "--interval", "ten"], "--interval: not a number"),
+        (["edit", str(a), "--timeout", "600001"], "--timeout too long"),
+        (["edit", str(a), "--fail-threshold", "0"], "--fail-threshold 0"),
+        (["edit", str(a), "--recover-threshold", "1001"], "--recover-threshold too large"),
+        (["edit", str(a), "--retry-interval", "-1"], "--retry-interval negative"),
+        (["edit", str(a), "--remind-every", "soon"], "--remind-every: not a number"),
+        (["edit", str(a), "--enable", "--disable"], "--enable and --disable"),
+        (["edit", str(a), "--since", "1d"], "edit: an option it does not take"),
+        (["add", "https://c.example/", "ops@example.com", "--owner", "x@example.com"], "add does not take --owner"),
+        (["add", "https://c.example/", "ops@example.com", "--interval", "default"], "add: no default to go back to"),
+        (["list", "--enable"], "list does not take --enable"),
+    ]
+    for args, what in cases:
+        rc, out, err = e.ctl(*args)
+        check(rc == 2 and err.strip() != "" and out == "", f"{what}: exit 2 with a reason",
+              f"rc={rc} out={out!r} err={err!r}")
+    rc, out, err = e.ctl("edit", str(a), "--fail-threshold", "0")
+    check("--fail-threshold '0'" in err and "1 to 1000" in err, "the reason names the option and its range", err)
+    rc, out, err = e.ctl("edit", "99999", "--disable")
+    check(rc == 1 and "no site '99999'" in err, "edit of an unknown id: exit 1", err)
+    rc, out, err = e.ctl("edit", "https://nowhere.example/", "--disable")
+    check(rc == 1 and "no site 'https://nowhere.example/'" in err, "edit of an unknown URL: exit 1", err)
+    rc, out, err = e.ctl("edit", str(b), "--url", "https://Shop.Example/x", "--owner", "shop@example.com")
+    check(rc == 1 and f"site {a} already watches https://Shop.Example/x for shop@example.com" in err,
+          "edit into a URL and owner another site has: exit 1", err)
+    equal(e.snapshot(), before, "nothing written by any refused edit")
+
+
+def test_edit_live(e):
+    """squirreld notices an edit by itself: a site moved from a refused port
+    to a server that answers is checked there without a restart."""
+    db = os.path.join(e.tmp, "live.db")
+    conf = os.path.join(e.tmp, "live.conf")
+    with open(conf, "w") as f:
+        f.write(f"[squirreld]\nbackend = serial\n[check]\ninterval = 1\nretry_interval = 1\n"
+                f"[smtp]\nhost = 127.0.0.1\nport = {free_port()}\n")
+    with Httpd(e.tmp) as httpd:
+        equal(e.ctl("init", db=db, conf=conf)[0], 0, "a database for the daemon")
+        rc, out, err = e.ctl("add", f"http://127.0.0.1:{free_port()}/", "ops@example.com", db=db, conf=conf)
+        log = open(os.path.join(e.tmp, "daemon.log"), "w")
+        d = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db], stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=log)
+        try:
+            def count(sql):
+                con = sqlite3.connect(db, timeout=5)
+                try:
+                    return con.execute(sql).fetchone()[0]
+                finally:
+                    con.close()
+            check(wait_for(lambda: count("SELECT count(*) FROM checks WHERE ok = 0") >= 1, 20),
+                  "the daemon checks the refused port")
+            rc, out, err = e.ctl("edit", "1", "--url", httpd.url("/ok"), db=db, conf=conf)
+            equal(rc, 0, "edit while the daemon runs")
+            check(wait_for(lambda: count("SELECT count(*) FROM checks WHERE ok = 1") >= 1, 20),
+                  "the daemon checks the new URL without a restart")
+            check(d.poll() is None, "the daemon runs on")
+        finally:
+            equal(stop_pid(d, signal.SIGTERM), 0, "squirreld stops cleanly")
+            log.close()
+
+
+def test_incidents(e):
+    db = os.path.join(e.tmp, "incidents.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database for incidents")
+    a = e.json("add", "https://a.example/", "ops@example.com", "--name", "Shop", db=db)[0]["id"]
+    b = e.json("add", "https://b.example/", "ops@example.com", db=db)[0]["id"]
+    gone = e.json("add", "https://gone.example/", "ops@example.com", db=db)[0]["id"]
+    now0 = int(time.time())
+    con = sqlite3.connect(db)
+    con.executemany("INSERT INTO incidents (site_id, started_at, ended_at, cause) VALUES (?, ?, ?, ?)", [
+        (b, 1600000000, 1600000100, "connect refused"),
+        (a, 1700000000, 1700000600, "http 503"),
+        (gone, 1700001000, 1700004700, "dns nxdomain"),
+        (a, now0 - 3600, None, "timeout"),
+    ])
+    con.commit()
+    con.close()
+    e.ctl("rm", str(gone), db=db)
+
+    t0 = int(time.time())
+    rows = e.json("incidents", db=db)
+    t1 = int(time.time())
+    check(rows and all(list(r) == INCIDENT_KEYS for r in rows), "incidents --json: the columns as keys", rows)
+    equal([(r["site_id"], r["started_at"], r["ended_at"], r["ongoing"], r["cause"]) for r in rows],
+          [(a, now0 - 3600, None, True, "timeout"), (gone, 1700001000, 1700004700, False, "dns nxdomain"),
+           (a, 1700000000, 1700000600, False, "http 503"), (b, 1600000000, 1600000100, False, "connect refused")],
+          "every incident, newest first; the open one ongoing")
+    check(t0 - now0 + 3600 <= rows[0]["duration_s"] <= t1 - now0 + 3600, "an ongoing incident's duration: so far",
+          rows[0])
+    equal([r["duration_s"] for r in rows[1:]], [3700, 600, 100], "an ended incident's duration")
+    equal([(r["name"], r["url"]) for r in rows],
+          [("Shop", "https://a.example/"), (None, None), ("Shop", "https://a.example/"), (None, "https://b.example/")],
+          "the site's name and URL; none for a removed site")
+
+    equal([r["cause"] for r in e.json("incidents", str(a), db=db)], ["timeout", "http 503"], "incidents ID")
+    equal([r["cause"] for r in e.json("incidents", "https://b.example/", db=db)], ["connect refused"],
+          "incidents URL")
+    equal([r["cause"] for r in e.json("incidents", "--since", "1700000300", db=db)],
+          ["timeout", "dns nxdomain", "http 503"], "--since: open then, or ended since")
+    equal([r["cause"] for r in e.json("incidents", "--since", "1d", db=db)], ["timeout"],
+          "--since 1d: the ongoing one")
+    equal([r["cause"] for r in e.json("incidents", str(a), "--since", "2023-11-15", db=db)], ["timeout"],
+          "--since a day, for one site")
+    equal([r["cause"] for r in e.json("incidents", "--limit", "2", db=db)], ["timeout", "dns nxdomain"],
+          "--limit")
+
+    rc, out, err = e.ctl("incidents", db=db)
+    lines = out.splitlines()
+    check(rc == 0 and lines[0].split() == ["ID", "SITE", "NAME", "URL", "STARTED", "(UTC)", "ENDED", "(UTC)",
+                                           "DURATION", "CAUSE"], "incidents: a table with a header", out)
+    check(len(lines) == 5 and "ongoing" in lines[1] and "1h 0m" in lines[1] and "timeout" in lines[1],
+          "an open incident reads ongoing, with its duration so far", out)
+    check("2023-11-14 22:13:20" in lines[3] and "2023-11-14 22:23:20" in lines[3] and "10m 0s" in lines[3],
+          "an ended one: its start, end and duration", out)
+    check("(removed)" in lines[2], "a removed site reads so", out)
+
+    rc, out, err = e.ctl("incidents", "99999", db=db)
+    check(rc == 1 and "no site '99999'" in err, "incidents of an unknown site: exit 1", err)
+    rc, out, err = e.ctl("incidents", "--since", "yesterday", db=db)
+    check(rc == 2 and "--since" in err and out == "", "a time it cannot read: exit 2", err)
+    rc, out, err = e.ctl("incidents", "1", "2", db=db)
+    equal(rc, 2, "two sites: exit 2")
+    equal(e.json("incidents", str(b), "--since", "1d", db=db), [], "none: an empty array")
+
+
+def test_outbox(e):
+    site = e.sql("SELECT min(id) FROM sites")[0][0]
+    con = sqlite3.connect(e.db)
+    con.executemany("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                        (site, "a@example.com", "down", 1700000000, "https://shop.example/x", "Shop", "pending"),
+                        (site, "b@example.com", "up", 1700000100, "https://noname.example/", None, "failed"),
+                    ])
+    con.commit()
+    con.close()
+    rows = e.json("outbox")
+    equal([(r["site_id"], r["name"], r["url"]) for r in rows],
+          [(site, "Shop", "https://shop.example/x"), (site, None, "https://noname.example/")],
+          "outbox --json: the site's name and URL")
+    rc, out, err = e.ctl("outbox")
+    lines = out.splitlines()
+    check(rc == 0 and "NAME" in lines[0].split() and "URL" in lines[0].split(), "outbox: NAME and URL columns", out)
+    check(len(lines) == 3 and "Shop" in lines[1] and "https://shop.example/x" in lines[1]
+          and "https://noname.example/" in lines[2], "outbox: each alert's site by name and URL", out)
+
+
+def section(fn, *args):
+    """One part of the test; an exception in it fails it, and the rest still run."""
+    try:
+        fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        check(False, f"{fn.__name__} ran to its end", repr(exc))
+
+
+def main():
+    with tmpdir() as tmp:
+        e = Env(tmp)
+        section(test_help)
+        section(test_edit, e)
+        section(test_edit_live, e)
+        section(test_incidents, e)
+        section(test_outbox, e)
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
