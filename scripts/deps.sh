@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh - installs the Debian 12 packages squirrel needs that are missing.
 #   scripts/deps.sh build    what building and running needs
-#   scripts/deps.sh test     that, plus what the test suite needs
+#   scripts/deps.sh demo     that, plus the SMTP server scripts/demo.sh sends to
+#   scripts/deps.sh test     build, plus what the test suite needs
 #
 # The tests start their own redis-server on a private socket: they need the
 # program, not a system Redis. When this script installs redis-server, the
@@ -12,14 +13,16 @@ set -eu
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libesmtp-dev libev-dev
   libc-ares-dev libssl-dev libsystemd-dev systemd python3 libhiredis-dev"
+demo_pkgs="python3-aiosmtpd"
 test_pkgs="python3-aiosmtpd openssl curl dnsmasq-base man-db chromium redis-server"
 # Packages that would start and enable a service of their own, PKG.service
 quiet_pkgs="redis-server"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
+demo) pkgs="$build_pkgs $demo_pkgs" ;;
 test) pkgs="$build_pkgs $test_pkgs" ;;
-*) echo "usage: scripts/deps.sh build|test" >&2; exit 2 ;;
+*) echo "usage: scripts/deps.sh build|demo|test" >&2; exit 2 ;;
 esac
 
 missing=
