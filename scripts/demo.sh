@@ -43,6 +43,7 @@ wait_port() {
 build/tests/sq-httpd --port 0 --port-file "$demo/httpd.port" &
 pids="$pids $!"
 port=$(wait_port "$demo/httpd.port" "the test web server")
+rm -f "$demo/httpd.port"
 
 # Where the alert mails go: the test SMTP server, on loopback, saving each
 # mail as it was received (NNNN.eml) instead of delivering it. The Debian
@@ -50,6 +51,7 @@ port=$(wait_port "$demo/httpd.port" "the test web server")
 /usr/bin/python3 tests/smtpd/smtpd.py --port-file "$demo/smtpd.port" --store "$mail" &
 pids="$pids $!"
 smtp_port=$(wait_port "$demo/smtpd.port" "the SMTP server")
+rm -f "$demo/smtpd.port"
 
 # The built-in defaults, but for where the mail goes and the status page.
 cat >"$demo/demo.conf" <<EOF
@@ -82,6 +84,8 @@ build/squirreld --once --config "$demo/demo.conf" --db "$demo/demo.db"
 # this script runs.
 show_mail() {
 	n=1
+	s=
+	trap 'kill $s 2>/dev/null; exit 0' TERM
 	while kill -0 $$ 2>/dev/null; do
 		f=$(printf '%s/%04d' "$mail" $n)
 		if [ -e "$f.json" ]; then
@@ -90,7 +94,9 @@ show_mail() {
 			echo "== end of mail $(printf %04d $n)"
 			n=$((n + 1))
 		else
-			sleep 0.5
+			sleep 0.5 &
+			s=$!
+			wait $s
 		fi
 	done
 }
