@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "squirrel/backend.h"
 #include "squirrel/config.h"
 #include "squirrel/log.h"
 
@@ -63,7 +64,8 @@ static int check_locations(const char *v, char *why, size_t len);
 
 static const struct key keys[] = {
 	{ "squirreld", "database", KEY_STRING, OFF(database), 0, 0, NULL, SQ_DEFAULT_DATABASE, NULL },
-	{ "squirreld", "backend", KEY_CHOICE, OFF(backend), 0, 0, backend_choices, "libev", NULL },
+	/* default: the best backend built, backend_default() (libev when built) */
+	{ "squirreld", "backend", KEY_CHOICE, OFF(backend), 0, 0, backend_choices, NULL, NULL },
 	{ "squirreld", "workers", KEY_INT, OFF(workers), 1, 4096, NULL, "32", NULL },
 	{ "squirreld", "max_concurrent", KEY_INT, OFF(max_concurrent), 1, 100000, NULL, "500", NULL },
 	{ "squirreld", "log_level", KEY_CHOICE, OFF(log_level), 0, 0, level_choices, "info", NULL },
@@ -183,6 +185,7 @@ static int key_apply(struct sq_config *cfg, const struct key *k, const char *val
 				}
 				free(cfg->backend);
 				cfg->backend = dup;
+				cfg->backend_named = true;
 			} else {
 				*(int *)(base + k->offset) = c->value;
 			}
@@ -221,11 +224,13 @@ int config_defaults(struct sq_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (key_apply(cfg, &keys[i], keys[i].def, why, sizeof(why)) < 0) {
+		const char *def = keys[i].def != NULL ? keys[i].def : backend_default();
+		if (key_apply(cfg, &keys[i], def, why, sizeof(why)) < 0) {
 			config_free(cfg);
 			return -ENOMEM;
 		}
 	}
+	cfg->backend_named = false;
 	return 0;
 }
 

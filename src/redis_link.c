@@ -178,6 +178,14 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
 	int rc;
 
 	memset(&u, 0, sizeof(u));
+	/*
+	 * Said rather than assumed: under -fsanitize=nonnull-attribute GCC
+	 * otherwise follows a NULL url past strncmp() and warns at strdup().
+	 */
+	if (url == NULL) {
+		snprintf(err, errlen, "no Redis URL");
+		return -1;
+	}
 	if (strncmp(url, "rediss://", 9) == 0) {
 		snprintf(err, errlen, "'rediss://...': TLS to Redis is not supported by this build's "
 		    "Redis library; use a unix socket, a private network, or a tunnel (stunnel, "

@@ -232,7 +232,9 @@ struct resolver {
 };
 
 static void progress(struct lookup *l);
+#if SQ_HAVE_LIBEV
 static void after_ares(struct resolver *r);
+#endif
 
 static double mono_now(void)
 {
@@ -387,7 +389,11 @@ static void lookup_answer(struct lookup *l, int err)
 	lookup_settle(l);
 }
 
-/* Runs the callbacks that are due. Never from inside c-ares. */
+#if SQ_HAVE_LIBEV
+/*
+ * Runs the callbacks that are due. Never from inside c-ares. Only the event
+ * loop has callbacks: resolver_lookup_wait() answers its caller directly.
+ */
 static void deliver(struct resolver *r)
 {
 	struct lookup *l;
@@ -405,11 +411,10 @@ static void deliver(struct resolver *r)
 		lookup_settle(l);
 	}
 	r->delivering = false;
-#if SQ_HAVE_LIBEV
 	if (r->loop != NULL)
 		ev_timer_stop(r->loop, &r->kick);
-#endif
 }
+#endif
 
 /* ---- queries -------------------------------------------------------- */
 
@@ -1151,6 +1156,7 @@ static void kick(struct resolver *r)
 }
 #endif
 
+#if SQ_HAVE_LIBEV
 /*
  * Queries sent before a server ever answered have no hedge planned: its
  * RTO was unknown. Once the first answer gives it one (on loopback a few
@@ -1191,6 +1197,7 @@ static void after_ares(struct resolver *r)
 	arm_timer(r, false);
 	deliver(r);
 }
+#endif   /* SQ_HAVE_LIBEV: only the event loop drives c-ares between calls */
 
 /* ---- the resolver ---------------------------------------------------- */
 

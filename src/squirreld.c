@@ -239,12 +239,12 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 /*
  * --worker: no database, no mail. The checks run on a local backend: the
  * one named, else the configured one unless that is redis (a worker's
- * checks must leave from this machine), else libev.
+ * checks must leave from this machine), else the best built (libev).
  */
 static int run_worker(const struct options *o, const struct sq_config *cfg)
 {
 #if SQ_HAVE_REDIS
-	const char *backend = strcmp(cfg->backend, "redis") != 0 ? cfg->backend : "libev";
+	const char *backend = strcmp(cfg->backend, "redis") != 0 ? cfg->backend : backend_default();
 	int rc;
 
 	if (o->backend != NULL && strcmp(o->backend, "redis") == 0) {
@@ -266,7 +266,8 @@ static int run_worker(const struct options *o, const struct sq_config *cfg)
 #else
 	(void)o;
 	(void)cfg;
-	log_errorx("--worker needs Redis support, which this build leaves out (rebuild with -Dredis=enabled)");
+	log_errorx("--worker needs Redis support, which this build leaves out: %s",
+	    backend_how_to_build("redis"));
 	return 1;
 #endif
 }
@@ -299,6 +300,9 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	if (!cfg.backend_named && !backend_built("libev"))
+		log_info("no backend configured and libev is not in this build: using the %s backend "
+		    "(for libev, %s)", cfg.backend, backend_how_to_build("libev"));
 	if (check_secrets(&o, &cfg, err, sizeof(err)) < 0) {
 		log_errorx("%s", err);
 		config_free(&cfg);

@@ -42,7 +42,7 @@ struct item {
 
 static struct item *items;
 static int nitems, ndone;
-static bool in_lookup, broken;
+static bool broken;
 
 static double now_ms(void)
 {
@@ -75,6 +75,7 @@ static int number(const char *opt, const char *v)
 
 #if SQ_HAVE_LIBEV
 static struct ev_loop *loop;
+static bool in_lookup;   /* inside resolver_lookup(): no callback may run */
 
 static void on_answer(void *arg, const struct resolve_answer *a)
 {

@@ -82,6 +82,27 @@ const struct sq_backend_ops *backend_lookup(const char *name, bool *known);
  */
 size_t backend_window(const struct sq_config *cfg);
 
+/* Whether this build has the backend name. */
+bool backend_built(const char *name);
+
+/*
+ * The backend for a configuration that names none: the first of libev,
+ * threads and serial that built() says the build has (serial always).
+ */
+const char *backend_pick(bool (*built)(const char *name));
+
+/* backend_pick(backend_built): this build's default. */
+const char *backend_default(void);
+
+/*
+ * What brings the backend name into a build: the Debian package and the
+ * meson option ("install libev-dev (Debian) and rebuild with -Dlibev=enabled").
+ */
+const char *backend_how_to_build(const char *name);
+
+/* "backend 'NAME' is not in this build: " and how to build it, into buf. */
+void backend_not_built(char *buf, size_t len, const char *name);
+
 /* "serial, threads, prefork, libev, redis": for error messages. */
 const char *backend_names(void);
 

@@ -19,7 +19,8 @@ enum sq_tls_mode { SQ_TLS_NONE, SQ_TLS_STARTTLS, SQ_TLS_IMPLICIT };
 struct sq_config {
 	/* [squirreld] */
 	char *database;
-	char *backend;
+	char *backend;      /* default: backend_default(), the best built */
+	bool backend_named; /* by the file or the command line, not the default */
 	int workers;
 	int max_concurrent;
 	int log_level;  /* enum log_level */

@@ -1,7 +1,11 @@
 /*
  * registry.c - finds a backend by name. An unknown name is refused with the
- * list of valid ones; a known backend this build leaves out says so.
+ * list of valid ones; a known backend this build leaves out says so, with
+ * the Debian package and the meson option that bring it in. A configuration
+ * that names no backend gets the best one built: a build without libev
+ * still starts with its defaults.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "config_build.h"
@@ -49,6 +53,52 @@ static const struct {
 #endif
 };
 
+/* What brings a backend into the build, for the messages. */
+static const struct {
+	const char *name;
+	const char *how;
+} how_to_build[] = {
+	{ "libev", "install libev-dev (Debian) and rebuild with -Dlibev=enabled" },
+	{ "redis", "install libhiredis-dev (Debian) and rebuild with -Dredis=enabled" },
+	{ "threads", "it needs Linux; rebuild with -Dthreads=enabled" },
+	{ "prefork", "it needs Linux; rebuild with -Dprefork=enabled" },
+};
+
+/* Best first, for a configuration that names no backend. */
+static const char *const preferred[] = { "libev", "threads", "serial" };
+
+bool backend_built(const char *name)
+{
+	bool known;
+	return backend_lookup(name, &known) != NULL;
+}
+
+const char *backend_pick(bool (*built)(const char *name))
+{
+	for (size_t i = 0; i < sizeof(preferred) / sizeof(preferred[0]); i++)
+		if (built(preferred[i]))
+			return preferred[i];
+	return "serial";   /* always built, whatever built() says */
+}
+
+const char *backend_default(void)
+{
+	return backend_pick(backend_built);
+}
+
+const char *backend_how_to_build(const char *name)
+{
+	for (size_t i = 0; i < sizeof(how_to_build) / sizeof(how_to_build[0]); i++)
+		if (strcmp(how_to_build[i].name, name) == 0)
+			return how_to_build[i].how;
+	return "rebuild with it enabled";
+}
+
+void backend_not_built(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "backend '%s' is not in this build: %s", name, backend_how_to_build(name));
+}
+
 const char *backend_names(void)
 {
 	return "serial, threads, prefork, libev, redis";
@@ -86,9 +136,10 @@ int backend_open(struct sq_backend *b, const char *name, const struct sq_backend
 
 	memset(b, 0, sizeof(*b));
 	if (ops == NULL) {
+		char why[256];
+		backend_not_built(why, sizeof(why), name);
 		if (known)
-			log_errorx("backend '%s' is not in this build (rebuild with -D%s=enabled)",
-			    name, name);
+			log_errorx("%s", why);
 		else
 			log_errorx("unknown backend '%s' (valid: %s)", name, backend_names());
 		return -1;

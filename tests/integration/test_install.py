@@ -46,6 +46,7 @@ def main():
               "squirrelctl in bindir", ctl)
         man1 = find(dest, "squirrelctl.1")
         check(man1 is not None and "/man1/" in man1, "squirrelctl(1) in mandir", man1)
+        check_man_versions(daemon, [man8, man5, man1])
         if unit is None or daemon is None:
             return done()
         text = open(unit).read()
@@ -73,6 +74,28 @@ def main():
               f"offline security exposure at most 1.5 ({m.group(1) if m else p.stdout[-300:]})")
         check_worker_unit(dest, daemon, tmp, analyze, env)
     return done()
+
+
+def check_man_versions(daemon, pages):
+    """Each installed page, as man shows it, names the version squirreld
+    reports: meson fills in @VERSION@ at install."""
+    if daemon is None or shutil.which("man") is None:
+        print("# no squirreld or no man: man page versions not checked")
+        return
+    rc, out, _ = run([daemon, "--version"])
+    version = out.split()[-1] if rc == 0 and out.strip() else "?"
+    env = dict(os.environ, MANWIDTH="80", MAN_KEEP_FORMATTING="", LC_ALL="C.UTF-8")
+    for page in pages:
+        if page is None:
+            continue
+        name = os.path.basename(page)
+        raw = open(page).read()
+        check("@VERSION@" not in raw, f"{name}: no @VERSION@ left in the installed file")
+        p = subprocess.run(["man", "-l", page], capture_output=True, text=True, env=env,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        footer = p.stdout.rstrip("\n").split("\n")[-1].split()
+        equal((p.returncode, footer[:2]), (0, ["squirrel", version]),
+              f"man -l {name}: the footer names squirrel {version}")
 
 
 def check_worker_unit(dest, daemon, tmp, analyze, env):

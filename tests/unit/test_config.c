@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "config_build.h"
+#include "squirrel/backend.h"
 #include "squirrel/config.h"
 #include "squirrel/log.h"
 #include "tap.h"
@@ -45,7 +47,7 @@ static void test_defaults(void)
 
 	ok(load("", &cfg, err, sizeof(err)) == 0, "an empty file is accepted");
 	is_str(cfg.database, "/var/lib/squirrel/squirrel.db", "default database");
-	is_str(cfg.backend, "libev", "default backend");
+	is_str(cfg.backend, backend_default(), "default backend");
 	is_int(cfg.workers, 32, "default workers");
 	is_int(cfg.max_concurrent, 500, "default max_concurrent");
 	is_int(cfg.log_level, LOG_LEVEL_INFO, "default log_level");
@@ -195,6 +197,79 @@ static void test_errors(void)
 	config_free(&cfg);
 }
 
+/* Builds that lack some backends, for backend_pick(). */
+static bool all_built(const char *name)
+{
+	(void)name;
+	return true;
+}
+
+static bool no_libev(const char *name)
+{
+	return strcmp(name, "libev") != 0;
+}
+
+static bool serial_only(const char *name)
+{
+	return strcmp(name, "serial") == 0;
+}
+
+/*
+ * No backend named: the best this build has (libev, threads, serial), and
+ * a file or option that names one is remembered as naming it.
+ */
+static void test_backend_choice(void)
+{
+	struct sq_config cfg;
+	char err[512];
+
+	is_str(backend_pick(all_built), "libev", "every backend built: libev");
+	is_str(backend_pick(no_libev), "threads", "no libev: threads");
+	is_str(backend_pick(serial_only), "serial", "neither libev nor threads: serial");
+
+	is_int(backend_built("serial"), 1, "serial is always built");
+	is_int(backend_built("libev"), SQ_HAVE_LIBEV, "libev built as configured");
+	is_int(backend_built("threads"), SQ_HAVE_THREADS, "threads built as configured");
+	is_int(backend_built("redis"), SQ_HAVE_REDIS, "redis built as configured");
+	is_int(backend_built("nosuch"), 0, "an unknown backend is not built");
+	is_str(backend_default(), SQ_HAVE_LIBEV ? "libev" : SQ_HAVE_THREADS ? "threads" : "serial",
+	    "the default is the best built");
+
+	ok(load("", &cfg, err, sizeof(err)) == 0, "an empty file is accepted");
+	is_str(cfg.backend, backend_default(), "no backend named: the default");
+	is_int(cfg.backend_named, 0, "an empty file names no backend");
+	config_free(&cfg);
+	ok(load("[squirreld]\nbackend = serial\n", &cfg, err, sizeof(err)) == 0, "backend = serial");
+	is_str(cfg.backend, "serial", "the named backend");
+	is_int(cfg.backend_named, 1, "the file names the backend");
+	config_free(&cfg);
+	config_defaults(&cfg);
+	ok(config_set(&cfg, "squirreld", "backend", "threads", err, sizeof(err)) == 0, "--backend threads");
+	is_int(cfg.backend_named, 1, "the command line names the backend");
+	config_free(&cfg);
+}
+
+/* A backend this build leaves out: which package and which meson option. */
+static void test_backend_not_built(void)
+{
+	char msg[256];
+
+	backend_not_built(msg, sizeof(msg), "libev");
+	is_str(msg, "backend 'libev' is not in this build: install libev-dev (Debian) and rebuild "
+	    "with -Dlibev=enabled", "libev: the package and the option");
+	backend_not_built(msg, sizeof(msg), "redis");
+	is_str(msg, "backend 'redis' is not in this build: install libhiredis-dev (Debian) and "
+	    "rebuild with -Dredis=enabled", "redis: the package and the option");
+	backend_not_built(msg, sizeof(msg), "threads");
+	is_str(msg, "backend 'threads' is not in this build: it needs Linux; rebuild with "
+	    "-Dthreads=enabled", "threads: Linux and the option");
+	backend_not_built(msg, sizeof(msg), "prefork");
+	is_str(msg, "backend 'prefork' is not in this build: it needs Linux; rebuild with "
+	    "-Dprefork=enabled", "prefork: Linux and the option");
+	backend_not_built(msg, 20, "libev");
+	is_str(msg, "backend 'libev' is ", "a short buffer is cut, not overrun");
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -204,6 +279,8 @@ int main(void)
 	test_defaults();
 	test_values();
 	test_errors();
+	test_backend_choice();
+	test_backend_not_built();
 	unlink(path);
 	return tap_done();
 }
