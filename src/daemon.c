@@ -26,6 +26,7 @@
 #define BATCH_MAX 512
 #define BATCH_AGE_MS 200          /* a result waits at most this long to be written */
 #define VERSION_POLL_MS 500       /* live edits are seen within this */
+#define TICK_MS 500               /* checks due within one tick start together */
 #define STATUS_EVERY_MS 10000
 #define RETRY_WRITE_MS 2000       /* after a failed write */
 #define RETRY_KEEP_MAX 100000     /* results kept while the database refuses writes */
@@ -434,6 +435,14 @@ static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_bea
 	int64_t until = next_version < next_beat ? next_version : next_beat;
 	if (d->inflight < d->window) {
 		int64_t due = scheduler_next_due(d->sched);
+		/*
+		 * Wake on a grid: the checks due within one tick start together,
+		 * so a lightly loaded daemon wakes once a tick for all of them,
+		 * not once for each. A site keeps its place on the grid, so the
+		 * time between two of its checks is still its interval.
+		 */
+		if (due > now && due < INT64_MAX - TICK_MS)
+			due = (due + TICK_MS - 1) / TICK_MS * TICK_MS;
 		if (due < until)
 			until = due;
 	}
@@ -504,7 +513,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			break;
 		}
 		int64_t now = now_ms();
-		if (d->nbatch > 0 && (now >= d->batch_since + BATCH_AGE_MS || d->inflight == 0))
+		if (d->nbatch > 0 && now >= d->batch_since + BATCH_AGE_MS)
 			flush(d);
 		if (now >= next_version) {
 			follow_edits(d, false, false);
