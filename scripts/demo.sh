@@ -104,8 +104,10 @@ show_mail() {
 cat <<EOF
 
 == the daemon: squirreld --config $demo/demo.conf --db $demo/demo.db
-   The failing sites are checked again after retry_interval (20 s); the
-   second failure makes them DOWN and their owner gets one alert mail.
+   The failing sites failed once in the pass above; the daemon checks
+   every site again within 10 s of its start, and that second failure
+   (fail_threshold = 2) makes them DOWN: their owner gets one alert mail,
+   dated from the first failure.
    It goes to the SMTP server on 127.0.0.1:$smtp_port, which saves it in
    $mail/ (printed below as it arrives); nothing leaves this machine.
    Meanwhile, in another terminal:
