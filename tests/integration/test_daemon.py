@@ -294,6 +294,12 @@ def test_page_metrics_prune(tmp):
             if not re.fullmatch(r"[0-9]+" if integer else r"[0-9]+(\.[0-9]+)?", value):
                 bad.append(line)
     equal(bad, [], "every value a plain decimal; counts, counters and times whole numbers")
+    # a round: as many checks as sites watched (2, every second): about the interval
+    rounds = [float(l.split()[1]) for l in metrics.splitlines()
+              if l.startswith("squirrel_pass_duration_seconds ")]
+    check(len(rounds) == 1 and 0.5 <= rounds[0] <= 5,
+          "squirrel_pass_duration_seconds: the daemon's last round of checks, about its 1 s interval",
+          rounds)
     equal(sorted(l for l in metrics.splitlines() if l.startswith("squirrel_sites")),
           ['squirrel_sites_skipped 1', 'squirrel_sites{state="down"} 1', 'squirrel_sites{state="unknown"} 0',
            'squirrel_sites{state="up"} 1'], "the skipped row is counted apart, not as a site watched")
