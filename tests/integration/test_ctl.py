@@ -545,9 +545,12 @@ def test_beside_daemon(e):
                         failures.append((args, rc, err))
             equal(failures, [], "every command works while the daemon writes")
             check(d.poll() is None, "the daemon runs on")
-            rows = e.json("status", db=db)
-            check(any(r["state"] == "down" for r in rows) and any(r["state"] == "up" for r in rows),
-                  "status shows the daemon's verdicts")
+            # The refused site goes DOWN at its second failure (retry 1 s, on
+            # the daemon's half-second grid): maybe only after the commands.
+            def verdicts():
+                rows = e.json("status", db=db)
+                return any(r["state"] == "down" for r in rows) and any(r["state"] == "up" for r in rows)
+            check(wait_for(verdicts, 10, step=0.2), "status shows the daemon's verdicts")
             con = sqlite3.connect(db, timeout=5)
             n = con.execute("SELECT count(*) FROM incidents WHERE ended_at IS NULL").fetchone()[0]
             con.close()
