@@ -24,7 +24,7 @@
 #include "squirrel/sites.h"
 
 #define BATCH_MAX 512
-#define BATCH_AGE_MS 200          /* a result waits at most this long to be written */
+#define BATCH_AGE_MS 1000         /* a result waits at most this long to be written */
 #define VERSION_POLL_MS 500       /* live edits are seen within this */
 #define TICK_MS 500               /* checks due within one tick start together */
 #define STATUS_EVERY_MS 10000
@@ -67,6 +67,7 @@ struct daemon {
 	struct record_entry batch[BATCH_MAX];
 	size_t nbatch;
 	int64_t batch_since;
+	bool batch_urgent;            /* a result in it may change a site's state */
 	struct kept *kept;            /* results the database refused, to write again */
 	size_t nkept, capkept;
 	int64_t retry_at;
@@ -249,6 +250,7 @@ static void flush(struct daemon *d)
 		scheduler_done(d->sched, site, written ? d->batch[i].next_check_s : 0, now);
 	}
 	d->nbatch = 0;
+	d->batch_urgent = false;
 }
 
 /*
@@ -277,6 +279,14 @@ static void collect(const struct sq_result *r, void *arg)
 		flush(d);
 	if (d->nbatch == 0)
 		d->batch_since = now_ms();
+	/*
+	 * Results that agree with their site's state wait for the batch (one
+	 * transaction a second under light load); one that may change it, the
+	 * first failure of an up site or a success of a down one, is written
+	 * at once, so alerts and quick re-checks are not held back.
+	 */
+	if (sq_result_ok(r) ? site->state == SQ_STATE_DOWN : site->state != SQ_STATE_DOWN)
+		d->batch_urgent = true;
 	d->checks++;
 	count_round(d, now_ms());
 	if (!sq_result_ok(r))
@@ -448,6 +458,8 @@ static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_bea
 	}
 	if (d->nbatch > 0 && d->batch_since + BATCH_AGE_MS < until)
 		until = d->batch_since + BATCH_AGE_MS;
+	if (d->batch_urgent)
+		until = now;
 	int64_t t = until - now;
 	return t < 0 ? 0 : t > 1000 ? 1000 : (int)t;
 }
@@ -513,7 +525,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			break;
 		}
 		int64_t now = now_ms();
-		if (d->nbatch > 0 && now >= d->batch_since + BATCH_AGE_MS)
+		if (d->nbatch > 0 && (d->batch_urgent || now >= d->batch_since + BATCH_AGE_MS))
 			flush(d);
 		if (now >= next_version) {
 			follow_edits(d, false, false);
