@@ -247,7 +247,8 @@ static void flush(struct daemon *d)
 		struct sched_site *site = d->bsite[i];
 		if (written && !d->batch[i].dropped)
 			site->state = d->batch[i].state;
-		scheduler_done(d->sched, site, written ? d->batch[i].next_check_s : 0, now);
+		/* from when the results came, not from the write: the batch may wait */
+		scheduler_done(d->sched, site, written ? d->batch[i].next_check_s : 0, d->batch_since);
 	}
 	d->nbatch = 0;
 	d->batch_urgent = false;
