@@ -109,7 +109,11 @@ void rw_printable(char *buf, size_t buflen, const char *s, size_t len)
 		memcpy(buf + buflen - 4, "...", 4);
 }
 
-/* A whole decimal number in [min, max], nothing else in the field. */
+/*
+ * A whole decimal number in [min, max], nothing else in the field. The
+ * bound is checked before each digit is added: past 2^64 the sum would
+ * wrap around (18446744073709551816 would read as 200).
+ */
 static bool parse_int(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
 {
 	size_t i = 0;
@@ -127,9 +131,10 @@ static bool parse_int(const char *s, size_t len, int64_t min, int64_t max, int64
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > (uint64_t)INT64_MAX)
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > ((uint64_t)INT64_MAX - d) / 10)
 			return false;
+		v = v * 10 + d;
 	}
 	int64_t x = neg ? -(int64_t)v : (int64_t)v;
 	if (x < min || x > max)
@@ -402,9 +407,12 @@ int rw_check_id_parse(const char *id, uint64_t *run, uint64_t *seq)
 	if (id[i++] != '-' || id[i] == '\0')
 		return -1;
 	for (; id[i] != '\0'; i++) {
-		if (id[i] < '0' || id[i] > '9' || s > (UINT64_MAX - 9) / 10)
+		if (id[i] < '0' || id[i] > '9')
 			return -1;
-		s = s * 10 + (uint64_t)(id[i] - '0');
+		uint64_t d = (uint64_t)(id[i] - '0');
+		if (s > (UINT64_MAX - d) / 10)
+			return -1;
+		s = s * 10 + d;
 	}
 	*run = r;
 	*seq = s;

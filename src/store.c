@@ -1440,3 +1440,55 @@ fail:
 		store_rollback(s);
 	return -1;
 }
+
+/*
+ * The redis coordinator's runs, one row per stream prefix: the run that
+ * started last. Its successor adopts answers of that run alone (an answer
+ * naming any other run was sent to nobody here). A table of its own,
+ * created when first needed, outside the versioned schema: only the redis
+ * backend reads it, and a database without it simply has no previous run.
+ */
+int store_coordinator_run(struct store *s, const char *prefix, const char *run, char *previous,
+    size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	previous[0] = '\0';
+	if (store_begin(s) < 0)
+		return -1;
+	if (exec(s, "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
+	    " run TEXT NOT NULL, started_at INTEGER NOT NULL)", "keeping the coordinator's run") < 0)
+		goto fail;
+	if (sqlite3_prepare_v2(s->db, "SELECT run FROM coordinator_runs WHERE prefix = ?1", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+		snprintf(previous, len, "%s", (const char *)sqlite3_column_text(st, 0));
+		found = 1;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		goto dbfail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO coordinator_runs (prefix, run, started_at)"
+	    " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))", -1, &st, NULL) != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto dbfail;
+	sqlite3_finalize(st);
+	if (store_commit(s) < 0)
+		return -1;
+	return found;
+dbfail:
+	db_error(s, "keeping the coordinator's run");
+	sqlite3_finalize(st);
+fail:
+	store_rollback(s);
+	previous[0] = '\0';
+	return -1;
+}

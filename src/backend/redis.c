@@ -20,7 +20,10 @@
  * never counted twice (the site is simply checked again). Answers that came
  * in while no coordinator ran were read by nobody: those are adopted when
  * the daemon submits the same site (same url) before their deadline, so a
- * restart loses none of them.
+ * restart loses none of them. Anyone who can reach Redis can add answers,
+ * so only those to checks of this run or of the run just before count: each
+ * start records its run in the database (store_coordinator_run) and reads
+ * the one before; an answer naming any other run is dropped with a warning.
  *
  * Redis unreachable: checks wait unsent or unanswered and end "unknown" at
  * their deadline; the link reconnects with backoff (src/redis_link.c).
@@ -43,6 +46,7 @@
 #include "squirrel/log.h"
 #include "squirrel/quorum.h"
 #include "squirrel/redis_link.h"
+#include "squirrel/store.h"
 #include "squirrel/u64map.h"
 
 #define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */
@@ -88,6 +92,8 @@ struct coord {
 	char *locs[QUORUM_MAX_LOCATIONS];
 	int nloc, quorum, claim_idle_ms;
 	uint64_t run, next_seq;
+	uint64_t prev_run;         /* the run before this start (recorded in the database) */
+	bool have_prev;
 	struct u64map flights;     /* key: flight_key(run, seq) */
 	struct u64map orphans;     /* key: site id */
 	uint64_t *unsent;          /* seqs of our checks not yet appended */
@@ -287,6 +293,18 @@ static void bad_answer(struct coord *b, const char *id, size_t idlen, const char
 	ack(b, id, idlen);
 }
 
+/* An answer to a check neither this run nor the one before it sent. */
+static void not_ours(struct coord *b, const char *id, size_t idlen, const char *check)
+{
+	char why[256], prev[24] = "none recorded";
+
+	if (b->have_prev)
+		snprintf(prev, sizeof(prev), "%016" PRIx64, b->prev_run);
+	snprintf(why, sizeof(why), "check %s was not sent by this coordinator (this run %016" PRIx64
+	    ", the one before %s)", check, b->run, prev);
+	bad_answer(b, id, idlen, why);
+}
+
 /*
  * One entry of <prefix>:results. fresh: read for the first time by anyone
  * (an unbound answer may then be adopted); otherwise it came back from our
@@ -320,15 +338,24 @@ static void on_answer(struct coord *b, const char *id, size_t idlen, const struc
 		return;
 	}
 	int64_t now_wall = redis_wall_ms(), now_mono = redis_mono_ms();
-	struct flight *f = NULL;
-	if (rw_check_id_parse(res.check_id, &run, &seq) == 0) {
-		f = u64map_get(&b->flights, flight_key(run, seq));
-		if (f != NULL && (f->run != run || f->seq != seq))
-			f = NULL;
-		if (f == NULL && run != b->run && fresh)
-			f = orphan_for(b, &res, run, seq, now_wall, now_mono);
+	bool parsed = rw_check_id_parse(res.check_id, &run, &seq) == 0;
+	bool before = parsed && b->have_prev && run == b->prev_run && run != b->run;
+	if (!parsed || (run != b->run && !before)) {
+		/* Anyone who can write to Redis may add answers: only ours count. */
+		if (fresh) {
+			not_ours(b, id, idlen, res.check_id);
+		} else {
+			b->dropped_unknown++;
+			ack(b, id, idlen);
+		}
+		return;
 	}
-	if (f == NULL) {             /* decided already, expired, or never ours */
+	struct flight *f = u64map_get(&b->flights, flight_key(run, seq));
+	if (f != NULL && (f->run != run || f->seq != seq))
+		f = NULL;
+	if (f == NULL && before && fresh)
+		f = orphan_for(b, &res, run, seq, now_wall, now_mono);
+	if (f == NULL) {             /* decided already or expired */
 		b->dropped_unknown++;
 		ack(b, id, idlen);
 		return;
@@ -824,6 +851,40 @@ static void read_backlog(struct coord *b)
 		    "for their sites", total, b->orphans.n);
 }
 
+/*
+ * This run is recorded in the database, and the one before it read: the
+ * next start adopts answers of this run alone, and this one those of the
+ * run before. Without the database, no answer of an earlier run is
+ * believed (the sites are simply checked again).
+ */
+static void remember_run(struct coord *b, const struct sq_config *cfg)
+{
+	char run[24], prev[64], id[80];
+	uint64_t seq;
+	int rc = -1;
+
+	snprintf(run, sizeof(run), "%016" PRIx64, b->run);
+	struct store *st = cfg->database != NULL ? store_open(cfg->database, 0) : NULL;
+	if (st != NULL)
+		rc = store_coordinator_run(st, cfg->redis_prefix, run, prev, sizeof(prev));
+	store_close(st);
+	if (rc < 0) {
+		log_warnx("redis backend: run %s could not be recorded in the database: answers "
+		    "dispatched before this start are not adopted, nor will this run's be after the next",
+		    run);
+		return;
+	}
+	if (rc == 0)
+		return;
+	snprintf(id, sizeof(id), "%s-0", prev);
+	if (rw_check_id_parse(id, &b->prev_run, &seq) < 0) {
+		log_warnx("redis backend: the run recorded before this start ('%.40s') is not one: "
+		    "no answer of an earlier run is adopted", prev);
+		return;
+	}
+	b->have_prev = true;
+}
+
 static void redis_shutdown(struct sq_backend *be);
 
 static int redis_init(struct sq_backend *be, const struct sq_backend_params *p)
@@ -859,6 +920,7 @@ static int redis_init(struct sq_backend *be, const struct sq_backend_params *p)
 	snprintf(b->checks_key, plen, "%s:checks", cfg->redis_prefix);
 	snprintf(b->results_key, plen, "%s:results", cfg->redis_prefix);
 	b->run = random_run();
+	remember_run(b, cfg);
 	b->earliest_ms = INT64_MAX;
 	if (redis_link_init(&b->link, cfg->redis_url, "coordinator", err, sizeof(err)) < 0) {
 		log_errorx("redis backend: [redis] url %s", err);

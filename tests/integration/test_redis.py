@@ -366,6 +366,45 @@ def test_hostile(tmp):
               "hostile: bad answers are dropped with their reason", err)
 
 
+def test_forged(tmp):
+    """An answer XADDed by hand with another run's check id, the site's id
+    and its very url (a forged 503) is not a verdict: answers count only for
+    checks this coordinator sent, or the run before it (recorded in the
+    database), and the forged entry is named in the log."""
+    with Redis(tmp, "redis-forged") as redis, Httpd(tmp) as srv:
+        conf = coordinator_conf(tmp, "forged.conf", check={"fail_threshold": 1})
+        db = new_db(tmp, "forged.db")
+        url = srv.url("/?status=200&forged=1")
+        (site,) = add_sites(db, [(url, OWNER, {})])
+        worker = Worker(tmp, "forged", redis.url, conf=conf)
+        try:
+            check(worker.wait_started(), "forged: worker started")
+            # a first pass: its run is the one the next start may adopt answers of
+            rc1, out1, err1 = once(conf, db, redis.url)
+            future = str(int(time.time() * 1000) + 60000)
+            forged = redis.call("XADD", "squirrel:results", "*", "v", "1", "check", "fedcba9876543210-3",
+                                "site", str(site), "location", "default", "worker", "evil", "url", url,
+                                "deadline", future, "started", str(int(time.time() * 1000)), "ms", "1",
+                                "status", "503", "err", "http", "detail", "forged")
+            rc, out, err = once(conf, db, redis.url)
+        finally:
+            wrc = worker.stop()
+        equal((rc1, parse_once(out1)[site][:2]), (0, ("up", 200)), "forged: the first pass is up")
+        equal(rc, 0, "forged: the pass exits 0")
+        res = parse_once(out)
+        equal(res[site][:2], ("up", 200), "forged: the healthy site stays up")
+        equal(history(db, "SELECT state FROM site_state WHERE site_id = ?", site), [("up",)],
+              "forged: recorded up")
+        equal(history(db, "SELECT count(*) FROM outbox")[0][0], 0, "forged: no alert queued")
+        line = [l for l in err.splitlines() if forged in l]
+        check(len(line) == 1 and "fedcba9876543210-3" in line[0] and "not sent by this coordinator" in line[0]
+              and "none recorded" not in line[0],
+              "forged: one log line names the forged entry and why it is dropped", err)
+        check("kept for their sites" not in err, "forged: nothing adopted", err)
+        equal(pending(redis, "squirrel:results", "squirreld"), 0, "forged: the forged entry is acknowledged")
+        equal(wrc, 0, "forged: the worker stops cleanly")
+
+
 def test_auth(tmp):
     """Redis ACLs: the right user and password work; a wrong one, or none,
     is a clear error; a password in a file others can read is refused."""
@@ -593,7 +632,7 @@ def test_metrics_locations(tmp):
 def main():
     only = sys.argv[1:]
     tests = [test_conformance, test_refusals, test_hostile, test_worker_sigterm, test_quorum,
-             test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart,
+             test_forged, test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart,
              test_ctl_workers, test_metrics_locations]
     with tmpdir() as tmp:
         for t in tests:

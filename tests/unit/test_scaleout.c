@@ -5,6 +5,7 @@
  * flight (src/u64map.c).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,11 +343,87 @@ static void test_map(void)
 	u64map_free(&m);
 }
 
+/*
+ * Numbers past 2^64 must not wrap around: 18446744073709551816 is 2^64 + 200
+ * and once read as 200. Every numeric field of both entries, and stream ids.
+ */
+static void test_wrapping_numbers(void)
+{
+	static const char *const check[] = { "v=1", "check=c-1", "site=7", "url=http://x/",
+		"timeout=10", "connect_timeout=10", "max_redirects=0", "deadline=5" };
+	static const char *const result[] = { "v=1", "check=0123456789abcdef-1", "site=3",
+		"location=paris", "url=http://x/", "deadline=100", "started=50", "ms=12", "status=200",
+		"err=" };
+	static const char *const huge[] = {
+		"18446744073709551816",   /* 2^64 + 200 */
+		"18446744073709551617",   /* 2^64 + 1 */
+		"36893488147419103232",   /* 2^65 */
+		"9223372036854775808",    /* INT64_MAX + 1 */
+		"-9223372036854775809",
+		"99999999999999999999",
+	};
+	const char *kv[10];
+	char buf[10][64], why[256];
+	struct rw_field f[10];
+	struct rw_check c;
+	struct rw_result r;
+
+	ok(rw_check_parse(f, fields(f, check, 8), &c, why, sizeof(why)) == 0, "the check reads: %s", why);
+	ok(rw_result_parse(f, fields(f, result, 10), &r, why, sizeof(why)) == 0, "the answer reads: %s", why);
+	for (size_t h = 0; h < sizeof(huge) / sizeof(huge[0]); h++) {
+		for (size_t i = 2; i < 8; i++) {
+			if (i == 3)
+				continue;                 /* the url */
+			for (size_t j = 0; j < 8; j++)
+				kv[j] = check[j];
+			snprintf(buf[i], sizeof(buf[i]), "%.*s=%s", (int)(strchr(check[i], '=') - check[i]),
+			    check[i], huge[h]);
+			kv[i] = buf[i];
+			why[0] = '\0';
+			ok(rw_check_parse(f, fields(f, kv, 8), &c, why, sizeof(why)) < 0 &&
+			    strstr(why, huge[h]) != NULL && strstr(why, "not a whole number") != NULL,
+			    "check field %s refused: %s", buf[i], why);
+		}
+		for (size_t i = 5; i < 9; i++) {
+			for (size_t j = 0; j < 10; j++)
+				kv[j] = result[j];
+			snprintf(buf[i], sizeof(buf[i]), "%.*s=%s", (int)(strchr(result[i], '=') - result[i]),
+			    result[i], huge[h]);
+			kv[i] = buf[i];
+			why[0] = '\0';
+			ok(rw_result_parse(f, fields(f, kv, 10), &r, why, sizeof(why)) < 0 &&
+			    strstr(why, huge[h]) != NULL && strstr(why, "not a whole number") != NULL,
+			    "result field %s refused: %s", buf[i], why);
+		}
+		kv[0] = "v=1"; kv[1] = "check=0123456789abcdef-1";
+		for (size_t j = 2; j < 10; j++)
+			kv[j] = result[j];
+		snprintf(buf[2], sizeof(buf[2]), "site=%s", huge[h]);
+		kv[2] = buf[2];
+		ok(rw_result_parse(f, fields(f, kv, 10), &r, why, sizeof(why)) < 0, "result %s refused", buf[2]);
+		snprintf(buf[0], sizeof(buf[0]), "%s-1", huge[h]);
+		is_int(rw_stream_id_ms(buf[0], strlen(buf[0])), -1, "stream id %s refused", buf[0]);
+	}
+	/* the largest that fit still read */
+	for (size_t j = 0; j < 8; j++)
+		kv[j] = check[j];
+	kv[2] = "site=9223372036854775807";
+	ok(rw_check_parse(f, fields(f, kv, 8), &c, why, sizeof(why)) == 0 && c.site_id == INT64_MAX,
+	    "site INT64_MAX reads: %s", why);
+	is_int(rw_stream_id_ms("9223372036854775807-0", 21), INT64_MAX, "stream id INT64_MAX");
+	uint64_t run, seq;
+	ok(rw_check_id_parse("0123456789abcdef-18446744073709551615", &run, &seq) < 0 ||
+	    seq == UINT64_MAX, "check id sequence UINT64_MAX: refused or exact");
+	ok(rw_check_id_parse("0123456789abcdef-18446744073709551816", &run, &seq) < 0,
+	    "check id sequence past 2^64 refused");
+}
+
 int main(void)
 {
 	test_check_roundtrip();
 	test_hostile_checks();
 	test_results();
+	test_wrapping_numbers();
 	test_quorum();
 	test_describe();
 	test_map();
