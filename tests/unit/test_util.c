@@ -1,7 +1,8 @@
 /*
- * test_util.c - owner address validation and the check queue.
+ * test_util.c - owner address validation, URLs as shown, and the check queue.
  */
 #include "squirrel/queue.h"
+#include "squirrel/urlshow.h"
 #include "squirrel/util.h"
 #include "tap.h"
 
@@ -35,6 +36,42 @@ static void test_email(void)
 	is_str(why, "address contains a control character", "reason for a CR");
 }
 
+static void test_url_shown(void)
+{
+	static const struct {
+		const char *url, *shown;
+	} cases[] = {
+		{ "http://user:s3cret@example.org/", "http://user@example.org/" },
+		{ "https://user:s3cret@example.org:8443/a?b=c#d", "https://user@example.org:8443/a?b=c#d" },
+		{ "HTTP://user:s3cret@example.org", "HTTP://user@example.org" },
+		{ "http://:s3cret@example.org/", "http://example.org/" },
+		{ "http://user:s3:cret@example.org/", "http://user@example.org/" },
+		{ "http://user:s3@cret@example.org/", "http://user@example.org/" },
+		{ "http://u@x:s3cret@example.org/", "http://u@x@example.org/" },
+		{ "http:/user:s3cret@example.org/", "http:/user@example.org/" },
+		{ "http:///user:s3cret@example.org/", "http:///user@example.org/" },
+		{ "http://user:s3cret@[::1]:80/", "http://user@[::1]:80/" },
+		{ "http://user@example.org/", "http://user@example.org/" },
+		{ "http://example.org/a:b@c", "http://example.org/a:b@c" },
+		{ "http://example.org?x=a:b@c", "http://example.org?x=a:b@c" },
+		{ "http://example.org#a:b@c", "http://example.org#a:b@c" },
+		{ "http://example.org:8080/", "http://example.org:8080/" },
+		{ "not a url:s3cret@x", "not a url:s3cret@x" },
+		{ "", "" },
+	};
+	char buf[URL_SHOWN_MAX];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(url_shown(cases[i].url, buf, sizeof(buf)), cases[i].shown,
+		    "url '%s' shown", cases[i].url);
+	const char *plain = "http://example.org/";
+	ok(url_shown(plain, buf, sizeof(buf)) == plain, "a url without a password is not copied");
+	ok(url_shown(NULL, buf, sizeof(buf)) == NULL, "no url, nothing shown");
+	char small[12];
+	is_str(url_shown("http://user:s3cret@example.org/", small, sizeof(small)), "http://user",
+	    "a cut shown form keeps the password out");
+	is_str(url_shown("http://user:s3cret@e/", small, 5), "http", "cut in the scheme");
+}
+
 static void test_queue(void)
 {
 	struct check_queue q;
@@ -65,6 +102,7 @@ static void test_queue(void)
 int main(void)
 {
 	test_email();
+	test_url_shown();
 	test_queue();
 	return tap_done();
 }
