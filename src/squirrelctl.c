@@ -953,6 +953,25 @@ static int parse_args(int argc, char **argv, struct options *o)
  * a bad command writes nothing: the arguments' count, the options the
  * command takes, URLs, addresses, numbers and times.
  */
+/*
+ * An owner's address as it is stored and sent, an internationalised domain
+ * in its ASCII form (util.h), into buf. 0, or the usage error's exit
+ * status, the address shown with its control characters made harmless.
+ */
+static int owner_address(const char *addr, char *buf, size_t buflen, const char *what)
+{
+	char why[160];
+	size_t w;
+
+	if (email_to_ascii(addr, buf, buflen, why, sizeof(why)))
+		return 0;
+	char *clean = text_clean(addr, &w);
+	int rc = usage_error("%s'%s' is not an owner address: %s", what,
+	    clean != NULL ? clean : "", why);
+	free(clean);
+	return rc;
+}
+
 static int validate(const struct command *cmd, int nargs, char **args, struct options *o)
 {
 	char why[256];
@@ -975,8 +994,11 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		if (!probe_url_valid(args[0], why, sizeof(why)))
 			return usage_error("'%s' is not a URL squirrel can check: %s", shown(args[0]),
 			    why);
-		if (!email_valid(args[1], why, sizeof(why)))
-			return usage_error("'%s' is not an owner address: %s", args[1], why);
+		static char owner[256];
+		int rc = owner_address(args[1], owner, sizeof(owner), "");
+		if (rc != 0)
+			return rc;
+		args[1] = owner;
 	}
 	if (o->url != NULL) {
 		lower_scheme(o->url);
@@ -984,8 +1006,13 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 			return usage_error("--url '%s' is not a URL squirrel can check: %s",
 			    shown(o->url), why);
 	}
-	if (o->owner != NULL && !email_valid(o->owner, why, sizeof(why)))
-		return usage_error("--owner '%s' is not an owner address: %s", o->owner, why);
+	if (o->owner != NULL) {
+		static char owner[256];
+		int rc = owner_address(o->owner, owner, sizeof(owner), "--owner ");
+		if (rc != 0)
+			return rc;
+		o->owner = owner;
+	}
 	/* edit takes "" for no name */
 	if (o->name != NULL && !(edit && o->name[0] == '\0')) {
 		size_t w;
