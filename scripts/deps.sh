@@ -12,7 +12,7 @@ set -eu
 
 build_pkgs="gcc libc6-dev meson ninja-build pkg-config ca-certificates
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libesmtp-dev libev-dev
-  libc-ares-dev libssl-dev libsystemd-dev systemd python3 libhiredis-dev"
+  libc-ares-dev libssl-dev libsystemd-dev systemd python3 libhiredis-dev libidn2-dev"
 demo_pkgs="python3-aiosmtpd"
 test_pkgs="python3-aiosmtpd openssl curl dnsmasq-base man-db chromium redis-server shellcheck"
 # Packages that would start and enable a service of their own, PKG.service

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "squirrel/alert.h"
+#include "squirrel/urlshow.h"
 #include "squirrel/util.h"
 
 #define LABEL_MAX 120    /* a site's name or host, in bytes */
@@ -549,8 +550,9 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_time(b, it->last_ok, "never");
 		sb_putc(b, '\n');
 	}
+	char shown[URL_SHOWN_MAX];
 	sb_field(b, "url:");
-	sb_clean(b, it->url, URL_MAX, CLEAN_BODY);
+	sb_clean(b, url_shown(it->url, shown, sizeof(shown)), URL_MAX, CLEAN_BODY);
 	sb_putc(b, '\n');
 	sb_field(b, "site id:");
 	sb_printf(b, "%lld\n", (long long)it->site_id);

@@ -18,6 +18,7 @@
 #include "squirrel/backend.h"
 #include "squirrel/config.h"
 #include "squirrel/log.h"
+#include "squirrel/urlshow.h"
 
 enum key_type { KEY_INT, KEY_STRING, KEY_CHOICE };
 
@@ -523,18 +524,23 @@ static int check_address(const char *v, char *why, size_t len)
 	return -1;
 }
 
+/* A refused url is echoed without its password (src/urlshow.c). */
 static int check_redis_url(const char *v, char *why, size_t len)
 {
+	char shown[URL_SHOWN_MAX];
+
 	if (strncmp(v, "rediss://", 9) == 0) {
 		seterr(why, len, "'%s': TLS to Redis (rediss://) is not supported; use a unix socket, "
-		    "a private network, or a tunnel (stunnel, WireGuard) to a redis:// address", v);
+		    "a private network, or a tunnel (stunnel, WireGuard) to a redis:// address",
+		    url_shown(v, shown, sizeof(shown)));
 		return -1;
 	}
 	if (strncmp(v, "redis://", 8) == 0 && v[8] != '\0')
 		return 0;
 	if (strncmp(v, "unix:", 5) == 0 && v[5] == '/')
 		return 0;
-	seterr(why, len, "'%s' is not redis://[user:password@]host[:port][/db] or unix:/path", v);
+	seterr(why, len, "'%s' is not redis://[user:password@]host[:port][/db] or unix:/path",
+	    url_shown(v, shown, sizeof(shown)));
 	return -1;
 }
 

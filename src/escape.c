@@ -1,12 +1,24 @@
 /*
  * escape.c - escaping values from the database for each place they go.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "squirrel/escape.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD in UTF-8 */
+
+/*
+ * The invisible direction embeddings, overrides and isolates (U+202A..E,
+ * U+2066..9): a name holding one displays reversed or out of order, so it
+ * can read differently from what it says (the mail's subject drops them
+ * too, src/alert.c). Right-to-left text itself, and its marks, are kept.
+ */
+static bool bidi_control(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
 
 size_t utf8_next(const char *str, uint32_t *cp)
 {
@@ -51,7 +63,8 @@ void html_escape(FILE *f, const char *s)
 
 	while (*s != '\0') {
 		size_t n = utf8_next(s, &cp);
-		if (n == 0 || (cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f) {
+		if (n == 0 || (cp < 0x20 && cp != '\t' && cp != '\n') || (cp >= 0x7f && cp < 0xa0) ||
+		    bidi_control(cp)) {
 			fputs(REPLACEMENT, f);
 			s += n ? n : 1;
 			continue;
@@ -133,7 +146,7 @@ char *text_clean(const char *s, size_t *width)
 		return NULL;
 	while (*s != '\0') {
 		size_t n = utf8_next(s, &cp);
-		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || bidi_control(cp)) {
 			out[o++] = '?';
 			s += n ? n : 1;
 		} else {

@@ -20,6 +20,7 @@
 #include "squirrel/metrics.h"
 #include "squirrel/outfile.h"
 #include "squirrel/store_report.h"
+#include "squirrel/urlshow.h"
 
 enum site_value { SV_UP, SV_RESPONSE, SV_STATUS, SV_LAST_CHECK, SV_CHECKS, SV_FAILURES };
 
@@ -80,8 +81,10 @@ static void put_real(FILE *f, double v)
 
 static void site_labels(FILE *f, const char *name, const struct sq_site_info *site)
 {
+	char shown[URL_SHOWN_MAX];
+
 	fprintf(f, "%s{id=\"%" PRId64 "\",url=\"", name, site->id);
-	prom_label_escape(f, site->url);
+	prom_label_escape(f, url_shown(site->url, shown, sizeof(shown)));
 	fputs("\"} ", f);
 }
 

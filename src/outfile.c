@@ -1,5 +1,11 @@
 /*
  * outfile.c - write to a temporary file beside the target, then rename.
+ *
+ * Only a regular file is replaced, or a new one made: a rename over a FIFO,
+ * a symbolic link, a socket or a device node would put a regular file in
+ * its place (as root, /dev/full became one), and never do what the path
+ * was made for. The target is looked at before writing and again just
+ * before the rename.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +19,27 @@
 
 #include "squirrel/log.h"
 #include "squirrel/outfile.h"
+
+/* 0 when path is a regular file or nothing yet; -1, logged, otherwise. */
+static int target_ok(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("%s: cannot look at it", path);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	log_errorx("%s: is %s, not a regular file: squirrel replaces only a regular file or "
+	    "makes a new one", path, S_ISLNK(st.st_mode) ? "a symbolic link" :
+	    S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+	    S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) ? "a character device" :
+	    S_ISBLK(st.st_mode) ? "a block device" : "something else");
+	return -1;
+}
 
 static void clear(struct outfile *o)
 {
@@ -39,6 +66,8 @@ int outfile_open(struct outfile *o, const char *path, mode_t mode)
 		log_errorx("%s: not a file name", path);
 		goto fail;
 	}
+	if (target_ok(path) < 0)
+		goto fail;
 	size_t len = strlen(dir) + strlen(base) + 16;
 	if ((o->tmp = malloc(len)) == NULL) {
 		log_errorx("%s: out of memory", path);
@@ -106,6 +135,10 @@ int outfile_commit(struct outfile *o)
 	if (err != 0) {
 		errno = err;
 		log_error("%s: cannot write %s", o->path, o->tmp);
+		outfile_abort(o);
+		return -1;
+	}
+	if (target_ok(o->path) < 0) {
 		outfile_abort(o);
 		return -1;
 	}

@@ -13,6 +13,7 @@
 #include "squirrel/pass.h"
 #include "squirrel/record.h"
 #include "squirrel/sites.h"
+#include "squirrel/urlshow.h"
 #include "squirrel/util.h"
 
 #define PASS_BATCH 512
@@ -61,7 +62,7 @@ static void pass_collect(const struct sq_result *r, void *arg)
 
 static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 {
-	char err[160];
+	char err[160], shown[URL_SHOWN_MAX];
 
 	for (size_t i = 0; i < p->sites.n; i++) {
 		if (!p->done[i])
@@ -77,7 +78,8 @@ static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 		if (out != NULL)
 			fprintf(out, "%" PRId64 "\t%s\t%d\t%d\t%s\t%s\n", r->site_id,
 			    ok ? "up" : unknown ? "unknown" : "down", (int)r->http_status, (int)r->ms,
-			    p->sites.v[i].url, sq_result_error(r, err, sizeof(err)));
+			    url_shown(p->sites.v[i].url, shown, sizeof(shown)),
+			    sq_result_error(r, err, sizeof(err)));
 	}
 	if (out != NULL)
 		fflush(out);

@@ -6,6 +6,12 @@
  * recovery. Only http and https are ever fetched, redirects included. A
  * server that refuses HEAD (405, 501) is asked once more with GET, and the
  * body is dropped as soon as it starts: that is enough to know the status.
+ *
+ * An internationalised host (http://bücher.example/) is looked up, and
+ * fetched, in its ASCII form (xn--bcher-kva.example): squirrel resolves
+ * with c-ares, which takes names as they are, so the conversion is done
+ * here for every backend, with libidn2 as libcurl does its own. People
+ * keep seeing the URL as it was written.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -20,6 +26,7 @@
 #include "squirrel/log.h"
 #include "squirrel/probe.h"
 #include "squirrel/resolve.h"
+#include "squirrel/util.h"
 
 #define PROBE_MAX_URL 4096
 
@@ -29,7 +36,8 @@ struct probe {
 	char source[80];          /* "host!ADDR" for CURLOPT_INTERFACE, or "" */
 	int ip_version;
 	struct resolver *resolver; /* blocking use only */
-	char host[256];           /* the url's host, when it needs a lookup */
+	char host[256];           /* the url's host, ASCII, when it needs a lookup */
+	char *fetch_url;          /* the url with that host, when it had to change; or NULL */
 	int port;
 	bool need_lookup;
 	long timeout_left_ms;     /* the check's timeout, less the lookup */
@@ -153,6 +161,7 @@ void probe_free(struct probe *p)
 	curl_easy_cleanup(p->h);
 	curl_slist_free_all(p->resolve);
 	resolver_free(p->resolver);
+	curl_free(p->fetch_url);
 	free(p);
 }
 
@@ -194,25 +203,27 @@ const char *probe_lookup_name(const struct probe *p)
 	return p->need_lookup ? p->host : NULL;
 }
 
-/* The url's host and port; whether the host is an address literal. */
+/*
+ * The url's host, in its ASCII form, and port; whether the host is an
+ * address literal.
+ */
 static int url_host(const char *url, char *host, size_t hostlen, int *port, bool *literal)
 {
 	CURLU *u = curl_url();
-	char *h = NULL, *pt = NULL;
+	char *h = NULL, *pt = NULL, why[128];
 	unsigned char buf[sizeof(struct in6_addr)];
 	int rc = -1;
 
 	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-	    strlen(h) < hostlen) {
-		size_t n = strlen(h);
-		if (n > 2 && h[0] == '[' && h[n - 1] == ']') {
+	    idn_to_ascii(h, host, hostlen, why, sizeof(why)) == 0) {
+		size_t n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
 			*literal = true;
 		} else {
-			*literal = inet_pton(AF_INET, h, buf) == 1;
+			*literal = inet_pton(AF_INET, host, buf) == 1;
 		}
-		memcpy(host, h, n + 1);
 		*port = atoi(pt);
 		rc = 0;
 	}
@@ -340,7 +351,10 @@ bool probe_url_valid(const char *url, char *why, size_t whylen)
 	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
 		snprintf(why, whylen, "url has no host");
 	} else {
-		ok = true;
+		char ace[256], detail[128];
+		ok = idn_to_ascii(host, ace, sizeof(ace), detail, sizeof(detail)) == 0;
+		if (!ok)
+			snprintf(why, whylen, "url host: %s", detail);
 	}
 	curl_free(scheme);
 	curl_free(host);
@@ -377,7 +391,7 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	p->errbuf[0] = '\0';
 	p->body_dropped = false;
 #define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val)
-	SET(CURLOPT_URL, c->url);
+	SET(CURLOPT_URL, p->fetch_url != NULL ? p->fetch_url : c->url);
 	SET(CURLOPT_PRIVATE, (char *)p);
 	SET(CURLOPT_ERRORBUFFER, p->errbuf);
 	SET(CURLOPT_NOBODY, use_get ? 0L : 1L);
@@ -411,6 +425,32 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	return 0;
 }
 
+/*
+ * The url libcurl fetches: with its host in the ASCII form p->host has
+ * (the name looked up, which CURLOPT_RESOLVE must match), whether or not
+ * this libcurl converts names itself. NULL when the url is fine as it is.
+ */
+static int set_fetch_url(struct probe *p, const char *url)
+{
+	CURLU *u;
+	char *h = NULL;
+	int rc = 0;
+
+	curl_free(p->fetch_url);
+	p->fetch_url = NULL;
+	if ((u = curl_url()) == NULL)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strcmp(h, p->host) != 0) {
+		if (curl_url_set(u, CURLUPART_HOST, p->host, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_URL, &p->fetch_url, 0) != CURLUE_OK)
+			rc = -1;
+	}
+	curl_free(h);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 {
 	char why[128];
@@ -431,6 +471,12 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 		result_init(p, c, r);
 		r->err = SQ_ERR_BAD_URL;
 		set_detail(r, "url not understood");
+		return -1;
+	}
+	if (set_fetch_url(p, c->url) < 0) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_OTHER;
+		set_detail(r, "out of memory");
 		return -1;
 	}
 	p->need_lookup = !literal;

@@ -10,6 +10,7 @@
 #include "squirrel/log.h"
 #include "squirrel/quorum.h"
 #include "squirrel/record.h"
+#include "squirrel/urlshow.h"
 
 /* The names of the locations a batch's verdicts refer to (sq_vote.location). */
 struct locs {
@@ -33,15 +34,18 @@ void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
 static void log_transition(const struct sq_site *site, const struct sq_transition *tr,
     const char *error)
 {
+	char shown[URL_SHOWN_MAX];
+	const char *url = url_shown(site->url, shown, sizeof(shown));
+
 	if (tr->alert == SQ_ALERT_DOWN)
-		log_info("site %" PRId64 " (%s) is DOWN: %s", site->id, site->url, error);
+		log_info("site %" PRId64 " (%s) is DOWN: %s", site->id, url, error);
 	else if (tr->alert == SQ_ALERT_UP)
 		log_info("site %" PRId64 " (%s) is UP again after %" PRId64 " s down", site->id,
-		    site->url, tr->down_for);
+		    url, tr->down_for);
 	else if (tr->alert == SQ_ALERT_REMINDER)
-		log_info("site %" PRId64 " (%s) is still DOWN: %s", site->id, site->url, error);
+		log_info("site %" PRId64 " (%s) is still DOWN: %s", site->id, url, error);
 	else if (tr->from != tr->to)
-		log_debug("site %" PRId64 " (%s): %s -> %s", site->id, site->url,
+		log_debug("site %" PRId64 " (%s): %s -> %s", site->id, url,
 		    state_name(tr->from), state_name(tr->to));
 }
 

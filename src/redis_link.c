@@ -19,6 +19,7 @@
 
 #include "squirrel/log.h"
 #include "squirrel/redis_link.h"
+#include "squirrel/urlshow.h"
 
 #define CONNECT_TIMEOUT_MS 2000
 #define COMMAND_TIMEOUT_MS 3000
@@ -202,8 +203,9 @@ int redis_url_parse(const char *url, struct redis_url *out, char *err, size_t er
 		errno = 0;
 		rc = parse_tcp("redis://...", url + 8, &u, err, errlen);
 	} else {
+		char shown[URL_SHOWN_MAX];
 		snprintf(err, errlen, "'%s' is not redis://[user:password@]host[:port][/db] or unix:/path",
-		    url);
+		    url_shown(url, shown, sizeof(shown)));
 		rc = -1;
 	}
 	if (rc < 0) {

@@ -34,6 +34,7 @@
 #include "squirrel/store_report.h"
 #include "squirrel/table.h"
 #include "squirrel/timefmt.h"
+#include "squirrel/urlshow.h"
 #include "squirrel/util.h"
 
 #define EXIT_FAIL 1
@@ -189,6 +190,16 @@ static const struct table_col site_cols[] = {
 };
 
 /*
+ * A url as squirrelctl prints it, in a table, its JSON or a message: without
+ * its password (src/urlshow.c). The value lasts until the next call.
+ */
+static const char *shown(const char *url)
+{
+	static char buf[URL_SHOWN_MAX];
+	return url_shown(url, buf, sizeof(buf));
+}
+
+/*
  * A row squirreld skips (store_report.h, skipped) reads "skipped" in the
  * text's state column, its reason in the last; JSON keeps the state as
  * stored and has the reason under "skipped", null for a row it checks.
@@ -207,7 +218,7 @@ static void site_row(struct table *t, const struct sq_site_info *s)
 	table_num_text(t, s->timeout_ms, s->timeout_ms > 0, s->timeout_ms > 0 ? buf : "default");
 	table_str(t, s->owner_email);
 	table_str(t, s->name);
-	table_str(t, s->url);
+	table_str(t, shown(s->url));
 	table_str(t, s->skipped);
 }
 
@@ -245,10 +256,11 @@ static int find_site(struct ctx *c, const char *key, int64_t *id)
 	if (rc == STORE_FOUND)
 		return 0;
 	if (rc == STORE_NOT_FOUND)
-		log_errorx("no site '%s' in %s (squirrelctl list shows them)", key, c->cfg.database);
+		log_errorx("no site '%s' in %s (squirrelctl list shows them)", shown(key),
+		    c->cfg.database);
 	else if (rc == STORE_AMBIGUOUS)
 		log_errorx("several sites watch '%s'; name the one you mean by its id "
-		    "(squirrelctl list shows them)", key);
+		    "(squirrelctl list shows them)", shown(key));
 	return EXIT_FAIL;
 }
 
@@ -316,7 +328,8 @@ static int cmd_add(struct ctx *c, char **args)
 	if (rc < 0)
 		return EXIT_FAIL;
 	if (rc == 1) {
-		log_errorx("site %" PRId64 " already watches %s for %s", id, n.url, n.owner_email);
+		log_errorx("site %" PRId64 " already watches %s for %s", id, shown(n.url),
+		    n.owner_email);
 		return EXIT_FAIL;
 	}
 	if ((rc = load_one(c, id, &l)) != 0)
@@ -413,7 +426,7 @@ static int print_settings(struct ctx *c, const struct sq_site_settings *st)
 	}
 	table_str(t, st->owner_email);
 	table_str(t, st->name);
-	table_str(t, st->url);
+	table_str(t, shown(st->url));
 	return print_table(t, c->o->json);
 }
 
@@ -441,7 +454,7 @@ static int cmd_edit(struct ctx *c, char **args)
 	if (rc == STORE_TAKEN) {
 		if (store_site_settings(c->store, id, &st) == 0) {
 			log_errorx("site %" PRId64 " already watches %s for %s", other,
-			    e.url != NULL ? e.url : st.url,
+			    shown(e.url != NULL ? e.url : st.url),
 			    e.owner_email != NULL ? e.owner_email : st.owner_email);
 			store_free_site_settings(&st);
 		}
@@ -509,7 +522,7 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_row(t);
 	table_int(t, s->id);
 	table_str(t, s->name);
-	table_str(t, s->url);
+	table_str(t, shown(s->url));
 	table_bool(t, s->enabled, "yes", "no");
 	table_str(t, s->skipped);
 	table_str_text(t, state_name(s->state), !s->enabled ? "disabled" :
@@ -529,7 +542,7 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_int_or_null(t, f->p50_ms, f->p50_ms >= 0);
 	table_int_or_null(t, f->p95_ms, f->p95_ms >= 0);
 	table_int(t, f->incidents);
-	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : s->url);
+	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : shown(s->url));
 	/* text: why a skipped row is never checked, where a check's error would be */
 	if (s->skipped != NULL) {
 		snprintf(skip, sizeof(skip), "skipped: %s", s->skipped);
@@ -667,7 +680,7 @@ static int cmd_incidents(struct ctx *c, char **args)
 		table_int(t, k->id);
 		table_int(t, k->site_id);
 		table_str(t, k->name);
-		table_str_text(t, k->url, k->url != NULL ? k->url : "(removed)");
+		table_str_text(t, shown(k->url), k->url != NULL ? shown(k->url) : "(removed)");
 		table_time(t, k->started_at);
 		if (ongoing)
 			table_num_text(t, 0, false, "ongoing");
@@ -718,7 +731,7 @@ static int cmd_outbox(struct ctx *c, char **args)
 		table_str(t, o->status);
 		table_str(t, o->owner_email);
 		table_str(t, o->name);
-		table_str(t, o->url);
+		table_str(t, shown(o->url));
 		table_time(t, o->created_at);
 		table_int(t, o->attempts);
 		/* next_attempt 0 means "at once" for a pending alert */
@@ -940,6 +953,25 @@ static int parse_args(int argc, char **argv, struct options *o)
  * a bad command writes nothing: the arguments' count, the options the
  * command takes, URLs, addresses, numbers and times.
  */
+/*
+ * An owner's address as it is stored and sent, an internationalised domain
+ * in its ASCII form (util.h), into buf. 0, or the usage error's exit
+ * status, the address shown with its control characters made harmless.
+ */
+static int owner_address(const char *addr, char *buf, size_t buflen, const char *what)
+{
+	char why[160];
+	size_t w;
+
+	if (email_to_ascii(addr, buf, buflen, why, sizeof(why)))
+		return 0;
+	char *clean = text_clean(addr, &w);
+	int rc = usage_error("%s'%s' is not an owner address: %s", what,
+	    clean != NULL ? clean : "", why);
+	free(clean);
+	return rc;
+}
+
 static int validate(const struct command *cmd, int nargs, char **args, struct options *o)
 {
 	char why[256];
@@ -960,17 +992,27 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 	if (strcmp(cmd->name, "add") == 0) {
 		lower_scheme(args[0]);
 		if (!probe_url_valid(args[0], why, sizeof(why)))
-			return usage_error("'%s' is not a URL squirrel can check: %s", args[0], why);
-		if (!email_valid(args[1], why, sizeof(why)))
-			return usage_error("'%s' is not an owner address: %s", args[1], why);
+			return usage_error("'%s' is not a URL squirrel can check: %s", shown(args[0]),
+			    why);
+		static char owner[256];
+		int rc = owner_address(args[1], owner, sizeof(owner), "");
+		if (rc != 0)
+			return rc;
+		args[1] = owner;
 	}
 	if (o->url != NULL) {
 		lower_scheme(o->url);
 		if (!probe_url_valid(o->url, why, sizeof(why)))
-			return usage_error("--url '%s' is not a URL squirrel can check: %s", o->url, why);
+			return usage_error("--url '%s' is not a URL squirrel can check: %s",
+			    shown(o->url), why);
 	}
-	if (o->owner != NULL && !email_valid(o->owner, why, sizeof(why)))
-		return usage_error("--owner '%s' is not an owner address: %s", o->owner, why);
+	if (o->owner != NULL) {
+		static char owner[256];
+		int rc = owner_address(o->owner, owner, sizeof(owner), "--owner ");
+		if (rc != 0)
+			return rc;
+		o->owner = owner;
+	}
 	/* edit takes "" for no name */
 	if (o->name != NULL && !(edit && o->name[0] == '\0')) {
 		size_t w;

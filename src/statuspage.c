@@ -19,6 +19,7 @@
 #include "squirrel/statuspage.h"
 #include "squirrel/store_report.h"
 #include "squirrel/timefmt.h"
+#include "squirrel/urlshow.h"
 
 #define DAY 86400
 #define SPARK_BINS 96            /* 15 minutes each over 24 h */
@@ -229,7 +230,7 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	struct sq_incident_list inc = { NULL, 0 };
 	struct sq_rt_sample *rt = NULL;
 	size_t nrt = 0;
-	char buf[32];
+	char buf[32], shown[URL_SHOWN_MAX];
 
 	if (store_reader_uptime_days(r, site->id, first_day, STATUSPAGE_DAYS, now, days) < 0 ||
 	    store_reader_uptime(r, site->id, now - DAY, now, now, &d1) < 0 ||
@@ -251,20 +252,21 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	}
 	fprintf(f, "<section class=\"site\" id=\"site-%" PRId64 "\">\n<div class=\"head\"><h2>",
 	    site->id);
-	html_escape(f, site->name != NULL && site->name[0] != '\0' ? site->name : site->url);
+	const char *url = url_shown(site->url, shown, sizeof(shown));
+	html_escape(f, site->name != NULL && site->name[0] != '\0' ? site->name : url);
 	fprintf(f, "</h2><span class=\"badge %s\">%s</span></div>\n",
 	    state_label(site->state), state_label(site->state));
 	/* the URL under the name; a page for people links only to web pages */
 	if (site->name != NULL && site->name[0] != '\0') {
 		fputs("<p class=\"url\">", f);
-		if (is_web_url(site->url)) {
+		if (is_web_url(url)) {
 			fputs("<a href=\"", f);
-			html_escape(f, site->url);
+			html_escape(f, url);
 			fputs("\" rel=\"nofollow noopener noreferrer\">", f);
-			html_escape(f, site->url);
+			html_escape(f, url);
 			fputs("</a>", f);
 		} else {
-			html_escape(f, site->url);
+			html_escape(f, url);
 		}
 		fputs("</p>\n", f);
 	}

@@ -21,8 +21,10 @@ size_t utf8_next(const char *s, uint32_t *cp);
 
 /*
  * HTML text or a double-quoted attribute value: & < > " ' become
- * references; control characters other than tab and newline, and bytes
- * that are not UTF-8, become U+FFFD.
+ * references; control characters other than tab and newline (C1 ones
+ * included), the direction overrides, embeddings and isolates (U+202A..E,
+ * U+2066..9: a name could display reversed), and bytes that are not UTF-8,
+ * become U+FFFD.
  */
 void html_escape(FILE *f, const char *s);
 
@@ -37,9 +39,10 @@ void json_string(FILE *f, const char *s);
 void prom_label_escape(FILE *f, const char *s);
 
 /*
- * A copy safe to print on a terminal: control characters and bytes that
- * are not UTF-8 become '?', so a value cannot move the cursor or change
- * colours. *width is its length in characters. NULL when out of memory.
+ * A copy safe to print on a terminal: control characters, the direction
+ * overrides, embeddings and isolates, and bytes that are not UTF-8 become
+ * '?', so a value cannot move the cursor, change colours or display
+ * reversed. *width is its length in characters. NULL when out of memory.
  */
 char *text_clean(const char *s, size_t *width);
 

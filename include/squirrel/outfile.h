@@ -3,7 +3,9 @@
  * exporter's textfile collector) see the old file or the new one, never a
  * half-written one. The data is written to a hidden temporary file in the
  * same directory (".NAME.XXXXXX": a collector reading *.prom skips it),
- * flushed to disk, then renamed over the target.
+ * flushed to disk, then renamed over the target. Only a regular file is
+ * replaced: a target that is a symbolic link, a FIFO, a device node, a
+ * socket or a directory is refused (logged), and left as it is.
  */
 #ifndef SQUIRREL_OUTFILE_H
 #define SQUIRREL_OUTFILE_H

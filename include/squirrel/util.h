@@ -9,11 +9,30 @@
 #include <stddef.h>
 
 /*
- * One plain mailbox "local@domain": no spaces, no control characters, no
- * angle brackets, commas or quotes that could smuggle a second recipient.
- * Returns true, or false with the reason in why.
+ * One plain mailbox "local@domain" that can be sent as it is: no spaces,
+ * no control characters (C0, DEL, and C1 in UTF-8), no angle brackets,
+ * commas or quotes that could smuggle a second recipient, all ASCII (the
+ * mail library has no SMTPUTF8: an internationalised domain must be in its
+ * ASCII form, which the reason then names). Returns true, or false with
+ * the reason in why.
  */
 bool email_valid(const char *addr, char *why, size_t whylen);
+
+/*
+ * addr as it is stored and sent: an internationalised domain in its ASCII
+ * form ("ops@bücher.example" becomes "ops@xn--bcher-kva.example"). Returns
+ * true with an address email_valid() accepts in out, or false with the
+ * reason in why (a local part outside ASCII has no such form).
+ */
+bool email_to_ascii(const char *addr, char *out, size_t outlen, char *why, size_t whylen);
+
+/*
+ * A host name in the ASCII form resolvers and mail servers take: an
+ * internationalised one (IDNA 2008, UTS #46 non-transitional, transitional
+ * when that refuses it, as libcurl converts) becomes its punycode; an ASCII
+ * one is copied as it is. Returns 0, or -1 with the reason in why.
+ */
+int idn_to_ascii(const char *name, char *out, size_t outlen, char *why, size_t whylen);
 
 /*
  * pthread_create() with every signal blocked in the new thread, so that

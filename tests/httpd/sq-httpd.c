@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <strings.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ struct req {
 	bool is_head, loop, hang, close, fail, has_delay;
 	unsigned long status, head_status, delay, body;
 	const char *location; /* raw, still percent-encoded */
+	const char *auth;     /* auth=B64: 401 without "Authorization: Basic B64" */
 };
 
 struct opts {
@@ -566,6 +568,8 @@ static void apply_param(char *kv, uint32_t peer, struct req *r)
 		r->body = n > BODY_MAX ? BODY_MAX : n;
 	else if (!strcmp(kv, "location") && eq)
 		r->location = v;
+	else if (!strcmp(kv, "auth") && eq)
+		r->auth = v;
 	else if (!strcmp(kv, "failfrom") && inet_pton(AF_INET, v, &a) == 1 &&
 		 a.s_addr == peer)
 		r->fail = true;
@@ -608,7 +612,29 @@ static void log_request(const struct conn *c, const struct req *r)
 		warn_limited("writing the log: %s", strerror(errno));
 }
 
-static bool build_answer(struct conn *c, const struct req *r)
+/*
+ * Whether buf[0..len) has the header line "Authorization: Basic WANT" (the
+ * name in any case). The request line before it may hold NULs by now.
+ */
+static bool has_basic_auth(const char *buf, size_t len, const char *want)
+{
+	const char *end = buf + len;
+	size_t wl = strlen(want);
+	for (const char *p = memchr(buf, '\n', len); p != NULL;
+	     p = memchr(p + 1, '\n', (size_t)(end - p - 1))) {
+		const char *v = p + 1;
+		if ((size_t)(end - v) < 14 || strncasecmp(v, "authorization:", 14) != 0)
+			continue;
+		for (v += 14; v < end && (*v == ' ' || *v == '\t'); v++)
+			;
+		if ((size_t)(end - v) >= 6 + wl && strncmp(v, "Basic ", 6) == 0 &&
+		    memcmp(v + 6, want, wl) == 0 && (v + 6 + wl == end || v[6 + wl] == '\r'))
+			return true;
+	}
+	return false;
+}
+
+static bool build_answer(struct conn *c, const struct req *r, size_t hdr_len)
 {
 	unsigned long code = r->status;
 	const char *loc = NULL;
@@ -625,6 +651,8 @@ static bool build_answer(struct conn *c, const struct req *r)
 	}
 	if (r->fail)
 		code = 503;
+	if (r->auth && !has_basic_auth(c->buf, hdr_len, r->auth))
+		code = 401;
 	return set_response(c, code, loc, r->body, r->is_head);
 }
 
@@ -646,7 +674,7 @@ static void request_done(struct conn *c, size_t hdr_len)
 		return;
 	}
 	c->close_only = r.close;
-	if (!r.close && !build_answer(c, &r)) {
+	if (!r.close && !build_answer(c, &r, hdr_len)) {
 		conn_close(c);
 		return;
 	}

@@ -147,6 +147,10 @@ def test_migration(tmp):
           "newer schema explained", err)
 
 
+# the names cases() looks up; bücher.squirrel.invalid only in its ASCII form
+DNS_HOSTS = [("127.0.0.1", "web.squirrel.invalid"), ("127.0.0.1", "xn--bcher-kva.squirrel.invalid")]
+
+
 def cases(srv, refused_port):
     """(url, extra columns, expected (state, status, error))."""
     u = srv.url
@@ -173,6 +177,8 @@ def cases(srv, refused_port):
         # names, from the test's own DNS server (dnsmasq) on loopback
         (f"http://squirrel-test.invalid:{refused_port}/", {}, ("down", 0, "dns nxdomain")),
         (srv.url("/?status=200", host="web.squirrel.invalid"), {}, ("up", 200, "")),
+        # an internationalised name is looked up in its ASCII form, shown as written
+        (srv.url("/?status=200", host="b\u00fccher.squirrel.invalid"), {}, ("up", 200, "")),
         (srv.url("/?status=503", host="web.squirrel.invalid"), {}, ("down", 503, "http 503")),
         (srv.url("/?status=302&location=http://web.squirrel.invalid:%d/ok" % srv.port,
                  host="web.squirrel.invalid"), {}, ("up", 200, "")),
@@ -277,7 +283,7 @@ def main():
         test_schema(tmp)
         test_junk_rows(tmp)
         test_migration(tmp)
-        with Dnsmasq(tmp, [("127.0.0.1", "web.squirrel.invalid")], local_domain="invalid") as dns:
+        with Dnsmasq(tmp, DNS_HOSTS, local_domain="invalid") as dns:
             for spec in backends:
                 name, *args = spec.split(":")
                 test_pass(tmp, name, [a for a in args if a], dns)

@@ -45,7 +45,7 @@ def pending(redis, key, group):
 
 def test_conformance(tmp):
     """test_once's 50 sites, coordinator plus two workers: the same lines as serial."""
-    with Dnsmasq(tmp, [("127.0.0.1", "web.squirrel.invalid")], local_domain="invalid") as dns, \
+    with Dnsmasq(tmp, test_once.DNS_HOSTS, local_domain="invalid") as dns, \
             Redis(tmp, "redis-conf") as redis:
         wconf = write(os.path.join(tmp, "worker-dns.conf"), f"[check]\ndns_servers = {dns.server}\n")
         workers = [Worker(tmp, f"conf{i}", redis.url, "--max-concurrent", "16", conf=wconf)

@@ -25,6 +25,10 @@ static void test_urls(void)
 		{ "gopher://example.org/", "only http and https urls are checked" },
 		{ "", "empty url" },
 		{ "example.org", "url not understood (Bad scheme)" },
+		{ "http://b\xc3\xbc" "cher.example/", NULL },
+		{ "http://B\xc3\x9c" "CHER.example:8080/x", NULL },
+		{ "http://\xe2\x98\x83\xe2\x80\x8f.example/", "url host: not a valid internationalised "
+		    "name (string contains a disallowed character)" },
 	};
 	char why[160];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

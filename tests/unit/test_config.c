@@ -172,6 +172,11 @@ static void test_errors(void)
 		  ":2: url: 'rediss://h:6380': TLS to Redis (rediss://) is not supported; use a unix socket, a private network, or a tunnel (stunnel, WireGuard) to a redis:// address" },
 		{ "[redis]\nurl = http://h\n",
 		  ":2: url: 'http://h' is not redis://[user:password@]host[:port][/db] or unix:/path" },
+		/* a refused url is echoed without its password */
+		{ "[redis]\nurl = http://user:s3cret@h\n",
+		  ":2: url: 'http://user@h' is not redis://[user:password@]host[:port][/db] or unix:/path" },
+		{ "[redis]\nurl = rediss://:s3cret@h:6380\n",
+		  ":2: url: 'rediss://h:6380': TLS to Redis (rediss://) is not supported; use a unix socket, a private network, or a tunnel (stunnel, WireGuard) to a redis:// address" },
 		{ "[redis]\nlocations = ,\n", ":2: locations: at least one location is needed" },
 		{ "[redis]\nlocations = a/b\n",
 		  ":2: locations: location names may hold letters, digits, '_', '-' and '.' only" },

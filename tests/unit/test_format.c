@@ -39,6 +39,12 @@ static void test_escape(void)
 	    "HTML: a surrogate refused");
 	is_str(run(html_escape, "\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd",
 	    "HTML: a truncated sequence at the end");
+	/* U+202E RLO, U+202A LRE, U+2066 LRI, U+2069 PDI, U+0085 NEL */
+	is_str(run(html_escape, "shop\xe2\x80\xaegnp.exe\xe2\x80\xaa|\xe2\x81\xa6|\xe2\x81\xa9|\xc2\x85"),
+	    "shop\xef\xbf\xbdgnp.exe\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd",
+	    "HTML: direction overrides, isolates and C1 controls become U+FFFD");
+	is_str(run(html_escape, "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x80\x8f"), "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xe2\x80\x8f",
+	    "HTML: right-to-left text and its mark are kept");
 
 	is_str(run(json_string, "a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"",
 	    "JSON: quotes, backslash, control characters");
@@ -54,6 +60,9 @@ static void test_escape(void)
 	char *c = text_clean("a\x1b[31mred\xc3\xa9\xff", &w);
 	is_str(c, "a?[31mred\xc3\xa9?", "terminal: escape sequences and bad bytes neutralised");
 	is_int(w, 11, "terminal: width in characters");
+	free(c);
+	c = text_clean("shop\xe2\x80\xaegnp.exe\xe2\x81\xa7", &w);
+	is_str(c, "shop?gnp.exe?", "terminal: direction overrides and isolates neutralised");
 	free(c);
 }
 

@@ -1,7 +1,9 @@
 /*
- * test_util.c - owner address validation and the check queue.
+ * test_util.c - owner address validation, names in their ASCII form, URLs
+ * as shown, and the check queue.
  */
 #include "squirrel/queue.h"
+#include "squirrel/urlshow.h"
 #include "squirrel/util.h"
 #include "tap.h"
 
@@ -26,6 +28,14 @@ static void test_email(void)
 		{ "Ops <ops@example.org>", 0 },
 		{ "\"q\"@example.org", 0 },
 		{ "ops@example.org\t", 0 },
+		{ "op\xc2\x85s@example.org", 0 },           /* U+0085, a C1 control */
+		{ "ops@exa\xc2\x9bmple.org", 0 },           /* U+009B, CSI */
+		{ "ops@exa\xc2\x80mple.org", 0 },           /* U+0080 */
+		{ "ops@exa\x85mple.org", 0 },               /* a lone byte, not UTF-8 */
+		{ "ops@exa\xc0\xafmple.org", 0 },           /* overlong '/' */
+		{ "j\xc3\xb6rg@example.org", 0 },           /* non-ASCII local part */
+		{ "ops@b\xc3\xbc" "cher.example", 0 },         /* IDN domain: only in ASCII form */
+		{ "ops@xn--bcher-kva.example", 1 },
 	};
 	char why[128];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -33,6 +43,95 @@ static void test_email(void)
 		    "email '%s'", cases[i].addr);
 	email_valid("ops@example.org\r\n", why, sizeof(why));
 	is_str(why, "address contains a control character", "reason for a CR");
+	email_valid("op\xc2\x85s@example.org", why, sizeof(why));
+	is_str(why, "address contains a control character", "reason for U+0085");
+	email_valid("ops@exa\x85mple.org", why, sizeof(why));
+	is_str(why, "address is not UTF-8 (byte 8)", "reason for a byte that is not UTF-8");
+	email_valid("j\xc3\xb6rg@example.org", why, sizeof(why));
+	is_str(why, "the local part 'j\xc3\xb6rg' is not ASCII: mail to it needs SMTPUTF8, "
+	    "which squirrel cannot send", "reason for a non-ASCII local part");
+	email_valid("ops@b\xc3\xbc" "cher.example", why, sizeof(why));
+	is_str(why, "domain 'b\xc3\xbc" "cher.example' is not ASCII: write it as "
+	    "'xn--bcher-kva.example'", "reason for an IDN domain: its ASCII form");
+}
+
+static void test_email_to_ascii(void)
+{
+	char out[256], why[160];
+
+	ok(email_to_ascii("ops@b\xc3\xbc" "cher.example", out, sizeof(out), why, sizeof(why)),
+	    "an IDN domain is converted");
+	is_str(out, "ops@xn--bcher-kva.example", "to its punycode");
+	ok(email_to_ascii("ops@B\xc3\x9c" "CHER.example", out, sizeof(out), why, sizeof(why)),
+	    "capitals too");
+	is_str(out, "ops@xn--bcher-kva.example", "mapped as UTS #46 says");
+	ok(email_to_ascii("Ops@Example.ORG", out, sizeof(out), why, sizeof(why)), "ASCII as it is");
+	is_str(out, "Ops@Example.ORG", "an ASCII address is not changed");
+	ok(!email_to_ascii("j\xc3\xb6rg@b\xc3\xbc" "cher.example", out, sizeof(out), why, sizeof(why)),
+	    "a non-ASCII local part has no ASCII form");
+	is_str(why, "the local part 'j\xc3\xb6rg' is not ASCII: mail to it needs SMTPUTF8, "
+	    "which squirrel cannot send", "and says so");
+	ok(!email_to_ascii("ops@b\xc3\xbc\xc2\x85" "cher.example", out, sizeof(out), why, sizeof(why)),
+	    "a C1 control in an IDN domain is refused");
+	is_str(why, "address contains a control character", "as a control character");
+	ok(!email_to_ascii("ops@\xe2\x98\x83\xe2\x80\x8f.example", out, sizeof(out), why,
+	    sizeof(why)), "a name IDNA refuses (U+200F) is refused");
+	ok(strncmp(why, "domain '", 8) == 0 && strstr(why, "not a valid internationalised name") != NULL,
+	    "naming the domain: %s", why);
+}
+
+static void test_idn(void)
+{
+	char out[256], why[128];
+
+	is_int(idn_to_ascii("b\xc3\xbc" "cher.example", out, sizeof(out), why, sizeof(why)), 0,
+	    "an IDN host converts");
+	is_str(out, "xn--bcher-kva.example", "to its punycode");
+	is_int(idn_to_ascii("\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", out,
+	    sizeof(out), why, sizeof(why)), 0, "a name in Japanese converts");
+	is_str(out, "xn--r8jz45g.xn--zckzah", "label by label");
+	is_int(idn_to_ascii("example.org", out, sizeof(out), why, sizeof(why)), 0, "ASCII host");
+	is_str(out, "example.org", "copied as it is");
+	is_int(idn_to_ascii("b\xc3\xbc" "cher.example", out, 8, why, sizeof(why)), -1,
+	    "an ASCII form that does not fit is refused");
+	is_int(idn_to_ascii("\xff.example", out, sizeof(out), why, sizeof(why)), -1,
+	    "bytes that are not UTF-8 are refused");
+}
+
+static void test_url_shown(void)
+{
+	static const struct {
+		const char *url, *shown;
+	} cases[] = {
+		{ "http://user:s3cret@example.org/", "http://user@example.org/" },
+		{ "https://user:s3cret@example.org:8443/a?b=c#d", "https://user@example.org:8443/a?b=c#d" },
+		{ "HTTP://user:s3cret@example.org", "HTTP://user@example.org" },
+		{ "http://:s3cret@example.org/", "http://example.org/" },
+		{ "http://user:s3:cret@example.org/", "http://user@example.org/" },
+		{ "http://user:s3@cret@example.org/", "http://user@example.org/" },
+		{ "http://u@x:s3cret@example.org/", "http://u@x@example.org/" },
+		{ "http:/user:s3cret@example.org/", "http:/user@example.org/" },
+		{ "http:///user:s3cret@example.org/", "http:///user@example.org/" },
+		{ "http://user:s3cret@[::1]:80/", "http://user@[::1]:80/" },
+		{ "http://user@example.org/", "http://user@example.org/" },
+		{ "http://example.org/a:b@c", "http://example.org/a:b@c" },
+		{ "http://example.org?x=a:b@c", "http://example.org?x=a:b@c" },
+		{ "http://example.org#a:b@c", "http://example.org#a:b@c" },
+		{ "http://example.org:8080/", "http://example.org:8080/" },
+		{ "not a url:s3cret@x", "not a url:s3cret@x" },
+		{ "", "" },
+	};
+	char buf[URL_SHOWN_MAX];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(url_shown(cases[i].url, buf, sizeof(buf)), cases[i].shown,
+		    "url '%s' shown", cases[i].url);
+	const char *plain = "http://example.org/";
+	ok(url_shown(plain, buf, sizeof(buf)) == plain, "a url without a password is not copied");
+	ok(url_shown(NULL, buf, sizeof(buf)) == NULL, "no url, nothing shown");
+	char small[12];
+	is_str(url_shown("http://user:s3cret@example.org/", small, sizeof(small)), "http://user",
+	    "a cut shown form keeps the password out");
+	is_str(url_shown("http://user:s3cret@e/", small, 5), "http", "cut in the scheme");
 }
 
 static void test_queue(void)
@@ -65,6 +164,9 @@ static void test_queue(void)
 int main(void)
 {
 	test_email();
+	test_email_to_ascii();
+	test_idn();
+	test_url_shown();
 	test_queue();
 	return tap_done();
 }
