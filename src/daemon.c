@@ -72,6 +72,7 @@ struct daemon {
 	size_t nkept, capkept;
 	int64_t retry_at;
 	bool file_gone;               /* said once: the file was deleted */
+	char refused[256];            /* said once: why the file now at the path is not adopted */
 	/* the daemon's own figures, for the metrics file */
 	int64_t started_at;
 	uint64_t checks, failures, checks_at_beat;
@@ -143,7 +144,7 @@ static void follow_edits(struct daemon *d, bool startup, bool force)
 	struct sq_site_list list;
 	int64_t version;
 
-	if (store_sites_version(d->store, &version) < 0)
+	if (d->store == NULL || store_sites_version(d->store, &version) < 0)
 		return;
 	if (!startup && !force && version == d->sites_version)
 		return;
@@ -202,6 +203,8 @@ static void free_kept(struct daemon *d, size_t n)
 /* Results the database refused earlier: write them first, oldest first. */
 static int write_kept(struct daemon *d)
 {
+	if (d->store == NULL)
+		return -1;
 	while (d->nkept > 0) {
 		struct record_entry e[BATCH_MAX];
 		struct record_stats stats;
@@ -228,7 +231,7 @@ static void flush(struct daemon *d)
 
 	if (d->nbatch == 0)
 		return;
-	if (d->nkept == 0 || (now >= d->retry_at && write_kept(d) == 0)) {
+	if (d->store != NULL && (d->nkept == 0 || (now >= d->retry_at && write_kept(d) == 0))) {
 		if (record_batch(d->store, d->cfg, d->batch, d->nbatch, &stats) == 0)
 			written = true;
 	}
@@ -377,52 +380,87 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 		delivery_stop(d->delivery, false);
 		d->delivery = delivery_start(d->cfg);
 	}
-	reporter_stop(d->reporter);
-	d->reporter = reporter_start(d->cfg);
-	store_set_default_interval(d->store, d->cfg->interval_s);
+	if (d->store != NULL) {
+		reporter_stop(d->reporter);
+		d->reporter = reporter_start(d->cfg);
+	}
+	if (d->store != NULL)
+		store_set_default_interval(d->store, d->cfg->interval_s);
 	log_info("configuration reloaded: backend %s, interval %d s", d->cfg->backend,
 	    d->cfg->interval_s);
 	notify_ready();
 }
 
 /*
- * The database file deleted or replaced under the daemon: a replaced file
- * is opened in its place (and its sites followed); a deleted one is said
- * once, and the daemon goes on with the file it has open until it is back.
+ * Opens the squirrel database now at the path in place of the one open,
+ * and every thread with it. The old file's connections all close first:
+ * its -wal and -shm sit at the same path, and a connection to the new file
+ * opened beside them would read the old file's log as its own. Should the
+ * new file then not open (changed again meanwhile), results wait in memory
+ * until a file does.
  */
-static void check_file(struct daemon *d)
+static void adopt_file(struct daemon *d)
 {
-	int status = store_file_status(d->store);
-
-	if (status == STORE_FILE_SAME) {
-		if (d->file_gone)
-			log_info("%s is back", store_path(d->store));
-		d->file_gone = false;
-		return;
-	}
-	if (status == STORE_FILE_DELETED) {
-		if (!d->file_gone)
-			log_errorx("%s was deleted; checking goes on with the open copy: put the file back "
-			    "or restart to start a new database", store_path(d->store));
-		d->file_gone = true;
-		return;
-	}
-	log_warnx("%s was replaced by another file; opening it", store_path(d->store));
 	flush(d);
-	struct store *next = store_open(d->cfg->database, 0);
-	if (next == NULL) {
-		log_errorx("the new %s cannot be opened; going on with the old one", d->cfg->database);
+	delivery_stop(d->delivery, false);
+	d->delivery = NULL;
+	reporter_stop(d->reporter);
+	d->reporter = NULL;
+	store_close(d->store);
+	d->store = store_open(d->cfg->database, 0);
+	if (d->store == NULL) {
+		log_errorx("%s cannot be opened; results wait in memory, and it is tried again in %d s",
+		    d->cfg->database, FILE_CHECK_MS / 1000);
 		return;
 	}
-	if (d->delivery != NULL)
-		delivery_stop(d->delivery, false);
-	store_close(d->store);
-	d->store = next;
 	d->file_gone = false;
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	store_set_default_interval(d->store, d->cfg->interval_s);
 	follow_edits(d, false, true);
 	d->delivery = delivery_start(d->cfg);
+	d->reporter = reporter_start(d->cfg);
+}
+
+/*
+ * The database file deleted or replaced under the daemon: a replaced file
+ * that is a squirrel database is opened in its place (and its sites
+ * followed); a deleted one, or a file that is not a squirrel database (an
+ * empty file left by "sqlite3 PATH", another program's database), is said
+ * once, and the daemon goes on with the sites it has until a squirrel
+ * database is at the path.
+ */
+static void check_file(struct daemon *d)
+{
+	const char *path = d->cfg->database;
+	int status = d->store != NULL ? store_file_status(d->store) : STORE_FILE_REPLACED;
+	char why[sizeof(d->refused)];
+
+	if (status == STORE_FILE_SAME) {
+		if (d->file_gone || d->refused[0] != '\0')
+			log_info("%s is back", path);
+		d->file_gone = false;
+		d->refused[0] = '\0';
+		return;
+	}
+	if (status == STORE_FILE_DELETED) {
+		if (!d->file_gone)
+			log_errorx("%s was deleted; checking goes on with the open copy: put the file back "
+			    "or restart to start a new database", path);
+		d->file_gone = true;
+		d->refused[0] = '\0';
+		return;
+	}
+	if (store_file_check(path, why, sizeof(why)) < 0) {
+		if (strcmp(why, d->refused) != 0)
+			log_errorx("%s is now a file that is not a squirrel database (%s); it is not "
+			    "opened: checking goes on with the %zu sites watched until a squirrel database "
+			    "is put there", path, why, scheduler_size(d->sched));
+		snprintf(d->refused, sizeof(d->refused), "%s", why);
+		return;
+	}
+	d->refused[0] = '\0';
+	log_warnx("%s was replaced by another file; opening it", path);
+	adopt_file(d);
 }
 
 static void install_signals(void)

@@ -607,34 +607,47 @@ static bool wal_empty(const char *path)
 	return sb.st_size == 0;
 }
 
-/* Opens path again, read-only and immutable ("file:...?immutable=1"). */
-static int reopen_immutable(struct store *s)
+/*
+ * Opens path read-only and immutable ("file:...?immutable=1"): no locks,
+ * no -shm, and no -wal read. 0, or -1 with *db closed (NULL).
+ */
+static int open_immutable(const char *path, sqlite3 **db)
 {
 	static const char keep[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._~-";
-	size_t n = strlen(s->path);
+	size_t n = strlen(path);
 	char *uri = malloc(n * 3 + sizeof("file:?immutable=1"));
 	char *p = uri;
 	int rc;
 
+	*db = NULL;
 	if (uri == NULL)
 		return -1;
 	p += sprintf(p, "file:");
-	for (const char *c = s->path; *c != '\0'; c++) {
+	for (const char *c = path; *c != '\0'; c++) {
 		if (strchr(keep, *c) != NULL)
 			*p++ = *c;
 		else
 			p += sprintf(p, "%%%02X", (unsigned char)*c);
 	}
 	strcpy(p, "?immutable=1");
-	sqlite3_close(s->db);
-	s->db = NULL;
-	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	free(uri);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
 		return -1;
-	sqlite3_extended_result_codes(s->db, 1);
+	}
+	sqlite3_extended_result_codes(*db, 1);
 	return 0;
+}
+
+/* Opens path again, read-only and immutable. */
+static int reopen_immutable(struct store *s)
+{
+	sqlite3_close(s->db);
+	s->db = NULL;
+	return open_immutable(s->path, &s->db);
 }
 
 /*
@@ -1199,6 +1212,78 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The first column of the first row of sql, or -1 with the error in why. */
+static int probe_int(sqlite3 *db, const char *sql, int64_t *out, char *why, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	if (rc < 0) {
+		int code = sqlite3_errcode(db) & 0xff;
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+			snprintf(why, len, "not an SQLite database");
+		else
+			snprintf(why, len, "cannot be read: %s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_file_check(const char *path, char *why, size_t len)
+{
+	struct stat sb;
+	sqlite3 *db;
+	int64_t version, tables;
+	int rc = -1;
+
+	if (stat(path, &sb) < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(why, len, "not a regular file");
+		return -1;
+	}
+	if (sb.st_size == 0) {
+		snprintf(why, len, "an empty file, with no squirrel schema");
+		return -1;
+	}
+	if (open_immutable(path, &db) < 0) {
+		snprintf(why, len, "cannot be opened");
+		return -1;
+	}
+	if (probe_int(db, "SELECT count(*) FROM sqlite_master", &tables, why, len) < 0 ||
+	    probe_int(db, "PRAGMA user_version", &version, why, len) < 0)
+		goto out;
+	if (version == 0) {
+		snprintf(why, len, tables == 0 ? "an SQLite database with no tables, no squirrel schema" :
+		    "an SQLite database with no squirrel schema version: another program's");
+		goto out;
+	}
+	if (version > SCHEMA_VERSION) {
+		snprintf(why, len, "schema version %" PRId64 ", newer than this squirrel knows (%d)",
+		    version, SCHEMA_VERSION);
+		goto out;
+	}
+	if (probe_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sites'",
+	    &tables, why, len) < 0)
+		goto out;
+	if (tables == 0) {
+		snprintf(why, len, "schema version %" PRId64 " but no 'sites' table: another program's "
+		    "database", version);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(db);
+	return rc;
 }
 
 void store_set_busy_timeout(struct store *s, int ms)

@@ -138,6 +138,15 @@ void store_set_busy_timeout(struct store *s, int ms);
 int store_file_status(struct store *s);
 const char *store_path(const struct store *s);
 
+/*
+ * Whether the file at path is a squirrel database this build can open: an
+ * SQLite file with a squirrel schema version it knows and a sites table.
+ * Looked at read-only and immutable, so it changes nothing and never reads
+ * a -wal left by the file it replaced. 0, or -1 with why ("an empty file,
+ * with no squirrel schema"); logs nothing, the caller decides how often.
+ */
+int store_file_check(const char *path, char *why, size_t len);
+
 /* The schema version this build writes. */
 int store_schema_version(void);
 
