@@ -476,6 +476,8 @@ static void install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* past a file size limit (ulimit -f) a write fails like on a full disk, not the daemon */
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_beat)

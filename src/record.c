@@ -76,8 +76,10 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	struct sq_thresholds t;
 	struct sq_transition tr;
 	char error[160], where[4096];
-	int rc = store_load_state(st, site->id, &state);
+	int rc;
 
+	e->tr = (struct sq_transition){ .alert = SQ_ALERT_NONE };
+	rc = store_load_state(st, site->id, &state);
 	if (rc != 0)
 		return rc;
 	record_thresholds(site, cfg, &t);
@@ -87,10 +89,10 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	state_apply(&state, &t, sq_result_ok(r), now, &tr);
 	e->next_check_s = tr.next_check_s;
 	e->state = tr.to;
+	e->tr = tr;
 	if (store_save_check_votes(st, r, &state, (const char *const *)l->v, l->n) < 0)
 		return -1;
 	sq_result_error(r, error, sizeof(error));
-	log_transition(site, &tr, error);
 	if (tr.alert == SQ_ALERT_NONE)
 		return 0;
 	/* The incident opens and closes with the alert, in the same transaction. */
@@ -162,6 +164,13 @@ int record_batch(struct store *st, const struct sq_config *cfg, struct record_en
 	quorum_locations_free(l.v, l.n);
 	if (store_commit(st) < 0)
 		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char error[160];
+		if (e[i].dropped)
+			continue;
+		sq_result_error(&e[i].result, error, sizeof(error));
+		log_transition(e[i].site, &e[i].tr, error);
+	}
 	*stats = s;
 	return 0;
 }

@@ -18,6 +18,7 @@ struct record_entry {
 	int next_check_s;        /* out: when the state machine wants the next check */
 	enum sq_state state;     /* out: the site's state after this result */
 	bool dropped;            /* out: the site was deleted meanwhile */
+	struct sq_transition tr; /* out: what the result meant, logged once committed */
 };
 
 struct record_stats {
@@ -30,7 +31,11 @@ struct record_stats {
 void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
     struct sq_thresholds *t);
 
-/* Records n results in one transaction. 0, or -1 (logged; nothing written). */
+/*
+ * Records n results in one transaction. 0, or -1 (logged; nothing written).
+ * The transitions are logged after the commit, so a batch written again
+ * after a failed commit (a full disk) says "is DOWN" once, when it holds.
+ */
 int record_batch(struct store *st, const struct sq_config *cfg, struct record_entry *e,
     size_t n, struct record_stats *stats);
 
