@@ -519,7 +519,8 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	d->cfg = cfg;
 	d->round_seconds = -1;
 	install_signals();
-	if (open_backend(d) < 0) {
+	/* A database that takes no writes would keep every result in memory: refuse. */
+	if (store_check_writable(d->store) < 0 || open_backend(d) < 0) {
 		rc = 1;
 		goto out;
 	}

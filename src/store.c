@@ -910,6 +910,46 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * Why a database that opened for writing refuses writes: most often its
+ * -wal or -shm file belongs to another user (left by a process of theirs
+ * still running, or killed), which SQLite opens read-only without a word.
+ */
+static void explain_readonly(struct store *s, char *why, size_t len)
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	char side[PATH_MAX], who[96];
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", s->path, suffix[i]) >= sizeof(side))
+			continue;
+		if (stat(side, &sb) == 0 && !may(side, W_OK)) {
+			owner_text(&sb, who, sizeof(who));
+			snprintf(why, len, "this user may not write its %s %s", side, who);
+			return;
+		}
+	}
+	explain_access(s->path, true, false, sqlite3_system_errno(s->db), why, len);
+	if (why[0] == '\0')
+		snprintf(why, len, "%s", sqlite3_errmsg(s->db));
+}
+
+int store_check_writable(struct store *s)
+{
+	char why[PATH_MAX + 256];
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY)
+		return 0;   /* busy, or a passing error: the writes will say */
+	explain_readonly(s, why, sizeof(why));
+	log_errorx("%s: cannot write the database: %s", s->path, why);
+	return -1;
+}
+
 static int64_t column_int64_or(sqlite3_stmt *st, int col, int64_t def)
 {
 	return sqlite3_column_type(st, col) == SQLITE_INTEGER ? sqlite3_column_int64(st, col) : def;

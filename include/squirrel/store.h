@@ -61,6 +61,12 @@ void store_free_site(struct sq_site *site);
  * or store_rollback(). All return 0 or -1 (logged).
  */
 int store_begin(struct store *s);
+/*
+ * Whether a write can begin at all: 0, or -1 (logged, with why) when the
+ * database takes no writes (its -wal or -shm another user's, a read-only
+ * file system). A lock held by another writer is not a refusal: 0.
+ */
+int store_check_writable(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 

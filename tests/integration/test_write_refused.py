@@ -5,10 +5,17 @@ its PID; the same EFBIG path a full disk takes, ENOSPC), so every commit
 fails and the results wait in memory, tried again every 2 s. A site going
 DOWN meanwhile is logged once, when its transition is committed, not at
 every try.
-"""
+
+A database it may not write (its -wal and -shm left read-only by another
+user's process still holding them): squirreld refuses to start, naming
+the file and why, as --once does. File permissions mean nothing to root,
+and CI runs as root: there squirreld runs as nobody (setpriv), from a copy
+of the binary, as in test_messages.py."""
 
 import os
+import re
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +26,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (SQUIRRELD, check, done, equal, free_port, new_db,  # noqa: E402
                      stop_pid, tmpdir, wait_for)
+
+NOBODY = 65534
 
 
 class Daemon:
@@ -84,10 +93,54 @@ def test_full_disk(tmp):
     con.close()
 
 
+def test_read_only_start(tmp):
+    """-wal and -shm read-only to squirreld, held by another process."""
+    prefix, binary = [], SQUIRRELD
+    d = os.path.join(tmp, "ro")
+    os.mkdir(d)
+    if os.geteuid() == 0:
+        bindir = os.path.join(tmp, "bin")
+        os.mkdir(bindir)
+        binary = shutil.copy(SQUIRRELD, bindir)
+        prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+    conf = os.path.join(tmp, "ro.conf")
+    with open(conf, "w") as f:
+        f.write("[smtp]\nhost = 127.0.0.1\nport = 1\n")
+    os.chmod(conf, 0o644)
+    db = new_db(d, "s.db")
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO sites (url, owner_email) VALUES (?, 'ops@example.org')",
+                (f"http://127.0.0.1:{free_port()}/",))
+    con.commit()
+    con.close()
+    if prefix:
+        os.chown(d, NOBODY, NOBODY)
+        os.chown(db, NOBODY, NOBODY)
+    holder = sqlite3.connect(db)   # another user's process, still running
+    holder.execute("SELECT count(*) FROM sites").fetchall()
+    for side in ("-wal", "-shm"):
+        os.chmod(db + side, 0o444)
+    for once in (("--once",), ()):
+        what = "squirreld --once" if once else "squirreld"
+        s = Daemon([binary, *once, "--config", conf, "--db", db, "--backend", "serial"], prefix)
+        try:
+            ended = wait_for(lambda: s.proc.poll() is not None, 15)
+        finally:
+            rc = s.stop()
+        err = s.stderr()
+        check(ended and rc == 1, f"{what} on a database it may not write: exits 1",
+              f"rc={rc} err={err[-600:]!r}")
+    check(re.search(re.escape(f"{db}: cannot write the database: this user may not write its {db}-") +
+                    r"(wal|shm) \(mode 0444", err),
+          "squirreld: names the file and why", err[-600:])
+    holder.close()
+
+
 def main():
     with tmpdir() as tmp:
         os.chmod(tmp, 0o755)
         test_full_disk(tmp)
+        test_read_only_start(tmp)
     return done()
 
 
