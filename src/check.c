@@ -29,6 +29,7 @@ static const char *const err_names[SQ_ERR_MAX] = {
 	[SQ_ERR_WORKER] = "worker died",
 	[SQ_ERR_OTHER] = "error",
 	[SQ_ERR_NO_QUORUM] = "unknown",
+	[SQ_ERR_TOO_LARGE] = "reply too large",
 };
 
 const char *sq_err_name(enum sq_err err)

@@ -516,6 +516,40 @@ static enum sq_err classify_timeout(CURL *h)
 	return SQ_ERR_TIMEOUT;
 }
 
+/*
+ * libcurl says "unsupported protocol" both for a redirect to a scheme it
+ * may not follow and for an answer that is not HTTP/1.x (HTTP/0.9, binary
+ * noise, an HTTP/2 frame, status 000, 99 or 1000). The url it stopped at
+ * tells them apart: a refused scheme is where it was going, an http(s)
+ * url is where it got the bad answer.
+ */
+static enum sq_err classify_unsupported(CURL *h)
+{
+	char *url = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
+	if (url != NULL && strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return SQ_ERR_PROTOCOL;
+	return SQ_ERR_BAD_REPLY;
+}
+
+/*
+ * libcurl 7.x reports a status line or header longer than its limit
+ * (100 KB) as out of memory, 8.6 and later as CURLE_TOO_LARGE. Once the
+ * request has been sent, that is the answer's size: a probe allocates
+ * nothing of its own there.
+ */
+static enum sq_err classify_nomem(CURL *h)
+{
+	curl_off_t sent_us = 0;
+	long local_port = 0;
+
+	curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &sent_us);
+	curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &local_port);
+	return sent_us > 0 || local_port != 0 ? SQ_ERR_TOO_LARGE : SQ_ERR_OTHER;
+}
+
 /* libcurl says "Couldn't connect" for several reasons; errno tells which. */
 static enum sq_err classify_connect(CURL *h)
 {
@@ -550,7 +584,13 @@ static enum sq_err classify_curlcode(CURL *h, CURLcode rc)
 	case CURLE_TOO_MANY_REDIRECTS:
 		return SQ_ERR_TOO_MANY_REDIRECTS;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		return SQ_ERR_PROTOCOL;
+		return classify_unsupported(h);
+	case CURLE_OUT_OF_MEMORY:
+		return classify_nomem(h);
+#if LIBCURL_VERSION_NUM >= 0x080600
+	case CURLE_TOO_LARGE:
+		return SQ_ERR_TOO_LARGE;
+#endif
 	case CURLE_URL_MALFORMAT:
 		return SQ_ERR_BAD_URL;
 	case CURLE_GOT_NOTHING:

@@ -39,14 +39,15 @@ enum sq_err {
 	SQ_ERR_TIMEOUT,
 	SQ_ERR_TLS,
 	SQ_ERR_TOO_MANY_REDIRECTS,
-	SQ_ERR_PROTOCOL,          /* a scheme other than http/https, refused */
+	SQ_ERR_PROTOCOL,          /* a redirect to a scheme other than http/https */
 	SQ_ERR_EMPTY_REPLY,
-	SQ_ERR_BAD_REPLY,
+	SQ_ERR_BAD_REPLY,         /* not HTTP/1.x: HTTP/0.9, noise, status 99 */
 	SQ_ERR_RESET,
 	SQ_ERR_BAD_URL,
 	SQ_ERR_WORKER,            /* the worker running the check died */
 	SQ_ERR_OTHER,             /* detail holds libcurl's message */
 	SQ_ERR_NO_QUORUM,         /* "unknown": too few locations answered (redis) */
+	SQ_ERR_TOO_LARGE,         /* a status line or header beyond libcurl's limit */
 	SQ_ERR_MAX
 };
 

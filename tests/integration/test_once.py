@@ -170,6 +170,17 @@ def cases(srv, refused_port):
         (u("/?status=302&location=gopher://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/?status=302&location=dict://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/", scheme="https"), {"timeout_ms": 1500}, ("down", 0, "tls")),
+        # answers that are not HTTP/1.x, or too large to read: their own class
+        (u("/?raw=http09"), {}, ("down", 0, "bad reply")),
+        (u("/?raw=garbage"), {}, ("down", 0, "bad reply")),
+        (u("/?raw=h2"), {}, ("down", 0, "bad reply")),
+        (u("/?status=000"), {}, ("down", 0, "bad reply")),
+        (u("/?status=99"), {}, ("down", 0, "bad reply")),
+        (u("/?status=1000"), {}, ("down", 0, "bad reply")),
+        (u("/?status=302&location=/b%3Fraw%3Dhttp09"), {}, ("down", 302, "bad reply")),
+        (u("/?huge=status"), {}, ("down", 0, "reply too large")),
+        (u("/?huge=header"), {}, ("down", 200, "reply too large")),
+        (u("/?huge=location"), {}, ("down", 302, "reply too large")),
         # names, from the test's own DNS server (dnsmasq) on loopback
         (f"http://squirrel-test.invalid:{refused_port}/", {}, ("down", 0, "dns nxdomain")),
         (srv.url("/?status=200", host="web.squirrel.invalid"), {}, ("up", 200, "")),
