@@ -305,6 +305,7 @@ static const struct {
 	{ "empty reply", "the server closed the connection without an answer" },
 	{ "bad reply", "the server's answer was not valid HTTP" },
 	{ "reply too large", "the server's status line or a header was too large to read" },
+	{ "stopped", "the check was cut short when squirreld stopped" },
 	{ "connection reset", "the connection was reset" },
 	{ "bad url", "the URL is not valid" },
 	{ "worker died", "the worker running the check died" },

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,27 @@ static int64_t now_ms(clockid_t clock)
 	struct timespec ts;
 	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The stop's deadline, 0 while running. A signal handler sets it, so it
+ * must be lock-free; libcurl asks the progress callback at least once a
+ * second, however quiet the server, and a check ends there.
+ */
+static _Atomic int64_t stop_deadline;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop deadline is set from a signal handler");
+
+void probe_stop_at(int64_t deadline_ms)
+{
+	atomic_store(&stop_deadline, deadline_ms > 0 ? deadline_ms : 1);
+}
+
+static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	int64_t deadline = atomic_load_explicit(&stop_deadline, memory_order_relaxed);
+	(void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return deadline != 0 && now_ms(CLOCK_MONOTONIC) >= deadline;
 }
 
 int probe_global_init(void)
@@ -392,6 +414,8 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_USERAGENT, probe_user_agent());
 	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_XFERINFOFUNCTION, stop_check);
+	SET(CURLOPT_NOPROGRESS, 0L);
 	if (p->resolve != NULL && !p->need_lookup)
 		SET(CURLOPT_RESOLVE, p->resolve);
 	SET(CURLOPT_FORBID_REUSE, 1L);
@@ -595,6 +619,8 @@ static enum sq_err classify_curlcode(CURL *h, CURLcode rc)
 		return SQ_ERR_BAD_URL;
 	case CURLE_GOT_NOTHING:
 		return SQ_ERR_EMPTY_REPLY;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return SQ_ERR_STOPPED;   /* stop_check(), the only callback that aborts */
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:

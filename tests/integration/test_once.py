@@ -93,6 +93,16 @@ def test_schema(tmp):
         check(rc != 0 and "CHECK constraint failed" in err, f"refused at edit time: {col} = {val}", err)
     rc, out, err = run(["sqlite3", db, "SELECT count(*) FROM sites"])
     equal(out.strip(), "1", "nothing refused was written")
+    # a timeout every backend and worker runs: 10 minutes at most
+    for val in ("600001", "2147483647"):
+        rc, out, err = run(["sqlite3", db, "INSERT INTO sites(url, owner_email, timeout_ms) "
+                            f"VALUES ('http://x.example/', 'a@b.example', {val});"])
+        check(rc != 0 and "timeout_ms is over the maximum of 600000 (10 minutes)" in err,
+              f"refused at edit time: timeout_ms = {val}", err)
+    rc, out, err = run(["sqlite3", db, "UPDATE sites SET timeout_ms = 700000;"])
+    check(rc != 0 and "timeout_ms is over the maximum" in err, "an UPDATE over it refused too", err)
+    rc, out, err = run(["sqlite3", db, "UPDATE sites SET timeout_ms = 600000;"])
+    equal(rc, 0, "the maximum itself is accepted")
 
 
 SCHEMA_V1 = """
@@ -240,6 +250,8 @@ def test_junk_rows(tmp):
         con = sqlite3.connect(db)
         # rows that slip past the constraints: made with them switched off
         con.execute("PRAGMA ignore_check_constraints = 1")
+        # as in a database from before schema version 8
+        con.execute("DROP TRIGGER IF EXISTS sites_timeout_max_insert")
         junk = {}
         for url, email, extra, why in [
             ("http://", "ops@example.org", {}, "bad url: url not understood"),
@@ -254,6 +266,9 @@ def test_junk_rows(tmp):
              "interval_s is not a positive whole number"),
             (srv.url("/?status=200"), "ops@example.org", {"timeout_ms": -1},
              "timeout_ms is not a positive whole number"),
+            # never answers: checked, --once would wait 24 days
+            (srv.url("/?hang=1"), "ops@example.org", {"timeout_ms": 2147483647},
+             "timeout_ms 2147483647 is over the maximum of 600000"),
         ]:
             cols = ["url", "owner_email", *extra.keys()]
             cur = con.execute(f"INSERT INTO sites ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
