@@ -29,6 +29,8 @@ static const char *const err_names[SQ_ERR_MAX] = {
 	[SQ_ERR_WORKER] = "worker died",
 	[SQ_ERR_OTHER] = "error",
 	[SQ_ERR_NO_QUORUM] = "unknown",
+	[SQ_ERR_TOO_LARGE] = "reply too large",
+	[SQ_ERR_STOPPED] = "stopped",
 };
 
 const char *sq_err_name(enum sq_err err)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "squirrel/backend.h"
+#include "squirrel/check.h"
 #include "squirrel/config.h"
 #include "squirrel/log.h"
 #include "squirrel/urlshow.h"
@@ -75,8 +76,9 @@ static const struct key keys[] = {
 	{ "squirreld", "history_days", KEY_INT, OFF(history_days), 1, 36500, NULL, "90", NULL },
 
 	{ "check", "interval", KEY_INT, OFF(interval_s), 1, 30 * DAY, NULL, "60", NULL },
-	{ "check", "timeout", KEY_INT, OFF(timeout_ms), 1, 600000, NULL, "10000", NULL },
-	{ "check", "connect_timeout", KEY_INT, OFF(connect_timeout_ms), 1, 600000, NULL, "5000", NULL },
+	{ "check", "timeout", KEY_INT, OFF(timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL, "10000", NULL },
+	{ "check", "connect_timeout", KEY_INT, OFF(connect_timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL,
+	    "5000", NULL },
 	{ "check", "max_redirects", KEY_INT, OFF(max_redirects), 0, 50, NULL, "5", NULL },
 	{ "check", "fail_threshold", KEY_INT, OFF(fail_threshold), 1, 1000, NULL, "2", NULL },
 	{ "check", "recover_threshold", KEY_INT, OFF(recover_threshold), 1, 1000, NULL, "1", NULL },

@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "squirrel/delivery.h"
 #include "squirrel/log.h"
 #include "squirrel/notify.h"
+#include "squirrel/probe.h"
 #include "squirrel/record.h"
 #include "squirrel/reporter.h"
 #include "squirrel/scheduler.h"
@@ -32,12 +34,29 @@
 #define RETRY_KEEP_MAX 100000     /* results kept while the database refuses writes */
 #define FILE_CHECK_MS 5000        /* how often the database file is looked at */
 #define WRITE_WAIT_MS 250         /* longest wait for the write lock */
+/*
+ * A stop waits this long for the checks in flight (whatever their
+ * timeout), from the signal on; those still running then are dropped,
+ * never recorded. Well inside the unit's TimeoutStopSec (60 s), with the
+ * prefork workers' own bounded stop and the last try of the outbox.
+ */
+#define DRAIN_MAX_MS 5000
 
 static volatile sig_atomic_t got_stop, got_hup;
+static _Atomic int64_t stop_deadline;  /* CLOCK_MONOTONIC ms, set with got_stop */
 
 static void on_stop(int sig)
 {
+	struct timespec ts;
+
 	(void)sig;
+	if (!got_stop) {
+		/* the first signal sets the bound; another does not move it */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + DRAIN_MAX_MS;
+		atomic_store(&stop_deadline, deadline);
+		probe_stop_at(deadline);
+	}
 	got_stop = 1;
 }
 
@@ -62,6 +81,7 @@ struct daemon {
 	struct reporter *reporter;
 	size_t window;
 	size_t inflight;
+	size_t dropped;               /* checks cut short by a stop (never recorded) */
 	int64_t sites_version;
 	struct sched_site *bsite[BATCH_MAX];
 	struct record_entry batch[BATCH_MAX];
@@ -279,6 +299,13 @@ static void collect(const struct sq_result *r, void *arg)
 	struct daemon *d = arg;
 	struct sched_site *site = (struct sched_site *)(uintptr_t)r->tag;
 
+	if (r->err == SQ_ERR_STOPPED) {
+		/* cut short by the stop: it says nothing of the site */
+		d->inflight--;
+		d->dropped++;
+		scheduler_done(d->sched, site, 0, now_ms());
+		return;
+	}
 	if (d->nbatch == BATCH_MAX)
 		flush(d);
 	if (d->nbatch == 0)
@@ -324,11 +351,24 @@ static void submit_due(struct daemon *d)
 	}
 }
 
-/* Lets every check in flight end, and writes the results. */
+/*
+ * Lets every check in flight end, and writes the results. Once a stop
+ * signal came, no longer than its deadline (DRAIN_MAX_MS from the signal):
+ * what is still in flight then is left to the backend's close, unrecorded.
+ */
 static void drain(struct daemon *d)
 {
 	while (d->inflight > 0) {
-		if (d->backend.ops->poll(&d->backend, 1000, collect, d) < 0)
+		int wait = 1000;
+		int64_t deadline = atomic_load(&stop_deadline);
+		if (got_stop && deadline != 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				break;
+			if (left < wait)
+				wait = (int)left;
+		}
+		if (d->backend.ops->poll(&d->backend, wait, collect, d) < 0)
 			break;
 	}
 	flush(d);
@@ -586,9 +626,12 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 		}
 		d->loop_seconds = (double)(now_ms() - loop_start) / 1000.0;
 	}
-	log_info("stopping: waiting for %zu checks in flight", d->inflight);
+	log_info("stopping: waiting up to %d s for %zu checks in flight", DRAIN_MAX_MS / 1000,
+	    d->inflight);
 	notify_stopping();
 	drain(d);
+	if (d->inflight + d->dropped > 0)
+		log_warnx("stopping: %zu checks cut short and not recorded", d->inflight + d->dropped);
 	if (d->nkept > 0 && write_kept(d) < 0)
 		log_errorx("%zu results could not be written before exit", d->nkept);
 	free_kept(d, d->nkept);

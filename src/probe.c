@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,27 @@ static int64_t now_ms(clockid_t clock)
 	struct timespec ts;
 	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The stop's deadline, 0 while running. A signal handler sets it, so it
+ * must be lock-free; libcurl asks the progress callback at least once a
+ * second, however quiet the server, and a check ends there.
+ */
+static _Atomic int64_t stop_deadline;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop deadline is set from a signal handler");
+
+void probe_stop_at(int64_t deadline_ms)
+{
+	atomic_store(&stop_deadline, deadline_ms > 0 ? deadline_ms : 1);
+}
+
+static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	int64_t deadline = atomic_load_explicit(&stop_deadline, memory_order_relaxed);
+	(void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return deadline != 0 && now_ms(CLOCK_MONOTONIC) >= deadline;
 }
 
 int probe_global_init(void)
@@ -406,6 +428,8 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_USERAGENT, probe_user_agent());
 	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_XFERINFOFUNCTION, stop_check);
+	SET(CURLOPT_NOPROGRESS, 0L);
 	if (p->resolve != NULL && !p->need_lookup)
 		SET(CURLOPT_RESOLVE, p->resolve);
 	SET(CURLOPT_FORBID_REUSE, 1L);
@@ -562,6 +586,40 @@ static enum sq_err classify_timeout(CURL *h)
 	return SQ_ERR_TIMEOUT;
 }
 
+/*
+ * libcurl says "unsupported protocol" both for a redirect to a scheme it
+ * may not follow and for an answer that is not HTTP/1.x (HTTP/0.9, binary
+ * noise, an HTTP/2 frame, status 000, 99 or 1000). The url it stopped at
+ * tells them apart: a refused scheme is where it was going, an http(s)
+ * url is where it got the bad answer.
+ */
+static enum sq_err classify_unsupported(CURL *h)
+{
+	char *url = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
+	if (url != NULL && strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return SQ_ERR_PROTOCOL;
+	return SQ_ERR_BAD_REPLY;
+}
+
+/*
+ * libcurl 7.x reports a status line or header longer than its limit
+ * (100 KB) as out of memory, 8.6 and later as CURLE_TOO_LARGE. Once the
+ * request has been sent, that is the answer's size: a probe allocates
+ * nothing of its own there.
+ */
+static enum sq_err classify_nomem(CURL *h)
+{
+	curl_off_t sent_us = 0;
+	long local_port = 0;
+
+	curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &sent_us);
+	curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &local_port);
+	return sent_us > 0 || local_port != 0 ? SQ_ERR_TOO_LARGE : SQ_ERR_OTHER;
+}
+
 /* libcurl says "Couldn't connect" for several reasons; errno tells which. */
 static enum sq_err classify_connect(CURL *h)
 {
@@ -596,11 +654,19 @@ static enum sq_err classify_curlcode(CURL *h, CURLcode rc)
 	case CURLE_TOO_MANY_REDIRECTS:
 		return SQ_ERR_TOO_MANY_REDIRECTS;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		return SQ_ERR_PROTOCOL;
+		return classify_unsupported(h);
+	case CURLE_OUT_OF_MEMORY:
+		return classify_nomem(h);
+#if LIBCURL_VERSION_NUM >= 0x080600
+	case CURLE_TOO_LARGE:
+		return SQ_ERR_TOO_LARGE;
+#endif
 	case CURLE_URL_MALFORMAT:
 		return SQ_ERR_BAD_URL;
 	case CURLE_GOT_NOTHING:
 		return SQ_ERR_EMPTY_REPLY;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return SQ_ERR_STOPPED;   /* stop_check(), the only callback that aborts */
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:

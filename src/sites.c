@@ -26,6 +26,12 @@ bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 		snprintf(why, whylen, "bad owner_email: %s", detail);
 		return true;
 	}
+	/* a row from before schema version 8, or made with its trigger dropped */
+	if (s->timeout_ms > SQ_TIMEOUT_MAX_MS) {
+		snprintf(why, whylen, "timeout_ms %d is over the maximum of %d", s->timeout_ms,
+		    SQ_TIMEOUT_MAX_MS);
+		return true;
+	}
 	return false;
 }
 

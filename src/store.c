@@ -333,6 +333,24 @@ static const char schema_v7[] =
     " WHERE ended_at IS NULL AND site_id NOT IN (SELECT id FROM sites WHERE enabled IS NOT 0);"
     STATE_FORGET_SQL " WHERE site_id IN (SELECT id FROM sites WHERE enabled IS 0);";
 
+/*
+ * Version 8: a per-site timeout stops at SQ_TIMEOUT_MAX_MS (10 minutes),
+ * the longest every backend and Redis worker runs. A CHECK would need the
+ * table rebuilt; triggers refuse the row as firmly. A row already over it
+ * is skipped with its reason (sites_skip_reason), never changed here.
+ */
+#define TIMEOUT_MAX_SQL \
+    " WHEN typeof(new.timeout_ms) = 'integer' AND new.timeout_ms > 600000 BEGIN" \
+    " SELECT RAISE(ABORT, 'timeout_ms is over the maximum of 600000 (10 minutes)');" \
+    " END;"
+_Static_assert(SQ_TIMEOUT_MAX_MS == 600000, "schema version 8 spells the maximum out");
+
+static const char schema_v8[] =
+    "CREATE TRIGGER IF NOT EXISTS sites_timeout_max_insert BEFORE INSERT ON sites"
+    TIMEOUT_MAX_SQL
+    "CREATE TRIGGER IF NOT EXISTS sites_timeout_max_update BEFORE UPDATE OF timeout_ms ON sites"
+    TIMEOUT_MAX_SQL;
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -341,6 +359,7 @@ static const char *const migrations[] = {
 	schema_v5,
 	schema_v6,
 	schema_v7,
+	schema_v8,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

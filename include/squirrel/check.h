@@ -11,6 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The longest timeout a check may have, in ms (10 minutes): [check]
+ * timeout and connect_timeout, the sites.timeout_ms column, squirrelctl
+ * and the Redis workers all stop there, so a site any of them accepts
+ * every backend runs.
+ */
+#define SQ_TIMEOUT_MAX_MS 600000
+
 /* One check of one site. The caller owns url until the result comes back. */
 struct sq_check {
 	int64_t site_id;
@@ -39,14 +47,16 @@ enum sq_err {
 	SQ_ERR_TIMEOUT,
 	SQ_ERR_TLS,
 	SQ_ERR_TOO_MANY_REDIRECTS,
-	SQ_ERR_PROTOCOL,          /* a scheme other than http/https, refused */
+	SQ_ERR_PROTOCOL,          /* a redirect to a scheme other than http/https */
 	SQ_ERR_EMPTY_REPLY,
-	SQ_ERR_BAD_REPLY,
+	SQ_ERR_BAD_REPLY,         /* not HTTP/1.x: HTTP/0.9, noise, status 99 */
 	SQ_ERR_RESET,
 	SQ_ERR_BAD_URL,
 	SQ_ERR_WORKER,            /* the worker running the check died */
 	SQ_ERR_OTHER,             /* detail holds libcurl's message */
 	SQ_ERR_NO_QUORUM,         /* "unknown": too few locations answered (redis) */
+	SQ_ERR_TOO_LARGE,         /* a status line or header beyond libcurl's limit */
+	SQ_ERR_STOPPED,           /* cut short by the daemon's stop: never recorded */
 	SQ_ERR_MAX
 };
 

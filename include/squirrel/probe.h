@@ -11,6 +11,7 @@
 #define SQUIRREL_PROBE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "squirrel/check.h"
 
@@ -101,6 +102,14 @@ struct probe *probe_from_handle(void *curl_handle);
  * or control characters. Returns true, or false with the reason in why.
  */
 bool probe_url_valid(const char *url, char *why, size_t whylen);
+
+/*
+ * A stop: every check still running at deadline_ms (CLOCK_MONOTONIC, ms)
+ * ends there, within a second, with SQ_ERR_STOPPED (a result the caller
+ * drops); those started later end at once. It holds for every probe of
+ * the process, blocking ones included. Safe in a signal handler.
+ */
+void probe_stop_at(int64_t deadline_ms);
 
 /* The User-Agent every check sends. */
 const char *probe_user_agent(void);

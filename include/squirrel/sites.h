@@ -14,7 +14,8 @@
 
 /*
  * Whether the daemon skips the row s, a url without a host or with a
- * space, an owner address that is not one plain address: true with the
+ * space, an owner address that is not one plain address, a timeout_ms
+ * over SQ_TIMEOUT_MAX_MS: true with the
  * reason in why, worded as the daemon's log line words it after
  * "skipped: " ("bad url: url contains a space at byte 11", "bad
  * owner_email: ..."). The one rule: sites_filter() and squirrelctl use it.

@@ -3,8 +3,9 @@
  * integration tests and benchmark.
  *
  * The behaviour of every answer is chosen by the request's query string
- * (status=, delay=, hang=, close=, head=, location=, body=, failfrom=),
- * so tests need no configuration beyond the URL they monitor.  See
+ * (status=, delay=, hang=, close=, head=, location=, body=, failfrom=,
+ * raw=, huge=), so tests need no configuration beyond the URL they
+ * monitor; raw= and huge= give the broken answers a hostile server sends.  See
  * README.md beside this file.
  *
  * Design: one thread, one epoll instance, non-blocking sockets and a
@@ -42,6 +43,7 @@
 #define BUF_SIZE (REQ_MAX + 512)  /* a response may echo a Location as long as the request */
 #define BODY_MAX (10UL * 1024 * 1024)
 #define BODY_CHUNK (64 * 1024)
+#define HUGE_SIZE (1024UL * 1024)   /* huge=: the over-long part, in bytes */
 #define DELAY_MAX 86400000UL      /* one day, in ms */
 #define COUNT_MAX (1UL << 24)     /* more than 127.0.0.0/8 can hold */
 #define ACCEPT_PAUSE_MS 100       /* back-off when out of descriptors or memory */
@@ -81,7 +83,9 @@ struct conn {
 	uint32_t local, peer;     /* network byte order */
 	size_t len;               /* bytes in buf: the request, then the response header */
 	size_t off;               /* response header bytes already sent */
-	size_t body_left;         /* body bytes still to send */
+	size_t body_left;         /* body (or huge= filler) bytes still to send */
+	const char *tail;         /* huge=: what follows the filler, or NULL */
+	size_t tail_left;
 	char buf[BUF_SIZE];
 };
 
@@ -92,6 +96,9 @@ struct req {
 	unsigned long status, head_status, delay, body;
 	const char *location; /* raw, still percent-encoded */
 	const char *auth;     /* auth=B64: 401 without "Authorization: Basic B64" */
+	char code[5];         /* status= as written: "000", "99", "1000" */
+	const char *raw;      /* raw=NAME: a canned answer that is not HTTP/1.x */
+	const char *huge;     /* huge=status|header|location */
 };
 
 struct opts {
@@ -143,7 +150,8 @@ static void usage(FILE *f)
 	      "  --latency MS    delay before every answer (default 0)\n"
 	      "  --log FILE      append LOCALADDR PEERADDR METHOD TARGET per request\n"
 	      "Query parameters: status=NNN head=NNN delay=MS hang=1 close=1\n"
-	      "  body=N location=URL failfrom=A.B.C.D; path /loop redirects to itself.\n", f);
+	      "  body=N location=URL failfrom=A.B.C.D raw=http09|garbage|h2\n"
+	      "  huge=status|header|location; path /loop redirects to itself.\n", f);
 }
 
 __attribute__((format(printf, 1, 2), noreturn))
@@ -376,7 +384,8 @@ static struct conn *conn_new(int fd, uint32_t local, uint32_t peer)
 	c->close_only = false;
 	c->local = local;
 	c->peer = peer;
-	c->len = c->off = c->body_left = 0;
+	c->len = c->off = c->body_left = c->tail_left = 0;
+	c->tail = NULL;
 	if (ep_ctl(EPOLL_CTL_ADD, &c->ev, EPOLLIN | EPOLLONESHOT) < 0) {
 		c->next = S.pool;
 		S.pool = c;
@@ -428,12 +437,14 @@ static void conn_close(struct conn *c)
 static void conn_write(struct conn *c)
 {
 	for (;;) {
-		struct iovec iov[2];
+		struct iovec iov[3];
 		int n = 0;
 		if (c->off < c->len)
 			iov[n++] = (struct iovec){ c->buf + c->off, c->len - c->off };
 		if (c->body_left)
 			iov[n++] = (struct iovec){ xs, c->body_left < sizeof xs ? c->body_left : sizeof xs };
+		if (c->tail_left && !c->body_left)
+			iov[n++] = (struct iovec){ (char *)c->tail, c->tail_left };
 		if (n == 0)
 			break;
 		/* Header and body in one call: one segment for small answers. */
@@ -447,9 +458,17 @@ static void conn_write(struct conn *c)
 		}
 		if (w <= 0)
 			break;
-		size_t hdr = c->len - c->off < (size_t)w ? c->len - c->off : (size_t)w;
+		size_t left = (size_t)w;
+		size_t hdr = c->len - c->off < left ? c->len - c->off : left;
 		c->off += hdr;
-		c->body_left -= (size_t)w - hdr;
+		left -= hdr;
+		size_t fill = c->body_left < left ? c->body_left : left;
+		c->body_left -= fill;
+		left -= fill;
+		if (left) {
+			c->tail += left;
+			c->tail_left -= left;
+		}
 	}
 	conn_close(c);
 }
@@ -466,24 +485,90 @@ static void conn_act(struct conn *c)
 }
 
 /* Put the response header into c->buf (the request is no longer needed). */
-static bool set_response(struct conn *c, unsigned long code, const char *loc,
-			 size_t body, bool is_head)
+static bool set_response(struct conn *c, unsigned long code, const char *text,
+			 const char *loc, size_t body, bool is_head)
 {
+	char num[24];
 	if (no_body(code))
 		body = 0;
+	if (!text) {
+		snprintf(num, sizeof num, "%lu", code);
+		text = num;
+	}
 	int n = snprintf(c->buf, sizeof c->buf,
-			 "HTTP/1.1 %lu %s\r\n"
+			 "HTTP/1.1 %s %s\r\n"
 			 "Content-Length: %zu\r\n"
 			 "%s%s%s"
 			 "Connection: close\r\n"
 			 "\r\n",
-			 code, reason(code), body,
+			 text, reason(code), body,
 			 loc ? "Location: " : "", loc ? loc : "", loc ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof c->buf)
 		return false;
 	c->len = (size_t)n;
 	c->off = 0;
 	c->body_left = is_head ? 0 : body;
+	c->tail = NULL;
+	c->tail_left = 0;
+	return true;
+}
+
+/*
+ * raw=NAME: bytes that are not an HTTP/1.x answer. http09 is a bare body
+ * (HTTP/0.9 has no status line); garbage is binary noise; h2 is what an
+ * HTTP/2-only server sends first (its SETTINGS frame, then GOAWAY).
+ */
+static bool set_raw(struct conn *c, const char *name)
+{
+	static const char h2[] =
+		"\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64"
+		"\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01";
+	static const char garbage[] = "\x16\x03\x01\x00\xff\xfe\x80 junk \x01\x02\r\n\r\n";
+	static const char http09[] = "<html><body>hello from 1991</body></html>\n";
+	const char *p;
+	size_t len;
+	if (!strcmp(name, "http09")) {
+		p = http09;
+		len = sizeof http09 - 1;
+	} else if (!strcmp(name, "garbage")) {
+		p = garbage;
+		len = sizeof garbage - 1;
+	} else if (!strcmp(name, "h2")) {
+		p = h2;
+		len = sizeof h2 - 1;
+	} else {
+		return false;
+	}
+	memcpy(c->buf, p, len);
+	c->len = len;
+	c->off = c->body_left = c->tail_left = 0;
+	c->tail = NULL;
+	return true;
+}
+
+/*
+ * huge=status|header|location: an answer whose status line, one header,
+ * or Location is HUGE_SIZE bytes long: the head, HUGE_SIZE bytes of 'x',
+ * then the rest of a valid answer.
+ */
+static bool set_huge(struct conn *c, const char *what)
+{
+	static const char end[] = "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	const char *head;
+	if (!strcmp(what, "status"))
+		head = "HTTP/1.1 200 ";
+	else if (!strcmp(what, "header"))
+		head = "HTTP/1.1 200 OK\r\nX-Huge: ";
+	else if (!strcmp(what, "location"))
+		head = "HTTP/1.1 302 Found\r\nLocation: /";
+	else
+		return false;
+	c->len = strlen(head);
+	memcpy(c->buf, head, c->len);
+	c->off = 0;
+	c->body_left = HUGE_SIZE;
+	c->tail = end;
+	c->tail_left = sizeof end - 1;
 	return true;
 }
 
@@ -491,7 +576,7 @@ static bool set_response(struct conn *c, unsigned long code, const char *loc,
 static void respond_now(struct conn *c, unsigned long code)
 {
 	c->close_only = false;
-	if (set_response(c, code, NULL, 0, false))
+	if (set_response(c, code, NULL, NULL, 0, false))
 		conn_act(c);
 	else
 		conn_close(c);
@@ -552,8 +637,11 @@ static void apply_param(char *kv, uint32_t peer, struct req *r)
 		*eq = '\0';
 		v = eq + 1;
 	}
-	if (!strcmp(kv, "status") && parse_ulong(v, 999, &n) && n >= 100)
+	if (!strcmp(kv, "status") && strlen(v) <= 4 && parse_ulong(v, 9999, &n)) {
+		/* kept as written: 000, 99 and 1000 are what broken servers send */
 		r->status = n;
+		memcpy(r->code, v, strlen(v) + 1);
+	}
 	else if (!strcmp(kv, "head") && parse_ulong(v, 999, &n) && n >= 100)
 		r->head_status = n;
 	else if (!strcmp(kv, "delay") && parse_ulong(v, DELAY_MAX, &n)) {
@@ -570,6 +658,10 @@ static void apply_param(char *kv, uint32_t peer, struct req *r)
 		r->location = v;
 	else if (!strcmp(kv, "auth") && eq)
 		r->auth = v;
+	else if (!strcmp(kv, "raw") && eq)
+		r->raw = v;
+	else if (!strcmp(kv, "huge") && eq)
+		r->huge = v;
 	else if (!strcmp(kv, "failfrom") && inet_pton(AF_INET, v, &a) == 1 &&
 		 a.s_addr == peer)
 		r->fail = true;
@@ -637,9 +729,16 @@ static bool has_basic_auth(const char *buf, size_t len, const char *want)
 static bool build_answer(struct conn *c, const struct req *r, size_t hdr_len)
 {
 	unsigned long code = r->status;
+	const char *text = r->code[0] ? r->code : NULL;
 	const char *loc = NULL;
-	if (r->is_head && r->head_status)
+	if (r->raw)
+		return set_raw(c, r->raw);
+	if (r->huge)
+		return set_huge(c, r->huge);
+	if (r->is_head && r->head_status) {
 		code = r->head_status;
+		text = NULL;
+	}
 	if (r->location) {
 		/* Into scratch: r->location lives in c->buf, which is about to be overwritten. */
 		pct_decode(r->location, scratch);
@@ -647,13 +746,18 @@ static bool build_answer(struct conn *c, const struct req *r, size_t hdr_len)
 	}
 	if (r->loop) {
 		code = 302;
+		text = NULL;
 		loc = "/loop";
 	}
-	if (r->fail)
+	if (r->fail) {
 		code = 503;
-	if (r->auth && !has_basic_auth(c->buf, hdr_len, r->auth))
+		text = NULL;
+	}
+	if (r->auth && !has_basic_auth(c->buf, hdr_len, r->auth)) {
 		code = 401;
-	return set_response(c, code, loc, r->body, r->is_head);
+		text = NULL;
+	}
+	return set_response(c, code, text, loc, r->body, r->is_head);
 }
 
 /* A whole request header is in c->buf[0..hdr_len): decide what to do. */

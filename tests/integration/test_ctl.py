@@ -20,7 +20,7 @@ from harness import (Httpd, check, done, equal, free_port, run, stop_pid,  # noq
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store.c, migrations[])
-SCHEMA = 7
+SCHEMA = 8
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}

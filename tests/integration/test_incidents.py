@@ -178,8 +178,8 @@ def test_migration(tmp, srv):
     equal(env.sql("SELECT count(*) FROM incidents WHERE ended_at IS NULL"), [(3,)],
           "version 6: three incidents open, two of sites gone")
     rc, out, err = env.ctl("init")
-    equal(rc, 0, "init migrates to version 7")
-    equal(env.sql("PRAGMA user_version"), [(7,)], "version 7")
+    equal(rc, 0, "init migrates to version 7 and on")
+    check(env.sql("PRAGMA user_version")[0][0] >= 7, "version 7 or later")
     equal(env.incidents(a)[0][1], last[a] - 100, "the removed site's incident ends at its last check")
     equal(env.incidents(b)[0][1], last[b] - 100, "the disabled site's too")
     equal(env.state(b), [("unknown", 0)], "the disabled site's state is forgotten")

@@ -93,6 +93,16 @@ def test_schema(tmp):
         check(rc != 0 and "CHECK constraint failed" in err, f"refused at edit time: {col} = {val}", err)
     rc, out, err = run(["sqlite3", db, "SELECT count(*) FROM sites"])
     equal(out.strip(), "1", "nothing refused was written")
+    # a timeout every backend and worker runs: 10 minutes at most
+    for val in ("600001", "2147483647"):
+        rc, out, err = run(["sqlite3", db, "INSERT INTO sites(url, owner_email, timeout_ms) "
+                            f"VALUES ('http://x.example/', 'a@b.example', {val});"])
+        check(rc != 0 and "timeout_ms is over the maximum of 600000 (10 minutes)" in err,
+              f"refused at edit time: timeout_ms = {val}", err)
+    rc, out, err = run(["sqlite3", db, "UPDATE sites SET timeout_ms = 700000;"])
+    check(rc != 0 and "timeout_ms is over the maximum" in err, "an UPDATE over it refused too", err)
+    rc, out, err = run(["sqlite3", db, "UPDATE sites SET timeout_ms = 600000;"])
+    equal(rc, 0, "the maximum itself is accepted")
 
 
 SCHEMA_V1 = """
@@ -174,6 +184,17 @@ def cases(srv, refused_port):
         (u("/?status=302&location=gopher://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/?status=302&location=dict://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/", scheme="https"), {"timeout_ms": 1500}, ("down", 0, "tls")),
+        # answers that are not HTTP/1.x, or too large to read: their own class
+        (u("/?raw=http09"), {}, ("down", 0, "bad reply")),
+        (u("/?raw=garbage"), {}, ("down", 0, "bad reply")),
+        (u("/?raw=h2"), {}, ("down", 0, "bad reply")),
+        (u("/?status=000"), {}, ("down", 0, "bad reply")),
+        (u("/?status=99"), {}, ("down", 0, "bad reply")),
+        (u("/?status=1000"), {}, ("down", 0, "bad reply")),
+        (u("/?status=302&location=/b%3Fraw%3Dhttp09"), {}, ("down", 302, "bad reply")),
+        (u("/?huge=status"), {}, ("down", 0, "reply too large")),
+        (u("/?huge=header"), {}, ("down", 200, "reply too large")),
+        (u("/?huge=location"), {}, ("down", 302, "reply too large")),
         # names, from the test's own DNS server (dnsmasq) on loopback
         (f"http://squirrel-test.invalid:{refused_port}/", {}, ("down", 0, "dns nxdomain")),
         (srv.url("/?status=200", host="web.squirrel.invalid"), {}, ("up", 200, "")),
@@ -235,6 +256,8 @@ def test_junk_rows(tmp):
         con = sqlite3.connect(db)
         # rows that slip past the constraints: made with them switched off
         con.execute("PRAGMA ignore_check_constraints = 1")
+        # as in a database from before schema version 8
+        con.execute("DROP TRIGGER IF EXISTS sites_timeout_max_insert")
         junk = {}
         for url, email, extra, why in [
             ("http://", "ops@example.org", {}, "bad url: url not understood"),
@@ -249,6 +272,9 @@ def test_junk_rows(tmp):
              "interval_s is not a positive whole number"),
             (srv.url("/?status=200"), "ops@example.org", {"timeout_ms": -1},
              "timeout_ms is not a positive whole number"),
+            # never answers: checked, --once would wait 24 days
+            (srv.url("/?hang=1"), "ops@example.org", {"timeout_ms": 2147483647},
+             "timeout_ms 2147483647 is over the maximum of 600000"),
         ]:
             cols = ["url", "owner_email", *extra.keys()]
             cur = con.execute(f"INSERT INTO sites ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",

@@ -209,6 +209,12 @@ static void test_error_words(void)
 	is_str(alert_error_words("dns nxdomain", 0, buf, sizeof(buf)), "the name does not exist (NXDOMAIN)", "dns nxdomain");
 	is_str(alert_error_words("connect refused", 0, buf, sizeof(buf)), "the connection was refused", "connect refused");
 	is_str(alert_error_words("timeout", 0, buf, sizeof(buf)), "no answer within the timeout", "timeout");
+	is_str(alert_error_words("bad reply", 0, buf, sizeof(buf)), "the server's answer was not valid HTTP",
+	    "bad reply: no redirect blamed");
+	is_str(alert_error_words("reply too large", 0, buf, sizeof(buf)),
+	    "the server's status line or a header was too large to read", "reply too large");
+	is_str(alert_error_words("protocol refused", 0, buf, sizeof(buf)),
+	    "a redirect led to a scheme other than http or https", "protocol refused");
 	is_str(alert_error_words(NULL, 502, buf, sizeof(buf)), "the server answered HTTP 502", "no text, a status");
 	is_str(alert_error_words("", 0, buf, sizeof(buf)), "the check failed", "nothing at all");
 	is_str(alert_error_words("Weird\r\nthing", 0, buf, sizeof(buf)), "the check failed: Weird  thing",

@@ -58,6 +58,7 @@ static void test_error_text(void)
 		{ SQ_ERR_CONNECT_TIMEOUT, "connect timeout" }, { SQ_ERR_TIMEOUT, "timeout" },
 		{ SQ_ERR_TLS, "tls" }, { SQ_ERR_TOO_MANY_REDIRECTS, "too many redirects" },
 		{ SQ_ERR_PROTOCOL, "protocol refused" }, { SQ_ERR_WORKER, "worker died" },
+		{ SQ_ERR_BAD_REPLY, "bad reply" }, { SQ_ERR_TOO_LARGE, "reply too large" },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		r.err = names[i].err;
