@@ -1,0 +1,97 @@
+"""The outbox under a hostile world: squirreld against a real HTTP server, a
+real SMTP server (tests/smtpd/smtpd.py) and a real SQLite file that another
+connection locks or fills with nonsense. Each case asserts the exact mails
+received."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
+                     squirreld, stop_pid, tmpdir, wait_for)
+from test_mail import FROM, Smtpd, parse  # noqa: E402
+
+OWNER = "ops@example.org"
+BUSY_TIMEOUT_S = 10   # the delivery thread's wait for a lock (src/store.c)
+
+
+def config(tmp, name, port, **check_keys):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(f"[smtp]\nhost = 127.0.0.1\nport = {port}\nfrom = {FROM}\ntimeout = 5000\n")
+        f.write("[check]\n")
+        for k, v in check_keys.items():
+            f.write(f"{k} = {v}\n")
+    return path
+
+
+def subjects(srv):
+    return [str(parse(raw)["Subject"]) for raw, _ in srv.messages()]
+
+
+def status_of(db, site_id):
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        return [r[0] for r in con.execute("SELECT status FROM outbox WHERE site_id = ? ORDER BY id",
+                                          (site_id,))]
+    finally:
+        con.close()
+
+
+def test_lock_while_marking_sent(tmp, httpd):
+    """A write lock held past the busy timeout across "mark sent": the mail
+    is not sent again, neither alone nor inside the next digest."""
+    with Smtpd(tmp, "smtp-lock", "--data-delay", "1") as smtp:
+        conf = config(tmp, "lock.conf", smtp.port, fail_threshold=1, interval=1)
+        db = new_db(tmp, "lock.db")
+        a, b = add_sites(db, [(httpd.url("/a?status=503"), OWNER, {"name": "a"}),
+                              (httpd.url("/b?status=200"), OWNER, {"name": "b"})])
+        errf = open(os.path.join(tmp, "lock.stderr"), "w")
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            got = wait_for(lambda: "DATA in" in smtp.events(), 20)
+            check(got, "lock: the DOWN mail of a reaches the server")
+            # Another connection takes the write lock while the server holds
+            # its answer, and keeps it past the delivery thread's busy timeout.
+            con = sqlite3.connect(db, timeout=5, isolation_level=None)
+            con.execute("BEGIN IMMEDIATE")
+            time.sleep(BUSY_TIMEOUT_S + 3)
+            con.execute("ROLLBACK")
+            con.close()
+            equal(subjects(smtp), ["[squirrel] DOWN a (http 503)"], "lock: one mail while locked")
+            recorded = wait_for(lambda: status_of(db, a) == ["sent"], 20, step=0.2)
+            check(recorded, "lock: a's alert is recorded as sent once the lock is gone", status_of(db, a))
+            # A new alert makes a new round: a must not ride along again.
+            con = sqlite3.connect(db, timeout=5)
+            con.execute("UPDATE sites SET url = ? WHERE id = ?", (httpd.url("/b?status=503"), b))
+            con.commit()
+            con.close()
+            wait_for(lambda: len(smtp.messages()) >= 2, 20, step=0.2)
+            time.sleep(1)
+            equal(subjects(smtp), ["[squirrel] DOWN a (http 503)", "[squirrel] DOWN b (http 503)"],
+                  "lock: exactly one mail for a, then one for b")
+            equal(status_of(db, a) + status_of(db, b), ["sent", "sent"], "lock: both recorded as sent")
+        finally:
+            stop_pid(proc, signal.SIGTERM, timeout=30)
+            errf.close()
+        with open(errf.name) as f:
+            err = f.read()
+        check("delivered but not recorded" in err, "lock: the unrecorded delivery is logged", err[-2000:])
+
+
+def main():
+    only = sys.argv[1:]
+    with tmpdir() as tmp:
+        with Httpd(tmp) as httpd:
+            if not only or "lock" in only:
+                test_lock_while_marking_sent(tmp, httpd)
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
