@@ -8,7 +8,10 @@
  * as hostile: in headers, control characters are removed and a value that
  * is not plain ASCII is RFC 2047-encoded; in the body, control characters
  * (CR and LF included) become spaces and invalid UTF-8 becomes '?'. No value
- * can start a header line or add a recipient.
+ * can start a header line or add a recipient. Each value is cut to a few
+ * hundred bytes, ten location groups of an error are put in words and the
+ * rest counted, and a body line past SMTP's 998 bytes is folded onto the
+ * next, indented: no line of a message passes 998 bytes.
  */
 #ifndef SQUIRREL_ALERT_H
 #define SQUIRREL_ALERT_H

@@ -84,12 +84,46 @@ def test_lock_while_marking_sent(tmp, httpd):
         check("delivered but not recorded" in err, "lock: the unrecorded delivery is logged", err[-2000:])
 
 
+def test_huge_error_in_outbox(tmp):
+    """3 MB of location groups written into the outbox: the next start
+    still runs and sends one mail, every line within SMTP's 998 bytes."""
+    with Smtpd(tmp, "smtp-huge") as smtp:
+        conf = config(tmp, "huge.conf", smtp.port)
+        db = new_db(tmp, "huge.db")
+        error = "http 503 from a; " * (3 * 1024 * 1024 // 17)
+        con = sqlite3.connect(db)
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
+                    " locations) VALUES (1, ?, 'down', ?, 'http://127.0.0.1/', 'huge', ?, ?)",
+                    (OWNER, int(time.time()), error, "down from 3 of 3 locations: " + "x" * 2_000_000))
+        con.commit()
+        con.close()
+        rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "serial")
+        equal(rc, 0, "huge error: --once runs and exits 0")
+        check("Sanitizer" not in err and "runtime error" not in err, "huge error: no sanitizer report", err[-3000:])
+        msgs = smtp.messages()
+        equal(len(msgs), 1, "huge error: one mail sent")
+        if msgs:
+            raw = msgs[0][0]
+            lines = raw.split(b"\r\n")
+            longest = max(len(line) for line in lines)
+            check(longest <= 998, f"huge error: no line over 998 bytes (longest {longest})")
+            # 4096 characters read back: 241 groups, ten in words.
+            check(b"(seen from a); and 231 more\r\n" in raw, "huge error: bounded when read back, the rest counted",
+                  raw[:3000])
+            check(len(raw) < 16384, f"huge error: a small mail ({len(raw)} bytes)")
+        con = sqlite3.connect(db)
+        equal(con.execute("SELECT status FROM outbox").fetchall(), [("sent",)], "huge error: recorded as sent")
+        con.close()
+
+
 def main():
     only = sys.argv[1:]
     with tmpdir() as tmp:
         with Httpd(tmp) as httpd:
             if not only or "lock" in only:
                 test_lock_while_marking_sent(tmp, httpd)
+        if not only or "huge" in only:
+            test_huge_error_in_outbox(tmp)
     return done()
 
 
