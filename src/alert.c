@@ -585,6 +585,10 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 	sb_putc(b, '\n');
 	sb_field(b, "site id:");
 	sb_printf(b, "%lld\n", (long long)it->site_id);
+	if (it->alert_id > 0) {
+		sb_field(b, "alert id:");
+		sb_printf(b, "%lld\n", (long long)it->alert_id);
+	}
 }
 
 static void sb_base64(struct sbuf *b, const unsigned char *s, size_t n)
@@ -740,7 +744,7 @@ static const char *const month_names[] = {
  * id, writes the headers, and turns each "\n" of the body into CRLF.
  */
 static char *compose(const char *to, const char *from, const char *subject,
-    const char *body, int64_t now, const char *id, char *err, size_t errlen)
+    const char *alerts, const char *body, int64_t now, const char *id, char *err, size_t errlen)
 {
 	char why[128], show[96];
 	struct sbuf m = { 0 };
@@ -775,6 +779,8 @@ static char *compose(const char *to, const char *from, const char *subject,
 	    tm.tm_sec);
 	sb_printf(&m, "Message-ID: <%s@%s>\r\n", id, strchr(from, '@') + 1);
 	sb_header(&m, "Subject", subject);
+	if (alerts != NULL && alerts[0] != '\0')
+		sb_header(&m, "X-Squirrel-Alerts", alerts);
 	sb_puts(&m, "Auto-Submitted: auto-generated\r\n");
 	sb_puts(&m, "MIME-Version: 1.0\r\n");
 	sb_puts(&m, "Content-Type: text/plain; charset=UTF-8\r\n");
@@ -797,7 +803,7 @@ static char *compose(const char *to, const char *from, const char *subject,
 char *alert_compose(const char *to, const char *from, const struct alert_item *items,
     size_t n, int64_t now, const char *id, char *err, size_t errlen)
 {
-	struct sbuf subject = { 0 }, body = { 0 };
+	struct sbuf subject = { 0 }, body = { 0 }, alerts = { 0 };
 	char *msg = NULL;
 
 	if (n == 0 || items == NULL) {
@@ -813,12 +819,18 @@ char *alert_compose(const char *to, const char *from, const struct alert_item *i
 		sb_item(&body, &items[i]);
 	}
 	sb_puts(&body, "\n-- \nThis message was sent automatically by squirrel, the uptime monitor.\n");
-	if (subject.oom || body.oom)
+	/* "41 42 57": the alerts this mail tells of, for a reader to spot a repeat. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i].alert_id > 0)
+			sb_printf(&alerts, "%s%lld", alerts.len > 0 ? " " : "", (long long)items[i].alert_id);
+	if (subject.oom || body.oom || alerts.oom)
 		snprintf(err, errlen, "out of memory");
 	else
-		msg = compose(to, from, sb_str(&subject), sb_str(&body), now, id, err, errlen);
+		msg = compose(to, from, sb_str(&subject), sb_str(&alerts), sb_str(&body), now, id,
+		    err, errlen);
 	sb_free(&subject);
 	sb_free(&body);
+	sb_free(&alerts);
 	return msg;
 }
 
@@ -833,7 +845,7 @@ char *alert_compose_text(const char *to, const char *from, const char *subject,
 	if (s.oom || b.oom)
 		snprintf(err, errlen, "out of memory");
 	else
-		msg = compose(to, from, sb_str(&s), sb_str(&b), now, id, err, errlen);
+		msg = compose(to, from, sb_str(&s), NULL, sb_str(&b), now, id, err, errlen);
 	sb_free(&s);
 	sb_free(&b);
 	return msg;

@@ -214,12 +214,13 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 			.site_id = a->site_id, .url = a->url, .name = a->name,
 			.kind = kind_of(a->kind), .error = a->error, .http_status = a->http_status,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
-			.locations = a->locations,
+			.locations = a->locations, .alert_id = a->id,
 		};
 	}
 	/*
-	 * The same alerts retried get the same Message-ID, so a mail client can
-	 * spot the one duplicate at-least-once delivery allows.
+	 * The same alerts retried get the same Message-ID. An alert re-sent
+	 * after a crash beside newer ones makes a new mail: its alert id
+	 * (in the body and X-Squirrel-Alerts) is what tells a reader.
 	 */
 	snprintf(id, sizeof(id), "alert.%" PRId64 ".%zu.%" PRId64, rows[0].id, n, rows[0].created_at);
 	char *msg = alert_compose(rows[0].owner_email, cfg->smtp_from, items, n, now, id, err, sizeof(err));

@@ -116,12 +116,58 @@ def test_huge_error_in_outbox(tmp):
         con.close()
 
 
+def alert_ids(raw):
+    return str(parse(raw).get("X-Squirrel-Alerts", "")).split()
+
+
+def test_repeat_after_crash(tmp, httpd):
+    """kill -9 after the server took the mail, before it was marked sent: the
+    alert comes again inside a digest with a newer one, under a new
+    Message-ID, and says which alert it is."""
+    with Smtpd(tmp, "smtp-repeat", "--data-delay", "2") as smtp:
+        conf = config(tmp, "repeat.conf", smtp.port, fail_threshold=1, interval=1)
+        db = new_db(tmp, "repeat.db")
+        a, b = add_sites(db, [(httpd.url("/a?status=503"), OWNER, {"name": "a"}),
+                              (httpd.url("/b?status=200"), OWNER, {"name": "b"})])
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            check(wait_for(lambda: "DATA in" in smtp.events(), 20), "repeat: a's mail reaches the server")
+        finally:
+            stop_pid(proc, signal.SIGKILL)
+        # The server keeps what it was given; the outbox never heard of it.
+        check(wait_for(lambda: len(smtp.messages()) == 1, 10), "repeat: the server took the first mail")
+        equal(status_of(db, a), ["pending"], "repeat: a's alert still pending after kill -9")
+        con = sqlite3.connect(db)
+        con.execute("UPDATE sites SET url = ? WHERE id = ?", (httpd.url("/b?status=503"), b))
+        con.commit()
+        con.close()
+        rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "serial")
+        equal(rc, 0, "repeat: --once exit 0")
+        msgs = smtp.messages()
+        equal([str(parse(raw)["Subject"]) for raw, _ in msgs],
+              ["[squirrel] DOWN a (http 503)", "[squirrel] 2 sites DOWN"], "repeat: a again, in a digest with b")
+        if len(msgs) == 2:
+            first, second = msgs[0][0], msgs[1][0]
+            con = sqlite3.connect(db)
+            ids = [str(r[0]) for r in con.execute("SELECT id FROM outbox ORDER BY id")]
+            con.close()
+            equal(alert_ids(first), ids[:1], "repeat: the first mail names a's alert")
+            equal(alert_ids(second), ids, "repeat: the digest names both alerts, a's first")
+            check(parse(first)["Message-ID"] != parse(second)["Message-ID"], "repeat: a new Message-ID")
+            line = f"  alert id:         {ids[0]}\r\n".encode()
+            check(line in first and line in second, "repeat: a's item says its alert id in both mails")
+
+
 def main():
     only = sys.argv[1:]
     with tmpdir() as tmp:
         with Httpd(tmp) as httpd:
             if not only or "lock" in only:
                 test_lock_while_marking_sent(tmp, httpd)
+            if not only or "repeat" in only:
+                test_repeat_after_crash(tmp, httpd)
         if not only or "huge" in only:
             test_huge_error_in_outbox(tmp)
     return done()

@@ -15,9 +15,10 @@ sees it can read both. --log writes one line per SMTP event (EHLO, the TLS
 server name asked for and the version agreed, AUTH, MAIL, RCPT, DATA, with
 tls= and auth=), so
 a test can tell what the client did, for example that no MAIL command was
-sent before TLS was up. --data-delay holds the final answer to a message
-that long after its last line came in (logged as "DATA in" at once): a
-slow server, or with a long delay one that hangs after DATA. SIGTERM and
+sent before TLS was up. --data-delay stores a message as it comes in
+(logged as "DATA in") and holds its final answer that long: a slow
+server, one that hangs after DATA with a long delay, or, with the client
+killed meanwhile, a mail delivered that its sender never heard of. SIGTERM and
 SIGINT stop it cleanly.
 """
 
@@ -84,9 +85,6 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.data_delay > 0:
-            self.log("DATA in")
-            await asyncio.sleep(self.data_delay)
         if self.tempfail_left > 0:
             self.tempfail_left -= 1
             self.log("DATA 451")
@@ -102,6 +100,9 @@ class Handler:
             "auth": bool(session.authenticated),
         }
         write_atomic(base + ".json", json.dumps(meta).encode())
+        if self.data_delay > 0:
+            self.log("DATA in")
+            await asyncio.sleep(self.data_delay)
         self.log(f"DATA 250 {base}.eml")
         return f"250 2.0.0 OK queued as {self.seq:04d}"
 

@@ -715,6 +715,59 @@ static void test_long_body_lines(void)
 	free(msg);
 }
 
+/*
+ * An alert mailed again after a crash may sit in a digest with newer ones,
+ * under a new Message-ID: its alert id, in the body and in
+ * X-Squirrel-Alerts, tells the reader it is a repeat.
+ */
+static void test_alert_ids(void)
+{
+	struct alert_item it[3];
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	for (int i = 0; i < 3; i++) {
+		it[i] = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+		it[i].site_id = 7 + i;
+		it[i].alert_id = 41 + i * 8;
+	}
+	char *msg = alert_compose(TO, FROM, it, 3, NOW, "ids", err, sizeof(err));
+	ok(msg != NULL, "alert ids: composed");
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	is_int(header_count(&p, "X-Squirrel-Alerts", &v), 1, "alert ids: one X-Squirrel-Alerts header");
+	is_str(v, "41 49 57", "alert ids: every alert of the digest listed, in order");
+	is_int(p.nheaders, 10, "alert ids: the usual headers and that one");
+	ok(body_has_line(p.body, "  alert id:         41") && body_has_line(p.body, "  alert id:         49") &&
+	    body_has_line(p.body, "  alert id:         57"), "alert ids: each item says its alert id");
+	ok(strstr(p.body, "  site id:          7\r\n  alert id:         41\r\n") != NULL,
+	    "alert ids: after the site id");
+	parsed_free(&p);
+	free(msg);
+
+	/* 200 alerts of large ids: the header folded within 78. */
+	struct alert_item *many = calloc(200, sizeof(*many));
+	for (int i = 0; i < 200; i++) {
+		many[i] = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+		many[i].alert_id = 9000000000000000000LL + i;
+	}
+	msg = alert_compose(TO, FROM, many, 200, NOW, "ids2", err, sizeof(err));
+	ok(msg != NULL, "200 alert ids: composed");
+	if (msg != NULL) {
+		parse(msg, &p);
+		ok(p.longest <= 78, "200 alert ids: header lines within 78 (longest %d)", p.longest);
+		header_count(&p, "X-Squirrel-Alerts", &v);
+		ok(strncmp(v, "9000000000000000000 9000000000000000001 ", 40) == 0 &&
+		    strstr(v, " 9000000000000000199") != NULL && strlen(v) == 200 * 20 - 1,
+		    "200 alert ids: all listed (%zu bytes)", strlen(v));
+		parsed_free(&p);
+		free(msg);
+	}
+	free(many);
+}
+
 static void test_refusals(void)
 {
 	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
@@ -771,6 +824,7 @@ int main(void)
 	test_long_values();
 	test_many_locations();
 	test_long_body_lines();
+	test_alert_ids();
 	test_refusals();
 	test_compose_text();
 	return tap_done();
