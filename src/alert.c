@@ -343,6 +343,15 @@ static bool sb_located_group(struct sbuf *b, const char *e, const char *end)
 	return true;
 }
 
+/* The next "; " from p on, or NULL: a plain scan, linear however often called. */
+static const char *next_group(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if (p[0] == ';' && p[1] == ' ')
+			return p;
+	return NULL;
+}
+
 /*
  * "http 503 from paris, tokyo; timeout from sydney" (redis, several
  * locations): each class in words, then where it was seen. The text comes
@@ -354,11 +363,11 @@ static bool sb_located_words(struct sbuf *b, const char *e)
 {
 	size_t shown = 0, more = 0;
 
-	if (!sb_located_group(b, e, strstr(e, "; ")))
+	if (!sb_located_group(b, e, next_group(e)))
 		return false;
 	shown++;
-	for (const char *p = strstr(e, "; "); p != NULL; ) {
-		const char *group = p + 2, *next = strstr(group, "; ");
+	for (const char *p = next_group(e); p != NULL; ) {
+		const char *group = p + 2, *next = next_group(group);
 		if (shown == LOCATED_MAX) {
 			more++;
 		} else {

@@ -45,7 +45,7 @@ def status_of(db, site_id):
 def test_lock_while_marking_sent(tmp, httpd):
     """A write lock held past the busy timeout across "mark sent": the mail
     is not sent again, neither alone nor inside the next digest."""
-    with Smtpd(tmp, "smtp-lock", "--data-delay", "1") as smtp:
+    with Smtpd(tmp, "smtp-lock", "--data-delay", "0.5") as smtp:
         conf = config(tmp, "lock.conf", smtp.port, fail_threshold=1, interval=1)
         db = new_db(tmp, "lock.db")
         a, b = add_sites(db, [(httpd.url("/a?status=503"), OWNER, {"name": "a"}),
@@ -60,7 +60,7 @@ def test_lock_while_marking_sent(tmp, httpd):
             # its answer, and keeps it past the delivery thread's busy timeout.
             con = sqlite3.connect(db, timeout=5, isolation_level=None)
             con.execute("BEGIN IMMEDIATE")
-            time.sleep(BUSY_TIMEOUT_S + 3)
+            time.sleep(BUSY_TIMEOUT_S + 4)
             con.execute("ROLLBACK")
             con.close()
             equal(subjects(smtp), ["[squirrel] DOWN a (http 503)"], "lock: one mail while locked")
@@ -77,10 +77,12 @@ def test_lock_while_marking_sent(tmp, httpd):
                   "lock: exactly one mail for a, then one for b")
             equal(status_of(db, a) + status_of(db, b), ["sent", "sent"], "lock: both recorded as sent")
         finally:
-            stop_pid(proc, signal.SIGTERM, timeout=30)
+            rc = stop_pid(proc, signal.SIGTERM, timeout=30)
             errf.close()
         with open(errf.name) as f:
             err = f.read()
+        equal(rc, 0, "lock: the daemon stops cleanly")
+        check("Sanitizer" not in err and "runtime error" not in err, "lock: no sanitizer report", err[-3000:])
         check("delivered but not recorded" in err, "lock: the unrecorded delivery is logged", err[-2000:])
 
 
