@@ -25,6 +25,10 @@
 #define URL_MAX 900      /* a url in the body: body lines stay under 998 */
 #define SUBJECT_MAX 300
 #define HEADER_WIDTH 78  /* RFC 5322 2.1.1: SHOULD be no more than 78 */
+#define LINE_LIMIT 998   /* RFC 5322 2.1.1: MUST be no more than 998 */
+#define LOCATED_MAX 10   /* location groups shown in words; the rest counted */
+/* A body line past LINE_LIMIT goes on here: where the field values start. */
+static const char fold_indent[] = "                    ";
 
 /* A growing string; after a failed allocation every append is a no-op. */
 struct sbuf {
@@ -317,22 +321,21 @@ static const struct {
 static void sb_error_words(struct sbuf *b, const char *error, int http_status);
 
 /*
- * "http 503 from paris, tokyo; timeout from sydney" (redis, several
- * locations): each class in words, then where it was seen.
+ * One group "http 503 from paris, tokyo" of the text at e, up to end (NULL:
+ * the end of the text), in words: "the server answered HTTP 503 (seen from
+ * paris, tokyo)". false, writing nothing, when it is not such a group.
  */
-static bool sb_located_words(struct sbuf *b, const char *e)
+static bool sb_located_group(struct sbuf *b, const char *e, const char *end)
 {
 	const char *from = strstr(e, " from ");
-	char cls[64];
+	char cls[64], places[160];
 
-	if (from == NULL || (size_t)(from - e) >= sizeof(cls))
+	if (from == NULL || (end != NULL && from > end) || (size_t)(from - e) >= sizeof(cls))
 		return false;
 	memcpy(cls, e, (size_t)(from - e));
 	cls[from - e] = '\0';
 	sb_error_words(b, cls, 0);
-	const char *next = strstr(from, "; ");
-	size_t where = next != NULL ? (size_t)(next - from - 6) : strlen(from + 6);
-	char places[160];
+	size_t where = end != NULL ? (size_t)(end - from - 6) : strnlen(from + 6, sizeof(places));
 	if (where >= sizeof(places))
 		where = sizeof(places) - 1;
 	memcpy(places, from + 6, where);
@@ -340,11 +343,48 @@ static bool sb_located_words(struct sbuf *b, const char *e)
 	sb_puts(b, " (seen from ");
 	sb_clean(b, places, ERROR_MAX, CLEAN_BODY);
 	sb_puts(b, ")");
-	if (next != NULL) {
-		sb_puts(b, "; ");
-		if (!sb_located_words(b, next + 2))
-			sb_clean(b, next + 2, ERROR_MAX, CLEAN_BODY);
+	return true;
+}
+
+/* The next "; " from p on, or NULL: a plain scan, linear however often called. */
+static const char *next_group(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if (p[0] == ';' && p[1] == ' ')
+			return p;
+	return NULL;
+}
+
+/*
+ * "http 503 from paris, tokyo; timeout from sydney" (redis, several
+ * locations): each class in words, then where it was seen. The text comes
+ * from the database, as long as anyone made it: LOCATED_MAX groups are
+ * shown and the rest counted, in a loop (a recursion per group overflowed
+ * the stack on a few hundred KB).
+ */
+static bool sb_located_words(struct sbuf *b, const char *e)
+{
+	size_t shown = 0, more = 0;
+
+	if (!sb_located_group(b, e, next_group(e)))
+		return false;
+	shown++;
+	for (const char *p = next_group(e); p != NULL; ) {
+		const char *group = p + 2, *next = next_group(group);
+		if (shown == LOCATED_MAX) {
+			more++;
+		} else {
+			sb_puts(b, "; ");
+			if (!sb_located_group(b, group, next)) {
+				sb_clean(b, group, ERROR_MAX, CLEAN_BODY);
+				break;
+			}
+			shown++;
+		}
+		p = next;
 	}
+	if (more > 0)
+		sb_printf(b, "; and %zu more", more);
 	return true;
 }
 
@@ -558,6 +598,10 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 	sb_putc(b, '\n');
 	sb_field(b, "site id:");
 	sb_printf(b, "%lld\n", (long long)it->site_id);
+	if (it->alert_id > 0) {
+		sb_field(b, "alert id:");
+		sb_printf(b, "%lld\n", (long long)it->alert_id);
+	}
 }
 
 static void sb_base64(struct sbuf *b, const unsigned char *s, size_t n)
@@ -672,6 +716,37 @@ static void shown(char *out, size_t len, const char *s)
 		out[i] = '\0';
 }
 
+/*
+ * One body line of len bytes (no "\n"), CRLF-ended when eol. Past
+ * LINE_LIMIT it is folded at the last space that fits (or, with none,
+ * between two characters) and goes on on the next line after fold_indent.
+ */
+static void sb_body_line(struct sbuf *m, const char *s, size_t len, bool eol)
+{
+	size_t room = LINE_LIMIT;
+
+	while (len > room) {
+		size_t cut = room, skip = 1;
+		while (cut > 0 && s[cut] != ' ')
+			cut--;
+		if (cut == 0) {
+			cut = room;
+			while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+				cut--;
+			skip = 0;
+		}
+		sb_putn(m, s, cut);
+		sb_puts(m, "\r\n");
+		sb_puts(m, fold_indent);
+		s += cut + skip;
+		len -= cut + skip;
+		room = LINE_LIMIT - (sizeof(fold_indent) - 1);
+	}
+	sb_putn(m, s, len);
+	if (eol)
+		sb_puts(m, "\r\n");
+}
+
 static const char *const wday_names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char *const month_names[] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -682,7 +757,7 @@ static const char *const month_names[] = {
  * id, writes the headers, and turns each "\n" of the body into CRLF.
  */
 static char *compose(const char *to, const char *from, const char *subject,
-    const char *body, int64_t now, const char *id, char *err, size_t errlen)
+    const char *alerts, const char *body, int64_t now, const char *id, char *err, size_t errlen)
 {
 	char why[128], show[96];
 	struct sbuf m = { 0 };
@@ -717,16 +792,18 @@ static char *compose(const char *to, const char *from, const char *subject,
 	    tm.tm_sec);
 	sb_printf(&m, "Message-ID: <%s@%s>\r\n", id, strchr(from, '@') + 1);
 	sb_header(&m, "Subject", subject);
+	if (alerts != NULL && alerts[0] != '\0')
+		sb_header(&m, "X-Squirrel-Alerts", alerts);
 	sb_puts(&m, "Auto-Submitted: auto-generated\r\n");
 	sb_puts(&m, "MIME-Version: 1.0\r\n");
 	sb_puts(&m, "Content-Type: text/plain; charset=UTF-8\r\n");
 	sb_puts(&m, "Content-Transfer-Encoding: 8bit\r\n");
 	sb_puts(&m, "\r\n");
-	for (const char *p = body; *p != '\0'; p++) {
-		if (*p == '\n')
-			sb_puts(&m, "\r\n");
-		else
-			sb_putc(&m, *p);
+	for (const char *p = body; *p != '\0'; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		sb_body_line(&m, p, len, nl != NULL);
+		p += len + (nl != NULL);
 	}
 	if (m.oom) {
 		sb_free(&m);
@@ -739,7 +816,7 @@ static char *compose(const char *to, const char *from, const char *subject,
 char *alert_compose(const char *to, const char *from, const struct alert_item *items,
     size_t n, int64_t now, const char *id, char *err, size_t errlen)
 {
-	struct sbuf subject = { 0 }, body = { 0 };
+	struct sbuf subject = { 0 }, body = { 0 }, alerts = { 0 };
 	char *msg = NULL;
 
 	if (n == 0 || items == NULL) {
@@ -755,12 +832,18 @@ char *alert_compose(const char *to, const char *from, const struct alert_item *i
 		sb_item(&body, &items[i]);
 	}
 	sb_puts(&body, "\n-- \nThis message was sent automatically by squirrel, the uptime monitor.\n");
-	if (subject.oom || body.oom)
+	/* "41 42 57": the alerts this mail tells of, for a reader to spot a repeat. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i].alert_id > 0)
+			sb_printf(&alerts, "%s%lld", alerts.len > 0 ? " " : "", (long long)items[i].alert_id);
+	if (subject.oom || body.oom || alerts.oom)
 		snprintf(err, errlen, "out of memory");
 	else
-		msg = compose(to, from, sb_str(&subject), sb_str(&body), now, id, err, errlen);
+		msg = compose(to, from, sb_str(&subject), sb_str(&alerts), sb_str(&body), now, id,
+		    err, errlen);
 	sb_free(&subject);
 	sb_free(&body);
+	sb_free(&alerts);
 	return msg;
 }
 
@@ -775,7 +858,7 @@ char *alert_compose_text(const char *to, const char *from, const char *subject,
 	if (s.oom || b.oom)
 		snprintf(err, errlen, "out of memory");
 	else
-		msg = compose(to, from, sb_str(&s), sb_str(&b), now, id, err, errlen);
+		msg = compose(to, from, sb_str(&s), NULL, sb_str(&b), now, id, err, errlen);
 	sb_free(&s);
 	sb_free(&b);
 	return msg;

@@ -6,7 +6,10 @@
  * doubling to 1 h, until alert_max_age; a permanent one (5xx) fails the
  * alerts at once. Delivery is at least once: a mail the server accepted
  * just before a crash, before its rows were marked sent, goes out again at
- * the next start. That is the only duplicate possible.
+ * the next start. That is the only duplicate possible: when the database
+ * refuses to record a verdict (locked past the busy timeout, the disk
+ * full), the verdict is kept in memory and written again after a backoff,
+ * and nothing is sent until it is recorded.
  *
  * In the daemon this runs in its own thread with its own connection to the
  * database, so a slow or hung mail server delays mail, never checks.
@@ -40,48 +43,167 @@ static enum alert_kind kind_of(int k)
 	return k == SQ_ALERT_UP ? ALERT_UP : k == SQ_ALERT_REMINDER ? ALERT_REMINDER : ALERT_DOWN;
 }
 
-static void mark_all(struct store *st, const struct sq_alert_row *rows, size_t n,
-    enum mail_status status, const char *reply, const struct sq_config *cfg, int64_t now,
-    struct delivery_tally *tally)
-{
-	struct delivery_tally t = { 0, 0 };
+/*
+ * What a try decided for one alert, to be written to its outbox row. The
+ * mail has gone (or failed for good, or must wait) whether or not the
+ * database then takes the news: when it does not (locked beyond the busy
+ * timeout, the disk full), the verdicts wait here and are written again
+ * later, and nothing more is sent meanwhile, so a row still pending in the
+ * outbox is never mailed a second time by this process.
+ */
+struct verdict {
+	int64_t id;
+	enum mail_status status;
+	bool give_up;          /* a temporary failure past alert_max_age */
+	int attempts;          /* counting this one */
+	int64_t next_attempt;  /* a temporary failure: when to try again */
+	char *reply;
+};
 
-	if (store_begin(st) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const struct sq_alert_row *a = &rows[i];
-		int rc;
-		if (status == MAIL_SENT) {
-			rc = store_outbox_sent(st, a->id, now);
-			t.sent++;
-		} else if (status == MAIL_PERMFAIL) {
-			t.failed++;
-			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: %s", a->id,
-			    a->site_id, a->owner_email, reply);
-			rc = store_outbox_failed(st, a->id, reply);
-		} else if (now - a->created_at >= cfg->alert_max_age_s) {
-			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: undeliverable for %d s: %s",
-			    a->id, a->site_id, a->owner_email, cfg->alert_max_age_s, reply);
-			rc = store_outbox_failed(st, a->id, reply);
-			t.failed++;
-		} else {
-			rc = store_outbox_retry(st, a->id, a->attempts + 1,
-			    now + delivery_backoff_s(a->attempts + 1), reply);
-		}
-		if (rc < 0) {
-			store_rollback(st);
+struct owed {
+	struct verdict *v;
+	size_t n, cap;
+	int failures;          /* writes refused in a row */
+	int64_t retry_at;      /* unix s: the next try at writing them */
+	bool oom;
+};
+
+/* The wait before writing refused verdicts again: 5 s, doubling, at most 5 min. */
+static int64_t settle_backoff_s(int failures)
+{
+	int64_t s = 5;
+	for (int i = 1; i < failures && s < 300; i++)
+		s *= 2;
+	return s > 300 ? 300 : s;
+}
+
+static void owed_clear(struct owed *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->v[i].reply);
+	o->n = 0;
+}
+
+static void owed_free(struct owed *o)
+{
+	owed_clear(o);
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
+static size_t owed_sent(const struct owed *o)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->v[i].status == MAIL_SENT)
+			n++;
+	return n;
+}
+
+/* Keeps a verdict; out of memory, it is lost and the alert may go again. */
+static void owe(struct owed *o, const struct verdict *v)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 32;
+		struct verdict *nv = realloc(o->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			o->oom = true;
 			return;
 		}
+		o->v = nv;
+		o->cap = cap;
 	}
-	if (store_commit(st) == 0 && tally != NULL) {
-		tally->sent += t.sent;
-		tally->failed += t.failed;
+	o->v[o->n] = *v;
+	o->v[o->n].reply = strdup(v->reply != NULL ? v->reply : "");
+	if (o->v[o->n].reply == NULL) {
+		o->oom = true;
+		return;
+	}
+	o->n++;
+}
+
+/*
+ * Writes every owed verdict in one transaction. 0 when they are recorded
+ * (or there were none); -1 when the database refused them: they stay owed,
+ * and the next try waits for the backoff.
+ */
+static int settle(struct store *st, struct owed *o, int64_t now, struct delivery_tally *tally)
+{
+	struct delivery_tally t = { 0, 0 };
+	size_t i;
+
+	if (o->oom) {
+		log_errorx("out of memory keeping what mail was sent: an alert may be sent twice");
+		o->oom = false;
+	}
+	if (o->n == 0)
+		return 0;
+	if (store_begin(st) == 0) {
+		for (i = 0; i < o->n; i++) {
+			const struct verdict *v = &o->v[i];
+			int rc;
+			if (v->status == MAIL_SENT) {
+				rc = store_outbox_sent(st, v->id, now);
+				t.sent++;
+			} else if (v->status == MAIL_PERMFAIL || v->give_up) {
+				rc = store_outbox_failed(st, v->id, v->reply);
+				t.failed++;
+			} else {
+				rc = store_outbox_retry(st, v->id, v->attempts, v->next_attempt, v->reply);
+			}
+			if (rc < 0)
+				break;
+		}
+		if (i == o->n && store_commit(st) == 0) {
+			if (o->failures > 0)
+				log_info("the outbox takes writes again: %zu alert verdict(s) recorded", o->n);
+			if (tally != NULL) {
+				tally->sent += t.sent;
+				tally->failed += t.failed;
+			}
+			owed_clear(o);
+			o->failures = 0;
+			return 0;
+		}
+		store_rollback(st);
+	}
+	o->failures++;
+	o->retry_at = now + settle_backoff_s(o->failures);
+	log_warnx("%zu alert(s) delivered but not recorded as sent (%zu verdict(s) in all): kept in "
+	    "memory, nothing is sent until they are recorded; trying again in %" PRId64 " s",
+	    owed_sent(o), o->n, settle_backoff_s(o->failures));
+	return -1;
+}
+
+/* The verdict on rows[0..n-1] after one try, kept in o (failures logged). */
+static void decide(struct owed *o, const struct sq_alert_row *rows, size_t n,
+    enum mail_status status, const char *reply, const struct sq_config *cfg, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sq_alert_row *a = &rows[i];
+		struct verdict v = {
+			.id = a->id, .status = status, .attempts = a->attempts + 1,
+			.next_attempt = now + delivery_backoff_s(a->attempts + 1), .reply = (char *)reply,
+		};
+		if (status == MAIL_PERMFAIL) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: %s", a->id,
+			    a->site_id, a->owner_email, reply);
+		} else if (status == MAIL_TEMPFAIL && now - a->created_at >= cfg->alert_max_age_s) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: undeliverable for %d s: %s",
+			    a->id, a->site_id, a->owner_email, cfg->alert_max_age_s, reply);
+			v.give_up = true;
+		}
+		owe(o, &v);
 	}
 }
 
-/* One mail for rows[0..n-1], all to the same owner. */
-static void deliver_group(struct store *st, struct mailer *m, const struct sq_config *cfg,
-    const struct sq_alert_row *rows, size_t n, int64_t now, struct delivery_tally *tally)
+/*
+ * One mail for rows[0..n-1], all to the same owner, and its verdict
+ * recorded. -1 when the database did not take the verdict (kept in o).
+ */
+static int deliver_group(struct store *st, struct mailer *m, const struct sq_config *cfg,
+    const struct sq_alert_row *rows, size_t n, int64_t now, struct owed *o,
+    struct delivery_tally *tally)
 {
 	struct alert_item items[DIGEST_MAX];
 	char err[256], reply[512], id[96], subject[256];
@@ -92,12 +214,13 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 			.site_id = a->site_id, .url = a->url, .name = a->name,
 			.kind = kind_of(a->kind), .error = a->error, .http_status = a->http_status,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
-			.locations = a->locations,
+			.locations = a->locations, .alert_id = a->id,
 		};
 	}
 	/*
-	 * The same alerts retried get the same Message-ID, so a mail client can
-	 * spot the one duplicate at-least-once delivery allows.
+	 * The same alerts retried get the same Message-ID. An alert re-sent
+	 * after a crash beside newer ones makes a new mail: its alert id
+	 * (in the body and X-Squirrel-Alerts) is what tells a reader.
 	 */
 	snprintf(id, sizeof(id), "alert.%" PRId64 ".%zu.%" PRId64, rows[0].id, n, rows[0].created_at);
 	char *msg = alert_compose(rows[0].owner_email, cfg->smtp_from, items, n, now, id, err, sizeof(err));
@@ -105,8 +228,8 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 		for (size_t i = 0; i < n; i++)
 			log_warnx("site %" PRId64 ": alert %" PRId64 " cannot be sent: %s", rows[i].site_id,
 			    rows[i].id, err);
-		mark_all(st, rows, n, MAIL_PERMFAIL, err, cfg, now, tally);
-		return;
+		decide(o, rows, n, MAIL_PERMFAIL, err, cfg, now);
+		return settle(st, o, now, tally);
 	}
 	enum mail_status status = (enum mail_status)mailer_send(m, rows[0].owner_email, msg, reply, sizeof(reply));
 	free(msg);
@@ -116,40 +239,72 @@ static void deliver_group(struct store *st, struct mailer *m, const struct sq_co
 	} else if (status == MAIL_TEMPFAIL) {
 		log_warnx("mail to %s not sent (will retry): %s", rows[0].owner_email, reply);
 	}
-	mark_all(st, rows, n, status, reply, cfg, now, tally);
+	decide(o, rows, n, status, reply, cfg, now);
+	return settle(st, o, now, tally);
 }
 
-int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left,
-    struct delivery_tally *tally)
+/*
+ * One round: verdicts still owed are written first, and while the database
+ * refuses them nothing is sent (force tries the write at once, whatever
+ * the backoff). Then every due alert is tried, one digest per owner.
+ */
+static int round_run(struct store *st, const struct sq_config *cfg, bool force, struct owed *o,
+    int64_t *left, struct delivery_tally *tally)
 {
-	struct sq_alert_list list;
+	struct sq_alert_list list = { NULL, 0 };
 	char err[512];
 	int64_t now = (int64_t)time(NULL), failed;
+	int rc = 0;
 
 	*left = 0;
+	if (o->n > 0 && (!force && now < o->retry_at))
+		goto out;
+	if (settle(st, o, now, tally) < 0)
+		goto out;
 	if (store_outbox_due(st, now, force, &list) < 0)
 		return -1;
 	if (list.n > 0) {
 		struct mailer *m = mailer_new(cfg, err, sizeof(err));
 		if (m == NULL) {
 			log_errorx("mail cannot be sent: %s", err);
-			store_free_alerts(&list);
-			store_outbox_counts(st, left, &failed);
-			return -1;
+			rc = -1;
+			goto out;
 		}
 		for (size_t i = 0; i < list.n;) {
 			size_t j = i + 1;
 			while (j < list.n && j - i < DIGEST_MAX &&
 			    strcmp(list.v[j].owner_email, list.v[i].owner_email) == 0)
 				j++;
-			deliver_group(st, m, cfg, &list.v[i], j - i, now, tally);
+			if (deliver_group(st, m, cfg, &list.v[i], j - i, now, o, tally) < 0)
+				break;   /* the rest waits for the database */
 			i = j;
 		}
 		mailer_free(m);
 	}
+out:
 	store_free_alerts(&list);
-	store_outbox_counts(st, left, &failed);
-	return 0;
+	if (store_outbox_counts(st, left, &failed) == 0)
+		*left -= (int64_t)owed_sent(o);
+	return rc;
+}
+
+/* The verdicts a stopping round could not write: say what that means. */
+static void owed_lost(struct owed *o, const char *when)
+{
+	if (owed_sent(o) > 0)
+		log_errorx("%zu alert(s) were delivered but the database did not record them: "
+		    "they will be sent again %s", owed_sent(o), when);
+	owed_free(o);
+}
+
+int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left,
+    struct delivery_tally *tally)
+{
+	struct owed o = { 0 };
+	int rc = round_run(st, cfg, force, &o, left, tally);
+
+	owed_lost(&o, "by the next run");
+	return rc;
 }
 
 struct delivery {
@@ -158,6 +313,7 @@ struct delivery {
 	pthread_cond_t cv;
 	bool kicked, stop, flush;
 	struct delivery_tally tally;  /* under mu */
+	struct owed owed;             /* the thread's own */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
 };
 
@@ -174,8 +330,13 @@ static void *delivery_main(void *arg)
 	pthread_mutex_lock(&d->mu);
 	for (;;) {
 		struct timespec until;
+		int64_t wait = ROUND_EVERY_S;
+		if (d->owed.n > 0) {
+			wait = d->owed.retry_at - (int64_t)time(NULL);
+			wait = wait < 1 ? 1 : wait > ROUND_EVERY_S ? ROUND_EVERY_S : wait;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += ROUND_EVERY_S;
+		until.tv_sec += (time_t)wait;
 		while (!d->kicked && !d->stop)
 			if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
 				break;
@@ -184,7 +345,7 @@ static void *delivery_main(void *arg)
 		d->kicked = false;
 		pthread_mutex_unlock(&d->mu);
 		struct delivery_tally t = { 0, 0 };
-		delivery_round(st, &d->cfg, false, &left, &t);
+		round_run(st, &d->cfg, false, &d->owed, &left, &t);
 		pthread_mutex_lock(&d->mu);
 		d->tally.sent += t.sent;
 		d->tally.failed += t.failed;
@@ -192,10 +353,13 @@ static void *delivery_main(void *arg)
 	bool flush = d->flush;
 	pthread_mutex_unlock(&d->mu);
 	if (flush) {
-		delivery_round(st, &d->cfg, true, &left, NULL);
+		round_run(st, &d->cfg, true, &d->owed, &left, NULL);
 		if (left > 0)
 			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
+	} else if (d->owed.n > 0) {
+		settle(st, &d->owed, (int64_t)time(NULL), NULL);
 	}
+	owed_lost(&d->owed, "when delivery starts again");
 	store_close(st);
 	return NULL;
 }

@@ -872,6 +872,16 @@ static int verdict(const struct session *st, smtp_message_t msg, smtp_recipient_
 		return MAIL_TEMPFAIL;
 	}
 	status_text(text, sizeof(text), ms);
+	if (ms->code / 100 == 3) {
+		/* "354 go ahead", the message sent, and no final answer: the 354 is no verdict. */
+		if (took_ms >= m->timeout_ms - 50)
+			seterr(reply, len, "the message to <%s> got no final answer from %s within %d ms "
+			    "(after %s)", to, m->server, m->timeout_ms, text);
+		else
+			seterr(reply, len, "the message to <%s> got no final answer from %s: %s (after %s)",
+			    to, m->server, smtp_strerror(err, errbuf, sizeof(errbuf)), text);
+		return MAIL_TEMPFAIL;
+	}
 	if (ms->code / 100 == 5 && (ms->code == 530 || auth[0] != '\0')) {
 		seterr(reply, len, "%s; then DATA: %s", auth[0] ? auth : "login required", text);
 		return MAIL_TEMPFAIL;

@@ -1169,9 +1169,15 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	size_t cap = 0;
 	int rc;
 
+	/*
+	 * Anyone who can write the file can make a text as long as they like;
+	 * the mail shows a few hundred bytes of each, so no more is read back.
+	 * The address is read whole: cut, it could name someone else.
+	 */
 	if (sqlite3_prepare_v2(s->db,
-	    "SELECT id, site_id, owner_email, kind, created_at, url, name, http_status, since,"
-	    " last_ok, down_for, attempts, error, locations FROM outbox"
+	    "SELECT id, site_id, owner_email, kind, created_at, substr(url, 1, 4096),"
+	    " substr(name, 1, 1024), http_status, since, last_ok, down_for, attempts,"
+	    " substr(error, 1, 4096), substr(locations, 1, 4096) FROM outbox"
 	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
 	    " ORDER BY owner_email, id", -1, &st, NULL) != SQLITE_OK) {
 		db_error(s, "reading the outbox");

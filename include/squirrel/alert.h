@@ -8,7 +8,10 @@
  * as hostile: in headers, control characters are removed and a value that
  * is not plain ASCII is RFC 2047-encoded; in the body, control characters
  * (CR and LF included) become spaces and invalid UTF-8 becomes '?'. No value
- * can start a header line or add a recipient.
+ * can start a header line or add a recipient. Each value is cut to a few
+ * hundred bytes, ten location groups of an error are put in words and the
+ * rest counted, and a body line past SMTP's 998 bytes is folded onto the
+ * next, indented: no line of a message passes 998 bytes.
  */
 #ifndef SQUIRREL_ALERT_H
 #define SQUIRREL_ALERT_H
@@ -37,12 +40,19 @@ struct alert_item {
 	 * c timeout; a answered 200"); NULL for a single-machine check.
 	 */
 	const char *locations;
+	/*
+	 * The alert's row in the outbox, shown in the body ("alert id:") and
+	 * listed in the X-Squirrel-Alerts header, so that a reader can tell an
+	 * alert mailed again after a crash; 0: none (no line, no header).
+	 */
+	int64_t alert_id;
 };
 
 /*
  * One RFC 5322 message (CRLF line ends, headers From, To, Date, Message-ID,
  * Subject, Auto-Submitted, MIME-Version, Content-Type,
- * Content-Transfer-Encoding, then the body) telling owner `to` about items[0]
+ * Content-Transfer-Encoding, and X-Squirrel-Alerts when an item has an
+ * alert_id, then the body) telling owner `to` about items[0]
  * .. items[n-1]; several items make one digest. `now` (unix s) is the Date;
  * the Message-ID is <id@domain-of-from>; id may hold letters, digits and
  * "._+=-".

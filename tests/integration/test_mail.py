@@ -447,6 +447,20 @@ def test_failures(tmp):
     finally:
         s.close()
 
+    # A server that takes the whole message and never gives its final answer.
+    with Smtpd(tmp, "hang-data", "--data-delay", "3600") as srv:
+        conf = write_config(tmp, "hang-data.conf", host="127.0.0.1", port=srv.port, timeout=1500)
+        t0 = time.monotonic()
+        rc, res, out, err = mailtool(conf, TO)
+        took = time.monotonic() - t0
+        expect(res, ["TEMPFAIL"], "hang after DATA: TEMPFAIL", err)
+        equal(res[0][1] if res else None,
+              f"the message to <{TO}> got no final answer from 127.0.0.1:{srv.port} within "
+              "1500 ms (after 354 End data with <CR><LF>.<CR><LF>)",
+              "hang after DATA: the timeout is the reason, not the 354")
+        check("DATA in" in srv.events(), "hang after DATA: the server had the message")
+        check(took < 10, f"hang after DATA: bounded by the timeout ({took:.1f}s)")
+
     # 451 for the first transaction, then accepted.
     with Smtpd(tmp, "tempfail", "--tempfail", "1") as srv:
         conf = write_config(tmp, "tempfail.conf", host="127.0.0.1", port=srv.port, timeout=5000)

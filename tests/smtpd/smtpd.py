@@ -4,6 +4,7 @@
     smtpd.py --port-file F --store DIR [--log FILE]
              [--starttls CERT KEY [--require-starttls]] [--no-starttls]
              [--auth USER:PASS] [--fail-rcpt ADDR]... [--tempfail N]
+             [--data-delay SECONDS]
 
 It listens on a free loopback port and writes that port to F (atomically:
 a temporary file renamed into place) once it accepts connections. Every
@@ -14,7 +15,11 @@ sees it can read both. --log writes one line per SMTP event (EHLO, the TLS
 server name asked for and the version agreed, AUTH, MAIL, RCPT, DATA, with
 tls= and auth=), so
 a test can tell what the client did, for example that no MAIL command was
-sent before TLS was up. SIGTERM and SIGINT stop it cleanly.
+sent before TLS was up. --data-delay stores a message as it comes in
+(logged as "DATA in") and holds its final answer that long: a slow
+server, one that hangs after DATA with a long delay, or, with the client
+killed meanwhile, a mail delivered that its sender never heard of. SIGTERM and
+SIGINT stop it cleanly.
 """
 
 import argparse
@@ -43,6 +48,7 @@ class Handler:
         self.store = args.store
         self.fail_rcpt = {a.lower() for a in args.fail_rcpt}
         self.tempfail_left = args.tempfail
+        self.data_delay = args.data_delay
         self.seq = 0
         self.log_file = open(args.log, "a", buffering=1) if args.log else None
 
@@ -94,6 +100,9 @@ class Handler:
             "auth": bool(session.authenticated),
         }
         write_atomic(base + ".json", json.dumps(meta).encode())
+        if self.data_delay > 0:
+            self.log("DATA in")
+            await asyncio.sleep(self.data_delay)
         self.log(f"DATA 250 {base}.eml")
         return f"250 2.0.0 OK queued as {self.seq:04d}"
 
@@ -118,6 +127,7 @@ def parse_args(argv):
     p.add_argument("--auth", metavar="USER:PASS")
     p.add_argument("--fail-rcpt", action="append", default=[], metavar="ADDR")
     p.add_argument("--tempfail", type=int, default=0, metavar="N")
+    p.add_argument("--data-delay", type=float, default=0, metavar="SECONDS")
     args = p.parse_args(argv)
     if args.no_starttls and args.starttls:
         p.error("--no-starttls and --starttls exclude each other")
@@ -127,6 +137,8 @@ def parse_args(argv):
         p.error("--auth takes USER:PASS")
     if args.tempfail < 0:
         p.error("--tempfail takes a count >= 0")
+    if args.data_delay < 0:
+        p.error("--data-delay takes seconds >= 0")
     return args
 
 

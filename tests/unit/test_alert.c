@@ -596,6 +596,184 @@ static void test_long_values(void)
 	free(msg);
 }
 
+/* The longest line of a body, CRLF not counted. */
+static int longest_line(const char *body)
+{
+	int longest = 0;
+	for (const char *s = body; s != NULL && *s; ) {
+		const char *e = strstr(s, "\r\n");
+		int len = e != NULL ? (int)(e - s) : (int)strlen(s);
+		if (len > longest)
+			longest = len;
+		s = e != NULL ? e + 2 : NULL;
+	}
+	return longest;
+}
+
+/*
+ * Location groups from the outbox, as many as anyone wrote there: ten are
+ * shown, the rest counted, and no line of the mail passes 998 bytes.
+ */
+static void test_many_locations(void)
+{
+	char *error = malloc(100 * 40), want[2048], err[256];
+	struct parsed p;
+	size_t n = 0;
+
+	error[0] = '\0';
+	for (int i = 1; i <= 100; i++)
+		n += (size_t)sprintf(error + n, "%shttp 503 from loc%d", i > 1 ? "; " : "", i);
+	struct alert_item it = item(ALERT_DOWN, "https://example.org/", "shop", error);
+	it.http_status = 503;
+	n = (size_t)sprintf(want, "  what failed:      ");
+	for (int i = 1; i <= 10; i++)
+		n += (size_t)sprintf(want + n, "%sthe server answered HTTP 503 (seen from loc%d)",
+		    i > 1 ? "; " : "", i);
+	sprintf(want + n, "; and 90 more");
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "many", err, sizeof(err));
+	ok(msg != NULL, "100 location groups: composed (%s)", msg ? "" : err);
+	if (msg == NULL) {
+		free(error);
+		return;
+	}
+	parse(msg, &p);
+	ok(body_has_line(p.body, want), "100 location groups: ten shown, 90 counted");
+	ok(longest_line(p.body) <= 998, "100 location groups: no line over 998 (longest %d)",
+	    longest_line(p.body));
+	parsed_free(&p);
+	free(msg);
+	free(error);
+
+	/* 3 MB of groups: no recursion as deep as the text is long. */
+	size_t big = 3u << 20;
+	error = malloc(big + 32);
+	for (n = 0; n < big; n += 17)
+		memcpy(error + n, "http 503 from a; ", 17);
+	memcpy(error + n, "timeout from b", 15);
+	it.error = error;
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "huge", err, sizeof(err));
+	ok(msg != NULL, "a 3 MB error: composed (%s)", msg ? "" : err);
+	if (msg != NULL) {
+		parse(msg, &p);
+		char more[64];
+		snprintf(more, sizeof(more), "; and %zu more\r\n", n / 17 + 1 - 10);
+		ok(strstr(p.body, more) != NULL, "a 3 MB error: the rest counted (%zu more)", n / 17 + 1 - 10);
+		ok(longest_line(p.body) <= 998, "a 3 MB error: no line over 998 (longest %d)",
+		    longest_line(p.body));
+		ok(strlen(msg) < 8192, "a 3 MB error: a small mail (%zu bytes)", strlen(msg));
+		parsed_free(&p);
+		free(msg);
+	}
+	free(error);
+
+	/* Ten groups of the longest parts: folded, never cut. */
+	char cls[70], places[200];
+	memset(cls, 'c', 63);
+	cls[63] = '\0';
+	memset(places, 'p', 150);
+	places[150] = '\0';
+	error = malloc(10 * 300);
+	n = 0;
+	for (int i = 0; i < 10; i++)
+		n += (size_t)sprintf(error + n, "%s%s from %s", i ? "; " : "", cls, places);
+	it.error = error;
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "wide", err, sizeof(err));
+	ok(msg != NULL, "ten wide groups: composed");
+	if (msg != NULL) {
+		parse(msg, &p);
+		ok(longest_line(p.body) <= 998, "ten wide groups: no line over 998 (longest %d)",
+		    longest_line(p.body));
+		const char *line = strstr(p.body, "  what failed:");
+		const char *next = line ? strstr(line, "\r\n") : NULL;
+		ok(next != NULL && strncmp(next + 2, "                    ", 20) == 0 && next[22] != ' ',
+		    "ten wide groups: the line goes on, indented, on the next");
+		parsed_free(&p);
+		free(msg);
+	}
+	free(error);
+}
+
+/* A body line of the caller's own past 998 bytes is folded at a space, or cut. */
+static void test_long_body_lines(void)
+{
+	char body[6000], err[256];
+	struct parsed p;
+
+	memset(body, 0, sizeof(body));
+	for (int i = 0; i < 600; i++)
+		strcat(body, "word ");
+	strcat(body, "\n");
+	memset(body + strlen(body), 'x', 2500);
+	strcat(body, "\n");
+	char *msg = alert_compose_text(TO, FROM, "[squirrel] long", body, NOW, "lb", err, sizeof(err));
+	ok(msg != NULL, "long body lines: composed");
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	ok(longest_line(p.body) <= 998, "long body lines: none over 998 (longest %d)", longest_line(p.body));
+	ok(strncmp(p.body, "word word ", 10) == 0, "long body lines: the start as it was");
+	ok(strstr(p.body, "word\r\n                    word") != NULL, "long body lines: folded at a space");
+	size_t xs = 0;
+	for (const char *s = p.body; *s; s++)
+		xs += *s == 'x';
+	is_int(xs, 2500, "long body lines: a line without spaces is folded, nothing lost");
+	parsed_free(&p);
+	free(msg);
+}
+
+/*
+ * An alert mailed again after a crash may sit in a digest with newer ones,
+ * under a new Message-ID: its alert id, in the body and in
+ * X-Squirrel-Alerts, tells the reader it is a repeat.
+ */
+static void test_alert_ids(void)
+{
+	struct alert_item it[3];
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	for (int i = 0; i < 3; i++) {
+		it[i] = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+		it[i].site_id = 7 + i;
+		it[i].alert_id = 41 + i * 8;
+	}
+	char *msg = alert_compose(TO, FROM, it, 3, NOW, "ids", err, sizeof(err));
+	ok(msg != NULL, "alert ids: composed");
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	is_int(header_count(&p, "X-Squirrel-Alerts", &v), 1, "alert ids: one X-Squirrel-Alerts header");
+	is_str(v, "41 49 57", "alert ids: every alert of the digest listed, in order");
+	is_int(p.nheaders, 10, "alert ids: the usual headers and that one");
+	ok(body_has_line(p.body, "  alert id:         41") && body_has_line(p.body, "  alert id:         49") &&
+	    body_has_line(p.body, "  alert id:         57"), "alert ids: each item says its alert id");
+	ok(strstr(p.body, "  site id:          7\r\n  alert id:         41\r\n") != NULL,
+	    "alert ids: after the site id");
+	parsed_free(&p);
+	free(msg);
+
+	/* 200 alerts of large ids: the header folded within 78. */
+	struct alert_item *many = calloc(200, sizeof(*many));
+	for (int i = 0; i < 200; i++) {
+		many[i] = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+		many[i].alert_id = 9000000000000000000LL + i;
+	}
+	msg = alert_compose(TO, FROM, many, 200, NOW, "ids2", err, sizeof(err));
+	ok(msg != NULL, "200 alert ids: composed");
+	if (msg != NULL) {
+		parse(msg, &p);
+		ok(p.longest <= 78, "200 alert ids: header lines within 78 (longest %d)", p.longest);
+		header_count(&p, "X-Squirrel-Alerts", &v);
+		ok(strncmp(v, "9000000000000000000 9000000000000000001 ", 40) == 0 &&
+		    strstr(v, " 9000000000000000199") != NULL && strlen(v) == 200 * 20 - 1,
+		    "200 alert ids: all listed (%zu bytes)", strlen(v));
+		parsed_free(&p);
+		free(msg);
+	}
+	free(many);
+}
+
 static void test_refusals(void)
 {
 	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
@@ -650,6 +828,9 @@ int main(void)
 	test_hostile();
 	test_non_ascii();
 	test_long_values();
+	test_many_locations();
+	test_long_body_lines();
+	test_alert_ids();
 	test_refusals();
 	test_compose_text();
 	return tap_done();

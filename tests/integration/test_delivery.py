@@ -1,0 +1,179 @@
+"""The outbox under a hostile world: squirreld against a real HTTP server, a
+real SMTP server (tests/smtpd/smtpd.py) and a real SQLite file that another
+connection locks or fills with nonsense. Each case asserts the exact mails
+received."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
+                     squirreld, stop_pid, tmpdir, wait_for)
+from test_mail import FROM, Smtpd, parse  # noqa: E402
+
+OWNER = "ops@example.org"
+BUSY_TIMEOUT_S = 10   # the delivery thread's wait for a lock (src/store.c)
+
+
+def config(tmp, name, port, **check_keys):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(f"[smtp]\nhost = 127.0.0.1\nport = {port}\nfrom = {FROM}\ntimeout = 5000\n")
+        f.write("[check]\n")
+        for k, v in check_keys.items():
+            f.write(f"{k} = {v}\n")
+    return path
+
+
+def subjects(srv):
+    return [str(parse(raw)["Subject"]) for raw, _ in srv.messages()]
+
+
+def status_of(db, site_id):
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        return [r[0] for r in con.execute("SELECT status FROM outbox WHERE site_id = ? ORDER BY id",
+                                          (site_id,))]
+    finally:
+        con.close()
+
+
+def test_lock_while_marking_sent(tmp, httpd):
+    """A write lock held past the busy timeout across "mark sent": the mail
+    is not sent again, neither alone nor inside the next digest."""
+    with Smtpd(tmp, "smtp-lock", "--data-delay", "0.5") as smtp:
+        conf = config(tmp, "lock.conf", smtp.port, fail_threshold=1, interval=1)
+        db = new_db(tmp, "lock.db")
+        a, b = add_sites(db, [(httpd.url("/a?status=503"), OWNER, {"name": "a"}),
+                              (httpd.url("/b?status=200"), OWNER, {"name": "b"})])
+        errf = open(os.path.join(tmp, "lock.stderr"), "w")
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            got = wait_for(lambda: "DATA in" in smtp.events(), 20)
+            check(got, "lock: the DOWN mail of a reaches the server")
+            # Another connection takes the write lock while the server holds
+            # its answer, and keeps it past the delivery thread's busy timeout.
+            con = sqlite3.connect(db, timeout=5, isolation_level=None)
+            con.execute("BEGIN IMMEDIATE")
+            time.sleep(BUSY_TIMEOUT_S + 4)
+            con.execute("ROLLBACK")
+            con.close()
+            equal(subjects(smtp), ["[squirrel] DOWN a (http 503)"], "lock: one mail while locked")
+            recorded = wait_for(lambda: status_of(db, a) == ["sent"], 20, step=0.2)
+            check(recorded, "lock: a's alert is recorded as sent once the lock is gone", status_of(db, a))
+            # A new alert makes a new round: a must not ride along again.
+            con = sqlite3.connect(db, timeout=5)
+            con.execute("UPDATE sites SET url = ? WHERE id = ?", (httpd.url("/b?status=503"), b))
+            con.commit()
+            con.close()
+            wait_for(lambda: len(smtp.messages()) >= 2, 20, step=0.2)
+            time.sleep(1)
+            equal(subjects(smtp), ["[squirrel] DOWN a (http 503)", "[squirrel] DOWN b (http 503)"],
+                  "lock: exactly one mail for a, then one for b")
+            equal(status_of(db, a) + status_of(db, b), ["sent", "sent"], "lock: both recorded as sent")
+        finally:
+            rc = stop_pid(proc, signal.SIGTERM, timeout=30)
+            errf.close()
+        with open(errf.name) as f:
+            err = f.read()
+        equal(rc, 0, "lock: the daemon stops cleanly")
+        check("Sanitizer" not in err and "runtime error" not in err, "lock: no sanitizer report", err[-3000:])
+        check("delivered but not recorded" in err, "lock: the unrecorded delivery is logged", err[-2000:])
+
+
+def test_huge_error_in_outbox(tmp):
+    """3 MB of location groups written into the outbox: the next start
+    still runs and sends one mail, every line within SMTP's 998 bytes."""
+    with Smtpd(tmp, "smtp-huge") as smtp:
+        conf = config(tmp, "huge.conf", smtp.port)
+        db = new_db(tmp, "huge.db")
+        error = "http 503 from a; " * (3 * 1024 * 1024 // 17)
+        con = sqlite3.connect(db)
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
+                    " locations) VALUES (1, ?, 'down', ?, 'http://127.0.0.1/', 'huge', ?, ?)",
+                    (OWNER, int(time.time()), error, "down from 3 of 3 locations: " + "x" * 2_000_000))
+        con.commit()
+        con.close()
+        rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "serial")
+        equal(rc, 0, "huge error: --once runs and exits 0")
+        check("Sanitizer" not in err and "runtime error" not in err, "huge error: no sanitizer report", err[-3000:])
+        msgs = smtp.messages()
+        equal(len(msgs), 1, "huge error: one mail sent")
+        if msgs:
+            raw = msgs[0][0]
+            lines = raw.split(b"\r\n")
+            longest = max(len(line) for line in lines)
+            check(longest <= 998, f"huge error: no line over 998 bytes (longest {longest})")
+            # 4096 characters read back: 241 groups, ten in words.
+            check(b"(seen from a); and 231 more\r\n" in raw, "huge error: bounded when read back, the rest counted",
+                  raw[:3000])
+            check(len(raw) < 16384, f"huge error: a small mail ({len(raw)} bytes)")
+        con = sqlite3.connect(db)
+        equal(con.execute("SELECT status FROM outbox").fetchall(), [("sent",)], "huge error: recorded as sent")
+        con.close()
+
+
+def alert_ids(raw):
+    return str(parse(raw).get("X-Squirrel-Alerts", "")).split()
+
+
+def test_repeat_after_crash(tmp, httpd):
+    """kill -9 after the server took the mail, before it was marked sent: the
+    alert comes again inside a digest with a newer one, under a new
+    Message-ID, and says which alert it is."""
+    with Smtpd(tmp, "smtp-repeat", "--data-delay", "2") as smtp:
+        conf = config(tmp, "repeat.conf", smtp.port, fail_threshold=1, interval=1)
+        db = new_db(tmp, "repeat.db")
+        a, b = add_sites(db, [(httpd.url("/a?status=503"), OWNER, {"name": "a"}),
+                              (httpd.url("/b?status=200"), OWNER, {"name": "b"})])
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            check(wait_for(lambda: "DATA in" in smtp.events(), 20), "repeat: a's mail reaches the server")
+        finally:
+            stop_pid(proc, signal.SIGKILL)
+        # The server keeps what it was given; the outbox never heard of it.
+        check(wait_for(lambda: len(smtp.messages()) == 1, 10), "repeat: the server took the first mail")
+        equal(status_of(db, a), ["pending"], "repeat: a's alert still pending after kill -9")
+        con = sqlite3.connect(db)
+        con.execute("UPDATE sites SET url = ? WHERE id = ?", (httpd.url("/b?status=503"), b))
+        con.commit()
+        con.close()
+        rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "serial")
+        equal(rc, 0, "repeat: --once exit 0")
+        msgs = smtp.messages()
+        equal([str(parse(raw)["Subject"]) for raw, _ in msgs],
+              ["[squirrel] DOWN a (http 503)", "[squirrel] 2 sites DOWN"], "repeat: a again, in a digest with b")
+        if len(msgs) == 2:
+            first, second = msgs[0][0], msgs[1][0]
+            con = sqlite3.connect(db)
+            ids = [str(r[0]) for r in con.execute("SELECT id FROM outbox ORDER BY id")]
+            con.close()
+            equal(alert_ids(first), ids[:1], "repeat: the first mail names a's alert")
+            equal(alert_ids(second), ids, "repeat: the digest names both alerts, a's first")
+            check(parse(first)["Message-ID"] != parse(second)["Message-ID"], "repeat: a new Message-ID")
+            line = f"  alert id:         {ids[0]}\r\n".encode()
+            check(line in first and line in second, "repeat: a's item says its alert id in both mails")
+
+
+def main():
+    only = sys.argv[1:]
+    with tmpdir() as tmp:
+        with Httpd(tmp) as httpd:
+            if not only or "lock" in only:
+                test_lock_while_marking_sent(tmp, httpd)
+            if not only or "repeat" in only:
+                test_repeat_after_crash(tmp, httpd)
+        if not only or "huge" in only:
+            test_huge_error_in_outbox(tmp)
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
