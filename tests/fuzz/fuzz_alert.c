@@ -35,7 +35,8 @@ static void check_message(const char *m)
 	}
 	/* every header line is a known header or a folded continuation */
 	static const char *const known[] = { "From: ", "To: ", "Date: ", "Message-ID: ", "Subject: ",
-		"Auto-Submitted: ", "MIME-Version: ", "Content-Type: ", "Content-Transfer-Encoding: " };
+		"Auto-Submitted: ", "MIME-Version: ", "Content-Type: ", "Content-Transfer-Encoding: ",
+		"X-Squirrel-Alerts: " };
 	for (const char *l = m; l < body + 2; l = strstr(l, "\r\n") + 2) {
 		bool ok = l[0] == ' ' || l[0] == '\t';
 		for (size_t k = 0; !ok && k < sizeof(known) / sizeof(known[0]); k++)
