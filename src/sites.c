@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "squirrel/log.h"
 #include "squirrel/probe.h"
@@ -22,7 +23,9 @@ bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 		snprintf(why, whylen, "bad url: %s", detail);
 		return true;
 	}
-	if (!email_valid(s->owner_email, detail, sizeof(detail))) {
+	/* an internationalised domain is mailed in its ASCII form (sites_filter) */
+	char ascii[256];
+	if (!email_to_ascii(s->owner_email, ascii, sizeof(ascii), detail, sizeof(detail))) {
 		snprintf(why, whylen, "bad owner_email: %s", detail);
 		return true;
 	}
@@ -35,7 +38,29 @@ bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 	return false;
 }
 
-static bool site_usable(const struct sq_site *s)
+/*
+ * The owner's address as mail needs it: a domain written in Unicode (by
+ * hand; squirrelctl stores the ASCII form) becomes its ASCII form, since
+ * the mail library has no SMTPUTF8. false only when out of memory.
+ */
+static bool owner_to_ascii(struct sq_site *s)
+{
+	char ascii[256], why[SITES_REASON_MAX];
+
+	if (email_valid(s->owner_email, why, sizeof(why)) ||
+	    !email_to_ascii(s->owner_email, ascii, sizeof(ascii), why, sizeof(why)))
+		return true;
+	char *copy = strdup(ascii);
+	if (copy == NULL) {
+		log_errorx("site %" PRId64 ": skipped: out of memory", s->id);
+		return false;
+	}
+	free(s->owner_email);
+	s->owner_email = copy;
+	return true;
+}
+
+static bool site_usable(struct sq_site *s)
 {
 	char why[SITES_REASON_MAX];
 
@@ -43,7 +68,7 @@ static bool site_usable(const struct sq_site *s)
 		log_warnx("site %" PRId64 ": skipped: %s", s->id, why);
 		return false;
 	}
-	return true;
+	return owner_to_ascii(s);
 }
 
 size_t sites_filter(struct sq_site_list *l)

@@ -177,6 +177,24 @@ def test_hostile_values(tmp, httpd):
             check("Bcc" not in names, "hostile name: no injected Bcc", names)
 
 
+def test_idn_owner(tmp, httpd):
+    """An owner's internationalised domain written by hand (not through
+    squirrelctl, which stores the ASCII form) is mailed in its ASCII form:
+    the mail library has no SMTPUTF8."""
+    with Smtpd(tmp, "smtp-idn") as smtp:
+        conf = config(tmp, "idn.conf", smtp.port, fail_threshold=1)
+        db = new_db(tmp, "idn.db")
+        add_sites(db, [(httpd.url("/?status=503"), "ops@b\u00fccher.example", {})])
+        rc, out, err = once(conf, db)
+        equal(rc, 0, "IDN owner: exit 0")
+        check("skipped" not in err, "IDN owner: the site is not skipped", err)
+        msgs = smtp.messages()
+        equal([m["rcpt_tos"] for _, m in msgs], [["ops@xn--bcher-kva.example"]],
+              "IDN owner: one mail, to the domain's ASCII form")
+        if msgs:
+            equal(str(parse(msgs[0][0])["To"]), "ops@xn--bcher-kva.example", "IDN owner: To: in ASCII")
+
+
 def test_crash_before_delivery(tmp, httpd):
     """kill -9 while the alert waits for a hung mail server: delivered once after restart."""
     hung = socket.socket()
@@ -213,6 +231,7 @@ def main():
             test_tempfail_then_ok(tmp, httpd)
             test_rejected_recipient(tmp, httpd)
             test_hostile_values(tmp, httpd)
+            test_idn_owner(tmp, httpd)
             test_crash_before_delivery(tmp, httpd)
     return done()
 
