@@ -306,10 +306,10 @@ int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
 		return -1;
 	if (get_url(k[C_URL], true, &c.url, &c.url_len, why, whylen) < 0)
 		return -1;
-	if (get_int(k[C_TIMEOUT], "timeout", 1, 600000, &v, why, whylen) < 0)
+	if (get_int(k[C_TIMEOUT], "timeout", 1, SQ_TIMEOUT_MAX_MS, &v, why, whylen) < 0)
 		return -1;
 	c.timeout_ms = (int32_t)v;
-	if (get_int(k[C_CONNECT], "connect_timeout", 1, 600000, &v, why, whylen) < 0)
+	if (get_int(k[C_CONNECT], "connect_timeout", 1, SQ_TIMEOUT_MAX_MS, &v, why, whylen) < 0)
 		return -1;
 	c.connect_timeout_ms = (int32_t)v;
 	if (get_int(k[C_REDIRECTS], "max_redirects", 0, 50, &v, why, whylen) < 0)

@@ -79,7 +79,7 @@ static const struct setting {
 	const char *unit;          /* in a table: "45 s" */
 } settings[SQ_SET_MAX] = {
 	[SQ_SET_INTERVAL] = { "--interval", 1, 30L * 86400, "s" },
-	[SQ_SET_TIMEOUT] = { "--timeout", 1, 600000, "ms" },
+	[SQ_SET_TIMEOUT] = { "--timeout", 1, SQ_TIMEOUT_MAX_MS, "ms" },
 	[SQ_SET_FAIL] = { "--fail-threshold", 1, 1000, NULL },
 	[SQ_SET_RECOVER] = { "--recover-threshold", 1, 1000, NULL },
 	[SQ_SET_RETRY] = { "--retry-interval", 1, 30L * 86400, "s" },
@@ -835,7 +835,7 @@ static int cmd_workers(struct ctx *c, char **args)
 #else
 	(void)c;
 	log_errorx("workers: this squirrelctl was built without Redis support (hiredis): "
-	    "rebuild with -Dredis=enabled to see the workers");
+	    "install libhiredis-dev (Debian) and rebuild with -Dredis=enabled to see the workers");
 	return EXIT_FAIL;
 #endif
 }
