@@ -4,6 +4,7 @@ SQLite files, and squirreld run as a person would run it.
 Every process a test starts is stopped by its PID; every wait is bounded.
 """
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import time
 
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 SQ_HTTPD = os.environ.get("SQ_HTTPD", "build/tests/sq-httpd")
+SQUIRRELCTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 
 _failures = 0
 _count = 0
@@ -165,3 +167,24 @@ def parse_once(out):
 
 def tmpdir():
     return tempfile.TemporaryDirectory(prefix="squirrel-test-")
+
+
+class CtlEnv:
+    """squirrelctl on one database with an empty configuration (both may
+    be overridden per call)."""
+
+    def __init__(self, tmp, db_name):
+        self.tmp = tmp
+        self.conf = os.path.join(tmp, "empty.conf")
+        open(self.conf, "w").close()
+        self.db = os.path.join(tmp, db_name)
+
+    def ctl(self, *args, db=None, conf=None):
+        return run([SQUIRRELCTL, "--config", conf or self.conf, "--db", db or self.db, *args],
+                   timeout=60)
+
+    def json(self, *args, db=None):
+        rc, out, err = self.ctl(*args, "--json", db=db)
+        if rc != 0:
+            raise AssertionError(f"squirrelctl {' '.join(args)}: rc={rc} {err}")
+        return json.loads(out)

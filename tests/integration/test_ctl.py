@@ -14,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Httpd, check, done, equal, free_port, run, stop_pid,  # noqa: E402
+from harness import (CtlEnv, Httpd, check, done, equal, free_port, run, stop_pid,  # noqa: E402
                      tmpdir, wait_for)
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
@@ -29,21 +29,9 @@ STATUS_KEYS = {"id", "name", "url", "enabled", "skipped", "state", "since", "las
                "incidents_30d", "last_error"}
 
 
-class Env:
+class Env(CtlEnv):
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.conf = os.path.join(tmp, "empty.conf")
-        open(self.conf, "w").close()
-        self.db = os.path.join(tmp, "ctl.db")
-
-    def ctl(self, *args, db=None, conf=None):
-        return run([CTL, "--config", conf or self.conf, "--db", db or self.db, *args], timeout=60)
-
-    def json(self, *args, db=None):
-        rc, out, err = self.ctl(*args, "--json", db=db)
-        if rc != 0:
-            raise AssertionError(f"squirrelctl {' '.join(args)}: rc={rc} {err}")
-        return json.loads(out)
+        super().__init__(tmp, "ctl.db")
 
 
 def snapshot(db):

@@ -4,7 +4,6 @@ refusals as add, one UPDATE that a running squirreld picks up by itself),
 incidents (per site, since, ongoing ones), the outbox with the site's name
 and URL, and --help that lists every option."""
 
-import json
 import os
 import signal
 import sqlite3
@@ -13,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Httpd, check, done, equal, free_port, run, stop_pid, tmpdir, wait_for  # noqa: E402
+from harness import CtlEnv, Httpd, check, done, equal, free_port, run, stop_pid, tmpdir, wait_for  # noqa: E402
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
@@ -25,21 +24,9 @@ SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "
 INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "cause"]
 
 
-class Env:
+class Env(CtlEnv):
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.conf = os.path.join(tmp, "empty.conf")
-        open(self.conf, "w").close()
-        self.db = os.path.join(tmp, "ops.db")
-
-    def ctl(self, *args, db=None, conf=None):
-        return run([CTL, "--config", conf or self.conf, "--db", db or self.db, *args], timeout=60)
-
-    def json(self, *args, db=None):
-        rc, out, err = self.ctl(*args, "--json", db=db)
-        if rc != 0:
-            raise AssertionError(f"squirrelctl {' '.join(args)}: rc={rc} {err}")
-        return json.loads(out)
+        super().__init__(tmp, "ops.db")
 
     def sql(self, query, params=()):
         con = sqlite3.connect(self.db)
