@@ -54,8 +54,13 @@ def test_lock_while_marking_sent(tmp, httpd):
         proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
         try:
-            got = wait_for(lambda: "DATA in" in smtp.events(), 20)
-            check(got, "lock: the DOWN mail of a reaches the server")
+            started = time.monotonic()
+            got = wait_for(lambda: "DATA in" in smtp.events(), 60)
+            check(got, "lock: the DOWN mail of a reaches the server",
+                  f"after {time.monotonic() - started:.1f} s; server events: {smtp.events()};"
+                  f" outbox: {status_of(db, a)}")
+            print(f"# the DOWN mail reached the server {time.monotonic() - started:.1f} s"
+                  " after the start")
             # Another connection takes the write lock while the server holds
             # its answer, and keeps it past the delivery thread's busy timeout.
             con = sqlite3.connect(db, timeout=5, isolation_level=None)
