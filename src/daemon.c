@@ -14,16 +14,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "squirrel/backend.h"
+#include "squirrel/backend/backend.h"
 #include "squirrel/daemon.h"
-#include "squirrel/delivery.h"
-#include "squirrel/log.h"
-#include "squirrel/notify.h"
-#include "squirrel/probe.h"
-#include "squirrel/record.h"
-#include "squirrel/reporter.h"
-#include "squirrel/scheduler.h"
-#include "squirrel/sites.h"
+#include "squirrel/alert/delivery.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/notify.h"
+#include "squirrel/check/probe.h"
+#include "squirrel/alert/record.h"
+#include "squirrel/report/reporter.h"
+#include "squirrel/check/scheduler.h"
+#include "squirrel/core/sites.h"
 
 #define BATCH_MAX 512
 #define BATCH_AGE_MS 1000         /* a result waits at most this long to be written */

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "squirrel/log.h"
+#include "squirrel/base/log.h"
 #include "squirrel/pass.h"
-#include "squirrel/record.h"
-#include "squirrel/sites.h"
-#include "squirrel/urlshow.h"
-#include "squirrel/util.h"
+#include "squirrel/alert/record.h"
+#include "squirrel/core/sites.h"
+#include "squirrel/base/urlshow.h"
+#include "squirrel/base/util.h"
 
 #define PASS_BATCH 512
 

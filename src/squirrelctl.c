@@ -20,22 +20,22 @@
 #include <unistd.h>
 
 #include "config_build.h"
-#include "squirrel/config.h"
-#include "squirrel/escape.h"
-#include "squirrel/log.h"
-#include "squirrel/probe.h"
+#include "squirrel/core/config.h"
+#include "squirrel/base/escape.h"
+#include "squirrel/base/log.h"
+#include "squirrel/check/probe.h"
 #if SQ_HAVE_REDIS
-#include "squirrel/redis_admin.h"
-#include "squirrel/redis_link.h"
+#include "squirrel/scaleout/redis_admin.h"
+#include "squirrel/scaleout/redis_link.h"
 #endif
-#include "squirrel/sites.h"
-#include "squirrel/statuspage.h"
-#include "squirrel/store.h"
-#include "squirrel/store_report.h"
-#include "squirrel/table.h"
-#include "squirrel/timefmt.h"
-#include "squirrel/urlshow.h"
-#include "squirrel/util.h"
+#include "squirrel/core/sites.h"
+#include "squirrel/report/statuspage.h"
+#include "squirrel/store/store.h"
+#include "squirrel/store/store_report.h"
+#include "squirrel/base/table.h"
+#include "squirrel/base/timefmt.h"
+#include "squirrel/base/urlshow.h"
+#include "squirrel/base/util.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -191,7 +191,7 @@ static const struct table_col site_cols[] = {
 
 /*
  * A url as squirrelctl prints it, in a table, its JSON or a message: without
- * its password (src/urlshow.c). The value lasts until the next call.
+ * its password (src/base/urlshow.c). The value lasts until the next call.
  */
 static const char *shown(const char *url)
 {

@@ -16,17 +16,17 @@
 #include <unistd.h>
 
 #include "config_build.h"
-#include "squirrel/backend.h"
-#include "squirrel/config.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/core/config.h"
 #include "squirrel/daemon.h"
-#include "squirrel/delivery.h"
-#include "squirrel/log.h"
-#include "squirrel/mailer.h"
+#include "squirrel/alert/delivery.h"
+#include "squirrel/base/log.h"
+#include "squirrel/alert/mailer.h"
 #include "squirrel/pass.h"
-#include "squirrel/probe.h"
-#include "squirrel/redis_wire.h"
-#include "squirrel/resolve.h"
-#include "squirrel/store.h"
+#include "squirrel/check/probe.h"
+#include "squirrel/scaleout/redis_wire.h"
+#include "squirrel/check/resolve.h"
+#include "squirrel/store/store.h"
 #include "squirrel/worker.h"
 
 #define EXIT_USAGE 2

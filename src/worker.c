@@ -12,12 +12,12 @@
  * claim period it takes over (XAUTOCLAIM) entries left idle longer than
  * claim_idle by a worker that died.
  *
- * Nothing read from Redis is trusted (src/redis_wire.c): a malformed entry,
+ * Nothing read from Redis is trusted (src/scaleout/redis_wire.c): a malformed entry,
  * one whose url is not http or https, or one delivered too many times (it
  * may be what kills workers) is acknowledged with one log line and never
  * run; an entry past its deadline is acknowledged without a check.
  *
- * The connection is blocking with timeouts (src/redis_link.c), in a loop
+ * The connection is blocking with timeouts (src/scaleout/redis_link.c), in a loop
  * that alternates with the backend's poll(): the backends keep their event
  * loops to themselves (serial and threads have none), so a Redis connection
  * could not share it; a short poll while checks run and a finite BLOCK
@@ -32,11 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
-#include "squirrel/notify.h"
-#include "squirrel/redis_link.h"
-#include "squirrel/redis_wire.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/notify.h"
+#include "squirrel/scaleout/redis_link.h"
+#include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/worker.h"
 
 #define ID_MAX 48                  /* a stream entry id */

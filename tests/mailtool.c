@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "squirrel/alert.h"
-#include "squirrel/config.h"
-#include "squirrel/mailer.h"
+#include "squirrel/alert/alert.h"
+#include "squirrel/core/config.h"
+#include "squirrel/alert/mailer.h"
 
 struct job {
 	struct mailer *m;

@@ -30,8 +30,8 @@
 #include <ev.h>
 #endif
 
-#include "squirrel/check.h"
-#include "squirrel/resolve.h"
+#include "squirrel/core/check.h"
+#include "squirrel/check/resolve.h"
 
 struct item {
 	const char *name;

@@ -5,8 +5,8 @@
 #ifndef SQUIRREL_DAEMON_H
 #define SQUIRREL_DAEMON_H
 
-#include "squirrel/config.h"
-#include "squirrel/store.h"
+#include "squirrel/core/config.h"
+#include "squirrel/store/store.h"
 
 /*
  * Reads the configuration again (file and command line) for SIGHUP.

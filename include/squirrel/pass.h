@@ -8,9 +8,9 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/config.h"
-#include "squirrel/store.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/core/config.h"
+#include "squirrel/store/store.h"
 
 struct pass_summary {
 	size_t sites;       /* checked */

@@ -6,7 +6,7 @@
 #ifndef SQUIRREL_WORKER_H
 #define SQUIRREL_WORKER_H
 
-#include "squirrel/config.h"
+#include "squirrel/core/config.h"
 
 /*
  * Runs until SIGTERM or SIGINT, then finishes the checks in flight and

@@ -19,10 +19,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
-#include "squirrel/queue.h"
-#include "squirrel/resolve.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/queue.h"
+#include "squirrel/check/resolve.h"
 
 /* File descriptors kept for the rest of the process (database, logs, ...). */
 #define FD_RESERVE 64

@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
-#include "squirrel/queue.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/queue.h"
 
 #define PF_MAX_URL 4096
 /* A slot forks at most once a second: a worker that dies at birth must not spin. */

@@ -4,7 +4,7 @@
  * every location is a consumer group, so each location's workers
  * (`squirreld --worker`, src/worker.c) take it once. Their answers come back
  * on <prefix>:results, which we read through a consumer group of our own; one
- * answer per (check, location) counts, and src/quorum.c turns them into the
+ * answer per (check, location) counts, and src/scaleout/quorum.c turns them into the
  * one result the caller gets. A check that reaches its deadline (dispatch +
  * timeout + claim_idle + 5 s) undecided is answered "unknown": no
  * transition, no alert.
@@ -26,7 +26,7 @@
  * the one before; an answer naming any other run is dropped with a warning.
  *
  * Redis unreachable: checks wait unsent or unanswered and end "unknown" at
- * their deadline; the link reconnects with backoff (src/redis_link.c).
+ * their deadline; the link reconnects with backoff (src/scaleout/redis_link.c).
  *
  * One blocking connection (see redis_link.h): poll() is this backend's event
  * loop, and a finite XREADGROUP BLOCK within poll's time limit is its wait.
@@ -42,12 +42,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
-#include "squirrel/quorum.h"
-#include "squirrel/redis_link.h"
-#include "squirrel/store.h"
-#include "squirrel/u64map.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
+#include "squirrel/scaleout/quorum.h"
+#include "squirrel/scaleout/redis_link.h"
+#include "squirrel/store/store.h"
+#include "squirrel/base/u64map.h"
 
 #define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */
 #define CONSUMER "coordinator"     /* one per prefix: a restart finds its pending answers */

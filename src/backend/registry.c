@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "config_build.h"
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
 
 extern const struct sq_backend_ops backend_serial;
 #if SQ_HAVE_THREADS

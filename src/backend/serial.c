@@ -7,9 +7,9 @@
 #include <poll.h>
 #include <stdlib.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
-#include "squirrel/queue.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/queue.h"
 
 struct serial {
 	struct probe *probe;

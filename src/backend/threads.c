@@ -20,10 +20,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "squirrel/backend.h"
-#include "squirrel/log.h"
-#include "squirrel/queue.h"
-#include "squirrel/util.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/queue.h"
+#include "squirrel/base/util.h"
 
 /* Results taken out under the lock at a time, then delivered without it. */
 #define DELIVER_BATCH 64

@@ -1,5 +1,5 @@
 /*
- * fuzz_alert.c - mail composition (src/alert.c): database values of any
+ * fuzz_alert.c - mail composition (src/alert/alert.c): database values of any
  * bytes make a message, or a reason it cannot be made. The input's
  * NUL-separated fields are to, from, id, and per item url, name, error,
  * locations; a few of its bytes choose the kinds, times and statuses.
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "squirrel/alert.h"
+#include "squirrel/alert/alert.h"
 
 #define ITEMS 3
 

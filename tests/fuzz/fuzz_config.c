@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - the configuration file reader (src/config.c) on any
+ * fuzz_config.c - the configuration file reader (src/core/config.c) on any
  * bytes: config_load reads a path, so the input is written to a file of
  * our own first. Then config_set on the input cut at its first two
  * newlines (section, key, value), as the command line overrides use it.
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "squirrel/config.h"
+#include "squirrel/core/config.h"
 
 static char path[64];
 static int fd = -1;

@@ -1,11 +1,11 @@
 /*
- * fuzz_email.c - owner addresses (email_valid in src/util.c). An address
+ * fuzz_email.c - owner addresses (email_valid in src/base/util.c). An address
  * it accepts goes into RCPT TO and To: as it is, so it must be one plain
  * mailbox: one '@', no space, no control byte, nothing that separates or
  * quotes recipients.
  */
 #include "fuzz.h"
-#include "squirrel/util.h"
+#include "squirrel/base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,11 +1,11 @@
 /*
- * fuzz_escape.c - the writers of src/escape.c on any bytes: HTML keeps no
+ * fuzz_escape.c - the writers of src/base/escape.c on any bytes: HTML keeps no
  * markup character, JSON is one quoted string without a raw control
  * character, a Prometheus label cannot end early or break its line, and
  * text for a terminal holds no control character.
  */
 #include "fuzz.h"
-#include "squirrel/escape.h"
+#include "squirrel/base/escape.h"
 
 /* What a writer printed, NUL-terminated (free() it). */
 static char *written(void (*fn)(FILE *, const char *), const char *s, size_t *len)

@@ -1,11 +1,11 @@
 /*
  * fuzz_redis_url.c - [redis] url and --redis (redis_url_parse in
- * src/redis_link.c): any text is read or refused with a reason, and what
+ * src/scaleout/redis_link.c): any text is read or refused with a reason, and what
  * is shown in log lines never holds the password.
  */
 #include "fuzz.h"
-#include "squirrel/redis_link.h"
-#include "squirrel/redis_wire.h"
+#include "squirrel/scaleout/redis_link.h"
+#include "squirrel/scaleout/redis_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,12 +1,12 @@
 /*
- * fuzz_redis_wire.c - the reading of stream entries (src/redis_wire.c),
+ * fuzz_redis_wire.c - the reading of stream entries (src/scaleout/redis_wire.c),
  * which anyone who can write to Redis feeds. The input is key, value,
  * key, value, ... separated by NULs. A check or answer that reads must
  * read back the same after encoding; the other readers (check ids,
  * stream ids, locations, urls) must never go past what they are given.
  */
 #include "fuzz.h"
-#include "squirrel/redis_wire.h"
+#include "squirrel/scaleout/redis_wire.h"
 
 #define FIELDS 40
 

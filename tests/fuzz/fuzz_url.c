@@ -1,5 +1,5 @@
 /*
- * fuzz_url.c - which urls are checked (probe_url_valid in src/probe.c),
+ * fuzz_url.c - which urls are checked (probe_url_valid in src/check/probe.c),
  * the gate every url from the database, the command line or Redis passes.
  * A url it accepts is http or https and holds no space or control byte.
  * (libcurl, which parses it and later fetches it, reads "http:/x" as
@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "squirrel/probe.h"
+#include "squirrel/check/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

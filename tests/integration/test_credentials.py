@@ -2,7 +2,7 @@
 (the test server answers 401 without the right Authorization header), and
 the password appears nowhere people or other programs read: --once, the
 daemon's log, the status page, the metrics file, the mails, squirrelctl in
-text and JSON. The user name stays: http://user@host/ (src/urlshow.c)."""
+text and JSON. The user name stays: http://user@host/ (src/base/urlshow.c)."""
 
 import base64
 import json

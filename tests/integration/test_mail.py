@@ -1,5 +1,5 @@
 """The mail path against a real SMTP server on loopback: composing
-(src/alert.c) and sending (src/mailer.c) through tests/mailtool, received by
+(src/alert/alert.c) and sending (src/alert/mailer.c) through tests/mailtool, received by
 tests/smtpd/smtpd.py. Each case asserts the exact mail stored (recipient,
 subject, each header once, the body's facts) or that nothing was sent."""
 

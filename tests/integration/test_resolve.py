@@ -1,4 +1,4 @@
-"""The resolver (src/resolve.c) against real DNS servers on loopback:
+"""The resolver (src/check/resolve.c) against real DNS servers on loopback:
 dnsmasq with a generated hosts file, and tests/dns/responder.py for what
 dnsmasq will not do (SERVFAIL, silence, lost queries, slow answers). Every
 case runs on both paths: the event loop (resolver_lookup) and the blocking

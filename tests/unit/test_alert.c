@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "squirrel/alert.h"
-#include "squirrel/check.h"
+#include "squirrel/alert/alert.h"
+#include "squirrel/core/check.h"
 #include "tap.h"
 
 #define NOW 1715681000 /* Tue, 14 May 2024 10:03:20 UTC */
@@ -219,7 +219,7 @@ static void test_error_words(void)
 	is_str(alert_error_words("", 0, buf, sizeof(buf)), "the check failed", "nothing at all");
 	is_str(alert_error_words("Weird\r\nthing", 0, buf, sizeof(buf)), "the check failed: Weird  thing",
 	    "libcurl's own text, CR/LF made spaces");
-	/* Every class src/check.c can write has words of its own. */
+	/* Every class src/core/check.c can write has words of its own. */
 	for (int e = SQ_OK + 1; e < SQ_ERR_MAX; e++) {
 		if (e == SQ_ERR_HTTP)
 			continue;

@@ -3,8 +3,8 @@
  * real server's answer is classified as is covered end to end by the
  * integration and conformance tests.)
  */
-#include "squirrel/check.h"
-#include "squirrel/probe.h"
+#include "squirrel/core/check.h"
+#include "squirrel/check/probe.h"
 #include "tap.h"
 
 static void test_urls(void)

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "config_build.h"
-#include "squirrel/backend.h"
-#include "squirrel/config.h"
-#include "squirrel/log.h"
+#include "squirrel/backend/backend.h"
+#include "squirrel/core/config.h"
+#include "squirrel/base/log.h"
 #include "tap.h"
 
 static char path[] = "/tmp/squirrel-test-config-XXXXXX";

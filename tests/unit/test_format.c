@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "squirrel/escape.h"
-#include "squirrel/table.h"
-#include "squirrel/timefmt.h"
+#include "squirrel/base/escape.h"
+#include "squirrel/base/table.h"
+#include "squirrel/base/timefmt.h"
 #include "tap.h"
 
 typedef void escape_fn(FILE *f, const char *s);

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "squirrel/metrics.h"
-#include "squirrel/statuspage.h"
-#include "squirrel/store.h"
-#include "squirrel/store_report.h"
+#include "squirrel/report/metrics.h"
+#include "squirrel/report/statuspage.h"
+#include "squirrel/store/store.h"
+#include "squirrel/store/store_report.h"
 #include "tap.h"
 
 #define T0 1700000000          /* an arbitrary start, not on an hour */

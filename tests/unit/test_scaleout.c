@@ -1,18 +1,18 @@
 /*
  * test_scaleout.c - the pure parts of scale-out: what the streams carry and
- * how it is read (src/redis_wire.c), the quorum verdict and its words
- * (src/quorum.c), the error column (src/check.c) and the table of checks in
- * flight (src/u64map.c).
+ * how it is read (src/scaleout/redis_wire.c), the quorum verdict and its words
+ * (src/scaleout/quorum.c), the error column (src/core/check.c) and the table of checks in
+ * flight (src/base/u64map.c).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "squirrel/check.h"
-#include "squirrel/quorum.h"
-#include "squirrel/redis_wire.h"
-#include "squirrel/u64map.h"
+#include "squirrel/core/check.h"
+#include "squirrel/scaleout/quorum.h"
+#include "squirrel/scaleout/redis_wire.h"
+#include "squirrel/base/u64map.h"
 #include "tap.h"
 
 /* Fields from "k=v" strings (no '=' in keys). */

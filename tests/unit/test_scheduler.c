@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "squirrel/scheduler.h"
+#include "squirrel/check/scheduler.h"
 #include "tap.h"
 
 static struct sq_config cfg;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "squirrel/record.h"
-#include "squirrel/state.h"
-#include "squirrel/store_report.h"
+#include "squirrel/alert/record.h"
+#include "squirrel/core/state.h"
+#include "squirrel/store/store_report.h"
 #include "tap.h"
 
 static const struct sq_thresholds defaults = {

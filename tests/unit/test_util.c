@@ -2,9 +2,9 @@
  * test_util.c - owner address validation, names in their ASCII form, URLs
  * as shown, and the check queue.
  */
-#include "squirrel/queue.h"
-#include "squirrel/urlshow.h"
-#include "squirrel/util.h"
+#include "squirrel/base/queue.h"
+#include "squirrel/base/urlshow.h"
+#include "squirrel/base/util.h"
 #include "tap.h"
 
 static void test_email(void)

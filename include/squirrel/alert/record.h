@@ -1,0 +1,42 @@
+/*
+ * record.h - what a batch of results means: the history, each site's state
+ * machine, and the alerts it owes, written in one transaction so a crash
+ * can neither lose an alert nor queue one twice.
+ */
+#ifndef SQUIRREL_RECORD_H
+#define SQUIRREL_RECORD_H
+
+#include <stddef.h>
+
+#include "squirrel/core/check.h"
+#include "squirrel/core/config.h"
+#include "squirrel/store/store.h"
+
+struct record_entry {
+	const struct sq_site *site;
+	struct sq_result result;
+	int next_check_s;        /* out: when the state machine wants the next check */
+	enum sq_state state;     /* out: the site's state after this result */
+	bool dropped;            /* out: the site was deleted meanwhile */
+	struct sq_transition tr; /* out: what the result meant, logged once committed */
+};
+
+struct record_stats {
+	size_t recorded;
+	size_t dropped;
+	size_t alerts;
+};
+
+/* The settings in force for a site: its own columns over [check]. */
+void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
+    struct sq_thresholds *t);
+
+/*
+ * Records n results in one transaction. 0, or -1 (logged; nothing written).
+ * The transitions are logged after the commit, so a batch written again
+ * after a failed commit (a full disk) says "is DOWN" once, when it holds.
+ */
+int record_batch(struct store *st, const struct sq_config *cfg, struct record_entry *e,
+    size_t n, struct record_stats *stats);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * reporter.h - the daemon's slow chores, off the checking thread: the
+ * status page (status_page, every minute), the metrics file (metrics_file,
+ * every 15 s) and pruning of old history (history_days, in small batches).
+ * Its own database connections, so neither a 2-second page nor a prune
+ * ever holds up a check.
+ */
+#ifndef SQUIRREL_REPORTER_H
+#define SQUIRREL_REPORTER_H
+
+#include "squirrel/core/config.h"
+#include "squirrel/report/metrics.h"
+
+struct reporter;
+
+/* Starts the thread; NULL (logged) when it cannot: checking goes on. */
+struct reporter *reporter_start(const struct sq_config *cfg);
+
+/* The daemon's own counters, for the next metrics file. */
+void reporter_update(struct reporter *r, const struct sq_metrics *m);
+
+/* Writes the files once more and stops. NULL is fine. */
+void reporter_stop(struct reporter *r);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * delivery.c - the outbox becomes mail.
+ *
+ * Alerts pending for one owner go out as one digest. A temporary failure
+ * (the server unreachable, a 4xx) is tried again after a backoff of 1 min
+ * doubling to 1 h, until alert_max_age; a permanent one (5xx) fails the
+ * alerts at once. Delivery is at least once: a mail the server accepted
+ * just before a crash, before its rows were marked sent, goes out again at
+ * the next start. That is the only duplicate possible: when the database
+ * refuses to record a verdict (locked past the busy timeout, the disk
+ * full), the verdict is kept in memory and written again after a backoff,
+ * and nothing is sent until it is recorded.
+ *
+ * In the daemon this runs in its own thread with its own connection to the
+ * database, so a slow or hung mail server delays mail, never checks.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "squirrel/alert/alert.h"
+#include "squirrel/alert/delivery.h"
+#include "squirrel/base/log.h"
+#include "squirrel/alert/mailer.h"
+#include "squirrel/base/util.h"
+
+#define DIGEST_MAX 200            /* alerts in one mail at most */
+#define ROUND_EVERY_S 30          /* retries are looked at this often */
+
+int64_t delivery_backoff_s(int attempts)
+{
+	int64_t s = 60;
+	for (int i = 1; i < attempts && s < 3600; i++)
+		s *= 2;
+	return s > 3600 ? 3600 : s;
+}
+
+static enum alert_kind kind_of(int k)
+{
+	return k == SQ_ALERT_UP ? ALERT_UP : k == SQ_ALERT_REMINDER ? ALERT_REMINDER : ALERT_DOWN;
+}
+
+/*
+ * What a try decided for one alert, to be written to its outbox row. The
+ * mail has gone (or failed for good, or must wait) whether or not the
+ * database then takes the news: when it does not (locked beyond the busy
+ * timeout, the disk full), the verdicts wait here and are written again
+ * later, and nothing more is sent meanwhile, so a row still pending in the
+ * outbox is never mailed a second time by this process.
+ */
+struct verdict {
+	int64_t id;
+	enum mail_status status;
+	bool give_up;          /* a temporary failure past alert_max_age */
+	int attempts;          /* counting this one */
+	int64_t next_attempt;  /* a temporary failure: when to try again */
+	char *reply;
+};
+
+struct owed {
+	struct verdict *v;
+	size_t n, cap;
+	int failures;          /* writes refused in a row */
+	int64_t retry_at;      /* unix s: the next try at writing them */
+	bool oom;
+};
+
+/* The wait before writing refused verdicts again: 5 s, doubling, at most 5 min. */
+static int64_t settle_backoff_s(int failures)
+{
+	int64_t s = 5;
+	for (int i = 1; i < failures && s < 300; i++)
+		s *= 2;
+	return s > 300 ? 300 : s;
+}
+
+static void owed_clear(struct owed *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->v[i].reply);
+	o->n = 0;
+}
+
+static void owed_free(struct owed *o)
+{
+	owed_clear(o);
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
+static size_t owed_sent(const struct owed *o)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->v[i].status == MAIL_SENT)
+			n++;
+	return n;
+}
+
+/* Keeps a verdict; out of memory, it is lost and the alert may go again. */
+static void owe(struct owed *o, const struct verdict *v)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 32;
+		struct verdict *nv = realloc(o->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			o->oom = true;
+			return;
+		}
+		o->v = nv;
+		o->cap = cap;
+	}
+	o->v[o->n] = *v;
+	o->v[o->n].reply = strdup(v->reply != NULL ? v->reply : "");
+	if (o->v[o->n].reply == NULL) {
+		o->oom = true;
+		return;
+	}
+	o->n++;
+}
+
+/*
+ * Writes every owed verdict in one transaction. 0 when they are recorded
+ * (or there were none); -1 when the database refused them: they stay owed,
+ * and the next try waits for the backoff.
+ */
+static int settle(struct store *st, struct owed *o, int64_t now, struct delivery_tally *tally)
+{
+	struct delivery_tally t = { 0, 0 };
+	size_t i;
+
+	if (o->oom) {
+		log_errorx("out of memory keeping what mail was sent: an alert may be sent twice");
+		o->oom = false;
+	}
+	if (o->n == 0)
+		return 0;
+	if (store_begin(st) == 0) {
+		for (i = 0; i < o->n; i++) {
+			const struct verdict *v = &o->v[i];
+			int rc;
+			if (v->status == MAIL_SENT) {
+				rc = store_outbox_sent(st, v->id, now);
+				t.sent++;
+			} else if (v->status == MAIL_PERMFAIL || v->give_up) {
+				rc = store_outbox_failed(st, v->id, v->reply);
+				t.failed++;
+			} else {
+				rc = store_outbox_retry(st, v->id, v->attempts, v->next_attempt, v->reply);
+			}
+			if (rc < 0)
+				break;
+		}
+		if (i == o->n && store_commit(st) == 0) {
+			if (o->failures > 0)
+				log_info("the outbox takes writes again: %zu alert verdict(s) recorded", o->n);
+			if (tally != NULL) {
+				tally->sent += t.sent;
+				tally->failed += t.failed;
+			}
+			owed_clear(o);
+			o->failures = 0;
+			return 0;
+		}
+		store_rollback(st);
+	}
+	o->failures++;
+	o->retry_at = now + settle_backoff_s(o->failures);
+	log_warnx("%zu alert(s) delivered but not recorded as sent (%zu verdict(s) in all): kept in "
+	    "memory, nothing is sent until they are recorded; trying again in %" PRId64 " s",
+	    owed_sent(o), o->n, settle_backoff_s(o->failures));
+	return -1;
+}
+
+/* The verdict on rows[0..n-1] after one try, kept in o (failures logged). */
+static void decide(struct owed *o, const struct sq_alert_row *rows, size_t n,
+    enum mail_status status, const char *reply, const struct sq_config *cfg, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sq_alert_row *a = &rows[i];
+		struct verdict v = {
+			.id = a->id, .status = status, .attempts = a->attempts + 1,
+			.next_attempt = now + delivery_backoff_s(a->attempts + 1), .reply = (char *)reply,
+		};
+		if (status == MAIL_PERMFAIL) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: %s", a->id,
+			    a->site_id, a->owner_email, reply);
+		} else if (status == MAIL_TEMPFAIL && now - a->created_at >= cfg->alert_max_age_s) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: undeliverable for %d s: %s",
+			    a->id, a->site_id, a->owner_email, cfg->alert_max_age_s, reply);
+			v.give_up = true;
+		}
+		owe(o, &v);
+	}
+}
+
+/*
+ * One mail for rows[0..n-1], all to the same owner, and its verdict
+ * recorded. -1 when the database did not take the verdict (kept in o).
+ */
+static int deliver_group(struct store *st, struct mailer *m, const struct sq_config *cfg,
+    const struct sq_alert_row *rows, size_t n, int64_t now, struct owed *o,
+    struct delivery_tally *tally)
+{
+	struct alert_item items[DIGEST_MAX];
+	char err[256], reply[512], id[96], subject[256];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sq_alert_row *a = &rows[i];
+		items[i] = (struct alert_item){
+			.site_id = a->site_id, .url = a->url, .name = a->name,
+			.kind = kind_of(a->kind), .error = a->error, .http_status = a->http_status,
+			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
+			.locations = a->locations, .alert_id = a->id,
+		};
+	}
+	/*
+	 * The same alerts retried get the same Message-ID. An alert re-sent
+	 * after a crash beside newer ones makes a new mail: its alert id
+	 * (in the body and X-Squirrel-Alerts) is what tells a reader.
+	 */
+	snprintf(id, sizeof(id), "alert.%" PRId64 ".%zu.%" PRId64, rows[0].id, n, rows[0].created_at);
+	char *msg = alert_compose(rows[0].owner_email, cfg->smtp_from, items, n, now, id, err, sizeof(err));
+	if (msg == NULL) {
+		for (size_t i = 0; i < n; i++)
+			log_warnx("site %" PRId64 ": alert %" PRId64 " cannot be sent: %s", rows[i].site_id,
+			    rows[i].id, err);
+		decide(o, rows, n, MAIL_PERMFAIL, err, cfg, now);
+		return settle(st, o, now, tally);
+	}
+	enum mail_status status = (enum mail_status)mailer_send(m, rows[0].owner_email, msg, reply, sizeof(reply));
+	free(msg);
+	if (status == MAIL_SENT) {
+		alert_subject(items, n, subject, sizeof(subject));
+		log_info("mail sent to %s: %s", rows[0].owner_email, subject);
+	} else if (status == MAIL_TEMPFAIL) {
+		log_warnx("mail to %s not sent (will retry): %s", rows[0].owner_email, reply);
+	}
+	decide(o, rows, n, status, reply, cfg, now);
+	return settle(st, o, now, tally);
+}
+
+/*
+ * One round: verdicts still owed are written first, and while the database
+ * refuses them nothing is sent (force tries the write at once, whatever
+ * the backoff). Then every due alert is tried, one digest per owner.
+ */
+static int round_run(struct store *st, const struct sq_config *cfg, bool force, struct owed *o,
+    int64_t *left, struct delivery_tally *tally)
+{
+	struct sq_alert_list list = { NULL, 0 };
+	char err[512];
+	int64_t now = (int64_t)time(NULL), failed;
+	int rc = 0;
+
+	*left = 0;
+	if (o->n > 0 && (!force && now < o->retry_at))
+		goto out;
+	if (settle(st, o, now, tally) < 0)
+		goto out;
+	if (store_outbox_due(st, now, force, &list) < 0)
+		return -1;
+	if (list.n > 0) {
+		struct mailer *m = mailer_new(cfg, err, sizeof(err));
+		if (m == NULL) {
+			log_errorx("mail cannot be sent: %s", err);
+			rc = -1;
+			goto out;
+		}
+		for (size_t i = 0; i < list.n;) {
+			size_t j = i + 1;
+			while (j < list.n && j - i < DIGEST_MAX &&
+			    strcmp(list.v[j].owner_email, list.v[i].owner_email) == 0)
+				j++;
+			if (deliver_group(st, m, cfg, &list.v[i], j - i, now, o, tally) < 0)
+				break;   /* the rest waits for the database */
+			i = j;
+		}
+		mailer_free(m);
+	}
+out:
+	store_free_alerts(&list);
+	if (store_outbox_counts(st, left, &failed) == 0)
+		*left -= (int64_t)owed_sent(o);
+	return rc;
+}
+
+/* The verdicts a stopping round could not write: say what that means. */
+static void owed_lost(struct owed *o, const char *when)
+{
+	if (owed_sent(o) > 0)
+		log_errorx("%zu alert(s) were delivered but the database did not record them: "
+		    "they will be sent again %s", owed_sent(o), when);
+	owed_free(o);
+}
+
+int delivery_round(struct store *st, const struct sq_config *cfg, bool force, int64_t *left,
+    struct delivery_tally *tally)
+{
+	struct owed o = { 0 };
+	int rc = round_run(st, cfg, force, &o, left, tally);
+
+	owed_lost(&o, "by the next run");
+	return rc;
+}
+
+struct delivery {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool kicked, stop, flush;
+	struct delivery_tally tally;  /* under mu */
+	struct owed owed;             /* the thread's own */
+	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
+};
+
+static void *delivery_main(void *arg)
+{
+	struct delivery *d = arg;
+	struct store *st = store_open(d->cfg.database, 0);
+	int64_t left;
+
+	if (st == NULL) {
+		log_errorx("mail delivery cannot open the database; alerts wait in the outbox");
+		return NULL;
+	}
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		struct timespec until;
+		int64_t wait = ROUND_EVERY_S;
+		if (d->owed.n > 0) {
+			wait = d->owed.retry_at - (int64_t)time(NULL);
+			wait = wait < 1 ? 1 : wait > ROUND_EVERY_S ? ROUND_EVERY_S : wait;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)wait;
+		while (!d->kicked && !d->stop)
+			if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
+				break;
+		if (d->stop)
+			break;
+		d->kicked = false;
+		pthread_mutex_unlock(&d->mu);
+		struct delivery_tally t = { 0, 0 };
+		round_run(st, &d->cfg, false, &d->owed, &left, &t);
+		pthread_mutex_lock(&d->mu);
+		d->tally.sent += t.sent;
+		d->tally.failed += t.failed;
+	}
+	bool flush = d->flush;
+	pthread_mutex_unlock(&d->mu);
+	if (flush) {
+		round_run(st, &d->cfg, true, &d->owed, &left, NULL);
+		if (left > 0)
+			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
+	} else if (d->owed.n > 0) {
+		settle(st, &d->owed, (int64_t)time(NULL), NULL);
+	}
+	owed_lost(&d->owed, "when delivery starts again");
+	store_close(st);
+	return NULL;
+}
+
+struct delivery *delivery_start(const struct sq_config *cfg)
+{
+	struct delivery *d = calloc(1, sizeof(*d));
+	pthread_condattr_t ca;
+
+	if (d == NULL || config_copy(&d->cfg, cfg) < 0) {
+		log_errorx("out of memory starting mail delivery");
+		free(d);
+		return NULL;
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	d->kicked = true;   /* alerts left from before a restart go out now */
+	if (thread_start(&d->thread, delivery_main, d) != 0) {
+		log_errorx("cannot start the mail delivery thread");
+		config_free(&d->cfg);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void delivery_get_tally(struct delivery *d, struct delivery_tally *out)
+{
+	pthread_mutex_lock(&d->mu);
+	*out = d->tally;
+	pthread_mutex_unlock(&d->mu);
+}
+
+void delivery_kick(struct delivery *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->kicked = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+void delivery_stop(struct delivery *d, bool flush)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	d->flush = flush;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thread, NULL);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
+	config_free(&d->cfg);
+	free(d);
+}

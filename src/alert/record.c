@@ -1,0 +1,176 @@
+/*
+ * record.c - results into history, state and outbox, one transaction per
+ * batch. The state change and the alert it owes are committed together, so
+ * after a crash either both exist or neither does, and the check that
+ * caused them simply runs again.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/scaleout/quorum.h"
+#include "squirrel/alert/record.h"
+#include "squirrel/base/urlshow.h"
+
+/* The names of the locations a batch's verdicts refer to (sq_vote.location). */
+struct locs {
+	char *v[QUORUM_MAX_LOCATIONS];
+	int n;
+};
+
+void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
+    struct sq_thresholds *t)
+{
+	t->fail_threshold = site->fail_threshold ? site->fail_threshold : cfg->fail_threshold;
+	t->recover_threshold = site->recover_threshold ? site->recover_threshold :
+	    cfg->recover_threshold;
+	t->interval_s = site->interval_s ? site->interval_s : cfg->interval_s;
+	t->retry_interval_s = site->retry_interval_s ? site->retry_interval_s :
+	    cfg->retry_interval_s;
+	t->remind_every_s = site->remind_every_s < 0 ? 0 :
+	    site->remind_every_s ? site->remind_every_s : cfg->remind_every_s;
+}
+
+static void log_transition(const struct sq_site *site, const struct sq_transition *tr,
+    const char *error)
+{
+	char shown[URL_SHOWN_MAX];
+	const char *url = url_shown(site->url, shown, sizeof(shown));
+
+	if (tr->alert == SQ_ALERT_DOWN)
+		log_info("site %" PRId64 " (%s) is DOWN: %s", site->id, url, error);
+	else if (tr->alert == SQ_ALERT_UP)
+		log_info("site %" PRId64 " (%s) is UP again after %" PRId64 " s down", site->id,
+		    url, tr->down_for);
+	else if (tr->alert == SQ_ALERT_REMINDER)
+		log_info("site %" PRId64 " (%s) is still DOWN: %s", site->id, url, error);
+	else if (tr->from != tr->to)
+		log_debug("site %" PRId64 " (%s): %s -> %s", site->id, url,
+		    state_name(tr->from), state_name(tr->to));
+}
+
+/*
+ * Too few locations answered (redis): history only. A silent location is
+ * not a vote, so the state machine does not see it: no transition, no
+ * alert. A change waiting for confirmation is looked at again soon.
+ */
+static int record_unknown(struct store *st, const struct sq_thresholds *t,
+    struct record_entry *e, const struct sq_site_state *state, const struct locs *l)
+{
+	bool confirming = (state->state != SQ_STATE_DOWN && state->fail_count > 0) ||
+	    (state->state == SQ_STATE_DOWN && state->ok_count > 0);
+	e->next_check_s = confirming && t->retry_interval_s < t->interval_s ?
+	    t->retry_interval_s : t->interval_s;
+	e->state = state->state;
+	return store_save_check_votes(st, &e->result, state, (const char *const *)l->v, l->n) < 0 ?
+	    -1 : 0;
+}
+
+/* One result: 0, 1 when the site is gone, -1 on a database error. */
+static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
+    const struct locs *l, struct record_stats *stats)
+{
+	const struct sq_site *site = e->site;
+	const struct sq_result *r = &e->result;
+	struct sq_site_state state;
+	struct sq_thresholds t;
+	struct sq_transition tr;
+	char error[160], where[4096];
+	int rc;
+
+	e->tr = (struct sq_transition){ .alert = SQ_ALERT_NONE };
+	rc = store_load_state(st, site->id, &state);
+	if (rc != 0)
+		return rc;
+	record_thresholds(site, cfg, &t);
+	if (r->err == SQ_ERR_NO_QUORUM)
+		return record_unknown(st, &t, e, &state, l);
+	int64_t now = r->started_ms / 1000;
+	state_apply(&state, &t, sq_result_ok(r), now, &tr);
+	e->next_check_s = tr.next_check_s;
+	e->state = tr.to;
+	e->tr = tr;
+	if (store_save_check_votes(st, r, &state, (const char *const *)l->v, l->n) < 0)
+		return -1;
+	sq_result_error(r, error, sizeof(error));
+	if (tr.alert == SQ_ALERT_NONE)
+		return 0;
+	/* The incident opens and closes with the alert, in the same transaction. */
+	if (tr.alert == SQ_ALERT_DOWN && store_incident_open(st, site->id, state.since, error) < 0)
+		return -1;
+	if (tr.alert == SQ_ALERT_UP && store_incident_close(st, site->id, now) < 0)
+		return -1;
+	/* A verdict of several locations says what each one saw; NULL otherwise. */
+	quorum_describe(r, (const char *const *)l->v, l->n, where, sizeof(where));
+	struct sq_alert_row a = {
+		.site_id = site->id,
+		.owner_email = site->owner_email,
+		.url = site->url,
+		.name = site->name,
+		.kind = tr.alert,
+		.error = error,
+		.http_status = r->http_status,
+		.created_at = now,
+		.since = tr.alert == SQ_ALERT_UP ? now - tr.down_for : state.since,
+		.last_ok = state.last_ok,
+		.down_for = tr.down_for,
+		.locations = where[0] != '\0' ? where : NULL,
+	};
+	if (store_queue_alert(st, &a) < 0)
+		return -1;
+	stats->alerts++;
+	return 0;
+}
+
+int record_batch(struct store *st, const struct sq_config *cfg, struct record_entry *e,
+    size_t n, struct record_stats *stats)
+{
+	struct record_stats s = { 0 };
+	struct locs l = { .n = 0 };
+	bool votes = false;
+
+	if (n == 0) {
+		*stats = s;
+		return 0;
+	}
+	for (size_t i = 0; i < n && !votes; i++)
+		votes = e[i].result.nvotes > 0;
+	/* Named as the backend numbered them: the same [redis] locations, parsed alike. */
+	if (votes && cfg->redis_locations != NULL) {
+		char why[128];
+		l.n = quorum_locations(cfg->redis_locations, l.v, why, sizeof(why));
+		if (l.n < 0) {
+			log_warnx("[redis] locations: %s: the locations' answers are not kept", why);
+			l.n = 0;
+		}
+	}
+	if (store_begin(st) < 0) {
+		quorum_locations_free(l.v, l.n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = record_one(st, cfg, &e[i], &l, &s);
+		if (rc < 0) {
+			store_rollback(st);
+			quorum_locations_free(l.v, l.n);
+			return -1;
+		}
+		e[i].dropped = rc == 1;
+		if (rc == 1)
+			s.dropped++;
+		else
+			s.recorded++;
+	}
+	quorum_locations_free(l.v, l.n);
+	if (store_commit(st) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char error[160];
+		if (e[i].dropped)
+			continue;
+		sq_result_error(&e[i].result, error, sizeof(error));
+		log_transition(e[i].site, &e[i].tr, error);
+	}
+	*stats = s;
+	return 0;
+}

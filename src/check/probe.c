@@ -1,0 +1,744 @@
+/*
+ * probe.c - one HTTP check with libcurl, and its verdict.
+ *
+ * Every check is a HEAD request on a fresh connection after a fresh name
+ * lookup: a reused connection or a cached address can hide an outage or a
+ * recovery. Only http and https are ever fetched, redirects included. A
+ * server that refuses HEAD (405, 501) is asked once more with GET, and the
+ * body is dropped as soon as it starts: that is enough to know the status.
+ *
+ * An internationalised host (http://bücher.example/) is looked up, and
+ * fetched, in its ASCII form (xn--bcher-kva.example): squirrel resolves
+ * with c-ares, which takes names as they are, so the conversion is done
+ * here for every backend, with libidn2 as libcurl does its own. People
+ * keep seeing the URL as it was written.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config_build.h"
+#include "squirrel/base/log.h"
+#include "squirrel/check/probe.h"
+#include "squirrel/check/resolve.h"
+#include "squirrel/base/util.h"
+
+#define PROBE_MAX_URL 4096
+
+struct probe {
+	CURL *h;
+	struct sq_check check;
+	char source[80];          /* "host!ADDR" for CURLOPT_INTERFACE, or "" */
+	int ip_version;
+	struct resolver *resolver; /* blocking use only */
+	char host[256];           /* the url's host, ASCII, when it needs a lookup */
+	char *fetch_url;          /* the url with that host, when it had to change; or NULL */
+	int port;
+	bool need_lookup;
+	long timeout_left_ms;     /* the check's timeout, less the lookup */
+	/*
+	 * CURLOPT_RESOLVE entries: the addresses of this check, and the removal
+	 * of the previous check's, so libcurl's DNS cache never holds more than
+	 * one name per handle however many sites there are.
+	 */
+	struct curl_slist *resolve;
+	char last_pair[300];      /* "host:port" added last, to remove */
+	void *owner;
+	int64_t paused_at;        /* monotonic ms; 0: the clock runs */
+	int64_t start_mono_ms;
+	int64_t start_wall_ms;
+	bool get_retry;           /* the second attempt, with GET, is running */
+	bool body_dropped;        /* our write callback stopped the body */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r);
+static int url_host(const char *url, char *host, size_t hostlen, int *port, bool *literal);
+static void set_detail(struct sq_result *r, const char *msg);
+
+static int64_t now_ms(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The stop's deadline, 0 while running. A signal handler sets it, so it
+ * must be lock-free; libcurl asks the progress callback at least once a
+ * second, however quiet the server, and a check ends there.
+ */
+static _Atomic int64_t stop_deadline;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop deadline is set from a signal handler");
+
+void probe_stop_at(int64_t deadline_ms)
+{
+	atomic_store(&stop_deadline, deadline_ms > 0 ? deadline_ms : 1);
+}
+
+static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	int64_t deadline = atomic_load_explicit(&stop_deadline, memory_order_relaxed);
+	(void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return deadline != 0 && now_ms(CLOCK_MONOTONIC) >= deadline;
+}
+
+int probe_global_init(void)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK) {
+		log_errorx("libcurl initialisation failed: %s", curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void probe_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static int dup_opt(const char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	return *dst == NULL ? -1 : 0;
+}
+
+int probe_opts_copy(struct sq_probe_opts *dst, const struct sq_probe_opts *src)
+{
+	*dst = *src;
+	if (dup_opt(&dst->source_address, src->source_address) < 0 ||
+	    dup_opt(&dst->dns_servers, src->dns_servers) < 0 ||
+	    dup_opt(&dst->hosts_file, src->hosts_file) < 0) {
+		probe_opts_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+void probe_opts_free(struct sq_probe_opts *o)
+{
+	free((char *)o->source_address);
+	free((char *)o->dns_servers);
+	free((char *)o->hosts_file);
+	o->source_address = o->dns_servers = o->hosts_file = NULL;
+}
+
+const char *probe_user_agent(void)
+{
+	return "squirrel/" SQ_VERSION;
+}
+
+struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	char err[256];
+
+	if (p == NULL)
+		return NULL;
+	p->h = curl_easy_init();
+	if (p->h == NULL) {
+		free(p);
+		return NULL;
+	}
+	if (opts != NULL) {
+		if (opts->source_address != NULL && opts->source_address[0] != '\0')
+			snprintf(p->source, sizeof(p->source), "host!%s", opts->source_address);
+		p->ip_version = opts->ip_version;
+	}
+	if (with_resolver) {
+		struct resolver_opts ro = { 0 };
+		if (opts != NULL) {
+			ro.servers = opts->dns_servers;
+			ro.timeout_ms = opts->dns_timeout_ms;
+			ro.tries = opts->dns_tries;
+			ro.max_inflight = 1;
+			ro.ip_version = opts->ip_version;
+			ro.hosts_file = opts->hosts_file;
+		}
+		p->resolver = resolver_new(&ro, NULL, err, sizeof(err));
+		if (p->resolver == NULL) {
+			log_errorx("name lookups cannot start: %s", err);
+			probe_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+void probe_free(struct probe *p)
+{
+	if (p == NULL)
+		return;
+	curl_easy_cleanup(p->h);
+	curl_slist_free_all(p->resolve);
+	resolver_free(p->resolver);
+	curl_free(p->fetch_url);
+	free(p);
+}
+
+bool probe_url_needs_lookup(const char *url)
+{
+	char host[256];
+	int port;
+	bool literal = false;
+
+	if (url_host(url, host, sizeof(host), &port, &literal) < 0)
+		return false;   /* it fails at probe_start(), without a lookup */
+	return !literal;
+}
+
+void probe_pause_clock(struct probe *p)
+{
+	p->paused_at = now_ms(CLOCK_MONOTONIC);
+}
+
+void probe_resume_clock(struct probe *p)
+{
+	if (p->paused_at != 0)
+		p->start_mono_ms += now_ms(CLOCK_MONOTONIC) - p->paused_at;
+	p->paused_at = 0;
+}
+
+void probe_set_owner(struct probe *p, void *owner)
+{
+	p->owner = owner;
+}
+
+void *probe_owner(const struct probe *p)
+{
+	return p->owner;
+}
+
+const char *probe_lookup_name(const struct probe *p)
+{
+	return p->need_lookup ? p->host : NULL;
+}
+
+/*
+ * The url's host, in its ASCII form, and port; whether the host is an
+ * address literal.
+ */
+static int url_host(const char *url, char *host, size_t hostlen, int *port, bool *literal)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *pt = NULL, why[128];
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc = -1;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &pt, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    idn_to_ascii(h, host, hostlen, why, sizeof(why)) == 0) {
+		size_t n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			*literal = true;
+		} else {
+			*literal = inet_pton(AF_INET, host, buf) == 1;
+		}
+		*port = atoi(pt);
+		rc = 0;
+	}
+	curl_free(h);
+	curl_free(pt);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int probe_set_addresses(struct probe *p, const struct resolve_answer *a, struct sq_result *r)
+{
+	int64_t elapsed = now_ms(CLOCK_MONOTONIC) - p->start_mono_ms;
+	char entry[sizeof(p->host) + 16 + RESOLVE_MAX_ADDRS * (RESOLVE_ADDRSTRLEN + 3)];
+	struct curl_slist *list = NULL, *tmp;
+
+	p->need_lookup = false;
+	if (a->err != SQ_OK || a->naddr <= 0) {
+		result_init(p, &p->check, r);
+		r->err = a->err != SQ_OK ? a->err : SQ_ERR_DNS_NOADDR;
+		r->ms = elapsed > INT32_MAX ? INT32_MAX : (int32_t)elapsed;
+		return -1;
+	}
+	if (elapsed >= p->check.timeout_ms) {
+		result_init(p, &p->check, r);
+		r->err = SQ_ERR_DNS_TIMEOUT;
+		r->ms = (int32_t)elapsed;
+		return -1;
+	}
+	p->timeout_left_ms = (long)(p->check.timeout_ms - elapsed);
+	int off = snprintf(entry, sizeof(entry), "%s:%d:", p->host, p->port);
+	for (int i = 0; i < a->naddr && i < RESOLVE_MAX_ADDRS; i++) {
+		bool v6 = strchr(a->addrs[i], ':') != NULL;
+		off += snprintf(entry + off, sizeof(entry) - (size_t)off, "%s%s%s%s", i ? "," : "",
+		    v6 ? "[" : "", a->addrs[i], v6 ? "]" : "");
+	}
+	/* forget the previous check's name, then add this one's addresses */
+	if (p->last_pair[0] != '\0') {
+		char removal[sizeof(p->last_pair) + 1];
+		snprintf(removal, sizeof(removal), "-%s", p->last_pair);
+		if ((tmp = curl_slist_append(list, removal)) == NULL)
+			goto nomem;
+		list = tmp;
+	}
+	if ((tmp = curl_slist_append(list, entry)) == NULL)
+		goto nomem;
+	list = tmp;
+	curl_slist_free_all(p->resolve);
+	p->resolve = list;
+	snprintf(p->last_pair, sizeof(p->last_pair), "%s:%d", p->host, p->port);
+	if (curl_easy_setopt(p->h, CURLOPT_RESOLVE, p->resolve) != CURLE_OK ||
+	    curl_easy_setopt(p->h, CURLOPT_TIMEOUT_MS, p->timeout_left_ms) != CURLE_OK) {
+		result_init(p, &p->check, r);
+		r->err = SQ_ERR_OTHER;
+		set_detail(r, "cannot hand the addresses to libcurl");
+		return -1;
+	}
+	return 0;
+nomem:
+	curl_slist_free_all(list);
+	result_init(p, &p->check, r);
+	r->err = SQ_ERR_OTHER;
+	set_detail(r, "out of memory");
+	return -1;
+}
+
+void *probe_handle(struct probe *p)
+{
+	return p->h;
+}
+
+struct probe *probe_from_handle(void *curl_handle)
+{
+	char *priv = NULL;
+	curl_easy_getinfo((CURL *)curl_handle, CURLINFO_PRIVATE, &priv);
+	return (struct probe *)priv;
+}
+
+/* A body means we already have the status line: stop the transfer there. */
+static size_t drop_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct probe *p = userdata;
+	(void)data;
+	if (size * nmemb == 0)
+		return 0;
+	p->body_dropped = true;
+	return 0;
+}
+
+bool probe_url_valid(const char *url, char *why, size_t whylen)
+{
+	size_t len = strnlen(url, PROBE_MAX_URL + 1);
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
+
+	if (len == 0 || len > PROBE_MAX_URL) {
+		snprintf(why, whylen, len ? "url longer than %d bytes" : "empty url", PROBE_MAX_URL);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c <= 0x20 || c == 0x7f) {
+			snprintf(why, whylen, "url contains %s at byte %zu",
+			    c == ' ' ? "a space" : "a control character", i + 1);
+			return false;
+		}
+	}
+	/* libcurl reads "http:///x" as host "x": refuse an empty authority. */
+	const char *sep = strstr(url, "://");
+	bool web = strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+	if (web && (sep[3] == '/' || sep[3] == '?' || sep[3] == '#')) {
+		snprintf(why, whylen, "url has no host");
+		return false;
+	}
+	CURLU *u = curl_url();
+	if (u == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		snprintf(why, whylen, "url not understood (%s)", curl_url_strerror(uc));
+	} else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		snprintf(why, whylen, "only http and https urls are checked");
+	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
+		snprintf(why, whylen, "url has no host");
+	} else {
+		char ace[256], detail[128];
+		ok = idn_to_ascii(host, ace, sizeof(ace), detail, sizeof(detail)) == 0;
+		if (!ok)
+			snprintf(why, whylen, "url host: %s", detail);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->site_id = c->site_id;
+	r->tag = c->tag;
+	r->started_ms = p->start_wall_ms;
+}
+
+static void set_detail(struct sq_result *r, const char *msg)
+{
+	size_t n = strnlen(msg, sizeof(r->detail) - 1);
+	memcpy(r->detail, msg, n);
+	r->detail[n] = '\0';
+	for (char *s = r->detail; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* Options for one attempt; the handle keeps nothing from a previous check. */
+static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
+{
+	CURL *h = p->h;
+	const struct sq_check *c = &p->check;
+	CURLcode rc = CURLE_OK;
+
+	curl_easy_reset(h);
+	p->errbuf[0] = '\0';
+	p->body_dropped = false;
+#define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val)
+	SET(CURLOPT_URL, p->fetch_url != NULL ? p->fetch_url : c->url);
+	SET(CURLOPT_PRIVATE, (char *)p);
+	SET(CURLOPT_ERRORBUFFER, p->errbuf);
+	SET(CURLOPT_NOBODY, use_get ? 0L : 1L);
+	SET(CURLOPT_HTTPGET, use_get ? 1L : 0L);
+	SET(CURLOPT_WRITEFUNCTION, drop_body);
+	SET(CURLOPT_WRITEDATA, p);
+	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
+	SET(CURLOPT_FOLLOWLOCATION, c->max_redirects > 0 ? 1L : 0L);
+	SET(CURLOPT_MAXREDIRS, (long)c->max_redirects);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_USERAGENT, probe_user_agent());
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_XFERINFOFUNCTION, stop_check);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	if (p->resolve != NULL && !p->need_lookup)
+		SET(CURLOPT_RESOLVE, p->resolve);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_FRESH_CONNECT, 1L);
+	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_IPRESOLVE, p->ip_version == 4 ? CURL_IPRESOLVE_V4 :
+	    p->ip_version == 6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
+	if (p->source[0] != '\0')
+		SET(CURLOPT_INTERFACE, p->source);
+#undef SET
+	if (rc != CURLE_OK) {
+		snprintf(p->errbuf, sizeof(p->errbuf), "%s", curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The url libcurl fetches: with its host in the ASCII form p->host has
+ * (the name looked up, which CURLOPT_RESOLVE must match), whether or not
+ * this libcurl converts names itself. NULL when the url is fine as it is.
+ */
+static int set_fetch_url(struct probe *p, const char *url)
+{
+	CURLU *u;
+	char *h = NULL;
+	int rc = 0;
+
+	curl_free(p->fetch_url);
+	p->fetch_url = NULL;
+	if ((u = curl_url()) == NULL)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && strcmp(h, p->host) != 0) {
+		if (curl_url_set(u, CURLUPART_HOST, p->host, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_URL, &p->fetch_url, 0) != CURLUE_OK)
+			rc = -1;
+	}
+	curl_free(h);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
+{
+	char why[128];
+
+	p->check = *c;
+	p->get_retry = false;
+	p->paused_at = 0;
+	p->start_mono_ms = now_ms(CLOCK_MONOTONIC);
+	p->start_wall_ms = now_ms(CLOCK_REALTIME);
+	if (!probe_url_valid(c->url, why, sizeof(why))) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_BAD_URL;
+		set_detail(r, why);
+		return -1;
+	}
+	bool literal = false;
+	if (url_host(c->url, p->host, sizeof(p->host), &p->port, &literal) < 0) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_BAD_URL;
+		set_detail(r, "url not understood");
+		return -1;
+	}
+	if (set_fetch_url(p, c->url) < 0) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_OTHER;
+		set_detail(r, "out of memory");
+		return -1;
+	}
+	p->need_lookup = !literal;
+	p->timeout_left_ms = c->timeout_ms;
+	if (probe_setup(p, false, c->timeout_ms) < 0) {
+		result_init(p, c, r);
+		r->err = SQ_ERR_OTHER;
+		set_detail(r, p->errbuf);
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Whether the url's host is an address literal (no lookup to time out). */
+static bool host_is_literal(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+	bool literal = false;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n = strlen(host);
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			literal = inet_pton(AF_INET6, host + 1, buf) == 1;
+		} else {
+			literal = inet_pton(AF_INET, host, buf) == 1;
+		}
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return literal;
+}
+
+/*
+ * A timeout says nothing of where the time went; the phase it stopped in
+ * does. Lookup not finished: dns. No local port yet: the TCP connect never
+ * completed. A TLS url whose handshake never ended: tls. (libcurl 7.88 sets
+ * CONNECT_TIME only once TLS is up too, so the local port tells the TCP
+ * connect apart.)
+ */
+static enum sq_err classify_timeout(CURL *h)
+{
+	char *url = NULL;
+	curl_off_t lookup_us = 0, tls_us = 0;
+	long local_port = 0;
+
+	curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &lookup_us);
+	curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &local_port);
+	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls_us);
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
+	if (lookup_us == 0 && url != NULL && !host_is_literal(url))
+		return SQ_ERR_DNS_TIMEOUT;
+	if (local_port == 0)
+		return SQ_ERR_CONNECT_TIMEOUT;
+	if (url != NULL && strncmp(url, "https:", 6) == 0 && tls_us == 0)
+		return SQ_ERR_TLS;
+	return SQ_ERR_TIMEOUT;
+}
+
+/*
+ * libcurl says "unsupported protocol" both for a redirect to a scheme it
+ * may not follow and for an answer that is not HTTP/1.x (HTTP/0.9, binary
+ * noise, an HTTP/2 frame, status 000, 99 or 1000). The url it stopped at
+ * tells them apart: a refused scheme is where it was going, an http(s)
+ * url is where it got the bad answer.
+ */
+static enum sq_err classify_unsupported(CURL *h)
+{
+	char *url = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url);
+	if (url != NULL && strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return SQ_ERR_PROTOCOL;
+	return SQ_ERR_BAD_REPLY;
+}
+
+/*
+ * libcurl 7.x reports a status line or header longer than its limit
+ * (100 KB) as out of memory, 8.6 and later as CURLE_TOO_LARGE. Once the
+ * request has been sent, that is the answer's size: a probe allocates
+ * nothing of its own there.
+ */
+static enum sq_err classify_nomem(CURL *h)
+{
+	curl_off_t sent_us = 0;
+	long local_port = 0;
+
+	curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &sent_us);
+	curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &local_port);
+	return sent_us > 0 || local_port != 0 ? SQ_ERR_TOO_LARGE : SQ_ERR_OTHER;
+}
+
+/* libcurl says "Couldn't connect" for several reasons; errno tells which. */
+static enum sq_err classify_connect(CURL *h)
+{
+	long os_errno = 0;
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	switch (os_errno) {
+	case ECONNREFUSED:
+		return SQ_ERR_CONNECT_REFUSED;
+	case ETIMEDOUT:
+		return SQ_ERR_CONNECT_TIMEOUT;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return SQ_ERR_UNREACHABLE;
+	default:
+		return SQ_ERR_OTHER;
+	}
+}
+
+static enum sq_err classify_curlcode(CURL *h, CURLcode rc)
+{
+	long os_errno = 0;
+
+	if (is_tls_error(rc))
+		return SQ_ERR_TLS;
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return SQ_ERR_DNS;
+	case CURLE_COULDNT_CONNECT:
+		return classify_connect(h);
+	case CURLE_OPERATION_TIMEDOUT:
+		return classify_timeout(h);
+	case CURLE_TOO_MANY_REDIRECTS:
+		return SQ_ERR_TOO_MANY_REDIRECTS;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return classify_unsupported(h);
+	case CURLE_OUT_OF_MEMORY:
+		return classify_nomem(h);
+#if LIBCURL_VERSION_NUM >= 0x080600
+	case CURLE_TOO_LARGE:
+		return SQ_ERR_TOO_LARGE;
+#endif
+	case CURLE_URL_MALFORMAT:
+		return SQ_ERR_BAD_URL;
+	case CURLE_GOT_NOTHING:
+		return SQ_ERR_EMPTY_REPLY;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return SQ_ERR_STOPPED;   /* stop_check(), the only callback that aborts */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return SQ_ERR_BAD_REPLY;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+		return os_errno == ECONNRESET ? SQ_ERR_RESET : SQ_ERR_OTHER;
+	default:
+		return SQ_ERR_OTHER;
+	}
+}
+
+bool probe_done(struct probe *p, int curlcode, struct sq_result *r)
+{
+	CURLcode rc = (CURLcode)curlcode;
+	long status = 0;
+
+	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
+	result_init(p, &p->check, r);
+	int64_t elapsed = now_ms(CLOCK_MONOTONIC) - p->start_mono_ms;
+	r->ms = elapsed > INT32_MAX ? INT32_MAX : (int32_t)elapsed;
+	r->http_status = (int32_t)status;
+
+	bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && p->body_dropped);
+	if (!answered) {
+		r->err = classify_curlcode(p->h, rc);
+		if (r->err == SQ_ERR_OTHER)
+			set_detail(r, p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+		return false;
+	}
+	if (status >= 200 && status < 400) {
+		r->err = SQ_OK;
+		return false;
+	}
+	if ((status == 405 || status == 501) && !p->get_retry) {
+		/* Many servers refuse HEAD: ask once more with GET, in the time left. */
+		long left = (long)p->check.timeout_ms - (long)elapsed;
+		if (left > 0 && probe_setup(p, true, left) == 0) {
+			p->get_retry = true;
+			return true;
+		}
+	}
+	if (status >= 400) {
+		r->err = SQ_ERR_HTTP;
+	} else {
+		r->err = SQ_ERR_BAD_REPLY;
+		set_detail(r, "no final status");
+	}
+	return false;
+}
+
+void probe_run(struct probe *p, const struct sq_check *c, struct sq_result *r)
+{
+	if (probe_start(p, c, r) < 0)
+		return;
+	if (p->need_lookup) {
+		struct resolve_answer a;
+		if (p->resolver == NULL) {
+			/* a probe made for an event loop: the loop looks names up */
+			a.err = SQ_ERR_DNS;
+			a.naddr = 0;
+		} else {
+			resolver_lookup_wait(p->resolver, p->host, c->timeout_ms, &a);
+		}
+		if (probe_set_addresses(p, &a, r) < 0)
+			return;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		CURLcode rc = curl_easy_perform(p->h);
+		if (!probe_done(p, rc, r))
+			return;
+	}
+}

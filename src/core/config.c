@@ -1,0 +1,567 @@
+/*
+ * config.c - the INI-style configuration file.
+ *
+ * One table lists every key: its section, its type, its range and where it
+ * lives in struct sq_config. The parser, the defaults and the command line
+ * overrides all go through that table, so a key cannot be accepted in one
+ * place and refused in another.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "squirrel/backend/backend.h"
+#include "squirrel/core/check.h"
+#include "squirrel/core/config.h"
+#include "squirrel/base/log.h"
+#include "squirrel/base/urlshow.h"
+
+enum key_type { KEY_INT, KEY_STRING, KEY_CHOICE };
+
+struct choice {
+	const char *name;
+	int value;
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	long min, max;              /* KEY_INT */
+	const struct choice *choices; /* KEY_CHOICE, NULL-terminated */
+	const char *def;            /* the default, as it would be written */
+	int (*check)(const char *value, char *why, size_t whylen);
+};
+
+static const struct choice backend_choices[] = {
+	{ "serial", 0 }, { "threads", 1 }, { "prefork", 2 }, { "libev", 3 }, { "redis", 4 },
+	{ NULL, 0 },
+};
+static const struct choice level_choices[] = {
+	{ "error", LOG_LEVEL_ERROR }, { "warning", LOG_LEVEL_WARNING },
+	{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
+	{ NULL, 0 },
+};
+static const struct choice ipver_choices[] = {
+	{ "any", 0 }, { "4", 4 }, { "6", 6 }, { NULL, 0 },
+};
+static const struct choice tls_choices[] = {
+	{ "none", SQ_TLS_NONE }, { "starttls", SQ_TLS_STARTTLS }, { "tls", SQ_TLS_IMPLICIT },
+	{ NULL, 0 },
+};
+
+static int check_dns_servers(const char *v, char *why, size_t len);
+static int check_address(const char *v, char *why, size_t len);
+static int check_redis_url(const char *v, char *why, size_t len);
+static int check_locations(const char *v, char *why, size_t len);
+
+#define OFF(field) offsetof(struct sq_config, field)
+#define DAY (24 * 3600L)
+
+static const struct key keys[] = {
+	{ "squirreld", "database", KEY_STRING, OFF(database), 0, 0, NULL, SQ_DEFAULT_DATABASE, NULL },
+	/* default: the best backend built, backend_default() (libev when built) */
+	{ "squirreld", "backend", KEY_CHOICE, OFF(backend), 0, 0, backend_choices, NULL, NULL },
+	{ "squirreld", "workers", KEY_INT, OFF(workers), 1, 4096, NULL, "32", NULL },
+	{ "squirreld", "max_concurrent", KEY_INT, OFF(max_concurrent), 1, 100000, NULL, "500", NULL },
+	{ "squirreld", "log_level", KEY_CHOICE, OFF(log_level), 0, 0, level_choices, "info", NULL },
+	{ "squirreld", "status_page", KEY_STRING, OFF(status_page), 0, 0, NULL, "", NULL },
+	{ "squirreld", "metrics_file", KEY_STRING, OFF(metrics_file), 0, 0, NULL, "", NULL },
+	{ "squirreld", "history_days", KEY_INT, OFF(history_days), 1, 36500, NULL, "90", NULL },
+
+	{ "check", "interval", KEY_INT, OFF(interval_s), 1, 30 * DAY, NULL, "60", NULL },
+	{ "check", "timeout", KEY_INT, OFF(timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL, "10000", NULL },
+	{ "check", "connect_timeout", KEY_INT, OFF(connect_timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL,
+	    "5000", NULL },
+	{ "check", "max_redirects", KEY_INT, OFF(max_redirects), 0, 50, NULL, "5", NULL },
+	{ "check", "fail_threshold", KEY_INT, OFF(fail_threshold), 1, 1000, NULL, "2", NULL },
+	{ "check", "recover_threshold", KEY_INT, OFF(recover_threshold), 1, 1000, NULL, "1", NULL },
+	{ "check", "retry_interval", KEY_INT, OFF(retry_interval_s), 1, 30 * DAY, NULL, "20", NULL },
+	{ "check", "remind_every", KEY_INT, OFF(remind_every_s), 0, 365 * DAY, NULL, "0", NULL },
+	{ "check", "dns_servers", KEY_STRING, OFF(dns_servers), 0, 0, NULL, "", check_dns_servers },
+	{ "check", "dns_timeout", KEY_INT, OFF(dns_timeout_ms), 1, 60000, NULL, "2000", NULL },
+	{ "check", "dns_tries", KEY_INT, OFF(dns_tries), 1, 10, NULL, "2", NULL },
+	{ "check", "dns_max_inflight", KEY_INT, OFF(dns_max_inflight), 1, 100000, NULL, "200", NULL },
+	{ "check", "ip_version", KEY_CHOICE, OFF(ip_version), 0, 0, ipver_choices, "any", NULL },
+	{ "check", "source_address", KEY_STRING, OFF(source_address), 0, 0, NULL, "", check_address },
+
+	{ "smtp", "host", KEY_STRING, OFF(smtp_host), 0, 0, NULL, "localhost", NULL },
+	{ "smtp", "port", KEY_INT, OFF(smtp_port), 1, 65535, NULL, "25", NULL },
+	{ "smtp", "tls", KEY_CHOICE, OFF(smtp_tls), 0, 0, tls_choices, "none", NULL },
+	{ "smtp", "user", KEY_STRING, OFF(smtp_user), 0, 0, NULL, "", NULL },
+	{ "smtp", "password", KEY_STRING, OFF(smtp_password), 0, 0, NULL, "", NULL },
+	{ "smtp", "password_file", KEY_STRING, OFF(smtp_password_file), 0, 0, NULL, "", NULL },
+	{ "smtp", "from", KEY_STRING, OFF(smtp_from), 0, 0, NULL, "squirrel@localhost", NULL },
+	{ "smtp", "timeout", KEY_INT, OFF(smtp_timeout_ms), 1000, 600000, NULL, "30000", NULL },
+	{ "smtp", "alert_max_age", KEY_INT, OFF(alert_max_age_s), 60, 365 * DAY, NULL, "172800", NULL },
+
+	{ "redis", "url", KEY_STRING, OFF(redis_url), 0, 0, NULL, "redis://127.0.0.1:6379/0", check_redis_url },
+	{ "redis", "prefix", KEY_STRING, OFF(redis_prefix), 0, 0, NULL, "squirrel", NULL },
+	{ "redis", "locations", KEY_STRING, OFF(redis_locations), 0, 0, NULL, "default", check_locations },
+	{ "redis", "quorum", KEY_INT, OFF(redis_quorum), 1, 100, NULL, "1", NULL },
+	{ "redis", "claim_idle", KEY_INT, OFF(redis_claim_idle_ms), 1000, 3600000, NULL, "30000", NULL },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void seterr(char *err, size_t len, const char *fmt, ...) SQ_PRINTF(3, 4);
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static bool section_known(const char *section)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+static const struct key *key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static void choices_list(const struct choice *c, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (; c->name != NULL && off < len; c++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", c->name);
+}
+
+/* Strict decimal integer: optional sign, digits, nothing else. */
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int key_apply(struct sq_config *cfg, const struct key *k, const char *value,
+    char *why, size_t whylen)
+{
+	char *base = (char *)cfg;
+	char list[160];
+	long v;
+
+	switch (k->type) {
+	case KEY_INT:
+		if (parse_long(value, &v) < 0) {
+			seterr(why, whylen, "'%s' is not a whole number", value);
+			return -1;
+		}
+		if (v < k->min || v > k->max) {
+			seterr(why, whylen, "%ld is out of range (%ld to %ld)", v, k->min, k->max);
+			return -1;
+		}
+		*(int *)(base + k->offset) = (int)v;
+		return 0;
+	case KEY_CHOICE:
+		for (const struct choice *c = k->choices; c->name != NULL; c++) {
+			if (strcmp(c->name, value) != 0)
+				continue;
+			if (k->offset == OFF(backend)) {
+				char *dup = strdup(value);
+				if (dup == NULL) {
+					seterr(why, whylen, "out of memory");
+					return -1;
+				}
+				free(cfg->backend);
+				cfg->backend = dup;
+				cfg->backend_named = true;
+			} else {
+				*(int *)(base + k->offset) = c->value;
+			}
+			return 0;
+		}
+		choices_list(k->choices, list, sizeof(list));
+		seterr(why, whylen, "'%s' is not one of: %s", value, list);
+		return -1;
+	case KEY_STRING: {
+		if (k->check != NULL && k->check(value, why, whylen) < 0)
+			return -1;
+		char *dup = strdup(value);
+		if (dup == NULL) {
+			seterr(why, whylen, "out of memory");
+			return -1;
+		}
+		char **slot = (char **)(base + k->offset);
+		free(*slot);
+		*slot = dup;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+const char *config_default_path(const char *given)
+{
+	if (given != NULL)
+		return given;
+	return access(SQ_DEFAULT_CONFIG, F_OK) == 0 ? SQ_DEFAULT_CONFIG : NULL;
+}
+
+int config_defaults(struct sq_config *cfg)
+{
+	char why[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *def = keys[i].def != NULL ? keys[i].def : backend_default();
+		if (key_apply(cfg, &keys[i], def, why, sizeof(why)) < 0) {
+			config_free(cfg);
+			return -ENOMEM;
+		}
+	}
+	cfg->backend_named = false;
+	return 0;
+}
+
+int config_set(struct sq_config *cfg, const char *section, const char *key,
+    const char *value, char *err, size_t errlen)
+{
+	const struct key *k = key_find(section, key);
+	char why[256];
+
+	if (k == NULL) {
+		seterr(err, errlen, "unknown key '%s' in [%s]", key, section);
+		return -1;
+	}
+	if (key_apply(cfg, k, value, why, sizeof(why)) < 0) {
+		seterr(err, errlen, "%s: %s", key, why);
+		return -1;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * The value part of "key = value": a comment starts at ';' or '#' after
+ * whitespace; a value in double quotes keeps those characters (and spaces)
+ * and understands \" and \\.
+ */
+static int parse_value(char *s, char **out, char *why, size_t whylen)
+{
+	s = trim(s);
+	if (*s == '"') {
+		char *w = s, *r = s + 1;
+		for (; *r != '\0' && *r != '"'; r++) {
+			if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			*w++ = *r;
+		}
+		if (*r != '"') {
+			seterr(why, whylen, "unterminated quoted value");
+			return -1;
+		}
+		*w = '\0';
+		char *rest = trim(r + 1);
+		if (*rest != '\0' && *rest != ';' && *rest != '#') {
+			seterr(why, whylen, "unexpected text after the quoted value");
+			return -1;
+		}
+		*out = s;
+		return 0;
+	}
+	for (char *p = s; *p != '\0'; p++) {
+		if ((*p == ';' || *p == '#') && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	*out = trim(s);
+	return 0;
+}
+
+static bool is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '_' || c == '-' || c == '.';
+}
+
+/* One line of the file; section is the current section, updated here. */
+static int parse_line(struct sq_config *cfg, char *line, char *section, size_t seclen,
+    bool *seen, char *why, size_t whylen)
+{
+	char *s = trim(line);
+
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return 0;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (end == NULL) {
+			seterr(why, whylen, "section header without ']'");
+			return -1;
+		}
+		*end = '\0';
+		char *rest = trim(end + 1);
+		if (*rest != '\0' && *rest != ';' && *rest != '#') {
+			seterr(why, whylen, "unexpected text after [%s]", s + 1);
+			return -1;
+		}
+		char *name = trim(s + 1);
+		if (!section_known(name)) {
+			seterr(why, whylen, "unknown section [%s] (valid: [squirreld], [check], [smtp], [redis])", name);
+			return -1;
+		}
+		snprintf(section, seclen, "%s", name);
+		return 0;
+	}
+	char *eq = strchr(s, '=');
+	if (eq == NULL) {
+		seterr(why, whylen, "expected 'key = value', got '%.40s'", s);
+		return -1;
+	}
+	*eq = '\0';
+	char *key = trim(s);
+	if (*key == '\0') {
+		seterr(why, whylen, "missing key before '='");
+		return -1;
+	}
+	for (char *p = key; *p; p++) {
+		if (!is_key_char(*p)) {
+			seterr(why, whylen, "invalid key '%.40s'", key);
+			return -1;
+		}
+	}
+	if (section[0] == '\0') {
+		seterr(why, whylen, "key '%s' before any [section]", key);
+		return -1;
+	}
+	const struct key *k = key_find(section, key);
+	if (k == NULL) {
+		seterr(why, whylen, "unknown key '%s' in [%s]", key, section);
+		return -1;
+	}
+	if (seen[k - keys]) {
+		seterr(why, whylen, "key '%s' set twice in [%s]", key, section);
+		return -1;
+	}
+	seen[k - keys] = true;
+	char *value, reason[256];
+	if (parse_value(eq + 1, &value, reason, sizeof(reason)) < 0 ||
+	    key_apply(cfg, k, value, reason, sizeof(reason)) < 0) {
+		seterr(why, whylen, "%s: %s", key, reason);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct sq_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char section[64] = "";
+	bool seen[NKEYS] = { false };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, rc = 0;
+
+	if (f == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char why[512];
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			seterr(err, errlen, "%s:%d: NUL byte in the line", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (parse_line(cfg, line, section, sizeof(section), seen, why, sizeof(why)) < 0) {
+			seterr(err, errlen, "%s:%d: %s", path, lineno, why);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static bool key_owns_string(const struct key *k)
+{
+	return k->type == KEY_STRING || (k->type == KEY_CHOICE && k->offset == OFF(backend));
+}
+
+int config_copy(struct sq_config *dst, const struct sq_config *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!key_owns_string(&keys[i]))
+			continue;
+		char **slot = (char **)((char *)dst + keys[i].offset);
+		if (*slot != NULL && (*slot = strdup(*slot)) == NULL) {
+			/* the copies made so far are freed, the rest are not ours */
+			for (size_t j = i + 1; j < NKEYS; j++)
+				if (key_owns_string(&keys[j]))
+					*(char **)((char *)dst + keys[j].offset) = NULL;
+			config_free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void config_free(struct sq_config *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (key_owns_string(&keys[i])) {
+			char **slot = (char **)((char *)cfg + keys[i].offset);
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+}
+
+/* "127.0.0.1", "127.0.0.1:5353", "[::1]:53" or "::1"; port 1..65535. */
+static int check_one_server(const char *s, char *why, size_t len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+		if (end == NULL || (size_t)(end - s - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			goto bad;
+		if (inet_pton(AF_INET6, host, buf) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET6, s, buf) == 1) {
+		return 0;
+	} else {
+		const char *colon = strchr(s, ':');
+		size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, buf) != 1)
+			goto bad;
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (port != NULL) {
+		long p;
+		if (parse_long(port, &p) < 0 || p < 1 || p > 65535)
+			goto bad;
+	}
+	return 0;
+bad:
+	seterr(why, len, "'%s' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])", s);
+	return -1;
+}
+
+static int check_dns_servers(const char *v, char *why, size_t len)
+{
+	char *copy = strdup(v), *save = NULL;
+	int rc = 0;
+
+	if (copy == NULL) {
+		seterr(why, len, "out of memory");
+		return -1;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		tok = trim(tok);
+		if (*tok == '\0' || check_one_server(tok, why, len) < 0) {
+			if (*tok == '\0')
+				seterr(why, len, "empty entry in the list");
+			rc = -1;
+			break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static int check_address(const char *v, char *why, size_t len)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (*v == '\0' || inet_pton(AF_INET, v, buf) == 1 || inet_pton(AF_INET6, v, buf) == 1)
+		return 0;
+	seterr(why, len, "'%s' is not an IPv4 or IPv6 address", v);
+	return -1;
+}
+
+/* A refused url is echoed without its password (src/base/urlshow.c). */
+static int check_redis_url(const char *v, char *why, size_t len)
+{
+	char shown[URL_SHOWN_MAX];
+
+	if (strncmp(v, "rediss://", 9) == 0) {
+		seterr(why, len, "'%s': TLS to Redis (rediss://) is not supported; use a unix socket, "
+		    "a private network, or a tunnel (stunnel, WireGuard) to a redis:// address",
+		    url_shown(v, shown, sizeof(shown)));
+		return -1;
+	}
+	if (strncmp(v, "redis://", 8) == 0 && v[8] != '\0')
+		return 0;
+	if (strncmp(v, "unix:", 5) == 0 && v[5] == '/')
+		return 0;
+	seterr(why, len, "'%s' is not redis://[user:password@]host[:port][/db] or unix:/path",
+	    url_shown(v, shown, sizeof(shown)));
+	return -1;
+}
+
+static int check_locations(const char *v, char *why, size_t len)
+{
+	bool empty = true;
+	for (const char *p = v; *p; p++) {
+		if (*p == ',' || *p == ' ') {
+			continue;
+		}
+		if (!is_key_char(*p)) {
+			seterr(why, len, "location names may hold letters, digits, '_', '-' and '.' only");
+			return -1;
+		}
+		empty = false;
+	}
+	if (empty) {
+		seterr(why, len, "at least one location is needed");
+		return -1;
+	}
+	return 0;
+}

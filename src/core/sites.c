@@ -1,0 +1,88 @@
+/*
+ * sites.c - rows that slipped past the database's constraints (made with
+ * them off, or by hand in an older database) are skipped with a line that
+ * names them, never checked and never mailed about. The reason is worded
+ * once, here: squirrelctl, the status page and the metrics show the same
+ * words the daemon logs (store_site_infos() asks sites_skip_reason()).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/check/probe.h"
+#include "squirrel/core/sites.h"
+#include "squirrel/base/util.h"
+
+bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
+{
+	char detail[160];
+
+	if (!probe_url_valid(s->url, detail, sizeof(detail))) {
+		snprintf(why, whylen, "bad url: %s", detail);
+		return true;
+	}
+	/* an internationalised domain is mailed in its ASCII form (sites_filter) */
+	char ascii[256];
+	if (!email_to_ascii(s->owner_email, ascii, sizeof(ascii), detail, sizeof(detail))) {
+		snprintf(why, whylen, "bad owner_email: %s", detail);
+		return true;
+	}
+	/* a row from before schema version 8, or made with its trigger dropped */
+	if (s->timeout_ms > SQ_TIMEOUT_MAX_MS) {
+		snprintf(why, whylen, "timeout_ms %d is over the maximum of %d", s->timeout_ms,
+		    SQ_TIMEOUT_MAX_MS);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The owner's address as mail needs it: a domain written in Unicode (by
+ * hand; squirrelctl stores the ASCII form) becomes its ASCII form, since
+ * the mail library has no SMTPUTF8. false only when out of memory.
+ */
+static bool owner_to_ascii(struct sq_site *s)
+{
+	char ascii[256], why[SITES_REASON_MAX];
+
+	if (email_valid(s->owner_email, why, sizeof(why)) ||
+	    !email_to_ascii(s->owner_email, ascii, sizeof(ascii), why, sizeof(why)))
+		return true;
+	char *copy = strdup(ascii);
+	if (copy == NULL) {
+		log_errorx("site %" PRId64 ": skipped: out of memory", s->id);
+		return false;
+	}
+	free(s->owner_email);
+	s->owner_email = copy;
+	return true;
+}
+
+static bool site_usable(struct sq_site *s)
+{
+	char why[SITES_REASON_MAX];
+
+	if (sites_skip_reason(s, why, sizeof(why))) {
+		log_warnx("site %" PRId64 ": skipped: %s", s->id, why);
+		return false;
+	}
+	return owner_to_ascii(s);
+}
+
+size_t sites_filter(struct sq_site_list *l)
+{
+	size_t kept = 0, skipped = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (site_usable(&l->v[i])) {
+			l->v[kept++] = l->v[i];
+		} else {
+			store_free_site(&l->v[i]);
+			skipped++;
+		}
+	}
+	l->n = kept;
+	return skipped;
+}

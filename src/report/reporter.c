@@ -1,0 +1,224 @@
+/*
+ * reporter.c - status page, metrics file and history pruning in a thread
+ * of their own. With backend = redis the metrics file also has the
+ * locations' figures (redis_admin.c), read over a connection of the
+ * reporter's own, one round trip per file.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config_build.h"
+#include "squirrel/base/log.h"
+#if SQ_HAVE_REDIS
+#include "squirrel/scaleout/redis_admin.h"
+#include "squirrel/scaleout/redis_link.h"
+#endif
+#include "squirrel/report/reporter.h"
+#include "squirrel/report/statuspage.h"
+#include "squirrel/store/store.h"
+#include "squirrel/base/util.h"
+
+#define PAGE_EVERY_S 60
+#define METRICS_EVERY_S 15
+#define PRUNE_EVERY_S 60
+#define PRUNE_BATCH 1000          /* rows per transaction: ~50 ms at most */
+
+struct reporter {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	bool have_metrics;
+	struct sq_metrics metrics;    /* under mu */
+	struct sq_config cfg;         /* its own copy */
+#if SQ_HAVE_REDIS
+	bool redis;                   /* backend = redis: the locations go in the metrics */
+	bool redis_failing;           /* the last try failed (said once) */
+	struct redis_link link;
+#endif
+};
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Old history goes in small transactions, so the daemon's writes never wait long. */
+static void prune(struct store *st, const struct sq_config *cfg)
+{
+	int64_t before = (int64_t)time(NULL) - (int64_t)cfg->history_days * 86400;
+	int deleted = PRUNE_BATCH, total = 0;
+
+	for (int round = 0; round < 100 && deleted == PRUNE_BATCH; round++) {
+		if (store_prune_history(st, before, PRUNE_BATCH, &deleted) < 0)
+			return;
+		total += deleted;
+	}
+	if (total > 0)
+		log_debug("pruned %d checks older than %d days", total, cfg->history_days);
+}
+
+#if SQ_HAVE_REDIS
+static void locations_prom(FILE *f, void *arg)
+{
+	redis_admin_prom(f, arg);
+}
+
+/*
+ * The locations' figures, or false: they are then left out, with one line
+ * when that starts (the link says it itself when a connection it had broke).
+ */
+static bool read_locations(struct reporter *r, struct ra_report *rep)
+{
+	char why[512];
+
+	if (redis_admin_query(&r->link, &r->cfg, rep, why, sizeof(why)) == 0) {
+		if (r->redis_failing)
+			log_info("metrics: the locations' figures are back");
+		r->redis_failing = false;
+		return true;
+	}
+	bool link_said = r->link.c == NULL && r->link.connected_once;
+	if (!r->redis_failing && !link_said)
+		log_warnx("metrics: the locations' figures are left out: %s", why);
+	r->redis_failing = true;
+	return false;
+}
+#endif
+
+static void write_metrics(struct reporter *r, struct store *ro)
+{
+	struct sq_metrics m;
+	bool have;
+
+	pthread_mutex_lock(&r->mu);
+	m = r->metrics;
+	have = r->have_metrics;
+	pthread_mutex_unlock(&r->mu);
+#if SQ_HAVE_REDIS
+	struct ra_report rep;
+	if (r->redis && read_locations(r, &rep)) {
+		metrics_write_extra(r->cfg.metrics_file, ro, have ? &m : NULL, locations_prom, &rep);
+		redis_admin_free(&rep);
+		return;
+	}
+#endif
+	metrics_write(r->cfg.metrics_file, ro, have ? &m : NULL);
+}
+
+static void *reporter_main(void *arg)
+{
+	struct reporter *r = arg;
+	struct store *rw = store_open(r->cfg.database, 0);
+	struct store *ro = store_open(r->cfg.database, STORE_READONLY);
+	int64_t next_page = 0, next_metrics = 0, next_prune = 0;
+
+	if (rw == NULL || ro == NULL) {
+		log_errorx("the status page, metrics and pruning are off: the database cannot be opened");
+		store_close(rw);
+		store_close(ro);
+		return NULL;
+	}
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop) {
+		pthread_mutex_unlock(&r->mu);
+		int64_t now = mono_s();
+		if (r->cfg.status_page[0] != '\0' && now >= next_page) {
+			statuspage_write(ro, r->cfg.status_page, (int64_t)time(NULL));
+			next_page = now + PAGE_EVERY_S;
+		}
+		if (r->cfg.metrics_file[0] != '\0' && now >= next_metrics) {
+			write_metrics(r, ro);
+			next_metrics = now + METRICS_EVERY_S;
+		}
+		if (now >= next_prune) {
+			prune(rw, &r->cfg);
+			next_prune = now + PRUNE_EVERY_S;
+		}
+		pthread_mutex_lock(&r->mu);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += 1;
+		if (!r->stop)
+			pthread_cond_timedwait(&r->cv, &r->mu, &until);
+	}
+	pthread_mutex_unlock(&r->mu);
+	/* the last word: what the daemon saw until it stopped */
+	if (r->cfg.metrics_file[0] != '\0')
+		write_metrics(r, ro);
+	if (r->cfg.status_page[0] != '\0')
+		statuspage_write(ro, r->cfg.status_page, (int64_t)time(NULL));
+	store_close(ro);
+	store_close(rw);
+	return NULL;
+}
+
+struct reporter *reporter_start(const struct sq_config *cfg)
+{
+	struct reporter *r = calloc(1, sizeof(*r));
+	pthread_condattr_t ca;
+
+	if (r == NULL || config_copy(&r->cfg, cfg) < 0) {
+		log_errorx("out of memory starting the reporter");
+		free(r);
+		return NULL;
+	}
+#if SQ_HAVE_REDIS
+	if (r->cfg.metrics_file[0] != '\0' && strcmp(r->cfg.backend, "redis") == 0) {
+		char err[512];
+		/* the url was read before the backend started: it parses */
+		r->redis = redis_link_init(&r->link, r->cfg.redis_url, "metrics", err, sizeof(err)) == 0;
+		if (!r->redis)
+			log_warnx("metrics: no locations' figures: [redis] url %s", err);
+	}
+#endif
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (thread_start(&r->thread, reporter_main, r) != 0) {
+		log_errorx("cannot start the reporter thread");
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+#if SQ_HAVE_REDIS
+		if (r->redis)
+			redis_link_free(&r->link);
+#endif
+		config_free(&r->cfg);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void reporter_update(struct reporter *r, const struct sq_metrics *m)
+{
+	pthread_mutex_lock(&r->mu);
+	r->metrics = *m;
+	r->have_metrics = true;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void reporter_stop(struct reporter *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+#if SQ_HAVE_REDIS
+	if (r->redis)
+		redis_link_free(&r->link);
+#endif
+	config_free(&r->cfg);
+	free(r);
+}

@@ -1,0 +1,438 @@
+/*
+ * redis_wire.c - the entries of <prefix>:checks and <prefix>:results, and
+ * their strict reading (see redis_wire.h). Whatever Redis hands back may have
+ * been written by anyone who can reach it: lengths are checked before
+ * copies, numbers are whole and in range, text is checked character by
+ * character, and a url is accepted only if the probe would fetch it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "squirrel/check/probe.h"
+#include "squirrel/scaleout/redis_wire.h"
+
+void rw_args_init(struct rw_args *a)
+{
+	a->n = 0;
+	a->overflow = false;
+}
+
+void rw_args_addn(struct rw_args *a, const char *s, size_t len)
+{
+	if (a->n == RW_ARGS_MAX) {
+		a->overflow = true;
+		return;
+	}
+	a->v[a->n] = s;
+	a->len[a->n] = len;
+	a->n++;
+}
+
+void rw_args_add(struct rw_args *a, const char *s)
+{
+	rw_args_addn(a, s, strlen(s));
+}
+
+void rw_args_int(struct rw_args *a, int64_t v)
+{
+	if (a->n == RW_ARGS_MAX) {
+		a->overflow = true;
+		return;
+	}
+	int len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
+	rw_args_addn(a, a->num[a->n], (size_t)len);
+}
+
+void rw_check_encode(struct rw_args *a, const struct rw_check *c)
+{
+	rw_args_add(a, "v");
+	rw_args_add(a, RW_VERSION);
+	rw_args_add(a, "check");
+	rw_args_add(a, c->id);
+	rw_args_add(a, "site");
+	rw_args_int(a, c->site_id);
+	rw_args_add(a, "url");
+	rw_args_addn(a, c->url, c->url_len);
+	rw_args_add(a, "timeout");
+	rw_args_int(a, c->timeout_ms);
+	rw_args_add(a, "connect_timeout");
+	rw_args_int(a, c->connect_timeout_ms);
+	rw_args_add(a, "max_redirects");
+	rw_args_int(a, c->max_redirects);
+	rw_args_add(a, "deadline");
+	rw_args_int(a, c->deadline_ms);
+}
+
+void rw_result_encode(struct rw_args *a, const struct rw_result *res, const char *worker)
+{
+	const struct sq_result *r = &res->r;
+
+	rw_args_add(a, "v");
+	rw_args_add(a, RW_VERSION);
+	rw_args_add(a, "check");
+	rw_args_add(a, res->check_id);
+	rw_args_add(a, "site");
+	rw_args_int(a, r->site_id);
+	rw_args_add(a, "location");
+	rw_args_add(a, res->location);
+	rw_args_add(a, "worker");
+	rw_args_add(a, worker);
+	rw_args_add(a, "url");
+	rw_args_addn(a, res->url, res->url_len);
+	rw_args_add(a, "deadline");
+	rw_args_int(a, res->deadline_ms);
+	rw_args_add(a, "started");
+	rw_args_int(a, r->started_ms);
+	rw_args_add(a, "ms");
+	rw_args_int(a, r->ms);
+	rw_args_add(a, "status");
+	rw_args_int(a, r->http_status);
+	rw_args_add(a, "err");
+	rw_args_add(a, sq_err_name((enum sq_err)r->err));
+	rw_args_add(a, "detail");
+	rw_args_addn(a, r->detail, strnlen(r->detail, sizeof(r->detail)));
+}
+
+void rw_printable(char *buf, size_t buflen, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (buflen == 0)
+		return;
+	for (size_t i = 0; i < len && n + 1 < buflen; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		buf[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	buf[n] = '\0';
+	if (len > n && buflen > 4 && n + 1 == buflen)
+		memcpy(buf + buflen - 4, "...", 4);
+}
+
+/*
+ * A whole decimal number in [min, max], nothing else in the field. The
+ * bound is checked before each digit is added: past 2^64 the sum would
+ * wrap around (18446744073709551816 would read as 200).
+ */
+static bool parse_int(const char *s, size_t len, int64_t min, int64_t max, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20)
+		return false;
+	if (s[0] == '-') {
+		neg = true;
+		i = 1;
+	}
+	if (i == len)
+		return false;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > ((uint64_t)INT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	int64_t x = neg ? -(int64_t)v : (int64_t)v;
+	if (x < min || x > max)
+		return false;
+	*out = x;
+	return true;
+}
+
+static bool key_is(const struct rw_field *f, const char *key)
+{
+	size_t n = strlen(key);
+	return f->klen == n && memcmp(f->key, key, n) == 0;
+}
+
+/* An identifier we echo: letters, digits, '_', '-', '.'; 1 to max-1 bytes. */
+static bool ident_valid(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len >= max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+bool rw_location_valid(const char *s, size_t len)
+{
+	return ident_valid(s, len, RW_LOCATION_MAX);
+}
+
+/*
+ * Finds each wanted key once. A key given twice is refused: two readers
+ * could otherwise pick different values from one entry.
+ */
+static int collect(const struct rw_field *f, size_t n, const char *const *keys,
+    const struct rw_field **found, size_t nkeys, char *why, size_t whylen)
+{
+	for (size_t k = 0; k < nkeys; k++)
+		found[k] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < nkeys; k++) {
+			if (!key_is(&f[i], keys[k]))
+				continue;
+			if (found[k] != NULL) {
+				snprintf(why, whylen, "field '%s' given twice", keys[k]);
+				return -1;
+			}
+			found[k] = &f[i];
+		}
+	}
+	return 0;
+}
+
+static int check_version(const struct rw_field *v, char *why, size_t whylen)
+{
+	char shown[24];
+
+	if (v == NULL) {
+		snprintf(why, whylen, "no 'v' (version) field");
+		return -1;
+	}
+	if (v->vlen != strlen(RW_VERSION) || memcmp(v->val, RW_VERSION, v->vlen) != 0) {
+		rw_printable(shown, sizeof(shown), v->val, v->vlen);
+		snprintf(why, whylen, "version '%s' (this squirrel reads version %s)", shown,
+		    RW_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+static int need(const struct rw_field *f, const char *key, char *why, size_t whylen)
+{
+	if (f == NULL) {
+		snprintf(why, whylen, "no '%s' field", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_int(const struct rw_field *f, const char *key, int64_t min, int64_t max,
+    int64_t *out, char *why, size_t whylen)
+{
+	char shown[24];
+
+	if (need(f, key, why, whylen) < 0)
+		return -1;
+	if (!parse_int(f->val, f->vlen, min, max, out)) {
+		rw_printable(shown, sizeof(shown), f->val, f->vlen);
+		snprintf(why, whylen, "'%s' is '%s', not a whole number from %" PRId64 " to %" PRId64,
+		    key, shown, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_ident(const struct rw_field *f, const char *key, char *out, size_t max,
+    char *why, size_t whylen)
+{
+	char shown[24];
+
+	if (need(f, key, why, whylen) < 0)
+		return -1;
+	if (!ident_valid(f->val, f->vlen, max)) {
+		rw_printable(shown, sizeof(shown), f->val, f->vlen);
+		snprintf(why, whylen, "'%s' is '%s', not 1 to %zu letters, digits, '_', '-' or '.'",
+		    key, shown, max - 1);
+		return -1;
+	}
+	memcpy(out, f->val, f->vlen);
+	out[f->vlen] = '\0';
+	return 0;
+}
+
+/*
+ * The url: within bounds, and, with fetch, one the probe would fetch (http
+ * or https). An answer's url is only compared with the check's own.
+ */
+static int get_url(const struct rw_field *f, bool fetch, const char **url, size_t *url_len,
+    char *why, size_t whylen)
+{
+	char copy[RW_URL_MAX + 1], reason[128], shown[80];
+
+	if (need(f, "url", why, whylen) < 0)
+		return -1;
+	if (f->vlen == 0 || f->vlen > RW_URL_MAX || memchr(f->val, '\0', f->vlen) != NULL) {
+		snprintf(why, whylen, "'url' is empty, longer than %d bytes or holds a NUL", RW_URL_MAX);
+		return -1;
+	}
+	if (!fetch) {
+		*url = f->val;
+		*url_len = f->vlen;
+		return 0;
+	}
+	memcpy(copy, f->val, f->vlen);
+	copy[f->vlen] = '\0';
+	if (!probe_url_valid(copy, reason, sizeof(reason))) {
+		rw_printable(shown, sizeof(shown), f->val, f->vlen);
+		snprintf(why, whylen, "url '%s' refused: %s", shown, reason);
+		return -1;
+	}
+	*url = f->val;
+	*url_len = f->vlen;
+	return 0;
+}
+
+enum { C_V, C_CHECK, C_SITE, C_URL, C_TIMEOUT, C_CONNECT, C_REDIRECTS, C_DEADLINE, C_N };
+
+int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
+    char *why, size_t whylen)
+{
+	static const char *const keys[C_N] = {
+		[C_V] = "v", [C_CHECK] = "check", [C_SITE] = "site", [C_URL] = "url",
+		[C_TIMEOUT] = "timeout", [C_CONNECT] = "connect_timeout",
+		[C_REDIRECTS] = "max_redirects", [C_DEADLINE] = "deadline",
+	};
+	const struct rw_field *k[C_N];
+	struct rw_check c;
+	int64_t v;
+
+	memset(&c, 0, sizeof(c));
+	if (collect(f, n, keys, k, C_N, why, whylen) < 0 || check_version(k[C_V], why, whylen) < 0)
+		return -1;
+	if (get_ident(k[C_CHECK], "check", c.id, sizeof(c.id), why, whylen) < 0)
+		return -1;
+	if (get_int(k[C_SITE], "site", 1, INT64_MAX, &c.site_id, why, whylen) < 0)
+		return -1;
+	if (get_url(k[C_URL], true, &c.url, &c.url_len, why, whylen) < 0)
+		return -1;
+	if (get_int(k[C_TIMEOUT], "timeout", 1, SQ_TIMEOUT_MAX_MS, &v, why, whylen) < 0)
+		return -1;
+	c.timeout_ms = (int32_t)v;
+	if (get_int(k[C_CONNECT], "connect_timeout", 1, SQ_TIMEOUT_MAX_MS, &v, why, whylen) < 0)
+		return -1;
+	c.connect_timeout_ms = (int32_t)v;
+	if (get_int(k[C_REDIRECTS], "max_redirects", 0, 50, &v, why, whylen) < 0)
+		return -1;
+	c.max_redirects = (int32_t)v;
+	if (get_int(k[C_DEADLINE], "deadline", 0, INT64_MAX / 2, &c.deadline_ms, why, whylen) < 0)
+		return -1;
+	*out = c;
+	return 0;
+}
+
+enum { R_V, R_CHECK, R_SITE, R_LOCATION, R_URL, R_DEADLINE, R_STARTED, R_MS, R_STATUS,
+	R_ERR, R_DETAIL, R_N };
+
+int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
+    char *why, size_t whylen)
+{
+	static const char *const keys[R_N] = {
+		[R_V] = "v", [R_CHECK] = "check", [R_SITE] = "site", [R_LOCATION] = "location",
+		[R_URL] = "url", [R_DEADLINE] = "deadline", [R_STARTED] = "started", [R_MS] = "ms",
+		[R_STATUS] = "status", [R_ERR] = "err", [R_DETAIL] = "detail",
+	};
+	const struct rw_field *k[R_N];
+	struct rw_result res;
+	char err[32], shown[40];
+	int64_t v;
+
+	memset(&res, 0, sizeof(res));
+	if (collect(f, n, keys, k, R_N, why, whylen) < 0 || check_version(k[R_V], why, whylen) < 0)
+		return -1;
+	if (get_ident(k[R_CHECK], "check", res.check_id, sizeof(res.check_id), why, whylen) < 0)
+		return -1;
+	if (get_ident(k[R_LOCATION], "location", res.location, sizeof(res.location), why,
+	    whylen) < 0)
+		return -1;
+	if (get_int(k[R_SITE], "site", 1, INT64_MAX, &res.r.site_id, why, whylen) < 0)
+		return -1;
+	if (get_url(k[R_URL], false, &res.url, &res.url_len, why, whylen) < 0)
+		return -1;
+	if (get_int(k[R_DEADLINE], "deadline", 0, INT64_MAX / 2, &res.deadline_ms, why,
+	    whylen) < 0)
+		return -1;
+	if (get_int(k[R_STARTED], "started", 0, INT64_MAX / 2, &res.r.started_ms, why,
+	    whylen) < 0)
+		return -1;
+	if (get_int(k[R_MS], "ms", 0, 24 * 3600 * 1000, &v, why, whylen) < 0)
+		return -1;
+	res.r.ms = (int32_t)v;
+	if (get_int(k[R_STATUS], "status", 0, 999, &v, why, whylen) < 0)
+		return -1;
+	res.r.http_status = (int32_t)v;
+	if (need(k[R_ERR], "err", why, whylen) < 0)
+		return -1;
+	int e = -1;
+	if (k[R_ERR]->vlen < sizeof(err) && memchr(k[R_ERR]->val, '\0', k[R_ERR]->vlen) == NULL) {
+		memcpy(err, k[R_ERR]->val, k[R_ERR]->vlen);
+		err[k[R_ERR]->vlen] = '\0';
+		e = sq_err_parse(err);
+	}
+	/* "unknown" is the coordinator's verdict, never a location's answer. */
+	if (e < 0 || e == SQ_ERR_NO_QUORUM) {
+		rw_printable(shown, sizeof(shown), k[R_ERR]->val, k[R_ERR]->vlen);
+		snprintf(why, whylen, "'err' is '%s', not an error class", shown);
+		return -1;
+	}
+	res.r.err = e;
+	if (e == SQ_ERR_HTTP && res.r.http_status < 400) {
+		snprintf(why, whylen, "'err' is http but 'status' is %d", (int)res.r.http_status);
+		return -1;
+	}
+	/* Words for people only: kept short and printable. */
+	if (k[R_DETAIL] != NULL)
+		rw_printable(res.r.detail, sizeof(res.r.detail), k[R_DETAIL]->val, k[R_DETAIL]->vlen);
+	*out = res;
+	return 0;
+}
+
+void rw_check_id_format(char *buf, size_t len, uint64_t run, uint64_t seq)
+{
+	snprintf(buf, len, "%016" PRIx64 "-%" PRIu64, run, seq);
+}
+
+int rw_check_id_parse(const char *id, uint64_t *run, uint64_t *seq)
+{
+	uint64_t r = 0, s = 0;
+	size_t i;
+
+	for (i = 0; i < 16; i++) {
+		char ch = id[i];
+		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		r = r << 4 | (uint64_t)d;
+	}
+	if (id[i++] != '-' || id[i] == '\0')
+		return -1;
+	for (; id[i] != '\0'; i++) {
+		if (id[i] < '0' || id[i] > '9')
+			return -1;
+		uint64_t d = (uint64_t)(id[i] - '0');
+		if (s > (UINT64_MAX - d) / 10)
+			return -1;
+		s = s * 10 + d;
+	}
+	*run = r;
+	*seq = s;
+	return 0;
+}
+
+int64_t rw_stream_id_ms(const char *id, size_t len)
+{
+	int64_t ms;
+	const char *dash = memchr(id, '-', len);
+
+	if (dash == NULL || !parse_int(id, (size_t)(dash - id), 0, INT64_MAX, &ms))
+		return -1;
+	return ms;
+}
+
+bool rw_url_has_password(const char *url)
+{
+	if (strncmp(url, "redis://", 8) != 0)
+		return false;
+	const char *at = strrchr(url + 8, '@');
+	return at != NULL && memchr(url + 8, ':', (size_t)(at - url - 8)) != NULL;
+}
