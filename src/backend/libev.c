@@ -21,7 +21,7 @@
 
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
-#include "squirrel/base/queue.h"
+#include "squirrel/backend/queue.h"
 #include "squirrel/check/resolve.h"
 
 /* File descriptors kept for the rest of the process (database, logs, ...). */

@@ -38,7 +38,7 @@
 
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
-#include "squirrel/base/queue.h"
+#include "squirrel/backend/queue.h"
 
 #define PF_MAX_URL 4096
 /* A slot forks at most once a second: a worker that dies at birth must not spin. */

@@ -9,7 +9,7 @@
 
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
-#include "squirrel/base/queue.h"
+#include "squirrel/backend/queue.h"
 
 struct serial {
 	struct probe *probe;

@@ -22,7 +22,7 @@
 
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
-#include "squirrel/base/queue.h"
+#include "squirrel/backend/queue.h"
 #include "squirrel/base/util.h"
 
 /* Results taken out under the lock at a time, then delivered without it. */

@@ -2,7 +2,7 @@
  * test_util.c - owner address validation, names in their ASCII form, URLs
  * as shown, and the check queue.
  */
-#include "squirrel/base/queue.h"
+#include "squirrel/backend/queue.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
 #include "tap.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
-#include "squirrel/base/queue.h"
+#include "squirrel/backend/queue.h"
 
 void check_queue_init(struct check_queue *q)
 {
