@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 		const struct item *it = &items[k];
 		if (it->calls == 0)
 			continue;
-		printf("%s\t%s\t", it->name, it->ans.err == SQ_OK ? "" : sq_err_name(it->ans.err));
+		printf("%s\t%s\t", it->name, it->ans.err == SQ_OK ? "" : sq_class_name(it->ans.err));
 		for (int a = 0; a < it->ans.naddr; a++)
 			printf("%s%s", a ? "," : "", it->ans.addrs[a]);
 		if (ms)

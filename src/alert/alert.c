@@ -19,6 +19,7 @@
 #include "squirrel/alert/alert.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
+#include "squirrel/core/classes.h"
 
 #define LABEL_MAX 120    /* a site's name or host, in bytes */
 #define ERROR_MAX 120    /* an error text */
@@ -290,34 +291,6 @@ void alert_duration(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
 }
 
-/* The error classes of src/core/check.c (sq_err_name) in words. */
-static const struct {
-	const char *cls;
-	const char *words;
-} error_words[] = {
-	{ "dns", "the name did not resolve" },
-	{ "dns nxdomain", "the name does not exist (NXDOMAIN)" },
-	{ "dns servfail", "the DNS server failed to answer (SERVFAIL)" },
-	{ "dns timeout", "the DNS lookup timed out" },
-	{ "dns no address", "the name has no address (no A or AAAA record)" },
-	{ "connect refused", "the connection was refused" },
-	{ "connect timeout", "the connection timed out" },
-	{ "unreachable", "the network or the host is unreachable" },
-	{ "timeout", "no answer within the timeout" },
-	{ "tls", "the TLS handshake failed" },
-	{ "too many redirects", "too many redirects" },
-	{ "protocol refused", "a redirect led to a scheme other than http or https" },
-	{ "empty reply", "the server closed the connection without an answer" },
-	{ "bad reply", "the server's answer was not valid HTTP" },
-	{ "reply too large", "the server's status line or a header was too large to read" },
-	{ "stopped", "the check was cut short when squirreld stopped" },
-	{ "connection reset", "the connection was reset" },
-	{ "bad url", "the URL is not valid" },
-	{ "worker died", "the worker running the check died" },
-	{ "unknown", "too few locations answered to tell" },
-	{ "error", "the check failed" },
-};
-
 static void sb_error_words(struct sbuf *b, const char *error, int http_status);
 
 /*
@@ -405,11 +378,10 @@ static void sb_error_words(struct sbuf *b, const char *error, int http_status)
 		sb_printf(b, "the server answered HTTP %s", e + 5);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(error_words) / sizeof(error_words[0]); i++) {
-		if (strcmp(e, error_words[i].cls) == 0) {
-			sb_puts(b, error_words[i].words);
-			return;
-		}
+	int cls = sq_class_parse(e);
+	if (cls > SQ_OK && cls != SQ_ERR_HTTP) {
+		sb_puts(b, sq_class_words(cls));
+		return;
 	}
 	if (sb_located_words(b, e))
 		return;

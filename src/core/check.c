@@ -1,52 +1,11 @@
 /*
- * check.c - the names of the error classes, a contract of the --once output
- * and of the alert mails.
+ * check.c - a result's error as people read it: the class's name from the
+ * one table (classes.c), or the detail when it says more.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "squirrel/core/check.h"
-
-static const char *const err_names[SQ_ERR_MAX] = {
-	[SQ_OK] = "",
-	[SQ_ERR_HTTP] = "http",
-	[SQ_ERR_DNS] = "dns",
-	[SQ_ERR_DNS_NXDOMAIN] = "dns nxdomain",
-	[SQ_ERR_DNS_SERVFAIL] = "dns servfail",
-	[SQ_ERR_DNS_TIMEOUT] = "dns timeout",
-	[SQ_ERR_DNS_NOADDR] = "dns no address",
-	[SQ_ERR_CONNECT_REFUSED] = "connect refused",
-	[SQ_ERR_CONNECT_TIMEOUT] = "connect timeout",
-	[SQ_ERR_UNREACHABLE] = "unreachable",
-	[SQ_ERR_TIMEOUT] = "timeout",
-	[SQ_ERR_TLS] = "tls",
-	[SQ_ERR_TOO_MANY_REDIRECTS] = "too many redirects",
-	[SQ_ERR_PROTOCOL] = "protocol refused",
-	[SQ_ERR_EMPTY_REPLY] = "empty reply",
-	[SQ_ERR_BAD_REPLY] = "bad reply",
-	[SQ_ERR_RESET] = "connection reset",
-	[SQ_ERR_BAD_URL] = "bad url",
-	[SQ_ERR_WORKER] = "worker died",
-	[SQ_ERR_OTHER] = "error",
-	[SQ_ERR_NO_QUORUM] = "unknown",
-	[SQ_ERR_TOO_LARGE] = "reply too large",
-	[SQ_ERR_STOPPED] = "stopped",
-};
-
-const char *sq_err_name(enum sq_err err)
-{
-	if ((int)err < 0 || err >= SQ_ERR_MAX)
-		return "error";
-	return err_names[err];
-}
-
-int sq_err_parse(const char *name)
-{
-	for (int e = SQ_OK; e < SQ_ERR_MAX; e++)
-		if (strcmp(err_names[e], name) == 0)
-			return e;
-	return -1;
-}
 
 /*
  * A detail that starts with the class's own text and goes on (" from
@@ -79,7 +38,7 @@ const char *sq_result_error(const struct sq_result *r, char *buf, size_t len)
 		if (r->err == SQ_ERR_HTTP)
 			snprintf(cls, sizeof(cls), "http %d", (int)r->http_status);
 		else
-			snprintf(cls, sizeof(cls), "%s", sq_err_name((enum sq_err)r->err));
+			snprintf(cls, sizeof(cls), "%s", sq_class_name(r->err));
 		if (detail_extends(cls, r->detail, dlen))
 			snprintf(buf, len, "%.*s", (int)dlen, r->detail);
 		else

@@ -89,7 +89,7 @@ void rw_result_encode(struct rw_args *a, const struct rw_result *res, const char
 	rw_args_add(a, "status");
 	rw_args_int(a, r->http_status);
 	rw_args_add(a, "err");
-	rw_args_add(a, sq_err_name((enum sq_err)r->err));
+	rw_args_add(a, sq_class_name(r->err));
 	rw_args_add(a, "detail");
 	rw_args_addn(a, r->detail, strnlen(r->detail, sizeof(r->detail)));
 }
@@ -367,7 +367,7 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 	if (k[R_ERR]->vlen < sizeof(err) && memchr(k[R_ERR]->val, '\0', k[R_ERR]->vlen) == NULL) {
 		memcpy(err, k[R_ERR]->val, k[R_ERR]->vlen);
 		err[k[R_ERR]->vlen] = '\0';
-		e = sq_err_parse(err);
+		e = sq_class_parse(err);
 	}
 	/* "unknown" is the coordinator's verdict, never a location's answer. */
 	if (e < 0 || e == SQ_ERR_NO_QUORUM) {

@@ -223,7 +223,7 @@ static void test_error_words(void)
 	for (int e = SQ_OK + 1; e < SQ_ERR_MAX; e++) {
 		if (e == SQ_ERR_HTTP)
 			continue;
-		const char *name = sq_err_name((enum sq_err)e);
+		const char *name = sq_class_name(e);
 		alert_error_words(name, 0, buf, sizeof(buf));
 		ok(strncmp(buf, "the check failed:", 17) != 0, "class '%s' has words: '%s'", name, buf);
 	}

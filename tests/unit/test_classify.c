@@ -4,6 +4,7 @@
  * integration and conformance tests.)
  */
 #include "squirrel/core/check.h"
+#include "squirrel/core/classes.h"
 #include "squirrel/check/probe.h"
 #include "tap.h"
 
@@ -74,8 +75,64 @@ static void test_error_text(void)
 	is_str(sq_result_error(&r, buf, sizeof(buf)), "error", "out of range class");
 }
 
+/*
+ * The one table of classes. The codes are what the database keeps: frozen,
+ * so this list only ever grows.
+ */
+static void test_classes(void)
+{
+	static const struct {
+		int err, code;
+		const char *name, *words;
+	} frozen[] = {
+		{ SQ_OK, 0, "", "" },
+		{ SQ_ERR_HTTP, 1, "http", "the server answered HTTP" },
+		{ SQ_ERR_DNS, 2, "dns", "the name did not resolve" },
+		{ SQ_ERR_DNS_NXDOMAIN, 3, "dns nxdomain", "the name does not exist (NXDOMAIN)" },
+		{ SQ_ERR_DNS_SERVFAIL, 4, "dns servfail", "the DNS server failed to answer (SERVFAIL)" },
+		{ SQ_ERR_DNS_TIMEOUT, 5, "dns timeout", "the DNS lookup timed out" },
+		{ SQ_ERR_DNS_NOADDR, 6, "dns no address", "the name has no address (no A or AAAA record)" },
+		{ SQ_ERR_CONNECT_REFUSED, 7, "connect refused", "the connection was refused" },
+		{ SQ_ERR_CONNECT_TIMEOUT, 8, "connect timeout", "the connection timed out" },
+		{ SQ_ERR_UNREACHABLE, 9, "unreachable", "the network or the host is unreachable" },
+		{ SQ_ERR_TIMEOUT, 10, "timeout", "no answer within the timeout" },
+		{ SQ_ERR_TLS, 11, "tls", "the TLS handshake failed" },
+		{ SQ_ERR_TOO_MANY_REDIRECTS, 12, "too many redirects", "too many redirects" },
+		{ SQ_ERR_PROTOCOL, 13, "protocol refused",
+		    "a redirect led to a scheme other than http or https" },
+		{ SQ_ERR_EMPTY_REPLY, 14, "empty reply", "the server closed the connection without an answer" },
+		{ SQ_ERR_BAD_REPLY, 15, "bad reply", "the server's answer was not valid HTTP" },
+		{ SQ_ERR_RESET, 16, "connection reset", "the connection was reset" },
+		{ SQ_ERR_BAD_URL, 17, "bad url", "the URL is not valid" },
+		{ SQ_ERR_WORKER, 18, "worker died", "the worker running the check died" },
+		{ SQ_ERR_OTHER, 19, "error", "the check failed" },
+		{ SQ_ERR_NO_QUORUM, 20, "unknown", "too few locations answered to tell" },
+		{ SQ_ERR_TOO_LARGE, 21, "reply too large",
+		    "the server's status line or a header was too large to read" },
+		{ SQ_ERR_STOPPED, 22, "stopped", "the check was cut short when squirreld stopped" },
+	};
+	size_t n = sizeof(frozen) / sizeof(frozen[0]);
+
+	is_int(n, SQ_ERR_MAX, "every class is in the frozen list");
+	for (size_t i = 0; i < n; i++) {
+		is_int(sq_class_code(frozen[i].err), frozen[i].code, "code of '%s'", frozen[i].name);
+		is_int(sq_class_of_code(frozen[i].code), frozen[i].err, "class of code %d", frozen[i].code);
+		is_str(sq_class_name(frozen[i].err), frozen[i].name, "name of code %d", frozen[i].code);
+		is_str(sq_class_words(frozen[i].err), frozen[i].words, "words of '%s'", frozen[i].name);
+		is_int(sq_class_parse(frozen[i].name), frozen[i].err, "'%s' parsed", frozen[i].name);
+	}
+	is_int(sq_class_of_code(SQ_ERR_MAX), -1, "a code from a later version is unknown");
+	is_int(sq_class_of_code(-1), -1, "a negative code is unknown");
+	is_int(sq_class_of_code((int64_t)1 << 40), -1, "a huge code is unknown");
+	is_int(sq_class_code(SQ_ERR_MAX), -1, "no code out of range");
+	is_str(sq_class_name(-3), "error", "a name out of range");
+	is_str(sq_class_words(9999), "the check failed", "words out of range");
+	is_int(sq_class_parse("Timeout"), -1, "names are exact");
+}
+
 int main(void)
 {
+	test_classes();
 	test_urls();
 	test_error_text();
 	return tap_done();

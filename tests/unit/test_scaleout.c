@@ -202,7 +202,7 @@ static void test_quorum(void)
 	struct quorum_vote some[3] = { vote(SQ_OK, 200), { .have = false }, { .have = false } };
 	quorum_compose(&r, QUORUM_UNKNOWN, some, names, 3, 9, 99, 1000);
 	is_int(r.err, SQ_ERR_NO_QUORUM, "unknown: its own class");
-	is_str(sq_err_name(SQ_ERR_NO_QUORUM), "unknown", "named unknown");
+	is_str(sq_class_name(SQ_ERR_NO_QUORUM), "unknown", "named unknown");
 	is_str(sq_result_error(&r, err, sizeof(err)), "unknown: no answer from tokyo, sydney",
 	    "unknown: who was silent");
 	ok(!sq_result_ok(&r), "unknown is not ok");
@@ -232,9 +232,9 @@ static void test_quorum(void)
 	x.http_status = 503;
 	snprintf(x.detail, sizeof(x.detail), "http 5030 from x");
 	is_str(sq_result_error(&x, err, sizeof(err)), "http 503", "a detail must extend the class itself");
-	is_int(sq_err_parse("dns nxdomain"), SQ_ERR_DNS_NXDOMAIN, "class parsed");
-	is_int(sq_err_parse(""), SQ_OK, "empty is ok");
-	is_int(sq_err_parse("nonsense"), -1, "not a class");
+	is_int(sq_class_parse("dns nxdomain"), SQ_ERR_DNS_NXDOMAIN, "class parsed");
+	is_int(sq_class_parse(""), SQ_OK, "empty is ok");
+	is_int(sq_class_parse("nonsense"), -1, "not a class");
 }
 
 /* A result as quorum_compose hands it on, from each location's vote. */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/core/classes.h"
+
 /*
  * The longest timeout a check may have, in ms (10 minutes): [check]
  * timeout and connect_timeout, the sites.timeout_ms column, squirrelctl
@@ -27,37 +29,6 @@ struct sq_check {
 	int32_t timeout_ms;       /* whole check, the GET retry included */
 	int32_t connect_timeout_ms;
 	int32_t max_redirects;
-};
-
-/*
- * Why a check failed. The names are a contract (DESIGN.md, --once output):
- * see sq_err_name().
- */
-enum sq_err {
-	SQ_OK = 0,
-	SQ_ERR_HTTP,              /* "http 503": a response, but 4xx/5xx */
-	SQ_ERR_DNS,               /* "dns": the name did not resolve */
-	SQ_ERR_DNS_NXDOMAIN,
-	SQ_ERR_DNS_SERVFAIL,
-	SQ_ERR_DNS_TIMEOUT,
-	SQ_ERR_DNS_NOADDR,
-	SQ_ERR_CONNECT_REFUSED,
-	SQ_ERR_CONNECT_TIMEOUT,
-	SQ_ERR_UNREACHABLE,
-	SQ_ERR_TIMEOUT,
-	SQ_ERR_TLS,
-	SQ_ERR_TOO_MANY_REDIRECTS,
-	SQ_ERR_PROTOCOL,          /* a redirect to a scheme other than http/https */
-	SQ_ERR_EMPTY_REPLY,
-	SQ_ERR_BAD_REPLY,         /* not HTTP/1.x: HTTP/0.9, noise, status 99 */
-	SQ_ERR_RESET,
-	SQ_ERR_BAD_URL,
-	SQ_ERR_WORKER,            /* the worker running the check died */
-	SQ_ERR_OTHER,             /* detail holds libcurl's message */
-	SQ_ERR_NO_QUORUM,         /* "unknown": too few locations answered (redis) */
-	SQ_ERR_TOO_LARGE,         /* a status line or header beyond libcurl's limit */
-	SQ_ERR_STOPPED,           /* cut short by the daemon's stop: never recorded */
-	SQ_ERR_MAX
 };
 
 #define SQ_DETAIL_MAX 96
@@ -97,12 +68,6 @@ static inline bool sq_result_ok(const struct sq_result *r)
 {
 	return r->err == SQ_OK;
 }
-
-/* The short class name: "timeout", "connect refused", "dns", ... */
-const char *sq_err_name(enum sq_err err);
-
-/* The class of a name sq_err_name() gives ("" is SQ_OK); -1 for any other text. */
-int sq_err_parse(const char *name);
 
 /*
  * The error column as people read it: "" when up, "http 503", the class

@@ -1,0 +1,88 @@
+/*
+ * classes.c - the one table of the error classes: code, name and words.
+ *
+ * The names are a contract of the --once output, the wire between
+ * locations and squirrelctl; the words are what an owner reads in a mail;
+ * the codes are what the database keeps, so that neither a name nor its
+ * words can change a stored figure. Everything else asks this table.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "squirrel/core/classes.h"
+
+struct sq_class {
+	int code;                 /* frozen: never changed, never reused */
+	const char *name;
+	const char *words;
+};
+
+static const struct sq_class classes[SQ_ERR_MAX] = {
+	[SQ_OK] = { 0, "", "" },
+	[SQ_ERR_HTTP] = { 1, "http", "the server answered HTTP" },
+	[SQ_ERR_DNS] = { 2, "dns", "the name did not resolve" },
+	[SQ_ERR_DNS_NXDOMAIN] = { 3, "dns nxdomain", "the name does not exist (NXDOMAIN)" },
+	[SQ_ERR_DNS_SERVFAIL] = { 4, "dns servfail", "the DNS server failed to answer (SERVFAIL)" },
+	[SQ_ERR_DNS_TIMEOUT] = { 5, "dns timeout", "the DNS lookup timed out" },
+	[SQ_ERR_DNS_NOADDR] = { 6, "dns no address", "the name has no address (no A or AAAA record)" },
+	[SQ_ERR_CONNECT_REFUSED] = { 7, "connect refused", "the connection was refused" },
+	[SQ_ERR_CONNECT_TIMEOUT] = { 8, "connect timeout", "the connection timed out" },
+	[SQ_ERR_UNREACHABLE] = { 9, "unreachable", "the network or the host is unreachable" },
+	[SQ_ERR_TIMEOUT] = { 10, "timeout", "no answer within the timeout" },
+	[SQ_ERR_TLS] = { 11, "tls", "the TLS handshake failed" },
+	[SQ_ERR_TOO_MANY_REDIRECTS] = { 12, "too many redirects", "too many redirects" },
+	[SQ_ERR_PROTOCOL] = { 13, "protocol refused",
+	    "a redirect led to a scheme other than http or https" },
+	[SQ_ERR_EMPTY_REPLY] = { 14, "empty reply",
+	    "the server closed the connection without an answer" },
+	[SQ_ERR_BAD_REPLY] = { 15, "bad reply", "the server's answer was not valid HTTP" },
+	[SQ_ERR_RESET] = { 16, "connection reset", "the connection was reset" },
+	[SQ_ERR_BAD_URL] = { 17, "bad url", "the URL is not valid" },
+	[SQ_ERR_WORKER] = { 18, "worker died", "the worker running the check died" },
+	[SQ_ERR_OTHER] = { 19, "error", "the check failed" },
+	[SQ_ERR_NO_QUORUM] = { 20, "unknown", "too few locations answered to tell" },
+	[SQ_ERR_TOO_LARGE] = { 21, "reply too large",
+	    "the server's status line or a header was too large to read" },
+	[SQ_ERR_STOPPED] = { 22, "stopped", "the check was cut short when squirreld stopped" },
+};
+
+static const struct sq_class *class_at(int err)
+{
+	if (err < 0 || err >= SQ_ERR_MAX || classes[err].name == NULL)
+		return NULL;
+	return &classes[err];
+}
+
+const char *sq_class_name(int err)
+{
+	const struct sq_class *c = class_at(err);
+	return c != NULL ? c->name : "error";
+}
+
+const char *sq_class_words(int err)
+{
+	const struct sq_class *c = class_at(err);
+	return c != NULL ? c->words : "the check failed";
+}
+
+int sq_class_code(int err)
+{
+	const struct sq_class *c = class_at(err);
+	return c != NULL ? c->code : -1;
+}
+
+int sq_class_of_code(int64_t code)
+{
+	for (int e = 0; e < SQ_ERR_MAX; e++)
+		if (classes[e].name != NULL && classes[e].code == code)
+			return e;
+	return -1;
+}
+
+int sq_class_parse(const char *name)
+{
+	for (int e = 0; e < SQ_ERR_MAX; e++)
+		if (classes[e].name != NULL && strcmp(classes[e].name, name) == 0)
+			return e;
+	return -1;
+}
