@@ -181,11 +181,11 @@ int main(int argc, char **argv)
 			it[i].since = now - 14 * 60;
 			it[i].last_ok = now - 15 * 60;
 			if (strcmp(kind, "up") == 0 || (strcmp(kind, "mixed") == 0 && i % 2 == 1))
-				it[i].kind = ALERT_UP;
+				it[i].kind = SQ_ALERT_UP;
 			else if (strcmp(kind, "reminder") == 0)
-				it[i].kind = ALERT_REMINDER;
+				it[i].kind = SQ_ALERT_REMINDER;
 			else
-				it[i].kind = ALERT_DOWN;
+				it[i].kind = SQ_ALERT_DOWN;
 		}
 		snprintf(id, sizeof(id), "mailtool-%lld-%ld", (long long)now, (long)getpid());
 		message = alert_compose(to, cfg.smtp_from, it, (size_t)items, now, id, err, sizeof(err));

@@ -417,23 +417,15 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 		char dur[32];
 
 		sb_error_short(&err, it);
-		switch (it->kind) {
-		case ALERT_UP:
-			sb_puts(b, "[squirrel] UP ");
-			sb_label(b, it, CLEAN_HEADER);
+		sb_printf(b, "[squirrel] %s ", sq_alert_kind_subject(it->kind));
+		sb_label(b, it, CLEAN_HEADER);
+		if (it->kind == SQ_ALERT_UP) {
 			if (it->since > 0 && it->at >= it->since) {
 				alert_duration(it->at - it->since, dur, sizeof(dur));
 				sb_printf(b, " after %s", dur);
 			}
-			break;
-		case ALERT_REMINDER:
-		case ALERT_DOWN:
-		default:
-			sb_puts(b, it->kind == ALERT_REMINDER ? "[squirrel] STILL DOWN " : "[squirrel] DOWN ");
-			sb_label(b, it, CLEAN_HEADER);
-			if (err.len > 0)
-				sb_printf(b, " (%s)", sb_str(&err));
-			break;
+		} else if (err.len > 0) {
+			sb_printf(b, " (%s)", sb_str(&err));
 		}
 		sb_free(&err);
 		return;
@@ -441,9 +433,9 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 
 	size_t down = 0, still = 0, up = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].kind == ALERT_UP)
+		if (items[i].kind == SQ_ALERT_UP)
 			up++;
-		else if (items[i].kind == ALERT_REMINDER)
+		else if (items[i].kind == SQ_ALERT_REMINDER)
 			still++;
 		else
 			down++;
@@ -511,24 +503,13 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 	if (known_since)
 		alert_duration(it->at - it->since, dur, sizeof(dur));
 
-	switch (it->kind) {
-	case ALERT_UP:
-		sb_puts(b, "UP again: ");
-		break;
-	case ALERT_REMINDER:
-		sb_puts(b, "STILL DOWN: ");
-		break;
-	case ALERT_DOWN:
-	default:
-		sb_puts(b, "DOWN: ");
-		break;
-	}
+	sb_printf(b, "%s: ", sq_alert_kind_heading(it->kind));
 	sb_label(b, it, CLEAN_BODY);
-	if (it->kind != ALERT_DOWN && known_since)
+	if ((it->kind == SQ_ALERT_UP || it->kind == SQ_ALERT_REMINDER) && known_since)
 		sb_printf(b, " (down for %s)", dur);
 	sb_putc(b, '\n');
 
-	if (it->kind == ALERT_UP) {
+	if (it->kind == SQ_ALERT_UP) {
 		sb_field(b, "back up at:");
 		sb_time(b, it->at, "unknown");
 		sb_putc(b, '\n');
@@ -546,7 +527,7 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 			sb_putc(b, '\n');
 		}
 	} else {
-		sb_field(b, it->kind == ALERT_REMINDER ? "still failing:" : "what failed:");
+		sb_field(b, it->kind == SQ_ALERT_REMINDER ? "still failing:" : "what failed:");
 		sb_error_words(b, it->error, it->http_status);
 		sb_putc(b, '\n');
 		sb_locations(b, it);
@@ -556,7 +537,7 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_field(b, "down since:");
 		sb_time(b, it->since, "unknown");
 		sb_putc(b, '\n');
-		if (it->kind == ALERT_REMINDER && known_since) {
+		if (it->kind == SQ_ALERT_REMINDER && known_since) {
 			sb_field(b, "down for:");
 			sb_printf(b, "%s\n", dur);
 		}

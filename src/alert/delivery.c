@@ -38,11 +38,6 @@ int64_t delivery_backoff_s(int attempts)
 	return s > 3600 ? 3600 : s;
 }
 
-static enum alert_kind kind_of(int k)
-{
-	return k == SQ_ALERT_UP ? ALERT_UP : k == SQ_ALERT_REMINDER ? ALERT_REMINDER : ALERT_DOWN;
-}
-
 /*
  * What a try decided for one alert, to be written to its outbox row. The
  * mail has gone (or failed for good, or must wait) whether or not the
@@ -212,7 +207,7 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 		const struct sq_alert_row *a = &rows[i];
 		items[i] = (struct alert_item){
 			.site_id = a->site_id, .url = a->url, .name = a->name,
-			.kind = kind_of(a->kind), .error = a->error, .http_status = a->http_status,
+			.kind = (enum sq_alert_kind)a->kind, .error = a->error, .http_status = a->http_status,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
 			.locations = a->locations, .alert_id = a->id,
 		};

@@ -107,3 +107,39 @@ int state_parse(const char *s)
 		return SQ_STATE_DOWN;
 	return -1;
 }
+
+static const struct {
+	const char *code, *subject, *heading;
+} kinds[] = {
+	[SQ_ALERT_DOWN] = { "down", "DOWN", "DOWN" },
+	[SQ_ALERT_UP] = { "up", "UP", "UP again" },
+	[SQ_ALERT_REMINDER] = { "reminder", "STILL DOWN", "STILL DOWN" },
+};
+
+static bool kind_valid(int kind)
+{
+	return kind >= SQ_ALERT_DOWN && kind <= SQ_ALERT_REMINDER;
+}
+
+const char *sq_alert_kind_code(int kind)
+{
+	return kind_valid(kind) ? kinds[kind].code : NULL;
+}
+
+int sq_alert_kind_parse(const char *code)
+{
+	for (int k = SQ_ALERT_DOWN; code != NULL && k <= SQ_ALERT_REMINDER; k++)
+		if (strcmp(code, kinds[k].code) == 0)
+			return k;
+	return -1;
+}
+
+const char *sq_alert_kind_subject(int kind)
+{
+	return kinds[kind_valid(kind) ? kind : SQ_ALERT_DOWN].subject;
+}
+
+const char *sq_alert_kind_heading(int kind)
+{
+	return kinds[kind_valid(kind) ? kind : SQ_ALERT_DOWN].heading;
+}

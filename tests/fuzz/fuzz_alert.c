@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.site_id = x,
 			.url = b < n ? f[b] : "http://example.org/",
 			.name = b + 1 < n && (x & 1) ? f[b + 1] : NULL,
-			.kind = (enum alert_kind)((uint64_t)x % 3),
+			.kind = (enum sq_alert_kind)((uint64_t)x % 5),
 			.error = b + 2 < n && (x & 2) ? f[b + 2] : NULL,
 			.http_status = (int)(x >> 8) % 1200,
 			.at = pick(data, size, 8 * i + 1) % 4000000000LL,

@@ -16,7 +16,7 @@
 #define FROM "squirrel@monitor.example.net"
 #define TO "ops@example.org"
 
-static struct alert_item item(enum alert_kind kind, const char *url, const char *name,
+static struct alert_item item(enum sq_alert_kind kind, const char *url, const char *name,
     const char *error)
 {
 	struct alert_item it = {
@@ -177,7 +177,7 @@ static void test_duration(void)
 static void test_label(void)
 {
 	char buf[256];
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/status?x=1", NULL, "timeout");
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/status?x=1", NULL, "timeout");
 
 	is_str(alert_site_label(&it, buf, sizeof(buf)), "example.org", "no name: the url's host");
 	it.name = "";
@@ -233,7 +233,7 @@ static void test_subjects(void)
 {
 	struct alert_item it[4];
 
-	it[0] = item(ALERT_DOWN, "https://example.org/", NULL, "http 503");
+	it[0] = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "http 503");
 	is_str(subject_of(it, 1), "[squirrel] DOWN example.org (http 503)", "DOWN, host");
 	it[0].name = "Shop";
 	is_str(subject_of(it, 1), "[squirrel] DOWN Shop (http 503)", "DOWN, name");
@@ -243,7 +243,7 @@ static void test_subjects(void)
 	it[0].http_status = 0;
 	is_str(subject_of(it, 1), "[squirrel] DOWN Shop", "DOWN, no error known");
 
-	it[0] = item(ALERT_UP, "https://example.org/", NULL, NULL);
+	it[0] = item(SQ_ALERT_UP, "https://example.org/", NULL, NULL);
 	is_str(subject_of(it, 1), "[squirrel] UP example.org after 14m", "UP after 14m");
 	it[0].since = NOW - 45;
 	is_str(subject_of(it, 1), "[squirrel] UP example.org after 45s", "UP after 45s");
@@ -254,26 +254,26 @@ static void test_subjects(void)
 	it[0].since = 0;
 	is_str(subject_of(it, 1), "[squirrel] UP example.org", "UP, down since unknown");
 
-	it[0] = item(ALERT_REMINDER, "https://example.org/", NULL, "timeout");
+	it[0] = item(SQ_ALERT_REMINDER, "https://example.org/", NULL, "timeout");
 	is_str(subject_of(it, 1), "[squirrel] STILL DOWN example.org (timeout)", "reminder");
 
-	it[0] = item(ALERT_DOWN, "https://a.example/", NULL, "timeout");
-	it[1] = item(ALERT_DOWN, "https://b.example/", NULL, "http 503");
-	it[2] = item(ALERT_DOWN, "https://c.example/", NULL, "dns nxdomain");
+	it[0] = item(SQ_ALERT_DOWN, "https://a.example/", NULL, "timeout");
+	it[1] = item(SQ_ALERT_DOWN, "https://b.example/", NULL, "http 503");
+	it[2] = item(SQ_ALERT_DOWN, "https://c.example/", NULL, "dns nxdomain");
 	is_str(subject_of(it, 3), "[squirrel] 3 sites DOWN", "3 down");
-	it[0].kind = it[1].kind = ALERT_UP;
+	it[0].kind = it[1].kind = SQ_ALERT_UP;
 	is_str(subject_of(it, 2), "[squirrel] 2 sites UP", "2 up");
-	it[0].kind = ALERT_DOWN;
-	it[1].kind = ALERT_DOWN;
-	it[2].kind = ALERT_UP;
+	it[0].kind = SQ_ALERT_DOWN;
+	it[1].kind = SQ_ALERT_DOWN;
+	it[2].kind = SQ_ALERT_UP;
 	is_str(subject_of(it, 3), "[squirrel] 2 sites DOWN, 1 UP", "2 down, 1 up");
-	it[0].kind = ALERT_UP;
+	it[0].kind = SQ_ALERT_UP;
 	is_str(subject_of(it, 3), "[squirrel] 1 site DOWN, 2 UP", "1 down, 2 up");
-	it[0].kind = it[1].kind = it[2].kind = ALERT_REMINDER;
+	it[0].kind = it[1].kind = it[2].kind = SQ_ALERT_REMINDER;
 	is_str(subject_of(it, 3), "[squirrel] 3 sites STILL DOWN", "3 reminders");
-	it[0].kind = ALERT_DOWN;
+	it[0].kind = SQ_ALERT_DOWN;
 	is_str(subject_of(it, 3), "[squirrel] 3 sites DOWN", "down and still down count as down");
-	it[2].kind = ALERT_UP;
+	it[2].kind = SQ_ALERT_UP;
 	is_str(subject_of(it, 3), "[squirrel] 2 sites DOWN, 1 UP", "down, still down and up");
 	char buf[64];
 	is_int(alert_subject(it, 0, buf, sizeof(buf)), -1, "no item: no subject");
@@ -297,7 +297,7 @@ static void check_headers(const struct parsed *p, const char *what)
 
 static void test_single_down(void)
 {
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "http 503");
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "http 503");
 	struct parsed p;
 	const char *v;
 	char err[256] = "";
@@ -350,7 +350,7 @@ static void test_single_down(void)
 
 static void test_up_and_reminder(void)
 {
-	struct alert_item it = item(ALERT_UP, "https://example.org/", "Shop", "http 503");
+	struct alert_item it = item(SQ_ALERT_UP, "https://example.org/", "Shop", "http 503");
 	struct parsed p;
 	const char *v;
 	char err[256];
@@ -369,7 +369,7 @@ static void test_up_and_reminder(void)
 	parsed_free(&p);
 	free(msg);
 
-	it = item(ALERT_REMINDER, "https://example.org/", NULL, "timeout");
+	it = item(SQ_ALERT_REMINDER, "https://example.org/", NULL, "timeout");
 	it.since = NOW - 3 * 3600 - 5 * 60;
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "r1", err, sizeof(err));
 	parse(msg, &p);
@@ -383,7 +383,7 @@ static void test_up_and_reminder(void)
 
 static void test_locations(void)
 {
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "http 503 from b, c");
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "http 503 from b, c");
 	struct parsed p;
 	char err[256] = "";
 
@@ -403,7 +403,7 @@ static void test_locations(void)
 	parsed_free(&p);
 	free(msg);
 
-	it = item(ALERT_UP, "https://example.org/", "Shop", "http 503");
+	it = item(SQ_ALERT_UP, "https://example.org/", "Shop", "http 503");
 	it.locations = "up from 3 of 3 locations";
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "loc2", err, sizeof(err));
 	parse(msg, &p);
@@ -446,7 +446,7 @@ static void test_digest(void)
 
 	for (int i = 0; i < 10; i++) {
 		snprintf(url[i], sizeof(url[i]), "https://site%d.example.org/", i);
-		it[i] = item(ALERT_DOWN, url[i], NULL, "connect refused");
+		it[i] = item(SQ_ALERT_DOWN, url[i], NULL, "connect refused");
 		it[i].site_id = 100 + i;
 	}
 	char *msg = alert_compose(TO, FROM, it, 10, NOW, "digest", err, sizeof(err));
@@ -469,7 +469,7 @@ static void test_digest(void)
 
 static void test_hostile(void)
 {
-	struct alert_item it = item(ALERT_DOWN, "https://x.example/\r\nBcc: evil@x.example",
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://x.example/\r\nBcc: evil@x.example",
 	    "evil\r\nBcc: evil@x.example", "timeout\r\nCc: evil@x.example");
 	struct parsed p;
 	const char *v;
@@ -492,7 +492,7 @@ static void test_hostile(void)
 	free(msg);
 
 	/* A name that looks like an encoded word is encoded itself. */
-	it = item(ALERT_DOWN, "https://x.example/", "=?UTF-8?B?RXZpbA==?=", "timeout");
+	it = item(SQ_ALERT_DOWN, "https://x.example/", "=?UTF-8?B?RXZpbA==?=", "timeout");
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "h2", err, sizeof(err));
 	parse(msg, &p);
 	header_count(&p, "Subject", &v);
@@ -508,7 +508,7 @@ static void test_non_ascii(void)
 {
 	/* "Café Ünïcode ☃" */
 	const char *name = "Caf\xc3\xa9 \xc3\x9cn\xc3\xaf" "code \xe2\x98\x83";
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/", name, "timeout");
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", name, "timeout");
 	struct parsed p;
 	const char *v;
 	char err[256], decoded[512], want[512];
@@ -560,7 +560,7 @@ static void test_long_values(void)
 	name[0] = '\0';
 	for (int i = 0; i < 12; i++)
 		strcat(name, "longword ");
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/", name, "timeout");
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", name, "timeout");
 	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "l1", err, sizeof(err));
 	parse(msg, &p);
 	ok(p.longest <= 78, "long ASCII subject folded (longest line %d)", p.longest);
@@ -576,7 +576,7 @@ static void test_long_values(void)
 	memset(url, 'b', sizeof(url) - 1);
 	memcpy(url, "https://", 8);
 	url[sizeof(url) - 1] = '\0';
-	it = item(ALERT_DOWN, url, name, "timeout");
+	it = item(SQ_ALERT_DOWN, url, name, "timeout");
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "l2", err, sizeof(err));
 	parse(msg, &p);
 	header_count(&p, "Subject", &v);
@@ -623,7 +623,7 @@ static void test_many_locations(void)
 	error[0] = '\0';
 	for (int i = 1; i <= 100; i++)
 		n += (size_t)sprintf(error + n, "%shttp 503 from loc%d", i > 1 ? "; " : "", i);
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/", "shop", error);
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", "shop", error);
 	it.http_status = 503;
 	n = (size_t)sprintf(want, "  what failed:      ");
 	for (int i = 1; i <= 10; i++)
@@ -734,7 +734,7 @@ static void test_alert_ids(void)
 	char err[256];
 
 	for (int i = 0; i < 3; i++) {
-		it[i] = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+		it[i] = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "timeout");
 		it[i].site_id = 7 + i;
 		it[i].alert_id = 41 + i * 8;
 	}
@@ -756,7 +756,7 @@ static void test_alert_ids(void)
 	/* 200 alerts of large ids: the header folded within 78. */
 	struct alert_item *many = calloc(200, sizeof(*many));
 	for (int i = 0; i < 200; i++) {
-		many[i] = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+		many[i] = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "timeout");
 		many[i].alert_id = 9000000000000000000LL + i;
 	}
 	msg = alert_compose(TO, FROM, many, 200, NOW, "ids2", err, sizeof(err));
@@ -776,7 +776,7 @@ static void test_alert_ids(void)
 
 static void test_refusals(void)
 {
-	struct alert_item it = item(ALERT_DOWN, "https://example.org/", NULL, "timeout");
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "timeout");
 	char err[256];
 
 	err[0] = '\0';

@@ -346,6 +346,31 @@ static void test_names(void)
 	is_int(state_parse("DOWN"), -1, "parse refuses other spellings");
 }
 
+/* The one table of alert kinds: the outbox's codes and the mail's words. */
+static void test_kinds(void)
+{
+	static const struct {
+		int kind;
+		const char *code, *subject, *heading;
+	} want[] = {
+		{ SQ_ALERT_DOWN, "down", "DOWN", "DOWN" },
+		{ SQ_ALERT_UP, "up", "UP", "UP again" },
+		{ SQ_ALERT_REMINDER, "reminder", "STILL DOWN", "STILL DOWN" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		is_str(sq_alert_kind_code(want[i].kind), want[i].code, "code of kind %d", want[i].kind);
+		is_int(sq_alert_kind_parse(want[i].code), want[i].kind, "kind of '%s'", want[i].code);
+		is_str(sq_alert_kind_subject(want[i].kind), want[i].subject, "subject of '%s'", want[i].code);
+		is_str(sq_alert_kind_heading(want[i].kind), want[i].heading, "heading of '%s'", want[i].code);
+	}
+	ok(sq_alert_kind_code(SQ_ALERT_NONE) == NULL, "no alert has no code");
+	ok(sq_alert_kind_code(7) == NULL, "a kind out of range has no code");
+	is_int(sq_alert_kind_parse("Down"), -1, "codes are exact");
+	is_int(sq_alert_kind_parse(""), -1, "empty is no kind");
+	is_int(sq_alert_kind_parse(NULL), -1, "NULL is no kind");
+	is_str(sq_alert_kind_subject(-1), "DOWN", "a kind out of range reads as DOWN");
+}
+
 int main(void)
 {
 	test_transitions();
@@ -355,5 +380,6 @@ int main(void)
 	test_exhaustive();
 	test_recorded();
 	test_names();
+	test_kinds();
 	return tap_done();
 }

@@ -19,17 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum alert_kind {
-	ALERT_DOWN,      /* the site went down */
-	ALERT_UP,        /* the site came back */
-	ALERT_REMINDER,  /* the site is still down (remind_every) */
-};
+#include "squirrel/core/state.h"
 
 struct alert_item {
 	int64_t site_id;
 	const char *url;
 	const char *name;   /* may be NULL or "": the url's host names the site */
-	enum alert_kind kind;
+	enum sq_alert_kind kind; /* any other value reads as SQ_ALERT_DOWN */
 	const char *error;  /* "http 503", "timeout", "dns nxdomain", ...; may be NULL */
 	int http_status;    /* 0 when no response came */
 	int64_t at;         /* unix s: the check that saw it */

@@ -12,7 +12,21 @@
 
 enum sq_state { SQ_STATE_UNKNOWN = 0, SQ_STATE_UP, SQ_STATE_DOWN };
 
+/*
+ * What the owner is told, one table (state.c): each kind has its stored
+ * code (outbox.kind: "down", "up", "reminder"), the words of a mail's
+ * subject ("DOWN", "UP", "STILL DOWN") and of its body ("UP again").
+ */
 enum sq_alert_kind { SQ_ALERT_NONE = 0, SQ_ALERT_DOWN, SQ_ALERT_UP, SQ_ALERT_REMINDER };
+
+/* The stored code of a kind; NULL for SQ_ALERT_NONE or out of range. */
+const char *sq_alert_kind_code(int kind);
+/* The kind of a stored code; -1 for any other text. */
+int sq_alert_kind_parse(const char *code);
+/* "DOWN", "UP", "STILL DOWN"; a kind out of range reads as DOWN. */
+const char *sq_alert_kind_subject(int kind);
+/* The first words of its part of the body: "DOWN", "UP again", "STILL DOWN". */
+const char *sq_alert_kind_heading(int kind);
 
 /* What is kept per site between checks (and across restarts). */
 struct sq_site_state {
