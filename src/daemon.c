@@ -24,6 +24,9 @@
 #include "squirrel/report/reporter.h"
 #include "squirrel/check/scheduler.h"
 #include "squirrel/core/sites.h"
+#include "squirrel/store/results.h"
+#include "squirrel/store/sites.h"
+#include "squirrel/store/uptime.h"
 
 #define BATCH_MAX 512
 #define BATCH_AGE_MS 1000         /* a result waits at most this long to be written */
@@ -424,8 +427,10 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 		reporter_stop(d->reporter);
 		d->reporter = reporter_start(d->cfg);
 	}
-	if (d->store != NULL)
+	if (d->store != NULL) {
 		store_set_default_interval(d->store, d->cfg->interval_s);
+		store_rollup_backfill(d->store);
+	}
 	log_info("configuration reloaded: backend %s, interval %d s", d->cfg->backend,
 	    d->cfg->interval_s);
 	notify_ready();
@@ -456,6 +461,7 @@ static void adopt_file(struct daemon *d)
 	d->file_gone = false;
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	store_set_default_interval(d->store, d->cfg->interval_s);
+	store_rollup_backfill(d->store);
 	follow_edits(d, false, true);
 	d->delivery = delivery_start(d->cfg);
 	d->reporter = reporter_start(d->cfg);
@@ -571,9 +577,11 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	 */
 	/*
 	 * The uptime figures cap each check's weight by the configured
-	 * interval; the first time, this also rolls up older history.
+	 * interval; with it saved, the history from before the rollup is
+	 * rolled up (once).
 	 */
 	store_set_default_interval(d->store, d->cfg->interval_s);
+	store_rollup_backfill(d->store);
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	follow_edits(d, true, false);
 	d->round_start_ms = now_ms();

@@ -15,6 +15,7 @@
 #include "squirrel/core/sites.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
+#include "squirrel/store/sites.h"
 
 #define PASS_BATCH 512
 

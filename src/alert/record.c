@@ -11,6 +11,8 @@
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/alert/record.h"
 #include "squirrel/base/urlshow.h"
+#include "squirrel/store/outbox.h"
+#include "squirrel/store/results.h"
 
 /* The names of the locations a batch's verdicts refer to (sq_vote.location). */
 struct locs {

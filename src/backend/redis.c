@@ -46,7 +46,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_link.h"
-#include "squirrel/store/store.h"
+#include "squirrel/store/coordinator.h"
 #include "squirrel/base/u64map.h"
 
 #define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */

@@ -10,7 +10,7 @@
 
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
-#include "squirrel/store/store.h"
+#include "squirrel/store/sites.h"
 
 struct record_entry {
 	const struct sq_site *site;

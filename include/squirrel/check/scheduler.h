@@ -15,7 +15,7 @@
 
 #include "squirrel/core/config.h"
 #include "squirrel/core/state.h"
-#include "squirrel/store/store.h"
+#include "squirrel/store/sites.h"
 
 struct sched_site {
 	struct sq_site site;       /* owned */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "squirrel/store/store.h"
+#include "squirrel/store/sites.h"
 
 /* Room for any reason sites_skip_reason() gives. */
 #define SITES_REASON_MAX 200
