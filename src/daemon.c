@@ -334,15 +334,7 @@ static void submit_due(struct daemon *d)
 	struct sched_site *site;
 
 	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
-		const struct sq_config *cfg = d->cfg;
-		struct sq_check c = {
-			.site_id = site->site.id,
-			.tag = (uint64_t)(uintptr_t)site,
-			.url = site->site.url,
-			.timeout_ms = site->site.timeout_ms ? site->site.timeout_ms : cfg->timeout_ms,
-			.connect_timeout_ms = cfg->connect_timeout_ms,
-			.max_redirects = cfg->max_redirects,
-		};
+		struct sq_check c = site_check(&site->site, d->cfg, (uint64_t)(uintptr_t)site);
 		if (d->backend.ops->submit(&d->backend, &c) < 0) {
 			scheduler_requeue(d->sched, site, now + 1000);
 			break;

@@ -12,30 +12,10 @@
 #include <stdint.h>
 
 #include "squirrel/core/check.h"
+#include "squirrel/core/sites.h"
 #include "squirrel/core/state.h"
 
 struct store;
-
-/* A row of sites, as stored: values may be anything a person typed. */
-struct sq_site {
-	int64_t id;
-	char *url;
-	char *owner_email;
-	char *name;          /* NULL when not set */
-	int interval_s;      /* 0: the configured default */
-	int timeout_ms;      /* 0: the configured default */
-	int fail_threshold;  /* 0: the configured default */
-	int recover_threshold;
-	int retry_interval_s;
-	int remind_every_s;  /* 0: the configured default; -1: none for this site */
-	int state;           /* enum sq_state, as last recorded */
-};
-
-struct sq_site_list {
-	struct sq_site *v;
-	size_t n;
-	size_t skipped;      /* rows refused while loading (logged) */
-};
 
 enum store_flags {
 	STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
@@ -52,7 +32,7 @@ void store_close(struct store *s);
  */
 int store_load_sites(struct store *s, struct sq_site_list *out);
 void store_free_sites(struct sq_site_list *l);
-/* Frees one row's strings (the struct itself is the caller's). */
+/* Frees one row's strings (the struct itself is the caller's): site_free(). */
 void store_free_site(struct sq_site *site);
 
 /*
