@@ -19,7 +19,7 @@
 
 #include "squirrel/base/log.h"
 #include "squirrel/base/util.h"
-#include "squirrel/check/probe.h"
+#include "squirrel/base/validate.h"
 #include "squirrel/core/sites.h"
 
 void site_free(struct sq_site *site)
@@ -76,7 +76,7 @@ bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 {
 	char detail[160];
 
-	if (!probe_url_valid(s->url, detail, sizeof(detail))) {
+	if (!url_valid(s->url, detail, sizeof(detail))) {
 		snprintf(why, whylen, "bad url: %s", detail);
 		return true;
 	}
