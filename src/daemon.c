@@ -113,15 +113,12 @@ static int64_t now_ms(void)
 
 static int open_backend(struct daemon *d)
 {
-	struct sq_backend_params params = {
-		.workers = d->cfg->workers,
-		.max_concurrent = d->cfg->max_concurrent,
-		.probe = sq_probe_opts_from(d->cfg),
-		.cfg = d->cfg,
-	};
+	struct sq_backend_params params;
+
+	backend_params(d->cfg, &params);
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;
-	d->window = backend_window(d->cfg);
+	d->window = backend_window(d->cfg->backend, &params);
 	return 0;
 }
 
