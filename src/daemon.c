@@ -116,15 +116,12 @@ static int64_t now_ms(void)
 
 static int open_backend(struct daemon *d)
 {
-	struct sq_backend_params params = {
-		.workers = d->cfg->workers,
-		.max_concurrent = d->cfg->max_concurrent,
-		.probe = sq_probe_opts_from(d->cfg),
-		.cfg = d->cfg,
-	};
+	struct sq_backend_params params;
+
+	backend_params(d->cfg, &params);
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;
-	d->window = backend_window(d->cfg);
+	d->window = backend_window(d->cfg->backend, &params);
 	return 0;
 }
 
@@ -337,15 +334,7 @@ static void submit_due(struct daemon *d)
 	struct sched_site *site;
 
 	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
-		const struct sq_config *cfg = d->cfg;
-		struct sq_check c = {
-			.site_id = site->site.id,
-			.tag = (uint64_t)(uintptr_t)site,
-			.url = site->site.url,
-			.timeout_ms = site->site.timeout_ms ? site->site.timeout_ms : cfg->timeout_ms,
-			.connect_timeout_ms = cfg->connect_timeout_ms,
-			.max_redirects = cfg->max_redirects,
-		};
+		struct sq_check c = site_check(&site->site, d->cfg, (uint64_t)(uintptr_t)site);
 		if (d->backend.ops->submit(&d->backend, &c) < 0) {
 			scheduler_requeue(d->sched, site, now + 1000);
 			break;

@@ -23,7 +23,6 @@
 #include "squirrel/core/config.h"
 #include "squirrel/base/escape.h"
 #include "squirrel/base/log.h"
-#include "squirrel/check/probe.h"
 #if SQ_HAVE_REDIS
 #include "squirrel/scaleout/redis_admin.h"
 #include "squirrel/scaleout/redis_link.h"
@@ -39,6 +38,7 @@
 #include "squirrel/base/timefmt.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
+#include "squirrel/base/validate.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -995,7 +995,7 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		return usage_error("edit: --enable or --disable, not both");
 	if (strcmp(cmd->name, "add") == 0) {
 		lower_scheme(args[0]);
-		if (!probe_url_valid(args[0], why, sizeof(why)))
+		if (!url_valid(args[0], why, sizeof(why)))
 			return usage_error("'%s' is not a URL squirrel can check: %s", shown(args[0]),
 			    why);
 		static char owner[256];
@@ -1006,7 +1006,7 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 	}
 	if (o->url != NULL) {
 		lower_scheme(o->url);
-		if (!probe_url_valid(o->url, why, sizeof(why)))
+		if (!url_valid(o->url, why, sizeof(why)))
 			return usage_error("--url '%s' is not a URL squirrel can check: %s",
 			    shown(o->url), why);
 	}

@@ -43,9 +43,7 @@ static int column_positive(sqlite3_stmt *st, int col, int *out)
 
 void store_free_site(struct sq_site *site)
 {
-	free(site->url);
-	free(site->owner_email);
-	free(site->name);
+	site_free(site);
 }
 
 /* Fills site from a row (STORE_SITE_COLUMNS first), or says which column is wrong. */
@@ -117,11 +115,7 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 
 void store_free_sites(struct sq_site_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		store_free_site(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	site_list_free(l);
 }
 
 int store_sites_version(struct store *s, int64_t *version)

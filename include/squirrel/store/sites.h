@@ -10,29 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/core/sites.h"
 #include "squirrel/core/state.h"
 #include "squirrel/store/store.h"
-
-/* A row of sites, as stored: values may be anything a person typed. */
-struct sq_site {
-	int64_t id;
-	char *url;
-	char *owner_email;
-	char *name;          /* NULL when not set */
-	int interval_s;      /* 0: the configured default */
-	int timeout_ms;      /* 0: the configured default */
-	int fail_threshold;  /* 0: the configured default */
-	int recover_threshold;
-	int retry_interval_s;
-	int remind_every_s;  /* 0: the configured default; -1: none for this site */
-	int state;           /* enum sq_state, as last recorded */
-};
-
-struct sq_site_list {
-	struct sq_site *v;
-	size_t n;
-	size_t skipped;      /* rows refused while loading (logged) */
-};
 
 /*
  * Loads the enabled sites, ordered by id. Rows whose columns have the wrong
