@@ -44,7 +44,7 @@ BUILD = os.environ.get("SQ_BUILD_ROOT", os.path.join(HERE, "..", "build"))
 CTL = os.environ.get("SQUIRRELCTL", os.path.join(BUILD, "squirrelctl"))
 
 # The trigger whose work the roll-up of older history redoes in one pass
-# (src/store/store.c: rollup_backfill, settings.rollup_backfill_below).
+# (src/store/uptime.c: store_rollup_backfill, settings.rollup_backfill_below).
 ROLLUP_TRIGGER = "checks_uptime"
 
 CAUSES = ["connect timeout", "http 503", "connect refused", "tls", "dns servfail", "http 502"]
@@ -80,7 +80,7 @@ def set_aside(con):
     cols = [r[1] for r in con.execute("PRAGMA table_info(settings)")]
     if ROLLUP_TRIGGER not in [name for _, name, _ in objs] or "rollup_backfill_below" not in cols:
         sys.exit(f"the schema has no {ROLLUP_TRIGGER} trigger or no settings.rollup_backfill_below "
-                 "(src/store/store.c changed how history is rolled up): run with --through-trigger, "
+                 "(src/store/uptime.c changed how history is rolled up): run with --through-trigger, "
                  "or update bench/report_bench.py")
     for kind, name, _ in objs:
         con.execute(f'DROP {kind.upper()} "{name}"')

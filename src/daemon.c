@@ -24,6 +24,9 @@
 #include "squirrel/report/reporter.h"
 #include "squirrel/check/scheduler.h"
 #include "squirrel/core/sites.h"
+#include "squirrel/store/results.h"
+#include "squirrel/store/sites.h"
+#include "squirrel/store/uptime.h"
 
 #define BATCH_MAX 512
 #define BATCH_AGE_MS 1000         /* a result waits at most this long to be written */
@@ -113,15 +116,12 @@ static int64_t now_ms(void)
 
 static int open_backend(struct daemon *d)
 {
-	struct sq_backend_params params = {
-		.workers = d->cfg->workers,
-		.max_concurrent = d->cfg->max_concurrent,
-		.probe = sq_probe_opts_from(d->cfg),
-		.cfg = d->cfg,
-	};
+	struct sq_backend_params params;
+
+	backend_params(d->cfg, &params);
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;
-	d->window = backend_window(d->cfg);
+	d->window = backend_window(d->cfg->backend, &params);
 	return 0;
 }
 
@@ -334,15 +334,7 @@ static void submit_due(struct daemon *d)
 	struct sched_site *site;
 
 	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
-		const struct sq_config *cfg = d->cfg;
-		struct sq_check c = {
-			.site_id = site->site.id,
-			.tag = (uint64_t)(uintptr_t)site,
-			.url = site->site.url,
-			.timeout_ms = site->site.timeout_ms ? site->site.timeout_ms : cfg->timeout_ms,
-			.connect_timeout_ms = cfg->connect_timeout_ms,
-			.max_redirects = cfg->max_redirects,
-		};
+		struct sq_check c = site_check(&site->site, d->cfg, (uint64_t)(uintptr_t)site);
 		if (d->backend.ops->submit(&d->backend, &c) < 0) {
 			scheduler_requeue(d->sched, site, now + 1000);
 			break;
@@ -424,8 +416,10 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 		reporter_stop(d->reporter);
 		d->reporter = reporter_start(d->cfg);
 	}
-	if (d->store != NULL)
+	if (d->store != NULL) {
 		store_set_default_interval(d->store, d->cfg->interval_s);
+		store_rollup_backfill(d->store);
+	}
 	log_info("configuration reloaded: backend %s, interval %d s", d->cfg->backend,
 	    d->cfg->interval_s);
 	notify_ready();
@@ -456,6 +450,7 @@ static void adopt_file(struct daemon *d)
 	d->file_gone = false;
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	store_set_default_interval(d->store, d->cfg->interval_s);
+	store_rollup_backfill(d->store);
 	follow_edits(d, false, true);
 	d->delivery = delivery_start(d->cfg);
 	d->reporter = reporter_start(d->cfg);
@@ -571,9 +566,11 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	 */
 	/*
 	 * The uptime figures cap each check's weight by the configured
-	 * interval; the first time, this also rolls up older history.
+	 * interval; with it saved, the history from before the rollup is
+	 * rolled up (once).
 	 */
 	store_set_default_interval(d->store, d->cfg->interval_s);
+	store_rollup_backfill(d->store);
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	follow_edits(d, true, false);
 	d->round_start_ms = now_ms();

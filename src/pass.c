@@ -15,6 +15,7 @@
 #include "squirrel/core/sites.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
+#include "squirrel/store/sites.h"
 
 #define PASS_BATCH 512
 
@@ -116,14 +117,7 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 		while (next < p->sites.n && submitted - p->delivered < window && !(stop && *stop)) {
 			const struct sq_site *s = &p->sites.v[next];
 			size_t i = next++;
-			struct sq_check c = {
-				.site_id = s->id,
-				.tag = i,
-				.url = s->url,
-				.timeout_ms = s->timeout_ms ? s->timeout_ms : cfg->timeout_ms,
-				.connect_timeout_ms = cfg->connect_timeout_ms,
-				.max_redirects = cfg->max_redirects,
-			};
+			struct sq_check c = site_check(s, cfg, i);
 			if (b->ops->submit(b, &c) < 0) {
 				p->rc = -1;
 				goto out;

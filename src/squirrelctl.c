@@ -1,7 +1,7 @@
 /*
  * squirrelctl.c - the command-line tool beside the daemon: arguments, the
  * configuration and the store, then one command. Listings are tables
- * (table.c), figures come from the store (store_report.c), the page from
+ * (table.c), figures come from the store (store/uptime.c), the page from
  * statuspage.c. It works while squirreld runs: the store waits out the
  * daemon's short writes, and reading commands open the database read-only.
  */
@@ -23,19 +23,22 @@
 #include "squirrel/core/config.h"
 #include "squirrel/base/escape.h"
 #include "squirrel/base/log.h"
-#include "squirrel/check/probe.h"
 #if SQ_HAVE_REDIS
 #include "squirrel/scaleout/redis_admin.h"
 #include "squirrel/scaleout/redis_link.h"
 #endif
 #include "squirrel/core/sites.h"
 #include "squirrel/report/statuspage.h"
+#include "squirrel/store/outbox.h"
+#include "squirrel/store/results.h"
+#include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
-#include "squirrel/store/store_report.h"
+#include "squirrel/store/uptime.h"
 #include "squirrel/base/table.h"
 #include "squirrel/base/timefmt.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
+#include "squirrel/base/validate.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -200,7 +203,7 @@ static const char *shown(const char *url)
 }
 
 /*
- * A row squirreld skips (store_report.h, skipped) reads "skipped" in the
+ * A row squirreld skips (store/sites.h, skipped) reads "skipped" in the
  * text's state column, its reason in the last; JSON keeps the state as
  * stored and has the reason under "skipped", null for a row it checks.
  */
@@ -282,7 +285,8 @@ static int cmd_init(struct ctx *c, char **args)
 {
 	(void)args;
 	/* the rollup caps holds with the configured interval: keep it in step */
-	if (store_set_default_interval(c->store, c->cfg.interval_s) < 0)
+	if (store_set_default_interval(c->store, c->cfg.interval_s) < 0 ||
+	    store_rollup_backfill(c->store) < 0)
 		return EXIT_FAIL;
 	if (c->o->json) {
 		static const struct table_col cols[] = {
@@ -711,23 +715,23 @@ static int cmd_outbox(struct ctx *c, char **args)
 		{ .name = "next_attempt", .head = "next try (UTC)" },
 		{ .name = "last_error", .head = "error" },
 	};
-	struct sq_outbox_list l;
+	struct sq_alert_list l;
 	(void)args;
 
 	if (store_outbox_list(c->store, &l) < 0)
 		return EXIT_FAIL;
 	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
 	if (t == NULL) {
-		store_free_outbox(&l);
+		store_free_alerts(&l);
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		const struct sq_outbox_row *o = &l.v[i];
+		const struct sq_alert_row *o = &l.v[i];
 		bool pending = strcmp(o->status, "pending") == 0;
 		table_row(t);
 		table_int(t, o->id);
 		table_int(t, o->site_id);
-		table_str(t, o->kind);
+		table_str(t, store_alert_kind_name(o->kind));
 		table_str(t, o->status);
 		table_str(t, o->owner_email);
 		table_str(t, o->name);
@@ -738,7 +742,7 @@ static int cmd_outbox(struct ctx *c, char **args)
 		table_time(t, pending ? (o->next_attempt > 0 ? o->next_attempt : o->created_at) : 0);
 		table_str(t, o->last_error);
 	}
-	store_free_outbox(&l);
+	store_free_alerts(&l);
 	return print_table(t, c->o->json);
 }
 
@@ -991,7 +995,7 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		return usage_error("edit: --enable or --disable, not both");
 	if (strcmp(cmd->name, "add") == 0) {
 		lower_scheme(args[0]);
-		if (!probe_url_valid(args[0], why, sizeof(why)))
+		if (!url_valid(args[0], why, sizeof(why)))
 			return usage_error("'%s' is not a URL squirrel can check: %s", shown(args[0]),
 			    why);
 		static char owner[256];
@@ -1002,7 +1006,7 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 	}
 	if (o->url != NULL) {
 		lower_scheme(o->url);
-		if (!probe_url_valid(o->url, why, sizeof(why)))
+		if (!url_valid(o->url, why, sizeof(why)))
 			return usage_error("--url '%s' is not a URL squirrel can check: %s",
 			    shown(o->url), why);
 	}

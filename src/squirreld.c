@@ -222,13 +222,14 @@ static int reload_config(struct sq_config *out, void *arg)
 }
 
 /* --once: one pass, then every alert it owes is tried once. */
-static int run_once(struct store *st, struct sq_backend *b, const struct sq_config *cfg)
+static int run_once(struct store *st, struct sq_backend *b, const struct sq_config *cfg,
+    size_t window)
 {
 	struct pass_summary sum;
 	int64_t left = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	int rc = pass_run(st, b, cfg, backend_window(cfg), stdout, NULL, &sum) < 0;
+	int rc = pass_run(st, b, cfg, window, stdout, NULL, &sum) < 0;
 	if (sum.skipped > 0)
 		log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
 	if (delivery_round(st, cfg, true, &left, NULL) < 0 || left > 0)
@@ -244,12 +245,12 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 static int run_worker(const struct options *o, const struct sq_config *cfg)
 {
 #if SQ_HAVE_REDIS
-	const char *backend = strcmp(cfg->backend, "redis") != 0 ? cfg->backend : backend_default();
+	const char *backend = backend_local(cfg->backend) ? cfg->backend : backend_default();
 	int rc;
 
-	if (o->backend != NULL && strcmp(o->backend, "redis") == 0) {
-		fprintf(stderr, "squirreld: a worker runs its checks itself: --backend serial, threads, "
-		    "prefork or libev\n");
+	if (o->backend != NULL && !backend_local(o->backend)) {
+		fprintf(stderr, "squirreld: a worker runs its checks itself: --backend %s\n",
+		    backend_local_names());
 		return EXIT_USAGE;
 	}
 	if (o->location != NULL && !rw_location_valid(o->location, strlen(o->location))) {
@@ -335,16 +336,12 @@ int main(int argc, char **argv)
 		goto out_curl;
 	}
 	if (o.once) {
-		struct sq_backend_params params = {
-			.workers = cfg.workers,
-			.max_concurrent = cfg.max_concurrent,
-			.probe = sq_probe_opts_from(&cfg),
-			.cfg = &cfg,
-		};
+		struct sq_backend_params params;
+		backend_params(&cfg, &params);
 		if (backend_open(&backend, cfg.backend, &params) < 0) {
 			rc = 1;
 		} else {
-			rc = run_once(st, &backend, &cfg);
+			rc = run_once(st, &backend, &cfg, backend_window(cfg.backend, &params));
 			backend_close(&backend);
 		}
 	} else {

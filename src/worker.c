@@ -557,15 +557,6 @@ static void talk(struct worker *w, bool stopping)
 		write_owed(w);            /* entries refused right away go at once */
 }
 
-static int worker_capacity(const struct sq_config *cfg, const char *backend)
-{
-	if (strcmp(backend, "serial") == 0)
-		return 1;
-	if (strcmp(backend, "threads") == 0 || strcmp(backend, "prefork") == 0)
-		return cfg->workers;
-	return cfg->max_concurrent;
-}
-
 static int worker_init(struct worker *w, const struct sq_config *cfg, const char *location,
     const char *backend)
 {
@@ -596,13 +587,9 @@ static int worker_init(struct worker *w, const struct sq_config *cfg, const char
 		log_errorx("%s: [redis] url %s", w->who, err);
 		return -1;
 	}
-	w->capacity = worker_capacity(cfg, backend);
-	struct sq_backend_params params = {
-		.workers = cfg->workers,
-		.max_concurrent = cfg->max_concurrent,
-		.probe = sq_probe_opts_from(cfg),
-		.cfg = cfg,
-	};
+	struct sq_backend_params params;
+	backend_params(cfg, &params);
+	w->capacity = (int)backend_window(backend, &params);
 	if (backend_open(&w->backend, backend, &params) < 0)
 		return -1;
 	w->slots = calloc((size_t)w->capacity, sizeof(*w->slots));

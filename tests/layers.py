@@ -36,7 +36,7 @@ NEVER = [("backend", "store"), ("backend", "alert"), ("scaleout", "store")]
 # A library's headers and the only files (or folders, ending in /) that include them.
 OWNERS = [
     (re.compile(r"sqlite3\.h$"), ["src/store/"]),
-    (re.compile(r"curl/"), ["src/check/probe.c", "src/backend/libev.c"]),
+    (re.compile(r"curl/"), ["src/base/validate.c", "src/check/probe.c", "src/backend/libev.c"]),
     (re.compile(r"ev\.h$"), ["src/backend/libev.c", "src/check/resolve.c"]),
     (re.compile(r"ares\.h$"), ["src/check/resolve.c"]),
     (re.compile(r"libesmtp\.h$"), ["src/alert/mailer.c"]),

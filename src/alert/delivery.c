@@ -26,6 +26,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/alert/mailer.h"
 #include "squirrel/base/util.h"
+#include "squirrel/store/outbox.h"
 
 #define DIGEST_MAX 200            /* alerts in one mail at most */
 #define ROUND_EVERY_S 30          /* retries are looked at this often */

@@ -8,28 +8,17 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
-#include "squirrel/scaleout/quorum.h"
-#include "squirrel/alert/record.h"
 #include "squirrel/base/urlshow.h"
+#include "squirrel/scaleout/quorum.h"
+#include "squirrel/store/outbox.h"
+#include "squirrel/store/results.h"
+#include "squirrel/alert/record.h"
 
 /* The names of the locations a batch's verdicts refer to (sq_vote.location). */
 struct locs {
 	char *v[QUORUM_MAX_LOCATIONS];
 	int n;
 };
-
-void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
-    struct sq_thresholds *t)
-{
-	t->fail_threshold = site->fail_threshold ? site->fail_threshold : cfg->fail_threshold;
-	t->recover_threshold = site->recover_threshold ? site->recover_threshold :
-	    cfg->recover_threshold;
-	t->interval_s = site->interval_s ? site->interval_s : cfg->interval_s;
-	t->retry_interval_s = site->retry_interval_s ? site->retry_interval_s :
-	    cfg->retry_interval_s;
-	t->remind_every_s = site->remind_every_s < 0 ? 0 :
-	    site->remind_every_s ? site->remind_every_s : cfg->remind_every_s;
-}
 
 static void log_transition(const struct sq_site *site, const struct sq_transition *tr,
     const char *error)
@@ -73,7 +62,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	const struct sq_site *site = e->site;
 	const struct sq_result *r = &e->result;
 	struct sq_site_state state;
-	struct sq_thresholds t;
+	struct sq_settings set;
 	struct sq_transition tr;
 	char error[160], where[4096];
 	int rc;
@@ -82,11 +71,11 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	rc = store_load_state(st, site->id, &state);
 	if (rc != 0)
 		return rc;
-	record_thresholds(site, cfg, &t);
+	site_settings(site, cfg, &set);
 	if (r->err == SQ_ERR_NO_QUORUM)
-		return record_unknown(st, &t, e, &state, l);
+		return record_unknown(st, &set.t, e, &state, l);
 	int64_t now = r->started_ms / 1000;
-	state_apply(&state, &t, sq_result_ok(r), now, &tr);
+	state_apply(&state, &set.t, sq_result_ok(r), now, &tr);
 	e->next_check_s = tr.next_check_s;
 	e->state = tr.to;
 	e->tr = tr;

@@ -46,7 +46,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_link.h"
-#include "squirrel/store/store.h"
+#include "squirrel/store/coordinator.h"
 #include "squirrel/base/u64map.h"
 
 #define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */
@@ -857,7 +857,7 @@ static void read_backlog(struct coord *b)
  * run before. Without the database, no answer of an earlier run is
  * believed (the sites are simply checked again).
  */
-static void remember_run(struct coord *b, const struct sq_config *cfg)
+static void remember_run(struct coord *b, const struct sq_redis_params *cfg)
 {
 	char run[24], prev[64], id[80];
 	uint64_t seq;
@@ -866,7 +866,7 @@ static void remember_run(struct coord *b, const struct sq_config *cfg)
 	snprintf(run, sizeof(run), "%016" PRIx64, b->run);
 	struct store *st = cfg->database != NULL ? store_open(cfg->database, 0) : NULL;
 	if (st != NULL)
-		rc = store_coordinator_run(st, cfg->redis_prefix, run, prev, sizeof(prev));
+		rc = store_coordinator_run(st, cfg->prefix, run, prev, sizeof(prev));
 	store_close(st);
 	if (rc < 0) {
 		log_warnx("redis backend: run %s could not be recorded in the database: answers "
@@ -889,11 +889,11 @@ static void redis_shutdown(struct sq_backend *be);
 
 static int redis_init(struct sq_backend *be, const struct sq_backend_params *p)
 {
-	const struct sq_config *cfg = p->cfg;
+	const struct sq_redis_params *cfg = &p->redis;
 	struct coord *b;
 	char err[512];
 
-	if (cfg == NULL) {
+	if (cfg->url == NULL) {
 		log_errorx("redis backend: no configuration given");
 		return -1;
 	}
@@ -902,27 +902,27 @@ static int redis_init(struct sq_backend *be, const struct sq_backend_params *p)
 	be->state = b;
 	u64map_init(&b->flights);
 	u64map_init(&b->orphans);
-	if (parse_locations(b, cfg->redis_locations) < 0)
+	if (parse_locations(b, cfg->locations) < 0)
 		goto fail;
-	if (cfg->redis_quorum > b->nloc) {
+	if (cfg->quorum > b->nloc) {
 		log_errorx("redis backend: [redis] quorum is %d but only %d location(s) are listed: "
-		    "a failure could never be confirmed", cfg->redis_quorum, b->nloc);
+		    "a failure could never be confirmed", cfg->quorum, b->nloc);
 		goto fail;
 	}
-	b->quorum = cfg->redis_quorum;
-	b->claim_idle_ms = cfg->redis_claim_idle_ms;
+	b->quorum = cfg->quorum;
+	b->claim_idle_ms = cfg->claim_idle_ms;
 	b->max_span_ms = (int64_t)cfg->timeout_ms + b->claim_idle_ms + DEADLINE_MARGIN_MS;
-	size_t plen = strlen(cfg->redis_prefix) + 16;
+	size_t plen = strlen(cfg->prefix) + 16;
 	b->checks_key = malloc(plen);
 	b->results_key = malloc(plen);
 	if (b->checks_key == NULL || b->results_key == NULL)
 		goto nomem;
-	snprintf(b->checks_key, plen, "%s:checks", cfg->redis_prefix);
-	snprintf(b->results_key, plen, "%s:results", cfg->redis_prefix);
+	snprintf(b->checks_key, plen, "%s:checks", cfg->prefix);
+	snprintf(b->results_key, plen, "%s:results", cfg->prefix);
 	b->run = random_run();
 	remember_run(b, cfg);
 	b->earliest_ms = INT64_MAX;
-	if (redis_link_init(&b->link, cfg->redis_url, "coordinator", err, sizeof(err)) < 0) {
+	if (redis_link_init(&b->link, cfg->url, "coordinator", err, sizeof(err)) < 0) {
 		log_errorx("redis backend: [redis] url %s", err);
 		goto fail;
 	}

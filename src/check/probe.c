@@ -25,11 +25,10 @@
 
 #include "config_build.h"
 #include "squirrel/base/log.h"
+#include "squirrel/base/util.h"
+#include "squirrel/base/validate.h"
 #include "squirrel/check/probe.h"
 #include "squirrel/check/resolve.h"
-#include "squirrel/base/util.h"
-
-#define PROBE_MAX_URL 4096
 
 struct probe {
 	CURL *h;
@@ -334,56 +333,6 @@ static size_t drop_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return 0;
 }
 
-bool probe_url_valid(const char *url, char *why, size_t whylen)
-{
-	size_t len = strnlen(url, PROBE_MAX_URL + 1);
-	char *scheme = NULL, *host = NULL;
-	bool ok = false;
-
-	if (len == 0 || len > PROBE_MAX_URL) {
-		snprintf(why, whylen, len ? "url longer than %d bytes" : "empty url", PROBE_MAX_URL);
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)url[i];
-		if (c <= 0x20 || c == 0x7f) {
-			snprintf(why, whylen, "url contains %s at byte %zu",
-			    c == ' ' ? "a space" : "a control character", i + 1);
-			return false;
-		}
-	}
-	/* libcurl reads "http:///x" as host "x": refuse an empty authority. */
-	const char *sep = strstr(url, "://");
-	bool web = strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
-	if (web && (sep[3] == '/' || sep[3] == '?' || sep[3] == '#')) {
-		snprintf(why, whylen, "url has no host");
-		return false;
-	}
-	CURLU *u = curl_url();
-	if (u == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return false;
-	}
-	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
-	if (uc != CURLUE_OK) {
-		snprintf(why, whylen, "url not understood (%s)", curl_url_strerror(uc));
-	} else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		snprintf(why, whylen, "only http and https urls are checked");
-	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
-		snprintf(why, whylen, "url has no host");
-	} else {
-		char ace[256], detail[128];
-		ok = idn_to_ascii(host, ace, sizeof(ace), detail, sizeof(detail)) == 0;
-		if (!ok)
-			snprintf(why, whylen, "url host: %s", detail);
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
-}
-
 static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -484,7 +433,7 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 	p->paused_at = 0;
 	p->start_mono_ms = now_ms(CLOCK_MONOTONIC);
 	p->start_wall_ms = now_ms(CLOCK_REALTIME);
-	if (!probe_url_valid(c->url, why, sizeof(why))) {
+	if (!url_valid(c->url, why, sizeof(why))) {
 		result_init(p, c, r);
 		r->err = SQ_ERR_BAD_URL;
 		set_detail(r, why);

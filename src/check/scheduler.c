@@ -30,9 +30,13 @@ static uint64_t site_hash(int64_t id)
 	return z ^ (z >> 31);
 }
 
-int scheduler_interval(const struct sched_site *site, const struct sq_config *cfg)
+/* The site's interval in force, in seconds (site_settings()). */
+static int site_interval(const struct sched_site *site, const struct sq_config *cfg)
 {
-	return site->site.interval_s ? site->site.interval_s : cfg->interval_s;
+	struct sq_settings set;
+
+	site_settings(&site->site, cfg, &set);
+	return set.t.interval_s;
 }
 
 static bool heap_less(const struct sched_site *a, const struct sched_site *b)
@@ -110,7 +114,7 @@ static void heap_remove(struct scheduler *s, struct sched_site *site)
 
 static void site_release(struct sched_site *site)
 {
-	store_free_site(&site->site);
+	site_free(&site->site);
 	free(site);
 }
 
@@ -178,7 +182,7 @@ static struct sched_site *site_new(struct sq_site *row)
  */
 static int64_t startup_due(const struct sched_site *site, const struct sq_config *cfg, int64_t now)
 {
-	int64_t window = (int64_t)scheduler_interval(site, cfg) * 1000;
+	int64_t window = (int64_t)site_interval(site, cfg) * 1000;
 	if (window > STARTUP_SPREAD_MS)
 		window = STARTUP_SPREAD_MS;
 	return now + (int64_t)(site_hash(site->site.id) % (uint64_t)window);
@@ -229,7 +233,7 @@ int scheduler_sync(struct scheduler *s, struct sq_site_list *list, const struct 
 	free(s->sites);
 	s->sites = next;
 	s->nsites = n;
-	store_free_sites(list);
+	site_list_free(list);
 	return 0;
 nomem:
 	/*
@@ -242,7 +246,7 @@ nomem:
 	free(s->sites);
 	s->sites = next;
 	s->nsites = n;
-	store_free_sites(list);
+	site_list_free(list);
 	return -1;
 }
 
@@ -268,7 +272,7 @@ bool scheduler_done(struct scheduler *s, struct sched_site *site, int next_check
 		site_release(site);
 		return false;
 	}
-	int interval = scheduler_interval(site, s->cfg);
+	int interval = site_interval(site, s->cfg);
 	int64_t interval_ms = (int64_t)interval * 1000;
 	if (next_check_s > 0 && next_check_s < interval) {
 		/*
@@ -312,7 +316,7 @@ void scheduler_reschedule(struct scheduler *s, const struct sq_config *cfg, int6
 	s->cfg = cfg;
 	for (size_t i = 0; i < s->nheap; i++) {
 		struct sched_site *site = s->heap[i];
-		int64_t latest = now_ms + (int64_t)scheduler_interval(site, cfg) * 1000;
+		int64_t latest = now_ms + (int64_t)site_interval(site, cfg) * 1000;
 		if (site->due_ms > latest)
 			site->due_ms = latest;
 	}

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "squirrel/backend/backend.h"
+#include "config_build.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
 #include "squirrel/base/log.h"
@@ -39,10 +39,38 @@ struct key {
 	int (*check)(const char *value, char *why, size_t whylen);
 };
 
-static const struct choice backend_choices[] = {
-	{ "serial", 0 }, { "threads", 1 }, { "prefork", 2 }, { "libev", 3 }, { "redis", 4 },
-	{ NULL, 0 },
+const char *const config_backend_names[] = {
+	"serial", "threads", "prefork", "libev", "redis", NULL,
 };
+
+/*
+ * Best first, for a configuration that names no backend, with whether
+ * meson built each (the backend table says the same with each row's
+ * code; the unit test of the configuration holds the two together).
+ */
+static const struct {
+	const char *name;
+	bool built;
+} preferred[] = {
+	{ "libev", SQ_HAVE_LIBEV }, { "threads", SQ_HAVE_THREADS }, { "serial", true },
+};
+
+const char *config_backend_pick(bool (*built)(const char *name))
+{
+	for (size_t i = 0; i < sizeof(preferred) / sizeof(preferred[0]); i++)
+		if (built(preferred[i].name))
+			return preferred[i].name;
+	return "serial";   /* always built, whatever built() says */
+}
+
+static bool built_here(const char *name)
+{
+	for (size_t i = 0; i < sizeof(preferred) / sizeof(preferred[0]); i++)
+		if (strcmp(preferred[i].name, name) == 0)
+			return preferred[i].built;
+	return false;
+}
+
 static const struct choice level_choices[] = {
 	{ "error", LOG_LEVEL_ERROR }, { "warning", LOG_LEVEL_WARNING },
 	{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
@@ -56,6 +84,7 @@ static const struct choice tls_choices[] = {
 	{ NULL, 0 },
 };
 
+static int check_backend(const char *v, char *why, size_t len);
 static int check_dns_servers(const char *v, char *why, size_t len);
 static int check_address(const char *v, char *why, size_t len);
 static int check_redis_url(const char *v, char *why, size_t len);
@@ -66,8 +95,8 @@ static int check_locations(const char *v, char *why, size_t len);
 
 static const struct key keys[] = {
 	{ "squirreld", "database", KEY_STRING, OFF(database), 0, 0, NULL, SQ_DEFAULT_DATABASE, NULL },
-	/* default: the best backend built, backend_default() (libev when built) */
-	{ "squirreld", "backend", KEY_CHOICE, OFF(backend), 0, 0, backend_choices, NULL, NULL },
+	/* default: the best backend built, config_backend_pick(built_here) (libev when built) */
+	{ "squirreld", "backend", KEY_STRING, OFF(backend), 0, 0, NULL, NULL, check_backend },
 	{ "squirreld", "workers", KEY_INT, OFF(workers), 1, 4096, NULL, "32", NULL },
 	{ "squirreld", "max_concurrent", KEY_INT, OFF(max_concurrent), 1, 100000, NULL, "500", NULL },
 	{ "squirreld", "log_level", KEY_CHOICE, OFF(log_level), 0, 0, level_choices, "info", NULL },
@@ -143,6 +172,23 @@ static void choices_list(const struct choice *c, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", c->name);
 }
 
+/* One of config_backend_names, built or not: the registry refuses one left out, at start. */
+static int check_backend(const char *v, char *why, size_t len)
+{
+	char list[160];
+	size_t off = 0;
+
+	for (size_t i = 0; config_backend_names[i] != NULL; i++)
+		if (strcmp(config_backend_names[i], v) == 0)
+			return 0;
+	list[0] = '\0';
+	for (size_t i = 0; config_backend_names[i] != NULL && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "",
+		    config_backend_names[i]);
+	seterr(why, len, "'%s' is not one of: %s", v, list);
+	return -1;
+}
+
 /* Strict decimal integer: optional sign, digits, nothing else. */
 static int parse_long(const char *s, long *out)
 {
@@ -178,21 +224,10 @@ static int key_apply(struct sq_config *cfg, const struct key *k, const char *val
 		return 0;
 	case KEY_CHOICE:
 		for (const struct choice *c = k->choices; c->name != NULL; c++) {
-			if (strcmp(c->name, value) != 0)
-				continue;
-			if (k->offset == OFF(backend)) {
-				char *dup = strdup(value);
-				if (dup == NULL) {
-					seterr(why, whylen, "out of memory");
-					return -1;
-				}
-				free(cfg->backend);
-				cfg->backend = dup;
-				cfg->backend_named = true;
-			} else {
+			if (strcmp(c->name, value) == 0) {
 				*(int *)(base + k->offset) = c->value;
+				return 0;
 			}
-			return 0;
 		}
 		choices_list(k->choices, list, sizeof(list));
 		seterr(why, whylen, "'%s' is not one of: %s", value, list);
@@ -208,6 +243,8 @@ static int key_apply(struct sq_config *cfg, const struct key *k, const char *val
 		char **slot = (char **)(base + k->offset);
 		free(*slot);
 		*slot = dup;
+		if (k->offset == OFF(backend))
+			cfg->backend_named = true;
 		return 0;
 	}
 	}
@@ -227,7 +264,7 @@ int config_defaults(struct sq_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < NKEYS; i++) {
-		const char *def = keys[i].def != NULL ? keys[i].def : backend_default();
+		const char *def = keys[i].def != NULL ? keys[i].def : config_backend_pick(built_here);
 		if (key_apply(cfg, &keys[i], def, why, sizeof(why)) < 0) {
 			config_free(cfg);
 			return -ENOMEM;
@@ -417,7 +454,7 @@ int config_load(struct sq_config *cfg, const char *path, char *err, size_t errle
 
 static bool key_owns_string(const struct key *k)
 {
-	return k->type == KEY_STRING || (k->type == KEY_CHOICE && k->offset == OFF(backend));
+	return k->type == KEY_STRING;
 }
 
 int config_copy(struct sq_config *dst, const struct sq_config *src)

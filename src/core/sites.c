@@ -1,9 +1,16 @@
 /*
- * sites.c - rows that slipped past the database's constraints (made with
- * them off, or by hand in an older database) are skipped with a line that
- * names them, never checked and never mailed about. The reason is worded
- * once, here: squirrelctl, the status page and the metrics show the same
- * words the daemon logs (store_site_infos() asks sites_skip_reason()).
+ * sites.c - a site's settings in force, and the rows that cannot be
+ * checked.
+ *
+ * A row leaves a setting out (0) to take the configured one: the merge is
+ * here alone, so the scheduler's cadence, the state machine's thresholds
+ * and the check a backend runs can never disagree about a site.
+ *
+ * Rows that slipped past the database's constraints (made with them off,
+ * or by hand in an older database) are skipped with a line that names
+ * them, never checked and never mailed about. The reason is worded once,
+ * here: squirrelctl, the status page and the metrics show the same words
+ * the daemon logs (store_site_infos() asks sites_skip_reason()).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,15 +18,65 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
-#include "squirrel/check/probe.h"
-#include "squirrel/core/sites.h"
 #include "squirrel/base/util.h"
+#include "squirrel/base/validate.h"
+#include "squirrel/core/sites.h"
+
+void site_free(struct sq_site *site)
+{
+	free(site->url);
+	free(site->owner_email);
+	free(site->name);
+}
+
+void site_list_free(struct sq_site_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		site_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* A column left out (0) takes the configured value. */
+static int or_default(int column, int configured)
+{
+	return column != 0 ? column : configured;
+}
+
+void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct sq_settings *out)
+{
+	out->t.interval_s = or_default(s->interval_s, cfg->interval_s);
+	out->t.retry_interval_s = or_default(s->retry_interval_s, cfg->retry_interval_s);
+	out->t.fail_threshold = or_default(s->fail_threshold, cfg->fail_threshold);
+	out->t.recover_threshold = or_default(s->recover_threshold, cfg->recover_threshold);
+	out->t.remind_every_s = s->remind_every_s < 0 ? 0 :
+	    or_default(s->remind_every_s, cfg->remind_every_s);
+	out->timeout_ms = or_default(s->timeout_ms, cfg->timeout_ms);
+	out->connect_timeout_ms = cfg->connect_timeout_ms;
+	out->max_redirects = cfg->max_redirects;
+}
+
+struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg, uint64_t tag)
+{
+	struct sq_settings set;
+
+	site_settings(s, cfg, &set);
+	return (struct sq_check){
+		.site_id = s->id,
+		.tag = tag,
+		.url = s->url,
+		.timeout_ms = set.timeout_ms,
+		.connect_timeout_ms = set.connect_timeout_ms,
+		.max_redirects = set.max_redirects,
+	};
+}
 
 bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 {
 	char detail[160];
 
-	if (!probe_url_valid(s->url, detail, sizeof(detail))) {
+	if (!url_valid(s->url, detail, sizeof(detail))) {
 		snprintf(why, whylen, "bad url: %s", detail);
 		return true;
 	}
@@ -79,7 +136,7 @@ size_t sites_filter(struct sq_site_list *l)
 		if (site_usable(&l->v[i])) {
 			l->v[kept++] = l->v[i];
 		} else {
-			store_free_site(&l->v[i]);
+			site_free(&l->v[i]);
 			skipped++;
 		}
 	}

@@ -19,7 +19,8 @@
 #include "squirrel/base/log.h"
 #include "squirrel/report/metrics.h"
 #include "squirrel/base/outfile.h"
-#include "squirrel/store/store_report.h"
+#include "squirrel/store/outbox.h"
+#include "squirrel/store/sites.h"
 #include "squirrel/base/urlshow.h"
 
 enum site_value { SV_UP, SV_RESPONSE, SV_STATUS, SV_LAST_CHECK, SV_CHECKS, SV_FAILURES };

@@ -17,6 +17,7 @@
 #endif
 #include "squirrel/report/reporter.h"
 #include "squirrel/report/statuspage.h"
+#include "squirrel/store/results.h"
 #include "squirrel/store/store.h"
 #include "squirrel/base/util.h"
 

@@ -17,7 +17,8 @@
 #include "squirrel/base/log.h"
 #include "squirrel/base/outfile.h"
 #include "squirrel/report/statuspage.h"
-#include "squirrel/store/store_report.h"
+#include "squirrel/store/sites.h"
+#include "squirrel/store/uptime.h"
 #include "squirrel/base/timefmt.h"
 #include "squirrel/base/urlshow.h"
 
@@ -322,7 +323,7 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 
 /*
  * What the page shows: the enabled sites squirreld checks. A row it skips
- * (store_report.h, skipped) is nobody's outage and no site watched: it is
+ * (store/sites.h, skipped) is nobody's outage and no site watched: it is
  * counted apart, without its reason, which may name an owner's address.
  */
 static bool on_page(const struct sq_site_info *site)

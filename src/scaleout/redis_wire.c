@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "squirrel/check/probe.h"
+#include "squirrel/base/validate.h"
 #include "squirrel/scaleout/redis_wire.h"
 
 void rw_args_init(struct rw_args *a)
@@ -273,7 +273,7 @@ static int get_url(const struct rw_field *f, bool fetch, const char **url, size_
 	}
 	memcpy(copy, f->val, f->vlen);
 	copy[f->vlen] = '\0';
-	if (!probe_url_valid(copy, reason, sizeof(reason))) {
+	if (!url_valid(copy, reason, sizeof(reason))) {
 		rw_printable(shown, sizeof(shown), f->val, f->vlen);
 		snprintf(why, whylen, "url '%s' refused: %s", shown, reason);
 		return -1;

@@ -1,15 +1,113 @@
 /*
- * store_private.h - what the files of the store module share: the SQLite
- * connection. Only src/store*.c include it (and so sqlite3.h).
+ * store_private.h - what the files of the store share, and nobody else:
+ * the connection (struct store), one way to prepare and run a statement,
+ * one way to collect rows into an array, the column readers, and the SQL
+ * fragments two concerns must spell alike. Only the files of src/store/
+ * include it, and so sqlite3.h stays inside the store.
  */
 #ifndef SQUIRREL_STORE_PRIVATE_H
 #define SQUIRREL_STORE_PRIVATE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
+#include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
 
-sqlite3 *store_sqlite(struct store *s);
+/*
+ * The connection. The statements of the check path are prepared once, at
+ * open, by the concern that runs them (store_sites_prepare, ...), and only
+ * on a connection that writes.
+ */
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *insert_check;     /* results.c */
+	sqlite3_stmt *upsert_state;
+	sqlite3_stmt *load_state;
+	sqlite3_stmt *insert_location;
+	sqlite3_stmt *insert_alert;     /* outbox.c */
+	sqlite3_stmt *sites_version;    /* sites.c */
+	dev_t dev;                      /* the file opened, to notice it replaced */
+	ino_t ino;
+};
+
+/* Logs "PATH: what: SQLite's last error". */
+void store_error(struct store *s, const char *what);
+
+/* Runs sql (any number of statements, no parameters). 0 or -1 (logged with what). */
+int store_exec(struct store *s, const char *sql, const char *what);
+
+/*
+ * Prepares sql; flags 0 for a statement used once, STORE_KEEP for one kept
+ * for the connection's life or a report's. 0 or -1 (logged with what).
+ */
+#define STORE_KEEP SQLITE_PREPARE_PERSISTENT
+int store_prepare(struct store *s, const char *sql, unsigned flags, sqlite3_stmt **st,
+    const char *what);
+
+/*
+ * Prepares sql, binds the arguments to ?1, ?2, ... as types spells them
+ * ('i' an int, 'I' an int64_t, 't' a text, NULL binding NULL), runs it to
+ * the end and finalizes it: for the rare writes (edits, transitions,
+ * pruning). types must name exactly the statement's parameters. *changes,
+ * when not NULL, gets the rows changed. 0 or -1 (logged with what).
+ */
+int store_run(struct store *s, const char *what, int *changes, const char *sql,
+    const char *types, ...);
+
+/*
+ * Reads one row at st into elem (zeroed, size bytes): 0 kept, 1 skipped
+ * (a row to leave out, said by the reader), -1 out of memory. A row not
+ * kept leaves nothing allocated in elem.
+ */
+typedef int store_row_fn(sqlite3_stmt *st, void *elem, void *arg);
+
+/*
+ * The one row collector: steps st to the end, appending each kept row to
+ * the array at *list (a typed pointer, grown as needed) and counting it in
+ * *n. Neither resets nor finalizes st. 0, or -1 (logged with what, as
+ * "reading the sites"): the rows read so far stay in the array for the
+ * caller to free.
+ */
+int store_collect(struct store *s, sqlite3_stmt *st, store_row_fn *row, void *arg,
+    size_t size, void *list, size_t *n, const char *what);
+#define STORE_COLLECT(s, st, row, arg, l, what) \
+	store_collect((s), (st), (row), (arg), sizeof(*(l)->v), &(l)->v, &(l)->n, (what))
+
+/*
+ * A column as text for a row the daemon acts on: -1 when it holds anything
+ * but text (or NULL, when nullable) or when out of memory.
+ */
+int store_col_text(sqlite3_stmt *st, int col, bool nullable, char **out);
+/*
+ * A column as text for a row people read, whatever a person stored there
+ * (a number reads as its digits); NULL stays NULL when nullable, else
+ * becomes "". -1: out of memory.
+ */
+int store_col_as_text(sqlite3_stmt *st, int col, bool nullable, char **out);
+/* An integer column, or def when it holds anything else. */
+int64_t store_col_int(sqlite3_stmt *st, int col, int64_t def);
+
+/* Whether this process (its effective ids) may access path so. */
+bool store_may(const char *path, int mode);
+
+/*
+ * Opens path read-only and immutable ("file:...?immutable=1"): no locks,
+ * no -shm, and no -wal read. 0, or -1 with *db closed (NULL).
+ */
+int store_open_immutable(const char *path, sqlite3 **db);
+
+/* Brings the schema to the version this build writes (schema.c). 0 or -1. */
+int store_migrate(struct store *s, bool readonly);
+
+/* The statements each concern keeps for the check path, prepared at open. */
+int store_sites_prepare(struct store *s);
+int store_results_prepare(struct store *s);
+int store_outbox_prepare(struct store *s);
 
 /*
  * An SQL condition true for a check of the checks table (its columns

@@ -1,5 +1,5 @@
 /*
- * fuzz_url.c - which urls are checked (probe_url_valid in src/check/probe.c),
+ * fuzz_url.c - which urls are checked (url_valid in src/base/validate.c),
  * the gate every url from the database, the command line or Redis passes.
  * A url it accepts is http or https and holds no space or control byte.
  * (libcurl, which parses it and later fetches it, reads "http:/x" as
@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "squirrel/check/probe.h"
+#include "squirrel/base/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s == NULL)
 		return 0;
 	why[0] = '\0';
-	if (probe_url_valid(s, why, sizeof(why))) {
+	if (url_valid(s, why, sizeof(why))) {
 		FUZZ_ASSERT(strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0,
 		    "accepted a url that is not http or https");
 		for (const char *p = s; *p; p++)

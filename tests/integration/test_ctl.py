@@ -19,7 +19,7 @@ from harness import (CtlEnv, Httpd, check, done, equal, free_port, run, stop_pid
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
-# the schema version this squirrel migrates to (src/store/store.c, migrations[])
+# the schema version this squirrel migrates to (src/store/schema.c, migrations[])
 SCHEMA = 8
 DAY = 86400
 

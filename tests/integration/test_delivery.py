@@ -16,7 +16,7 @@ from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db,  #
 from test_mail import FROM, Smtpd, parse  # noqa: E402
 
 OWNER = "ops@example.org"
-BUSY_TIMEOUT_S = 10   # the delivery thread's wait for a lock (src/store/store.c)
+BUSY_TIMEOUT_S = 10   # the delivery thread's wait for a lock (src/store/store.c, BUSY_TIMEOUT_MS)
 
 
 def config(tmp, name, port, **check_keys):

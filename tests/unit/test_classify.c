@@ -1,44 +1,11 @@
 /*
- * test_classify.c - url validation and the error column's text. (What a
- * real server's answer is classified as is covered end to end by the
- * integration and conformance tests.)
+ * test_classify.c - the error column's text. (What a real server's answer
+ * is classified as is covered end to end by the integration and
+ * conformance tests; which urls are checked at all, in test_util.c.)
  */
 #include "squirrel/core/check.h"
 #include "squirrel/core/classes.h"
-#include "squirrel/check/probe.h"
 #include "tap.h"
-
-static void test_urls(void)
-{
-	static const struct {
-		const char *url, *why;   /* why == NULL: valid */
-	} cases[] = {
-		{ "http://example.org/", NULL },
-		{ "https://example.org:8443/path?q=1#frag", NULL },
-		{ "http://127.0.0.1:8080", NULL },
-		{ "http://[::1]:8080/", NULL },
-		{ "http:///nohost", "url has no host" },
-		{ "http://", "url not understood (No host part in the URL)" },
-		{ "http://exa mple.org/", "url contains a space at byte 11" },
-		{ "http://example.org/\n", "url contains a control character at byte 20" },
-		{ "ftp://example.org/", "only http and https urls are checked" },
-		{ "file:///etc/passwd", "only http and https urls are checked" },
-		{ "gopher://example.org/", "only http and https urls are checked" },
-		{ "", "empty url" },
-		{ "example.org", "url not understood (Bad scheme)" },
-		{ "http://b\xc3\xbc" "cher.example/", NULL },
-		{ "http://B\xc3\x9c" "CHER.example:8080/x", NULL },
-		{ "http://\xe2\x98\x83\xe2\x80\x8f.example/", "url host: not a valid internationalised "
-		    "name (string contains a disallowed character)" },
-	};
-	char why[160];
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool valid = probe_url_valid(cases[i].url, why, sizeof(why));
-		is_int(valid, cases[i].why == NULL, "url '%s' validity", cases[i].url);
-		if (cases[i].why != NULL && !valid)
-			is_str(why, cases[i].why, "url '%s' reason", cases[i].url);
-	}
-}
 
 static void test_error_text(void)
 {
@@ -133,7 +100,6 @@ static void test_classes(void)
 int main(void)
 {
 	test_classes();
-	test_urls();
 	test_error_text();
 	return tap_done();
 }

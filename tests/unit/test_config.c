@@ -205,7 +205,7 @@ static void test_errors(void)
 	config_free(&cfg);
 }
 
-/* Builds that lack some backends, for backend_pick(). */
+/* Builds that lack some backends, for config_backend_pick(). */
 static bool all_built(const char *name)
 {
 	(void)name;
@@ -231,9 +231,9 @@ static void test_backend_choice(void)
 	struct sq_config cfg;
 	char err[512];
 
-	is_str(backend_pick(all_built), "libev", "every backend built: libev");
-	is_str(backend_pick(no_libev), "threads", "no libev: threads");
-	is_str(backend_pick(serial_only), "serial", "neither libev nor threads: serial");
+	is_str(config_backend_pick(all_built), "libev", "every backend built: libev");
+	is_str(config_backend_pick(no_libev), "threads", "no libev: threads");
+	is_str(config_backend_pick(serial_only), "serial", "neither libev nor threads: serial");
 
 	is_int(backend_built("serial"), 1, "serial is always built");
 	is_int(backend_built("libev"), SQ_HAVE_LIBEV, "libev built as configured");
@@ -254,6 +254,63 @@ static void test_backend_choice(void)
 	config_defaults(&cfg);
 	ok(config_set(&cfg, "squirreld", "backend", "threads", err, sizeof(err)) == 0, "--backend threads");
 	is_int(cfg.backend_named, 1, "the command line names the backend");
+	config_free(&cfg);
+}
+
+/*
+ * The backend table: what each backend takes in flight, whether it runs
+ * its checks on this machine, and the names, all from one table; and the
+ * parameters every backend gets, built once from a configuration.
+ */
+static void test_backend_table(void)
+{
+	struct sq_config cfg;
+	struct sq_backend_params p;
+
+	config_defaults(&cfg);
+	cfg.workers = 7;
+	cfg.max_concurrent = 90;
+	cfg.dns_max_inflight = 11;
+	cfg.timeout_ms = 4321;
+	cfg.redis_quorum = 2;
+	cfg.redis_claim_idle_ms = 5000;
+	backend_params(&cfg, &p);
+	is_int(p.workers, 7, "params: [squirreld] workers");
+	is_int(p.max_concurrent, 90, "params: [squirreld] max_concurrent");
+	is_int(p.probe.dns_max_inflight, 11, "params: [check] dns_max_inflight");
+	ok(p.probe.dns_servers == cfg.dns_servers && p.probe.source_address == cfg.source_address,
+	    "params: the probe's strings point into the configuration");
+	is_int(p.probe.ip_version, cfg.ip_version, "params: [check] ip_version");
+	is_int(p.probe.dns_timeout_ms, cfg.dns_timeout_ms, "params: [check] dns_timeout");
+	is_int(p.probe.dns_tries, cfg.dns_tries, "params: [check] dns_tries");
+	ok(p.redis.url == cfg.redis_url && p.redis.prefix == cfg.redis_prefix &&
+	    p.redis.locations == cfg.redis_locations && p.redis.database == cfg.database,
+	    "params: [redis] url, prefix, locations and the database");
+	is_int(p.redis.quorum, 2, "params: [redis] quorum");
+	is_int(p.redis.claim_idle_ms, 5000, "params: [redis] claim_idle");
+	is_int(p.redis.timeout_ms, 4321, "params: [check] timeout, for redis");
+
+	is_int(backend_window("serial", &p), 1, "serial: one check in flight");
+	is_int(backend_window("threads", &p), 7, "threads: workers");
+	is_int(backend_window("prefork", &p), 7, "prefork: workers");
+	is_int(backend_window("libev", &p), 90 + 11, "libev: max_concurrent and the lookups ahead");
+	is_int(backend_window("redis", &p), 90, "redis: max_concurrent queued");
+
+	is_int(backend_local("serial"), 1, "serial checks here");
+	is_int(backend_local("threads"), 1, "threads checks here");
+	is_int(backend_local("prefork"), 1, "prefork checks here");
+	is_int(backend_local("libev"), 1, "libev checks here");
+	is_int(backend_local("redis"), 0, "redis hands its checks to workers");
+	is_int(backend_local("nosuch"), 0, "an unknown backend checks nowhere");
+
+	is_str(backend_names(), "serial, threads, prefork, libev, redis", "every name, in order");
+	is_str(backend_local_names(), "serial, threads, prefork or libev",
+	    "the backends a worker may run");
+	for (int i = 0; config_backend_names[i] != NULL; i++) {
+		bool known;
+		backend_lookup(config_backend_names[i], &known);
+		ok(known, "the table has a row for '%s'", config_backend_names[i]);
+	}
 	config_free(&cfg);
 }
 
@@ -288,6 +345,7 @@ int main(void)
 	test_values();
 	test_errors();
 	test_backend_choice();
+	test_backend_table();
 	test_backend_not_built();
 	unlink(path);
 	return tap_done();

@@ -3,18 +3,22 @@
  * rollup kept by the schema's trigger against a plain reckoning over the
  * raw checks (random histories, windows cut anywhere), daily figures,
  * pruning in batches, incidents, the metrics file parsed line by line and
- * the status page's escaping.
+ * the status page's escaping; the one-time roll-up of history from before
+ * the rollup, run only when asked (store_rollup_backfill).
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "squirrel/report/metrics.h"
 #include "squirrel/report/statuspage.h"
+#include "squirrel/store/results.h"
+#include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
-#include "squirrel/store/store_report.h"
+#include "squirrel/store/uptime.h"
 #include "tap.h"
 
 #define T0 1700000000          /* an arbitrary start, not on an hour */
@@ -558,6 +562,88 @@ static void test_percentile(void)
 	is_int(percentile(four, 4, 95), 40, "p95 of 10 20 30 40 is 40");
 }
 
+/* The rows of uptime_hours as "site hour up down" lines, or the value of one query. */
+static char *dump_hours(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	size_t len = 0, cap = 1 << 16;
+	char *out = calloc(1, cap);
+
+	if (out == NULL || sqlite3_prepare_v2(db, "SELECT site_id, hour, up_s, down_s FROM uptime_hours"
+	    " ORDER BY site_id, hour", -1, &st, NULL) != SQLITE_OK) {
+		free(out);
+		return NULL;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW && len + 100 < cap)
+		len += (size_t)snprintf(out + len, cap - len, "%lld %lld %lld %lld\n",
+		    sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int64_t sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * A database migrated from before the rollup: its history is in checks,
+ * uptime_hours is empty, and settings.rollup_backfill_below says where
+ * that history ends. Saving the interval leaves it; store_rollup_backfill
+ * rolls it up exactly as the trigger did, once.
+ */
+static void test_backfill(const char *path)
+{
+	struct sq_site_new a = { .url = "http://old.test/", .owner_email = "o@old.test", .interval_s = 60 };
+	struct store *s = store_open(path, STORE_CREATE);
+	sqlite3 *db = NULL;
+	int64_t id;
+	char *want = NULL, *got = NULL;
+
+	ok(s != NULL && store_add_site(s, &a, &id) == 0, "backfill: a database and a site");
+	if (s == NULL)
+		return;
+	int64_t t = T0;
+	for (int i = 0; i < 500; i++) {
+		t += i % 7 == 0 ? 400 : 60;       /* now and then a gap longer than the cap */
+		save(s, id, t, i % 5 != 0, 10);
+	}
+	ok(sqlite3_open(path, &db) == SQLITE_OK, "backfill: the file opened beside the store");
+	want = dump_hours(db);
+	ok(want != NULL && strlen(want) > 0, "backfill: the trigger rolled up the history");
+	ok(sqlite3_exec(db, "DELETE FROM uptime_hours; UPDATE settings SET rollup_backfill_below ="
+	    " (SELECT max(id) + 1 FROM checks) WHERE id = 1", NULL, NULL, NULL) == SQLITE_OK,
+	    "backfill: the rollup emptied, as before schema version 3");
+
+	ok(store_set_default_interval(s, 120) == 0, "backfill: the default interval saved");
+	is_int(sql_int(db, "SELECT default_interval_s FROM settings"), 120, "backfill: it is 120");
+	is_int(sql_int(db, "SELECT count(*) FROM uptime_hours"), 0,
+	    "backfill: saving the interval rolls nothing up");
+	ok(sql_int(db, "SELECT rollup_backfill_below FROM settings") > 0,
+	    "backfill: the older history is still owed");
+
+	ok(store_rollup_backfill(s) == 0, "backfill: rolled up");
+	got = dump_hours(db);
+	ok(want != NULL && got != NULL && strcmp(want, got) == 0,
+	    "backfill: hour by hour what the trigger had summed");
+	is_int(sql_int(db, "SELECT rollup_backfill_below FROM settings"), 0, "backfill: nothing owed now");
+	ok(store_rollup_backfill(s) == 0, "backfill: a second call succeeds");
+	free(got);
+	got = dump_hours(db);
+	ok(want != NULL && got != NULL && strcmp(want, got) == 0, "backfill: and adds nothing: once");
+	free(want);
+	free(got);
+	sqlite3_close(db);
+	store_close(s);
+}
+
 int main(void)
 {
 	char path[128];
@@ -581,6 +667,8 @@ int main(void)
 		test_page(s);
 		store_close(s);
 	}
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	test_backfill(path);
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

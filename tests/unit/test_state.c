@@ -11,7 +11,8 @@
 
 #include "squirrel/alert/record.h"
 #include "squirrel/core/state.h"
-#include "squirrel/store/store_report.h"
+#include "squirrel/store/results.h"
+#include "squirrel/store/sites.h"
 #include "tap.h"
 
 static const struct sq_thresholds defaults = {

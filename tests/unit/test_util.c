@@ -1,11 +1,44 @@
 /*
- * test_util.c - owner address validation, names in their ASCII form, URLs
- * as shown, and the check queue.
+ * test_util.c - url and owner address validation (the ground floor's
+ * gates), names in their ASCII form, URLs as shown, and the check queue.
  */
 #include "squirrel/backend/queue.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
+#include "squirrel/base/validate.h"
 #include "tap.h"
+
+static void test_urls(void)
+{
+	static const struct {
+		const char *url, *why;   /* why == NULL: valid */
+	} cases[] = {
+		{ "http://example.org/", NULL },
+		{ "https://example.org:8443/path?q=1#frag", NULL },
+		{ "http://127.0.0.1:8080", NULL },
+		{ "http://[::1]:8080/", NULL },
+		{ "http:///nohost", "url has no host" },
+		{ "http://", "url not understood (No host part in the URL)" },
+		{ "http://exa mple.org/", "url contains a space at byte 11" },
+		{ "http://example.org/\n", "url contains a control character at byte 20" },
+		{ "ftp://example.org/", "only http and https urls are checked" },
+		{ "file:///etc/passwd", "only http and https urls are checked" },
+		{ "gopher://example.org/", "only http and https urls are checked" },
+		{ "", "empty url" },
+		{ "example.org", "url not understood (Bad scheme)" },
+		{ "http://b\xc3\xbc" "cher.example/", NULL },
+		{ "http://B\xc3\x9c" "CHER.example:8080/x", NULL },
+		{ "http://\xe2\x98\x83\xe2\x80\x8f.example/", "url host: not a valid internationalised "
+		    "name (string contains a disallowed character)" },
+	};
+	char why[160];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool valid = url_valid(cases[i].url, why, sizeof(why));
+		is_int(valid, cases[i].why == NULL, "url '%s' validity", cases[i].url);
+		if (cases[i].why != NULL && !valid)
+			is_str(why, cases[i].why, "url '%s' reason", cases[i].url);
+	}
+}
 
 static void test_email(void)
 {
@@ -163,6 +196,7 @@ static void test_queue(void)
 
 int main(void)
 {
+	test_urls();
 	test_email();
 	test_email_to_ascii();
 	test_idn();

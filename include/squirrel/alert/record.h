@@ -10,7 +10,10 @@
 
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
-#include "squirrel/store/store.h"
+#include "squirrel/core/sites.h"
+#include "squirrel/core/state.h"
+
+struct store;
 
 struct record_entry {
 	const struct sq_site *site;
@@ -26,10 +29,6 @@ struct record_stats {
 	size_t dropped;
 	size_t alerts;
 };
-
-/* The settings in force for a site: its own columns over [check]. */
-void record_thresholds(const struct sq_site *site, const struct sq_config *cfg,
-    struct sq_thresholds *t);
 
 /*
  * Records n results in one transaction. 0, or -1 (logged; nothing written).

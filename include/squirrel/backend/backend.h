@@ -8,6 +8,12 @@
  * results (or, with none pending, simply sleeps that long) and hands each
  * finished one to the callback. A check submitted is
  * always answered exactly once, even when its worker dies.
+ *
+ * src/backend/registry.c keeps the one table of backends: each row's
+ * name (the configuration's list of names, config_backend_names), its
+ * code when built, its window and whether it checks locally. A backend
+ * sees its parameters, never the configuration: backend_params() builds
+ * them from it once.
  */
 #ifndef SQUIRREL_BACKEND_H
 #define SQUIRREL_BACKEND_H
@@ -16,29 +22,38 @@
 #include <stddef.h>
 
 #include "squirrel/core/check.h"
-#include "squirrel/core/config.h"
 #include "squirrel/check/probe.h"
 
-struct sq_backend_params {
-	int workers;               /* threads, prefork */
-	int max_concurrent;        /* libev */
-	struct sq_probe_opts probe;
-	/* redis: [redis] and [check]; read in init only (copy what is kept) */
-	const struct sq_config *cfg;
+struct sq_config;
+
+/*
+ * What the redis backend reads of [redis] and [check]. Pointers into the
+ * configuration, read in init only (copy what is kept).
+ */
+struct sq_redis_params {
+	const char *database;      /* where the coordinator records its run; NULL: nowhere */
+	const char *url;
+	const char *prefix;
+	const char *locations;
+	int quorum;
+	int claim_idle_ms;
+	int timeout_ms;            /* [check] timeout: how long a check may run */
 };
 
-/* The probe settings of a configuration ([check]); pointers into cfg. */
-static inline struct sq_probe_opts sq_probe_opts_from(const struct sq_config *cfg)
-{
-	return (struct sq_probe_opts){
-		.source_address = cfg->source_address,
-		.ip_version = cfg->ip_version,
-		.dns_servers = cfg->dns_servers,
-		.dns_timeout_ms = cfg->dns_timeout_ms,
-		.dns_tries = cfg->dns_tries,
-		.dns_max_inflight = cfg->dns_max_inflight,
-	};
-}
+/* Everything a backend is opened with; backend_params() fills it. */
+struct sq_backend_params {
+	int workers;               /* threads, prefork */
+	int max_concurrent;        /* libev, redis */
+	struct sq_probe_opts probe;
+	struct sq_redis_params redis;
+};
+
+/*
+ * The parameters of a configuration's backend, built here alone (the
+ * daemon, --once and the Redis worker open theirs with it). Pointers
+ * into cfg, which must outlive the backend's init.
+ */
+void backend_params(const struct sq_config *cfg, struct sq_backend_params *p);
 
 typedef void sq_result_fn(const struct sq_result *r, void *arg);
 
@@ -77,21 +92,25 @@ struct sq_backend {
 const struct sq_backend_ops *backend_lookup(const char *name, bool *known);
 
 /*
- * How many checks to keep submitted to the configured backend: what it runs
- * at once (1, workers or max_concurrent).
+ * How many checks to keep submitted to the backend name opened with p:
+ * what it takes in flight (1, workers, max_concurrent, and for libev the
+ * lookups it makes ahead of its transfers). 1 for an unknown name.
  */
-size_t backend_window(const struct sq_config *cfg);
+size_t backend_window(const char *name, const struct sq_backend_params *p);
+
+/*
+ * Whether the backend runs its checks on this machine: every one but
+ * redis, which hands them to workers (a worker runs a local one).
+ */
+bool backend_local(const char *name);
 
 /* Whether this build has the backend name. */
 bool backend_built(const char *name);
 
 /*
- * The backend for a configuration that names none: the first of libev,
- * threads and serial that built() says the build has (serial always).
+ * The backend for a configuration that names none: config_backend_pick()
+ * over backend_built(), this build's best.
  */
-const char *backend_pick(bool (*built)(const char *name));
-
-/* backend_pick(backend_built): this build's default. */
 const char *backend_default(void);
 
 /*
@@ -103,8 +122,11 @@ const char *backend_how_to_build(const char *name);
 /* "backend 'NAME' is not in this build: " and how to build it, into buf. */
 void backend_not_built(char *buf, size_t len, const char *name);
 
-/* "serial, threads, prefork, libev, redis": for error messages. */
+/* "serial, threads, prefork, libev, redis": every row, for messages. */
 const char *backend_names(void);
+
+/* "serial, threads, prefork or libev": the local ones, for messages. */
+const char *backend_local_names(void);
 
 /* Convenience wrappers: look up, init. 0 or -1 (logged). */
 int backend_open(struct sq_backend *b, const char *name, const struct sq_backend_params *p);

@@ -98,12 +98,6 @@ void *probe_owner(const struct probe *p);
 struct probe *probe_from_handle(void *curl_handle);
 
 /*
- * Checks a url before it is ever fetched: http or https, a host, no spaces
- * or control characters. Returns true, or false with the reason in why.
- */
-bool probe_url_valid(const char *url, char *why, size_t whylen);
-
-/*
  * A stop: every check still running at deadline_ms (CLOCK_MONOTONIC, ms)
  * ends there, within a second, with SQ_ERR_STOPPED (a result the caller
  * drops); those started later end at once. It holds for every probe of

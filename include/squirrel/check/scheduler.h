@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "squirrel/core/config.h"
+#include "squirrel/core/sites.h"
 #include "squirrel/core/state.h"
-#include "squirrel/store/store.h"
 
 struct sched_site {
 	struct sq_site site;       /* owned */
@@ -67,8 +67,5 @@ void scheduler_reschedule(struct scheduler *s, const struct sq_config *cfg, int6
 
 size_t scheduler_size(const struct scheduler *s);
 void scheduler_state_counts(const struct scheduler *s, size_t *up, size_t *down);
-
-/* The interval in force for a site, in seconds. */
-int scheduler_interval(const struct sched_site *site, const struct sq_config *cfg);
 
 #endif

@@ -19,7 +19,7 @@ enum sq_tls_mode { SQ_TLS_NONE, SQ_TLS_STARTTLS, SQ_TLS_IMPLICIT };
 struct sq_config {
 	/* [squirreld] */
 	char *database;
-	char *backend;      /* default: backend_default(), the best built */
+	char *backend;      /* default: the best built (config_backend_pick) */
 	bool backend_named; /* by the file or the command line, not the default */
 	int workers;
 	int max_concurrent;
@@ -62,6 +62,20 @@ struct sq_config {
 	int redis_quorum;
 	int redis_claim_idle_ms;
 };
+
+/*
+ * The values of [squirreld] backend, in the order messages list them
+ * ("serial, threads, prefork, libev, redis"), NULL-terminated. A name this
+ * build leaves out is accepted here and refused at start, with how to
+ * build it; the backend table (src/backend/registry.c) has a row for each.
+ */
+extern const char *const config_backend_names[];
+
+/*
+ * The backend of a configuration that names none: the first of libev,
+ * threads and serial that built() says the build has (serial always).
+ */
+const char *config_backend_pick(bool (*built)(const char *name));
 
 /*
  * The file both binaries read: the one named with --config (it must then

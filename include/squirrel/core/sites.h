@@ -1,13 +1,74 @@
 /*
- * sites.h - which rows of the sites table can be checked at all.
+ * sites.h - a site: its row as a person wrote it, the settings in force
+ * once [check] fills in what the row leaves out, and whether the row can
+ * be checked at all.
+ *
+ * The type lives here, below the store that loads it and the scheduler,
+ * record and the programs that use it, so none of them needs the other's
+ * header to speak of a site. What a site's settings are is decided once,
+ * by site_settings(); the check sent to a backend is built from them, by
+ * site_check().
  */
 #ifndef SQUIRREL_SITES_H
 #define SQUIRREL_SITES_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "squirrel/store/store.h"
+#include "squirrel/core/check.h"
+#include "squirrel/core/config.h"
+#include "squirrel/core/state.h"
+
+/* A row of sites, as stored: values may be anything a person typed. */
+struct sq_site {
+	int64_t id;
+	char *url;
+	char *owner_email;
+	char *name;          /* NULL when not set */
+	int interval_s;      /* 0: the configured default */
+	int timeout_ms;      /* 0: the configured default */
+	int fail_threshold;  /* 0: the configured default */
+	int recover_threshold;
+	int retry_interval_s;
+	int remind_every_s;  /* 0: the configured default; -1: none for this site */
+	int state;           /* enum sq_state, as last recorded */
+};
+
+struct sq_site_list {
+	struct sq_site *v;
+	size_t n;
+	size_t skipped;      /* rows refused while loading (logged) */
+};
+
+/* Frees one row's strings (the struct itself is the caller's). */
+void site_free(struct sq_site *site);
+/* Frees every row and the array; l is left empty. */
+void site_list_free(struct sq_site_list *l);
+
+/*
+ * A site's settings in force: the state machine's (thresholds, intervals,
+ * reminders) and the check's (timeouts, redirects).
+ */
+struct sq_settings {
+	struct sq_thresholds t;
+	int timeout_ms;
+	int connect_timeout_ms;
+	int max_redirects;
+};
+
+/*
+ * The one rule: each of the site's columns when set, else its [check]
+ * key; remind_every_s -1 means no reminders for this site (0 in force).
+ * connect_timeout and max_redirects have no column: [check] alone.
+ */
+void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct sq_settings *out);
+
+/*
+ * The check of s under its settings in force. tag is the caller's own
+ * reference, echoed in the result; the url points into s.
+ */
+struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg, uint64_t tag);
 
 /* Room for any reason sites_skip_reason() gives. */
 #define SITES_REASON_MAX 200

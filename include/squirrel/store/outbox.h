@@ -1,0 +1,72 @@
+/*
+ * outbox.h - the alerts owed (src/store/outbox.c). An alert is queued in
+ * the transaction of the transition that caused it, with a copy of
+ * everything its mail needs; delivery reads the ones due and marks each
+ * sent, failed for good, or to be retried; squirrelctl lists them.
+ */
+#ifndef SQUIRREL_STORE_OUTBOX_H
+#define SQUIRREL_STORE_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "squirrel/core/state.h"
+#include "squirrel/store/store.h"
+
+/* An alert in the outbox, with a copy of everything its mail needs. */
+struct sq_alert_row {
+	int64_t id;
+	int64_t site_id;
+	char *owner_email;
+	char *url;
+	char *name;           /* NULL when the site has none */
+	int kind;             /* enum sq_alert_kind; SQ_ALERT_NONE for a kind unknown */
+	char *error;
+	int http_status;
+	int64_t created_at;
+	int64_t since;
+	int64_t last_ok;
+	int64_t down_for;
+	int attempts;
+	char *locations;      /* what each location saw (quorum_describe); NULL: one machine */
+	/* the outbox's own bookkeeping: read by store_outbox_list only, else NULL and 0 */
+	char *status;         /* "pending", "failed" */
+	int64_t next_attempt;
+	char *last_error;
+};
+
+struct sq_alert_list {
+	struct sq_alert_row *v;
+	size_t n;
+};
+
+int store_queue_alert(struct store *s, const struct sq_alert_row *a);
+
+/*
+ * Pending alerts due at now (all pending ones with all = true), ordered by
+ * owner then age, so one owner's alerts are next to each other.
+ */
+int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out);
+void store_free_alerts(struct sq_alert_list *l);
+
+/* Marks an alert sent, failed for good, or to be retried at next_attempt. */
+int store_outbox_sent(struct store *s, int64_t id, int64_t now);
+int store_outbox_failed(struct store *s, int64_t id, const char *why);
+int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_attempt,
+    const char *why);
+
+/* How many alerts wait, and how many failed for good. */
+int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
+
+/*
+ * The pending and failed alerts, oldest first, as squirrelctl outbox lists
+ * them: every column read as text, whatever a person stored there. Freed
+ * with store_free_alerts.
+ */
+int store_outbox_list(struct store *s, struct sq_alert_list *out);
+
+/* The outbox's word for a kind ("down", "up", "reminder"); "" for none. */
+const char *store_alert_kind_name(int kind);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * results.h - what the checks found (src/store/results.c). The check
+ * path's writes, made inside record's transaction: each check with the
+ * site's new state, and the incident a transition opens or closes. Then
+ * the same history read back for people, and pruned by age.
+ */
+#ifndef SQUIRREL_STORE_RESULTS_H
+#define SQUIRREL_STORE_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "squirrel/core/check.h"
+#include "squirrel/core/state.h"
+#include "squirrel/store/store.h"
+
+/*
+ * A site's state (zeroed for a site never checked). Returns 0, 1 when the
+ * site no longer exists or was disabled (its result is then dropped: its
+ * check began before), or -1.
+ */
+int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *st);
+
+/* One check: a history row and the site's new state. 0 or -1. */
+int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *st);
+/*
+ * The same, keeping each location's answer (r->votes) in check_locations;
+ * locations names them by sq_vote.location ([redis] locations, in order).
+ */
+int store_save_check_votes(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *st, const char *const *locations, int nlocations);
+
+/*
+ * Incidents are the down periods the state machine confirmed, kept for
+ * good. Call these inside record's transaction, with the transition: open
+ * at the DOWN alert (at = the state's since, cause = the check's error),
+ * close at the UP alert. Opening while one is open, or closing when none
+ * is, changes nothing. 0 or -1 (logged).
+ */
+int store_incident_open(struct store *s, int64_t site_id, int64_t at, const char *cause);
+int store_incident_close(struct store *s, int64_t site_id, int64_t at);
+
+struct sq_check_row {
+	int64_t id;
+	int64_t checked_at;
+	bool ok;
+	int64_t http_status;
+	int64_t ms;
+	char *error;
+};
+
+struct sq_check_list {
+	struct sq_check_row *v;
+	size_t n;
+};
+
+/* A site's checks since since, newest first, at most limit (0: all). */
+int store_history(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_check_list *out);
+void store_free_checks(struct sq_check_list *l);
+
+/* Incidents as squirrelctl lists them, with their site's name and URL. */
+struct sq_incident_row {
+	int64_t id;
+	int64_t site_id;
+	char *name;              /* NULL: the site has none, or was removed */
+	char *url;               /* NULL: the site was removed */
+	int64_t started_at;
+	int64_t ended_at;        /* 0 while it lasts */
+	char *cause;
+};
+
+struct sq_incident_rows {
+	struct sq_incident_row *v;
+	size_t n;
+};
+
+/*
+ * The incidents of site_id (0: every site) open at since or ended since
+ * then, newest first, at most limit (0: all). 0 or -1 (logged).
+ */
+int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_incident_rows *out);
+void store_free_incident_rows(struct sq_incident_rows *l);
+
+/*
+ * Deletes at most batch checks older than before (unix s), oldest first,
+ * then, when fewer than batch were left, at most the rest of the batch of
+ * the uptime rollup's hours that ended by before. Called outside a
+ * transaction, each step is its own short one, so a daemon calling it
+ * between passes never holds the database for long. *deleted is what went
+ * (call again while it equals batch). 0 or -1 (logged).
+ */
+int store_prune_history(struct store *s, int64_t before, int batch, int *deleted);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * outbox.c - the alerts owed. Each alert is queued in the same transaction
+ * as the transition that caused it, with a copy of everything its mail
+ * needs, so a crash, a failed mail server or a site deleted meanwhile
+ * cannot lose it; delivery reads the ones due, and marks each sent, failed
+ * for good, or to be retried later. squirrelctl lists the ones pending or
+ * failed, and the metrics count them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/store/outbox.h"
+#include "store_private.h"
+
+/* The outbox's kind column, by enum sq_alert_kind. */
+static const char *const alert_kinds[] = { "", "down", "up", "reminder" };
+
+int store_outbox_prepare(struct store *s)
+{
+	return store_prepare(s,
+	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
+	    "  http_status, since, last_ok, down_for, next_attempt, locations)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4, ?12)", STORE_KEEP,
+	    &s->insert_alert, "preparing a statement");
+}
+
+const char *store_alert_kind_name(int kind)
+{
+	return kind >= SQ_ALERT_DOWN && kind <= SQ_ALERT_REMINDER ? alert_kinds[kind] : "";
+}
+
+/* The kind a kind column names; SQ_ALERT_NONE for anything else. */
+static int kind_of(const unsigned char *text)
+{
+	for (int k = SQ_ALERT_DOWN; k <= SQ_ALERT_REMINDER && text != NULL; k++)
+		if (strcmp((const char *)text, alert_kinds[k]) == 0)
+			return k;
+	return SQ_ALERT_NONE;
+}
+
+int store_queue_alert(struct store *s, const struct sq_alert_row *a)
+{
+	sqlite3_stmt *st = s->insert_alert;
+	int rc;
+
+	if (a->kind < SQ_ALERT_DOWN || a->kind > SQ_ALERT_REMINDER)
+		return -1;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, a->site_id);
+	sqlite3_bind_text(st, 2, a->owner_email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, alert_kinds[a->kind], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, a->created_at);
+	sqlite3_bind_text(st, 5, a->url, -1, SQLITE_STATIC);
+	if (a->name != NULL)
+		sqlite3_bind_text(st, 6, a->name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, a->error ? a->error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, a->http_status);
+	sqlite3_bind_int64(st, 9, a->since);
+	sqlite3_bind_int64(st, 10, a->last_ok);
+	sqlite3_bind_int64(st, 11, a->down_for);
+	if (a->locations != NULL)
+		sqlite3_bind_text(st, 12, a->locations, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 12);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "queueing an alert");
+		return -1;
+	}
+	return 0;
+}
+
+static void alert_row_free(struct sq_alert_row *a)
+{
+	free(a->owner_email);
+	free(a->url);
+	free(a->name);
+	free(a->error);
+	free(a->locations);
+	free(a->status);
+	free(a->last_error);
+}
+
+void store_free_alerts(struct sq_alert_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		alert_row_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/*
+ * An alert due, as delivery needs it (arg: the store). A row edited by
+ * hand into nonsense is left as it is, and said so: skipped.
+ */
+static int due_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct store *s = arg;
+	struct sq_alert_row *a = elem;
+
+	a->id = sqlite3_column_int64(st, 0);
+	a->site_id = sqlite3_column_int64(st, 1);
+	a->kind = kind_of(sqlite3_column_text(st, 3));
+	a->created_at = sqlite3_column_int64(st, 4);
+	a->http_status = sqlite3_column_int(st, 7);
+	a->since = sqlite3_column_int64(st, 8);
+	a->last_ok = sqlite3_column_int64(st, 9);
+	a->down_for = sqlite3_column_int64(st, 10);
+	a->attempts = sqlite3_column_int(st, 11);
+	if (store_col_text(st, 2, false, &a->owner_email) < 0 ||
+	    store_col_text(st, 5, false, &a->url) < 0 || store_col_text(st, 6, true, &a->name) < 0 ||
+	    store_col_text(st, 12, false, &a->error) < 0 ||
+	    store_col_text(st, 13, true, &a->locations) < 0) {
+		log_warnx("%s: outbox row %" PRId64 " is malformed; left as it is", s->path, a->id);
+		alert_row_free(a);
+		return 1;
+	}
+	return 0;
+}
+
+int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out)
+{
+	struct sq_alert_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	/*
+	 * Anyone who can write the file can make a text as long as they like;
+	 * the mail shows a few hundred bytes of each, so no more is read back.
+	 * The address is read whole: cut, it could name someone else.
+	 */
+	if (store_prepare(s,
+	    "SELECT id, site_id, owner_email, kind, created_at, substr(url, 1, 4096),"
+	    " substr(name, 1, 1024), http_status, since, last_ok, down_for, attempts,"
+	    " substr(error, 1, 4096), substr(locations, 1, 4096) FROM outbox"
+	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
+	    " ORDER BY owner_email, id", 0, &st, "reading the outbox") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, all);
+	rc = STORE_COLLECT(s, st, due_row, s, &l, "reading the outbox");
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_free_alerts(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+int store_outbox_sent(struct store *s, int64_t id, int64_t now)
+{
+	return store_run(s, "updating the outbox", NULL,
+	    "UPDATE outbox SET status = 'sent', sent_at = ?2,"
+	    " attempts = attempts + 1, last_error = '' WHERE id = ?1", "II", id, now);
+}
+
+int store_outbox_failed(struct store *s, int64_t id, const char *why)
+{
+	return store_run(s, "updating the outbox", NULL,
+	    "UPDATE outbox SET status = 'failed', attempts = attempts + 1,"
+	    " last_error = ?2 WHERE id = ?1", "It", id, why ? why : "");
+}
+
+int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_attempt,
+    const char *why)
+{
+	return store_run(s, "updating the outbox", NULL,
+	    "UPDATE outbox SET attempts = ?2, next_attempt = ?3,"
+	    " last_error = ?4 WHERE id = ?1", "IiIt", id, attempts, next_attempt, why ? why : "");
+}
+
+int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s,
+	    "SELECT count(*) FILTER (WHERE status = 'pending'),"
+	    " count(*) FILTER (WHERE status = 'failed') FROM outbox", 0, &st,
+	    "counting the outbox") < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*pending = sqlite3_column_int64(st, 0);
+		*failed = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* An alert as squirrelctl lists it: whatever a person stored, read as text. */
+static int list_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_alert_row *a = elem;
+	(void)arg;
+
+	a->id = sqlite3_column_int64(st, 0);
+	a->site_id = store_col_int(st, 1, 0);
+	a->kind = kind_of(sqlite3_column_text(st, 4));
+	a->created_at = store_col_int(st, 6, 0);
+	a->attempts = (int)store_col_int(st, 7, 0);
+	a->next_attempt = store_col_int(st, 8, 0);
+	if (store_col_as_text(st, 2, false, &a->owner_email) < 0 ||
+	    store_col_as_text(st, 3, false, &a->url) < 0 ||
+	    store_col_as_text(st, 5, false, &a->status) < 0 ||
+	    store_col_as_text(st, 9, false, &a->last_error) < 0 ||
+	    store_col_as_text(st, 10, true, &a->name) < 0) {
+		alert_row_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+int store_outbox_list(struct store *s, struct sq_alert_list *out)
+{
+	struct sq_alert_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT id, site_id, owner_email, url, kind, status, created_at, attempts,"
+	    " next_attempt, last_error, name FROM outbox WHERE status IN ('pending', 'failed')"
+	    " ORDER BY id", 0, &st, "reading the outbox") < 0)
+		return -1;
+	rc = STORE_COLLECT(s, st, list_row, NULL, &l, "reading the outbox");
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_free_alerts(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * results.c - what the checks found. The check path's writes, one batch
+ * in one transaction (record.c holds it): each check's history row (and
+ * each location's answer), the site's new state, and the incident a
+ * transition opens or closes. Then the same history read back for people
+ * (squirrelctl history, incidents), and pruned by age.
+ *
+ * The writes of the check path run statements prepared once, at open.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/store/results.h"
+#include "store_private.h"
+
+int store_results_prepare(struct store *s)
+{
+	static const char *const what = "preparing a statement";
+
+	if (store_prepare(s,
+	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", STORE_KEEP, &s->insert_check, what) < 0)
+		return -1;
+	if (store_prepare(s,
+	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
+	    "  state, since, fail_count, ok_count, last_ok, last_alert, fail_since)"
+	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, nullif(?13, 0))"
+	    " ON CONFLICT (site_id) DO UPDATE SET"
+	    "  last_check = excluded.last_check, last_status = excluded.last_status,"
+	    "  last_ms = excluded.last_ms, last_error = excluded.last_error,"
+	    "  state = excluded.state, since = excluded.since,"
+	    "  fail_count = excluded.fail_count, ok_count = excluded.ok_count,"
+	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert,"
+	    "  fail_since = excluded.fail_since", STORE_KEEP, &s->upsert_state, what) < 0)
+		return -1;
+	if (store_prepare(s,
+	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert,"
+	    "  st.fail_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    " WHERE s.id = ?1 AND s.enabled IS NOT 0", STORE_KEEP, &s->load_state, what) < 0)
+		return -1;
+	return store_prepare(s,
+	    "INSERT OR REPLACE INTO check_locations (check_id, location, ok, http_status, ms, error)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", STORE_KEEP, &s->insert_location, what);
+}
+
+/* ---- the check path's writes ---- */
+
+int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out)
+{
+	sqlite3_stmt *st = s->load_state;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, site_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		store_error(s, "reading a site's state");
+		sqlite3_reset(st);
+		return -1;
+	}
+	const unsigned char *name = sqlite3_column_text(st, 0);
+	int state = name != NULL ? state_parse((const char *)name) : SQ_STATE_UNKNOWN;
+	out->state = state < 0 ? SQ_STATE_UNKNOWN : (enum sq_state)state;
+	out->since = store_col_int(st, 1, 0);
+	out->fail_count = (int32_t)store_col_int(st, 2, 0);
+	out->ok_count = (int32_t)store_col_int(st, 3, 0);
+	out->last_ok = store_col_int(st, 4, 0);
+	out->last_alert = store_col_int(st, 5, 0);
+	out->fail_since = store_col_int(st, 6, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Each location's answer to the check just inserted (check_id), named from locations. */
+static int save_votes(struct store *s, int64_t check_id, const struct sq_result *r,
+    const char *const *locations, int nlocations)
+{
+	sqlite3_stmt *st = s->insert_location;
+	int n = r->nvotes < SQ_VOTES_MAX ? r->nvotes : SQ_VOTES_MAX;
+
+	for (int i = 0; i < n; i++) {
+		const struct sq_vote *v = &r->votes[i];
+		struct sq_result one = { .err = v->err, .http_status = v->http_status };
+		char err[160];
+		/* a vote whose location is no longer configured cannot be named: left out */
+		if (v->location >= nlocations)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, check_id);
+		sqlite3_bind_text(st, 2, locations[v->location], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, v->err == SQ_OK);
+		sqlite3_bind_int(st, 4, v->http_status);
+		sqlite3_bind_int(st, 5, v->ms);
+		sqlite3_bind_text(st, 6, sq_result_error(&one, err, sizeof(err)), -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_DONE) {
+			store_error(s, "recording a location's answer");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *state)
+{
+	return store_save_check_votes(s, r, state, NULL, 0);
+}
+
+int store_save_check_votes(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *state, const char *const *locations, int nlocations)
+{
+	char err[160];
+	int64_t when = r->started_ms / 1000;
+	int ok = 0;
+
+	sq_result_error(r, err, sizeof(err));
+	for (int i = 0; i < 2 && ok == 0; i++) {
+		sqlite3_stmt *st = i == 0 ? s->insert_check : s->upsert_state;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, r->site_id);
+		sqlite3_bind_int64(st, 2, when);
+		if (i == 0)
+			sqlite3_bind_int(st, 3, sq_result_ok(r));
+		sqlite3_bind_int(st, 4, r->http_status);
+		sqlite3_bind_int(st, 5, r->ms);
+		sqlite3_bind_text(st, 6, err, -1, SQLITE_TRANSIENT);
+		if (i == 1) {
+			sqlite3_bind_text(st, 7, state_name(state->state), -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 8, state->since);
+			sqlite3_bind_int(st, 9, state->fail_count);
+			sqlite3_bind_int(st, 10, state->ok_count);
+			sqlite3_bind_int64(st, 11, state->last_ok);
+			sqlite3_bind_int64(st, 12, state->last_alert);
+			sqlite3_bind_int64(st, 13, state->fail_since);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			store_error(s, "recording a check");
+			ok = -1;
+		}
+		sqlite3_reset(st);
+		/* the check's id now: the state's upsert would change the last rowid */
+		if (i == 0 && ok == 0 && r->nvotes > 0 &&
+		    save_votes(s, sqlite3_last_insert_rowid(s->db), r, locations, nlocations) < 0)
+			ok = -1;
+	}
+	return ok;
+}
+
+int store_incident_open(struct store *s, int64_t site_id, int64_t at, const char *cause)
+{
+	/* An incident already open stays as it is: the first start is the true one. */
+	return store_run(s, "opening an incident", NULL,
+	    "INSERT INTO incidents (site_id, started_at, cause) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (site_id) WHERE ended_at IS NULL DO NOTHING",
+	    "IIt", site_id, at, cause ? cause : "");
+}
+
+int store_incident_close(struct store *s, int64_t site_id, int64_t at)
+{
+	return store_run(s, "closing an incident", NULL,
+	    "UPDATE incidents SET ended_at = max(?2, started_at)"
+	    " WHERE site_id = ?1 AND ended_at IS NULL", "II", site_id, at);
+}
+
+/* ---- the history for people ---- */
+
+void store_free_incident_rows(struct sq_incident_rows *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].url);
+		free(l->v[i].cause);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int incident_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_incident_row *i = elem;
+	(void)arg;
+
+	i->id = sqlite3_column_int64(st, 0);
+	i->site_id = store_col_int(st, 1, 0);
+	i->started_at = store_col_int(st, 4, 0);
+	i->ended_at = store_col_int(st, 5, 0);
+	if (store_col_as_text(st, 2, true, &i->name) < 0 ||
+	    store_col_as_text(st, 3, true, &i->url) < 0 ||
+	    store_col_as_text(st, 6, false, &i->cause) < 0) {
+		free(i->name);
+		free(i->url);
+		free(i->cause);
+		return -1;
+	}
+	return 0;
+}
+
+int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_incident_rows *out)
+{
+	struct sq_incident_rows l = { NULL, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT i.id, i.site_id, s.name, s.url, i.started_at, i.ended_at, i.cause"
+	    " FROM incidents i LEFT JOIN sites s ON s.id = i.site_id"
+	    " WHERE (?1 = 0 OR i.site_id = ?1) AND (i.ended_at IS NULL OR i.ended_at >= ?2)"
+	    " ORDER BY i.started_at DESC, i.id DESC LIMIT ?3", 0, &st, "reading incidents") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
+	rc = STORE_COLLECT(s, st, incident_row, NULL, &l, "reading incidents");
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_free_incident_rows(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void store_free_checks(struct sq_check_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].error);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int check_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_check_row *c = elem;
+	(void)arg;
+
+	c->id = sqlite3_column_int64(st, 0);
+	c->checked_at = store_col_int(st, 1, 0);
+	c->ok = sqlite3_column_int(st, 2) != 0;
+	c->http_status = store_col_int(st, 3, 0);
+	c->ms = store_col_int(st, 4, 0);
+	return store_col_as_text(st, 5, false, &c->error);
+}
+
+int store_history(struct store *s, int64_t site_id, int64_t since, size_t limit,
+    struct sq_check_list *out)
+{
+	struct sq_check_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT id, checked_at, ok, http_status, ms, error FROM checks"
+	    " WHERE site_id = ?1 AND checked_at >= ?2 ORDER BY checked_at DESC, id DESC LIMIT ?3",
+	    0, &st, "reading the history") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, site_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
+	rc = STORE_COLLECT(s, st, check_row, NULL, &l, "reading the history");
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_free_checks(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+int store_prune_history(struct store *s, int64_t before, int batch, int *deleted)
+{
+	int checks = 0, hours = 0;
+
+	if (batch <= 0) {
+		log_errorx("%s: pruning: a batch of %d rows makes no sense", s->path, batch);
+		return -1;
+	}
+	/* Each DELETE is its own short transaction when called outside one. */
+	if (store_run(s, "pruning old checks", &checks,
+	    "DELETE FROM checks WHERE id IN (SELECT id FROM checks"
+	    " WHERE checked_at < ?1 ORDER BY checked_at LIMIT ?2)", "Ii", before, batch) < 0)
+		return -1;
+	/* The rollup goes with the history it sums: the same retention. */
+	if (checks < batch && store_run(s, "pruning the old uptime rollup", &hours,
+	    "DELETE FROM uptime_hours WHERE (site_id, hour) IN"
+	    " (SELECT site_id, hour FROM uptime_hours WHERE hour <= ?1 - 3600 ORDER BY hour LIMIT ?2)",
+	    "Ii", before, batch - checks) < 0)
+		return -1;
+	*deleted = checks + hours;
+	return 0;
+}

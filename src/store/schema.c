@@ -1,0 +1,512 @@
+/*
+ * schema.c - the schema of the squirrel database and the way to it: each
+ * version's SQL, the migration that brings an older file forward in one
+ * transaction (PRAGMA user_version counts the versions), and the check
+ * that a file is a squirrel database this build can open at all.
+ *
+ * The schema is the contract with people who edit the sites with sqlite3
+ * and with older files: a version, once released, is never edited; a
+ * change is a new version appended to migrations[].
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/core/check.h"
+#include "squirrel/store/store.h"
+#include "store_private.h"
+
+/*
+ * Version 1. The CHECK constraints refuse bad rows while a person types
+ * them; the daemon still checks every row it loads, for databases made with
+ * constraints off or by an older version.
+ */
+static const char schema_v1[] =
+    "CREATE TABLE sites ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " url TEXT NOT NULL CHECK (typeof(url) = 'text' AND"
+    "  (substr(url, 1, 7) = 'http://' OR substr(url, 1, 8) = 'https://')),"
+    " owner_email TEXT NOT NULL CHECK (typeof(owner_email) = 'text' AND"
+    "  instr(owner_email, '@') > 1 AND instr(owner_email, '@') < length(owner_email)),"
+    " name TEXT CHECK (name IS NULL OR typeof(name) = 'text'),"
+    " enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+    " interval_s INTEGER CHECK (interval_s IS NULL OR"
+    "  (typeof(interval_s) = 'integer' AND interval_s > 0)),"
+    " timeout_ms INTEGER CHECK (timeout_ms IS NULL OR"
+    "  (typeof(timeout_ms) = 'integer' AND timeout_ms > 0)),"
+    " created_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))"
+    ");"
+    "CREATE TABLE site_state ("
+    " site_id INTEGER PRIMARY KEY,"
+    " state TEXT NOT NULL DEFAULT 'unknown' CHECK (state IN ('unknown', 'up', 'down')),"
+    " since INTEGER,"
+    " last_check INTEGER,"
+    " last_ok INTEGER,"
+    " last_status INTEGER,"
+    " last_ms INTEGER,"
+    " last_error TEXT,"
+    " fail_count INTEGER NOT NULL DEFAULT 0,"
+    " ok_count INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE checks ("
+    " id INTEGER PRIMARY KEY,"
+    " site_id INTEGER NOT NULL,"
+    " checked_at INTEGER NOT NULL,"
+    " ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+    " http_status INTEGER NOT NULL,"
+    " ms INTEGER NOT NULL,"
+    " error TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX checks_site_time ON checks (site_id, checked_at);"
+    /* A site deleted with sqlite3 takes its current state with it. */
+    "CREATE TRIGGER sites_delete_state AFTER DELETE ON sites BEGIN"
+    " DELETE FROM site_state WHERE site_id = old.id;"
+    " END;";
+
+/*
+ * Version 2: the alert settings per site (NULL: the configured default),
+ * what the state machine keeps, and the outbox. An alert row carries a copy
+ * of what the mail needs, so deleting a site cannot lose an alert it owes.
+ */
+static const char schema_v2[] =
+    "ALTER TABLE sites ADD COLUMN fail_threshold INTEGER CHECK (fail_threshold IS NULL OR"
+    "  (typeof(fail_threshold) = 'integer' AND fail_threshold > 0));"
+    "ALTER TABLE sites ADD COLUMN recover_threshold INTEGER CHECK (recover_threshold IS NULL OR"
+    "  (typeof(recover_threshold) = 'integer' AND recover_threshold > 0));"
+    "ALTER TABLE sites ADD COLUMN retry_interval_s INTEGER CHECK (retry_interval_s IS NULL OR"
+    "  (typeof(retry_interval_s) = 'integer' AND retry_interval_s > 0));"
+    "ALTER TABLE sites ADD COLUMN remind_every_s INTEGER CHECK (remind_every_s IS NULL OR"
+    "  (typeof(remind_every_s) = 'integer' AND remind_every_s >= 0));"
+    "ALTER TABLE site_state ADD COLUMN last_alert INTEGER;"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " site_id INTEGER NOT NULL,"
+    " owner_email TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('down', 'up', 'reminder')),"
+    " created_at INTEGER NOT NULL,"
+    " url TEXT NOT NULL,"
+    " name TEXT,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " http_status INTEGER NOT NULL DEFAULT 0,"
+    " since INTEGER NOT NULL DEFAULT 0,"
+    " last_ok INTEGER NOT NULL DEFAULT 0,"
+    " down_for INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " sent_at INTEGER"
+    ");"
+    "CREATE INDEX outbox_pending ON outbox (status, next_attempt);"
+    /*
+     * A change counter kept by triggers: the daemon polls one row to learn
+     * that someone edited the sites, instead of re-reading them all.
+     */
+    "CREATE TABLE sites_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);"
+    "INSERT INTO sites_version VALUES (1, 0);"
+    "CREATE TRIGGER sites_version_insert AFTER INSERT ON sites BEGIN"
+    " UPDATE sites_version SET version = version + 1; END;"
+    "CREATE TRIGGER sites_version_update AFTER UPDATE ON sites BEGIN"
+    " UPDATE sites_version SET version = version + 1; END;"
+    "CREATE TRIGGER sites_version_delete AFTER DELETE ON sites BEGIN"
+    " UPDATE sites_version SET version = version + 1; END;";
+
+/*
+ * Version 3: incidents, the uptime rollup, and what pruning needs.
+ *
+ * An incident is a down period as the state machine saw it (opened by the
+ * DOWN transition, closed by the UP one) and is kept for good, whatever
+ * the history retention.
+ *
+ * Uptime is time-weighted: each check's verdict holds until the next check
+ * of its site, but never longer than twice the site's interval (the site's
+ * interval_s, else settings.default_interval_s), and never more than a
+ * day; time no check covers (the daemon stopped, the site disabled) counts
+ * neither up nor down. Summing that over a year of checks at every read
+ * would be far too slow, so a trigger adds each hold to uptime_hours when
+ * the next check arrives, cut at hour boundaries (hour_steps numbers the
+ * hours a hold can touch: a trigger cannot use a recursive CTE). The
+ * latest check's hold is still open and is added by the reader.
+ *
+ * The history recorded before this version is rolled up once, but not
+ * here: its holds are capped with the configured interval, which only the
+ * caller knows. The migration notes where that history ends
+ * (settings.rollup_backfill_below, a checks id), and store_rollup_backfill()
+ * (uptime.c), called once the interval is saved, rolls it up.
+ *
+ * site_counters are checks and failures per site that never go down when
+ * history is pruned, for the metrics' counters.
+ */
+static const char schema_v3[] =
+    "CREATE TABLE incidents ("
+    " id INTEGER PRIMARY KEY,"
+    " site_id INTEGER NOT NULL,"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER,"
+    " cause TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX incidents_site ON incidents (site_id, started_at);"
+    /* at most one open incident per site */
+    "CREATE UNIQUE INDEX incidents_open ON incidents (site_id) WHERE ended_at IS NULL;"
+    "INSERT INTO incidents (site_id, started_at, cause)"
+    " SELECT site_id, coalesce(since, last_check, 0), coalesce(last_error, '')"
+    " FROM site_state WHERE state = 'down';"
+    /* pruning finds the oldest rows without scanning the table */
+    "CREATE INDEX checks_time ON checks (checked_at);"
+    /*
+     * A site's history in time order with its verdict and response time,
+     * so the rollup trigger, the figures and the roll-up of older history
+     * read the index alone (two and a half times faster on a year of
+     * checks than looking each row up); it replaces (site_id, checked_at).
+     */
+    "CREATE INDEX checks_site_time_ok_ms ON checks (site_id, checked_at, ok, ms);"
+    "DROP INDEX IF EXISTS checks_site_time;"
+    "CREATE TABLE settings ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " default_interval_s INTEGER NOT NULL DEFAULT 60 CHECK (typeof(default_interval_s) = 'integer'"
+    "  AND default_interval_s > 0),"
+    " rollup_backfill_below INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO settings (id, rollup_backfill_below)"
+    " SELECT 1, coalesce(max(id) + 1, 0) FROM checks;"
+    "CREATE TABLE hour_steps (n INTEGER PRIMARY KEY);"
+    "INSERT INTO hour_steps (n) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10),"
+    " (11), (12), (13), (14), (15), (16), (17), (18), (19), (20), (21), (22), (23), (24);"
+    "CREATE TABLE uptime_hours ("
+    " site_id INTEGER NOT NULL,"
+    " hour INTEGER NOT NULL,"
+    " up_s INTEGER NOT NULL DEFAULT 0,"
+    " down_s INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (site_id, hour)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uptime_hours_hour ON uptime_hours (hour);"
+    "CREATE TRIGGER checks_uptime AFTER INSERT ON checks"
+    " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id"
+    "  AND checked_at > new.checked_at)"
+    " BEGIN"
+    " INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
+    "  SELECT new.site_id, h, CASE WHEN ok THEN piece ELSE 0 END, CASE WHEN ok THEN 0 ELSE piece END"
+    "  FROM (SELECT p.ok, (p.t0 / 3600 + k.n) * 3600 AS h,"
+    "    min(p.t1, (p.t0 / 3600 + k.n) * 3600 + 3600) - max(p.t0, (p.t0 / 3600 + k.n) * 3600) AS piece"
+    "   FROM (SELECT c.ok, c.checked_at AS t0, c.checked_at + min(new.checked_at - c.checked_at,"
+    "      min(2 * coalesce((SELECT interval_s FROM sites WHERE id = new.site_id),"
+    "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
+    "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at"
+    "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p"
+    "   JOIN hour_steps k ON k.n <= (p.t1 - 1) / 3600 - p.t0 / 3600)"
+    "  WHERE piece > 0"
+    "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+    "   down_s = down_s + excluded.down_s;"
+    " END;"
+    "CREATE TABLE site_counters ("
+    " site_id INTEGER PRIMARY KEY,"
+    " checks INTEGER NOT NULL DEFAULT 0,"
+    " failures INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO site_counters (site_id, checks, failures)"
+    " SELECT site_id, count(*), count(*) FILTER (WHERE ok = 0) FROM checks GROUP BY site_id;"
+    "CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN"
+    " INSERT INTO site_counters (site_id, checks, failures) VALUES (new.site_id, 1, new.ok = 0)"
+    "  ON CONFLICT (site_id) DO UPDATE SET checks = checks + 1,"
+    "   failures = failures + excluded.failures;"
+    " END;"
+    "CREATE TRIGGER sites_delete_counters AFTER DELETE ON sites BEGIN"
+    " DELETE FROM site_counters WHERE site_id = old.id;"
+    " END;";
+
+/*
+ * Version 4: a check whose verdict is unknown (too few locations answered,
+ * redis) is neither up nor down. Its hold, until the next check, counts in
+ * no uptime, like time no check covers, and it is no failure in
+ * site_counters (it is still a check). The previous check's hold still
+ * ends where it arrives: that verdict is no fresher than it was. The two
+ * triggers of version 3 are replaced; what they already summed stays as it
+ * is (counters never go down, and unknown verdicts are newer than any
+ * released history).
+ */
+static const char schema_v4[] =
+    "DROP TRIGGER checks_uptime;"
+    "CREATE TRIGGER checks_uptime AFTER INSERT ON checks"
+    " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id"
+    "  AND checked_at > new.checked_at)"
+    " BEGIN"
+    " INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
+    "  SELECT new.site_id, h, CASE WHEN ok THEN piece ELSE 0 END, CASE WHEN ok THEN 0 ELSE piece END"
+    "  FROM (SELECT p.ok, (p.t0 / 3600 + k.n) * 3600 AS h,"
+    "    min(p.t1, (p.t0 / 3600 + k.n) * 3600 + 3600) - max(p.t0, (p.t0 / 3600 + k.n) * 3600) AS piece"
+    "   FROM (SELECT c.ok, " STORE_UNKNOWN_SQL("c.") " AS unknown, c.checked_at AS t0,"
+    "     c.checked_at + min(new.checked_at - c.checked_at,"
+    "      min(2 * coalesce((SELECT interval_s FROM sites WHERE id = new.site_id),"
+    "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
+    "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at"
+    "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p"
+    "   JOIN hour_steps k ON k.n <= (p.t1 - 1) / 3600 - p.t0 / 3600"
+    "   WHERE NOT p.unknown)"
+    "  WHERE piece > 0"
+    "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+    "   down_s = down_s + excluded.down_s;"
+    " END;"
+    "DROP TRIGGER checks_count;"
+    "CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN"
+    " INSERT INTO site_counters (site_id, checks, failures)"
+    "  VALUES (new.site_id, 1, new.ok = 0 AND NOT " STORE_UNKNOWN_SQL("new.") ")"
+    "  ON CONFLICT (site_id) DO UPDATE SET checks = checks + 1,"
+    "   failures = failures + excluded.failures;"
+    " END;";
+
+/*
+ * Version 5: which location produced each result (redis). A verdict of
+ * several locations keeps each one's answer, keyed by its check; a
+ * single-machine check has none. They go with their check when history is
+ * pruned or edited away.
+ */
+static const char schema_v5[] =
+    "CREATE TABLE check_locations ("
+    " check_id INTEGER NOT NULL,"
+    " location TEXT NOT NULL,"
+    " ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+    " http_status INTEGER NOT NULL,"
+    " ms INTEGER NOT NULL,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (check_id, location)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER checks_delete_locations AFTER DELETE ON checks BEGIN"
+    " DELETE FROM check_locations WHERE check_id = old.id;"
+    " END;";
+
+/*
+ * Version 6: an alert of several locations' verdict says what each one saw
+ * ("down from 2 of 3 locations: b http 503, c timeout; a answered 200");
+ * NULL for a single-machine check.
+ */
+static const char schema_v6[] =
+    "ALTER TABLE outbox ADD COLUMN locations TEXT;";
+
+/*
+ * Version 7: an outage begins at the first failed check of the run that
+ * confirmed it, not at the confirming check. The state machine keeps that
+ * run's start between checks (fail_since; NULL when the last verdict was
+ * good). A run under way at the migration is dated from the history: its
+ * first failure after the last good check, unknown verdicts left out.
+ *
+ * A site nobody will check again ends its open incident: removed (with
+ * squirrelctl or DELETE in sqlite3) or disabled, at that moment. The
+ * incident stays, like every ended one. A disabled site also forgets its
+ * state, so that enabled again it starts afresh, as a new site: an outage
+ * seen then is a new one, with its alert and its incident, and no UP alert
+ * comes for an incident already ended. Incidents left open by sites
+ * removed or disabled before this version end at their site's last check,
+ * the last time anyone saw them down.
+ */
+#define STATE_FORGET_SQL \
+    "UPDATE site_state SET state = 'unknown', since = NULL, fail_count = 0, ok_count = 0," \
+    " fail_since = NULL, last_alert = NULL"
+#define INCIDENT_END_NOW_SQL \
+    " UPDATE incidents SET ended_at = max(CAST(strftime('%s', 'now') AS INTEGER), started_at)" \
+    "  WHERE site_id = old.id AND ended_at IS NULL;"
+
+static const char schema_v7[] =
+    "ALTER TABLE site_state ADD COLUMN fail_since INTEGER;"
+    "UPDATE site_state SET fail_since = coalesce((SELECT min(c.checked_at) FROM checks c"
+    "  WHERE c.site_id = site_state.site_id AND c.ok = 0 AND NOT " STORE_UNKNOWN_SQL("c.")
+    "  AND c.checked_at > coalesce((SELECT max(g.checked_at) FROM checks g"
+    "   WHERE g.site_id = site_state.site_id AND g.ok = 1), 0)), last_check)"
+    " WHERE fail_count > 0;"
+    "CREATE TRIGGER sites_delete_incident AFTER DELETE ON sites BEGIN"
+    INCIDENT_END_NOW_SQL
+    " END;"
+    "CREATE TRIGGER sites_disable_incident AFTER UPDATE OF enabled ON sites"
+    " WHEN old.enabled IS NOT 0 AND new.enabled IS 0 BEGIN"
+    INCIDENT_END_NOW_SQL
+    " " STATE_FORGET_SQL " WHERE site_id = old.id;"
+    " END;"
+    "UPDATE incidents SET ended_at = max(started_at, coalesce((SELECT max(c.checked_at)"
+    "  FROM checks c WHERE c.site_id = incidents.site_id), started_at))"
+    " WHERE ended_at IS NULL AND site_id NOT IN (SELECT id FROM sites WHERE enabled IS NOT 0);"
+    STATE_FORGET_SQL " WHERE site_id IN (SELECT id FROM sites WHERE enabled IS 0);";
+
+/*
+ * Version 8: a per-site timeout stops at SQ_TIMEOUT_MAX_MS (10 minutes),
+ * the longest every backend and Redis worker runs. A CHECK would need the
+ * table rebuilt; triggers refuse the row as firmly. A row already over it
+ * is skipped with its reason (sites_skip_reason), never changed here.
+ */
+#define TIMEOUT_MAX_SQL \
+    " WHEN typeof(new.timeout_ms) = 'integer' AND new.timeout_ms > 600000 BEGIN" \
+    " SELECT RAISE(ABORT, 'timeout_ms is over the maximum of 600000 (10 minutes)');" \
+    " END;"
+_Static_assert(SQ_TIMEOUT_MAX_MS == 600000, "schema version 8 spells the maximum out");
+
+static const char schema_v8[] =
+    "CREATE TRIGGER IF NOT EXISTS sites_timeout_max_insert BEFORE INSERT ON sites"
+    TIMEOUT_MAX_SQL
+    "CREATE TRIGGER IF NOT EXISTS sites_timeout_max_update BEFORE UPDATE OF timeout_ms ON sites"
+    TIMEOUT_MAX_SQL;
+
+static const char *const migrations[] = {
+	schema_v1,
+	schema_v2,
+	schema_v3,
+	schema_v4,
+	schema_v5,
+	schema_v6,
+	schema_v7,
+	schema_v8,
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+static int query_int(struct store *s, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, sql, 0, &st, sql) < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else
+		store_error(s, sql);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Brings the schema to SCHEMA_VERSION, all steps in one transaction. */
+int store_migrate(struct store *s, bool readonly)
+{
+	int version, tables;
+
+	if (query_int(s, "PRAGMA user_version", &version) < 0)
+		return -1;
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (version > SCHEMA_VERSION) {
+		log_errorx("%s: schema version %d is newer than this squirrel knows (%d); "
+		    "use a newer squirrel", s->path, version, SCHEMA_VERSION);
+		return -1;
+	}
+	if (readonly) {
+		if (!store_may(s->path, W_OK))
+			log_errorx("%s: schema version %d needs migrating to %d, and this user (uid %u) "
+			    "may only read it; run 'squirrelctl init' or squirreld once as a user that "
+			    "may write it", s->path, version, SCHEMA_VERSION, (unsigned)geteuid());
+		else
+			log_errorx("%s: schema version %d needs migrating to %d, which a reading command "
+			    "does not do; run 'squirrelctl init' or squirreld once to migrate it", s->path,
+			    version, SCHEMA_VERSION);
+		return -1;
+	}
+	if (store_exec(s, "BEGIN IMMEDIATE", "starting the schema migration") < 0)
+		return -1;
+	/* Another process may have migrated while we waited for the lock. */
+	if (query_int(s, "PRAGMA user_version", &version) < 0)
+		goto fail;
+	if (version == 0) {
+		if (query_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'sites'", &tables) < 0)
+			goto fail;
+		if (tables != 0) {
+			log_errorx("%s: holds a 'sites' table but no squirrel schema version; "
+			    "not a squirrel database, or one made by hand", s->path);
+			goto fail;
+		}
+	}
+	for (int v = version; v < SCHEMA_VERSION; v++) {
+		char what[64], pragma[64];
+		snprintf(what, sizeof(what), "migrating the schema to version %d", v + 1);
+		if (store_exec(s, migrations[v], what) < 0)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (store_exec(s, pragma, what) < 0)
+			goto fail;
+	}
+	if (store_exec(s, "COMMIT", "committing the schema migration") < 0)
+		goto fail;
+	if (version != 0)
+		log_info("%s: schema migrated from version %d to %d", s->path, version, SCHEMA_VERSION);
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* The first column of the first row of sql, or -1 with the error in why. */
+static int probe_int(sqlite3 *db, const char *sql, int64_t *out, char *why, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	if (rc < 0) {
+		int code = sqlite3_errcode(db) & 0xff;
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+			snprintf(why, len, "not an SQLite database");
+		else
+			snprintf(why, len, "cannot be read: %s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_file_check(const char *path, char *why, size_t len)
+{
+	struct stat sb;
+	sqlite3 *db;
+	int64_t version, tables;
+	int rc = -1;
+
+	if (stat(path, &sb) < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(why, len, "not a regular file");
+		return -1;
+	}
+	if (sb.st_size == 0) {
+		snprintf(why, len, "an empty file, with no squirrel schema");
+		return -1;
+	}
+	if (store_open_immutable(path, &db) < 0) {
+		snprintf(why, len, "cannot be opened");
+		return -1;
+	}
+	if (probe_int(db, "SELECT count(*) FROM sqlite_master", &tables, why, len) < 0 ||
+	    probe_int(db, "PRAGMA user_version", &version, why, len) < 0)
+		goto out;
+	if (version == 0) {
+		snprintf(why, len, tables == 0 ? "an SQLite database with no tables, no squirrel schema" :
+		    "an SQLite database with no squirrel schema version: another program's");
+		goto out;
+	}
+	if (version > SCHEMA_VERSION) {
+		snprintf(why, len, "schema version %" PRId64 ", newer than this squirrel knows (%d)",
+		    version, SCHEMA_VERSION);
+		goto out;
+	}
+	if (probe_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sites'",
+	    &tables, why, len) < 0)
+		goto out;
+	if (tables == 0) {
+		snprintf(why, len, "schema version %" PRId64 " but no 'sites' table: another program's "
+		    "database", version);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,622 @@
+/*
+ * uptime.c - the uptime figures and what keeps them cheap: the reader (one
+ * snapshot, statements prepared once, for a report over many sites), the
+ * figures squirrelctl status, the status page and the metrics show, the
+ * configured interval kept in the database for the rollup trigger, and the
+ * one-time roll-up of history older than that trigger.
+ *
+ * Uptime reads the hourly rollup the schema's trigger keeps (see schema_v3
+ * in schema.c) for the whole hours of a window, and the raw checks only for
+ * the partial hours at its edges, so a 30-day figure reads some 720 small
+ * rows per site instead of tens of thousands of checks.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/store/uptime.h"
+#include "store_private.h"
+
+#define HOUR 3600
+#define DAY 86400
+
+/*
+ * The longest a check's verdict holds: twice the site's interval, at most
+ * a day. The trigger in schema_v3 uses the same expression: keep them one.
+ */
+#define CAP_SQL \
+	"min(2 * coalesce((SELECT interval_s FROM sites WHERE id = ?1)," \
+	" (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
+
+
+/* ---- the configured interval, and the history from before the rollup ---- */
+
+/* One hour of one site's rollup being summed before it is written. */
+struct hour_acc {
+	int64_t site, hour, up, down;
+	bool used;
+};
+
+static int flush_hour(struct store *s, sqlite3_stmt *up, struct hour_acc *a)
+{
+	if (!a->used || (a->up == 0 && a->down == 0))
+		return 0;
+	sqlite3_reset(up);
+	sqlite3_bind_int64(up, 1, a->site);
+	sqlite3_bind_int64(up, 2, a->hour);
+	sqlite3_bind_int64(up, 3, a->up);
+	sqlite3_bind_int64(up, 4, a->down);
+	if (sqlite3_step(up) != SQLITE_DONE) {
+		store_error(s, "rolling up the older history");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The history from before schema v3, rolled up the way the trigger would
+ * have done it: each check's hold until its successor, capped, cut into
+ * hours. Only pairs whose successor is old too: the trigger already
+ * counted the last old check when the first new one arrived. One pass in
+ * index order, summed here: a window function and a GROUP BY in SQL took
+ * ten times as long on a year of history.
+ */
+static int roll_up_old_history(struct store *s, int64_t below)
+{
+	sqlite3_stmt *rd = NULL, *up = NULL;
+	struct hour_acc acc = { 0 };
+	int64_t psite = 0, pt = 0, pcap = 0;
+	bool have = false;
+	int pverdict = 0;           /* 1 up, 0 down, -1 unknown: counts in neither */
+	int rc = -1, step;
+
+	if (store_prepare(s,
+	    "SELECT c.site_id, c.checked_at,"
+	    " CASE WHEN c.ok THEN 1 WHEN " STORE_UNKNOWN_SQL("c.") " THEN -1 ELSE 0 END,"
+	    " min(2 * coalesce(s.interval_s,"
+	    "  (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
+	    " FROM checks c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id < ?1"
+	    " ORDER BY c.site_id, c.checked_at, c.id", 0, &rd, "rolling up the older history") < 0 ||
+	    store_prepare(s,
+	    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
+	    "  down_s = down_s + excluded.down_s", 0, &up, "rolling up the older history") < 0)
+		goto out;
+	sqlite3_bind_int64(rd, 1, below);
+	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
+		int64_t site = sqlite3_column_int64(rd, 0), t = sqlite3_column_int64(rd, 1);
+		if (have && site == psite && pverdict >= 0) {
+			int64_t end = pt + (t - pt < pcap ? t - pt : pcap);
+			/* the hold [pt, end) cut at hour boundaries */
+			for (int64_t from = pt; from < end;) {
+				int64_t hour = from / 3600 * 3600, to = hour + 3600 < end ? hour + 3600 : end;
+				if (!acc.used || acc.site != site || acc.hour != hour) {
+					if (flush_hour(s, up, &acc) < 0)
+						goto out;
+					acc = (struct hour_acc){ .site = site, .hour = hour, .used = true };
+				}
+				if (pverdict > 0)
+					acc.up += to - from;
+				else
+					acc.down += to - from;
+				from = to;
+			}
+		}
+		have = true;
+		psite = site;
+		pt = t;
+		pverdict = sqlite3_column_int(rd, 2);
+		pcap = sqlite3_column_int64(rd, 3);
+	}
+	if (step != SQLITE_DONE) {
+		store_error(s, "rolling up the older history");
+		goto out;
+	}
+	if (flush_hour(s, up, &acc) < 0)
+		goto out;
+	rc = store_exec(s, "UPDATE settings SET rollup_backfill_below = 0 WHERE id = 1",
+	    "rolling up the older history");
+out:
+	sqlite3_finalize(rd);
+	sqlite3_finalize(up);
+	return rc;
+}
+
+int store_set_default_interval(struct store *s, int interval_s)
+{
+	if (interval_s <= 0)
+		return -1;
+	/* Written only when it changed: a start should not always cost a write. */
+	return store_run(s, "saving the default interval", NULL,
+	    "UPDATE settings SET default_interval_s = ?1"
+	    " WHERE id = 1 AND default_interval_s <> ?1", "i", interval_s);
+}
+
+int store_rollup_backfill(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t below = -1;
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+	int rc = -1;
+
+	/* read under the write lock: two processes starting together roll up once */
+	if (own && store_begin(s) < 0)
+		return -1;
+	if (store_prepare(s, "SELECT rollup_backfill_below FROM settings WHERE id = 1", 0, &st,
+	    "reading the settings") < 0)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		below = sqlite3_column_int64(st, 0);
+	else
+		store_error(s, "reading the settings");
+	sqlite3_finalize(st);
+	if (below < 0)
+		goto out;
+	if (below > 0) {
+		log_info("%s: rolling up the uptime of the history from before schema version 3 "
+		    "(once; a long history takes a while)", s->path);
+		if (roll_up_old_history(s, below) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (own && rc == 0)
+		return store_commit(s);
+	if (own)
+		store_rollback(s);
+	return rc;
+}
+
+/* ---- the reader: figures over many sites from one snapshot ---- */
+
+enum {
+	Q_CAP,
+	Q_LAST,
+	Q_ROLLUP,
+	Q_RAW,
+	Q_DAYS,
+	Q_RT,
+	Q_INCIDENTS,
+	Q_INCIDENT_COUNT,
+	Q_MAX
+};
+
+/*
+ * A check's verdict for the uptime sums, as the rollup trigger sees it:
+ * 1 up, 0 down, -1 unknown (its hold counts in neither).
+ */
+#define VERDICT_SQL "CASE WHEN ok THEN 1 WHEN " STORE_UNKNOWN_SQL("") " THEN -1 ELSE 0 END"
+
+static const char *const reader_sql[Q_MAX] = {
+	[Q_CAP] = "SELECT " CAP_SQL,
+	[Q_LAST] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
+	    " ORDER BY checked_at DESC, id DESC LIMIT 1",
+	[Q_ROLLUP] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0) FROM uptime_hours"
+	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3",
+	[Q_RAW] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
+	    " AND checked_at >= ?2 AND checked_at <= ?3 ORDER BY checked_at, id",
+	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s) FROM uptime_hours"
+	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY hour / 86400",
+	/* in the index's order: callers bin or sort them, ties need no order */
+	[Q_RT] = "SELECT checked_at, ms FROM checks WHERE site_id = ?1 AND checked_at >= ?2"
+	    " AND ok = 1",
+	[Q_INCIDENTS] = "SELECT id, started_at, ended_at, cause FROM incidents WHERE site_id = ?1"
+	    " AND (ended_at IS NULL OR ended_at >= ?2) ORDER BY started_at DESC, id DESC LIMIT ?3",
+	[Q_INCIDENT_COUNT] = "SELECT count(*) FROM incidents WHERE site_id = ?1"
+	    " AND (ended_at IS NULL OR ended_at >= ?2)",
+};
+
+/* What every uptime sum of one site needs: its cap and its latest check. */
+struct site_ctx {
+	int64_t id;
+	int64_t cap;
+	bool has_last;
+	int64_t last_t, last_id;
+	int last_verdict;         /* VERDICT_SQL */
+};
+
+struct sq_reader {
+	struct store *s;
+	sqlite3_stmt *q[Q_MAX];
+	bool began;
+	struct site_ctx site;     /* the last site asked about; valid in the snapshot */
+	bool site_valid;
+};
+
+struct sq_reader *store_reader_open(struct store *s)
+{
+	struct sq_reader *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		log_errorx("%s: out of memory", s->path);
+		return NULL;
+	}
+	r->s = s;
+	/* one snapshot for the whole report, unless the caller already holds one */
+	if (sqlite3_get_autocommit(s->db)) {
+		if (store_exec(s, "BEGIN", "starting a read") < 0) {
+			free(r);
+			return NULL;
+		}
+		r->began = true;
+	}
+	for (int i = 0; i < Q_MAX; i++) {
+		if (store_prepare(s, reader_sql[i], STORE_KEEP, &r->q[i],
+		    "preparing a report query") < 0) {
+			store_reader_close(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void store_reader_close(struct sq_reader *r)
+{
+	if (r == NULL)
+		return;
+	for (int i = 0; i < Q_MAX; i++)
+		sqlite3_finalize(r->q[i]);
+	if (r->began)
+		sqlite3_exec(r->s->db, "COMMIT", NULL, NULL, NULL);
+	free(r);
+}
+
+/* Resets and binds ?1 = site id; the caller binds the rest. */
+static sqlite3_stmt *query(struct sq_reader *r, int q, int64_t site_id)
+{
+	sqlite3_stmt *st = r->q[q];
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, site_id);
+	return st;
+}
+
+static int site_ctx(struct sq_reader *r, int64_t site_id, struct site_ctx **out)
+{
+	struct site_ctx *c = &r->site;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (r->site_valid && c->id == site_id) {
+		*out = c;
+		return 0;
+	}
+	r->site_valid = false;
+	memset(c, 0, sizeof(*c));
+	c->id = site_id;
+	st = query(r, Q_CAP, site_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	c->cap = sqlite3_column_int64(st, 0);
+	if (c->cap < 0)
+		c->cap = 0;
+	sqlite3_reset(st);
+	st = query(r, Q_LAST, site_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->has_last = true;
+		c->last_t = sqlite3_column_int64(st, 0);
+		c->last_id = sqlite3_column_int64(st, 1);
+		c->last_verdict = sqlite3_column_int(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		goto fail;
+	}
+	sqlite3_reset(st);
+	r->site_valid = true;
+	*out = c;
+	return 0;
+fail:
+	store_error(r->s, "reading a site's latest check");
+	sqlite3_reset(st);
+	return -1;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Adds the part of [t0, t1) inside [from, to) to up or down (verdict: VERDICT_SQL). */
+static void add_overlap(struct sq_uptime *u, int verdict, int64_t t0, int64_t t1, int64_t from,
+    int64_t to)
+{
+	int64_t piece = min64(t1, to) - max64(t0, from);
+	if (piece <= 0 || verdict < 0)
+		return;
+	if (verdict > 0)
+		u->up_s += piece;
+	else
+		u->down_s += piece;
+}
+
+/*
+ * The closed holds (checks followed by another) inside [e0, e1), from the
+ * raw checks: used for the partial hours at a window's edges. A check more
+ * than cap before e0 cannot reach into it; one without a successor within
+ * cap after e1 holds its full cap, unless it is the latest (still open).
+ */
+static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64_t e1,
+    struct sq_uptime *u)
+{
+	sqlite3_stmt *st;
+	bool have = false;
+	int64_t t = 0, id = 0;
+	int verdict = 0, rc;
+
+	if (e0 >= e1)
+		return 0;
+	st = query(r, Q_RAW, c->id);
+	sqlite3_bind_int64(st, 2, e0 - c->cap);
+	sqlite3_bind_int64(st, 3, e1 + c->cap);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t nt = sqlite3_column_int64(st, 0);
+		if (have)
+			add_overlap(u, verdict, t, t + min64(nt - t, c->cap), e0, e1);
+		have = true;
+		t = nt;
+		id = sqlite3_column_int64(st, 1);
+		verdict = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading checks for uptime");
+		return -1;
+	}
+	if (have && !(c->has_last && t == c->last_t && id == c->last_id))
+		add_overlap(u, verdict, t, t + c->cap, e0, e1);
+	return 0;
+}
+
+static int rollup_sum(struct sq_reader *r, int64_t site_id, int64_t h0, int64_t h1,
+    struct sq_uptime *u)
+{
+	sqlite3_stmt *st = query(r, Q_ROLLUP, site_id);
+
+	sqlite3_bind_int64(st, 2, h0);
+	sqlite3_bind_int64(st, 3, h1);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_error(r->s, "reading the uptime rollup");
+		sqlite3_reset(st);
+		return -1;
+	}
+	u->up_s += sqlite3_column_int64(st, 0);
+	u->down_s += sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* The latest check's hold: until now, at most its cap. */
+static void open_hold(const struct site_ctx *c, int64_t from, int64_t to, int64_t now,
+    struct sq_uptime *u)
+{
+	if (c->has_last)
+		add_overlap(u, c->last_verdict, c->last_t, min64(c->last_t + c->cap, now), from, to);
+}
+
+int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
+    int64_t now, struct sq_uptime *u)
+{
+	struct site_ctx *c;
+
+	memset(u, 0, sizeof(*u));
+	if (from >= to)
+		return 0;
+	if (site_ctx(r, site_id, &c) < 0)
+		return -1;
+	/* whole hours from the rollup, the partial ones at the edges from the checks */
+	int64_t h0 = (from + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
+	if (h0 < h1) {
+		if (rollup_sum(r, site_id, h0, h1, u) < 0 || raw_edge(r, c, from, h0, u) < 0 ||
+		    raw_edge(r, c, h1, to, u) < 0)
+			return -1;
+	} else if (raw_edge(r, c, from, to, u) < 0) {
+		return -1;
+	}
+	open_hold(c, from, to, now, u);
+	return 0;
+}
+
+int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first_day,
+    int ndays, int64_t now, struct sq_uptime *days)
+{
+	struct site_ctx *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(days, 0, (size_t)ndays * sizeof(*days));
+	first_day = first_day / DAY * DAY;
+	if (site_ctx(r, site_id, &c) < 0)
+		return -1;
+	st = query(r, Q_DAYS, site_id);
+	sqlite3_bind_int64(st, 2, first_day);
+	sqlite3_bind_int64(st, 3, first_day + (int64_t)ndays * DAY);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = (sqlite3_column_int64(st, 0) - first_day) / DAY;
+		if (i < 0 || i >= ndays)
+			continue;
+		days[i].up_s += sqlite3_column_int64(st, 1);
+		days[i].down_s += sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading the daily uptime");
+		return -1;
+	}
+	for (int i = 0; i < ndays; i++)
+		open_hold(c, first_day + (int64_t)i * DAY, first_day + (int64_t)(i + 1) * DAY, now,
+		    &days[i]);
+	return 0;
+}
+
+static int rt_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_rt_sample *x = elem;
+	(void)arg;
+
+	x->t = sqlite3_column_int64(st, 0);
+	x->ms = store_col_int(st, 1, 0);
+	return 0;
+}
+
+int store_reader_response_times(struct sq_reader *r, int64_t site_id, int64_t from,
+    struct sq_rt_sample **out, size_t *nout)
+{
+	sqlite3_stmt *st = query(r, Q_RT, site_id);
+	struct { struct sq_rt_sample *v; size_t n; } l = { NULL, 0 };
+	int rc;
+
+	sqlite3_bind_int64(st, 2, from);
+	rc = STORE_COLLECT(r->s, st, rt_row, NULL, &l, "reading response times");
+	sqlite3_reset(st);
+	if (rc < 0) {
+		free(l.v);
+		return -1;
+	}
+	*out = l.v;
+	*nout = l.n;
+	return 0;
+}
+
+void store_free_incidents(struct sq_incident_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].cause);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int incident_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_incident *i = elem;
+	(void)arg;
+
+	i->id = sqlite3_column_int64(st, 0);
+	i->started_at = store_col_int(st, 1, 0);
+	i->ended_at = store_col_int(st, 2, 0);
+	return store_col_as_text(st, 3, false, &i->cause);
+}
+
+int store_reader_incidents(struct sq_reader *r, int64_t site_id, int64_t since, size_t limit,
+    struct sq_incident_list *out)
+{
+	sqlite3_stmt *st = query(r, Q_INCIDENTS, site_id);
+	struct sq_incident_list l = { NULL, 0 };
+	int rc;
+
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
+	rc = STORE_COLLECT(r->s, st, incident_row, NULL, &l, "reading incidents");
+	sqlite3_reset(st);
+	if (rc < 0) {
+		store_free_incidents(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+static void swap64(int64_t *a, int64_t *b)
+{
+	int64_t t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Puts the k-th smallest of v[0..n) at v[k] (Hoare's selection, median of
+ * three): a day of one-minute checks per site, a thousand sites, and a
+ * full sort of each was a fifth of squirrelctl status.
+ */
+static void select_kth(int64_t *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < v[lo])
+			swap64(&v[mid], &v[lo]);
+		if (v[hi] < v[lo])
+			swap64(&v[hi], &v[lo]);
+		if (v[hi] < v[mid])
+			swap64(&v[hi], &v[mid]);
+		int64_t pivot = v[mid];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				swap64(&v[i], &v[j]);
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+int64_t percentile(int64_t *v, size_t n, int pct)
+{
+	if (n == 0)
+		return -1;
+	/* nearest rank: the smallest value with at least pct% of them at or below it */
+	size_t rank = (n * (size_t)pct + 99) / 100;
+	size_t k = rank > 0 ? rank - 1 : 0;
+	select_kth(v, n, k);
+	return v[k];
+}
+
+int store_reader_figures(struct sq_reader *r, int64_t site_id, int64_t now, struct sq_figures *f)
+{
+	struct sq_rt_sample *rt = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+
+	memset(f, 0, sizeof(*f));
+	f->p50_ms = f->p95_ms = -1;
+	if (store_reader_uptime(r, site_id, now - DAY, now, now, &f->day) < 0 ||
+	    store_reader_uptime(r, site_id, now - 7 * DAY, now, now, &f->week) < 0 ||
+	    store_reader_uptime(r, site_id, now - 30 * DAY, now, now, &f->month) < 0)
+		return -1;
+	if (store_reader_response_times(r, site_id, now - DAY, &rt, &n) < 0)
+		return -1;
+	if (n > 0) {
+		int64_t *ms = malloc(n * sizeof(*ms));
+		if (ms == NULL) {
+			free(rt);
+			log_errorx("%s: out of memory", r->s->path);
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			ms[i] = rt[i].ms;
+		f->p50_ms = percentile(ms, n, 50);
+		f->p95_ms = percentile(ms, n, 95);
+		free(ms);
+	}
+	free(rt);
+	st = query(r, Q_INCIDENT_COUNT, site_id);
+	sqlite3_bind_int64(st, 2, now - 30 * DAY);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_error(r->s, "counting incidents");
+		sqlite3_reset(st);
+		return -1;
+	}
+	f->incidents = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
