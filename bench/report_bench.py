@@ -48,6 +48,9 @@ CTL = os.environ.get("SQUIRRELCTL", os.path.join(BUILD, "squirrelctl"))
 ROLLUP_TRIGGER = "checks_uptime"
 
 CAUSES = ["connect timeout", "http 503", "connect refused", "tls", "dns servfail", "http 502"]
+# their classes' codes, as the daemon stores them (src/core/classes.c)
+CLASS = {"connect timeout": 8, "http 503": 1, "connect refused": 7, "tls": 11, "dns servfail": 4,
+         "http 502": 1, "": 0}
 
 
 def ctl(db, conf, *args, timeout=3600):
@@ -139,8 +142,8 @@ def build(db, conf, args, now):
                 else:
                     rows.append((sid, t + jitter, 1, 200, int(base * (0.6 + rng.random() * 0.8)), ""))
         con.execute("BEGIN")
-        con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
-                        " VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, class, detail)"
+                        " VALUES (?, ?, ?, ?, ?, ?, '')", [(*r[:5], CLASS[r[5]]) for r in rows])
         con.execute("COMMIT")
         total += len(rows)
         if c0 // chunk % 50 == 0:

@@ -731,7 +731,7 @@ static int cmd_outbox(struct ctx *c, char **args)
 		table_row(t);
 		table_int(t, o->id);
 		table_int(t, o->site_id);
-		table_str(t, store_alert_kind_name(o->kind));
+		table_str(t, sq_alert_kind_code(o->kind) != NULL ? sq_alert_kind_code(o->kind) : "");
 		table_str(t, o->status);
 		table_str(t, o->owner_email);
 		table_str(t, o->name);

@@ -175,8 +175,9 @@ int main(int argc, char **argv)
 			it[i].site_id = i + 1;
 			it[i].url = url != NULL ? url : urls[i];
 			it[i].name = name;
-			it[i].error = error;
-			it[i].http_status = strncmp(error, "http ", 5) == 0 ? atoi(error + 5) : 0;
+			/* the error as people write it, read into class and detail */
+			it[i].err = sq_class_of_legacy(error, error[0] == '\0', &it[i].detail);
+			it[i].http_status = it[i].err == SQ_ERR_HTTP ? atoi(error + 5) : 0;
 			it[i].at = now;
 			it[i].since = now - 14 * 60;
 			it[i].last_ok = now - 15 * 60;

@@ -291,109 +291,66 @@ void alert_duration(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%lldd %lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
 }
 
-static void sb_error_words(struct sbuf *b, const char *error, int http_status);
-
-/*
- * One group "http 503 from paris, tokyo" of the text at e, up to end (NULL:
- * the end of the text), in words: "the server answered HTTP 503 (seen from
- * paris, tokyo)". false, writing nothing, when it is not such a group.
- */
-static bool sb_located_group(struct sbuf *b, const char *e, const char *end)
+/* One class in words, with its status ("the server answered HTTP 503"). */
+static void sb_class_words(struct sbuf *b, int err, int http_status)
 {
-	const char *from = strstr(e, " from ");
-	char cls[64], places[160];
-
-	if (from == NULL || (end != NULL && from > end) || (size_t)(from - e) >= sizeof(cls))
-		return false;
-	memcpy(cls, e, (size_t)(from - e));
-	cls[from - e] = '\0';
-	sb_error_words(b, cls, 0);
-	size_t where = end != NULL ? (size_t)(end - from - 6) : strnlen(from + 6, sizeof(places));
-	if (where >= sizeof(places))
-		where = sizeof(places) - 1;
-	memcpy(places, from + 6, where);
-	places[where] = '\0';
-	sb_puts(b, " (seen from ");
-	sb_clean(b, places, ERROR_MAX, CLEAN_BODY);
-	sb_puts(b, ")");
-	return true;
-}
-
-/* The next "; " from p on, or NULL: a plain scan, linear however often called. */
-static const char *next_group(const char *p)
-{
-	for (; *p != '\0'; p++)
-		if (p[0] == ';' && p[1] == ' ')
-			return p;
-	return NULL;
+	if (err == SQ_ERR_HTTP && http_status >= 100 && http_status <= 999)
+		sb_printf(b, "%s %d", sq_class_words(err), http_status);
+	else if (err == SQ_ERR_HTTP || err == SQ_OK)
+		sb_puts(b, sq_class_words(SQ_ERR_OTHER));
+	else
+		sb_puts(b, sq_class_words(err));
 }
 
 /*
- * "http 503 from paris, tokyo; timeout from sydney" (redis, several
- * locations): each class in words, then where it was seen. The text comes
- * from the database, as long as anyone made it: LOCATED_MAX groups are
- * shown and the rest counted, in a loop (a recursion per group overflowed
- * the stack on a few hundred KB).
+ * The groups of a verdict of several locations, each in words and where it
+ * was seen: LOCATED_MAX of them shown, the rest counted.
  */
-static bool sb_located_words(struct sbuf *b, const char *e)
+static void sb_located_words(struct sbuf *b, const struct alert_item *it)
 {
-	size_t shown = 0, more = 0;
+	size_t shown = it->ngroups < LOCATED_MAX ? it->ngroups : LOCATED_MAX;
 
-	if (!sb_located_group(b, e, next_group(e)))
-		return false;
-	shown++;
-	for (const char *p = next_group(e); p != NULL; ) {
-		const char *group = p + 2, *next = next_group(group);
-		if (shown == LOCATED_MAX) {
-			more++;
-		} else {
+	for (size_t i = 0; i < shown; i++) {
+		const struct sq_located *g = &it->groups[i];
+		if (i > 0)
 			sb_puts(b, "; ");
-			if (!sb_located_group(b, group, next)) {
-				sb_clean(b, group, ERROR_MAX, CLEAN_BODY);
-				break;
-			}
-			shown++;
-		}
-		p = next;
+		sb_class_words(b, g->err, g->http_status);
+		sb_puts(b, " (seen from ");
+		sb_clean(b, g->where, ERROR_MAX, CLEAN_BODY);
+		sb_puts(b, ")");
 	}
-	if (more > 0)
-		sb_printf(b, "; and %zu more", more);
-	return true;
+	if (it->ngroups - shown + it->groups_more > 0)
+		sb_printf(b, "; and %zu more", it->ngroups - shown + it->groups_more);
 }
 
-static void sb_error_words(struct sbuf *b, const char *error, int http_status)
+static void sb_error_words(struct sbuf *b, const struct alert_item *it)
 {
-	const char *e = error != NULL ? error : "";
-	size_t n = strlen(e);
+	const char *detail = it->detail != NULL ? it->detail : "";
 
-	if (n == 0) {
-		if (http_status >= 100 && http_status <= 999)
-			sb_printf(b, "the server answered HTTP %d", http_status);
+	if (it->groups != NULL && it->ngroups > 0) {
+		sb_located_words(b, it);
+	} else if (it->err == SQ_OK || it->err == SQ_ERR_HTTP) {
+		if (it->http_status >= 100 && it->http_status <= 999)
+			sb_printf(b, "%s %d", sq_class_words(SQ_ERR_HTTP), it->http_status);
 		else
-			sb_puts(b, "the check failed");
-		return;
+			sb_puts(b, sq_class_words(SQ_ERR_OTHER));
+	} else if (it->err == SQ_ERR_OTHER || sq_class_code(it->err) < 0) {
+		/* libcurl's own words, or a class this version does not know */
+		sb_puts(b, sq_class_words(SQ_ERR_OTHER));
+		if (detail[0] != '\0') {
+			sb_puts(b, ": ");
+			sb_clean(b, detail, ERROR_MAX, CLEAN_BODY);
+		}
+	} else {
+		sb_puts(b, sq_class_words(it->err));
 	}
-	if (n > 5 && n <= 8 && strncmp(e, "http ", 5) == 0 &&
-	    strspn(e + 5, "0123456789") == n - 5) {
-		sb_printf(b, "the server answered HTTP %s", e + 5);
-		return;
-	}
-	int cls = sq_class_parse(e);
-	if (cls > SQ_OK && cls != SQ_ERR_HTTP) {
-		sb_puts(b, sq_class_words(cls));
-		return;
-	}
-	if (sb_located_words(b, e))
-		return;
-	sb_puts(b, "the check failed: ");
-	sb_clean(b, e, ERROR_MAX, CLEAN_BODY);
 }
 
-const char *alert_error_words(const char *error, int http_status, char *buf, size_t len)
+const char *alert_error_words(const struct alert_item *item, char *buf, size_t len)
 {
 	struct sbuf b = { 0 };
 
-	sb_error_words(&b, error, http_status);
+	sb_error_words(&b, item);
 	copy_utf8(buf, len, b.oom ? "" : sb_str(&b));
 	sb_free(&b);
 	return buf;
@@ -403,8 +360,13 @@ const char *alert_error_words(const char *error, int http_status, char *buf, siz
 static void sb_error_short(struct sbuf *b, const struct alert_item *it)
 {
 	size_t start = b->len;
+	char cls[64];
+	const char *d = it->detail != NULL ? it->detail : "";
 
-	sb_clean(b, it->error, ERROR_MAX, CLEAN_HEADER);
+	if (sq_error_shows_detail(it->err, it->http_status, d, strlen(d)))
+		sb_clean(b, d, ERROR_MAX, CLEAN_HEADER);
+	else
+		sb_puts(b, sq_error_text(it->err, it->http_status, "", 0, cls, sizeof(cls)));
 	if (b->len == start && it->http_status >= 100 && it->http_status <= 999)
 		sb_printf(b, "http %d", it->http_status);
 }
@@ -521,14 +483,14 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 			sb_field(b, "down for:");
 			sb_printf(b, "%s\n", dur);
 		}
-		if (it->error != NULL && it->error[0] != '\0') {
+		if (it->err != SQ_OK) {
 			sb_field(b, "last error:");
-			sb_error_words(b, it->error, it->http_status);
+			sb_error_words(b, it);
 			sb_putc(b, '\n');
 		}
 	} else {
 		sb_field(b, it->kind == SQ_ALERT_REMINDER ? "still failing:" : "what failed:");
-		sb_error_words(b, it->error, it->http_status);
+		sb_error_words(b, it);
 		sb_putc(b, '\n');
 		sb_locations(b, it);
 		sb_field(b, "checked at:");

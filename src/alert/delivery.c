@@ -208,7 +208,9 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 		const struct sq_alert_row *a = &rows[i];
 		items[i] = (struct alert_item){
 			.site_id = a->site_id, .url = a->url, .name = a->name,
-			.kind = (enum sq_alert_kind)a->kind, .error = a->error, .http_status = a->http_status,
+			.kind = (enum sq_alert_kind)a->kind, .err = a->err, .detail = a->detail,
+			.http_status = a->http_status, .groups = a->groups, .ngroups = a->ngroups,
+			.groups_more = a->groups_more,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
 			.locations = a->locations, .alert_id = a->id,
 		};

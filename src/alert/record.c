@@ -10,6 +10,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/scaleout/quorum.h"
+#include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
 #include "squirrel/alert/record.h"
@@ -64,7 +65,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	struct sq_site_state state;
 	struct sq_settings set;
 	struct sq_transition tr;
-	char error[160], where[4096];
+	char error[160], detail[160], where[4096];
 	int rc;
 
 	e->tr = (struct sq_transition){ .alert = SQ_ALERT_NONE };
@@ -91,14 +92,32 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		return -1;
 	/* A verdict of several locations says what each one saw; NULL otherwise. */
 	quorum_describe(r, (const char *const *)l->v, l->n, where, sizeof(where));
+	struct quorum_group g[QUORUM_MAX_LOCATIONS];
+	struct sq_located groups[QUORUM_MAX_LOCATIONS];
+	char names[QUORUM_MAX_LOCATIONS * (RW_LOCATION_MAX + 2)];
+	/* ... and the groups its words are made of, as data: no text read back */
+	int found = l->n > 1 && !sq_result_ok(r) ? quorum_groups(r, l->n, g) : 0, ngroups = 0;
+	size_t used = 0;
+	sq_result_detail(r, detail, sizeof(detail));
+	for (; ngroups < found && used < sizeof(names); ngroups++) {
+		groups[ngroups] = (struct sq_located){
+			.err = g[ngroups].err, .http_status = g[ngroups].http_status,
+			.where = quorum_where(g[ngroups].locations, (const char *const *)l->v, l->n,
+			    names + used, sizeof(names) - used),
+		};
+		used += strlen(groups[ngroups].where) + 1;
+	}
 	struct sq_alert_row a = {
 		.site_id = site->id,
 		.owner_email = site->owner_email,
 		.url = site->url,
 		.name = site->name,
 		.kind = tr.alert,
-		.error = error,
+		.err = r->err,
+		.detail = detail,
 		.http_status = r->http_status,
+		.groups = groups,
+		.ngroups = (size_t)ngroups,
 		.created_at = now,
 		.since = tr.alert == SQ_ALERT_UP ? now - tr.down_for : state.since,
 		.last_ok = state.last_ok,

@@ -6,6 +6,7 @@
  * the codes are what the database keeps, so that neither a name nor its
  * words can change a stored figure. Everything else asks this table.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -85,4 +86,47 @@ int sq_class_parse(const char *name)
 		if (classes[e].name != NULL && strcmp(classes[e].name, name) == 0)
 			return e;
 	return -1;
+}
+
+/* Whether text is name, alone or followed by what a version up to 8 put after it. */
+static bool legacy_named(const char *text, const char *name, int err)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || strncmp(text, name, n) != 0)
+		return false;
+	if (text[n] == '\0')
+		return true;
+	/* "unknown: no answer from c"; any other class: "timeout from c" */
+	if (err == SQ_ERR_NO_QUORUM)
+		return text[n] == ':';
+	return strncmp(text + n, " from ", 6) == 0;
+}
+
+int sq_class_of_legacy(const char *text, bool ok, const char **detail)
+{
+	const char *t = text != NULL ? text : "";
+	int cls = SQ_ERR_OTHER;
+
+	*detail = t;
+	if (ok) {
+		*detail = "";
+		return SQ_OK;
+	}
+	size_t digits = strncmp(t, "http ", 5) == 0 ? strspn(t + 5, "0123456789") : 0;
+	if (digits > 0 && (t[5 + digits] == '\0' || strncmp(t + 5 + digits, " from ", 6) == 0)) {
+		cls = SQ_ERR_HTTP;
+	} else {
+		for (int e = SQ_ERR_HTTP + 1; e < SQ_ERR_MAX; e++) {
+			if (e != SQ_ERR_OTHER && legacy_named(t, classes[e].name, e)) {
+				cls = e;
+				break;
+			}
+		}
+	}
+	/* The class alone ("timeout", "http 503" with its status column) needs no detail. */
+	if ((cls != SQ_ERR_OTHER && strcmp(t, classes[cls].name) == 0) ||
+	    (cls == SQ_ERR_HTTP && t[5 + digits] == '\0'))
+		*detail = "";
+	return cls;
 }

@@ -1,8 +1,9 @@
 /*
- * reporter.c - status page, metrics file and history pruning in a thread
- * of their own. With backend = redis the metrics file also has the
- * locations' figures (redis_admin.c), read over a connection of the
- * reporter's own, one round trip per file.
+ * reporter.c - status page, metrics file, history pruning and the
+ * conversion of schema 8's history (convert.c) in a thread of their own.
+ * With backend = redis the metrics file also has the locations' figures
+ * (redis_admin.c), read over a connection of the reporter's own, one round
+ * trip per file.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "squirrel/report/reporter.h"
 #include "squirrel/report/statuspage.h"
 #include "squirrel/store/results.h"
+#include "squirrel/store/convert.h"
 #include "squirrel/store/store.h"
 #include "squirrel/base/util.h"
 
@@ -25,6 +27,8 @@
 #define METRICS_EVERY_S 15
 #define PRUNE_EVERY_S 60
 #define PRUNE_BATCH 1000          /* rows per transaction: ~50 ms at most */
+#define CONVERT_BATCH 10000       /* ids of schema 8's history per transaction */
+#define CONVERT_ROUNDS 10         /* transactions a second, at most */
 
 struct reporter {
 	pthread_t thread;
@@ -61,6 +65,33 @@ static void prune(struct store *st, const struct sq_config *cfg)
 	}
 	if (total > 0)
 		log_debug("pruned %d checks older than %d days", total, cfg->history_days);
+}
+
+/*
+ * Schema 8's history into class codes (convert.c), CONVERT_ROUNDS batches
+ * a second, each its own short transaction, so the daemon's writes wait
+ * for one batch at most. Returns whether rows are left; a batch that
+ * failed (the database busy) is tried again at the next call.
+ */
+static bool convert(struct store *st, bool *said)
+{
+	int64_t left = 0;
+
+	for (int round = 0; round < CONVERT_ROUNDS; round++) {
+		if (store_convert_history(st, CONVERT_BATCH, &left) < 0)
+			return true;
+		if (left > 0 && !*said) {
+			log_info("converting the history of schema version 8 into class codes, in batches "
+			    "(checks below id %lld; checking goes on)", (long long)left);
+			*said = true;
+		}
+		if (left == 0) {
+			if (*said)
+				log_info("history converted: every check has its class code");
+			return false;
+		}
+	}
+	return true;
 }
 
 #if SQ_HAVE_REDIS
@@ -117,6 +148,7 @@ static void *reporter_main(void *arg)
 	struct store *rw = store_open(r->cfg.database, 0);
 	struct store *ro = store_open(r->cfg.database, STORE_READONLY);
 	int64_t next_page = 0, next_metrics = 0, next_prune = 0;
+	bool converting = true, said = false;
 
 	if (rw == NULL || ro == NULL) {
 		log_errorx("the status page, metrics and pruning are off: the database cannot be opened");
@@ -140,6 +172,8 @@ static void *reporter_main(void *arg)
 			prune(rw, &r->cfg);
 			next_prune = now + PRUNE_EVERY_S;
 		}
+		if (converting)
+			converting = convert(rw, &said);
 		pthread_mutex_lock(&r->mu);
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);

@@ -1,6 +1,7 @@
 /*
- * quorum.c - the verdict of several locations (see quorum.h), and the words
- * that say who saw what, kept inside sq_result's detail.
+ * quorum.c - the verdict of several locations (see quorum.h): who saw what
+ * as data (the groups, for the history and the alert mail), and the same
+ * groups in short inside sq_result's detail ("http 503 from a, b").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,18 +36,15 @@ static void set_detail(struct sq_result *out, const char *text)
 	out->detail[n] = '\0';
 }
 
-/* "from a, b" for the locations whose vote says `error` (ok: the failing ones). */
-static void list_locations(char *buf, size_t len, const struct quorum_vote *votes,
-    const char *const *names, int nloc, const char *error, bool silent)
+/* "no answer from a, b": the locations that did not answer. */
+static void list_silent(char *buf, size_t len, const struct quorum_vote *votes,
+    const char *const *names, int nloc)
 {
-	char other[160];
 	bool first = true;
 
-	append(buf, len, silent ? "no answer from " : " from ");
+	append(buf, len, "no answer from ");
 	for (int i = 0; i < nloc; i++) {
-		if (silent ? votes[i].have : !votes[i].have || sq_result_ok(&votes[i].r))
-			continue;
-		if (!silent && strcmp(sq_result_error(&votes[i].r, other, sizeof(other)), error) != 0)
+		if (votes[i].have)
 			continue;
 		append(buf, len, first ? "" : ", ");
 		append(buf, len, names[i]);
@@ -54,63 +52,8 @@ static void list_locations(char *buf, size_t len, const struct quorum_vote *vote
 	}
 }
 
-static bool compose_down(struct sq_result *out, const struct quorum_vote *votes,
-    const char *const *names, int nloc)
-{
-	char err[160], other[160];
-	int best = -1, best_count = 0;
-	bool done[QUORUM_MAX_LOCATIONS];
-
-	/* The class most locations saw leads; the first location breaks ties. */
-	if (nloc > QUORUM_MAX_LOCATIONS)
-		nloc = QUORUM_MAX_LOCATIONS;
-	for (int i = 0; i < nloc; i++) {
-		done[i] = false;
-		if (!votes[i].have || sq_result_ok(&votes[i].r))
-			continue;
-		sq_result_error(&votes[i].r, err, sizeof(err));
-		int count = 0;
-		for (int j = 0; j < nloc; j++)
-			if (votes[j].have && !sq_result_ok(&votes[j].r) &&
-			    strcmp(sq_result_error(&votes[j].r, other, sizeof(other)), err) == 0)
-				count++;
-		if (count > best_count) {
-			best = i;
-			best_count = count;
-		}
-	}
-	if (best < 0)
-		return false;
-	*out = votes[best].r;
-	out->detail[0] = '\0';
-	if (nloc == 1) {
-		/* One location: its own words, as any local backend gives them. */
-		if (votes[best].r.err == SQ_ERR_OTHER)
-			memcpy(out->detail, votes[best].r.detail, sizeof(out->detail));
-		out->detail[sizeof(out->detail) - 1] = '\0';
-		return true;
-	}
-	char detail[SQ_DETAIL_MAX * 2] = "";
-	/* Each distinct failure once, the leading one first: "http 503 from a, b; timeout from c". */
-	for (int k = -1; k < nloc; k++) {
-		int i = k < 0 ? best : k;
-		if (!votes[i].have || sq_result_ok(&votes[i].r) || done[i])
-			continue;
-		sq_result_error(&votes[i].r, err, sizeof(err));
-		if (detail[0] != '\0')
-			append(detail, sizeof(detail), "; ");
-		append(detail, sizeof(detail), err);
-		list_locations(detail, sizeof(detail), votes, names, nloc, err, false);
-		for (int j = 0; j < nloc; j++)
-			if (votes[j].have && !sq_result_ok(&votes[j].r) &&
-			    strcmp(sq_result_error(&votes[j].r, other, sizeof(other)), err) == 0)
-				done[j] = true;
-	}
-	set_detail(out, detail);
-	return true;
-}
-
 _Static_assert(QUORUM_MAX_LOCATIONS <= SQ_VOTES_MAX, "a verdict keeps every location's answer");
+_Static_assert(QUORUM_MAX_LOCATIONS <= 32, "a group's locations are the bits of a uint32_t");
 
 /* The answers a verdict rests on, for the history (sq_result.votes). */
 static void keep_votes(struct sq_result *out, const struct quorum_vote *votes, int nloc)
@@ -128,6 +71,114 @@ static void keep_votes(struct sq_result *out, const struct quorum_vote *votes, i
 			.ms = v->ms,
 		};
 	}
+}
+
+static bool same_answer(const struct sq_vote *a, const struct sq_vote *b)
+{
+	return a->err == b->err && a->http_status == b->http_status;
+}
+
+int quorum_groups(const struct sq_result *r, int nloc, struct quorum_group *out)
+{
+	const struct sq_vote *by_loc[QUORUM_MAX_LOCATIONS] = { NULL };
+	int nvotes = r->nvotes < 0 ? 0 : r->nvotes > SQ_VOTES_MAX ? SQ_VOTES_MAX : r->nvotes;
+	int best = -1, best_count = 0, n = 0;
+
+	if (nloc > QUORUM_MAX_LOCATIONS)
+		nloc = QUORUM_MAX_LOCATIONS;
+	for (int i = 0; i < nvotes; i++) {
+		const struct sq_vote *v = &r->votes[i];
+		if (v->location < nloc && by_loc[v->location] == NULL && v->err != SQ_OK)
+			by_loc[v->location] = v;
+	}
+	/* The answer most locations gave leads; the first location breaks ties. */
+	for (int i = 0; i < nloc; i++) {
+		int count = 0;
+		if (by_loc[i] == NULL)
+			continue;
+		for (int j = 0; j < nloc; j++)
+			count += by_loc[j] != NULL && same_answer(by_loc[i], by_loc[j]);
+		if (count > best_count) {
+			best = i;
+			best_count = count;
+		}
+	}
+	/* Each answer once, the leading one first, then in the order of the locations. */
+	for (int k = -1; k < nloc && best >= 0; k++) {
+		int i = k < 0 ? best : k;
+		bool known = false;
+		if (by_loc[i] == NULL)
+			continue;
+		for (int g = 0; g < n && !known; g++)
+			known = same_answer(by_loc[out[g].first], by_loc[i]);
+		if (known)
+			continue;
+		out[n] = (struct quorum_group){
+			.err = by_loc[i]->err, .http_status = by_loc[i]->http_status, .first = i,
+		};
+		for (int j = 0; j < nloc; j++)
+			if (by_loc[j] != NULL && same_answer(by_loc[i], by_loc[j]))
+				out[n].locations |= (uint32_t)1 << j;
+		n++;
+	}
+	return n;
+}
+
+const char *quorum_where(uint32_t locations, const char *const *names, int nloc, char *buf,
+    size_t len)
+{
+	bool first = true;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (int i = 0; i < nloc && i < QUORUM_MAX_LOCATIONS; i++) {
+		if (!(locations & ((uint32_t)1 << i)))
+			continue;
+		append(buf, len, first ? "" : ", ");
+		append(buf, len, names[i] != NULL ? names[i] : "?");
+		first = false;
+	}
+	return buf;
+}
+
+/*
+ * A DOWN verdict: the leading group's result, and in the detail each group
+ * with where it was seen, "http 503 from a, b; timeout from c", written
+ * from the same groups the mail puts in words (quorum_groups).
+ */
+static bool compose_down(struct sq_result *out, const struct quorum_vote *votes,
+    const char *const *names, int nloc)
+{
+	struct quorum_group g[QUORUM_MAX_LOCATIONS];
+	char detail[SQ_DETAIL_MAX * 2] = "", err[160], where[SQ_DETAIL_MAX * 2];
+	struct sq_result kept;
+
+	if (nloc > QUORUM_MAX_LOCATIONS)
+		nloc = QUORUM_MAX_LOCATIONS;
+	keep_votes(&kept, votes, nloc);
+	int n = quorum_groups(&kept, nloc, g);
+	if (n == 0)
+		return false;
+	*out = votes[g[0].first].r;
+	out->detail[0] = '\0';
+	if (nloc == 1) {
+		/* One location: its own words, as any local backend gives them. */
+		if (out->err == SQ_ERR_OTHER)
+			memcpy(out->detail, votes[g[0].first].r.detail, sizeof(out->detail));
+		out->detail[sizeof(out->detail) - 1] = '\0';
+		return true;
+	}
+	for (int i = 0; i < n; i++) {
+		if (detail[0] != '\0')
+			append(detail, sizeof(detail), "; ");
+		append(detail, sizeof(detail), sq_result_error(&votes[g[i].first].r, err, sizeof(err)));
+		append(detail, sizeof(detail), " from ");
+		append(detail, sizeof(detail), quorum_where(g[i].locations, names, nloc, where,
+		    sizeof(where)));
+	}
+	set_detail(out, detail);
+	return true;
 }
 
 void quorum_compose(struct sq_result *out, enum quorum_verdict v,
@@ -152,7 +203,7 @@ void quorum_compose(struct sq_result *out, enum quorum_verdict v,
 		memset(out, 0, sizeof(*out));
 		out->err = SQ_ERR_NO_QUORUM;
 		char detail[SQ_DETAIL_MAX * 2] = "unknown: ";
-		list_locations(detail, sizeof(detail), votes, names, nloc, NULL, true);
+		list_silent(detail, sizeof(detail), votes, names, nloc);
 		set_detail(out, detail);
 	}
 	out->site_id = site_id;

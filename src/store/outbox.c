@@ -12,33 +12,52 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
+#include "squirrel/core/classes.h"
 #include "squirrel/store/outbox.h"
 #include "store_private.h"
-
-/* The outbox's kind column, by enum sq_alert_kind. */
-static const char *const alert_kinds[] = { "", "down", "up", "reminder" };
 
 int store_outbox_prepare(struct store *s)
 {
 	return store_prepare(s,
-	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, error,"
+	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class, detail,"
 	    "  http_status, since, last_ok, down_for, next_attempt, locations)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4, ?12)", STORE_KEEP,
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?13, ?8, ?9, ?10, ?11, ?4, ?12)", STORE_KEEP,
 	    &s->insert_alert, "preparing a statement");
 }
 
-const char *store_alert_kind_name(int kind)
-{
-	return kind >= SQ_ALERT_DOWN && kind <= SQ_ALERT_REMINDER ? alert_kinds[kind] : "";
-}
-
-/* The kind a kind column names; SQ_ALERT_NONE for anything else. */
+/* The kind a kind column names (the one table, core/state.c); SQ_ALERT_NONE for anything else. */
 static int kind_of(const unsigned char *text)
 {
-	for (int k = SQ_ALERT_DOWN; k <= SQ_ALERT_REMINDER && text != NULL; k++)
-		if (strcmp((const char *)text, alert_kinds[k]) == 0)
-			return k;
-	return SQ_ALERT_NONE;
+	int k = sq_alert_kind_parse((const char *)text);
+	return k < 0 ? SQ_ALERT_NONE : k;
+}
+
+/* The groups of several locations of the alert just queued (alert_id), in order. */
+static int queue_groups(struct store *s, int64_t alert_id, const struct sq_alert_row *a)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (a->ngroups == 0)
+		return 0;
+	if (store_prepare(s, "INSERT INTO outbox_located (alert_id, n, class, http_status, locations)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)", 0, &st, "queueing an alert") < 0)
+		return -1;
+	for (size_t i = 0; i < a->ngroups && rc == 0; i++) {
+		const struct sq_located *g = &a->groups[i];
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, alert_id);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_int(st, 3, sq_class_code(g->err));
+		sqlite3_bind_int(st, 4, g->http_status);
+		sqlite3_bind_text(st, 5, g->where != NULL ? g->where : "", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			store_error(s, "queueing an alert");
+			rc = -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int store_queue_alert(struct store *s, const struct sq_alert_row *a)
@@ -46,19 +65,22 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 	sqlite3_stmt *st = s->insert_alert;
 	int rc;
 
-	if (a->kind < SQ_ALERT_DOWN || a->kind > SQ_ALERT_REMINDER)
+	if (sq_alert_kind_code(a->kind) == NULL)
 		return -1;
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, a->site_id);
 	sqlite3_bind_text(st, 2, a->owner_email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, alert_kinds[a->kind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sq_alert_kind_code(a->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, a->created_at);
 	sqlite3_bind_text(st, 5, a->url, -1, SQLITE_STATIC);
 	if (a->name != NULL)
 		sqlite3_bind_text(st, 6, a->name, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 6);
-	sqlite3_bind_text(st, 7, a->error ? a->error : "", -1, SQLITE_STATIC);
+	/* a class out of range (a backend's bug) is kept as the library's error */
+	sqlite3_bind_int(st, 7, sq_class_code(a->err) >= 0 ? sq_class_code(a->err) :
+	    sq_class_code(SQ_ERR_OTHER));
+	sqlite3_bind_text(st, 13, a->detail != NULL ? a->detail : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, a->http_status);
 	sqlite3_bind_int64(st, 9, a->since);
 	sqlite3_bind_int64(st, 10, a->last_ok);
@@ -74,7 +96,7 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 		store_error(s, "queueing an alert");
 		return -1;
 	}
-	return 0;
+	return queue_groups(s, sqlite3_last_insert_rowid(s->db), a);
 }
 
 static void alert_row_free(struct sq_alert_row *a)
@@ -82,8 +104,11 @@ static void alert_row_free(struct sq_alert_row *a)
 	free(a->owner_email);
 	free(a->url);
 	free(a->name);
-	free(a->error);
+	free(a->detail);
 	free(a->locations);
+	for (size_t i = 0; i < a->ngroups; i++)
+		free((char *)a->groups[i].where);
+	free(a->groups);
 	free(a->status);
 	free(a->last_error);
 }
@@ -117,12 +142,55 @@ static int due_row(sqlite3_stmt *st, void *elem, void *arg)
 	a->attempts = sqlite3_column_int(st, 11);
 	if (store_col_text(st, 2, false, &a->owner_email) < 0 ||
 	    store_col_text(st, 5, false, &a->url) < 0 || store_col_text(st, 6, true, &a->name) < 0 ||
-	    store_col_text(st, 12, false, &a->error) < 0 ||
-	    store_col_text(st, 13, true, &a->locations) < 0) {
+	    store_col_text(st, 13, false, &a->detail) < 0 ||
+	    store_col_text(st, 14, true, &a->locations) < 0) {
 		log_warnx("%s: outbox row %" PRId64 " is malformed; left as it is", s->path, a->id);
 		alert_row_free(a);
 		return 1;
 	}
+	a->err = store_col_class(st, 12, a->detail);
+	return 0;
+}
+
+/*
+ * The groups of several locations of an alert due: STORE_GROUPS_READ of
+ * them, each place cut like any text, and how many more there are.
+ */
+static int read_groups(struct store *s, struct sq_alert_row *a)
+{
+	sqlite3_stmt *st;
+	int64_t total = 0;
+	int rc;
+
+	if (store_prepare(s, "SELECT class, http_status, substr(locations, 1, 4096),"
+	    " (SELECT count(*) FROM outbox_located WHERE alert_id = ?1)"
+	    " FROM outbox_located WHERE alert_id = ?1 ORDER BY n LIMIT ?2", 0, &st,
+	    "reading the outbox") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int(st, 2, STORE_GROUPS_READ);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->groups == NULL && (a->groups = calloc(STORE_GROUPS_READ, sizeof(*a->groups))) == NULL)
+			break;
+		struct sq_located *g = &a->groups[a->ngroups];
+		char *where = NULL;
+		if (store_col_as_text(st, 2, false, &where) < 0)
+			break;
+		g->err = sq_class_of_code(store_col_int(st, 0, -1));
+		g->http_status = (int)store_col_int(st, 1, 0);
+		g->where = where;
+		a->ngroups++;
+		total = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_ROW)
+			log_errorx("%s: out of memory reading the outbox", s->path);
+		else
+			store_error(s, "reading the outbox");
+		return -1;
+	}
+	a->groups_more = total > (int64_t)a->ngroups ? (size_t)(total - (int64_t)a->ngroups) : 0;
 	return 0;
 }
 
@@ -140,7 +208,7 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	if (store_prepare(s,
 	    "SELECT id, site_id, owner_email, kind, created_at, substr(url, 1, 4096),"
 	    " substr(name, 1, 1024), http_status, since, last_ok, down_for, attempts,"
-	    " substr(error, 1, 4096), substr(locations, 1, 4096) FROM outbox"
+	    " class, substr(detail, 1, 4096), substr(locations, 1, 4096) FROM outbox"
 	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
 	    " ORDER BY owner_email, id", 0, &st, "reading the outbox") < 0)
 		return -1;
@@ -148,6 +216,8 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	sqlite3_bind_int(st, 2, all);
 	rc = STORE_COLLECT(s, st, due_row, s, &l, "reading the outbox");
 	sqlite3_finalize(st);
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = read_groups(s, &l.v[i]);
 	if (rc < 0) {
 		store_free_alerts(&l);
 		return -1;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
+#include "squirrel/core/classes.h"
 #include "squirrel/store/results.h"
 #include "store_private.h"
 
@@ -21,8 +22,8 @@ int store_results_prepare(struct store *s)
 	static const char *const what = "preparing a statement";
 
 	if (store_prepare(s,
-	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", STORE_KEEP, &s->insert_check, what) < 0)
+	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, detail, class)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", STORE_KEEP, &s->insert_check, what) < 0)
 		return -1;
 	if (store_prepare(s,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
@@ -42,8 +43,8 @@ int store_results_prepare(struct store *s)
 	    " WHERE s.id = ?1 AND s.enabled IS NOT 0", STORE_KEEP, &s->load_state, what) < 0)
 		return -1;
 	return store_prepare(s,
-	    "INSERT OR REPLACE INTO check_locations (check_id, location, ok, http_status, ms, error)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", STORE_KEEP, &s->insert_location, what);
+	    "INSERT OR REPLACE INTO check_locations (check_id, location, ok, http_status, ms, class,"
+	    "  detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, '')", STORE_KEEP, &s->insert_location, what);
 }
 
 /* ---- the check path's writes ---- */
@@ -88,8 +89,6 @@ static int save_votes(struct store *s, int64_t check_id, const struct sq_result 
 
 	for (int i = 0; i < n; i++) {
 		const struct sq_vote *v = &r->votes[i];
-		struct sq_result one = { .err = v->err, .http_status = v->http_status };
-		char err[160];
 		/* a vote whose location is no longer configured cannot be named: left out */
 		if (v->location >= nlocations)
 			continue;
@@ -99,7 +98,8 @@ static int save_votes(struct store *s, int64_t check_id, const struct sq_result 
 		sqlite3_bind_int(st, 3, v->err == SQ_OK);
 		sqlite3_bind_int(st, 4, v->http_status);
 		sqlite3_bind_int(st, 5, v->ms);
-		sqlite3_bind_text(st, 6, sq_result_error(&one, err, sizeof(err)), -1, SQLITE_TRANSIENT);
+		/* a vote is its class alone: its own words stay with its location */
+		sqlite3_bind_int(st, 6, sq_class_code(v->err));
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -119,11 +119,14 @@ int store_save_check(struct store *s, const struct sq_result *r, const struct sq
 int store_save_check_votes(struct store *s, const struct sq_result *r,
     const struct sq_site_state *state, const char *const *locations, int nlocations)
 {
-	char err[160];
+	char err[160], detail[160];
 	int64_t when = r->started_ms / 1000;
 	int ok = 0;
+	/* a class out of range (a backend's bug) is kept as the library's error */
+	int code = sq_class_code(r->err) >= 0 ? sq_class_code(r->err) : sq_class_code(SQ_ERR_OTHER);
 
 	sq_result_error(r, err, sizeof(err));
+	sq_result_detail(r, detail, sizeof(detail));
 	for (int i = 0; i < 2 && ok == 0; i++) {
 		sqlite3_stmt *st = i == 0 ? s->insert_check : s->upsert_state;
 		sqlite3_reset(st);
@@ -133,7 +136,10 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 			sqlite3_bind_int(st, 3, sq_result_ok(r));
 		sqlite3_bind_int(st, 4, r->http_status);
 		sqlite3_bind_int(st, 5, r->ms);
-		sqlite3_bind_text(st, 6, err, -1, SQLITE_TRANSIENT);
+		/* the history keeps the class and its detail; the state, the text people read */
+		sqlite3_bind_text(st, 6, i == 0 ? detail : err, -1, SQLITE_TRANSIENT);
+		if (i == 0)
+			sqlite3_bind_int(st, 7, code);
 		if (i == 1) {
 			sqlite3_bind_text(st, 7, state_name(state->state), -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 8, state->since);
@@ -250,7 +256,7 @@ static int check_row(sqlite3_stmt *st, void *elem, void *arg)
 	c->ok = sqlite3_column_int(st, 2) != 0;
 	c->http_status = store_col_int(st, 3, 0);
 	c->ms = store_col_int(st, 4, 0);
-	return store_col_as_text(st, 5, false, &c->error);
+	return store_col_error(st, 5, 3, 6, &c->error);
 }
 
 int store_history(struct store *s, int64_t site_id, int64_t since, size_t limit,
@@ -260,7 +266,7 @@ int store_history(struct store *s, int64_t site_id, int64_t since, size_t limit,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (store_prepare(s, "SELECT id, checked_at, ok, http_status, ms, error FROM checks"
+	if (store_prepare(s, "SELECT id, checked_at, ok, http_status, ms, class, detail FROM checks"
 	    " WHERE site_id = ?1 AND checked_at >= ?2 ORDER BY checked_at DESC, id DESC LIMIT ?3",
 	    0, &st, "reading the history") < 0)
 		return -1;

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "squirrel/base/log.h"
+#include "squirrel/core/classes.h"
+#include "squirrel/store/convert.h"
 #include "squirrel/core/check.h"
 #include "squirrel/store/store.h"
 #include "store_private.h"
@@ -228,35 +230,49 @@ static const char schema_v3[] =
  * is (counters never go down, and unknown verdicts are newer than any
  * released history).
  */
+/*
+ * The two triggers that tell an unknown verdict (UNKNOWN: a macro of p, the
+ * columns' prefix) from a failure, as version 4 made them and version 9
+ * again, when the verdict is found by its class's code.
+ */
+#define CHECKS_UPTIME_TRIGGER(UNKNOWN) \
+    "CREATE TRIGGER checks_uptime AFTER INSERT ON checks" \
+    " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id" \
+    "  AND checked_at > new.checked_at)" \
+    " BEGIN" \
+    " INSERT INTO uptime_hours (site_id, hour, up_s, down_s)" \
+    "  SELECT new.site_id, h, CASE WHEN ok THEN piece ELSE 0 END, CASE WHEN ok THEN 0 ELSE piece END" \
+    "  FROM (SELECT p.ok, (p.t0 / 3600 + k.n) * 3600 AS h," \
+    "    min(p.t1, (p.t0 / 3600 + k.n) * 3600 + 3600) - max(p.t0, (p.t0 / 3600 + k.n) * 3600) AS piece" \
+    "   FROM (SELECT c.ok, " UNKNOWN("c.") " AS unknown, c.checked_at AS t0," \
+    "     c.checked_at + min(new.checked_at - c.checked_at," \
+    "      min(2 * coalesce((SELECT interval_s FROM sites WHERE id = new.site_id)," \
+    "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1" \
+    "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at" \
+    "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p" \
+    "   JOIN hour_steps k ON k.n <= (p.t1 - 1) / 3600 - p.t0 / 3600" \
+    "   WHERE NOT p.unknown)" \
+    "  WHERE piece > 0" \
+    "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s," \
+    "   down_s = down_s + excluded.down_s;" \
+    " END;"
+#define CHECKS_COUNT_TRIGGER(UNKNOWN) \
+    "CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN" \
+    " INSERT INTO site_counters (site_id, checks, failures)" \
+    "  VALUES (new.site_id, 1, new.ok = 0 AND NOT " UNKNOWN("new.") ")" \
+    "  ON CONFLICT (site_id) DO UPDATE SET checks = checks + 1," \
+    "   failures = failures + excluded.failures;" \
+    " END;"
+
+/* An unknown verdict up to version 8: its error text, "unknown" or "unknown: ...". */
+#define UNKNOWN_V4_SQL(p) \
+	"(" p "ok = 0 AND (" p "error = 'unknown' OR substr(" p "error, 1, 8) = 'unknown:'))"
+
 static const char schema_v4[] =
     "DROP TRIGGER checks_uptime;"
-    "CREATE TRIGGER checks_uptime AFTER INSERT ON checks"
-    " WHEN NOT EXISTS (SELECT 1 FROM checks WHERE site_id = new.site_id"
-    "  AND checked_at > new.checked_at)"
-    " BEGIN"
-    " INSERT INTO uptime_hours (site_id, hour, up_s, down_s)"
-    "  SELECT new.site_id, h, CASE WHEN ok THEN piece ELSE 0 END, CASE WHEN ok THEN 0 ELSE piece END"
-    "  FROM (SELECT p.ok, (p.t0 / 3600 + k.n) * 3600 AS h,"
-    "    min(p.t1, (p.t0 / 3600 + k.n) * 3600 + 3600) - max(p.t0, (p.t0 / 3600 + k.n) * 3600) AS piece"
-    "   FROM (SELECT c.ok, " STORE_UNKNOWN_SQL("c.") " AS unknown, c.checked_at AS t0,"
-    "     c.checked_at + min(new.checked_at - c.checked_at,"
-    "      min(2 * coalesce((SELECT interval_s FROM sites WHERE id = new.site_id),"
-    "       (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)) AS t1"
-    "    FROM checks c WHERE c.site_id = new.site_id AND c.checked_at <= new.checked_at"
-    "     AND c.id <> new.id ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) p"
-    "   JOIN hour_steps k ON k.n <= (p.t1 - 1) / 3600 - p.t0 / 3600"
-    "   WHERE NOT p.unknown)"
-    "  WHERE piece > 0"
-    "  ON CONFLICT (site_id, hour) DO UPDATE SET up_s = up_s + excluded.up_s,"
-    "   down_s = down_s + excluded.down_s;"
-    " END;"
+    CHECKS_UPTIME_TRIGGER(UNKNOWN_V4_SQL)
     "DROP TRIGGER checks_count;"
-    "CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN"
-    " INSERT INTO site_counters (site_id, checks, failures)"
-    "  VALUES (new.site_id, 1, new.ok = 0 AND NOT " STORE_UNKNOWN_SQL("new.") ")"
-    "  ON CONFLICT (site_id) DO UPDATE SET checks = checks + 1,"
-    "   failures = failures + excluded.failures;"
-    " END;";
+    CHECKS_COUNT_TRIGGER(UNKNOWN_V4_SQL);
 
 /*
  * Version 5: which location produced each result (redis). A verdict of
@@ -312,7 +328,7 @@ static const char schema_v6[] =
 static const char schema_v7[] =
     "ALTER TABLE site_state ADD COLUMN fail_since INTEGER;"
     "UPDATE site_state SET fail_since = coalesce((SELECT min(c.checked_at) FROM checks c"
-    "  WHERE c.site_id = site_state.site_id AND c.ok = 0 AND NOT " STORE_UNKNOWN_SQL("c.")
+    "  WHERE c.site_id = site_state.site_id AND c.ok = 0 AND NOT " UNKNOWN_V4_SQL("c.")
     "  AND c.checked_at > coalesce((SELECT max(g.checked_at) FROM checks g"
     "   WHERE g.site_id = site_state.site_id AND g.ok = 1), 0)), last_check)"
     " WHERE fail_count > 0;"
@@ -347,6 +363,49 @@ static const char schema_v8[] =
     "CREATE TRIGGER IF NOT EXISTS sites_timeout_max_update BEFORE UPDATE OF timeout_ms ON sites"
     TIMEOUT_MAX_SQL;
 
+/*
+ * Version 9: a result's error is kept as data wherever a result or an
+ * alert is stored (checks, check_locations, outbox): its class's code
+ * (the one table, src/core/classes.c) and its detail, in two columns, so
+ * that renaming a class or its words changes no stored figure. Cheap DDL
+ * only, on a history of any size: the error column becomes detail and
+ * class is added, NULL. The outbox, small, is converted here (its groups
+ * of several locations become rows of outbox_located: store_convert_outbox
+ * after these statements); the history is converted later, in bounded
+ * batches from settings.class_backfill_below down (convert.c), and read by
+ * its text meanwhile. The two triggers that tell an unknown verdict find
+ * it by its code.
+ */
+static const char schema_v9[] =
+    "ALTER TABLE checks RENAME COLUMN error TO detail;"
+    "ALTER TABLE checks ADD COLUMN class INTEGER;"
+    "ALTER TABLE check_locations RENAME COLUMN error TO detail;"
+    "ALTER TABLE check_locations ADD COLUMN class INTEGER;"
+    "ALTER TABLE outbox RENAME COLUMN error TO detail;"
+    "ALTER TABLE outbox ADD COLUMN class INTEGER;"
+    /* an alert's error was "" only for an UP alert's good check */
+    "UPDATE outbox SET class = sq_legacy_class(detail, detail = ''),"
+    " detail = sq_legacy_detail(detail, detail = '');"
+    "CREATE TABLE outbox_located ("
+    " alert_id INTEGER NOT NULL,"
+    " n INTEGER NOT NULL,"
+    " class INTEGER NOT NULL,"
+    " http_status INTEGER NOT NULL DEFAULT 0,"
+    " locations TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (alert_id, n)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER outbox_delete_located AFTER DELETE ON outbox BEGIN"
+    " DELETE FROM outbox_located WHERE alert_id = old.id;"
+    " END;"
+    "ALTER TABLE settings ADD COLUMN class_backfill_below INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE settings SET class_backfill_below = (SELECT coalesce(max(id) + 1, 0) FROM checks)"
+    " WHERE id = 1;"
+    "DROP TRIGGER checks_uptime;"
+    CHECKS_UPTIME_TRIGGER(STORE_UNKNOWN_SQL)
+    "DROP TRIGGER checks_count;"
+    CHECKS_COUNT_TRIGGER(STORE_UNKNOWN_SQL);
+_Static_assert(SQ_ERR_NO_QUORUM == 20, "STORE_NO_QUORUM_CODE spells the code of unknown out");
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -356,6 +415,7 @@ static const char *const migrations[] = {
 	schema_v6,
 	schema_v7,
 	schema_v8,
+	schema_v9,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -424,6 +484,8 @@ int store_migrate(struct store *s, bool readonly)
 		char what[64], pragma[64];
 		snprintf(what, sizeof(what), "migrating the schema to version %d", v + 1);
 		if (store_exec(s, migrations[v], what) < 0)
+			goto fail;
+		if (v + 1 == 9 && store_convert_outbox(s) < 0)
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
 		if (store_exec(s, pragma, what) < 0)
@@ -506,6 +568,40 @@ int store_file_check(const char *path, char *why, size_t len)
 		goto out;
 	}
 	rc = 0;
+out:
+	sqlite3_close(db);
+	return rc;
+}
+
+int store_create_old(const char *path, int version)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL, pragma[64];
+	int rc = -1;
+
+	if (version < 1 || version >= SCHEMA_VERSION) {
+		log_errorx("%s: version %d is not one before %d", path, version, SCHEMA_VERSION);
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		log_errorx("%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	for (int v = 0; v < version; v++)
+		if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK)
+			goto fail;
+	if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	log_errorx("%s: making schema version %d: %s", path, version,
+	    msg != NULL ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
 out:
 	sqlite3_close(db);
 	return rc;

@@ -403,7 +403,7 @@ struct store *store_open(const char *path, int flags)
 		    store_exec(s, "PRAGMA synchronous = FULL", "setting synchronous") < 0)
 			goto fail;
 	}
-	if (store_migrate(s, readonly) < 0)
+	if (store_convert_register(s) < 0 || store_migrate(s, readonly) < 0)
 		goto fail;
 	if (stat(path, &sb) == 0) {
 		s->dev = sb.st_dev;

@@ -112,14 +112,38 @@ int store_outbox_prepare(struct store *s);
 /*
  * An SQL condition true for a check of the checks table (its columns
  * prefixed by p, "" or "c.") whose verdict is unknown: too few locations
- * answered (SQ_ERR_NO_QUORUM, recorded as "unknown" or "unknown: no answer
- * from ..."). Such a check is neither up nor down: it counts in no uptime
- * and is no failure. Matched on the class name alone or followed by ':',
- * as the verdict writes it, so that a library's own message that merely
- * begins with the word ("unknown option") stays a failure.
+ * answered (SQ_ERR_NO_QUORUM, its code spelled out: classes.c keeps it).
+ * Such a check is neither up nor down: it counts in no uptime and is no
+ * failure. A row of schema version 8 not converted yet (class NULL,
+ * convert.c) is read by its text as version 8 read it, the class name
+ * alone or followed by ':', so that a library's own message that merely
+ * begins with the word ("unknown option") stays a failure: the one place
+ * SQL reads an old row's text.
  */
+#define STORE_NO_QUORUM_CODE "20"
+#define STORE_LEGACY_UNKNOWN_SQL(p) \
+	"(" p "detail = 'unknown' OR substr(" p "detail, 1, 8) = 'unknown:')"
 #define STORE_UNKNOWN_SQL(p) \
-	"(" p "ok = 0 AND (" p "error = 'unknown' OR substr(" p "error, 1, 8) = 'unknown:'))"
+	"(" p "ok = 0 AND (" p "class = " STORE_NO_QUORUM_CODE " OR (" p "class IS NULL AND " \
+	STORE_LEGACY_UNKNOWN_SQL(p) ")))"
+
+/* The conversion of schema version 8's rows (convert.c). */
+/* Registers sq_legacy_class() and sq_legacy_detail() on the connection. 0 or -1. */
+int store_convert_register(struct store *s);
+/* The outbox's groups of several locations, inside the migration to version 9. 0 or -1. */
+int store_convert_outbox(struct store *s);
+/*
+ * The error of a row as people read it, from its class (class_col), status
+ * and detail: a row not converted yet (class NULL) shows its old text as
+ * it is. *out is malloc'ed; -1 out of memory.
+ */
+int store_col_error(sqlite3_stmt *st, int class_col, int status_col, int detail_col, char **out);
+/*
+ * The class of an outbox row; one not converted (class NULL: written by
+ * hand) is read from its detail's text, which is cut to the detail worth
+ * keeping. -1 for a code this version does not know.
+ */
+int store_col_class(sqlite3_stmt *st, int class_col, char *detail);
 
 /*
  * A site's row as the daemon loads it: the first columns of a SELECT from

@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *f[3 + 4 * ITEMS];
 	size_t len[3 + 4 * ITEMS];
 	struct alert_item items[ITEMS];
+	struct sq_located groups[ITEMS][2];
 	char *buf, err[256], subject[512], words[512];
 
 	size_t n = fuzz_fields(data, size, &buf, f, len, sizeof(f) / sizeof(f[0]));
@@ -65,13 +66,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.url = b < n ? f[b] : "http://example.org/",
 			.name = b + 1 < n && (x & 1) ? f[b + 1] : NULL,
 			.kind = (enum sq_alert_kind)((uint64_t)x % 5),
-			.error = b + 2 < n && (x & 2) ? f[b + 2] : NULL,
+			.err = (int)((uint64_t)x >> 20) % (SQ_ERR_MAX + 3) - 1,
+			.detail = b + 2 < n && (x & 2) ? f[b + 2] : NULL,
 			.http_status = (int)(x >> 8) % 1200,
 			.at = pick(data, size, 8 * i + 1) % 4000000000LL,
 			.since = pick(data, size, 8 * i + 2) % 4000000000LL,
 			.last_ok = (x & 4) ? 0 : pick(data, size, 8 * i + 3) % 4000000000LL,
 			.locations = b + 3 < n && (x & 8) ? f[b + 3] : NULL,
 		};
+		/* groups of several locations: their places are database values too */
+		if (x & 16) {
+			for (int g = 0; g < 2; g++)
+				groups[i][g] = (struct sq_located){
+					.err = (int)((uint64_t)x >> (28 + 4 * g)) % (SQ_ERR_MAX + 3) - 1,
+					.http_status = (int)(x >> 8) % 1200,
+					.where = b + 2 + g < n ? f[b + 2 + g] : "",
+				};
+			items[i].groups = groups[i];
+			items[i].ngroups = 2;
+			items[i].groups_more = (size_t)(x >> 40) % 3;
+		}
 	}
 	int64_t now = pick(data, size, 5) % 4000000000LL;
 	if (now < 0)
@@ -93,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (const char *p = subject; *p; p++)
 		FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f, "the subject holds byte %#x",
 		    (unsigned char)*p);
-	alert_error_words(items[0].error, items[0].http_status, words, sizeof(words));
+	alert_error_words(&items[0], words, sizeof(words));
 	alert_site_label(&items[0], words, sizeof(words));
 	alert_duration(pick(data, size, 3), words, sizeof(words));
 	free(buf);

@@ -130,6 +130,44 @@ def new_db(tmpdir, name="squirrel.db"):
     return path
 
 
+def old_db(tmpdir, name, version):
+    """A database of an older schema version, made by the steps that version
+    ran (tests/dbtool), as an earlier squirrel left it."""
+    path = os.path.join(tmpdir, name)
+    rc, out, err = run([os.environ.get("DBTOOL", "build/tests/dbtool"), "create", path, str(version)])
+    if rc != 0:
+        raise RuntimeError(f"creating {path} at version {version}: rc={rc} err={err!r}")
+    return path
+
+
+def back_to_v8(tmpdir, db):
+    """Undoes schema 9 in db, for a test that makes a history with the
+    daemon and then ages its database: the error column again (an unknown
+    verdict's text, "unknown", from its class; other classes are left
+    without one) and version 8's triggers, read from a database that
+    tests/dbtool made at version 8."""
+    ref = old_db(tmpdir, os.path.basename(db) + "-v8ref.db", 8)
+    con = sqlite3.connect(ref)
+    triggers = [r[0] for r in con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'"
+                                          " AND name IN ('checks_uptime', 'checks_count')")]
+    con.close()
+    os.unlink(ref)
+    con = sqlite3.connect(db)
+    for kind, name in (("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
+                       ("TRIGGER", "outbox_delete_located"), ("TABLE", "outbox_located")):
+        con.execute(f"DROP {kind} {name}")
+    con.execute("UPDATE checks SET detail = 'unknown' WHERE class = 20 AND detail = ''")
+    for table in ("checks", "check_locations", "outbox"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN class")
+        con.execute(f"ALTER TABLE {table} RENAME COLUMN detail TO error")
+    con.execute("ALTER TABLE settings DROP COLUMN class_backfill_below")
+    for sql in triggers:
+        con.execute(sql)
+    con.execute("PRAGMA user_version = 8")
+    con.commit()
+    con.close()
+
+
 def empty_config(tmpdir):
     path = os.path.join(tmpdir, "empty.conf")
     if not os.path.exists(path):

@@ -14,13 +14,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (CtlEnv, Httpd, check, done, equal, free_port, run, stop_pid,  # noqa: E402
+from harness import (CtlEnv, Httpd, check, done, equal, free_port, old_db, run, stop_pid,  # noqa: E402
                      tmpdir, wait_for)
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store/schema.c, migrations[])
-SCHEMA = 8
+SCHEMA = 9
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
@@ -268,9 +268,12 @@ def reference(events, cap, frm, to, now):
     return up, down
 
 
-def build_history(db, site, now0, step=60, start_days=29, downs=(), gaps=(), ms_of=None, last_ago=600):
+def build_history(db, site, now0, step=60, start_days=29, downs=(), gaps=(), ms_of=None, last_ago=600,
+                  old=False):
     """Checks every step seconds from now0 - start_days until now0 - last_ago,
-    failing inside the downs, absent inside the gaps. Returns [(t, ok)]."""
+    failing inside the downs ("http 503"), absent inside the gaps; stored
+    as the daemon stores them, or with old, in the error column of schema
+    versions up to 8. Returns [(t, ok)]."""
     events = []
     t = now0 - start_days * DAY
     while t <= now0 - last_ago:
@@ -279,10 +282,12 @@ def build_history(db, site, now0, step=60, start_days=29, downs=(), gaps=(), ms_
             events.append((t, ok))
         t += step
     con = sqlite3.connect(db)
-    con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+    columns = "error" if old else "class, detail"
+    values = "?" if old else "?, ''"
+    con.executemany(f"INSERT INTO checks (site_id, checked_at, ok, http_status, ms, {columns})"
+                    f" VALUES (?, ?, ?, ?, ?, {values})",
                     [(site, t, int(ok), 200 if ok else 503, ms_of(t) if ms_of else 100,
-                      "" if ok else "http 503") for t, ok in events])
+                      ("" if ok else "http 503") if old else int(not ok)) for t, ok in events])
     last_t, last_ok = events[-1]
     con.execute("INSERT OR REPLACE INTO site_state (site_id, state, since, last_check, last_ok,"
                 " last_status, last_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -416,19 +421,18 @@ def test_migration(e):
     rolled = con.execute("SELECT * FROM uptime_hours ORDER BY 1, 2").fetchall()
     counters = con.execute("SELECT * FROM site_counters").fetchall()
     check(len(rolled) > 60 and any(r[3] > 0 for r in rolled), "the trigger rolled the history up")
-    # back to what version 2 had
-    for kind, name in (("TRIGGER", "sites_delete_incident"), ("TRIGGER", "sites_disable_incident"),
-                       ("TRIGGER", "checks_delete_locations"), ("TABLE", "check_locations"),
-                       ("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
-                       ("TRIGGER", "sites_delete_counters"), ("INDEX", "checks_time"),
-                       ("INDEX", "checks_site_time_ok_ms"),
-                       ("TABLE", "incidents"), ("TABLE", "settings"), ("TABLE", "hour_steps"),
-                       ("TABLE", "uptime_hours"), ("TABLE", "site_counters")):
-        con.execute(f"DROP {kind} {name}")
-    con.execute("ALTER TABLE outbox DROP COLUMN locations")
-    con.execute("ALTER TABLE site_state DROP COLUMN fail_since")
-    con.execute("CREATE INDEX checks_site_time ON checks (site_id, checked_at)")
-    con.execute("PRAGMA user_version = 2")
+    con.close()
+    # the same site and history in a database of version 2 (tests/dbtool), as it wrote them
+    db = old_db(e.tmp, "migrate-v2.db", 2)
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO sites (id, url, owner_email) VALUES (?, 'https://m.example/', 'ops@example.com')",
+                (sid,))
+    con.commit()
+    con.close()
+    build_history(db, sid, now0, step=300, start_days=3, downs=[(now0 - DAY, now0 - DAY + 4000)],
+                  gaps=[(now0 - 2 * DAY, now0 - 2 * DAY + 5000)], old=True)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE site_state SET state = 'down', since = ?, last_error = 'timeout'", (now0 - 100,))
     con.commit()
     con.close()
     rc, out, err = e.ctl("list", db=db)

@@ -14,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (SQUIRRELD, Httpd, check, done, equal, run, stop_pid,  # noqa: E402
+from harness import (SQUIRRELD, Httpd, back_to_v8, check, done, equal, run, stop_pid,  # noqa: E402
                      tmpdir, wait_for)
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
@@ -169,6 +169,7 @@ def test_migration(tmp, srv):
     last = {i: env.sql("SELECT max(checked_at) FROM checks WHERE site_id = ?", (i,))[0][0] for i in (a, b)}
     env.sql("UPDATE checks SET checked_at = checked_at - 100 WHERE site_id IN (?, ?)", (a, b))
     env.sql("UPDATE incidents SET started_at = started_at - 200 WHERE site_id IN (?, ?)", (a, b))
+    back_to_v8(tmp, env.db)
     for name in ("sites_delete_incident", "sites_disable_incident"):
         env.sql(f"DROP TRIGGER IF EXISTS {name}")
     env.sql("ALTER TABLE site_state DROP COLUMN fail_since")

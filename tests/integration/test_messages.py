@@ -65,8 +65,8 @@ def make_db(u, dirname, name="s.db"):
     assert rc == 0, err
     run([CTL, "--config", u.conf, "--db", db, "add", "https://shop.example/", TO, "--name", "Shop"], timeout=60)
     con = sqlite3.connect(db)
-    con.execute("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
-                " VALUES (1, 1700000000, 0, 503, 120, 'http 503')")
+    con.execute("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, class, detail)"
+                " VALUES (1, 1700000000, 0, 503, 120, 1, '')")
     con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name)"
                 " VALUES (1, ?, 'down', 1700000000, 'https://shop.example/', 'Shop')", (TO,))
     con.commit()

@@ -241,9 +241,9 @@ def test_pass(tmp, backend, extra_args, dns):
     equal(con.execute("SELECT count(*) FROM checks").fetchone()[0], 50, f"{backend}: 50 history rows")
     equal(con.execute("SELECT count(*) FROM checks WHERE ok = 0").fetchone()[0],
           sum(1 for r in rows if r[2][0] == "down"), f"{backend}: failed checks recorded")
-    hist = dict(((r[0], (r[1], r[2], r[3]))) for r in con.execute(
-        "SELECT site_id, ok, http_status, error FROM checks"))
-    equal(hist[ids[4]], (0, 404, "http 404"), f"{backend}: history row of a 404")
+    hist = dict(((r[0], (r[1], r[2], r[3], r[4]))) for r in con.execute(
+        "SELECT site_id, ok, http_status, class, detail FROM checks"))
+    equal(hist[ids[4]], (0, 404, 1, ""), f"{backend}: history row of a 404: its class (http), no detail")
     equal(con.execute("SELECT count(*) FROM site_state").fetchone()[0], 50, f"{backend}: state per site")
     con.close()
 

@@ -191,9 +191,8 @@ def test_redis_restart(tmp):
         equal(rcs, [0, 0], "restart: the workers stop cleanly")
         equal(history(db, "SELECT count(*) FROM outbox")[0][0], 0, "restart: no alert queued")
         equal(history(db, "SELECT DISTINCT state FROM site_state"), [("up",)], "restart: every site still up")
-        equal(history(db, "SELECT count(*) FROM checks WHERE ok = 0 AND error != 'unknown' "
-                      "AND error NOT LIKE 'unknown:%'")[0][0], 0,
-              "restart: no failure recorded, only unknowns")
+        equal(history(db, "SELECT count(*) FROM checks WHERE ok = 0 AND class IS NOT 20")[0][0], 0,
+              "restart: no failure recorded, only unknowns (class 20)")
         check(dlog.count("lost the connection to Redis") == 1, "restart: the outage logged once", dlog)
         check("connected to Redis at" in dlog and "again after" in dlog, "restart: the return logged", dlog)
         for w in workers:
@@ -268,13 +267,17 @@ def test_quorum(tmp):
               "quorum: failing from two goes down, naming them")
         equal(res[none][:2], ("up", 200), "quorum: a site failing nowhere is up")
         # a verdict is reached once it is certain, so a location may not be in it yet
-        seen = {row[0]: row[1:] for row in history(db, "SELECT l.location, l.ok, l.http_status, l.error"
-                                                   " FROM check_locations l JOIN checks c ON c.id = l.check_id"
-                                                   " WHERE c.site_id = ?", two)}
-        equal({k: v for k, v in seen.items() if k != "a"}, {"b": (0, 503, "http 503"), "c": (0, 503, "http 503")},
-              "quorum: the history keeps what each failing location saw")
-        check(seen.get("a", (1, 200, "")) == (1, 200, ""), "quorum: and the one that saw it up, if it answered in time",
-              seen)
+        seen = {row[0]: row[1:] for row in history(db, "SELECT l.location, l.ok, l.http_status, l.class,"
+                                                   " l.detail FROM check_locations l"
+                                                   " JOIN checks c ON c.id = l.check_id WHERE c.site_id = ?", two)}
+        equal({k: v for k, v in seen.items() if k != "a"}, {"b": (0, 503, 1, ""), "c": (0, 503, 1, "")},
+              "quorum: the history keeps what each failing location saw, by its class's code")
+        check(seen.get("a", (1, 200, 0, "")) == (1, 200, 0, ""),
+              "quorum: and the one that saw it up, if it answered in time", seen)
+        equal(history(db, "SELECT class, detail FROM checks WHERE site_id = ? AND ok = 0", two)[-1:],
+              [(1, "http 503 from b, c")], "quorum: the verdict's class, and the groups in its detail")
+        equal(history(db, "SELECT n, class, http_status, locations FROM outbox_located"),
+              [(0, 1, 503, "b, c")], "quorum: the alert keeps the groups as data")
         rows = history(db, "SELECT count(*), count(DISTINCT l.check_id) FROM check_locations l"
                            " JOIN checks c ON c.id = l.check_id WHERE c.site_id IN (?, ?)", one, none)
         check(rows[0][0] >= 4 and rows[0][1] == 2, "quorum: every verdict keeps the answers it rests on", rows)

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
+from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db, old_db,  # noqa: E402
                      run, stop_pid, tmpdir, wait_for)
 from test_mail import FROM, Smtpd, body_of, parse  # noqa: E402
 
@@ -133,14 +133,10 @@ def test_migrated_run(tmp, srv):
     conf = os.path.join(tmp, "v6.conf")
     with open(conf, "w") as f:
         f.write("[check]\nfail_threshold = 3\n[smtp]\nhost = 127.0.0.1\nport = 1\n")
-    db = new_db(tmp, "v6.db")
+    db = old_db(tmp, "v6.db", 6)
     sid = add_sites(db, [(srv.url("/v6?status=503"), OWNER, {})])[0]
     now = int(time.time())
     con = sqlite3.connect(db)
-    for name in ("sites_delete_incident", "sites_disable_incident"):
-        con.execute(f"DROP TRIGGER IF EXISTS {name}")
-    con.execute("ALTER TABLE site_state DROP COLUMN fail_since")
-    con.execute("PRAGMA user_version = 6")
     con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, error)"
                     " VALUES (?, ?, ?, ?, 5, ?)",
                     [(sid, now - 400, 0, 503, "http 503"), (sid, now - 300, 1, 200, ""),

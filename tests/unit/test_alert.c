@@ -10,19 +10,38 @@
 
 #include "squirrel/alert/alert.h"
 #include "squirrel/core/check.h"
+#include "squirrel/core/classes.h"
 #include "tap.h"
 
 #define NOW 1715681000 /* Tue, 14 May 2024 10:03:20 UTC */
 #define FROM "squirrel@monitor.example.net"
 #define TO "ops@example.org"
 
+/* The error as people write it ("http 503", "timeout", libcurl's words), as class and detail. */
+static void set_error(struct alert_item *it, const char *error)
+{
+	it->err = sq_class_of_legacy(error, error == NULL || error[0] == '\0', &it->detail);
+	if (it->err == SQ_ERR_HTTP)
+		it->http_status = atoi(error + 5);
+}
+
+/* What failed in words, for an error written as people write it. */
+static const char *words(const char *error, int http_status, char *buf, size_t len)
+{
+	struct alert_item it = { .http_status = http_status };
+
+	set_error(&it, error);
+	return alert_error_words(&it, buf, len);
+}
+
 static struct alert_item item(enum sq_alert_kind kind, const char *url, const char *name,
     const char *error)
 {
 	struct alert_item it = {
-		.site_id = 7, .url = url, .name = name, .kind = kind, .error = error,
+		.site_id = 7, .url = url, .name = name, .kind = kind,
 		.http_status = 0, .at = NOW, .since = NOW - 14 * 60, .last_ok = NOW - 15 * 60,
 	};
+	set_error(&it, error);
 	return it;
 }
 
@@ -205,27 +224,37 @@ static void test_error_words(void)
 {
 	char buf[256];
 
-	is_str(alert_error_words("http 503", 503, buf, sizeof(buf)), "the server answered HTTP 503", "http 503");
-	is_str(alert_error_words("dns nxdomain", 0, buf, sizeof(buf)), "the name does not exist (NXDOMAIN)", "dns nxdomain");
-	is_str(alert_error_words("connect refused", 0, buf, sizeof(buf)), "the connection was refused", "connect refused");
-	is_str(alert_error_words("timeout", 0, buf, sizeof(buf)), "no answer within the timeout", "timeout");
-	is_str(alert_error_words("bad reply", 0, buf, sizeof(buf)), "the server's answer was not valid HTTP",
+	is_str(words("http 503", 503, buf, sizeof(buf)), "the server answered HTTP 503", "http 503");
+	is_str(words("dns nxdomain", 0, buf, sizeof(buf)), "the name does not exist (NXDOMAIN)", "dns nxdomain");
+	is_str(words("connect refused", 0, buf, sizeof(buf)), "the connection was refused", "connect refused");
+	is_str(words("timeout", 0, buf, sizeof(buf)), "no answer within the timeout", "timeout");
+	is_str(words("bad reply", 0, buf, sizeof(buf)), "the server's answer was not valid HTTP",
 	    "bad reply: no redirect blamed");
-	is_str(alert_error_words("reply too large", 0, buf, sizeof(buf)),
+	is_str(words("reply too large", 0, buf, sizeof(buf)),
 	    "the server's status line or a header was too large to read", "reply too large");
-	is_str(alert_error_words("protocol refused", 0, buf, sizeof(buf)),
+	is_str(words("protocol refused", 0, buf, sizeof(buf)),
 	    "a redirect led to a scheme other than http or https", "protocol refused");
-	is_str(alert_error_words(NULL, 502, buf, sizeof(buf)), "the server answered HTTP 502", "no text, a status");
-	is_str(alert_error_words("", 0, buf, sizeof(buf)), "the check failed", "nothing at all");
-	is_str(alert_error_words("Weird\r\nthing", 0, buf, sizeof(buf)), "the check failed: Weird  thing",
+	is_str(words(NULL, 502, buf, sizeof(buf)), "the server answered HTTP 502", "no text, a status");
+	is_str(words("", 0, buf, sizeof(buf)), "the check failed", "nothing at all");
+	is_str(words("Weird\r\nthing", 0, buf, sizeof(buf)), "the check failed: Weird  thing",
 	    "libcurl's own text, CR/LF made spaces");
-	/* Every class src/core/check.c can write has words of its own. */
+	/* Every class has words of its own, from the one table. */
 	for (int e = SQ_OK + 1; e < SQ_ERR_MAX; e++) {
-		if (e == SQ_ERR_HTTP)
-			continue;
-		const char *name = sq_class_name(e);
-		alert_error_words(name, 0, buf, sizeof(buf));
-		ok(strncmp(buf, "the check failed:", 17) != 0, "class '%s' has words: '%s'", name, buf);
+		struct alert_item it = { .err = e, .http_status = 503 };
+		alert_error_words(&it, buf, sizeof(buf));
+		ok(strncmp(buf, "the check failed:", 17) != 0, "class '%s' has words: '%s'",
+		    sq_class_name(e), buf);
+		if (e != SQ_ERR_HTTP)
+			is_str(buf, sq_class_words(e), "class '%s': the table's words", sq_class_name(e));
+	}
+	{
+		struct alert_item it = { .err = SQ_ERR_MAX + 4, .detail = "from a later version" };
+		is_str(alert_error_words(&it, buf, sizeof(buf)), "the check failed: from a later version",
+		    "a class this version does not know: its detail");
+		it.err = SQ_ERR_OTHER;
+		it.detail = "http 503 from b, c";
+		is_str(alert_error_words(&it, buf, sizeof(buf)), "the check failed: http 503 from b, c",
+		    "a text that looks like groups is not read back as groups");
 	}
 }
 
@@ -237,7 +266,7 @@ static void test_subjects(void)
 	is_str(subject_of(it, 1), "[squirrel] DOWN example.org (http 503)", "DOWN, host");
 	it[0].name = "Shop";
 	is_str(subject_of(it, 1), "[squirrel] DOWN Shop (http 503)", "DOWN, name");
-	it[0].error = NULL;
+	set_error(&it[0], NULL);
 	it[0].http_status = 500;
 	is_str(subject_of(it, 1), "[squirrel] DOWN Shop (http 500)", "DOWN, status only");
 	it[0].http_status = 0;
@@ -339,7 +368,7 @@ static void test_single_down(void)
 	free(msg);
 
 	it.last_ok = 0;
-	it.error = "dns nxdomain";
+	set_error(&it, "dns nxdomain");
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "x", err, sizeof(err));
 	parse(msg, &p);
 	ok(body_has_line(p.body, "  last good check:  never"), "body: never a good check");
@@ -398,6 +427,30 @@ static void test_locations(void)
 	ok(body_has_line(p.body,
 	    "  locations:        down from 2 of 3 locations: b http 503, c http 503; a answered 200"),
 	    "body: what each location saw");
+	ok(body_has_line(p.body, "  what failed:      the server answered HTTP 503"),
+	    "body: no groups given, none made up from the detail's text");
+	is_str(subject_of(&it, 1), "[squirrel] DOWN example.org (http 503 from b, c)",
+	    "subject: the detail, in short");
+	parsed_free(&p);
+	free(msg);
+
+	/* The groups, as data: each class in words and where it was seen. */
+	const struct sq_located groups[] = {
+		{ .err = SQ_ERR_HTTP, .http_status = 503, .where = "b, c" },
+		{ .err = SQ_ERR_TIMEOUT, .where = "d" },
+		{ .err = SQ_ERR_OTHER, .where = "e" },
+	};
+	it.groups = groups;
+	it.ngroups = 3;
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "loc1g", err, sizeof(err));
+	parse(msg, &p);
+	ok(body_has_line(p.body, "  what failed:      the server answered HTTP 503 (seen from b, c); "
+	    "no answer within the timeout (seen from d); the check failed (seen from e)"),
+	    "body: the groups in words");
+	is_str(subject_of(&it, 1), "[squirrel] DOWN example.org (http 503 from b, c)",
+	    "subject: the same short detail");
+	it.groups = NULL;
+	it.ngroups = 0;
 	ok(body_has_line(p.body, "  checked at:       2024-05-14 10:03:20 UTC"), "body: the rest as before");
 	ok(strstr(p.body, "  what failed:") < strstr(p.body, "  locations:"), "body: after what failed");
 	parsed_free(&p);
@@ -612,19 +665,24 @@ static int longest_line(const char *body)
 
 /*
  * Location groups from the outbox, as many as anyone wrote there: ten are
- * shown, the rest counted, and no line of the mail passes 998 bytes.
+ * shown, the rest counted, a place is cut like any database value, and no
+ * line of the mail passes 998 bytes.
  */
 static void test_many_locations(void)
 {
-	char *error = malloc(100 * 40), want[2048], err[256];
+	char *error, want[2048], err[256];
 	struct parsed p;
 	size_t n = 0;
 
-	error[0] = '\0';
-	for (int i = 1; i <= 100; i++)
-		n += (size_t)sprintf(error + n, "%shttp 503 from loc%d", i > 1 ? "; " : "", i);
-	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", "shop", error);
-	it.http_status = 503;
+	static struct sq_located groups[100];
+	static char where[100][8];
+	for (int i = 0; i < 100; i++) {
+		snprintf(where[i], sizeof(where[i]), "loc%d", i + 1);
+		groups[i] = (struct sq_located){ .err = SQ_ERR_HTTP, .http_status = 503, .where = where[i] };
+	}
+	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", "shop", "http 503 from loc1");
+	it.groups = groups;
+	it.ngroups = 100;
 	n = (size_t)sprintf(want, "  what failed:      ");
 	for (int i = 1; i <= 10; i++)
 		n += (size_t)sprintf(want + n, "%sthe server answered HTTP 503 (seen from loc%d)",
@@ -632,51 +690,46 @@ static void test_many_locations(void)
 	sprintf(want + n, "; and 90 more");
 	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "many", err, sizeof(err));
 	ok(msg != NULL, "100 location groups: composed (%s)", msg ? "" : err);
-	if (msg == NULL) {
-		free(error);
+	if (msg == NULL)
 		return;
-	}
 	parse(msg, &p);
 	ok(body_has_line(p.body, want), "100 location groups: ten shown, 90 counted");
 	ok(longest_line(p.body) <= 998, "100 location groups: no line over 998 (longest %d)",
 	    longest_line(p.body));
 	parsed_free(&p);
 	free(msg);
-	free(error);
 
-	/* 3 MB of groups: no recursion as deep as the text is long. */
+	/* Groups past the ones read are counted; a 3 MB place is cut like any value. */
 	size_t big = 3u << 20;
-	error = malloc(big + 32);
-	for (n = 0; n < big; n += 17)
-		memcpy(error + n, "http 503 from a; ", 17);
-	memcpy(error + n, "timeout from b", 15);
-	it.error = error;
+	error = malloc(big + 1);
+	memset(error, 'a', big);
+	error[big] = '\0';
+	groups[0].where = error;
+	groups[1] = (struct sq_located){ .err = SQ_ERR_TIMEOUT, .where = "b" };
+	it.ngroups = 2;
+	it.groups_more = 185032;
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "huge", err, sizeof(err));
-	ok(msg != NULL, "a 3 MB error: composed (%s)", msg ? "" : err);
+	ok(msg != NULL, "a 3 MB place: composed (%s)", msg ? "" : err);
 	if (msg != NULL) {
 		parse(msg, &p);
-		char more[64];
-		snprintf(more, sizeof(more), "; and %zu more\r\n", n / 17 + 1 - 10);
-		ok(strstr(p.body, more) != NULL, "a 3 MB error: the rest counted (%zu more)", n / 17 + 1 - 10);
-		ok(longest_line(p.body) <= 998, "a 3 MB error: no line over 998 (longest %d)",
+		ok(strstr(p.body, "...); no answer within the timeout (seen from b); and 185032 more\r\n") != NULL,
+		    "a 3 MB place: cut, the next group in words, the rest counted");
+		ok(longest_line(p.body) <= 998, "a 3 MB place: no line over 998 (longest %d)",
 		    longest_line(p.body));
-		ok(strlen(msg) < 8192, "a 3 MB error: a small mail (%zu bytes)", strlen(msg));
+		ok(strlen(msg) < 8192, "a 3 MB place: a small mail (%zu bytes)", strlen(msg));
 		parsed_free(&p);
 		free(msg);
 	}
 	free(error);
+	it.groups_more = 0;
 
 	/* Ten groups of the longest parts: folded, never cut. */
-	char cls[70], places[200];
-	memset(cls, 'c', 63);
-	cls[63] = '\0';
+	char places[200];
 	memset(places, 'p', 150);
 	places[150] = '\0';
-	error = malloc(10 * 300);
-	n = 0;
 	for (int i = 0; i < 10; i++)
-		n += (size_t)sprintf(error + n, "%s%s from %s", i ? "; " : "", cls, places);
-	it.error = error;
+		groups[i] = (struct sq_located){ .err = SQ_ERR_TOO_LARGE, .where = places };
+	it.ngroups = 10;
 	msg = alert_compose(TO, FROM, &it, 1, NOW, "wide", err, sizeof(err));
 	ok(msg != NULL, "ten wide groups: composed");
 	if (msg != NULL) {
@@ -690,7 +743,6 @@ static void test_many_locations(void)
 		parsed_free(&p);
 		free(msg);
 	}
-	free(error);
 }
 
 /* A body line of the caller's own past 998 bytes is folded at a space, or cut. */

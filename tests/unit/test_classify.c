@@ -1,7 +1,8 @@
 /*
- * test_classify.c - the error column's text. (What a real server's answer
- * is classified as is covered end to end by the integration and
- * conformance tests; which urls are checked at all, in test_util.c.)
+ * test_classify.c - the one table of classes, and the error column's text
+ * read from it. (What a real server's answer is classified as is covered
+ * end to end by the integration and conformance tests; which urls are
+ * checked at all, in test_util.c.)
  */
 #include "squirrel/core/check.h"
 #include "squirrel/core/classes.h"
@@ -97,8 +98,66 @@ static void test_classes(void)
 	is_int(sq_class_parse("Timeout"), -1, "names are exact");
 }
 
+/* An error column of schema versions up to 8, read once into class and detail. */
+static void test_legacy(void)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		int err;
+		const char *detail;
+	} cases[] = {
+		{ "", true, SQ_OK, "" },
+		{ "timeout", false, SQ_ERR_TIMEOUT, "" },
+		{ "dns nxdomain", false, SQ_ERR_DNS_NXDOMAIN, "" },
+		{ "dns", false, SQ_ERR_DNS, "" },
+		{ "http 503", false, SQ_ERR_HTTP, "" },
+		{ "http 503 from b, c", false, SQ_ERR_HTTP, "http 503 from b, c" },
+		{ "http 503 from b; timeout from c", false, SQ_ERR_HTTP, "http 503 from b; timeout from c" },
+		{ "timeout from a", false, SQ_ERR_TIMEOUT, "timeout from a" },
+		{ "unknown", false, SQ_ERR_NO_QUORUM, "" },
+		{ "unknown: no answer from c", false, SQ_ERR_NO_QUORUM, "unknown: no answer from c" },
+		/* libcurl's own words, even when they begin like a class */
+		{ "unknown option", false, SQ_ERR_OTHER, "unknown option" },
+		{ "timeout was reached", false, SQ_ERR_OTHER, "timeout was reached" },
+		{ "dns nxdomainx", false, SQ_ERR_OTHER, "dns nxdomainx" },
+		{ "http 50x", false, SQ_ERR_OTHER, "http 50x" },
+		{ "error", false, SQ_ERR_OTHER, "error" },
+		{ "Weird thing", false, SQ_ERR_OTHER, "Weird thing" },
+		{ "", false, SQ_ERR_OTHER, "" },
+	};
+	char buf[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *detail = NULL;
+		int err = sq_class_of_legacy(cases[i].text, cases[i].ok, &detail);
+		is_int(err, cases[i].err, "legacy '%s': class", cases[i].text);
+		is_str(detail, cases[i].detail, "legacy '%s': detail", cases[i].text);
+		/* the same text again from the two, as readers show it */
+		if (cases[i].text[0] != '\0' || cases[i].ok)
+			is_str(sq_error_text(err, 503, detail, strlen(detail), buf, sizeof(buf)),
+			    cases[i].text, "legacy '%s': shown as before", cases[i].text);
+	}
+	const char *detail = NULL;
+	is_int(sq_class_of_legacy(NULL, false, &detail), SQ_ERR_OTHER, "legacy NULL: other");
+	is_str(detail, "", "legacy NULL: no detail");
+
+	/* what the history keeps beside the class */
+	struct sq_result r = { .err = SQ_ERR_TIMEOUT };
+	is_str(sq_result_detail(&r, buf, sizeof(buf)), "", "detail: none for the class alone");
+	snprintf(r.detail, sizeof(r.detail), "timeout from a");
+	is_str(sq_result_detail(&r, buf, sizeof(buf)), "timeout from a", "detail: one that extends it");
+	snprintf(r.detail, sizeof(r.detail), "unrelated");
+	is_str(sq_result_detail(&r, buf, sizeof(buf)), "", "detail: a hidden one is not kept");
+	r.err = SQ_ERR_OTHER;
+	is_str(sq_result_detail(&r, buf, sizeof(buf)), "unrelated", "detail: libcurl's words");
+	r.detail[0] = '\0';
+	is_str(sq_result_detail(&r, buf, sizeof(buf)), "", "detail: libcurl said nothing");
+}
+
 int main(void)
 {
+	test_legacy();
 	test_classes();
 	test_error_text();
 	return tap_done();

@@ -195,6 +195,30 @@ static void test_quorum(void)
 	    r.votes[1].location == 1 && r.votes[1].err == SQ_ERR_TIMEOUT &&
 	    r.votes[2].location == 2 && r.votes[2].http_status == 503, "down: each location's answer");
 
+	/* The same groups as data, for the mail: class, status and where. */
+	struct quorum_group g[QUORUM_MAX_LOCATIONS];
+	char where[160];
+	is_int(quorum_groups(&r, 3, g), 2, "groups: two answers");
+	ok(g[0].err == SQ_ERR_HTTP && g[0].http_status == 503 && g[0].locations == 5 && g[0].first == 0,
+	    "groups: the commonest first, paris and sydney");
+	is_str(quorum_where(g[0].locations, names, 3, where, sizeof(where)), "paris, sydney",
+	    "groups: where, named");
+	ok(g[1].err == SQ_ERR_TIMEOUT && g[1].http_status == 0 && g[1].locations == 2,
+	    "groups: then tokyo's timeout");
+	/* a tie: the first location's answer leads */
+	struct quorum_vote tie[3] = { vote(SQ_ERR_TIMEOUT, 0), vote(SQ_OK, 200), vote(SQ_ERR_HTTP, 502) };
+	quorum_compose(&r, QUORUM_DOWN, tie, names, 3, 9, 99, 1000);
+	is_str(sq_result_error(&r, err, sizeof(err)), "timeout from paris; http 502 from sydney",
+	    "down: a tie, the first location leads");
+	is_int(r.err, SQ_ERR_TIMEOUT, "down: a tie, the first location's class");
+	is_int(quorum_groups(&r, 3, g), 2, "groups: a tie, two");
+	ok(g[0].err == SQ_ERR_TIMEOUT && g[1].err == SQ_ERR_HTTP && g[1].http_status == 502 &&
+	    g[1].locations == 4, "groups: a tie, in the order of the text");
+	/* a vote of a location no longer configured is left out */
+	is_int(quorum_groups(&r, 2, g), 1, "groups: only the locations named");
+	struct sq_result upr = { .nvotes = 1, .votes = { { .location = 0, .err = SQ_OK } } };
+	is_int(quorum_groups(&upr, 3, g), 0, "groups: none for an up verdict");
+
 	struct quorum_vote one[1] = { vote(SQ_ERR_HTTP, 404) };
 	quorum_compose(&r, QUORUM_DOWN, one, names, 1, 9, 99, 1000);
 	is_str(sq_result_error(&r, err, sizeof(err)), "http 404", "one location: no place named");

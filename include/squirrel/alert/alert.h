@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/core/check.h"
 #include "squirrel/core/state.h"
 
 struct alert_item {
@@ -26,8 +27,22 @@ struct alert_item {
 	const char *url;
 	const char *name;   /* may be NULL or "": the url's host names the site */
 	enum sq_alert_kind kind; /* any other value reads as SQ_ALERT_DOWN */
-	const char *error;  /* "http 503", "timeout", "dns nxdomain", ...; may be NULL */
+	int err;            /* enum sq_err the check saw; SQ_OK: none (an UP alert) */
 	int http_status;    /* 0 when no response came */
+	/*
+	 * The check's own words beside the class, as sq_error_text() takes
+	 * them: libcurl's message (SQ_ERR_OTHER), the groups in short ("http
+	 * 503 from b, c"); may be NULL.
+	 */
+	const char *detail;
+	/*
+	 * A verdict of several locations: each answer and where it was seen,
+	 * the leading one first (quorum_groups); ngroups of them here, and
+	 * groups_more further ones only counted. None for one machine's check.
+	 */
+	const struct sq_located *groups;
+	size_t ngroups;
+	size_t groups_more;
 	int64_t at;         /* unix s: the check that saw it */
 	int64_t since;      /* unix s: when the site went down; 0 = unknown */
 	int64_t last_ok;    /* unix s: the last good check; 0 = never */
@@ -86,12 +101,13 @@ int alert_subject(const struct alert_item *items, size_t n, char *buf, size_t le
 const char *alert_site_label(const struct alert_item *item, char *buf, size_t len);
 
 /*
- * An error class in words: "dns nxdomain" -> "the name does not exist
- * (NXDOMAIN)", "http 503" -> "the server answered HTTP 503", ... An unknown
- * text (libcurl's own message) is shown sanitized as "the check failed: ...".
- * Returns buf.
+ * What failed, in words, from the item's class, status, detail and groups:
+ * "the name does not exist (NXDOMAIN)", "the server answered HTTP 503",
+ * "the server answered HTTP 503 (seen from paris, tokyo); no answer within
+ * the timeout (seen from sydney)"; libcurl's own message is shown
+ * sanitized as "the check failed: ...". Returns buf.
  */
-const char *alert_error_words(const char *error, int http_status, char *buf, size_t len);
+const char *alert_error_words(const struct alert_item *item, char *buf, size_t len);
 
 /* A duration for people: "45s", "14m", "3h 5m", "2d 4h". */
 void alert_duration(int64_t seconds, char *buf, size_t len);

@@ -70,6 +70,36 @@ static inline bool sq_result_ok(const struct sq_result *r)
 }
 
 /*
+ * One group of a verdict of several locations (redis): the class they saw
+ * and where, "paris, tokyo". The mail puts each group in words.
+ */
+struct sq_located {
+	int err;                  /* enum sq_err */
+	int http_status;          /* SQ_ERR_HTTP: the status */
+	const char *where;        /* the locations, ", " between them */
+};
+
+/*
+ * The error as people read it from its parts: "" for SQ_OK, "http 503",
+ * the class name, the detail when it extends the class ("http 503 from
+ * paris"), the detail itself for SQ_ERR_OTHER (else "error"). detail may
+ * be NULL; at most dlen of its bytes are read. Never contains a tab or a
+ * newline. Returns buf.
+ */
+const char *sq_error_text(int err, int http_status, const char *detail, size_t dlen,
+    char *buf, size_t len);
+
+/* Whether sq_error_text() shows the detail (as it is) rather than the class. */
+bool sq_error_shows_detail(int err, int http_status, const char *detail, size_t dlen);
+
+/*
+ * The detail worth keeping beside the class: the words sq_result_error()
+ * shows when they are the detail's (libcurl's message, "http 503 from
+ * paris"), else "". The history and the outbox keep this. Returns buf.
+ */
+const char *sq_result_detail(const struct sq_result *r, char *buf, size_t len);
+
+/*
  * The error column as people read it: "" when up, "http 503", the class
  * name, or libcurl's own message for SQ_ERR_OTHER. Never contains a tab or
  * a newline.

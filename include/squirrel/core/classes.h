@@ -11,6 +11,7 @@
 #ifndef SQUIRREL_CLASSES_H
 #define SQUIRREL_CLASSES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Why a check failed. The value is the class's code: frozen, see above. */
@@ -59,5 +60,15 @@ int sq_class_of_code(int64_t code);
 
 /* The class of a name sq_class_name() gives ("" is SQ_OK); -1 for any other text. */
 int sq_class_parse(const char *name);
+
+/*
+ * An error text as schema versions up to 8 stored it, read once into its
+ * class: "" (ok), a class name, "http 503", a group of several locations
+ * ("http 503 from a, b; timeout from c"), "unknown" or "unknown: no answer
+ * from c", else libcurl's message (SQ_ERR_OTHER). *detail is what to keep
+ * beside the class: "" when the class says it all, else the text itself
+ * (sq_error_text() gives the same text back from both).
+ */
+int sq_class_of_legacy(const char *text, bool ok, const char **detail);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * reporter.h - the daemon's slow chores, off the checking thread: the
  * status page (status_page, every minute), the metrics file (metrics_file,
- * every 15 s) and pruning of old history (history_days, in small batches).
+ * every 15 s), pruning of old history (history_days, in small batches) and,
+ * once after an upgrade, the conversion of schema 8's history to class
+ * codes (in batches of 10,000 checks).
  * Its own database connections, so neither a 2-second page nor a prune
  * ever holds up a check.
  */

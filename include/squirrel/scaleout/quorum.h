@@ -43,6 +43,26 @@ void quorum_compose(struct sq_result *out, enum quorum_verdict v,
     int64_t site_id, uint64_t tag, int64_t started_ms);
 
 /*
+ * The groups of a DOWN verdict: the locations that gave one answer (class
+ * and status), the answer most of them gave first (the first location
+ * breaks ties), then the others in the order of the locations. Read from
+ * r->votes, nloc locations. The detail quorum_compose() writes and the
+ * alert mail's words are both made from them. Returns how many (0 for a
+ * verdict without failing votes).
+ */
+struct quorum_group {
+	int err;                  /* enum sq_err */
+	int http_status;
+	int first;                /* its first location */
+	uint32_t locations;       /* bit i: [redis] locations' i-th */
+};
+int quorum_groups(const struct sq_result *r, int nloc, struct quorum_group *out);
+
+/* "a, b": the names of the locations a group's bits say. Returns buf. */
+const char *quorum_where(uint32_t locations, const char *const *names, int nloc, char *buf,
+    size_t len);
+
+/*
  * What each location saw of a verdict, for the alert mail: "down from 2 of
  * 3 locations: b http 503, c http 503; a answered 200", or "up from 3 of 3
  * locations". The locations that agree with the verdict come first (named

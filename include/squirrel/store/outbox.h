@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/core/check.h"
 #include "squirrel/core/state.h"
 #include "squirrel/store/store.h"
 
@@ -22,8 +23,17 @@ struct sq_alert_row {
 	char *url;
 	char *name;           /* NULL when the site has none */
 	int kind;             /* enum sq_alert_kind; SQ_ALERT_NONE for a kind unknown */
-	char *error;
+	int err;              /* enum sq_err; -1: a class this version does not know */
+	char *detail;         /* the check's own words beside the class (sq_result_detail) */
 	int http_status;
+	/*
+	 * A verdict of several locations: each answer and where it was seen
+	 * (outbox_located), the leading one first; at most STORE_GROUPS_READ
+	 * read back, groups_more further ones only counted.
+	 */
+	struct sq_located *groups;
+	size_t ngroups;
+	size_t groups_more;
 	int64_t created_at;
 	int64_t since;
 	int64_t last_ok;
@@ -35,6 +45,9 @@ struct sq_alert_row {
 	int64_t next_attempt;
 	char *last_error;
 };
+
+/* The groups of an alert read back: the mail shows ten, and counts the rest. */
+#define STORE_GROUPS_READ 10
 
 struct sq_alert_list {
 	struct sq_alert_row *v;
@@ -65,8 +78,5 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
  * with store_free_alerts.
  */
 int store_outbox_list(struct store *s, struct sq_alert_list *out);
-
-/* The outbox's word for a kind ("down", "up", "reminder"); "" for none. */
-const char *store_alert_kind_name(int kind);
 
 #endif
