@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/daemon.h"
 #include "squirrel/alert/delivery.h"
@@ -47,13 +48,10 @@ static _Atomic int64_t stop_deadline;  /* CLOCK_MONOTONIC ms, set with got_stop 
 
 static void on_stop(int sig)
 {
-	struct timespec ts;
-
 	(void)sig;
 	if (!got_stop) {
 		/* the first signal sets the bound; another does not move it */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + DRAIN_MAX_MS;
+		int64_t deadline = clock_mono_ms() + DRAIN_MAX_MS;
 		atomic_store(&stop_deadline, deadline);
 		probe_stop_at(deadline);
 	}
@@ -104,13 +102,6 @@ struct daemon {
 	double round_seconds;         /* the last round's length; < 0 before the first */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int open_backend(struct daemon *d)
 {
 	struct sq_backend_params params = {
@@ -128,7 +119,7 @@ static int open_backend(struct daemon *d)
 /* The counters of this beat, for the reporter's next metrics file. */
 static void update_metrics(struct daemon *d)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct sq_metrics m = {
 		.started_at = d->started_at,
 		.checks = d->checks,
@@ -172,7 +163,7 @@ static void follow_edits(struct daemon *d, bool startup, bool force)
 		return;
 	sites_filter(&list);
 	size_t before = scheduler_size(d->sched);
-	if (scheduler_sync(d->sched, &list, d->cfg, now_ms(), startup) == 0)
+	if (scheduler_sync(d->sched, &list, d->cfg, clock_mono_ms(), startup) == 0)
 		d->sites_version = version;
 	if (!startup)
 		log_info("sites changed: %zu watched (was %zu)", scheduler_size(d->sched), before);
@@ -246,7 +237,7 @@ static int write_kept(struct daemon *d)
 static void flush(struct daemon *d)
 {
 	struct record_stats stats = { 0 };
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	bool written = false;
 
 	if (d->nbatch == 0)
@@ -303,13 +294,13 @@ static void collect(const struct sq_result *r, void *arg)
 		/* cut short by the stop: it says nothing of the site */
 		d->inflight--;
 		d->dropped++;
-		scheduler_done(d->sched, site, 0, now_ms());
+		scheduler_done(d->sched, site, 0, clock_mono_ms());
 		return;
 	}
 	if (d->nbatch == BATCH_MAX)
 		flush(d);
 	if (d->nbatch == 0)
-		d->batch_since = now_ms();
+		d->batch_since = clock_mono_ms();
 	/*
 	 * Results that agree with their site's state wait for the batch (one
 	 * transaction a second under light load); one that may change it, the
@@ -319,7 +310,7 @@ static void collect(const struct sq_result *r, void *arg)
 	if (sq_result_ok(r) ? site->state == SQ_STATE_DOWN : site->state != SQ_STATE_DOWN)
 		d->batch_urgent = true;
 	d->checks++;
-	count_round(d, now_ms());
+	count_round(d, clock_mono_ms());
 	if (!sq_result_ok(r))
 		d->failures++;
 	d->bsite[d->nbatch] = site;
@@ -330,7 +321,7 @@ static void collect(const struct sq_result *r, void *arg)
 
 static void submit_due(struct daemon *d)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct sched_site *site;
 
 	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
@@ -362,7 +353,7 @@ static void drain(struct daemon *d)
 		int wait = 1000;
 		int64_t deadline = atomic_load(&stop_deadline);
 		if (got_stop && deadline != 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - clock_mono_ms();
 			if (left <= 0)
 				break;
 			if (left < wait)
@@ -415,7 +406,7 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 		log_errorx("cannot start the new backend; stopping");
 		got_stop = 1;
 	}
-	scheduler_reschedule(d->sched, d->cfg, now_ms());
+	scheduler_reschedule(d->sched, d->cfg, clock_mono_ms());
 	if (d->delivery != NULL) {
 		delivery_stop(d->delivery, false);
 		d->delivery = delivery_start(d->cfg);
@@ -522,7 +513,7 @@ static void install_signals(void)
 
 static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_beat)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	int64_t until = next_version < next_beat ? next_version : next_beat;
 	if (d->inflight < d->window) {
 		int64_t due = scheduler_next_due(d->sched);
@@ -576,7 +567,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	store_set_default_interval(d->store, d->cfg->interval_s);
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	follow_edits(d, true, false);
-	d->round_start_ms = now_ms();
+	d->round_start_ms = clock_mono_ms();
 	d->round_left = scheduler_size(d->sched);
 	d->delivery = delivery_start(d->cfg);
 	d->reporter = reporter_start(d->cfg);
@@ -589,11 +580,11 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	notify_ready();
 	status_line(d);
 
-	int64_t next_version = now_ms() + VERSION_POLL_MS;
-	int64_t next_file = now_ms() + FILE_CHECK_MS;
-	int64_t next_beat = now_ms() + beat_every;
+	int64_t next_version = clock_mono_ms() + VERSION_POLL_MS;
+	int64_t next_file = clock_mono_ms() + FILE_CHECK_MS;
+	int64_t next_beat = clock_mono_ms() + beat_every;
 	while (!got_stop) {
-		int64_t loop_start = now_ms();
+		int64_t loop_start = clock_mono_ms();
 		if (got_hup) {
 			got_hup = 0;
 			reload(d, reload_fn, arg);
@@ -606,7 +597,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			rc = 1;
 			break;
 		}
-		int64_t now = now_ms();
+		int64_t now = clock_mono_ms();
 		if (d->nbatch > 0 && (d->batch_urgent || now >= d->batch_since + BATCH_AGE_MS))
 			flush(d);
 		if (now >= next_version) {
@@ -624,7 +615,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			update_metrics(d);
 			next_beat = now + beat_every;
 		}
-		d->loop_seconds = (double)(now_ms() - loop_start) / 1000.0;
+		d->loop_seconds = (double)(clock_mono_ms() - loop_start) / 1000.0;
 	}
 	log_info("stopping: waiting up to %d s for %zu checks in flight", DRAIN_MAX_MS / 1000,
 	    d->inflight);

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/base/notify.h"
@@ -170,7 +171,7 @@ static void take(struct worker *w, const redisReply *e, int deliveries)
 		refuse(w, id, idlen, why);
 		return;
 	}
-	if (redis_wall_ms() >= c.deadline_ms) {
+	if (clock_wall_ms() >= c.deadline_ms) {
 		log_debug("%s: entry %.*s (site %" PRId64 ") is past its deadline; acknowledged",
 		    w->who, (int)idlen, id, c.site_id);
 		owe(w, id, idlen);
@@ -525,13 +526,6 @@ static int read_new(struct worker *w, int block_ms)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-	if (ms > 0)
-		nanosleep(&ts, NULL);
-}
-
 /* One turn with Redis: answers out, then (unless stopping) claimed and new work in. */
 static void talk(struct worker *w, bool stopping)
 {
@@ -545,7 +539,7 @@ static void talk(struct worker *w, bool stopping)
 		return;
 	if (write_owed(w) < 0 || stopping)
 		return;
-	int64_t now = redis_mono_ms();
+	int64_t now = clock_mono_ms();
 	if (now >= w->next_claim_ms && w->nfree > 0) {
 		if (claim(w) < 0)
 			return;
@@ -659,7 +653,7 @@ static int first_connect(struct worker *w)
 			log_warnx("%s: waiting for Redis at %s: %s", w->who, w->link.url.shown,
 			    w->link.last_why);
 		said = true;
-		sleep_ms(redis_link_wait_ms(&w->link));
+		clock_sleep_ms(redis_link_wait_ms(&w->link));
 	}
 	return -1;
 }
@@ -686,17 +680,17 @@ int worker_run(const struct sq_config *cfg, const char *location, const char *ba
 	    w.checks_key, w.link.url.shown, backend, w.capacity);
 	int64_t watchdog = notify_watchdog_ms();
 	int64_t beat_every = watchdog > 0 ? watchdog / 2 : 10000;
-	int64_t next_beat = redis_mono_ms() + beat_every, stop_at = 0;
+	int64_t next_beat = clock_mono_ms() + beat_every, stop_at = 0;
 	for (;;) {
 		bool stopping = got_stop != 0;
 		if (stopping && stop_at == 0) {
-			stop_at = redis_mono_ms();
+			stop_at = clock_mono_ms();
 			log_info("%s: stopping: %d check(s) in flight finish first", w.who, w.inflight);
 			notify_stopping();
 		}
 		if (stopping && w.inflight == 0 && w.nowed == 0)
 			break;
-		if (stopping && w.inflight == 0 && redis_mono_ms() - stop_at > STOP_GRACE_MS) {
+		if (stopping && w.inflight == 0 && clock_mono_ms() - stop_at > STOP_GRACE_MS) {
 			log_warnx("%s: Redis is out of reach: %zu answer(s) not written; their checks "
 			    "go to another worker after claim_idle", w.who, w.nowed);
 			break;
@@ -711,9 +705,9 @@ int worker_run(const struct sq_config *cfg, const char *location, const char *ba
 		}
 		if (w.link.c == NULL && w.inflight == 0) {
 			int wait = redis_link_wait_ms(&w.link);
-			sleep_ms(wait > 1000 ? 1000 : wait > 0 ? wait : 50);
+			clock_sleep_ms(wait > 1000 ? 1000 : wait > 0 ? wait : 50);
 		}
-		int64_t now = redis_mono_ms();
+		int64_t now = clock_mono_ms();
 		if (now >= next_beat) {
 			if (watchdog > 0)
 				notify_watchdog();

@@ -57,6 +57,7 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/mailer.h"
 #include "squirrel/base/util.h"
@@ -663,14 +664,6 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
 	return 1;
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
-}
-
 /*
  * Opens one TCP connection to the server and closes it again, trying its
  * addresses in the resolver's order within [smtp] timeout: libesmtp's own
@@ -680,13 +673,13 @@ static long elapsed_ms(const struct timespec *start)
 static int reach_server(const struct mailer *m, char *reply, size_t len)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-	struct timespec start;
+	int64_t start;
 	char port[16];
 	int rc, last = 0;
 	bool reached = false;
 
 	snprintf(port, sizeof(port), "%d", m->port);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_mono_ms();
 	rc = getaddrinfo(m->host, port, &hints, &res);
 	if (rc != 0) {
 		seterr(reply, len, "cannot resolve %s: %s", m->host,
@@ -694,7 +687,7 @@ static int reach_server(const struct mailer *m, char *reply, size_t len)
 		return -1;
 	}
 	for (struct addrinfo *ai = res; ai != NULL && !reached; ai = ai->ai_next) {
-		long left = m->timeout_ms - elapsed_ms(&start);
+		long left = m->timeout_ms - (long)(clock_mono_ms() - start);
 		if (left <= 0) {
 			last = ETIMEDOUT;
 			break;
@@ -713,7 +706,7 @@ static int reach_server(const struct mailer *m, char *reply, size_t len)
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 			int n;
 			do {
-				left = m->timeout_ms - elapsed_ms(&start);
+				left = m->timeout_ms - (long)(clock_mono_ms() - start);
 				n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
 			} while (n < 0 && errno == EINTR);
 			if (n == 0) {
@@ -898,7 +891,7 @@ int mailer_send(struct mailer *m, const char *to, const char *message,
 	smtp_message_t msg;
 	smtp_recipient_t rcpt;
 	auth_context_t auth = NULL;
-	struct timespec start;
+	int64_t start;
 	char why[128], shown[96];
 	int rc = MAIL_TEMPFAIL;
 
@@ -950,12 +943,12 @@ int mailer_send(struct mailer *m, const char *to, const char *message,
 		smtp_auth_set_context(session, auth);
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_mono_ms();
 	int ok = smtp_start_session(session);
 	int err = ok ? 0 : smtp_errno();
 	if (ok && st.last_error[0] == '\0' && smtp_reverse_path_status(msg)->code == 0)
 		err = smtp_errno(); /* e.g. a greeting that never came */
-	rc = verdict(&st, msg, rcpt, to, ok, err, elapsed_ms(&start), reply, replylen);
+	rc = verdict(&st, msg, rcpt, to, ok, err, (long)(clock_mono_ms() - start), reply, replylen);
 	goto out;
 oom:
 	seterr(reply, replylen, "out of memory setting up the SMTP session");

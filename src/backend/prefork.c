@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/backend/queue.h"
@@ -109,19 +110,6 @@ static enum slot_state slot_state(const struct slot *s)
 	if (s->fd >= 0)
 		return SLOT_LIVE;
 	return s->pid > 0 ? SLOT_DEAD : SLOT_EMPTY;
-}
-
-static int64_t now_ms(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 /* ---- the worker process ------------------------------------------------ */
@@ -258,7 +246,7 @@ static int spawn(struct prefork *pf, int i)
 {
 	struct slot *s = &pf->slots[i];
 	int sv[2];
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_mono_ms();
 
 	s->spawned = now;
 	s->respawn_at = now + PF_RESPAWN_MS;
@@ -288,7 +276,7 @@ static int spawn(struct prefork *pf, int i)
 static void answer_failed(struct prefork *pf, struct slot *s, enum sq_err err,
     const char *detail, sq_result_fn *fn, void *arg)
 {
-	int64_t ms = now_ms(CLOCK_MONOTONIC) - s->sent_mono;
+	int64_t ms = clock_mono_ms() - s->sent_mono;
 	struct sq_result r = {
 		.site_id = s->check.site_id,
 		.tag = s->check.tag,
@@ -369,7 +357,7 @@ static bool reap(struct prefork *pf, int i, bool expected)
  */
 static int tend_pool(struct prefork *pf, sq_result_fn *fn, void *arg)
 {
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_mono_ms();
 	int delivered = 0;
 
 	for (int i = 0; i < pf->nslots; i++) {
@@ -405,8 +393,8 @@ static int fail_queue_if_no_worker(struct prefork *pf, sq_result_fn *fn, void *a
 	    "\"worker died\"", check_queue_len(&pf->queue));
 	while (check_queue_pop(&pf->queue, &tmp.check) == 0) {
 		tmp.busy = true;
-		tmp.sent_mono = now_ms(CLOCK_MONOTONIC);
-		tmp.sent_wall = now_ms(CLOCK_REALTIME);
+		tmp.sent_mono = clock_mono_ms();
+		tmp.sent_wall = clock_wall_ms();
 		pf->busy++;
 		answer_failed(pf, &tmp, SQ_ERR_WORKER, "", fn, arg);
 		delivered++;
@@ -427,8 +415,8 @@ static int send_check(struct prefork *pf, int i, const struct sq_check *c,
 
 	s->check = *c;
 	s->busy = true;
-	s->sent_mono = now_ms(CLOCK_MONOTONIC);
-	s->sent_wall = now_ms(CLOCK_REALTIME);
+	s->sent_mono = clock_mono_ms();
+	s->sent_wall = clock_wall_ms();
 	pf->busy++;
 	if (len > PF_MAX_URL) {
 		char why[64];
@@ -594,7 +582,7 @@ static size_t prefork_pending(struct sq_backend *b)
 static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, void *arg)
 {
 	struct prefork *pf = b->state;
-	int64_t start = now_ms(CLOCK_MONOTONIC);
+	int64_t start = clock_mono_ms();
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + timeout_ms;
 	int delivered = 0;
 
@@ -602,7 +590,7 @@ static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 		delivered += tend_pool(pf, fn, arg);
 		delivered += fail_queue_if_no_worker(pf, fn, arg);
 		delivered += dispatch(pf, fn, arg);
-		int64_t now = now_ms(CLOCK_MONOTONIC);
+		int64_t now = clock_mono_ms();
 		/*
 		 * Nothing pending is no reason to return: the time left is the
 		 * caller's sleep, cut short by a worker's socket or a chore.
@@ -643,7 +631,7 @@ static int prefork_submit(struct sq_backend *b, const struct sq_check *c)
  */
 static void stop_workers(struct prefork *pf)
 {
-	int64_t start = now_ms(CLOCK_MONOTONIC);
+	int64_t start = clock_mono_ms();
 	bool termed = false, killed = false;
 
 	for (int i = 0; i < pf->nslots; i++) {
@@ -658,7 +646,7 @@ static void stop_workers(struct prefork *pf)
 				left++;
 		if (left == 0)
 			return;
-		int64_t elapsed = now_ms(CLOCK_MONOTONIC) - start;
+		int64_t elapsed = clock_mono_ms() - start;
 		int sig = 0;
 		if (elapsed >= PF_STOP_GIVEUP_MS) {
 			log_warnx("prefork backend: %d worker(s) still there after SIGKILL; not "
@@ -679,7 +667,7 @@ static void stop_workers(struct prefork *pf)
 			    i, (int)pf->slots[i].pid, (int)elapsed, sig == SIGKILL ? "SIGKILL" : "SIGTERM");
 			kill(pf->slots[i].pid, sig);
 		}
-		sleep_ms(PF_REAP_STEP_MS);
+		clock_sleep_ms(PF_REAP_STEP_MS);
 	}
 }
 

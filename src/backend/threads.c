@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/backend/queue.h"
@@ -265,20 +266,6 @@ static int threads_submit(struct sq_backend *b, const struct sq_check *c)
 	return rc;
 }
 
-static struct timespec deadline_after(int timeout_ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 static int threads_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, void *arg)
 {
 	struct threads *t = b->state;
@@ -292,7 +279,7 @@ static int threads_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 			pthread_cond_wait(&t->done, &t->lock);
 	} else if (timeout_ms > 0 && t->finished.len == 0) {
 		/* With nothing pending this is the caller's sleep, all the same. */
-		struct timespec until = deadline_after(timeout_ms);
+		struct timespec until = clock_mono_after(timeout_ms);
 		while (t->finished.len == 0) {
 			if (pthread_cond_timedwait(&t->done, &t->lock, &until) == ETIMEDOUT)
 				break;

@@ -67,6 +67,7 @@
 #include <ev.h>
 #endif
 
+#include "squirrel/base/clock.h"
 #include "squirrel/core/check.h"
 #include "squirrel/base/log.h"
 #include "squirrel/check/resolve.h"
@@ -235,14 +236,6 @@ static void progress(struct lookup *l);
 #if SQ_HAVE_LIBEV
 static void after_ares(struct resolver *r);
 #endif
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int resolve_global_init(void)
 {
@@ -550,7 +543,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		return;             /* resolver_free() frees l */
 	}
 	if (q->timed && abuf != NULL && status != ARES_ETIMEOUT)
-		server_timed(q->s, mono_now() - q->sent_at);
+		server_timed(q->s, clock_mono_s() - q->sent_at);
 	free(q);
 	if (l->answered) {
 		lookup_settle(l);   /* a try the lookup no longer waited for */
@@ -637,7 +630,7 @@ static void progress(struct lookup *l)
 	if (l->answered || l->issuing)
 		return;
 	for (;;) {
-		double now = mono_now(), wake = l->deadline_at;
+		double now = clock_mono_s(), wake = l->deadline_at;
 		bool known = false, live = false;
 
 		if (l->deadline_at > 0 && now >= l->deadline_at) {
@@ -793,7 +786,7 @@ nomem:
 static void hosts_refresh(struct hosts *h)
 {
 	struct stat st;
-	double now = mono_now();
+	double now = clock_mono_s();
 
 	if (h->path == NULL || (h->checked_at > 0 && now - h->checked_at < HOSTS_RECHECK_S))
 		return;
@@ -963,7 +956,7 @@ static void lookup_start(struct lookup *l, bool take_slot)
 		r->inflight++;
 	}
 	if (l->deadline_ms > 0)
-		l->deadline_at = mono_now() + (double)l->deadline_ms / 1000.0;
+		l->deadline_at = clock_mono_s() + (double)l->deadline_ms / 1000.0;
 	progress(l);
 }
 
@@ -1423,7 +1416,7 @@ struct resolver *resolver_new(const struct resolver_opts *o, struct ev_loop *loo
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto nomem;
 	r->loop = loop;
-	r->random = (uint64_t)(uintptr_t)r ^ (uint64_t)(mono_now() * 1e9) ^ 0x9e3779b97f4a7c15ULL;
+	r->random = (uint64_t)(uintptr_t)r ^ (uint64_t)(clock_mono_s() * 1e9) ^ 0x9e3779b97f4a7c15ULL;
 	if (r->random == 0)
 		r->random = 1;
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -1504,7 +1497,7 @@ static void wait_once(struct resolver *r, struct lookup *l)
 		}
 	}
 	if (l->wake_at > 0) {
-		double left = l->wake_at - mono_now();
+		double left = l->wake_at - clock_mono_s();
 		if (left <= 0) {
 			progress(l);
 			return;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config_build.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/base/log.h"
 #if SQ_HAVE_REDIS
 #include "squirrel/scaleout/redis_admin.h"
@@ -39,13 +40,6 @@ struct reporter {
 	struct redis_link link;
 #endif
 };
-
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 /* Old history goes in small transactions, so the daemon's writes never wait long. */
 static void prune(struct store *st, const struct sq_config *cfg)
@@ -126,7 +120,7 @@ static void *reporter_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		pthread_mutex_unlock(&r->mu);
-		int64_t now = mono_s();
+		int64_t now = clock_mono_ms() / 1000;
 		if (r->cfg.status_page[0] != '\0' && now >= next_page) {
 			statuspage_write(ro, r->cfg.status_page, (int64_t)time(NULL));
 			next_page = now + PAGE_EVERY_S;

@@ -115,8 +115,4 @@ const struct redisReply *redis_entries(const struct redisReply *r, bool claim);
 int redis_entry(const struct redisReply *e, const char **id, size_t *idlen,
     struct rw_field *f, size_t max);
 
-/* Monotonic and wall clocks, ms. */
-int64_t redis_mono_ms(void);
-int64_t redis_wall_ms(void);
-
 #endif

@@ -1,0 +1,44 @@
+/*
+ * test_base.c - the small machinery of the ground floor that every part
+ * shares: the clocks, names, secret files, DNS server lists and the
+ * background thread.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include "squirrel/base/clock.h"
+#include "tap.h"
+
+static void test_clock(void)
+{
+	struct timespec ts;
+	int64_t m0 = clock_mono_ms(), w0 = clock_wall_ms();
+	double s0 = clock_mono_s();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ok(w0 / 1000 <= (int64_t)ts.tv_sec && (int64_t)ts.tv_sec - w0 / 1000 <= 1,
+	    "clock_wall_ms is the epoch in ms");
+	clock_sleep_ms(30);
+	int64_t m1 = clock_mono_ms();
+	ok(m1 - m0 >= 30 && m1 - m0 < 5000, "clock_sleep_ms(30) sleeps 30 ms at least (%lld)",
+	    (long long)(m1 - m0));
+	ok(clock_mono_s() - s0 >= 0.030, "clock_mono_s counts seconds");
+	ok(m0 / 1000 - (int64_t)s0 <= 1 && (int64_t)s0 - m0 / 1000 <= 1,
+	    "clock_mono_s and clock_mono_ms read one clock");
+	m0 = clock_mono_ms();
+	clock_sleep_ms(0);
+	clock_sleep_ms(-5);
+	ok(clock_mono_ms() - m0 < 20, "no sleep for 0 or less");
+
+	struct timespec after = clock_mono_after(1999), now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t span = ((int64_t)after.tv_sec - now.tv_sec) * 1000 + (after.tv_nsec - now.tv_nsec) / 1000000;
+	ok(after.tv_nsec >= 0 && after.tv_nsec < 1000000000L, "clock_mono_after: nanoseconds normalised");
+	ok(span >= 1990 && span <= 1999, "clock_mono_after(1999) is 1999 ms ahead (%lld)", (long long)span);
+}
+
+int main(void)
+{
+	test_clock();
+	return tap_done();
+}
