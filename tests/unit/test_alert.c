@@ -199,6 +199,13 @@ static void test_label(void)
 	is_str(alert_site_label(&it, buf, sizeof(buf)), "ab", "direction override and BOM removed");
 	it.name = "caf\xff";
 	is_str(alert_site_label(&it, buf, sizeof(buf)), "caf?", "invalid UTF-8 becomes '?'");
+	/* the one decoder (base/escape.c): overlong, surrogate, cut short, past U+10FFFF */
+	it.name = "a\xc0\xaf" "b\xed\xa0\x80" "c\xf4\x90\x80\x80" "d\xe2\x82";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "a??b???c????d??",
+	    "each byte of a malformed sequence becomes '?'");
+	it.name = "\xc3\xa9\xe2\x98\x83\xf0\x9f\x90\xbf";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "\xc3\xa9\xe2\x98\x83\xf0\x9f\x90\xbf",
+	    "two-, three- and four-byte characters kept");
 }
 
 static void test_error_words(void)
