@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/validate.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/core/config.h"
 #include "squirrel/daemon.h"
@@ -252,7 +253,7 @@ static int run_worker(const struct options *o, const struct sq_config *cfg)
 		    "prefork or libev\n");
 		return EXIT_USAGE;
 	}
-	if (o->location != NULL && !rw_location_valid(o->location, strlen(o->location))) {
+	if (o->location != NULL && !location_valid(o->location, strlen(o->location))) {
 		fprintf(stderr, "squirreld: --location '%s': use 1 to 63 letters, digits, '_', '-' or '.'\n",
 		    o->location);
 		return EXIT_USAGE;

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/validate.h"
 #include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
@@ -571,8 +572,7 @@ static int worker_init(struct worker *w, const struct sq_config *cfg, const char
 	/* A consumer per process: a restarted worker's old checks are claimed like a dead one's. */
 	snprintf(w->consumer, sizeof(w->consumer), "%s-%ld", host, (long)getpid());
 	for (char *p = w->consumer; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_'))
+		if (!name_char(*p))
 			*p = '_';
 	snprintf(w->who, sizeof(w->who), "worker %s/%s", w->location, w->consumer);
 	size_t plen = strlen(cfg->redis_prefix) + 16;

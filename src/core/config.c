@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "squirrel/base/validate.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
@@ -302,12 +303,6 @@ static int parse_value(char *s, char **out, char *why, size_t whylen)
 	return 0;
 }
 
-static bool is_key_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '_' || c == '-' || c == '.';
-}
-
 /* One line of the file; section is the current section, updated here. */
 static int parse_line(struct sq_config *cfg, char *line, char *section, size_t seclen,
     bool *seen, char *why, size_t whylen)
@@ -348,7 +343,7 @@ static int parse_line(struct sq_config *cfg, char *line, char *section, size_t s
 		return -1;
 	}
 	for (char *p = key; *p; p++) {
-		if (!is_key_char(*p)) {
+		if (!name_char(*p)) {
 			seterr(why, whylen, "invalid key '%.40s'", key);
 			return -1;
 		}
@@ -553,7 +548,7 @@ static int check_locations(const char *v, char *why, size_t len)
 		if (*p == ',' || *p == ' ') {
 			continue;
 		}
-		if (!is_key_char(*p)) {
+		if (!name_char(*p)) {
 			seterr(why, len, "location names may hold letters, digits, '_', '-' and '.' only");
 			return -1;
 		}

@@ -3,10 +3,13 @@
  * shares: the clocks, names, secret files, DNS server lists and the
  * background thread.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "squirrel/base/clock.h"
+#include "squirrel/base/validate.h"
 #include "tap.h"
 
 static void test_clock(void)
@@ -37,8 +40,36 @@ static void test_clock(void)
 	ok(span >= 1990 && span <= 1999, "clock_mono_after(1999) is 1999 ms ahead (%lld)", (long long)span);
 }
 
+static void test_location(void)
+{
+	static const struct {
+		const char *name;
+		bool valid;
+	} cases[] = {
+		{ "eu-west_1.a", true },
+		{ "A", true },
+		{ "", false },
+		{ "eu west", false },
+		{ "eu,west", false },
+		{ "eu:west", false },
+		{ "caf\xc3\xa9", false },
+		{ "a\r\nb", false },
+		{ "a/b", false },
+		{ "123456789012345678901234567890123456789012345678901234567890123", true },
+		{ "1234567890123456789012345678901234567890123456789012345678901234", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(location_valid(cases[i].name, strlen(cases[i].name)), cases[i].valid,
+		    "location '%s' %s", cases[i].name, cases[i].valid ? "accepted" : "refused");
+	ok(location_valid("ab\0c", 2) && !location_valid("ab\0c", 4), "judged over len bytes");
+	ok(name_char('z') && name_char('0') && name_char('.') && !name_char(' ') && !name_char('\0') &&
+	    !name_char((char)0xc3), "name_char: letters, digits, '_', '-', '.' only");
+	ok(name_valid("abc", 3, 4) && !name_valid("abcd", 4, 4), "name_valid: at most max-1 bytes");
+}
+
 int main(void)
 {
 	test_clock();
+	test_location();
 	return tap_done();
 }
