@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/secret.h"
 #include "squirrel/base/validate.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/core/config.h"
@@ -187,16 +187,16 @@ static int check_secrets(const struct options *o, const struct sq_config *cfg, c
     size_t errlen)
 {
 	const char *path = config_path(o);
-	struct stat st;
+	unsigned mode;
 
 	if (mailer_check_config_file_mode(path, cfg, err, errlen) < 0)
 		return -1;
 	if (path == NULL || o->redis != NULL || !rw_url_has_password(cfg->redis_url))
 		return 0;
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+	if (secret_file_shared(path, &mode) == 1) {
 		snprintf(err, errlen, "%s holds a password in [redis] url but has mode %04o: group or "
 		    "others may read it. Make it readable by its owner only (chmod 600 %s)", path,
-		    (unsigned)(st.st_mode & 07777), path);
+		    mode, path);
 		return -1;
 	}
 	return 0;

@@ -46,7 +46,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,11 +57,11 @@
 #include <libesmtp.h>
 
 #include "squirrel/base/clock.h"
+#include "squirrel/base/secret.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/mailer.h"
 #include "squirrel/base/util.h"
 
-#define SECRET_MAX 4096
 #define REPLY_MAX 512
 
 struct mailer {
@@ -126,95 +125,24 @@ static bool is_loopback(const char *host)
 	return false;
 }
 
-/*
- * Reads a file that holds a secret. Like ssh with a private key, it is
- * refused when group or others have any access to it: a password that other
- * users can read is no longer a secret. One line; a final newline is not
- * part of the password.
- */
-static char *read_secret(const char *path, const char *what, char *err, size_t errlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s %s is not a regular file", what, path);
-		goto fail;
-	}
-	if ((st.st_mode & 077) != 0) {
-		seterr(err, errlen, "%s %s has mode %04o: group or others may access it; "
-		    "it must be readable by its owner only (chmod 600 %s)",
-		    what, path, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
-	buf = malloc(SECRET_MAX + 2);
-	if (buf == NULL) {
-		seterr(err, errlen, "out of memory");
-		goto fail;
-	}
-	while (len <= SECRET_MAX && (n = read(fd, buf + len, SECRET_MAX + 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
-			goto fail;
-		}
-		len += (size_t)n;
-	}
-	if (len > SECRET_MAX) {
-		seterr(err, errlen, "%s %s is longer than %d bytes", what, path, SECRET_MAX);
-		goto fail;
-	}
-	buf[len] = '\0';
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	if (len == 0) {
-		seterr(err, errlen, "%s %s is empty", what, path);
-		goto fail;
-	}
-	if (strlen(buf) != len || strpbrk(buf, "\r\n") != NULL) {
-		seterr(err, errlen, "%s %s must hold the password on one line", what, path);
-		goto fail;
-	}
-	close(fd);
-	return buf;
-fail:
-	if (buf != NULL) {
-		explicit_bzero(buf, SECRET_MAX + 2);
-		free(buf);
-	}
-	close(fd);
-	return NULL;
-}
-
 int mailer_check_config_file_mode(const char *path, const struct sq_config *cfg,
     char *err, size_t errlen)
 {
-	struct stat st;
+	unsigned mode;
+	int shared;
 
 	if (path == NULL || cfg->smtp_password == NULL || cfg->smtp_password[0] == '\0')
 		return 0;
-	if (stat(path, &st) < 0) {
+	if ((shared = secret_file_shared(path, &mode)) < 0) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if (shared) {
 		seterr(err, errlen, "%s holds [smtp] password but has mode %04o: group or others "
 		    "may read it. Make it readable by its owner only (chmod 600 %s), or move the "
 		    "password to password_file or a systemd credential "
 		    "(LoadCredential=smtp-password:PATH)",
-		    path, (unsigned)(st.st_mode & 07777), path);
+		    path, mode, path);
 		return -1;
 	}
 	return 0;
@@ -241,12 +169,12 @@ static char *find_password(const struct sq_config *cfg, char *err, size_t errlen
 		return dup;
 	}
 	if (file[0] != '\0')
-		return read_secret(file, "[smtp] password_file", err, errlen);
+		return secret_file_read(file, "[smtp] password_file", err, errlen);
 	if (creds != NULL && creds[0] != '\0') {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/smtp-password", creds);
 		if (access(path, F_OK) == 0)
-			return read_secret(path, "credential", err, errlen);
+			return secret_file_read(path, "credential", err, errlen);
 	}
 	seterr(err, errlen, "[smtp] user is set but there is no password: set password, "
 	    "password_file, or pass the credential smtp-password "

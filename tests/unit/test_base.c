@@ -5,10 +5,15 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
 #include "squirrel/base/clock.h"
+#include "squirrel/base/secret.h"
 #include "squirrel/base/validate.h"
 #include "tap.h"
 
@@ -67,9 +72,70 @@ static void test_location(void)
 	ok(name_valid("abc", 3, 4) && !name_valid("abcd", 4, 4), "name_valid: at most max-1 bytes");
 }
 
+/* A file in dir holding text, with mode; its path in path. */
+static void put(char *path, size_t len, const char *dir, const char *name, const char *text,
+    mode_t mode)
+{
+	snprintf(path, len, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+static void test_secret(void)
+{
+	char dir[] = "/tmp/sq-test-base-XXXXXX", path[256], err[512];
+	unsigned mode = 0;
+	char *got;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	ok(!secret_mode_shared(0600) && !secret_mode_shared(0400) && secret_mode_shared(0640) &&
+	    secret_mode_shared(0604) && secret_mode_shared(0601), "the rule: no access for group or others");
+
+	put(path, sizeof(path), dir, "ok", "s3cret\r\n", 0600);
+	is_int(secret_file_shared(path, &mode), 0, "0600: the owner's alone");
+	got = secret_file_read(path, "[smtp] password_file", err, sizeof(err));
+	is_str(got, "s3cret", "read, the final line break dropped");
+	free(got);
+
+	put(path, sizeof(path), dir, "shared", "s3cret\n", 0640);
+	is_int(secret_file_shared(path, &mode), 1, "0640: refused");
+	is_int(mode, 0640, "its mode given");
+	ok(secret_file_read(path, "credential", err, sizeof(err)) == NULL, "0640: not read");
+	char want[1024];
+	snprintf(want, sizeof(want), "credential %s has mode 0640: group or others may access it; "
+	    "it must be readable by its owner only (chmod 600 %s)", path, path);
+	is_str(err, want, "the reason names the file, its mode and the fix");
+	unlink(path);
+
+	put(path, sizeof(path), dir, "two", "a\nb\n", 0600);
+	ok(secret_file_read(path, "x", err, sizeof(err)) == NULL && strstr(err, "on one line") != NULL,
+	    "two lines refused: %s", err);
+	unlink(path);
+	put(path, sizeof(path), dir, "empty", "\n", 0600);
+	ok(secret_file_read(path, "x", err, sizeof(err)) == NULL && strstr(err, "is empty") != NULL,
+	    "empty refused: %s", err);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ok", dir);
+	unlink(path);
+	is_int(secret_file_shared(path, &mode), -1, "a missing file: -1");
+	ok(secret_file_read(path, "x", err, sizeof(err)) == NULL && strstr(err, "No such file") != NULL,
+	    "a missing file: %s", err);
+	ok(secret_file_read(dir, "x", err, sizeof(err)) == NULL &&
+	    strstr(err, "not a regular file") != NULL, "a directory: %s", err);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_clock();
 	test_location();
+	test_secret();
 	return tap_done();
 }
