@@ -445,70 +445,9 @@ void config_free(struct sq_config *cfg)
 	}
 }
 
-/* "127.0.0.1", "127.0.0.1:5353", "[::1]:53" or "::1"; port 1..65535. */
-static int check_one_server(const char *s, char *why, size_t len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL;
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	if (*s == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL || (size_t)(end - s - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, (size_t)(end - s - 1));
-		host[end - s - 1] = '\0';
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			goto bad;
-		if (inet_pton(AF_INET6, host, buf) != 1)
-			goto bad;
-	} else if (inet_pton(AF_INET6, s, buf) == 1) {
-		return 0;
-	} else {
-		const char *colon = strchr(s, ':');
-		size_t hl = colon ? (size_t)(colon - s) : strlen(s);
-		if (hl >= sizeof(host))
-			goto bad;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET, host, buf) != 1)
-			goto bad;
-		if (colon != NULL)
-			port = colon + 1;
-	}
-	if (port != NULL) {
-		long p;
-		if (parse_long(port, &p) < 0 || p < 1 || p > 65535)
-			goto bad;
-	}
-	return 0;
-bad:
-	seterr(why, len, "'%s' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])", s);
-	return -1;
-}
-
 static int check_dns_servers(const char *v, char *why, size_t len)
 {
-	char *copy = strdup(v), *save = NULL;
-	int rc = 0;
-
-	if (copy == NULL) {
-		seterr(why, len, "out of memory");
-		return -1;
-	}
-	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
-		if (*tok == '\0' || check_one_server(tok, why, len) < 0) {
-			if (*tok == '\0')
-				seterr(why, len, "empty entry in the list");
-			rc = -1;
-			break;
-		}
-	}
-	free(copy);
-	return rc;
+	return dns_servers_parse(v, NULL, why, len) < 0 ? -1 : 0;
 }
 
 static int check_address(const char *v, char *why, size_t len)

@@ -3,6 +3,7 @@
  * shares: the clocks, names, secret files, DNS server lists and the
  * background thread.
  */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,10 +133,50 @@ static void test_secret(void)
 	rmdir(dir);
 }
 
+static void test_dns_servers(void)
+{
+	static const char *bad[] = {
+		"1.2.3", "127.0.0.1:70000", "127.0.0.1:0", "127.0.0.1:", "[::1", "[::1]x",
+		"example.org", "127.0.0.1:53:53", "127.0.0.1:+53", "127.0.0.1: 53", "::1:53x",
+		"127.0.0.1:123456",
+	};
+	struct dns_server one, *list = NULL;
+	char why[256], want[256];
+
+	is_int(dns_server_parse("127.0.0.1", &one), 0, "IPv4");
+	ok(one.family == AF_INET && memcmp(one.addr, "\x7f\0\0\x01", 4) == 0 && one.port == 0,
+	    "IPv4: the address, no port");
+	is_int(dns_server_parse("127.0.0.1:5353", &one), 0, "IPv4 with a port");
+	is_int(one.port, 5353, "its port");
+	is_int(dns_server_parse("::1", &one), 0, "IPv6");
+	ok(one.family == AF_INET6 && one.addr[15] == 1 && one.port == 0, "IPv6: the address, no port");
+	is_int(dns_server_parse("[::1]:53", &one), 0, "IPv6 in brackets with a port");
+	ok(one.family == AF_INET6 && one.port == 53, "its port");
+	is_int(dns_server_parse("[::1]", &one), 0, "IPv6 in brackets alone");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(dns_server_parse(bad[i], &one), -1, "'%s' refused", bad[i]);
+
+	is_int(dns_servers_parse("", &list, why, sizeof(why)), 0, "an empty list: none");
+	ok(list == NULL, "and nothing allocated");
+	is_int(dns_servers_parse("127.0.0.1:5353, [::1]:53 ,::1,,127.0.0.1:53,", &list, why, sizeof(why)),
+	    4, "four entries, spaces and empty splits between commas ignored");
+	ok(list != NULL && list[0].port == 5353 && list[1].family == AF_INET6 && list[1].port == 53 &&
+	    list[2].port == 0 && list[3].family == AF_INET && list[3].port == 53, "in their order");
+	free(list);
+	is_int(dns_servers_parse("127.0.0.1, ,::1", NULL, why, sizeof(why)), -1, "an entry of spaces");
+	is_str(why, "empty entry in the list", "named");
+	is_int(dns_servers_parse("127.0.0.1,1.2.3", NULL, why, sizeof(why)), -1, "a bad entry");
+	snprintf(want, sizeof(want), "'1.2.3' is not an address (IPv4, IPv6, optional :port; "
+	    "IPv6 with a port in [brackets])");
+	is_str(why, want, "the entry named");
+	is_int(dns_servers_parse("127.0.0.1,::1", NULL, why, sizeof(why)), 2, "judged only: counted");
+}
+
 int main(void)
 {
 	test_clock();
 	test_location();
 	test_secret();
+	test_dns_servers();
 	return tap_done();
 }

@@ -19,4 +19,26 @@ bool name_valid(const char *s, size_t len, size_t max);
 /* A location name ([redis] locations, --location): 1 to 63 name characters. */
 bool location_valid(const char *s, size_t len);
 
+/* One DNS server of [check] dns_servers. */
+struct dns_server {
+	int family;                /* AF_INET or AF_INET6 */
+	unsigned char addr[16];    /* network order: 4 bytes for IPv4, 16 for IPv6 */
+	int port;                  /* 1..65535, or 0 when none is given (53) */
+};
+
+/*
+ * One entry: "127.0.0.1", "127.0.0.1:5353", "::1" or "[::1]:53" (a port
+ * after an IPv6 address needs the brackets); the port is 1 to 65535, in
+ * digits only. Returns 0 with the server in *out, or -1.
+ */
+int dns_server_parse(const char *s, struct dns_server *out);
+
+/*
+ * [check] dns_servers: entries separated by commas, spaces and tabs
+ * around them ignored, an entry of spaces only refused. Returns how many
+ * (0 for an empty list), with them in a malloc'd *out (NULL when out is
+ * NULL: only judged), or -1 with the reason in why, naming the entry.
+ */
+int dns_servers_parse(const char *list, struct dns_server **out, char *why, size_t whylen);
+
 #endif
