@@ -463,26 +463,9 @@ static void forget_old_consumers(struct worker *w)
 /* After every (re)connect: our group (made when missing, from the stream's start). */
 static int setup(struct worker *w)
 {
-	struct rw_args a;
-
-	rw_args_init(&a);
-	rw_args_add(&a, "XGROUP");
-	rw_args_add(&a, "CREATE");
-	rw_args_add(&a, w->checks_key);
-	rw_args_add(&a, w->location);
-	rw_args_add(&a, "0");
-	rw_args_add(&a, "MKSTREAM");
-	redisReply *r = redis_link_call(&w->link, &a);
-	if (r == NULL)
+	if (redis_group_create_append(&w->link, w->checks_key, w->location) < 0 ||
+	    redis_group_create_reply(&w->link) < 0)
 		return -1;
-	if (r->type == REDIS_REPLY_ERROR && !redis_reply_is_error(r, "BUSYGROUP")) {
-		char why[300];
-		snprintf(why, sizeof(why), "XGROUP CREATE refused: %.200s", r->str);
-		redis_reply_free(r);
-		redis_link_lost(&w->link, why);
-		return -1;
-	}
-	redis_reply_free(r);
 	forget_old_consumers(w);
 	if (w->link.c == NULL)
 		return -1;

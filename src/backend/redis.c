@@ -454,30 +454,13 @@ static int setup(struct coord *b)
 {
 	struct rw_args a;
 
-	for (int i = 0; i <= b->nloc; i++) {
-		rw_args_init(&a);
-		rw_args_add(&a, "XGROUP");
-		rw_args_add(&a, "CREATE");
-		rw_args_add(&a, i < b->nloc ? b->checks_key : b->results_key);
-		rw_args_add(&a, i < b->nloc ? b->locs[i] : GROUP);
-		rw_args_add(&a, "0");
-		rw_args_add(&a, "MKSTREAM");
-		if (redis_link_append(&b->link, &a) < 0)
+	for (int i = 0; i <= b->nloc; i++)
+		if (redis_group_create_append(&b->link, i < b->nloc ? b->checks_key : b->results_key,
+		    i < b->nloc ? b->locs[i] : GROUP) < 0)
 			return -1;
-	}
-	for (int i = 0; i <= b->nloc; i++) {
-		redisReply *r = redis_link_reply(&b->link);
-		if (r == NULL)
+	for (int i = 0; i <= b->nloc; i++)
+		if (redis_group_create_reply(&b->link) < 0)
 			return -1;
-		if (r->type == REDIS_REPLY_ERROR && !redis_reply_is_error(r, "BUSYGROUP")) {
-			char why[300];
-			snprintf(why, sizeof(why), "XGROUP CREATE refused: %.200s", r->str);
-			redis_reply_free(r);
-			redis_link_lost(&b->link, why);
-			return -1;
-		}
-		redis_reply_free(r);
-	}
 	/* Our pending list, walked from its start. */
 	char from[ID_MAX] = "0";
 	for (int round = 0; round < 1000; round++) {

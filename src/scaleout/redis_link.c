@@ -425,6 +425,37 @@ bool redis_reply_is_error(const struct redisReply *r, const char *code)
 	    strncmp(r->str, code, n) == 0;
 }
 
+int redis_group_create_append(struct redis_link *l, const char *key, const char *group)
+{
+	struct rw_args a;
+
+	rw_args_init(&a);
+	rw_args_add(&a, "XGROUP");
+	rw_args_add(&a, "CREATE");
+	rw_args_add(&a, key);
+	rw_args_add(&a, group);
+	rw_args_add(&a, "0");
+	rw_args_add(&a, "MKSTREAM");
+	return redis_link_append(l, &a);
+}
+
+int redis_group_create_reply(struct redis_link *l)
+{
+	redisReply *r = redis_link_reply(l);
+
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR && !redis_reply_is_error(r, "BUSYGROUP")) {
+		char why[300];
+		snprintf(why, sizeof(why), "XGROUP CREATE refused: %.200s", r->str);
+		redis_reply_free(r);
+		redis_link_lost(l, why);
+		return -1;
+	}
+	redis_reply_free(r);
+	return 0;
+}
+
 void redis_reply_free(struct redisReply *r)
 {
 	if (r != NULL)
