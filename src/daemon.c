@@ -73,6 +73,7 @@ struct kept {
 struct daemon {
 	struct store *store;
 	struct sq_config *cfg;
+	struct record_locations locs;   /* [redis] locations, read at each load */
 	struct sq_backend backend;
 	struct scheduler *sched;
 	struct delivery *delivery;
@@ -222,7 +223,7 @@ static int write_kept(struct daemon *d)
 		size_t n = d->nkept < BATCH_MAX ? d->nkept : BATCH_MAX;
 		for (size_t i = 0; i < n; i++)
 			e[i] = (struct record_entry){ .site = &d->kept[i].site, .result = d->kept[i].result };
-		if (record_batch(d->store, d->cfg, e, n, &stats) < 0)
+		if (record_batch(d->store, d->cfg, &d->locs, e, n, &stats) < 0)
 			return -1;
 		if (stats.alerts > 0 && d->delivery != NULL)
 			delivery_kick(d->delivery);
@@ -243,7 +244,7 @@ static void flush(struct daemon *d)
 	if (d->nbatch == 0)
 		return;
 	if (d->store != NULL && (d->nkept == 0 || (now >= d->retry_at && write_kept(d) == 0))) {
-		if (record_batch(d->store, d->cfg, d->batch, d->nbatch, &stats) == 0)
+		if (record_batch(d->store, d->cfg, &d->locs, d->batch, d->nbatch, &stats) == 0)
 			written = true;
 	}
 	if (!written) {
@@ -401,6 +402,8 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 	d->cfg->database = old.database;   /* keep the path we have open */
 	old.database = NULL;
 	config_free(&old);
+	record_locations_free(&d->locs);
+	record_locations_load(&d->locs, d->cfg);
 	log_set_level((enum log_level)d->cfg->log_level);
 	if (new_backend && open_backend(d) < 0) {
 		log_errorx("cannot start the new backend; stopping");
@@ -548,6 +551,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	}
 	d->store = st;
 	d->cfg = cfg;
+	record_locations_load(&d->locs, cfg);
 	d->round_seconds = -1;
 	install_signals();
 	/* A database that takes no writes would keep every result in memory: refuse. */
@@ -637,6 +641,7 @@ out:
 	store_close(d->store);
 	scheduler_free(d->sched);
 	free(d->kept);
+	record_locations_free(&d->locs);
 	free(d);
 	config_free(cfg);
 	return rc;
