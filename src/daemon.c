@@ -103,6 +103,19 @@ struct daemon {
 	double round_seconds;         /* the last round's length; < 0 before the first */
 };
 
+int daemon_keep_run(void *arg, const char *prefix, const char *run, char *previous, size_t len)
+{
+	const char *path = arg;
+	struct store *st = path != NULL ? store_open(path, 0) : NULL;
+	int rc = -1;
+
+	previous[0] = '\0';
+	if (st != NULL && store_coordinator_runs_create(st) == 0)
+		rc = store_coordinator_run(st, prefix, run, previous, len);
+	store_close(st);
+	return rc;
+}
+
 static int open_backend(struct daemon *d)
 {
 	struct sq_backend_params params = {
@@ -110,6 +123,8 @@ static int open_backend(struct daemon *d)
 		.max_concurrent = d->cfg->max_concurrent,
 		.probe = sq_probe_opts_from(d->cfg),
 		.cfg = d->cfg,
+		.keep_run = daemon_keep_run,
+		.keep_run_arg = d->cfg->database,
 	};
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;

@@ -341,6 +341,8 @@ int main(int argc, char **argv)
 			.max_concurrent = cfg.max_concurrent,
 			.probe = sq_probe_opts_from(&cfg),
 			.cfg = &cfg,
+			.keep_run = daemon_keep_run,
+			.keep_run_arg = cfg.database,
 		};
 		if (backend_open(&backend, cfg.backend, &params) < 0) {
 			rc = 1;

@@ -22,8 +22,8 @@
  * the daemon submits the same site (same url) before their deadline, so a
  * restart loses none of them. Anyone who can reach Redis can add answers,
  * so only those to checks of this run or of the run just before count: each
- * start records its run in the database (store_coordinator_run) and reads
- * the one before; an answer naming any other run is dropped with a warning.
+ * start records its run in the database (through the keep_run the program
+ * gives in the parameters: a backend knows no SQL) and reads the one before; an answer naming any other run is dropped with a warning.
  *
  * Redis unreachable: checks wait unsent or unanswered and end "unknown" at
  * their deadline; the link reconnects with backoff (src/scaleout/redis_link.c).
@@ -47,7 +47,6 @@
 #include "squirrel/base/log.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_link.h"
-#include "squirrel/store/store.h"
 #include "squirrel/base/u64map.h"
 
 #define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */
@@ -833,17 +832,15 @@ static void read_backlog(struct coord *b)
  * run before. Without the database, no answer of an earlier run is
  * believed (the sites are simply checked again).
  */
-static void remember_run(struct coord *b, const struct sq_config *cfg)
+static void remember_run(struct coord *b, const struct sq_backend_params *p)
 {
-	char run[24], prev[64], id[80];
+	char run[24], prev[64] = "", id[80];
 	uint64_t seq;
 	int rc = -1;
 
 	snprintf(run, sizeof(run), "%016" PRIx64, b->run);
-	struct store *st = cfg->database != NULL ? store_open(cfg->database, 0) : NULL;
-	if (st != NULL)
-		rc = store_coordinator_run(st, cfg->redis_prefix, run, prev, sizeof(prev));
-	store_close(st);
+	if (p->keep_run != NULL)
+		rc = p->keep_run(p->keep_run_arg, p->cfg->redis_prefix, run, prev, sizeof(prev));
 	if (rc < 0) {
 		log_warnx("redis backend: run %s could not be recorded in the database: answers "
 		    "dispatched before this start are not adopted, nor will this run's be after the next",
@@ -896,7 +893,7 @@ static int redis_init(struct sq_backend *be, const struct sq_backend_params *p)
 	snprintf(b->checks_key, plen, "%s:checks", cfg->redis_prefix);
 	snprintf(b->results_key, plen, "%s:results", cfg->redis_prefix);
 	b->run = random_run();
-	remember_run(b, cfg);
+	remember_run(b, p);
 	b->earliest_ms = INT64_MAX;
 	if (redis_link_init(&b->link, cfg->redis_url, "coordinator", err, sizeof(err)) < 0) {
 		log_errorx("redis backend: [redis] url %s", err);

@@ -1595,9 +1595,16 @@ fail:
  * The redis coordinator's runs, one row per stream prefix: the run that
  * started last. Its successor adopts answers of that run alone (an answer
  * naming any other run was sent to nobody here). A table of its own,
- * created when first needed, outside the versioned schema: only the redis
- * backend reads it, and a database without it simply has no previous run.
+ * created when first needed, outside the versioned schema (for now: it
+ * belongs there): only the redis backend needs it, and a database without
+ * it simply has no previous run.
  */
+int store_coordinator_runs_create(struct store *s)
+{
+	return exec(s, "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
+	    " run TEXT NOT NULL, started_at INTEGER NOT NULL)", "keeping the coordinator's run");
+}
+
 int store_coordinator_run(struct store *s, const char *prefix, const char *run, char *previous,
     size_t len)
 {
@@ -1607,9 +1614,6 @@ int store_coordinator_run(struct store *s, const char *prefix, const char *run, 
 	previous[0] = '\0';
 	if (store_begin(s) < 0)
 		return -1;
-	if (exec(s, "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
-	    " run TEXT NOT NULL, started_at INTEGER NOT NULL)", "keeping the coordinator's run") < 0)
-		goto fail;
 	if (sqlite3_prepare_v2(s->db, "SELECT run FROM coordinator_runs WHERE prefix = ?1", -1, &st,
 	    NULL) != SQLITE_OK)
 		goto dbfail;
@@ -1637,7 +1641,6 @@ int store_coordinator_run(struct store *s, const char *prefix, const char *run, 
 dbfail:
 	db_error(s, "keeping the coordinator's run");
 	sqlite3_finalize(st);
-fail:
 	store_rollback(s);
 	previous[0] = '\0';
 	return -1;

@@ -25,6 +25,15 @@ struct sq_backend_params {
 	struct sq_probe_opts probe;
 	/* redis: [redis] and [check]; read in init only (copy what is kept) */
 	const struct sq_config *cfg;
+	/*
+	 * redis: keeps the coordinator's run between starts, the defence
+	 * against forged answers (src/backend/redis.c). Records run for the
+	 * stream prefix and puts the run recorded before it in previous:
+	 * returns 1, 0 when there was none, -1 when it cannot be kept. The
+	 * program owns the database and gives this; NULL keeps nothing.
+	 */
+	int (*keep_run)(void *arg, const char *prefix, const char *run, char *previous, size_t len);
+	void *keep_run_arg;
 };
 
 /* The probe settings of a configuration ([check]); pointers into cfg. */

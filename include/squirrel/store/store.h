@@ -188,10 +188,14 @@ int store_prune_history(struct store *s, int64_t before, int batch, int *deleted
  */
 int store_set_default_interval(struct store *s, int interval_s);
 
+/* The table of the redis coordinator's runs, made when missing. 0 or -1 (logged). */
+int store_coordinator_runs_create(struct store *s);
+
 /*
  * The redis coordinator's run for a stream prefix: records run (text) as
  * the latest and puts the one recorded before it in previous. Returns 1,
- * 0 when none was recorded (previous is then ""), or -1 (logged).
+ * 0 when none was recorded (previous is then ""), or -1 (logged). The
+ * table must exist (store_coordinator_runs_create).
  */
 int store_coordinator_run(struct store *s, const char *prefix, const char *run, char *previous,
     size_t len);
