@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/util.h"
 #include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/daemon.h"
@@ -514,19 +515,12 @@ static void check_file(struct daemon *d)
 
 static void install_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	signal_set(SIGTERM, on_stop);
+	signal_set(SIGINT, on_stop);
+	signal_set(SIGHUP, on_hup);
+	signal_set(SIGPIPE, SIG_IGN);
 	/* past a file size limit (ulimit -f) a write fails like on a full disk, not the daemon */
-	sigaction(SIGXFSZ, &sa, NULL);
+	signal_set(SIGXFSZ, SIG_IGN);
 }
 
 static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_beat)

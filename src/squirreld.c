@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/util.h"
 #include "squirrel/base/secret.h"
 #include "squirrel/base/validate.h"
 #include "squirrel/backend/backend.h"
@@ -228,7 +229,7 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 	struct pass_summary sum;
 	int64_t left = 0;
 
-	signal(SIGPIPE, SIG_IGN);
+	signal_set(SIGPIPE, SIG_IGN);
 	int rc = pass_run(st, b, cfg, backend_window(cfg), stdout, NULL, &sum) < 0;
 	if (sum.skipped > 0)
 		log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
 #include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
@@ -608,16 +609,10 @@ static void worker_free(struct worker *w)
 
 static void install_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	signal_set(SIGTERM, on_stop);
+	signal_set(SIGINT, on_stop);
+	signal_set(SIGPIPE, SIG_IGN);
+	signal_set(SIGHUP, SIG_IGN);
 }
 
 /* The first connection: refused credentials end the worker, an absent Redis is waited for. */

@@ -265,14 +265,10 @@ struct mailer *mailer_new(const struct sq_config *cfg, char *err, size_t errlen)
 	const char *host = cfg->smtp_host != NULL ? cfg->smtp_host : "";
 	const char *user = cfg->smtp_user != NULL ? cfg->smtp_user : "";
 	char why[128], version[32] = "?";
-	struct sigaction sa;
 	struct in_addr a4;
 
 	/* A server closing the connection under a write must not kill us. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGPIPE, &sa, NULL);
+	signal_set(SIGPIPE, SIG_IGN);
 
 	if (cfg->smtp_tls == SQ_TLS_IMPLICIT) {
 		smtp_version(version, sizeof(version), Ver_VERSION);

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/util.h"
 #include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
@@ -128,18 +129,13 @@ static enum slot_state slot_state(const struct slot *s)
  */
 static void worker_detach(struct prefork *pf, int self, int parent_end)
 {
-	struct sigaction sa;
 	sigset_t none;
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	signal_set(SIGTERM, SIG_DFL);
+	signal_set(SIGINT, SIG_DFL);
+	signal_set(SIGPIPE, SIG_IGN);
 	/* Out of the terminal's foreground group, a log line must not stop us. */
-	sigaction(SIGTTOU, &sa, NULL);
+	signal_set(SIGTTOU, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 

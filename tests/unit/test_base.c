@@ -4,6 +4,7 @@
  * background thread.
  */
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "squirrel/base/clock.h"
 #include "squirrel/base/secret.h"
+#include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
 #include "tap.h"
 
@@ -172,11 +174,37 @@ static void test_dns_servers(void)
 	is_int(dns_servers_parse("127.0.0.1,::1", NULL, why, sizeof(why)), 2, "judged only: counted");
 }
 
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	got_usr1 = sig;
+}
+
+static void test_signal_set(void)
+{
+	struct sigaction now;
+
+	signal_set(SIGUSR1, on_usr1);
+	sigaction(SIGUSR1, NULL, &now);
+	ok(now.sa_handler == on_usr1, "the handler set");
+	ok((now.sa_flags & SA_RESTART) == 0, "no SA_RESTART: an interrupted wait returns");
+	raise(SIGUSR1);
+	is_int(got_usr1, SIGUSR1, "the handler ran");
+	signal_set(SIGUSR1, SIG_IGN);
+	raise(SIGUSR1);
+	ok(1, "ignored: still here");
+	signal_set(SIGUSR1, SIG_DFL);
+	sigaction(SIGUSR1, NULL, &now);
+	ok(now.sa_handler == SIG_DFL, "back to the default");
+}
+
 int main(void)
 {
 	test_clock();
 	test_location();
 	test_secret();
 	test_dns_servers();
+	test_signal_set();
 	return tap_done();
 }
