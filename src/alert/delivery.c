@@ -21,11 +21,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/thread.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/delivery.h"
 #include "squirrel/base/log.h"
 #include "squirrel/alert/mailer.h"
-#include "squirrel/base/util.h"
 
 #define DIGEST_MAX 200            /* alerts in one mail at most */
 #define ROUND_EVERY_S 30          /* retries are looked at this often */
@@ -308,11 +308,9 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
 }
 
 struct delivery {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool kicked, stop, flush;
-	struct delivery_tally tally;  /* under mu */
+	struct bg_thread bg;          /* its mu guards flush and tally */
+	bool flush;
+	struct delivery_tally tally;  /* under bg.mu */
 	struct owed owed;             /* the thread's own */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
 };
@@ -327,31 +325,24 @@ static void *delivery_main(void *arg)
 		log_errorx("mail delivery cannot open the database; alerts wait in the outbox");
 		return NULL;
 	}
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->bg.mu);
 	for (;;) {
-		struct timespec until;
 		int64_t wait = ROUND_EVERY_S;
 		if (d->owed.n > 0) {
 			wait = d->owed.retry_at - (int64_t)time(NULL);
 			wait = wait < 1 ? 1 : wait > ROUND_EVERY_S ? ROUND_EVERY_S : wait;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)wait;
-		while (!d->kicked && !d->stop)
-			if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
-				break;
-		if (d->stop)
+		if (bg_wait(&d->bg, wait * 1000))
 			break;
-		d->kicked = false;
-		pthread_mutex_unlock(&d->mu);
+		pthread_mutex_unlock(&d->bg.mu);
 		struct delivery_tally t = { 0, 0 };
 		round_run(st, &d->cfg, false, &d->owed, &left, &t);
-		pthread_mutex_lock(&d->mu);
+		pthread_mutex_lock(&d->bg.mu);
 		d->tally.sent += t.sent;
 		d->tally.failed += t.failed;
 	}
 	bool flush = d->flush;
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->bg.mu);
 	if (flush) {
 		round_run(st, &d->cfg, true, &d->owed, &left, NULL);
 		if (left > 0)
@@ -367,20 +358,14 @@ static void *delivery_main(void *arg)
 struct delivery *delivery_start(const struct sq_config *cfg)
 {
 	struct delivery *d = calloc(1, sizeof(*d));
-	pthread_condattr_t ca;
 
 	if (d == NULL || config_copy(&d->cfg, cfg) < 0) {
 		log_errorx("out of memory starting mail delivery");
 		free(d);
 		return NULL;
 	}
-	pthread_mutex_init(&d->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	d->kicked = true;   /* alerts left from before a restart go out now */
-	if (thread_start(&d->thread, delivery_main, d) != 0) {
+	/* kicked: alerts left from before a restart go out now */
+	if (bg_start(&d->bg, delivery_main, d, true) != 0) {
 		log_errorx("cannot start the mail delivery thread");
 		config_free(&d->cfg);
 		free(d);
@@ -391,31 +376,24 @@ struct delivery *delivery_start(const struct sq_config *cfg)
 
 void delivery_get_tally(struct delivery *d, struct delivery_tally *out)
 {
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->bg.mu);
 	*out = d->tally;
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->bg.mu);
 }
 
 void delivery_kick(struct delivery *d)
 {
-	pthread_mutex_lock(&d->mu);
-	d->kicked = true;
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
+	bg_kick(&d->bg);
 }
 
 void delivery_stop(struct delivery *d, bool flush)
 {
 	if (d == NULL)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->stop = true;
+	pthread_mutex_lock(&d->bg.mu);
 	d->flush = flush;
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	pthread_join(d->thread, NULL);
-	pthread_mutex_destroy(&d->mu);
-	pthread_cond_destroy(&d->cv);
+	pthread_mutex_unlock(&d->bg.mu);
+	bg_stop(&d->bg);
 	config_free(&d->cfg);
 	free(d);
 }

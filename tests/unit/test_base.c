@@ -16,6 +16,7 @@
 
 #include "squirrel/base/clock.h"
 #include "squirrel/base/secret.h"
+#include "squirrel/base/thread.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
 #include "tap.h"
@@ -199,6 +200,65 @@ static void test_signal_set(void)
 	ok(now.sa_handler == SIG_DFL, "back to the default");
 }
 
+/* A background thread that counts its rounds: kicked ones and timed ones. */
+struct counter {
+	struct bg_thread bg;
+	int64_t wait_ms;
+	int rounds;          /* under bg.mu */
+	bool ended;
+};
+
+static void *count_rounds(void *arg)
+{
+	struct counter *c = arg;
+
+	pthread_mutex_lock(&c->bg.mu);
+	while (!bg_wait(&c->bg, c->wait_ms))
+		c->rounds++;
+	c->ended = true;
+	pthread_mutex_unlock(&c->bg.mu);
+	return NULL;
+}
+
+static int rounds_of(struct counter *c)
+{
+	pthread_mutex_lock(&c->bg.mu);
+	int n = c->rounds;
+	pthread_mutex_unlock(&c->bg.mu);
+	return n;
+}
+
+/* Waits up to 5 s for at least want rounds; the rounds seen. */
+static int wait_rounds(struct counter *c, int want)
+{
+	int n = 0;
+	for (int i = 0; i < 500 && (n = rounds_of(c)) < want; i++)
+		clock_sleep_ms(10);
+	return n;
+}
+
+static void test_bg_thread(void)
+{
+	struct counter c = { .wait_ms = 60000 };
+
+	ok(bg_start(&c.bg, count_rounds, &c, true) == 0, "started, kicked");
+	is_int(wait_rounds(&c, 1), 1, "a first round at once when started kicked");
+	clock_sleep_ms(50);
+	is_int(rounds_of(&c), 1, "then it sleeps (a minute)");
+	bg_kick(&c.bg);
+	is_int(wait_rounds(&c, 2), 2, "a kick: one more round");
+	int64_t t0 = clock_mono_ms();
+	bg_stop(&c.bg);
+	ok(c.ended && clock_mono_ms() - t0 < 2000, "stop ends the thread at once, not after its wait");
+	is_int(c.rounds, 2, "no round on the way out");
+
+	struct counter timed = { .wait_ms = 20 };
+	ok(bg_start(&timed.bg, count_rounds, &timed, false) == 0, "started, not kicked");
+	ok(wait_rounds(&timed, 3) >= 3, "rounds come every 20 ms unkicked");
+	bg_stop(&timed.bg);
+	ok(timed.ended, "stopped");
+}
+
 int main(void)
 {
 	test_clock();
@@ -206,5 +266,6 @@ int main(void)
 	test_secret();
 	test_dns_servers();
 	test_signal_set();
+	test_bg_thread();
 	return tap_done();
 }
