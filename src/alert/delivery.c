@@ -13,6 +13,12 @@
  *
  * In the daemon this runs in its own thread with its own connection to the
  * database, so a slow or hung mail server delays mail, never checks.
+ *
+ * The mailer ([smtp] checked, the password read, the TLS context built) is
+ * made once per configuration load, when mail is first due; while it
+ * cannot be made, each round that has mail to send tries again and says
+ * why. Each mail still makes its own connection, so a server that was down
+ * is simply tried again at the next round.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -248,8 +254,8 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
  * refuses them nothing is sent (force tries the write at once, whatever
  * the backoff). Then every due alert is tried, one digest per owner.
  */
-static int round_run(struct store *st, const struct sq_config *cfg, bool force, struct owed *o,
-    int64_t *left, struct delivery_tally *tally)
+static int round_run(struct store *st, const struct sq_config *cfg, struct mailer **mp,
+    bool force, struct owed *o, int64_t *left, struct delivery_tally *tally)
 {
 	struct sq_alert_list list = { NULL, 0 };
 	char err[512];
@@ -264,7 +270,9 @@ static int round_run(struct store *st, const struct sq_config *cfg, bool force, 
 	if (store_outbox_due(st, now, force, &list) < 0)
 		return -1;
 	if (list.n > 0) {
-		struct mailer *m = mailer_new(cfg, err, sizeof(err));
+		if (*mp == NULL)
+			*mp = mailer_new(cfg, err, sizeof(err));
+		struct mailer *m = *mp;
 		if (m == NULL) {
 			log_errorx("mail cannot be sent: %s", err);
 			rc = -1;
@@ -279,7 +287,6 @@ static int round_run(struct store *st, const struct sq_config *cfg, bool force, 
 				break;   /* the rest waits for the database */
 			i = j;
 		}
-		mailer_free(m);
 	}
 out:
 	store_free_alerts(&list);
@@ -301,8 +308,10 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
     struct delivery_tally *tally)
 {
 	struct owed o = { 0 };
-	int rc = round_run(st, cfg, force, &o, left, tally);
+	struct mailer *m = NULL;
+	int rc = round_run(st, cfg, &m, force, &o, left, tally);
 
+	mailer_free(m);
 	owed_lost(&o, "by the next run");
 	return rc;
 }
@@ -313,6 +322,7 @@ struct delivery {
 	struct delivery_tally tally;  /* under bg.mu */
 	struct owed owed;             /* the thread's own */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
+	struct mailer *mailer;        /* the thread's own: made once for cfg */
 };
 
 static void *delivery_main(void *arg)
@@ -336,7 +346,7 @@ static void *delivery_main(void *arg)
 			break;
 		pthread_mutex_unlock(&d->bg.mu);
 		struct delivery_tally t = { 0, 0 };
-		round_run(st, &d->cfg, false, &d->owed, &left, &t);
+		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t);
 		pthread_mutex_lock(&d->bg.mu);
 		d->tally.sent += t.sent;
 		d->tally.failed += t.failed;
@@ -344,13 +354,15 @@ static void *delivery_main(void *arg)
 	bool flush = d->flush;
 	pthread_mutex_unlock(&d->bg.mu);
 	if (flush) {
-		round_run(st, &d->cfg, true, &d->owed, &left, NULL);
+		round_run(st, &d->cfg, &d->mailer, true, &d->owed, &left, NULL);
 		if (left > 0)
 			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
 	} else if (d->owed.n > 0) {
 		settle(st, &d->owed, (int64_t)time(NULL), NULL);
 	}
 	owed_lost(&d->owed, "when delivery starts again");
+	mailer_free(d->mailer);
+	d->mailer = NULL;
 	store_close(st);
 	return NULL;
 }

@@ -1,8 +1,9 @@
 /*
  * mailer.h - handing one message to the configured SMTP server.
  *
- * The only door to libesmtp. mailer_new() checks the [smtp] section once, at
- * start, and refuses what cannot work or would leak the password; after
+ * The only door to libesmtp. mailer_new() checks the [smtp] section once
+ * per configuration load (delivery makes it when mail is first due), and
+ * refuses what cannot work or would leak the password; after
  * that, mailer_send() delivers one message to one recipient and says whether
  * to keep the alert (MAIL_TEMPFAIL), drop it (MAIL_PERMFAIL) or mark it
  * sent, with the server's exact answer.
