@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.test_mail != NULL) {
-		rc = mailer_test(&cfg, o.test_mail);
+		rc = delivery_test(&cfg, o.test_mail);
 		config_free(&cfg);
 		return rc;
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "squirrel/alert/alert.h"
 #include "squirrel/base/escape.h"
@@ -828,4 +829,17 @@ char *alert_compose_text(const char *to, const char *from, const char *subject,
 	sb_free(&s);
 	sb_free(&b);
 	return msg;
+}
+
+char *alert_compose_test(const char *to, const char *from, const char *server, int64_t now,
+    char *err, size_t errlen)
+{
+	char id[96], body[512];
+
+	snprintf(id, sizeof(id), "squirrel-test-%lld-%ld", (long long)now, (long)getpid());
+	snprintf(body, sizeof(body),
+	    "This is a test message from squirreld --test-mail.\n\n"
+	    "If you can read it, squirrel can send its alerts to %s through %s.\n",
+	    to, server);
+	return alert_compose_text(to, from, "[squirrel] test message", body, now, id, err, errlen);
 }

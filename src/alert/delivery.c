@@ -27,7 +27,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/escape.h"
 #include "squirrel/base/thread.h"
+#include "squirrel/base/util.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/delivery.h"
 #include "squirrel/base/log.h"
@@ -408,4 +410,40 @@ void delivery_stop(struct delivery *d, bool flush)
 	bg_stop(&d->bg);
 	config_free(&d->cfg);
 	free(d);
+}
+
+int delivery_test(const struct sq_config *cfg, const char *to)
+{
+	char err[512], reply[1024], why[128];
+	struct mailer *m;
+	char *message;
+	int rc;
+	time_t now = time(NULL);
+
+	if (to == NULL || !email_valid(to, why, sizeof(why))) {
+		ascii_line(reply, sizeof(reply), to);
+		fprintf(stderr, "test mail: '%s' is not one valid address: %s\n", reply,
+		    to == NULL ? "none given" : why);
+		return 1;
+	}
+	m = mailer_new(cfg, err, sizeof(err));
+	if (m == NULL) {
+		fprintf(stderr, "test mail: %s\n", err);
+		return 1;
+	}
+	message = alert_compose_test(to, cfg->smtp_from, mailer_server(m), (int64_t)now, err,
+	    sizeof(err));
+	if (message == NULL) {
+		fprintf(stderr, "test mail: %s\n", err);
+		mailer_free(m);
+		return 1;
+	}
+	rc = mailer_send(m, to, message, reply, sizeof(reply));
+	if (rc == MAIL_SENT)
+		printf("sent to %s via %s: %s\n", to, mailer_server(m), reply);
+	else
+		fprintf(stderr, "test mail to %s via %s failed: %s\n", to, mailer_server(m), reply);
+	free(message);
+	mailer_free(m);
+	return rc == MAIL_SENT ? 0 : 1;
 }

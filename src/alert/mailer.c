@@ -57,6 +57,7 @@
 #include <libesmtp.h>
 
 #include "squirrel/base/clock.h"
+#include "squirrel/base/escape.h"
 #include "squirrel/base/secret.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/mailer.h"
@@ -87,28 +88,6 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
-}
-
-/* Server text and addresses go to logs: printable ASCII on one line. */
-static void clean_line(char *dst, size_t len, const char *src)
-{
-	size_t o = 0;
-	bool space = false;
-
-	if (len == 0)
-		return;
-	for (; src != NULL && *src != '\0' && o + 1 < len; src++) {
-		unsigned char c = (unsigned char)*src;
-		if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < len)
-			dst[o++] = ' ';
-		space = false;
-		dst[o++] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[o] = '\0';
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,7 +434,7 @@ static void event_cb(smtp_session_t session, int event, void *arg, ...)
 		*ok = ssl != NULL && SSL_get_verify_result(ssl) == X509_V_OK && cert_matches(m, ssl);
 		if (!*ok) {
 			char shown[128];
-			clean_line(shown, sizeof(shown), name);
+			ascii_line(shown, sizeof(shown), name);
 			seterr(st->tls_problem, sizeof(st->tls_problem), "the TLS certificate of %s "
 			    "is for '%s', not %s; nothing was sent", m->server, shown, m->host);
 		}
@@ -520,10 +499,10 @@ static void reply_line(struct session *st, const char *line)
 	int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	char sep = line[3];
 	if (!st->in_resp) {
-		clean_line(st->resp, sizeof(st->resp), line);
+		ascii_line(st->resp, sizeof(st->resp), line);
 		st->in_resp = true;
 	} else if (line[3] != '\0' && (used = strlen(st->resp)) + 2 < sizeof(st->resp)) {
-		clean_line(clean, sizeof(clean), line + 4);
+		ascii_line(clean, sizeof(clean), line + 4);
 		seterr(st->resp + used, sizeof(st->resp) - used, " %s", clean);
 	}
 	if (sep == '-')
@@ -667,7 +646,7 @@ static void status_text(char *out, size_t len, const smtp_status_t *s)
 {
 	char text[REPLY_MAX];
 
-	clean_line(text, sizeof(text), s->text);
+	ascii_line(text, sizeof(text), s->text);
 	if (s->enh_class > 0)
 		seterr(out, len, "%d %d.%d.%d %s", s->code, s->enh_class, s->enh_subject,
 		    s->enh_detail, text);
@@ -820,7 +799,7 @@ int mailer_send(struct mailer *m, const char *to, const char *message,
 	int rc = MAIL_TEMPFAIL;
 
 	if (to == NULL || !email_valid(to, why, sizeof(why))) {
-		clean_line(shown, sizeof(shown), to);
+		ascii_line(shown, sizeof(shown), to);
 		seterr(reply, replylen, "recipient '%s' is not one valid address: %s", shown,
 		    to == NULL ? "none given" : why);
 		return MAIL_PERMFAIL;
@@ -883,45 +862,4 @@ out:
 	if (auth != NULL)
 		auth_destroy_context(auth);
 	return rc;
-}
-
-int mailer_test(const struct sq_config *cfg, const char *to)
-{
-	char err[512], reply[1024], why[128], id[96], body[512];
-	struct mailer *m;
-	char *message;
-	int rc;
-	time_t now = time(NULL);
-
-	if (to == NULL || !email_valid(to, why, sizeof(why))) {
-		clean_line(reply, sizeof(reply), to);
-		fprintf(stderr, "test mail: '%s' is not one valid address: %s\n", reply,
-		    to == NULL ? "none given" : why);
-		return 1;
-	}
-	m = mailer_new(cfg, err, sizeof(err));
-	if (m == NULL) {
-		fprintf(stderr, "test mail: %s\n", err);
-		return 1;
-	}
-	snprintf(id, sizeof(id), "squirrel-test-%lld-%ld", (long long)now, (long)getpid());
-	snprintf(body, sizeof(body),
-	    "This is a test message from squirreld --test-mail.\n\n"
-	    "If you can read it, squirrel can send its alerts to %s through %s.\n",
-	    to, m->server);
-	message = alert_compose_text(to, m->from, "[squirrel] test message", body,
-	    (int64_t)now, id, err, sizeof(err));
-	if (message == NULL) {
-		fprintf(stderr, "test mail: %s\n", err);
-		mailer_free(m);
-		return 1;
-	}
-	rc = mailer_send(m, to, message, reply, sizeof(reply));
-	if (rc == MAIL_SENT)
-		printf("sent to %s via %s: %s\n", to, m->server, reply);
-	else
-		fprintf(stderr, "test mail to %s via %s failed: %s\n", to, m->server, reply);
-	free(message);
-	mailer_free(m);
-	return rc == MAIL_SENT ? 0 : 1;
 }

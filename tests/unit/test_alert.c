@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "squirrel/alert/alert.h"
 #include "squirrel/core/check.h"
 #include "tap.h"
@@ -822,6 +824,33 @@ static void test_compose_text(void)
 	free(msg);
 }
 
+/* squirreld --test-mail's message, composed here and only sent by the mailer. */
+static void test_compose_test(void)
+{
+	struct parsed p;
+	const char *v;
+	char err[256], want[160];
+
+	char *msg = alert_compose_test(TO, FROM, "127.0.0.1:2525", NOW, err, sizeof(err));
+	ok(msg != NULL, "compose the test mail (%s)", msg ? "" : err);
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	check_headers(&p, "test mail");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] test message", "test mail subject");
+	snprintf(want, sizeof(want), "<squirrel-test-%lld-%ld@", (long long)NOW, (long)getpid());
+	ok(header_count(&p, "Message-ID", &v) == 1 && strncmp(v, want, strlen(want)) == 0,
+	    "Message-ID of the time and the process: %s", v);
+	snprintf(want, sizeof(want), "If you can read it, squirrel can send its alerts to %s through "
+	    "127.0.0.1:2525.", TO);
+	ok(body_has_line(p.body, "This is a test message from squirreld --test-mail.") &&
+	    body_has_line(p.body, want),
+	    "test mail body names the recipient and the server");
+	parsed_free(&p);
+	free(msg);
+}
+
 int main(void)
 {
 	test_duration();
@@ -840,5 +869,6 @@ int main(void)
 	test_alert_ids();
 	test_refusals();
 	test_compose_text();
+	test_compose_test();
 	return tap_done();
 }

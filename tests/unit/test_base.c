@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "squirrel/base/clock.h"
+#include "squirrel/base/escape.h"
 #include "squirrel/base/secret.h"
 #include "squirrel/base/thread.h"
 #include "squirrel/base/util.h"
@@ -259,6 +260,18 @@ static void test_bg_thread(void)
 	ok(timed.ended, "stopped");
 }
 
+static void test_ascii_line(void)
+{
+	char out[16];
+
+	ascii_line(out, sizeof(out), "  250 2.0.0\r\n Ok:\tqueued");
+	is_str(out, "250 2.0.0 Ok: q", "spaces and breaks folded, none leading, cut to fit");
+	ascii_line(out, sizeof(out), "caf\xc3\xa9\x1b[2J");
+	is_str(out, "caf??\?[2J", "bytes outside printable ASCII become '?'");
+	ascii_line(out, sizeof(out), NULL);
+	is_str(out, "", "NULL: empty");
+}
+
 int main(void)
 {
 	test_clock();
@@ -267,5 +280,6 @@ int main(void)
 	test_dns_servers();
 	test_signal_set();
 	test_bg_thread();
+	test_ascii_line();
 	return tap_done();
 }

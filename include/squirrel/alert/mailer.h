@@ -83,13 +83,4 @@ const char *mailer_server(const struct mailer *m);
 /* Forgets the password (zeroed) and everything else; NULL is fine. */
 void mailer_free(struct mailer *m);
 
-/*
- * squirreld --test-mail ADDRESS: sends one short message through the
- * configured server. Prints "sent to ADDRESS via HOST:PORT: REPLY" on
- * stdout, REPLY being the server's final answer to the message ("250 2.0.0
- * Ok: queued as ..."), or the reason (the server's exact answer) on stderr.
- * Returns 0 or 1.
- */
-int mailer_test(const struct sq_config *cfg, const char *to);
-
 #endif
