@@ -40,7 +40,7 @@
  * A stop waits this long for the checks in flight (whatever their
  * timeout), from the signal on; those still running then are dropped,
  * never recorded. Well inside the unit's TimeoutStopSec (60 s), with the
- * prefork workers' own bounded stop and the last try of the outbox.
+ * prefork children's own bounded stop and the last try of the outbox.
  */
 #define DRAIN_MAX_MS 5000
 

@@ -6,8 +6,8 @@
  *
  * The caller submits checks, then polls: poll() waits up to timeout_ms for
  * results (or, with none pending, simply sleeps that long) and hands each
- * finished one to the callback. A check submitted is
- * always answered exactly once, even when its worker dies.
+ * finished one to the callback. A check submitted is always answered
+ * exactly once, even when the thread or process running it dies.
  */
 #ifndef SQUIRREL_BACKEND_H
 #define SQUIRREL_BACKEND_H
