@@ -1,7 +1,7 @@
 /*
  * test_base.c - the small machinery of the ground floor that every part
- * shares: the clocks, names, secret files, DNS server lists and the
- * background thread.
+ * shares: the clocks, location names, secret files, DNS server lists,
+ * signal dispositions, the background thread and one-line ASCII copies.
  */
 #include <arpa/inet.h>
 #include <signal.h>
