@@ -25,7 +25,7 @@
 #include "squirrel/alert/record.h"
 #include "squirrel/report/reporter.h"
 #include "squirrel/check/scheduler.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/store/coordinator.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"

@@ -12,7 +12,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/pass.h"
 #include "squirrel/alert/record.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
 #include "squirrel/store/sites.h"

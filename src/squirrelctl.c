@@ -27,7 +27,7 @@
 #include "squirrel/scaleout/redis_admin.h"
 #include "squirrel/scaleout/redis_link.h"
 #endif
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/report/statuspage.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"

@@ -10,7 +10,7 @@
 
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/core/state.h"
 #include "squirrel/scaleout/quorum.h"
 
