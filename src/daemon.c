@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/util.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/daemon.h"
 #include "squirrel/alert/delivery.h"
@@ -23,7 +25,8 @@
 #include "squirrel/alert/record.h"
 #include "squirrel/report/reporter.h"
 #include "squirrel/check/scheduler.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
+#include "squirrel/store/coordinator.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/store/uptime.h"
@@ -41,7 +44,7 @@
  * A stop waits this long for the checks in flight (whatever their
  * timeout), from the signal on; those still running then are dropped,
  * never recorded. Well inside the unit's TimeoutStopSec (60 s), with the
- * prefork workers' own bounded stop and the last try of the outbox.
+ * prefork children's own bounded stop and the last try of the outbox.
  */
 #define DRAIN_MAX_MS 5000
 
@@ -50,13 +53,10 @@ static _Atomic int64_t stop_deadline;  /* CLOCK_MONOTONIC ms, set with got_stop 
 
 static void on_stop(int sig)
 {
-	struct timespec ts;
-
 	(void)sig;
 	if (!got_stop) {
 		/* the first signal sets the bound; another does not move it */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + DRAIN_MAX_MS;
+		int64_t deadline = clock_mono_ms() + DRAIN_MAX_MS;
 		atomic_store(&stop_deadline, deadline);
 		probe_stop_at(deadline);
 	}
@@ -78,6 +78,7 @@ struct kept {
 struct daemon {
 	struct store *store;
 	struct sq_config *cfg;
+	struct record_locations locs;   /* [redis] locations, read at each load */
 	struct sq_backend backend;
 	struct scheduler *sched;
 	struct delivery *delivery;
@@ -107,11 +108,17 @@ struct daemon {
 	double round_seconds;         /* the last round's length; < 0 before the first */
 };
 
-static int64_t now_ms(void)
+int daemon_keep_run(void *arg, const char *prefix, const char *run, char *previous, size_t len)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	const char *path = arg;
+	struct store *st = path != NULL ? store_open(path, 0) : NULL;
+	int rc = -1;
+
+	previous[0] = '\0';
+	if (st != NULL && store_coordinator_runs_create(st) == 0)
+		rc = store_coordinator_run(st, prefix, run, previous, len);
+	store_close(st);
+	return rc;
 }
 
 static int open_backend(struct daemon *d)
@@ -119,6 +126,8 @@ static int open_backend(struct daemon *d)
 	struct sq_backend_params params;
 
 	backend_params(d->cfg, &params);
+	params.keep_run = daemon_keep_run;
+	params.keep_run_arg = d->cfg->database;
 	if (backend_open(&d->backend, d->cfg->backend, &params) < 0)
 		return -1;
 	d->window = backend_window(d->cfg->backend, &params);
@@ -128,7 +137,7 @@ static int open_backend(struct daemon *d)
 /* The counters of this beat, for the reporter's next metrics file. */
 static void update_metrics(struct daemon *d)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct sq_metrics m = {
 		.started_at = d->started_at,
 		.checks = d->checks,
@@ -172,7 +181,7 @@ static void follow_edits(struct daemon *d, bool startup, bool force)
 		return;
 	sites_filter(&list);
 	size_t before = scheduler_size(d->sched);
-	if (scheduler_sync(d->sched, &list, d->cfg, now_ms(), startup) == 0)
+	if (scheduler_sync(d->sched, &list, d->cfg, clock_mono_ms(), startup) == 0)
 		d->sites_version = version;
 	if (!startup)
 		log_info("sites changed: %zu watched (was %zu)", scheduler_size(d->sched), before);
@@ -231,7 +240,7 @@ static int write_kept(struct daemon *d)
 		size_t n = d->nkept < BATCH_MAX ? d->nkept : BATCH_MAX;
 		for (size_t i = 0; i < n; i++)
 			e[i] = (struct record_entry){ .site = &d->kept[i].site, .result = d->kept[i].result };
-		if (record_batch(d->store, d->cfg, e, n, &stats) < 0)
+		if (record_batch(d->store, d->cfg, &d->locs, e, n, &stats) < 0)
 			return -1;
 		if (stats.alerts > 0 && d->delivery != NULL)
 			delivery_kick(d->delivery);
@@ -246,13 +255,13 @@ static int write_kept(struct daemon *d)
 static void flush(struct daemon *d)
 {
 	struct record_stats stats = { 0 };
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	bool written = false;
 
 	if (d->nbatch == 0)
 		return;
 	if (d->store != NULL && (d->nkept == 0 || (now >= d->retry_at && write_kept(d) == 0))) {
-		if (record_batch(d->store, d->cfg, d->batch, d->nbatch, &stats) == 0)
+		if (record_batch(d->store, d->cfg, &d->locs, d->batch, d->nbatch, &stats) == 0)
 			written = true;
 	}
 	if (!written) {
@@ -303,13 +312,13 @@ static void collect(const struct sq_result *r, void *arg)
 		/* cut short by the stop: it says nothing of the site */
 		d->inflight--;
 		d->dropped++;
-		scheduler_done(d->sched, site, 0, now_ms());
+		scheduler_done(d->sched, site, 0, clock_mono_ms());
 		return;
 	}
 	if (d->nbatch == BATCH_MAX)
 		flush(d);
 	if (d->nbatch == 0)
-		d->batch_since = now_ms();
+		d->batch_since = clock_mono_ms();
 	/*
 	 * Results that agree with their site's state wait for the batch (one
 	 * transaction a second under light load); one that may change it, the
@@ -319,7 +328,7 @@ static void collect(const struct sq_result *r, void *arg)
 	if (sq_result_ok(r) ? site->state == SQ_STATE_DOWN : site->state != SQ_STATE_DOWN)
 		d->batch_urgent = true;
 	d->checks++;
-	count_round(d, now_ms());
+	count_round(d, clock_mono_ms());
 	if (!sq_result_ok(r))
 		d->failures++;
 	d->bsite[d->nbatch] = site;
@@ -330,7 +339,7 @@ static void collect(const struct sq_result *r, void *arg)
 
 static void submit_due(struct daemon *d)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct sched_site *site;
 
 	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
@@ -354,7 +363,7 @@ static void drain(struct daemon *d)
 		int wait = 1000;
 		int64_t deadline = atomic_load(&stop_deadline);
 		if (got_stop && deadline != 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - clock_mono_ms();
 			if (left <= 0)
 				break;
 			if (left < wait)
@@ -402,12 +411,14 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 	d->cfg->database = old.database;   /* keep the path we have open */
 	old.database = NULL;
 	config_free(&old);
+	record_locations_free(&d->locs);
+	record_locations_load(&d->locs, d->cfg);
 	log_set_level((enum log_level)d->cfg->log_level);
 	if (new_backend && open_backend(d) < 0) {
 		log_errorx("cannot start the new backend; stopping");
 		got_stop = 1;
 	}
-	scheduler_reschedule(d->sched, d->cfg, now_ms());
+	scheduler_reschedule(d->sched, d->cfg, clock_mono_ms());
 	if (d->delivery != NULL) {
 		delivery_stop(d->delivery, false);
 		d->delivery = delivery_start(d->cfg);
@@ -500,24 +511,17 @@ static void check_file(struct daemon *d)
 
 static void install_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	signal_set(SIGTERM, on_stop);
+	signal_set(SIGINT, on_stop);
+	signal_set(SIGHUP, on_hup);
+	signal_set(SIGPIPE, SIG_IGN);
 	/* past a file size limit (ulimit -f) a write fails like on a full disk, not the daemon */
-	sigaction(SIGXFSZ, &sa, NULL);
+	signal_set(SIGXFSZ, SIG_IGN);
 }
 
 static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_beat)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	int64_t until = next_version < next_beat ? next_version : next_beat;
 	if (d->inflight < d->window) {
 		int64_t due = scheduler_next_due(d->sched);
@@ -552,6 +556,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	}
 	d->store = st;
 	d->cfg = cfg;
+	record_locations_load(&d->locs, cfg);
 	d->round_seconds = -1;
 	install_signals();
 	/* A database that takes no writes would keep every result in memory: refuse. */
@@ -573,7 +578,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	store_rollup_backfill(d->store);
 	store_set_busy_timeout(d->store, WRITE_WAIT_MS);
 	follow_edits(d, true, false);
-	d->round_start_ms = now_ms();
+	d->round_start_ms = clock_mono_ms();
 	d->round_left = scheduler_size(d->sched);
 	d->delivery = delivery_start(d->cfg);
 	d->reporter = reporter_start(d->cfg);
@@ -586,11 +591,11 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	notify_ready();
 	status_line(d);
 
-	int64_t next_version = now_ms() + VERSION_POLL_MS;
-	int64_t next_file = now_ms() + FILE_CHECK_MS;
-	int64_t next_beat = now_ms() + beat_every;
+	int64_t next_version = clock_mono_ms() + VERSION_POLL_MS;
+	int64_t next_file = clock_mono_ms() + FILE_CHECK_MS;
+	int64_t next_beat = clock_mono_ms() + beat_every;
 	while (!got_stop) {
-		int64_t loop_start = now_ms();
+		int64_t loop_start = clock_mono_ms();
 		if (got_hup) {
 			got_hup = 0;
 			reload(d, reload_fn, arg);
@@ -603,7 +608,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			rc = 1;
 			break;
 		}
-		int64_t now = now_ms();
+		int64_t now = clock_mono_ms();
 		if (d->nbatch > 0 && (d->batch_urgent || now >= d->batch_since + BATCH_AGE_MS))
 			flush(d);
 		if (now >= next_version) {
@@ -621,7 +626,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 			update_metrics(d);
 			next_beat = now + beat_every;
 		}
-		d->loop_seconds = (double)(now_ms() - loop_start) / 1000.0;
+		d->loop_seconds = (double)(clock_mono_ms() - loop_start) / 1000.0;
 	}
 	log_info("stopping: waiting up to %d s for %zu checks in flight", DRAIN_MAX_MS / 1000,
 	    d->inflight);
@@ -643,6 +648,7 @@ out:
 	store_close(d->store);
 	scheduler_free(d->sched);
 	free(d->kept);
+	record_locations_free(&d->locs);
 	free(d);
 	config_free(cfg);
 	return rc;

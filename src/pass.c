@@ -12,7 +12,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/pass.h"
 #include "squirrel/alert/record.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
 #include "squirrel/store/sites.h"
@@ -22,6 +22,7 @@
 struct pass {
 	struct store *store;
 	const struct sq_config *cfg;
+	struct record_locations locs;  /* [redis] locations, read once for the pass */
 	struct sq_site_list sites;
 	struct sq_result *results;   /* by site index */
 	bool *done;
@@ -37,7 +38,7 @@ static void pass_flush(struct pass *p)
 	if (p->nbatch == 0)
 		return;
 	struct record_stats stats;
-	if (record_batch(p->store, p->cfg, p->batch, p->nbatch, &stats) < 0)
+	if (record_batch(p->store, p->cfg, &p->locs, p->batch, p->nbatch, &stats) < 0)
 		p->rc = -1;
 	else
 		p->alerts += stats.alerts;
@@ -103,6 +104,7 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 		free(p);
 		return -1;
 	}
+	record_locations_load(&p->locs, cfg);
 	p->results = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->results));
 	p->done = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->done));
 	if (p->results == NULL || p->done == NULL) {
@@ -146,6 +148,7 @@ out:
 		pass_print(p, out, sum);
 	int rc = p->rc;
 	store_free_sites(&p->sites);
+	record_locations_free(&p->locs);
 	free(p->results);
 	free(p->done);
 	free(p);

@@ -27,7 +27,7 @@
 #include "squirrel/scaleout/redis_admin.h"
 #include "squirrel/scaleout/redis_link.h"
 #endif
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/report/statuspage.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
@@ -814,7 +814,7 @@ static int cmd_workers(struct ctx *c, char **args)
 	char why[512];
 
 	/* a Redis that hangs up must not end us with SIGPIPE */
-	signal(SIGPIPE, SIG_IGN);
+	signal_set(SIGPIPE, SIG_IGN);
 	if (redis_link_init(&link, c->cfg.redis_url, "squirrelctl", why, sizeof(why)) < 0) {
 		log_errorx("[redis] url %s", why);
 		return EXIT_FAIL;

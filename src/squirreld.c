@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/util.h"
+#include "squirrel/base/secret.h"
+#include "squirrel/base/validate.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/core/config.h"
 #include "squirrel/daemon.h"
@@ -186,16 +188,16 @@ static int check_secrets(const struct options *o, const struct sq_config *cfg, c
     size_t errlen)
 {
 	const char *path = config_path(o);
-	struct stat st;
+	unsigned mode;
 
 	if (mailer_check_config_file_mode(path, cfg, err, errlen) < 0)
 		return -1;
 	if (path == NULL || o->redis != NULL || !rw_url_has_password(cfg->redis_url))
 		return 0;
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+	if (secret_file_shared(path, &mode) == 1) {
 		snprintf(err, errlen, "%s holds a password in [redis] url but has mode %04o: group or "
 		    "others may read it. Make it readable by its owner only (chmod 600 %s)", path,
-		    (unsigned)(st.st_mode & 07777), path);
+		    mode, path);
 		return -1;
 	}
 	return 0;
@@ -228,7 +230,7 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 	struct pass_summary sum;
 	int64_t left = 0;
 
-	signal(SIGPIPE, SIG_IGN);
+	signal_set(SIGPIPE, SIG_IGN);
 	int rc = pass_run(st, b, cfg, window, stdout, NULL, &sum) < 0;
 	if (sum.skipped > 0)
 		log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
@@ -253,7 +255,7 @@ static int run_worker(const struct options *o, const struct sq_config *cfg)
 		    backend_local_names());
 		return EXIT_USAGE;
 	}
-	if (o->location != NULL && !rw_location_valid(o->location, strlen(o->location))) {
+	if (o->location != NULL && !location_valid(o->location, strlen(o->location))) {
 		fprintf(stderr, "squirreld: --location '%s': use 1 to 63 letters, digits, '_', '-' or '.'\n",
 		    o->location);
 		return EXIT_USAGE;
@@ -310,7 +312,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.test_mail != NULL) {
-		rc = mailer_test(&cfg, o.test_mail);
+		rc = delivery_test(&cfg, o.test_mail);
 		config_free(&cfg);
 		return rc;
 	}
@@ -338,6 +340,8 @@ int main(int argc, char **argv)
 	if (o.once) {
 		struct sq_backend_params params;
 		backend_params(&cfg, &params);
+		params.keep_run = daemon_keep_run;
+		params.keep_run_arg = cfg.database;
 		if (backend_open(&backend, cfg.backend, &params) < 0) {
 			rc = 1;
 		} else {

@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/util.h"
+#include "squirrel/base/validate.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/base/notify.h"
@@ -170,7 +173,7 @@ static void take(struct worker *w, const redisReply *e, int deliveries)
 		refuse(w, id, idlen, why);
 		return;
 	}
-	if (redis_wall_ms() >= c.deadline_ms) {
+	if (clock_wall_ms() >= c.deadline_ms) {
 		log_debug("%s: entry %.*s (site %" PRId64 ") is past its deadline; acknowledged",
 		    w->who, (int)idlen, id, c.site_id);
 		owe(w, id, idlen);
@@ -461,26 +464,9 @@ static void forget_old_consumers(struct worker *w)
 /* After every (re)connect: our group (made when missing, from the stream's start). */
 static int setup(struct worker *w)
 {
-	struct rw_args a;
-
-	rw_args_init(&a);
-	rw_args_add(&a, "XGROUP");
-	rw_args_add(&a, "CREATE");
-	rw_args_add(&a, w->checks_key);
-	rw_args_add(&a, w->location);
-	rw_args_add(&a, "0");
-	rw_args_add(&a, "MKSTREAM");
-	redisReply *r = redis_link_call(&w->link, &a);
-	if (r == NULL)
+	if (redis_group_create_append(&w->link, w->checks_key, w->location) < 0 ||
+	    redis_group_create_reply(&w->link) < 0)
 		return -1;
-	if (r->type == REDIS_REPLY_ERROR && !redis_reply_is_error(r, "BUSYGROUP")) {
-		char why[300];
-		snprintf(why, sizeof(why), "XGROUP CREATE refused: %.200s", r->str);
-		redis_reply_free(r);
-		redis_link_lost(&w->link, why);
-		return -1;
-	}
-	redis_reply_free(r);
 	forget_old_consumers(w);
 	if (w->link.c == NULL)
 		return -1;
@@ -525,13 +511,6 @@ static int read_new(struct worker *w, int block_ms)
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-	if (ms > 0)
-		nanosleep(&ts, NULL);
-}
-
 /* One turn with Redis: answers out, then (unless stopping) claimed and new work in. */
 static void talk(struct worker *w, bool stopping)
 {
@@ -545,7 +524,7 @@ static void talk(struct worker *w, bool stopping)
 		return;
 	if (write_owed(w) < 0 || stopping)
 		return;
-	int64_t now = redis_mono_ms();
+	int64_t now = clock_mono_ms();
 	if (now >= w->next_claim_ms && w->nfree > 0) {
 		if (claim(w) < 0)
 			return;
@@ -568,8 +547,7 @@ static int worker_init(struct worker *w, const struct sq_config *cfg, const char
 	/* A consumer per process: a restarted worker's old checks are claimed like a dead one's. */
 	snprintf(w->consumer, sizeof(w->consumer), "%s-%ld", host, (long)getpid());
 	for (char *p = w->consumer; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_'))
+		if (!name_char(*p))
 			*p = '_';
 	snprintf(w->who, sizeof(w->who), "worker %s/%s", w->location, w->consumer);
 	size_t plen = strlen(cfg->redis_prefix) + 16;
@@ -618,16 +596,10 @@ static void worker_free(struct worker *w)
 
 static void install_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	signal_set(SIGTERM, on_stop);
+	signal_set(SIGINT, on_stop);
+	signal_set(SIGPIPE, SIG_IGN);
+	signal_set(SIGHUP, SIG_IGN);
 }
 
 /* The first connection: refused credentials end the worker, an absent Redis is waited for. */
@@ -646,7 +618,7 @@ static int first_connect(struct worker *w)
 			log_warnx("%s: waiting for Redis at %s: %s", w->who, w->link.url.shown,
 			    w->link.last_why);
 		said = true;
-		sleep_ms(redis_link_wait_ms(&w->link));
+		clock_sleep_ms(redis_link_wait_ms(&w->link));
 	}
 	return -1;
 }
@@ -673,17 +645,17 @@ int worker_run(const struct sq_config *cfg, const char *location, const char *ba
 	    w.checks_key, w.link.url.shown, backend, w.capacity);
 	int64_t watchdog = notify_watchdog_ms();
 	int64_t beat_every = watchdog > 0 ? watchdog / 2 : 10000;
-	int64_t next_beat = redis_mono_ms() + beat_every, stop_at = 0;
+	int64_t next_beat = clock_mono_ms() + beat_every, stop_at = 0;
 	for (;;) {
 		bool stopping = got_stop != 0;
 		if (stopping && stop_at == 0) {
-			stop_at = redis_mono_ms();
+			stop_at = clock_mono_ms();
 			log_info("%s: stopping: %d check(s) in flight finish first", w.who, w.inflight);
 			notify_stopping();
 		}
 		if (stopping && w.inflight == 0 && w.nowed == 0)
 			break;
-		if (stopping && w.inflight == 0 && redis_mono_ms() - stop_at > STOP_GRACE_MS) {
+		if (stopping && w.inflight == 0 && clock_mono_ms() - stop_at > STOP_GRACE_MS) {
 			log_warnx("%s: Redis is out of reach: %zu answer(s) not written; their checks "
 			    "go to another worker after claim_idle", w.who, w.nowed);
 			break;
@@ -698,9 +670,9 @@ int worker_run(const struct sq_config *cfg, const char *location, const char *ba
 		}
 		if (w.link.c == NULL && w.inflight == 0) {
 			int wait = redis_link_wait_ms(&w.link);
-			sleep_ms(wait > 1000 ? 1000 : wait > 0 ? wait : 50);
+			clock_sleep_ms(wait > 1000 ? 1000 : wait > 0 ? wait : 50);
 		}
-		int64_t now = redis_mono_ms();
+		int64_t now = clock_mono_ms();
 		if (now >= next_beat) {
 			if (watchdog > 0)
 				notify_watchdog();

@@ -9,7 +9,7 @@
  * Prints "status: SENT|TEMPFAIL|PERMFAIL" and "reply: ..." for each send.
  * Exits 0 when every send was SENT, 1 on a TEMPFAIL, 2 on a PERMFAIL, 3 when
  * the configuration, the mailer or the message could not be set up (the
- * reason on stderr). --test-mail runs mailer_test() and exits with its
+ * reason on stderr). --test-mail runs delivery_test() and exits with its
  * status. --sends sends the message that many times with one mailer;
  * --threads sends it once from each of that many threads at the same time.
  */
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "squirrel/alert/alert.h"
+#include "squirrel/alert/delivery.h"
 #include "squirrel/core/config.h"
 #include "squirrel/alert/mailer.h"
 
@@ -140,7 +141,7 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	if (test_mail) {
-		int rc = mailer_test(&cfg, to);
+		int rc = delivery_test(&cfg, to);
 		config_free(&cfg);
 		return rc;
 	}

@@ -21,4 +21,11 @@ typedef int daemon_reload_fn(struct sq_config *out, void *arg);
  */
 int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload, void *arg);
 
+/*
+ * The redis backend's keep_run (struct sq_backend_params), on the database
+ * at path (arg, a const char *): opened for the call, as the backend
+ * starts, the table made when missing.
+ */
+int daemon_keep_run(void *arg, const char *prefix, const char *run, char *previous, size_t len);
+
 #endif

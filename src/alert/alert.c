@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "squirrel/alert/alert.h"
+#include "squirrel/base/escape.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
 #include "squirrel/core/classes.h"
@@ -111,47 +113,12 @@ static void sb_free(struct sbuf *b)
 }
 
 /*
- * Decodes the UTF-8 sequence at s (avail bytes). Returns its length with the
- * code point in *cp, or 0 for an invalid sequence (overlong forms, UTF-16
- * surrogates and values past U+10FFFF included).
- */
-static size_t utf8_decode(const unsigned char *s, size_t avail, unsigned long *cp)
-{
-	unsigned long c = s[0], min;
-	size_t n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2, c &= 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, c &= 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, c &= 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
  * Characters that must not reach a mail from the database: C0 and C1
  * controls and DEL (CR and LF among them), the Unicode line and paragraph
  * separators, and the invisible direction overrides and zero-width marks
  * that could make a subject read differently from what it says.
  */
-static bool unwanted(unsigned long cp)
+static bool unwanted(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
 	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
@@ -175,8 +142,8 @@ static void sb_clean(struct sbuf *b, const char *s, size_t max, enum clean_mode 
 	bool truncated = false;
 
 	while (avail > 0) {
-		unsigned long cp;
-		size_t n = utf8_decode(p, avail, &cp);
+		uint32_t cp;
+		size_t n = utf8_next((const char *)p, &cp);
 		size_t before = b->len;
 
 		if (n == 0) {
@@ -587,8 +554,8 @@ static void sb_header(struct sbuf *b, const char *name, const char *value)
 	while (left > 0) {
 		size_t chunk = 0;
 		while (chunk < left) {
-			unsigned long cp;
-			size_t n = utf8_decode(p + chunk, left - chunk, &cp);
+			uint32_t cp;
+			size_t n = utf8_next((const char *)p + chunk, &cp);
 			if (n == 0)
 				n = 1; /* cannot happen after clean(); stay safe */
 			if (chunk + n > 42)
@@ -777,4 +744,17 @@ char *alert_compose_text(const char *to, const char *from, const char *subject,
 	sb_free(&s);
 	sb_free(&b);
 	return msg;
+}
+
+char *alert_compose_test(const char *to, const char *from, const char *server, int64_t now,
+    char *err, size_t errlen)
+{
+	char id[96], body[512];
+
+	snprintf(id, sizeof(id), "squirrel-test-%lld-%ld", (long long)now, (long)getpid());
+	snprintf(body, sizeof(body),
+	    "This is a test message from squirreld --test-mail.\n\n"
+	    "If you can read it, squirrel can send its alerts to %s through %s.\n",
+	    to, server);
+	return alert_compose_text(to, from, "[squirrel] test message", body, now, id, err, errlen);
 }

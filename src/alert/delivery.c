@@ -13,6 +13,12 @@
  *
  * In the daemon this runs in its own thread with its own connection to the
  * database, so a slow or hung mail server delays mail, never checks.
+ *
+ * The mailer ([smtp] checked, the password read, the TLS context built) is
+ * made once per configuration load, when mail is first due; while it
+ * cannot be made, each round that has mail to send tries again and says
+ * why. Each mail still makes its own connection, so a server that was down
+ * is simply tried again at the next round.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -21,11 +27,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/escape.h"
+#include "squirrel/base/thread.h"
+#include "squirrel/base/util.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/delivery.h"
 #include "squirrel/base/log.h"
 #include "squirrel/alert/mailer.h"
-#include "squirrel/base/util.h"
 #include "squirrel/store/outbox.h"
 
 #define DIGEST_MAX 200            /* alerts in one mail at most */
@@ -246,8 +254,8 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
  * refuses them nothing is sent (force tries the write at once, whatever
  * the backoff). Then every due alert is tried, one digest per owner.
  */
-static int round_run(struct store *st, const struct sq_config *cfg, bool force, struct owed *o,
-    int64_t *left, struct delivery_tally *tally)
+static int round_run(struct store *st, const struct sq_config *cfg, struct mailer **mp,
+    bool force, struct owed *o, int64_t *left, struct delivery_tally *tally)
 {
 	struct sq_alert_list list = { NULL, 0 };
 	char err[512];
@@ -262,7 +270,9 @@ static int round_run(struct store *st, const struct sq_config *cfg, bool force, 
 	if (store_outbox_due(st, now, force, &list) < 0)
 		return -1;
 	if (list.n > 0) {
-		struct mailer *m = mailer_new(cfg, err, sizeof(err));
+		if (*mp == NULL)
+			*mp = mailer_new(cfg, err, sizeof(err));
+		struct mailer *m = *mp;
 		if (m == NULL) {
 			log_errorx("mail cannot be sent: %s", err);
 			rc = -1;
@@ -277,7 +287,6 @@ static int round_run(struct store *st, const struct sq_config *cfg, bool force, 
 				break;   /* the rest waits for the database */
 			i = j;
 		}
-		mailer_free(m);
 	}
 out:
 	store_free_alerts(&list);
@@ -299,20 +308,21 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
     struct delivery_tally *tally)
 {
 	struct owed o = { 0 };
-	int rc = round_run(st, cfg, force, &o, left, tally);
+	struct mailer *m = NULL;
+	int rc = round_run(st, cfg, &m, force, &o, left, tally);
 
+	mailer_free(m);
 	owed_lost(&o, "by the next run");
 	return rc;
 }
 
 struct delivery {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool kicked, stop, flush;
-	struct delivery_tally tally;  /* under mu */
+	struct bg_thread bg;          /* its mu guards flush and tally */
+	bool flush;
+	struct delivery_tally tally;  /* under bg.mu */
 	struct owed owed;             /* the thread's own */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
+	struct mailer *mailer;        /* the thread's own: made once for cfg */
 };
 
 static void *delivery_main(void *arg)
@@ -325,39 +335,34 @@ static void *delivery_main(void *arg)
 		log_errorx("mail delivery cannot open the database; alerts wait in the outbox");
 		return NULL;
 	}
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->bg.mu);
 	for (;;) {
-		struct timespec until;
 		int64_t wait = ROUND_EVERY_S;
 		if (d->owed.n > 0) {
 			wait = d->owed.retry_at - (int64_t)time(NULL);
 			wait = wait < 1 ? 1 : wait > ROUND_EVERY_S ? ROUND_EVERY_S : wait;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)wait;
-		while (!d->kicked && !d->stop)
-			if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
-				break;
-		if (d->stop)
+		if (bg_wait(&d->bg, wait * 1000))
 			break;
-		d->kicked = false;
-		pthread_mutex_unlock(&d->mu);
+		pthread_mutex_unlock(&d->bg.mu);
 		struct delivery_tally t = { 0, 0 };
-		round_run(st, &d->cfg, false, &d->owed, &left, &t);
-		pthread_mutex_lock(&d->mu);
+		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t);
+		pthread_mutex_lock(&d->bg.mu);
 		d->tally.sent += t.sent;
 		d->tally.failed += t.failed;
 	}
 	bool flush = d->flush;
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->bg.mu);
 	if (flush) {
-		round_run(st, &d->cfg, true, &d->owed, &left, NULL);
+		round_run(st, &d->cfg, &d->mailer, true, &d->owed, &left, NULL);
 		if (left > 0)
 			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
 	} else if (d->owed.n > 0) {
 		settle(st, &d->owed, (int64_t)time(NULL), NULL);
 	}
 	owed_lost(&d->owed, "when delivery starts again");
+	mailer_free(d->mailer);
+	d->mailer = NULL;
 	store_close(st);
 	return NULL;
 }
@@ -365,20 +370,14 @@ static void *delivery_main(void *arg)
 struct delivery *delivery_start(const struct sq_config *cfg)
 {
 	struct delivery *d = calloc(1, sizeof(*d));
-	pthread_condattr_t ca;
 
 	if (d == NULL || config_copy(&d->cfg, cfg) < 0) {
 		log_errorx("out of memory starting mail delivery");
 		free(d);
 		return NULL;
 	}
-	pthread_mutex_init(&d->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	d->kicked = true;   /* alerts left from before a restart go out now */
-	if (thread_start(&d->thread, delivery_main, d) != 0) {
+	/* kicked: alerts left from before a restart go out now */
+	if (bg_start(&d->bg, delivery_main, d, true) != 0) {
 		log_errorx("cannot start the mail delivery thread");
 		config_free(&d->cfg);
 		free(d);
@@ -389,31 +388,60 @@ struct delivery *delivery_start(const struct sq_config *cfg)
 
 void delivery_get_tally(struct delivery *d, struct delivery_tally *out)
 {
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->bg.mu);
 	*out = d->tally;
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->bg.mu);
 }
 
 void delivery_kick(struct delivery *d)
 {
-	pthread_mutex_lock(&d->mu);
-	d->kicked = true;
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
+	bg_kick(&d->bg);
 }
 
 void delivery_stop(struct delivery *d, bool flush)
 {
 	if (d == NULL)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->stop = true;
+	pthread_mutex_lock(&d->bg.mu);
 	d->flush = flush;
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	pthread_join(d->thread, NULL);
-	pthread_mutex_destroy(&d->mu);
-	pthread_cond_destroy(&d->cv);
+	pthread_mutex_unlock(&d->bg.mu);
+	bg_stop(&d->bg);
 	config_free(&d->cfg);
 	free(d);
+}
+
+int delivery_test(const struct sq_config *cfg, const char *to)
+{
+	char err[512], reply[1024], why[128];
+	struct mailer *m;
+	char *message;
+	int rc;
+	time_t now = time(NULL);
+
+	if (to == NULL || !email_valid(to, why, sizeof(why))) {
+		ascii_line(reply, sizeof(reply), to);
+		fprintf(stderr, "test mail: '%s' is not one valid address: %s\n", reply,
+		    to == NULL ? "none given" : why);
+		return 1;
+	}
+	m = mailer_new(cfg, err, sizeof(err));
+	if (m == NULL) {
+		fprintf(stderr, "test mail: %s\n", err);
+		return 1;
+	}
+	message = alert_compose_test(to, cfg->smtp_from, mailer_server(m), (int64_t)now, err,
+	    sizeof(err));
+	if (message == NULL) {
+		fprintf(stderr, "test mail: %s\n", err);
+		mailer_free(m);
+		return 1;
+	}
+	rc = mailer_send(m, to, message, reply, sizeof(reply));
+	if (rc == MAIL_SENT)
+		printf("sent to %s via %s: %s\n", to, mailer_server(m), reply);
+	else
+		fprintf(stderr, "test mail to %s via %s failed: %s\n", to, mailer_server(m), reply);
+	free(message);
+	mailer_free(m);
+	return rc == MAIL_SENT ? 0 : 1;
 }

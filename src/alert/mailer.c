@@ -46,7 +46,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,11 +56,13 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 
+#include "squirrel/base/clock.h"
+#include "squirrel/base/escape.h"
+#include "squirrel/base/secret.h"
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/mailer.h"
 #include "squirrel/base/util.h"
 
-#define SECRET_MAX 4096
 #define REPLY_MAX 512
 
 struct mailer {
@@ -89,28 +90,6 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Server text and addresses go to logs: printable ASCII on one line. */
-static void clean_line(char *dst, size_t len, const char *src)
-{
-	size_t o = 0;
-	bool space = false;
-
-	if (len == 0)
-		return;
-	for (; src != NULL && *src != '\0' && o + 1 < len; src++) {
-		unsigned char c = (unsigned char)*src;
-		if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < len)
-			dst[o++] = ' ';
-		space = false;
-		dst[o++] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[o] = '\0';
-}
-
 /* ------------------------------------------------------------------ */
 /* Start: the configuration, the password, the TLS context            */
 
@@ -125,95 +104,24 @@ static bool is_loopback(const char *host)
 	return false;
 }
 
-/*
- * Reads a file that holds a secret. Like ssh with a private key, it is
- * refused when group or others have any access to it: a password that other
- * users can read is no longer a secret. One line; a final newline is not
- * part of the password.
- */
-static char *read_secret(const char *path, const char *what, char *err, size_t errlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s %s is not a regular file", what, path);
-		goto fail;
-	}
-	if ((st.st_mode & 077) != 0) {
-		seterr(err, errlen, "%s %s has mode %04o: group or others may access it; "
-		    "it must be readable by its owner only (chmod 600 %s)",
-		    what, path, (unsigned)(st.st_mode & 07777), path);
-		goto fail;
-	}
-	buf = malloc(SECRET_MAX + 2);
-	if (buf == NULL) {
-		seterr(err, errlen, "out of memory");
-		goto fail;
-	}
-	while (len <= SECRET_MAX && (n = read(fd, buf + len, SECRET_MAX + 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			seterr(err, errlen, "%s %s: %s", what, path, strerror(errno));
-			goto fail;
-		}
-		len += (size_t)n;
-	}
-	if (len > SECRET_MAX) {
-		seterr(err, errlen, "%s %s is longer than %d bytes", what, path, SECRET_MAX);
-		goto fail;
-	}
-	buf[len] = '\0';
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	if (len == 0) {
-		seterr(err, errlen, "%s %s is empty", what, path);
-		goto fail;
-	}
-	if (strlen(buf) != len || strpbrk(buf, "\r\n") != NULL) {
-		seterr(err, errlen, "%s %s must hold the password on one line", what, path);
-		goto fail;
-	}
-	close(fd);
-	return buf;
-fail:
-	if (buf != NULL) {
-		explicit_bzero(buf, SECRET_MAX + 2);
-		free(buf);
-	}
-	close(fd);
-	return NULL;
-}
-
 int mailer_check_config_file_mode(const char *path, const struct sq_config *cfg,
     char *err, size_t errlen)
 {
-	struct stat st;
+	unsigned mode;
+	int shared;
 
 	if (path == NULL || cfg->smtp_password == NULL || cfg->smtp_password[0] == '\0')
 		return 0;
-	if (stat(path, &st) < 0) {
+	if ((shared = secret_file_shared(path, &mode)) < 0) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if (shared) {
 		seterr(err, errlen, "%s holds [smtp] password but has mode %04o: group or others "
 		    "may read it. Make it readable by its owner only (chmod 600 %s), or move the "
 		    "password to password_file or a systemd credential "
 		    "(LoadCredential=smtp-password:PATH)",
-		    path, (unsigned)(st.st_mode & 07777), path);
+		    path, mode, path);
 		return -1;
 	}
 	return 0;
@@ -240,12 +148,12 @@ static char *find_password(const struct sq_config *cfg, char *err, size_t errlen
 		return dup;
 	}
 	if (file[0] != '\0')
-		return read_secret(file, "[smtp] password_file", err, errlen);
+		return secret_file_read(file, "[smtp] password_file", err, errlen);
 	if (creds != NULL && creds[0] != '\0') {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/smtp-password", creds);
 		if (access(path, F_OK) == 0)
-			return read_secret(path, "credential", err, errlen);
+			return secret_file_read(path, "credential", err, errlen);
 	}
 	seterr(err, errlen, "[smtp] user is set but there is no password: set password, "
 	    "password_file, or pass the credential smtp-password "
@@ -336,14 +244,10 @@ struct mailer *mailer_new(const struct sq_config *cfg, char *err, size_t errlen)
 	const char *host = cfg->smtp_host != NULL ? cfg->smtp_host : "";
 	const char *user = cfg->smtp_user != NULL ? cfg->smtp_user : "";
 	char why[128], version[32] = "?";
-	struct sigaction sa;
 	struct in_addr a4;
 
 	/* A server closing the connection under a write must not kill us. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGPIPE, &sa, NULL);
+	signal_set(SIGPIPE, SIG_IGN);
 
 	if (cfg->smtp_tls == SQ_TLS_IMPLICIT) {
 		smtp_version(version, sizeof(version), Ver_VERSION);
@@ -530,7 +434,7 @@ static void event_cb(smtp_session_t session, int event, void *arg, ...)
 		*ok = ssl != NULL && SSL_get_verify_result(ssl) == X509_V_OK && cert_matches(m, ssl);
 		if (!*ok) {
 			char shown[128];
-			clean_line(shown, sizeof(shown), name);
+			ascii_line(shown, sizeof(shown), name);
 			seterr(st->tls_problem, sizeof(st->tls_problem), "the TLS certificate of %s "
 			    "is for '%s', not %s; nothing was sent", m->server, shown, m->host);
 		}
@@ -595,10 +499,10 @@ static void reply_line(struct session *st, const char *line)
 	int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	char sep = line[3];
 	if (!st->in_resp) {
-		clean_line(st->resp, sizeof(st->resp), line);
+		ascii_line(st->resp, sizeof(st->resp), line);
 		st->in_resp = true;
 	} else if (line[3] != '\0' && (used = strlen(st->resp)) + 2 < sizeof(st->resp)) {
-		clean_line(clean, sizeof(clean), line + 4);
+		ascii_line(clean, sizeof(clean), line + 4);
 		seterr(st->resp + used, sizeof(st->resp) - used, " %s", clean);
 	}
 	if (sep == '-')
@@ -663,14 +567,6 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
 	return 1;
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
-}
-
 /*
  * Opens one TCP connection to the server and closes it again, trying its
  * addresses in the resolver's order within [smtp] timeout: libesmtp's own
@@ -680,13 +576,13 @@ static long elapsed_ms(const struct timespec *start)
 static int reach_server(const struct mailer *m, char *reply, size_t len)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-	struct timespec start;
+	int64_t start;
 	char port[16];
 	int rc, last = 0;
 	bool reached = false;
 
 	snprintf(port, sizeof(port), "%d", m->port);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_mono_ms();
 	rc = getaddrinfo(m->host, port, &hints, &res);
 	if (rc != 0) {
 		seterr(reply, len, "cannot resolve %s: %s", m->host,
@@ -694,7 +590,7 @@ static int reach_server(const struct mailer *m, char *reply, size_t len)
 		return -1;
 	}
 	for (struct addrinfo *ai = res; ai != NULL && !reached; ai = ai->ai_next) {
-		long left = m->timeout_ms - elapsed_ms(&start);
+		long left = m->timeout_ms - (long)(clock_mono_ms() - start);
 		if (left <= 0) {
 			last = ETIMEDOUT;
 			break;
@@ -713,7 +609,7 @@ static int reach_server(const struct mailer *m, char *reply, size_t len)
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 			int n;
 			do {
-				left = m->timeout_ms - elapsed_ms(&start);
+				left = m->timeout_ms - (long)(clock_mono_ms() - start);
 				n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
 			} while (n < 0 && errno == EINTR);
 			if (n == 0) {
@@ -750,7 +646,7 @@ static void status_text(char *out, size_t len, const smtp_status_t *s)
 {
 	char text[REPLY_MAX];
 
-	clean_line(text, sizeof(text), s->text);
+	ascii_line(text, sizeof(text), s->text);
 	if (s->enh_class > 0)
 		seterr(out, len, "%d %d.%d.%d %s", s->code, s->enh_class, s->enh_subject,
 		    s->enh_detail, text);
@@ -898,12 +794,12 @@ int mailer_send(struct mailer *m, const char *to, const char *message,
 	smtp_message_t msg;
 	smtp_recipient_t rcpt;
 	auth_context_t auth = NULL;
-	struct timespec start;
+	int64_t start;
 	char why[128], shown[96];
 	int rc = MAIL_TEMPFAIL;
 
 	if (to == NULL || !email_valid(to, why, sizeof(why))) {
-		clean_line(shown, sizeof(shown), to);
+		ascii_line(shown, sizeof(shown), to);
 		seterr(reply, replylen, "recipient '%s' is not one valid address: %s", shown,
 		    to == NULL ? "none given" : why);
 		return MAIL_PERMFAIL;
@@ -950,12 +846,12 @@ int mailer_send(struct mailer *m, const char *to, const char *message,
 		smtp_auth_set_context(session, auth);
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_mono_ms();
 	int ok = smtp_start_session(session);
 	int err = ok ? 0 : smtp_errno();
 	if (ok && st.last_error[0] == '\0' && smtp_reverse_path_status(msg)->code == 0)
 		err = smtp_errno(); /* e.g. a greeting that never came */
-	rc = verdict(&st, msg, rcpt, to, ok, err, elapsed_ms(&start), reply, replylen);
+	rc = verdict(&st, msg, rcpt, to, ok, err, (long)(clock_mono_ms() - start), reply, replylen);
 	goto out;
 oom:
 	seterr(reply, replylen, "out of memory setting up the SMTP session");
@@ -966,45 +862,4 @@ out:
 	if (auth != NULL)
 		auth_destroy_context(auth);
 	return rc;
-}
-
-int mailer_test(const struct sq_config *cfg, const char *to)
-{
-	char err[512], reply[1024], why[128], id[96], body[512];
-	struct mailer *m;
-	char *message;
-	int rc;
-	time_t now = time(NULL);
-
-	if (to == NULL || !email_valid(to, why, sizeof(why))) {
-		clean_line(reply, sizeof(reply), to);
-		fprintf(stderr, "test mail: '%s' is not one valid address: %s\n", reply,
-		    to == NULL ? "none given" : why);
-		return 1;
-	}
-	m = mailer_new(cfg, err, sizeof(err));
-	if (m == NULL) {
-		fprintf(stderr, "test mail: %s\n", err);
-		return 1;
-	}
-	snprintf(id, sizeof(id), "squirrel-test-%lld-%ld", (long long)now, (long)getpid());
-	snprintf(body, sizeof(body),
-	    "This is a test message from squirreld --test-mail.\n\n"
-	    "If you can read it, squirrel can send its alerts to %s through %s.\n",
-	    to, m->server);
-	message = alert_compose_text(to, m->from, "[squirrel] test message", body,
-	    (int64_t)now, id, err, sizeof(err));
-	if (message == NULL) {
-		fprintf(stderr, "test mail: %s\n", err);
-		mailer_free(m);
-		return 1;
-	}
-	rc = mailer_send(m, to, message, reply, sizeof(reply));
-	if (rc == MAIL_SENT)
-		printf("sent to %s via %s: %s\n", to, m->server, reply);
-	else
-		fprintf(stderr, "test mail to %s via %s failed: %s\n", to, m->server, reply);
-	free(message);
-	mailer_free(m);
-	return rc == MAIL_SENT ? 0 : 1;
 }

@@ -15,11 +15,25 @@
 #include "squirrel/store/results.h"
 #include "squirrel/alert/record.h"
 
-/* The names of the locations a batch's verdicts refer to (sq_vote.location). */
-struct locs {
-	char *v[QUORUM_MAX_LOCATIONS];
-	int n;
-};
+static const struct record_locations no_locations = { .n = 0 };
+
+void record_locations_load(struct record_locations *l, const struct sq_config *cfg)
+{
+	memset(l, 0, sizeof(*l));
+	if (cfg->redis_locations == NULL)
+		return;
+	l->n = quorum_locations(cfg->redis_locations, l->v, l->why, sizeof(l->why));
+	if (l->n < 0)
+		l->n = 0;
+	else
+		l->why[0] = '\0';
+}
+
+void record_locations_free(struct record_locations *l)
+{
+	quorum_locations_free(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
 
 static void log_transition(const struct sq_site *site, const struct sq_transition *tr,
     const char *error)
@@ -45,7 +59,7 @@ static void log_transition(const struct sq_site *site, const struct sq_transitio
  * alert. A change waiting for confirmation is looked at again soon.
  */
 static int record_unknown(struct store *st, const struct sq_thresholds *t,
-    struct record_entry *e, const struct sq_site_state *state, const struct locs *l)
+    struct record_entry *e, const struct sq_site_state *state, const struct record_locations *l)
 {
 	bool confirming = (state->state != SQ_STATE_DOWN && state->fail_count > 0) ||
 	    (state->state == SQ_STATE_DOWN && state->ok_count > 0);
@@ -58,7 +72,7 @@ static int record_unknown(struct store *st, const struct sq_thresholds *t,
 
 /* One result: 0, 1 when the site is gone, -1 on a database error. */
 static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
-    const struct locs *l, struct record_stats *stats)
+    const struct record_locations *l, struct record_stats *stats)
 {
 	const struct sq_site *site = e->site;
 	const struct sq_result *r = &e->result;
@@ -130,11 +144,12 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	return 0;
 }
 
-int record_batch(struct store *st, const struct sq_config *cfg, struct record_entry *e,
-    size_t n, struct record_stats *stats)
+int record_batch(struct store *st, const struct sq_config *cfg,
+    const struct record_locations *locs, struct record_entry *e, size_t n,
+    struct record_stats *stats)
 {
 	struct record_stats s = { 0 };
-	struct locs l = { .n = 0 };
+	const struct record_locations *l = locs != NULL ? locs : &no_locations;
 	bool votes = false;
 
 	if (n == 0) {
@@ -143,24 +158,15 @@ int record_batch(struct store *st, const struct sq_config *cfg, struct record_en
 	}
 	for (size_t i = 0; i < n && !votes; i++)
 		votes = e[i].result.nvotes > 0;
-	/* Named as the backend numbered them: the same [redis] locations, parsed alike. */
-	if (votes && cfg->redis_locations != NULL) {
-		char why[128];
-		l.n = quorum_locations(cfg->redis_locations, l.v, why, sizeof(why));
-		if (l.n < 0) {
-			log_warnx("[redis] locations: %s: the locations' answers are not kept", why);
-			l.n = 0;
-		}
-	}
-	if (store_begin(st) < 0) {
-		quorum_locations_free(l.v, l.n);
+	/* [redis] locations, read at the configuration's load: said where it matters */
+	if (votes && l->why[0] != '\0')
+		log_warnx("[redis] locations: %s: the locations' answers are not kept", l->why);
+	if (store_begin(st) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = record_one(st, cfg, &e[i], &l, &s);
+		int rc = record_one(st, cfg, &e[i], l, &s);
 		if (rc < 0) {
 			store_rollback(st);
-			quorum_locations_free(l.v, l.n);
 			return -1;
 		}
 		e[i].dropped = rc == 1;
@@ -169,7 +175,6 @@ int record_batch(struct store *st, const struct sq_config *cfg, struct record_en
 		else
 			s.recorded++;
 	}
-	quorum_locations_free(l.v, l.n);
 	if (store_commit(st) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {

@@ -1,21 +1,21 @@
 /*
- * prefork.c - a fixed pool of forked worker processes, each running one
+ * prefork.c - a fixed pool of forked child processes, each running one
  * check at a time, each fed over a socketpair of its own.
  *
- * The parent never touches curl: it forks the workers in init, before any
- * check runs and before the site list is loaded, and every worker makes its
+ * The parent never touches curl: it forks the children in init, before any
+ * check runs and before the site list is loaded, and every child makes its
  * own probe after the fork. The parent keeps the checks not handed out yet
- * in a queue and gives one to each idle worker; a worker answers with a
+ * in a queue and gives one to each idle child; a child answers with a
  * struct sq_result. SOCK_SEQPACKET keeps message boundaries, so each side
  * checks every message's exact length before using it, and anything short,
- * long or out of place is taken as a dead worker.
+ * long or out of place is taken as a dead child.
  *
- * A worker that dies (crash, kill -9, a bad message, a check that never
+ * A child that dies (crash, kill -9, a bad message, a check that never
  * ends) is killed for good, reaped with waitpid(WNOHANG) and replaced by a
  * new fork; its check in flight is answered as SQ_ERR_WORKER ("worker
  * died"), so no check is ever lost and no pass waits for a dead process.
  *
- * Workers inherit the parent's memory, the store's SQLite connection
+ * Children inherit the parent's memory, the store's SQLite connection
  * included: they never touch it, and they leave with _exit() so that no
  * atexit handler or library destructor runs on the parent's behalf.
  */
@@ -36,18 +36,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/util.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/backend/queue.h"
 
 #define PF_MAX_URL 4096
-/* A slot forks at most once a second: a worker that dies at birth must not spin. */
+/* A slot forks at most once a second: a child that dies at birth must not spin. */
 #define PF_RESPAWN_MS 1000
-/* A worker still busy this long after its check's own timeout is stuck. */
+/* A child still busy this long after its check's own timeout is stuck. */
 #define PF_WATCHDOG_GRACE_MS 5000
-/* How often the parent looks for a dead worker's exit status. */
+/* How often the parent looks for a dead child's exit status. */
 #define PF_REAP_STEP_MS 10
-/* Shutdown: how long workers get to finish their check before each signal. */
+/* Shutdown: how long children get to finish their check before each signal. */
 #define PF_STOP_TERM_MS 2000
 #define PF_STOP_KILL_MS 5000
 #define PF_STOP_GIVEUP_MS 7000
@@ -63,7 +65,7 @@ struct pf_request {
 };
 _Static_assert(sizeof(struct pf_request) == 32, "the request header has no padding");
 
-/* The worker's receive buffer: one byte more than the longest valid request. */
+/* The child's receive buffer: one byte more than the longest valid request. */
 struct pf_request_buf {
 	struct pf_request h;
 	char url[PF_MAX_URL + 1];
@@ -76,7 +78,7 @@ union pf_result_buf {
 };
 
 /*
- * A slot holds one worker. LIVE: pid and fd set. DEAD: the socket is closed
+ * A slot holds one child. LIVE: pid and fd set. DEAD: the socket is closed
  * and the process killed, its exit status not collected yet (fd -1). EMPTY:
  * nothing (pid 0), to be forked again from respawn_at on.
  */
@@ -111,47 +113,29 @@ static enum slot_state slot_state(const struct slot *s)
 	return s->pid > 0 ? SLOT_DEAD : SLOT_EMPTY;
 }
 
-static int64_t now_ms(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* ---- the worker process ------------------------------------------------ */
+/* ---- the child process ------------------------------------------------- */
 
 /*
- * Right after the fork: make sure the worker dies with the parent, close
- * the parent's end of its own socket and the other workers' sockets (a
- * copy held here would keep another worker from ever seeing EOF), and take
- * the signal dispositions a worker needs. The parent's SIGTERM/SIGINT
+ * Right after the fork: make sure the child dies with the parent, close
+ * the parent's end of its own socket and the other children's sockets (a
+ * copy held here would keep another child from ever seeing EOF), and take
+ * the signal dispositions a child needs. The parent's SIGTERM/SIGINT
  * handler only sets a flag that nobody reads here, so the defaults come
  * back; SIGPIPE stays ignored so a vanished parent shows as EPIPE. The
- * worker gets a process group of its own: Ctrl-C in a terminal then
- * reaches the parent alone, which stops cleanly and lets each worker
+ * child gets a process group of its own: Ctrl-C in a terminal then
+ * reaches the parent alone, which stops cleanly and lets each child
  * finish its check instead of having every check in flight end as
  * "worker died".
  */
-static void worker_detach(struct prefork *pf, int self, int parent_end)
+static void child_detach(struct prefork *pf, int self, int parent_end)
 {
-	struct sigaction sa;
 	sigset_t none;
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	signal_set(SIGTERM, SIG_DFL);
+	signal_set(SIGINT, SIG_DFL);
+	signal_set(SIGPIPE, SIG_IGN);
 	/* Out of the terminal's foreground group, a log line must not stop us. */
-	sigaction(SIGTTOU, &sa, NULL);
+	signal_set(SIGTTOU, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -181,7 +165,7 @@ static void worker_detach(struct prefork *pf, int self, int parent_end)
  * Reads one request. 1: c is filled (its url points into m); 0: the parent
  * closed the socket; -1: anything else, logged.
  */
-static int worker_read(int self, int fd, struct pf_request_buf *m, struct sq_check *c)
+static int child_read(int self, int fd, struct pf_request_buf *m, struct sq_check *c)
 {
 	ssize_t n;
 
@@ -213,22 +197,22 @@ static int worker_read(int self, int fd, struct pf_request_buf *m, struct sq_che
 	return 1;
 }
 
-/* The worker's whole life: one check after another until the socket closes. */
-static _Noreturn void worker_main(struct prefork *pf, int self, int fd, int parent_end)
+/* The child's whole life: one check after another until the socket closes. */
+static _Noreturn void child_main(struct prefork *pf, int self, int fd, int parent_end)
 {
 	struct pf_request_buf m;
 	struct sq_check c;
 	struct sq_result r;
 	int status = 0, rc;
 
-	worker_detach(pf, self, parent_end);
+	child_detach(pf, self, parent_end);
 	struct probe *probe = probe_new(&pf->opts, true);
 	if (probe == NULL) {
 		log_errorx("prefork worker %d (pid %d): out of memory for its probe", self,
 		    (int)getpid());
 		_exit(1);
 	}
-	while ((rc = worker_read(self, fd, &m, &c)) > 0) {
+	while ((rc = child_read(self, fd, &m, &c)) > 0) {
 		probe_run(probe, &c, &r);
 		ssize_t n;
 		do
@@ -253,12 +237,12 @@ static _Noreturn void worker_main(struct prefork *pf, int self, int fd, int pare
 
 /* ---- the parent: the pool ---------------------------------------------- */
 
-/* Forks the worker of slot i. 0, or -1 (logged; the slot stays EMPTY). */
+/* Forks the child of slot i. 0, or -1 (logged; the slot stays EMPTY). */
 static int spawn(struct prefork *pf, int i)
 {
 	struct slot *s = &pf->slots[i];
 	int sv[2];
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_mono_ms();
 
 	s->spawned = now;
 	s->respawn_at = now + PF_RESPAWN_MS;
@@ -275,7 +259,7 @@ static int spawn(struct prefork *pf, int i)
 		return -1;
 	}
 	if (pid == 0)
-		worker_main(pf, i, sv[1], sv[0]);
+		child_main(pf, i, sv[1], sv[0]);
 	close(sv[1]);
 	s->pid = pid;
 	s->fd = sv[0];
@@ -284,11 +268,11 @@ static int spawn(struct prefork *pf, int i)
 	return 0;
 }
 
-/* Answers the check of slot s without a result from its worker. */
+/* Answers the check of slot s without a result from its child. */
 static void answer_failed(struct prefork *pf, struct slot *s, enum sq_err err,
     const char *detail, sq_result_fn *fn, void *arg)
 {
-	int64_t ms = now_ms(CLOCK_MONOTONIC) - s->sent_mono;
+	int64_t ms = clock_mono_ms() - s->sent_mono;
 	struct sq_result r = {
 		.site_id = s->check.site_id,
 		.tag = s->check.tag,
@@ -304,7 +288,7 @@ static void answer_failed(struct prefork *pf, struct slot *s, enum sq_err err,
 }
 
 /*
- * The worker of slot i is no longer to be trusted: close its socket, kill it
+ * The child of slot i is no longer to be trusted: close its socket, kill it
  * in case it still runs (its pid is ours until reaped, so this can hit no
  * other process) and answer its check. Returns the results delivered.
  */
@@ -341,7 +325,7 @@ static void log_exit(int i, pid_t pid, int status, bool expected)
 		    (int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
 }
 
-/* Collects the exit status of a DEAD slot's worker, if there is one yet. */
+/* Collects the exit status of a DEAD slot's child, if there is one yet. */
 static bool reap(struct prefork *pf, int i, bool expected)
 {
 	struct slot *s = &pf->slots[i];
@@ -364,12 +348,12 @@ static bool reap(struct prefork *pf, int i, bool expected)
 }
 
 /*
- * The housekeeping before each wait: kill workers stuck past their check's
+ * The housekeeping before each wait: kill children stuck past their check's
  * timeout, reap the dead, fork replacements. Returns the results delivered.
  */
 static int tend_pool(struct prefork *pf, sq_result_fn *fn, void *arg)
 {
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_mono_ms();
 	int delivered = 0;
 
 	for (int i = 0; i < pf->nslots; i++) {
@@ -391,7 +375,7 @@ static int tend_pool(struct prefork *pf, sq_result_fn *fn, void *arg)
  * Every slot empty and the last fork of each failed: nothing can run the
  * queued checks, and the pass must not wait for ever. Answer them.
  */
-static int fail_queue_if_no_worker(struct prefork *pf, sq_result_fn *fn, void *arg)
+static int fail_queue_if_no_child(struct prefork *pf, sq_result_fn *fn, void *arg)
 {
 	struct slot tmp = { 0 };
 	int delivered = 0;
@@ -405,8 +389,8 @@ static int fail_queue_if_no_worker(struct prefork *pf, sq_result_fn *fn, void *a
 	    "\"worker died\"", check_queue_len(&pf->queue));
 	while (check_queue_pop(&pf->queue, &tmp.check) == 0) {
 		tmp.busy = true;
-		tmp.sent_mono = now_ms(CLOCK_MONOTONIC);
-		tmp.sent_wall = now_ms(CLOCK_REALTIME);
+		tmp.sent_mono = clock_mono_ms();
+		tmp.sent_wall = clock_wall_ms();
 		pf->busy++;
 		answer_failed(pf, &tmp, SQ_ERR_WORKER, "", fn, arg);
 		delivered++;
@@ -415,9 +399,9 @@ static int fail_queue_if_no_worker(struct prefork *pf, sq_result_fn *fn, void *a
 }
 
 /*
- * Hands c to the idle worker of slot i. Returns the results delivered: 0
+ * Hands c to the idle child of slot i. Returns the results delivered: 0
  * when the check went out, 1 when it was answered here (a url too long for
- * the wire, as the probe itself would refuse it, or a worker already dead).
+ * the wire, as the probe itself would refuse it, or a child already dead).
  */
 static int send_check(struct prefork *pf, int i, const struct sq_check *c,
     sq_result_fn *fn, void *arg)
@@ -427,8 +411,8 @@ static int send_check(struct prefork *pf, int i, const struct sq_check *c,
 
 	s->check = *c;
 	s->busy = true;
-	s->sent_mono = now_ms(CLOCK_MONOTONIC);
-	s->sent_wall = now_ms(CLOCK_REALTIME);
+	s->sent_mono = clock_mono_ms();
+	s->sent_wall = clock_wall_ms();
 	pf->busy++;
 	if (len > PF_MAX_URL) {
 		char why[64];
@@ -456,7 +440,7 @@ static int send_check(struct prefork *pf, int i, const struct sq_check *c,
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)(sizeof(h) + len))
 		return 0;
-	/* An idle worker has room for one message: any failure means it is gone. */
+	/* An idle child has room for one message: any failure means it is gone. */
 	char why[96];
 	snprintf(why, sizeof(why), "sending it the check: %s",
 	    n < 0 ? strerror(errno) : "short send");
@@ -477,7 +461,7 @@ static int dispatch(struct prefork *pf, sq_result_fn *fn, void *arg)
 	return delivered;
 }
 
-/* A result from slot i's worker: exactly one struct, for the check it holds. */
+/* A result from slot i's child: exactly one struct, for the check it holds. */
 static bool result_valid(const struct slot *s, const union pf_result_buf *m, ssize_t n,
     char *why, size_t whylen)
 {
@@ -500,8 +484,8 @@ static bool result_valid(const struct slot *s, const union pf_result_buf *m, ssi
 	return true;
 }
 
-/* Reads what slot i's worker sent. Returns the results delivered. */
-static int read_worker(struct prefork *pf, int i, sq_result_fn *fn, void *arg)
+/* Reads what slot i's child sent. Returns the results delivered. */
+static int read_child(struct prefork *pf, int i, sq_result_fn *fn, void *arg)
 {
 	struct slot *s = &pf->slots[i];
 	union pf_result_buf m;
@@ -558,11 +542,11 @@ static int64_t next_chore(const struct prefork *pf, int64_t now)
 }
 
 /*
- * Waits up to wait_ms for any worker socket and reads every one that has
+ * Waits up to wait_ms for any child socket and reads every one that has
  * something. Returns the results delivered, or -1 when poll(2) failed (a
  * signal included: the caller returns so the daemon sees its flag).
  */
-static int wait_workers(struct prefork *pf, int wait_ms, sq_result_fn *fn, void *arg)
+static int wait_children(struct prefork *pf, int wait_ms, sq_result_fn *fn, void *arg)
 {
 	nfds_t n = 0;
 	int delivered = 0;
@@ -580,7 +564,7 @@ static int wait_workers(struct prefork *pf, int wait_ms, sq_result_fn *fn, void 
 		if (pf->pfds[k].revents == 0)
 			continue;
 		r--;
-		delivered += read_worker(pf, pf->pfd_slot[k], fn, arg);
+		delivered += read_child(pf, pf->pfd_slot[k], fn, arg);
 	}
 	return delivered;
 }
@@ -594,18 +578,18 @@ static size_t prefork_pending(struct sq_backend *b)
 static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, void *arg)
 {
 	struct prefork *pf = b->state;
-	int64_t start = now_ms(CLOCK_MONOTONIC);
+	int64_t start = clock_mono_ms();
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + timeout_ms;
 	int delivered = 0;
 
 	for (;;) {
 		delivered += tend_pool(pf, fn, arg);
-		delivered += fail_queue_if_no_worker(pf, fn, arg);
+		delivered += fail_queue_if_no_child(pf, fn, arg);
 		delivered += dispatch(pf, fn, arg);
-		int64_t now = now_ms(CLOCK_MONOTONIC);
+		int64_t now = clock_mono_ms();
 		/*
 		 * Nothing pending is no reason to return: the time left is the
-		 * caller's sleep, cut short by a worker's socket or a chore.
+		 * caller's sleep, cut short by a child's socket or a chore.
 		 */
 		bool last = delivered > 0 || now >= deadline ||
 		    (timeout_ms < 0 && prefork_pending(b) == 0);
@@ -613,7 +597,7 @@ static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 		if (deadline < until)
 			until = deadline;
 		int64_t wait = last ? 0 : until - now;
-		int got = wait_workers(pf, wait < 0 ? 0 : wait > INT_MAX ? INT_MAX : (int)wait, fn,
+		int got = wait_children(pf, wait < 0 ? 0 : wait > INT_MAX ? INT_MAX : (int)wait, fn,
 		    arg);
 		if (got < 0) {
 			if (errno == EINTR)
@@ -625,7 +609,7 @@ static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 		if (last)
 			break;
 	}
-	/* The workers that just answered take their next checks at once. */
+	/* The children that just answered take their next checks at once. */
 	delivered += dispatch(pf, fn, arg);
 	return delivered;
 }
@@ -633,17 +617,17 @@ static int prefork_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 static int prefork_submit(struct sq_backend *b, const struct sq_check *c)
 {
 	struct prefork *pf = b->state;
-	/* Handed out in poll(), where a worker found dead can be answered for. */
+	/* Handed out in poll(), where a child found dead can be answered for. */
 	return check_queue_push(&pf->queue, c);
 }
 
 /*
- * Closing a worker's socket is its signal to leave once its check is done;
+ * Closing a child's socket is its signal to leave once its check is done;
  * then SIGTERM, then SIGKILL, each after a bounded wait.
  */
-static void stop_workers(struct prefork *pf)
+static void stop_children(struct prefork *pf)
 {
-	int64_t start = now_ms(CLOCK_MONOTONIC);
+	int64_t start = clock_mono_ms();
 	bool termed = false, killed = false;
 
 	for (int i = 0; i < pf->nslots; i++) {
@@ -658,7 +642,7 @@ static void stop_workers(struct prefork *pf)
 				left++;
 		if (left == 0)
 			return;
-		int64_t elapsed = now_ms(CLOCK_MONOTONIC) - start;
+		int64_t elapsed = clock_mono_ms() - start;
 		int sig = 0;
 		if (elapsed >= PF_STOP_GIVEUP_MS) {
 			log_warnx("prefork backend: %d worker(s) still there after SIGKILL; not "
@@ -679,7 +663,7 @@ static void stop_workers(struct prefork *pf)
 			    i, (int)pf->slots[i].pid, (int)elapsed, sig == SIGKILL ? "SIGKILL" : "SIGTERM");
 			kill(pf->slots[i].pid, sig);
 		}
-		sleep_ms(PF_REAP_STEP_MS);
+		clock_sleep_ms(PF_REAP_STEP_MS);
 	}
 }
 
@@ -699,7 +683,7 @@ static void prefork_shutdown(struct sq_backend *b)
 
 	if (pf == NULL)
 		return;
-	stop_workers(pf);
+	stop_children(pf);
 	prefork_free(pf);
 	b->state = NULL;
 }
@@ -735,7 +719,7 @@ static int prefork_init(struct sq_backend *b, const struct sq_backend_params *p)
 		if (spawn(pf, i) < 0) {
 			log_errorx("prefork backend: could not start worker %d of %d", i + 1,
 			    pf->nslots);
-			stop_workers(pf);
+			stop_children(pf);
 			prefork_free(pf);
 			return -1;
 		}

@@ -22,8 +22,8 @@
  * the daemon submits the same site (same url) before their deadline, so a
  * restart loses none of them. Anyone who can reach Redis can add answers,
  * so only those to checks of this run or of the run just before count: each
- * start records its run in the database (store_coordinator_run) and reads
- * the one before; an answer naming any other run is dropped with a warning.
+ * start records its run in the database (through the keep_run the program
+ * gives in the parameters: a backend knows no SQL) and reads the one before; an answer naming any other run is dropped with a warning.
  *
  * Redis unreachable: checks wait unsent or unanswered and end "unknown" at
  * their deadline; the link reconnects with backoff (src/scaleout/redis_link.c).
@@ -42,11 +42,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_link.h"
-#include "squirrel/store/coordinator.h"
 #include "squirrel/base/u64map.h"
 
 #define GROUP RW_COORDINATOR_GROUP /* our consumer group on <prefix>:results */
@@ -121,7 +121,7 @@ static uint64_t flight_key(uint64_t run, uint64_t seq)
 /* Entries older than this (Redis's clock) are of no use to anyone. */
 static int64_t trim_min_id(const struct coord *b)
 {
-	return redis_wall_ms() + b->redis_offset_ms - b->max_span_ms - TRIM_MARGIN_MS;
+	return clock_wall_ms() + b->redis_offset_ms - b->max_span_ms - TRIM_MARGIN_MS;
 }
 
 /* The earliest deadline of what is held, for the next scan. */
@@ -133,7 +133,7 @@ static void note_deadline(struct coord *b, int64_t deadline)
 
 static bool noisy_ok(struct coord *b)
 {
-	int64_t now = redis_mono_ms();
+	int64_t now = clock_mono_ms();
 	if (now - b->noisy_window_ms > 60000) {
 		if (b->noisy > NOISY_PER_MIN)
 			log_warnx("redis backend: %d more bad answers were dropped in the last minute",
@@ -337,7 +337,7 @@ static void on_answer(struct coord *b, const char *id, size_t idlen, const struc
 		bad_answer(b, id, idlen, why);
 		return;
 	}
-	int64_t now_wall = redis_wall_ms(), now_mono = redis_mono_ms();
+	int64_t now_wall = clock_wall_ms(), now_mono = clock_mono_ms();
 	bool parsed = rw_check_id_parse(res.check_id, &run, &seq) == 0;
 	bool before = parsed && b->have_prev && run == b->prev_run && run != b->run;
 	if (!parsed || (run != b->run && !before)) {
@@ -453,30 +453,13 @@ static int setup(struct coord *b)
 {
 	struct rw_args a;
 
-	for (int i = 0; i <= b->nloc; i++) {
-		rw_args_init(&a);
-		rw_args_add(&a, "XGROUP");
-		rw_args_add(&a, "CREATE");
-		rw_args_add(&a, i < b->nloc ? b->checks_key : b->results_key);
-		rw_args_add(&a, i < b->nloc ? b->locs[i] : GROUP);
-		rw_args_add(&a, "0");
-		rw_args_add(&a, "MKSTREAM");
-		if (redis_link_append(&b->link, &a) < 0)
+	for (int i = 0; i <= b->nloc; i++)
+		if (redis_group_create_append(&b->link, i < b->nloc ? b->checks_key : b->results_key,
+		    i < b->nloc ? b->locs[i] : GROUP) < 0)
 			return -1;
-	}
-	for (int i = 0; i <= b->nloc; i++) {
-		redisReply *r = redis_link_reply(&b->link);
-		if (r == NULL)
+	for (int i = 0; i <= b->nloc; i++)
+		if (redis_group_create_reply(&b->link) < 0)
 			return -1;
-		if (r->type == REDIS_REPLY_ERROR && !redis_reply_is_error(r, "BUSYGROUP")) {
-			char why[300];
-			snprintf(why, sizeof(why), "XGROUP CREATE refused: %.200s", r->str);
-			redis_reply_free(r);
-			redis_link_lost(&b->link, why);
-			return -1;
-		}
-		redis_reply_free(r);
-	}
 	/* Our pending list, walked from its start. */
 	char from[ID_MAX] = "0";
 	for (int round = 0; round < 1000; round++) {
@@ -573,7 +556,7 @@ static int round_trip(struct coord *b, int block_ms, bool read, int *got)
 {
 	struct rw_args a;
 	size_t nxadd = 0, nids = 0;
-	int64_t now = redis_mono_ms();
+	int64_t now = clock_mono_ms();
 	bool trim = read && now >= b->next_trim_ms;
 
 	*got = 0;
@@ -607,7 +590,7 @@ static int round_trip(struct coord *b, int block_ms, bool read, int *got)
 	redis_link_set_block(&b->link, read ? block_ms : 0);
 
 	size_t replies = nxadd + (size_t)nack + (trim ? 1 : 0) + (read ? 1 : 0);
-	int64_t sent_wall = redis_wall_ms();
+	int64_t sent_wall = clock_wall_ms();
 	for (size_t i = 0; i < replies; i++) {
 		redisReply *r = redis_link_reply(&b->link);
 		if (r == NULL)
@@ -679,14 +662,6 @@ static void scan_deadlines(struct coord *b, int64_t now)
 	}
 }
 
-static void sleep_ms(int ms)
-{
-	if (ms <= 0)
-		return;
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 /* Connected and set up: 0; -1 when Redis cannot be used now. */
 static int ready_link(struct coord *b)
 {
@@ -703,10 +678,10 @@ static int ready_link(struct coord *b)
 static int redis_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, void *arg)
 {
 	struct coord *b = be->state;
-	int64_t start = redis_mono_ms();
+	int64_t start = clock_mono_ms();
 
 	for (int round = 0; round < READ_ROUNDS; round++) {
-		int64_t now = redis_mono_ms();
+		int64_t now = clock_mono_ms();
 		scan_deadlines(b, now);
 		/* Wait only when there is nothing to hand on, never past a deadline. */
 		int64_t block = b->nready > 0 || round > 0 ? 0 : timeout_ms - (now - start);
@@ -719,14 +694,14 @@ static int redis_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, v
 			block = 0;
 		if (ready_link(b) < 0) {
 			int wait = redis_link_wait_ms(&b->link);
-			sleep_ms(block < wait ? (int)block : wait);
+			clock_sleep_ms(block < wait ? (int)block : wait);
 			break;
 		}
 		int got;
 		if (round_trip(b, (int)block, true, &got) < 0 || got < READ_COUNT)
 			break;
 	}
-	scan_deadlines(b, redis_mono_ms());
+	scan_deadlines(b, clock_mono_ms());
 	if (b->failed)
 		return -1;
 	size_t n = b->nready;
@@ -743,7 +718,7 @@ static int redis_poll(struct sq_backend *be, int timeout_ms, sq_result_fn *fn, v
 static int redis_submit(struct sq_backend *be, const struct sq_check *c)
 {
 	struct coord *b = be->state;
-	int64_t now_mono = redis_mono_ms(), now_wall = redis_wall_ms();
+	int64_t now_mono = clock_mono_ms(), now_wall = clock_wall_ms();
 	int64_t span = (int64_t)c->timeout_ms + b->claim_idle_ms + DEADLINE_MARGIN_MS;
 
 	if (span > b->max_span_ms)
@@ -813,7 +788,7 @@ static uint64_t random_run(void)
 {
 	uint64_t r = 0;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = u64map_mix((uint64_t)redis_wall_ms() ^ ((uint64_t)getpid() << 40));
+		r = u64map_mix((uint64_t)clock_wall_ms() ^ ((uint64_t)getpid() << 40));
 	return r;
 }
 
@@ -837,11 +812,11 @@ static int parse_locations(struct coord *b, const char *list)
  */
 static void read_backlog(struct coord *b)
 {
-	int64_t until = redis_mono_ms() + BACKLOG_MS;
+	int64_t until = clock_mono_ms() + BACKLOG_MS;
 	size_t total = 0;
 	int got;
 
-	while (redis_mono_ms() < until && round_trip(b, 0, true, &got) == 0) {
+	while (clock_mono_ms() < until && round_trip(b, 0, true, &got) == 0) {
 		total += (size_t)(got > 0 ? got : 0);
 		if (got < READ_COUNT)
 			break;
@@ -857,17 +832,15 @@ static void read_backlog(struct coord *b)
  * run before. Without the database, no answer of an earlier run is
  * believed (the sites are simply checked again).
  */
-static void remember_run(struct coord *b, const struct sq_redis_params *cfg)
+static void remember_run(struct coord *b, const struct sq_backend_params *p)
 {
-	char run[24], prev[64], id[80];
+	char run[24], prev[64] = "", id[80];
 	uint64_t seq;
 	int rc = -1;
 
 	snprintf(run, sizeof(run), "%016" PRIx64, b->run);
-	struct store *st = cfg->database != NULL ? store_open(cfg->database, 0) : NULL;
-	if (st != NULL)
-		rc = store_coordinator_run(st, cfg->prefix, run, prev, sizeof(prev));
-	store_close(st);
+	if (p->keep_run != NULL)
+		rc = p->keep_run(p->keep_run_arg, p->redis.prefix, run, prev, sizeof(prev));
 	if (rc < 0) {
 		log_warnx("redis backend: run %s could not be recorded in the database: answers "
 		    "dispatched before this start are not adopted, nor will this run's be after the next",
@@ -920,7 +893,7 @@ static int redis_init(struct sq_backend *be, const struct sq_backend_params *p)
 	snprintf(b->checks_key, plen, "%s:checks", cfg->prefix);
 	snprintf(b->results_key, plen, "%s:results", cfg->prefix);
 	b->run = random_run();
-	remember_run(b, cfg);
+	remember_run(b, p);
 	b->earliest_ms = INT64_MAX;
 	if (redis_link_init(&b->link, cfg->url, "coordinator", err, sizeof(err)) < 0) {
 		log_errorx("redis backend: [redis] url %s", err);

@@ -127,7 +127,6 @@ void backend_params(const struct sq_config *cfg, struct sq_backend_params *p)
 			.dns_max_inflight = cfg->dns_max_inflight,
 		},
 		.redis = {
-			.database = cfg->database,
 			.url = cfg->redis_url,
 			.prefix = cfg->redis_prefix,
 			.locations = cfg->redis_locations,

@@ -1,9 +1,9 @@
 /*
- * threads.c - a fixed pool of worker threads, each running one blocking
+ * threads.c - a fixed pool of threads (runners), each running one blocking
  * check at a time on a probe of its own.
  *
  * One mutex guards everything shared: the queue of checks not started yet,
- * the ring of finished results, and the stop flag. Workers sleep on one
+ * the ring of finished results, and the stop flag. Runners sleep on one
  * condition variable until there is a check to run; the caller sleeps on
  * another until a result is there. Results are handed to the callback only
  * in the caller's thread, in poll(), and never under the lock, so the
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/base/log.h"
 #include "squirrel/backend/queue.h"
@@ -28,7 +29,7 @@
 /* Results taken out under the lock at a time, then delivered without it. */
 #define DELIVER_BATCH 64
 
-/* A ring of finished results, sized in submit() so a worker never allocates. */
+/* A ring of finished results, sized in submit() so a runner never allocates. */
 struct result_ring {
 	struct sq_result *v;
 	size_t cap, head, len;
@@ -36,7 +37,8 @@ struct result_ring {
 
 struct threads;
 
-struct worker {
+/* One thread of the pool ([squirreld] workers of them) and its own probe. */
+struct runner {
 	struct threads *pool;
 	struct probe *probe;
 	pthread_t tid;
@@ -50,8 +52,8 @@ struct threads {
 	struct result_ring finished;
 	size_t pending;             /* submitted and not yet delivered */
 	bool stop;
-	struct worker *workers;
-	int nworkers;
+	struct runner *runners;
+	int nrunners;
 	int nstarted;               /* threads running, to join */
 };
 
@@ -90,14 +92,14 @@ static void ring_pop(struct result_ring *q, struct sq_result *out)
 }
 
 /*
- * A worker: take the oldest check, run it without the lock, file its result.
+ * A runner: take the oldest check, run it without the lock, file its result.
  * The stop flag is read only between checks, so a check already running
  * always finishes; checks still queued are left for shutdown to drop.
  */
-static void *worker_main(void *arg)
+static void *runner_main(void *arg)
 {
-	struct worker *w = arg;
-	struct threads *t = w->pool;
+	struct runner *self = arg;
+	struct threads *t = self->pool;
 	struct sq_check c;
 	struct sq_result r;
 
@@ -110,7 +112,7 @@ static void *worker_main(void *arg)
 		check_queue_pop(&t->todo, &c);
 		pthread_mutex_unlock(&t->lock);
 
-		probe_run(w->probe, &c, &r);
+		probe_run(self->probe, &c, &r);
 
 		pthread_mutex_lock(&t->lock);
 		ring_push(&t->finished, &r);
@@ -121,14 +123,14 @@ static void *worker_main(void *arg)
 }
 
 /* Asks every thread to stop after its current check and waits for them. */
-static void stop_workers(struct threads *t)
+static void stop_runners(struct threads *t)
 {
 	pthread_mutex_lock(&t->lock);
 	t->stop = true;
 	pthread_cond_broadcast(&t->work);
 	pthread_mutex_unlock(&t->lock);
 	for (int i = 0; i < t->nstarted; i++) {
-		int err = pthread_join(t->workers[i].tid, NULL);
+		int err = pthread_join(t->runners[i].tid, NULL);
 		if (err != 0) {
 			errno = err;
 			log_warn("threads backend: joining worker thread %d", i);
@@ -139,9 +141,9 @@ static void stop_workers(struct threads *t)
 
 static void threads_free(struct threads *t)
 {
-	for (int i = 0; i < t->nworkers; i++)
-		probe_free(t->workers[i].probe);
-	free(t->workers);
+	for (int i = 0; i < t->nrunners; i++)
+		probe_free(t->runners[i].probe);
+	free(t->runners);
 	check_queue_free(&t->todo);
 	free(t->finished.v);
 	pthread_cond_destroy(&t->done);
@@ -181,18 +183,18 @@ fail_lock:
 /*
  * The threads start with every signal blocked (thread_start), so that
  * SIGTERM and SIGINT reach the daemon's own thread (whose handler sets the
- * stop flag) and no worker is interrupted in the middle of a transfer.
+ * stop flag) and no runner is interrupted in the middle of a transfer.
  */
-static int start_workers(struct threads *t)
+static int start_runners(struct threads *t)
 {
 	int err = 0;
 
-	for (int i = 0; i < t->nworkers; i++) {
-		err = thread_start(&t->workers[i].tid, worker_main, &t->workers[i]);
+	for (int i = 0; i < t->nrunners; i++) {
+		err = thread_start(&t->runners[i].tid, runner_main, &t->runners[i]);
 		if (err != 0) {
 			errno = err;
 			log_error("threads backend: starting worker thread %d of %d", i + 1,
-			    t->nworkers);
+			    t->nrunners);
 			break;
 		}
 		t->nstarted++;
@@ -220,30 +222,30 @@ static int threads_init(struct sq_backend *b, const struct sq_backend_params *p)
 		return -1;
 	}
 	check_queue_init(&t->todo);
-	t->nworkers = p->workers;
-	t->workers = calloc((size_t)t->nworkers, sizeof(*t->workers));
-	if (t->workers == NULL) {
-		t->nworkers = 0;
+	t->nrunners = p->workers;
+	t->runners = calloc((size_t)t->nrunners, sizeof(*t->runners));
+	if (t->runners == NULL) {
+		t->nrunners = 0;
 		log_errorx("threads backend: out of memory for %d workers", p->workers);
 		threads_free(t);
 		return -1;
 	}
-	for (int i = 0; i < t->nworkers; i++) {
-		t->workers[i].pool = t;
-		t->workers[i].probe = probe_new(&p->probe, true);
-		if (t->workers[i].probe == NULL) {
+	for (int i = 0; i < t->nrunners; i++) {
+		t->runners[i].pool = t;
+		t->runners[i].probe = probe_new(&p->probe, true);
+		if (t->runners[i].probe == NULL) {
 			log_errorx("threads backend: out of memory for the probe of worker %d", i);
 			threads_free(t);
 			return -1;
 		}
 	}
-	if (start_workers(t) < 0) {
-		stop_workers(t);
+	if (start_runners(t) < 0) {
+		stop_runners(t);
 		threads_free(t);
 		return -1;
 	}
 	b->state = t;
-	log_debug("threads backend: %d worker threads", t->nworkers);
+	log_debug("threads backend: %d worker threads", t->nrunners);
 	return 0;
 }
 
@@ -253,7 +255,7 @@ static int threads_submit(struct sq_backend *b, const struct sq_check *c)
 	int rc = -1;
 
 	pthread_mutex_lock(&t->lock);
-	/* Reserve the result's place now: a worker must never fail to file it. */
+	/* Reserve the result's place now: a runner must never fail to file it. */
 	if (ring_reserve(&t->finished, t->pending + 1) < 0)
 		log_errorx("threads backend: out of memory queueing site %" PRId64, c->site_id);
 	else if (check_queue_push(&t->todo, c) == 0) {
@@ -263,20 +265,6 @@ static int threads_submit(struct sq_backend *b, const struct sq_check *c)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
-}
-
-static struct timespec deadline_after(int timeout_ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
 }
 
 static int threads_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, void *arg)
@@ -292,7 +280,7 @@ static int threads_poll(struct sq_backend *b, int timeout_ms, sq_result_fn *fn, 
 			pthread_cond_wait(&t->done, &t->lock);
 	} else if (timeout_ms > 0 && t->finished.len == 0) {
 		/* With nothing pending this is the caller's sleep, all the same. */
-		struct timespec until = deadline_after(timeout_ms);
+		struct timespec until = clock_mono_after(timeout_ms);
 		while (t->finished.len == 0) {
 			if (pthread_cond_timedwait(&t->done, &t->lock, &until) == ETIMEDOUT)
 				break;
@@ -330,7 +318,7 @@ static void threads_shutdown(struct sq_backend *b)
 
 	if (t == NULL)
 		return;
-	stop_workers(t);
+	stop_runners(t);
 	threads_free(t);
 	b->state = NULL;
 }

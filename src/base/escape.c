@@ -161,3 +161,24 @@ char *text_clean(const char *s, size_t *width)
 		*width = w;
 	return out;
 }
+
+void ascii_line(char *dst, size_t len, const char *src)
+{
+	size_t o = 0;
+	bool space = false;
+
+	if (len == 0)
+		return;
+	for (; src != NULL && *src != '\0' && o + 1 < len; src++) {
+		unsigned char c = (unsigned char)*src;
+		if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < len)
+			dst[o++] = ' ';
+		space = false;
+		dst[o++] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[o] = '\0';
+}

@@ -147,6 +147,16 @@ bool email_to_ascii(const char *addr, char *out, size_t outlen, char *why, size_
 	return email_valid(out, why, whylen);
 }
 
+void signal_set(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = handler;
+	sigaction(sig, &sa, NULL);
+}
+
 int thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;

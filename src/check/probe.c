@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "config_build.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/base/log.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
@@ -61,13 +62,6 @@ static void result_init(struct probe *p, const struct sq_check *c, struct sq_res
 static int url_host(const char *url, char *host, size_t hostlen, int *port, bool *literal);
 static void set_detail(struct sq_result *r, const char *msg);
 
-static int64_t now_ms(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The stop's deadline, 0 while running. A signal handler sets it, so it
  * must be lock-free; libcurl asks the progress callback at least once a
@@ -86,7 +80,7 @@ static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 {
 	int64_t deadline = atomic_load_explicit(&stop_deadline, memory_order_relaxed);
 	(void)arg, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return deadline != 0 && now_ms(CLOCK_MONOTONIC) >= deadline;
+	return deadline != 0 && clock_mono_ms() >= deadline;
 }
 
 int probe_global_init(void)
@@ -199,13 +193,13 @@ bool probe_url_needs_lookup(const char *url)
 
 void probe_pause_clock(struct probe *p)
 {
-	p->paused_at = now_ms(CLOCK_MONOTONIC);
+	p->paused_at = clock_mono_ms();
 }
 
 void probe_resume_clock(struct probe *p)
 {
 	if (p->paused_at != 0)
-		p->start_mono_ms += now_ms(CLOCK_MONOTONIC) - p->paused_at;
+		p->start_mono_ms += clock_mono_ms() - p->paused_at;
 	p->paused_at = 0;
 }
 
@@ -256,7 +250,7 @@ static int url_host(const char *url, char *host, size_t hostlen, int *port, bool
 
 int probe_set_addresses(struct probe *p, const struct resolve_answer *a, struct sq_result *r)
 {
-	int64_t elapsed = now_ms(CLOCK_MONOTONIC) - p->start_mono_ms;
+	int64_t elapsed = clock_mono_ms() - p->start_mono_ms;
 	char entry[sizeof(p->host) + 16 + RESOLVE_MAX_ADDRS * (RESOLVE_ADDRSTRLEN + 3)];
 	struct curl_slist *list = NULL, *tmp;
 
@@ -431,8 +425,8 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 	p->check = *c;
 	p->get_retry = false;
 	p->paused_at = 0;
-	p->start_mono_ms = now_ms(CLOCK_MONOTONIC);
-	p->start_wall_ms = now_ms(CLOCK_REALTIME);
+	p->start_mono_ms = clock_mono_ms();
+	p->start_wall_ms = clock_wall_ms();
 	if (!url_valid(c->url, why, sizeof(why))) {
 		result_init(p, c, r);
 		r->err = SQ_ERR_BAD_URL;
@@ -637,7 +631,7 @@ bool probe_done(struct probe *p, int curlcode, struct sq_result *r)
 
 	curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &status);
 	result_init(p, &p->check, r);
-	int64_t elapsed = now_ms(CLOCK_MONOTONIC) - p->start_mono_ms;
+	int64_t elapsed = clock_mono_ms() - p->start_mono_ms;
 	r->ms = elapsed > INT32_MAX ? INT32_MAX : (int32_t)elapsed;
 	r->http_status = (int32_t)status;
 

@@ -67,6 +67,8 @@
 #include <ev.h>
 #endif
 
+#include "squirrel/base/validate.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/core/check.h"
 #include "squirrel/base/log.h"
 #include "squirrel/check/resolve.h"
@@ -235,14 +237,6 @@ static void progress(struct lookup *l);
 #if SQ_HAVE_LIBEV
 static void after_ares(struct resolver *r);
 #endif
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int resolve_global_init(void)
 {
@@ -550,7 +544,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		return;             /* resolver_free() frees l */
 	}
 	if (q->timed && abuf != NULL && status != ARES_ETIMEOUT)
-		server_timed(q->s, mono_now() - q->sent_at);
+		server_timed(q->s, clock_mono_s() - q->sent_at);
 	free(q);
 	if (l->answered) {
 		lookup_settle(l);   /* a try the lookup no longer waited for */
@@ -637,7 +631,7 @@ static void progress(struct lookup *l)
 	if (l->answered || l->issuing)
 		return;
 	for (;;) {
-		double now = mono_now(), wake = l->deadline_at;
+		double now = clock_mono_s(), wake = l->deadline_at;
 		bool known = false, live = false;
 
 		if (l->deadline_at > 0 && now >= l->deadline_at) {
@@ -793,7 +787,7 @@ nomem:
 static void hosts_refresh(struct hosts *h)
 {
 	struct stat st;
-	double now = mono_now();
+	double now = clock_mono_s();
 
 	if (h->path == NULL || (h->checked_at > 0 && now - h->checked_at < HOSTS_RECHECK_S))
 		return;
@@ -963,7 +957,7 @@ static void lookup_start(struct lookup *l, bool take_slot)
 		r->inflight++;
 	}
 	if (l->deadline_ms > 0)
-		l->deadline_at = mono_now() + (double)l->deadline_ms / 1000.0;
+		l->deadline_at = clock_mono_s() + (double)l->deadline_ms / 1000.0;
 	progress(l);
 }
 
@@ -1215,113 +1209,43 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * One dns_servers entry, in the forms config.c accepts: "127.0.0.1",
- * "127.0.0.1:5353", "::1", "[::1]:53". Not ares_set_servers_ports_csv():
- * 1.18 reads "1.2.3" as 1.2.3.0, wraps port 70000 to 4464, and refuses
- * "[::1]" and spaces after the commas, all of which config.c judges
- * otherwise.
+ * The dns_servers list, read by src/base/validate.c as config.c judged it;
+ * *n = 0 for an empty one. Not ares_set_servers_ports_csv(): 1.18 reads
+ * "1.2.3" as 1.2.3.0, wraps port 70000 to 4464, and refuses "[::1]" and
+ * spaces after the commas, all of which config.c judges otherwise.
  */
-static int parse_server(const char *s, struct ares_addr_port_node *n)
-{
-	char host[RESOLVE_ADDRSTRLEN];
-	const char *port = NULL;
-	size_t hl;
-
-	memset(n, 0, sizeof(*n));
-	if (*s == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL || (hl = (size_t)(end - s - 1)) >= sizeof(host))
-			return -1;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-		if (inet_pton(AF_INET6, host, &n->addr.addr6) != 1)
-			return -1;
-		n->family = AF_INET6;
-	} else if (inet_pton(AF_INET6, s, &n->addr.addr6) == 1) {
-		n->family = AF_INET6;
-	} else {
-		const char *colon = strchr(s, ':');
-		hl = colon != NULL ? (size_t)(colon - s) : strlen(s);
-		if (hl >= sizeof(host))
-			return -1;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET, host, &n->addr.addr4) != 1)
-			return -1;
-		n->family = AF_INET;
-		if (colon != NULL)
-			port = colon + 1;
-	}
-	if (port != NULL) {
-		long p = 0;
-		if (*port == '\0' || strlen(port) > 5)
-			return -1;
-		for (const char *c = port; *c; c++) {
-			if (!isdigit((unsigned char)*c))
-				return -1;
-			p = p * 10 + (*c - '0');
-		}
-		if (p < 1 || p > 65535)
-			return -1;
-		n->udp_port = n->tcp_port = (int)p;
-	}
-	return 0;
-}
-
-/* The dns_servers list; *n = 0 for an empty one. */
 static int parse_servers(const char *v, struct ares_addr_port_node **out, int *n,
     char *err, size_t errlen)
 {
-	char *copy, *save = NULL;
-	int cap = 0;
+	struct dns_server *list;
+	char why[256];
+	int count = dns_servers_parse(v, &list, why, sizeof(why));
 
 	*out = NULL;
 	*n = 0;
-	if (v == NULL || *v == '\0')
-		return 0;
-	if ((copy = strdup(v)) == NULL)
-		goto nomem;
-	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		size_t tl = strlen(tok);
-		while (tl > 0 && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t'))
-			tok[--tl] = '\0';
-		if (tl == 0)
-			continue;
-		if (*n == cap) {
-			int ncap = cap ? cap * 2 : 4;
-			struct ares_addr_port_node *nn = realloc(*out, (size_t)ncap * sizeof(*nn));
-			if (nn == NULL) {
-				free(copy);
-				goto nomem;
-			}
-			*out = nn;
-			cap = ncap;
-		}
-		if (parse_server(tok, &(*out)[*n]) < 0) {
-			seterr(err, errlen, "dns_servers: '%s' is not an address (IPv4 or IPv6, "
-			    "optional :port; IPv6 with a port in [brackets])", tok);
-			free(copy);
-			free(*out);
-			*out = NULL;
-			*n = 0;
-			return -1;
-		}
-		(*n)++;
+	if (count < 0) {
+		seterr(err, errlen, "dns_servers: %s", why);
+		return -1;
 	}
-	free(copy);
+	if (count == 0)
+		return 0;
+	if ((*out = calloc((size_t)count, sizeof(**out))) == NULL) {
+		free(list);
+		seterr(err, errlen, "resolver: out of memory");
+		return -1;
+	}
+	for (int i = 0; i < count; i++) {
+		struct ares_addr_port_node *node = &(*out)[i];
+		node->family = list[i].family;
+		if (list[i].family == AF_INET)
+			memcpy(&node->addr.addr4, list[i].addr, 4);
+		else
+			memcpy(&node->addr.addr6, list[i].addr, 16);
+		node->udp_port = node->tcp_port = list[i].port;
+	}
+	free(list);
+	*n = count;
 	return 0;
-nomem:
-	seterr(err, errlen, "resolver: out of memory");
-	free(*out);
-	*out = NULL;
-	*n = 0;
-	return -1;
 }
 
 /* The servers of /etc/resolv.conf, as c-ares reads them (127.0.0.1 if none). */
@@ -1423,7 +1347,7 @@ struct resolver *resolver_new(const struct resolver_opts *o, struct ev_loop *loo
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto nomem;
 	r->loop = loop;
-	r->random = (uint64_t)(uintptr_t)r ^ (uint64_t)(mono_now() * 1e9) ^ 0x9e3779b97f4a7c15ULL;
+	r->random = (uint64_t)(uintptr_t)r ^ (uint64_t)(clock_mono_s() * 1e9) ^ 0x9e3779b97f4a7c15ULL;
 	if (r->random == 0)
 		r->random = 1;
 	r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -1504,7 +1428,7 @@ static void wait_once(struct resolver *r, struct lookup *l)
 		}
 	}
 	if (l->wake_at > 0) {
-		double left = l->wake_at - mono_now();
+		double left = l->wake_at - clock_mono_s();
 		if (left <= 0) {
 			progress(l);
 			return;

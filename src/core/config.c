@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/validate.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
 #include "squirrel/base/log.h"
@@ -339,12 +340,6 @@ static int parse_value(char *s, char **out, char *why, size_t whylen)
 	return 0;
 }
 
-static bool is_key_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '_' || c == '-' || c == '.';
-}
-
 /* One line of the file; section is the current section, updated here. */
 static int parse_line(struct sq_config *cfg, char *line, char *section, size_t seclen,
     bool *seen, char *why, size_t whylen)
@@ -385,7 +380,7 @@ static int parse_line(struct sq_config *cfg, char *line, char *section, size_t s
 		return -1;
 	}
 	for (char *p = key; *p; p++) {
-		if (!is_key_char(*p)) {
+		if (!name_char(*p)) {
 			seterr(why, whylen, "invalid key '%.40s'", key);
 			return -1;
 		}
@@ -487,70 +482,9 @@ void config_free(struct sq_config *cfg)
 	}
 }
 
-/* "127.0.0.1", "127.0.0.1:5353", "[::1]:53" or "::1"; port 1..65535. */
-static int check_one_server(const char *s, char *why, size_t len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL;
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	if (*s == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL || (size_t)(end - s - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, (size_t)(end - s - 1));
-		host[end - s - 1] = '\0';
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			goto bad;
-		if (inet_pton(AF_INET6, host, buf) != 1)
-			goto bad;
-	} else if (inet_pton(AF_INET6, s, buf) == 1) {
-		return 0;
-	} else {
-		const char *colon = strchr(s, ':');
-		size_t hl = colon ? (size_t)(colon - s) : strlen(s);
-		if (hl >= sizeof(host))
-			goto bad;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET, host, buf) != 1)
-			goto bad;
-		if (colon != NULL)
-			port = colon + 1;
-	}
-	if (port != NULL) {
-		long p;
-		if (parse_long(port, &p) < 0 || p < 1 || p > 65535)
-			goto bad;
-	}
-	return 0;
-bad:
-	seterr(why, len, "'%s' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])", s);
-	return -1;
-}
-
 static int check_dns_servers(const char *v, char *why, size_t len)
 {
-	char *copy = strdup(v), *save = NULL;
-	int rc = 0;
-
-	if (copy == NULL) {
-		seterr(why, len, "out of memory");
-		return -1;
-	}
-	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
-		if (*tok == '\0' || check_one_server(tok, why, len) < 0) {
-			if (*tok == '\0')
-				seterr(why, len, "empty entry in the list");
-			rc = -1;
-			break;
-		}
-	}
-	free(copy);
-	return rc;
+	return dns_servers_parse(v, NULL, why, len) < 0 ? -1 : 0;
 }
 
 static int check_address(const char *v, char *why, size_t len)
@@ -590,7 +524,7 @@ static int check_locations(const char *v, char *why, size_t len)
 		if (*p == ',' || *p == ' ') {
 			continue;
 		}
-		if (!is_key_char(*p)) {
+		if (!name_char(*p)) {
 			seterr(why, len, "location names may hold letters, digits, '_', '-' and '.' only");
 			return -1;
 		}

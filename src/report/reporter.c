@@ -11,7 +11,9 @@
 #include <time.h>
 
 #include "config_build.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/base/log.h"
+#include "squirrel/base/thread.h"
 #if SQ_HAVE_REDIS
 #include "squirrel/scaleout/redis_admin.h"
 #include "squirrel/scaleout/redis_link.h"
@@ -21,7 +23,6 @@
 #include "squirrel/store/results.h"
 #include "squirrel/store/convert.h"
 #include "squirrel/store/store.h"
-#include "squirrel/base/util.h"
 
 #define PAGE_EVERY_S 60
 #define METRICS_EVERY_S 15
@@ -31,12 +32,9 @@
 #define CONVERT_ROUNDS 10         /* transactions a second, at most */
 
 struct reporter {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct bg_thread bg;          /* its mu guards have_metrics and metrics */
 	bool have_metrics;
-	struct sq_metrics metrics;    /* under mu */
+	struct sq_metrics metrics;    /* under bg.mu */
 	struct sq_config cfg;         /* its own copy */
 #if SQ_HAVE_REDIS
 	bool redis;                   /* backend = redis: the locations go in the metrics */
@@ -44,13 +42,6 @@ struct reporter {
 	struct redis_link link;
 #endif
 };
-
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 /* Old history goes in small transactions, so the daemon's writes never wait long. */
 static void prune(struct store *st, const struct sq_config *cfg)
@@ -127,10 +118,10 @@ static void write_metrics(struct reporter *r, struct store *ro)
 	struct sq_metrics m;
 	bool have;
 
-	pthread_mutex_lock(&r->mu);
+	pthread_mutex_lock(&r->bg.mu);
 	m = r->metrics;
 	have = r->have_metrics;
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_unlock(&r->bg.mu);
 #if SQ_HAVE_REDIS
 	struct ra_report rep;
 	if (r->redis && read_locations(r, &rep)) {
@@ -156,10 +147,10 @@ static void *reporter_main(void *arg)
 		store_close(ro);
 		return NULL;
 	}
-	pthread_mutex_lock(&r->mu);
-	while (!r->stop) {
-		pthread_mutex_unlock(&r->mu);
-		int64_t now = mono_s();
+	pthread_mutex_lock(&r->bg.mu);
+	while (!r->bg.stop) {
+		pthread_mutex_unlock(&r->bg.mu);
+		int64_t now = clock_mono_ms() / 1000;
 		if (r->cfg.status_page[0] != '\0' && now >= next_page) {
 			statuspage_write(ro, r->cfg.status_page, (int64_t)time(NULL));
 			next_page = now + PAGE_EVERY_S;
@@ -174,14 +165,10 @@ static void *reporter_main(void *arg)
 		}
 		if (converting)
 			converting = convert(rw, &said);
-		pthread_mutex_lock(&r->mu);
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += 1;
-		if (!r->stop)
-			pthread_cond_timedwait(&r->cv, &r->mu, &until);
+		pthread_mutex_lock(&r->bg.mu);
+		bg_wait(&r->bg, 1000);
 	}
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_unlock(&r->bg.mu);
 	/* the last word: what the daemon saw until it stopped */
 	if (r->cfg.metrics_file[0] != '\0')
 		write_metrics(r, ro);
@@ -195,7 +182,6 @@ static void *reporter_main(void *arg)
 struct reporter *reporter_start(const struct sq_config *cfg)
 {
 	struct reporter *r = calloc(1, sizeof(*r));
-	pthread_condattr_t ca;
 
 	if (r == NULL || config_copy(&r->cfg, cfg) < 0) {
 		log_errorx("out of memory starting the reporter");
@@ -211,15 +197,8 @@ struct reporter *reporter_start(const struct sq_config *cfg)
 			log_warnx("metrics: no locations' figures: [redis] url %s", err);
 	}
 #endif
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (thread_start(&r->thread, reporter_main, r) != 0) {
+	if (bg_start(&r->bg, reporter_main, r, false) != 0) {
 		log_errorx("cannot start the reporter thread");
-		pthread_mutex_destroy(&r->mu);
-		pthread_cond_destroy(&r->cv);
 #if SQ_HAVE_REDIS
 		if (r->redis)
 			redis_link_free(&r->link);
@@ -233,23 +212,17 @@ struct reporter *reporter_start(const struct sq_config *cfg)
 
 void reporter_update(struct reporter *r, const struct sq_metrics *m)
 {
-	pthread_mutex_lock(&r->mu);
+	pthread_mutex_lock(&r->bg.mu);
 	r->metrics = *m;
 	r->have_metrics = true;
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_unlock(&r->bg.mu);
 }
 
 void reporter_stop(struct reporter *r)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	pthread_join(r->thread, NULL);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
+	bg_stop(&r->bg);
 #if SQ_HAVE_REDIS
 	if (r->redis)
 		redis_link_free(&r->link);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "squirrel/base/validate.h"
 #include "squirrel/scaleout/quorum.h"
-#include "squirrel/scaleout/redis_wire.h"
 
 enum quorum_verdict quorum_decide(int nloc, int quorum, int oks, int fails)
 {
@@ -287,7 +287,7 @@ int quorum_locations(const char *list, char *names[QUORUM_MAX_LOCATIONS], char *
 	}
 	for (char *tok = strtok_r(copy, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
 		bool seen = false;
-		if (!rw_location_valid(tok, strlen(tok))) {
+		if (!location_valid(tok, strlen(tok))) {
 			snprintf(why, whylen, "'%.64s' is not a location name", tok);
 			goto fail;
 		}

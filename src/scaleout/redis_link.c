@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "squirrel/base/clock.h"
 #include "squirrel/base/log.h"
 #include "squirrel/scaleout/redis_link.h"
 #include "squirrel/base/urlshow.h"
@@ -25,20 +26,6 @@
 #define COMMAND_TIMEOUT_MS 3000
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
-
-int64_t redis_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t redis_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int hexval(int ch)
 {
@@ -224,7 +211,7 @@ int redis_link_init(struct redis_link *l, const char *url, const char *who, char
 		return -1;
 	l->who = who;
 	l->timeout_ms = COMMAND_TIMEOUT_MS;
-	l->rng = (uint64_t)redis_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)l;
+	l->rng = (uint64_t)clock_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)l;
 	return 0;
 }
 
@@ -250,7 +237,7 @@ static void schedule_retry(struct redis_link *l)
 	l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
 	int jitter = (int)(l->rng % (uint64_t)(l->backoff_ms / 4 + 1));
-	l->next_try_ms = redis_mono_ms() + l->backoff_ms - l->backoff_ms / 8 + jitter;
+	l->next_try_ms = clock_mono_ms() + l->backoff_ms - l->backoff_ms / 8 + jitter;
 }
 
 static void close_ctx(struct redis_link *l)
@@ -266,7 +253,7 @@ void redis_link_lost(struct redis_link *l, const char *why)
 	l->last_error = REDIS_LINK_DOWN;
 	snprintf(l->last_why, sizeof(l->last_why), "%s", why);
 	if (l->down_since_ms == 0) {
-		l->down_since_ms = redis_mono_ms();
+		l->down_since_ms = clock_mono_ms();
 		log_warnx("%s: lost the connection to Redis at %s: %s; reconnecting with backoff",
 		    l->who, l->url.shown, why);
 	}
@@ -342,7 +329,7 @@ int redis_link_ensure(struct redis_link *l)
 {
 	if (l->c != NULL)
 		return 0;
-	if (redis_mono_ms() < l->next_try_ms)
+	if (clock_mono_ms() < l->next_try_ms)
 		return -1;
 	if (connect_now(l) < 0) {
 		close_ctx(l);
@@ -352,13 +339,13 @@ int redis_link_ensure(struct redis_link *l)
 			    l->url.shown, l->last_why);
 		}
 		if (l->down_since_ms == 0)
-			l->down_since_ms = redis_mono_ms();
+			l->down_since_ms = clock_mono_ms();
 		schedule_retry(l);
 		return -1;
 	}
 	if (l->connected_once && l->down_since_ms != 0)
 		log_info("%s: connected to Redis at %s again after %.1f s", l->who, l->url.shown,
-		    (double)(redis_mono_ms() - l->down_since_ms) / 1000.0);
+		    (double)(clock_mono_ms() - l->down_since_ms) / 1000.0);
 	l->connected_once = true;
 	l->down_since_ms = 0;
 	l->backoff_ms = 0;
@@ -371,7 +358,7 @@ int redis_link_wait_ms(const struct redis_link *l)
 {
 	if (l->c != NULL)
 		return 0;
-	int64_t left = l->next_try_ms - redis_mono_ms();
+	int64_t left = l->next_try_ms - clock_mono_ms();
 	return left < 0 ? 0 : left > BACKOFF_MAX_MS * 2 ? BACKOFF_MAX_MS * 2 : (int)left;
 }
 
@@ -436,6 +423,37 @@ bool redis_reply_is_error(const struct redisReply *r, const char *code)
 	size_t n = strlen(code);
 	return r != NULL && r->type == REDIS_REPLY_ERROR && r->len >= n &&
 	    strncmp(r->str, code, n) == 0;
+}
+
+int redis_group_create_append(struct redis_link *l, const char *key, const char *group)
+{
+	struct rw_args a;
+
+	rw_args_init(&a);
+	rw_args_add(&a, "XGROUP");
+	rw_args_add(&a, "CREATE");
+	rw_args_add(&a, key);
+	rw_args_add(&a, group);
+	rw_args_add(&a, "0");
+	rw_args_add(&a, "MKSTREAM");
+	return redis_link_append(l, &a);
+}
+
+int redis_group_create_reply(struct redis_link *l)
+{
+	redisReply *r = redis_link_reply(l);
+
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR && !redis_reply_is_error(r, "BUSYGROUP")) {
+		char why[300];
+		snprintf(why, sizeof(why), "XGROUP CREATE refused: %.200s", r->str);
+		redis_reply_free(r);
+		redis_link_lost(l, why);
+		return -1;
+	}
+	redis_reply_free(r);
+	return 0;
 }
 
 void redis_reply_free(struct redisReply *r)

@@ -149,25 +149,6 @@ static bool key_is(const struct rw_field *f, const char *key)
 	return f->klen == n && memcmp(f->key, key, n) == 0;
 }
 
-/* An identifier we echo: letters, digits, '_', '-', '.'; 1 to max-1 bytes. */
-static bool ident_valid(const char *s, size_t len, size_t max)
-{
-	if (len == 0 || len >= max)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
-			return false;
-	}
-	return true;
-}
-
-bool rw_location_valid(const char *s, size_t len)
-{
-	return ident_valid(s, len, RW_LOCATION_MAX);
-}
-
 /*
  * Finds each wanted key once. A key given twice is refused: two readers
  * could otherwise pick different values from one entry.
@@ -240,7 +221,7 @@ static int get_ident(const struct rw_field *f, const char *key, char *out, size_
 
 	if (need(f, key, why, whylen) < 0)
 		return -1;
-	if (!ident_valid(f->val, f->vlen, max)) {
+	if (!name_valid(f->val, f->vlen, max)) {
 		rw_printable(shown, sizeof(shown), f->val, f->vlen);
 		snprintf(why, whylen, "'%s' is '%s', not 1 to %zu letters, digits, '_', '-' or '.'",
 		    key, shown, max - 1);

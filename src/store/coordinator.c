@@ -11,6 +11,12 @@
 #include "squirrel/store/coordinator.h"
 #include "store_private.h"
 
+int store_coordinator_runs_create(struct store *s)
+{
+	return store_exec(s, "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
+	    " run TEXT NOT NULL, started_at INTEGER NOT NULL)", "making the coordinator's runs table");
+}
+
 int store_coordinator_run(struct store *s, const char *prefix, const char *run, char *previous,
     size_t len)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/store/sites.h"
 #include "store_private.h"
 

@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	int64_t ms = rw_stream_id_ms(v[0], len[0]);
 	FUZZ_ASSERT(ms >= -1, "a stream id of %lld ms", (long long)ms);
-	(void)rw_location_valid(v[0], len[0]);
+	(void)location_valid(v[0], len[0]);
 	(void)rw_url_has_password(v[0]);
 	rw_printable(shown, sizeof(shown), v[0], len[0]);
 	FUZZ_ASSERT(strlen(shown) < sizeof(shown), "printable text too long");

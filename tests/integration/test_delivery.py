@@ -170,6 +170,46 @@ def test_repeat_after_crash(tmp, httpd):
             check(line in first and line in second, "repeat: a's item says its alert id in both mails")
 
 
+def test_mailer_once_per_load(tmp, httpd):
+    """The password is read once per configuration load (when mail is first
+    due), not at every round: a password file removed after the first mail
+    does not stop the next one; each mail still makes its own login."""
+    with Smtpd(tmp, "smtp-once", "--auth", "alice:s3cret") as smtp:
+        pw = os.path.join(tmp, "once.pw")
+        with open(pw, "w") as f:
+            f.write("s3cret\n")
+        os.chmod(pw, 0o600)
+        conf = config(tmp, "once.conf", smtp.port, fail_threshold=1, interval=1)
+        with open(conf) as f:
+            text = f.read().replace("[check]\n", f"user = alice\npassword_file = {pw}\n[check]\n", 1)
+        with open(conf, "w") as f:
+            f.write(text)
+        db = new_db(tmp, "once.db")
+        a, b = add_sites(db, [(httpd.url("/a?status=503"), OWNER, {"name": "a"}),
+                              (httpd.url("/b?status=200"), OWNER, {"name": "b"})])
+        errf = open(os.path.join(tmp, "once.stderr"), "w")
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            check(wait_for(lambda: len(smtp.messages()) == 1, 30, step=0.2),
+                  "once: a's mail sent with the password", smtp.events())
+            os.unlink(pw)
+            con = sqlite3.connect(db, timeout=5)
+            con.execute("UPDATE sites SET url = ? WHERE id = ?", (httpd.url("/b?status=503"), b))
+            con.commit()
+            con.close()
+            check(wait_for(lambda: len(smtp.messages()) == 2, 30, step=0.2),
+                  "once: b's mail sent too, the password file gone", open(errf.name).read())
+        finally:
+            stop_pid(proc)
+            errf.close()
+        equal(subjects(smtp), ["[squirrel] DOWN a (http 503)", "[squirrel] DOWN b (http 503)"],
+              "once: both mails, in order")
+        equal([env["auth"] for _, env in smtp.messages()], [True, True], "once: each mail logged in")
+        err = open(errf.name).read()
+        check("password_file" not in err, "once: the password file was not read again", err)
+
+
 def main():
     only = sys.argv[1:]
     with tmpdir() as tmp:
@@ -178,6 +218,8 @@ def main():
                 test_lock_while_marking_sent(tmp, httpd)
             if not only or "repeat" in only:
                 test_repeat_after_crash(tmp, httpd)
+            if not only or "once" in only:
+                test_mailer_once_per_load(tmp, httpd)
         if not only or "huge" in only:
             test_huge_error_in_outbox(tmp)
     return done()

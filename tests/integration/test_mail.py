@@ -483,7 +483,7 @@ def test_failures(tmp):
               "550: the server's exact answer", res)
         equal(srv.messages(), [], "550: nothing stored")
 
-        # squirreld --test-mail's half: mailer_test().
+        # squirreld --test-mail's half: delivery_test().
         rc, res, out, err = mailtool(conf, TO, "--test-mail")
         equal(rc, 0, "test mail: exit 0")
         equal(out.strip(), f"sent to {TO} via 127.0.0.1:{srv.port}: 250 2.0.0 OK queued as 0001",

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "squirrel/alert/alert.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/classes.h"
@@ -218,6 +220,13 @@ static void test_label(void)
 	is_str(alert_site_label(&it, buf, sizeof(buf)), "ab", "direction override and BOM removed");
 	it.name = "caf\xff";
 	is_str(alert_site_label(&it, buf, sizeof(buf)), "caf?", "invalid UTF-8 becomes '?'");
+	/* the one decoder (base/escape.c): overlong, surrogate, cut short, past U+10FFFF */
+	it.name = "a\xc0\xaf" "b\xed\xa0\x80" "c\xf4\x90\x80\x80" "d\xe2\x82";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "a??b???c????d??",
+	    "each byte of a malformed sequence becomes '?'");
+	it.name = "\xc3\xa9\xe2\x98\x83\xf0\x9f\x90\xbf";
+	is_str(alert_site_label(&it, buf, sizeof(buf)), "\xc3\xa9\xe2\x98\x83\xf0\x9f\x90\xbf",
+	    "two-, three- and four-byte characters kept");
 }
 
 static void test_error_words(void)
@@ -867,6 +876,33 @@ static void test_compose_text(void)
 	free(msg);
 }
 
+/* squirreld --test-mail's message, composed here and only sent by the mailer. */
+static void test_compose_test(void)
+{
+	struct parsed p;
+	const char *v;
+	char err[256], want[160];
+
+	char *msg = alert_compose_test(TO, FROM, "127.0.0.1:2525", NOW, err, sizeof(err));
+	ok(msg != NULL, "compose the test mail (%s)", msg ? "" : err);
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	check_headers(&p, "test mail");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] test message", "test mail subject");
+	snprintf(want, sizeof(want), "<squirrel-test-%lld-%ld@", (long long)NOW, (long)getpid());
+	ok(header_count(&p, "Message-ID", &v) == 1 && strncmp(v, want, strlen(want)) == 0,
+	    "Message-ID of the time and the process: %s", v);
+	snprintf(want, sizeof(want), "If you can read it, squirrel can send its alerts to %s through "
+	    "127.0.0.1:2525.", TO);
+	ok(body_has_line(p.body, "This is a test message from squirreld --test-mail.") &&
+	    body_has_line(p.body, want),
+	    "test mail body names the recipient and the server");
+	parsed_free(&p);
+	free(msg);
+}
+
 int main(void)
 {
 	test_duration();
@@ -885,5 +921,6 @@ int main(void)
 	test_alert_ids();
 	test_refusals();
 	test_compose_text();
+	test_compose_test();
 	return tap_done();
 }

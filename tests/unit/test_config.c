@@ -170,6 +170,9 @@ static void test_errors(void)
 		{ "[check]\ndns_servers = [::1\n",
 		  ":2: dns_servers: '[::1' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])" },
 		{ "[check]\ndns_servers = 127.0.0.1,,127.0.0.2\n", "(accepted)" },
+		/* the resolver's own reading (src/base/validate.c): digits only in a port */
+		{ "[check]\ndns_servers = 127.0.0.1:+53\n",
+		  ":2: dns_servers: '127.0.0.1:+53' is not an address (IPv4, IPv6, optional :port; IPv6 with a port in [brackets])" },
 		{ "[check]\nsource_address = eth0\n", ":2: source_address: 'eth0' is not an IPv4 or IPv6 address" },
 		{ "[redis]\nurl = rediss://h:6380\n",
 		  ":2: url: 'rediss://h:6380': TLS to Redis (rediss://) is not supported; use a unix socket, a private network, or a tunnel (stunnel, WireGuard) to a redis:// address" },
@@ -284,8 +287,8 @@ static void test_backend_table(void)
 	is_int(p.probe.dns_timeout_ms, cfg.dns_timeout_ms, "params: [check] dns_timeout");
 	is_int(p.probe.dns_tries, cfg.dns_tries, "params: [check] dns_tries");
 	ok(p.redis.url == cfg.redis_url && p.redis.prefix == cfg.redis_prefix &&
-	    p.redis.locations == cfg.redis_locations && p.redis.database == cfg.database,
-	    "params: [redis] url, prefix, locations and the database");
+	    p.redis.locations == cfg.redis_locations && p.keep_run == NULL,
+	    "params: [redis] url, prefix, locations; no keep_run (the program gives it)");
 	is_int(p.redis.quorum, 2, "params: [redis] quorum");
 	is_int(p.redis.claim_idle_ms, 5000, "params: [redis] claim_idle");
 	is_int(p.redis.timeout_ms, 4321, "params: [check] timeout, for redis");

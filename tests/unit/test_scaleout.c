@@ -2,14 +2,18 @@
  * test_scaleout.c - the pure parts of scale-out: what the streams carry and
  * how it is read (src/scaleout/redis_wire.c), the quorum verdict and its words
  * (src/scaleout/quorum.c), the error column (src/core/check.c) and the table of checks in
- * flight (src/base/u64map.c).
+ * flight (src/base/u64map.c); and the coordinator's run kept in a real SQLite
+ * file for the redis backend by the program that owns the database
+ * (daemon_keep_run, src/daemon.c).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "squirrel/core/check.h"
+#include "squirrel/daemon.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/base/u64map.h"
@@ -442,6 +446,38 @@ static void test_wrapping_numbers(void)
 	    "check id sequence past 2^64 refused");
 }
 
+static void test_keep_run(void)
+{
+	char dir[] = "/tmp/squirrel-runs-XXXXXX", path[128], prev[64], cmd[160];
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	struct store *st = store_open(path, STORE_CREATE);
+	ok(st != NULL, "a database");
+	store_close(st);
+	is_int(daemon_keep_run(path, "sq", "00000000000000a1", prev, sizeof(prev)), 0,
+	    "the first run: none before it");
+	is_str(prev, "", "previous empty");
+	is_int(daemon_keep_run(path, "sq", "00000000000000b2", prev, sizeof(prev)), 1,
+	    "the second run: the first before it");
+	is_str(prev, "00000000000000a1", "the first run read back");
+	is_int(daemon_keep_run(path, "other", "00000000000000c3", prev, sizeof(prev)), 0,
+	    "one row per stream prefix");
+	is_int(daemon_keep_run(path, "sq", "00000000000000d4", prev, sizeof(prev)), 1, "third run");
+	is_str(prev, "00000000000000b2", "the run just before, not the first");
+	snprintf(cmd, sizeof(cmd), "%s/none/t.db", dir);
+	is_int(daemon_keep_run(cmd, "sq", "00000000000000e5", prev, sizeof(prev)), -1,
+	    "no database: nothing kept");
+	is_int(daemon_keep_run(NULL, "sq", "00000000000000e5", prev, sizeof(prev)), -1,
+	    "no path: nothing kept");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 int main(void)
 {
 	test_check_roundtrip();
@@ -451,5 +487,6 @@ int main(void)
 	test_quorum();
 	test_describe();
 	test_map();
+	test_keep_run();
 	return tap_done();
 }

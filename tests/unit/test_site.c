@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "squirrel/core/config.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "tap.h"
 
 /* A configuration with every [check] key away from its default, so a mix-up shows. */

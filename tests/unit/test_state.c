@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "squirrel/alert/record.h"
@@ -251,7 +252,7 @@ static int record_at(struct store *s, const struct sq_config *cfg, const struct 
 		},
 	};
 	struct record_stats stats;
-	return record_batch(s, cfg, &e, 1, &stats);
+	return record_batch(s, cfg, NULL, &e, 1, &stats);
 }
 
 /* The first integer of the first row of sql, read through a connection of our own; -1 if none. */
@@ -338,6 +339,75 @@ out:
 		printf("# could not remove %s\n", dir);
 }
 
+/*
+ * The votes of a verdict are named from the list read once at the
+ * configuration's load (record_locations_load), not from the text of
+ * [redis] locations at each batch: a list changed on the configuration
+ * object after the load is not read again.
+ */
+static void test_locations(void)
+{
+	char dir[] = "/tmp/squirrel-locs-XXXXXX", path[128], cmd[160];
+	struct sq_config cfg;
+	struct record_locations locs, bad;
+	int64_t id = 0;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	config_defaults(&cfg);
+	char *kept = cfg.redis_locations;
+	cfg.redis_locations = "east, west,east";
+	record_locations_load(&locs, &cfg);
+	is_int(locs.n, 2, "two names, each once");
+	ok(locs.n == 2 && strcmp(locs.v[0], "east") == 0 && strcmp(locs.v[1], "west") == 0,
+	    "in their order");
+	cfg.redis_locations = "east,west/1";
+	record_locations_load(&bad, &cfg);
+	ok(bad.n == 0 && strstr(bad.why, "is not a location name") != NULL, "a bad list: why (%s)",
+	    bad.why);
+	record_locations_free(&bad);
+	cfg.redis_locations = kept;
+
+	struct store *s = store_open(path, STORE_CREATE);
+	struct sq_site_new n = { .url = "http://shop.test/", .owner_email = "ops@shop.test" };
+	ok(s != NULL && store_add_site(s, &n, &id) == 0, "a database and a site");
+	if (s == NULL || id == 0)
+		goto out;
+	struct sq_site site = {
+		.id = id, .url = "http://shop.test/", .owner_email = "ops@shop.test",
+		.fail_threshold = 1, .recover_threshold = 1, .interval_s = 60,
+		.retry_interval_s = 20,
+	};
+	struct record_entry e = {
+		.site = &site,
+		.result = {
+			.site_id = id, .started_ms = 1000000, .http_status = 503, .err = SQ_ERR_HTTP,
+			.ms = 5, .nvotes = 2,
+			.votes = {
+				{ .location = 0, .err = SQ_ERR_HTTP, .http_status = 503, .ms = 5 },
+				{ .location = 1, .err = SQ_ERR_HTTP, .http_status = 503, .ms = 6 },
+			},
+		},
+	};
+	struct record_stats stats;
+	ok(record_batch(s, &cfg, &locs, &e, 1, &stats) == 0 && stats.alerts == 1, "down, one alert");
+	is_int(one_int(path, "SELECT count(*) FROM check_locations WHERE location IN ('east', 'west')"),
+	    2, "each location's answer kept under its name");
+	is_int(one_int(path, "SELECT instr(locations, 'east http 503') > 0 AND "
+	    "instr(locations, 'west http 503') > 0 FROM outbox"), 1, "the alert names both");
+out:
+	store_close(s);
+	record_locations_free(&locs);
+	ok(locs.n == 0 && locs.v[0] == NULL, "freed");
+	config_free(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 static void test_names(void)
 {
 	is_str(state_name(SQ_STATE_UP), "up", "name up");
@@ -380,6 +450,7 @@ int main(void)
 	test_recover_threshold();
 	test_exhaustive();
 	test_recorded();
+	test_locations();
 	test_names();
 	test_kinds();
 	return tap_done();

@@ -84,6 +84,14 @@ char *alert_compose_text(const char *to, const char *from, const char *subject,
     const char *body, int64_t now, const char *id, char *err, size_t errlen);
 
 /*
+ * squirreld --test-mail's message to `to`, saying it came through server
+ * ("localhost:25"); its Message-ID is made of now and the process id.
+ * Returns the message or NULL with the reason in err.
+ */
+char *alert_compose_test(const char *to, const char *from, const char *server, int64_t now,
+    char *err, size_t errlen);
+
+/*
  * The subject as a person reads it, before any RFC 2047 encoding, always
  * NUL-terminated (UTF-8, no control characters):
  *   [squirrel] DOWN example.org (http 503)

@@ -43,6 +43,15 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
 /* What the thread delivered and gave up since it started. */
 void delivery_get_tally(struct delivery *d, struct delivery_tally *out);
 
+/*
+ * squirreld --test-mail ADDRESS: one short message (alert_compose_test)
+ * through the configured server. Prints "sent to ADDRESS via HOST:PORT:
+ * REPLY" on stdout, REPLY being the server's final answer to the message
+ * ("250 2.0.0 Ok: queued as ..."), or the reason (the server's exact
+ * answer) on stderr. Returns 0 or 1.
+ */
+int delivery_test(const struct sq_config *cfg, const char *to);
+
 /* The backoff after the n-th failed attempt: 1 min, doubling, at most 1 h. */
 int64_t delivery_backoff_s(int attempts);
 

@@ -1,8 +1,9 @@
 /*
  * mailer.h - handing one message to the configured SMTP server.
  *
- * The only door to libesmtp. mailer_new() checks the [smtp] section once, at
- * start, and refuses what cannot work or would leak the password; after
+ * The only door to libesmtp. mailer_new() checks the [smtp] section once
+ * per configuration load (delivery makes it when mail is first due), and
+ * refuses what cannot work or would leak the password; after
  * that, mailer_send() delivers one message to one recipient and says whether
  * to keep the alert (MAIL_TEMPFAIL), drop it (MAIL_PERMFAIL) or mark it
  * sent, with the server's exact answer.
@@ -81,14 +82,5 @@ const char *mailer_server(const struct mailer *m);
 
 /* Forgets the password (zeroed) and everything else; NULL is fine. */
 void mailer_free(struct mailer *m);
-
-/*
- * squirreld --test-mail ADDRESS: sends one short message through the
- * configured server. Prints "sent to ADDRESS via HOST:PORT: REPLY" on
- * stdout, REPLY being the server's final answer to the message ("250 2.0.0
- * Ok: queued as ..."), or the reason (the server's exact answer) on stderr.
- * Returns 0 or 1.
- */
-int mailer_test(const struct sq_config *cfg, const char *to);
 
 #endif

@@ -10,8 +10,9 @@
 
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/core/state.h"
+#include "squirrel/scaleout/quorum.h"
 
 struct store;
 
@@ -31,11 +32,28 @@ struct record_stats {
 };
 
 /*
- * Records n results in one transaction. 0, or -1 (logged; nothing written).
+ * [redis] locations, read once per configuration load: the names the
+ * votes of a verdict index (sq_vote.location), as the backend numbered
+ * them. When the list cannot be read, n is 0 and why says so (a batch with
+ * votes logs it: the locations' answers are then not kept).
+ */
+struct record_locations {
+	char *v[QUORUM_MAX_LOCATIONS];
+	int n;
+	char why[128];
+};
+
+void record_locations_load(struct record_locations *l, const struct sq_config *cfg);
+void record_locations_free(struct record_locations *l);
+
+/*
+ * Records n results in one transaction, the votes named after locs (NULL:
+ * none). 0, or -1 (logged; nothing written).
  * The transitions are logged after the commit, so a batch written again
  * after a failed commit (a full disk) says "is DOWN" once, when it holds.
  */
-int record_batch(struct store *st, const struct sq_config *cfg, struct record_entry *e,
-    size_t n, struct record_stats *stats);
+int record_batch(struct store *st, const struct sq_config *cfg,
+    const struct record_locations *locs, struct record_entry *e, size_t n,
+    struct record_stats *stats);
 
 #endif

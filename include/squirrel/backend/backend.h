@@ -7,7 +7,8 @@
  * The caller submits checks, then polls: poll() waits up to timeout_ms for
  * results (or, with none pending, simply sleeps that long) and hands each
  * finished one to the callback. A check submitted is
- * always answered exactly once, even when its worker dies.
+ * always answered exactly once, even when the thread or process running it
+ * dies.
  *
  * src/backend/registry.c keeps the one table of backends: each row's
  * name (the configuration's list of names, config_backend_names), its
@@ -31,7 +32,6 @@ struct sq_config;
  * configuration, read in init only (copy what is kept).
  */
 struct sq_redis_params {
-	const char *database;      /* where the coordinator records its run; NULL: nowhere */
 	const char *url;
 	const char *prefix;
 	const char *locations;
@@ -46,6 +46,15 @@ struct sq_backend_params {
 	int max_concurrent;        /* libev, redis */
 	struct sq_probe_opts probe;
 	struct sq_redis_params redis;
+	/*
+	 * redis: keeps the coordinator's run between starts, the defence
+	 * against forged answers (src/backend/redis.c). Records run for the
+	 * stream prefix and puts the run recorded before it in previous:
+	 * returns 1, 0 when there was none, -1 when it cannot be kept. The
+	 * program owns the database and gives this; NULL keeps nothing.
+	 */
+	int (*keep_run)(void *arg, const char *prefix, const char *run, char *previous, size_t len);
+	void *keep_run_arg;
 };
 
 /*

@@ -46,4 +46,12 @@ void prom_label_escape(FILE *f, const char *s);
  */
 char *text_clean(const char *s, size_t *width);
 
+/*
+ * A copy on one line of printable ASCII, for a log or a terminal (a mail
+ * server's answer, an address someone typed): runs of spaces, tabs and
+ * line breaks become one space (none at the start), any other byte outside
+ * ASCII's printable range becomes '?'. Cut to len-1 bytes.
+ */
+void ascii_line(char *dst, size_t len, const char *src);
+
 #endif

@@ -41,4 +41,12 @@ int idn_to_ascii(const char *name, char *out, size_t outlen, char *why, size_t w
  */
 int thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);
 
+/*
+ * The one way a program here sets what a signal does: handler (a function,
+ * SIG_IGN or SIG_DFL) with nothing else blocked while it runs and no
+ * SA_RESTART, so a wait the signal interrupts returns at once (EINTR) and
+ * the loop around it sees the flag the handler set.
+ */
+void signal_set(int sig, void (*handler)(int));
+
 #endif

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "squirrel/core/config.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/core/state.h"
 
 struct sched_site {

@@ -92,6 +92,15 @@ struct redisReply *redis_link_reply(struct redis_link *l);
 /* append + reply. */
 struct redisReply *redis_link_call(struct redis_link *l, const struct rw_args *a);
 
+/*
+ * A consumer group on a stream, made when missing: XGROUP CREATE key group 0
+ * MKSTREAM, queued (pipelining; 0, or -1 when the link is gone). Its reply:
+ * 0 when the group was made or was there already (BUSYGROUP), -1 when the
+ * link is gone or Redis refused (the link is then dropped, saying why).
+ */
+int redis_group_create_append(struct redis_link *l, const char *key, const char *group);
+int redis_group_create_reply(struct redis_link *l);
+
 /* An error reply's text starts with code ("BUSYGROUP", "NOGROUP", ...). */
 bool redis_reply_is_error(const struct redisReply *r, const char *code);
 
@@ -114,9 +123,5 @@ const struct redisReply *redis_entries(const struct redisReply *r, bool claim);
  */
 int redis_entry(const struct redisReply *e, const char **id, size_t *idlen,
     struct rw_field *f, size_t max);
-
-/* Monotonic and wall clocks, ms. */
-int64_t redis_mono_ms(void);
-int64_t redis_wall_ms(void);
 
 #endif

@@ -19,11 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/base/validate.h"
 #include "squirrel/core/check.h"
 
 #define RW_VERSION "1"
 #define RW_ID_MAX 48          /* a check id, with its terminating NUL */
-#define RW_LOCATION_MAX 64    /* a location (consumer group) name, with NUL */
+#define RW_LOCATION_MAX LOCATION_NAME_MAX  /* a location (consumer group) name, with NUL */
 #define RW_URL_MAX 4096       /* longer urls are refused */
 /* The coordinator's consumer group on <prefix>:results. */
 #define RW_COORDINATOR_GROUP "squirreld"
@@ -95,9 +96,6 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 /* A check id the coordinator made: "<run, 16 hex digits>-<sequence>". */
 void rw_check_id_format(char *buf, size_t len, uint64_t run, uint64_t seq);
 int rw_check_id_parse(const char *id, uint64_t *run, uint64_t *seq);
-
-/* A location name: 1-63 of letters, digits, '_', '-', '.'. */
-bool rw_location_valid(const char *s, size_t len);
 
 /*
  * Text from Redis fit for one log line: at most max bytes, control

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 #include "squirrel/core/state.h"
 #include "squirrel/store/store.h"
 

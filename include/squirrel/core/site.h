@@ -1,5 +1,5 @@
 /*
- * sites.h - a site: its row as a person wrote it, the settings in force
+ * site.h - a site: its row as a person wrote it, the settings in force
  * once [check] fills in what the row leaves out, and whether the row can
  * be checked at all.
  *
@@ -9,8 +9,8 @@
  * by site_settings(); the check sent to a backend is built from them, by
  * site_check().
  */
-#ifndef SQUIRREL_SITES_H
-#define SQUIRREL_SITES_H
+#ifndef SQUIRREL_CORE_SITE_H
+#define SQUIRREL_CORE_SITE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * sites.c - a site's settings in force, and the rows that cannot be
+ * site.c - a site's settings in force, and the rows that cannot be
  * checked.
  *
  * A row leaves a setting out (0) to take the configured one: the merge is
@@ -20,7 +20,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
-#include "squirrel/core/sites.h"
+#include "squirrel/core/site.h"
 
 void site_free(struct sq_site *site)
 {
