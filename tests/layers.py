@@ -8,8 +8,9 @@ docs/ARCHITECTURE.md draws the order. A file under src/F/ (or a header under
 include/squirrel/F/) may include its own folder's headers and those of a
 folder on a lower floor, never one on its own floor or above; the programs
 (src/*.c, include/squirrel/*.h) stand on the top floor. A library's header
-is included only by the files that own that library. Prints one line per
-violation, "FILE:LINE: ...", and exits 1 when there is any.
+is included only by the files that own that library. Every file of src/
+has its row in docs/ARCHITECTURE.md. Prints one line per violation,
+"FILE:LINE: ...", and exits 1 when there is any.
 """
 
 import os
@@ -114,6 +115,24 @@ def check_tree(root):
     return problems
 
 
+def check_doc(root, doc="docs/ARCHITECTURE.md"):
+    """Every source file of src/ has its row in the table of doc, and every
+    src/ path the doc names exists."""
+    problems = []
+    with open(os.path.join(root, doc), encoding="utf-8") as f:
+        text = f.read()
+    named = set(re.findall(r"`(src/[A-Za-z0-9_./-]+\.c)`", text))
+    for d, _, names in os.walk(os.path.join(root, "src")):
+        for n in names:
+            path = os.path.relpath(os.path.join(d, n), root)
+            if n.endswith(".c") and path not in named:
+                problems.append(f"{doc}: {path} has no row")
+    for path in sorted(named):
+        if not os.path.exists(os.path.join(root, path)):
+            problems.append(f"{doc}: names {path}, which is not in the tree")
+    return problems
+
+
 def self_test(root):
     """Copies src/ and include/ and plants one violation of each kind."""
     plants = [
@@ -127,6 +146,8 @@ def self_test(root):
     with tempfile.TemporaryDirectory(prefix="squirrel-layers-") as tmp:
         for top in ("src", "include"):
             shutil.copytree(os.path.join(root, top), os.path.join(tmp, top))
+        os.makedirs(os.path.join(tmp, "docs"))
+        shutil.copy(os.path.join(root, "docs", "ARCHITECTURE.md"), os.path.join(tmp, "docs"))
         clean = check_tree(tmp)
         print(("ok" if not clean else "not ok") + " 1 - the tree as it stands has no violation")
         for p in clean:
@@ -147,7 +168,20 @@ def self_test(root):
             failures += not caught
             with open(target, "w") as f:
                 f.write(saved)
-        print(f"1..{len(plants) + 1}")
+        doc = check_doc(tmp)
+        print(("ok" if not doc else "not ok") + f" {len(plants) + 2} - docs/ARCHITECTURE.md has a row"
+              " for every file of src/, and names no file that is gone")
+        for p in doc:
+            print(f"#   {p}")
+        failures += bool(doc)
+        with open(os.path.join(tmp, "src", "base", "planted.c"), "w") as f:
+            f.write("/* planted.c - a file the table does not know */\n")
+        missing = [p for p in check_doc(tmp) if "src/base/planted.c has no row" in p]
+        print(("ok" if missing else "not ok") + f" {len(plants) + 3} - a planted src/base/planted.c"
+              " without a row is caught")
+        failures += not missing
+        os.remove(os.path.join(tmp, "src", "base", "planted.c"))
+        print(f"1..{len(plants) + 3}")
     return 1 if failures else 0
 
 
@@ -155,7 +189,7 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "--self-test":
         return self_test(argv[2] if len(argv) > 2 else os.environ.get("SQ_SOURCE_ROOT", "."))
     root = argv[1] if len(argv) > 1 else os.environ.get("SQ_SOURCE_ROOT", ".")
-    problems = check_tree(root)
+    problems = check_tree(root) + check_doc(root)
     for p in problems:
         print(p)
     return 1 if problems else 0
