@@ -425,7 +425,7 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 	}
 	if (d->store != NULL) {
 		reporter_stop(d->reporter);
-		d->reporter = reporter_start(d->cfg);
+		d->reporter = reporter_start(d->cfg, !backend_local(d->cfg->backend));
 	}
 	if (d->store != NULL) {
 		store_set_default_interval(d->store, d->cfg->interval_s);
@@ -464,7 +464,7 @@ static void adopt_file(struct daemon *d)
 	store_rollup_backfill(d->store);
 	follow_edits(d, false, true);
 	d->delivery = delivery_start(d->cfg);
-	d->reporter = reporter_start(d->cfg);
+	d->reporter = reporter_start(d->cfg, !backend_local(d->cfg->backend));
 }
 
 /*
@@ -581,7 +581,7 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	d->round_start_ms = clock_mono_ms();
 	d->round_left = scheduler_size(d->sched);
 	d->delivery = delivery_start(d->cfg);
-	d->reporter = reporter_start(d->cfg);
+	d->reporter = reporter_start(d->cfg, !backend_local(d->cfg->backend));
 	d->started_at = (int64_t)time(NULL);
 	int64_t watchdog = notify_watchdog_ms();
 	int64_t beat_every = watchdog > 0 ? watchdog / 2 : STATUS_EVERY_MS;

@@ -179,7 +179,7 @@ static void *reporter_main(void *arg)
 	return NULL;
 }
 
-struct reporter *reporter_start(const struct sq_config *cfg)
+struct reporter *reporter_start(const struct sq_config *cfg, bool scaleout)
 {
 	struct reporter *r = calloc(1, sizeof(*r));
 
@@ -189,7 +189,7 @@ struct reporter *reporter_start(const struct sq_config *cfg)
 		return NULL;
 	}
 #if SQ_HAVE_REDIS
-	if (r->cfg.metrics_file[0] != '\0' && strcmp(r->cfg.backend, "redis") == 0) {
+	if (r->cfg.metrics_file[0] != '\0' && scaleout) {
 		char err[512];
 		/* the url was read before the backend started: it parses */
 		r->redis = redis_link_init(&r->link, r->cfg.redis_url, "metrics", err, sizeof(err)) == 0;

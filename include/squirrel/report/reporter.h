@@ -10,13 +10,19 @@
 #ifndef SQUIRREL_REPORTER_H
 #define SQUIRREL_REPORTER_H
 
+#include <stdbool.h>
+
 #include "squirrel/core/config.h"
 #include "squirrel/report/metrics.h"
 
 struct reporter;
 
-/* Starts the thread; NULL (logged) when it cannot: checking goes on. */
-struct reporter *reporter_start(const struct sq_config *cfg);
+/*
+ * Starts the thread; NULL (logged) when it cannot: checking goes on.
+ * scaleout: the checks run on Redis workers (the backend does not check
+ * locally), so the metrics also say what each location did.
+ */
+struct reporter *reporter_start(const struct sq_config *cfg, bool scaleout);
 
 /* The daemon's own counters, for the next metrics file. */
 void reporter_update(struct reporter *r, const struct sq_metrics *m);
