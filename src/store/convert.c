@@ -25,7 +25,7 @@
 #include "squirrel/core/check.h"
 #include "squirrel/core/classes.h"
 #include "squirrel/store/convert.h"
-#include "store_private.h"
+#include "db.h"
 
 /* sq_legacy_class(text, ok): the code of an old error text's class. */
 static void legacy_class_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "squirrel/store/coordinator.h"
-#include "store_private.h"
+#include "db.h"
 
 int store_coordinator_runs_create(struct store *s)
 {

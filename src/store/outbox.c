@@ -14,7 +14,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/core/classes.h"
 #include "squirrel/store/outbox.h"
-#include "store_private.h"
+#include "db.h"
 
 int store_outbox_prepare(struct store *s)
 {

@@ -15,7 +15,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/core/classes.h"
 #include "squirrel/store/results.h"
-#include "store_private.h"
+#include "db.h"
 
 int store_results_prepare(struct store *s)
 {

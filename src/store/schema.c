@@ -20,7 +20,7 @@
 #include "squirrel/store/convert.h"
 #include "squirrel/core/check.h"
 #include "squirrel/store/store.h"
-#include "store_private.h"
+#include "db.h"
 
 /*
  * Version 1. The CHECK constraints refuse bad rows while a person types

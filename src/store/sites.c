@@ -16,7 +16,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/core/site.h"
 #include "squirrel/store/sites.h"
-#include "store_private.h"
+#include "db.h"
 
 int store_sites_prepare(struct store *s)
 {

@@ -17,7 +17,7 @@
 
 #include "squirrel/base/log.h"
 #include "squirrel/store/uptime.h"
-#include "store_private.h"
+#include "db.h"
 
 #define HOUR 3600
 #define DAY 86400

@@ -1,12 +1,12 @@
 /*
- * store_private.h - what the files of the store share, and nobody else:
+ * db.h - what the files of the store share, and nobody else:
  * the connection (struct store), one way to prepare and run a statement,
  * one way to collect rows into an array, the column readers, and the SQL
  * fragments two concerns must spell alike. Only the files of src/store/
  * include it, and so sqlite3.h stays inside the store.
  */
-#ifndef SQUIRREL_STORE_PRIVATE_H
-#define SQUIRREL_STORE_PRIVATE_H
+#ifndef SQUIRREL_STORE_DB_H
+#define SQUIRREL_STORE_DB_H
 
 #include <sqlite3.h>
 #include <stdbool.h>
