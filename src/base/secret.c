@@ -14,19 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "squirrel/base/util.h"
 #include "squirrel/base/secret.h"
-
-static void seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 bool secret_mode_shared(mode_t mode)
 {

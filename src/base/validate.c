@@ -155,16 +155,6 @@ int dns_server_parse(const char *s, struct dns_server *out)
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
 int dns_servers_parse(const char *list, struct dns_server **out, char *why, size_t whylen)
 {
 	struct dns_server one, *all = NULL;
@@ -178,7 +168,7 @@ int dns_servers_parse(const char *list, struct dns_server **out, char *why, size
 	if ((copy = strdup(list)) == NULL)
 		goto nomem;
 	for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
+		tok = str_trim(tok);
 		if (*tok == '\0') {
 			snprintf(why, whylen, "empty entry in the list");
 			goto fail;

@@ -67,6 +67,7 @@
 #include <ev.h>
 #endif
 
+#include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
 #include "squirrel/base/clock.h"
 #include "squirrel/core/check.h"
@@ -1194,19 +1195,6 @@ static void after_ares(struct resolver *r)
 #endif   /* SQ_HAVE_LIBEV: only the event loop drives c-ares between calls */
 
 /* ---- the resolver ---------------------------------------------------- */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) SQ_PRINTF(3, 4);
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * The dns_servers list, read by src/base/validate.c as config.c judged it;

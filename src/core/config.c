@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
@@ -139,15 +140,6 @@ static const struct key keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-static void seterr(char *err, size_t len, const char *fmt, ...) SQ_PRINTF(3, 4);
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static bool section_known(const char *section)
 {
@@ -292,16 +284,6 @@ int config_set(struct sq_config *cfg, const char *section, const char *key,
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 /*
  * The value part of "key = value": a comment starts at ';' or '#' after
  * whitespace; a value in double quotes keeps those characters (and spaces)
@@ -309,7 +291,7 @@ static char *trim(char *s)
  */
 static int parse_value(char *s, char **out, char *why, size_t whylen)
 {
-	s = trim(s);
+	s = str_trim(s);
 	if (*s == '"') {
 		char *w = s, *r = s + 1;
 		for (; *r != '\0' && *r != '"'; r++) {
@@ -322,7 +304,7 @@ static int parse_value(char *s, char **out, char *why, size_t whylen)
 			return -1;
 		}
 		*w = '\0';
-		char *rest = trim(r + 1);
+		char *rest = str_trim(r + 1);
 		if (*rest != '\0' && *rest != ';' && *rest != '#') {
 			seterr(why, whylen, "unexpected text after the quoted value");
 			return -1;
@@ -336,7 +318,7 @@ static int parse_value(char *s, char **out, char *why, size_t whylen)
 			break;
 		}
 	}
-	*out = trim(s);
+	*out = str_trim(s);
 	return 0;
 }
 
@@ -344,7 +326,7 @@ static int parse_value(char *s, char **out, char *why, size_t whylen)
 static int parse_line(struct sq_config *cfg, char *line, char *section, size_t seclen,
     bool *seen, char *why, size_t whylen)
 {
-	char *s = trim(line);
+	char *s = str_trim(line);
 
 	if (*s == '\0' || *s == ';' || *s == '#')
 		return 0;
@@ -355,12 +337,12 @@ static int parse_line(struct sq_config *cfg, char *line, char *section, size_t s
 			return -1;
 		}
 		*end = '\0';
-		char *rest = trim(end + 1);
+		char *rest = str_trim(end + 1);
 		if (*rest != '\0' && *rest != ';' && *rest != '#') {
 			seterr(why, whylen, "unexpected text after [%s]", s + 1);
 			return -1;
 		}
-		char *name = trim(s + 1);
+		char *name = str_trim(s + 1);
 		if (!section_known(name)) {
 			seterr(why, whylen, "unknown section [%s] (valid: [squirreld], [check], [smtp], [redis])", name);
 			return -1;
@@ -374,7 +356,7 @@ static int parse_line(struct sq_config *cfg, char *line, char *section, size_t s
 		return -1;
 	}
 	*eq = '\0';
-	char *key = trim(s);
+	char *key = str_trim(s);
 	if (*key == '\0') {
 		seterr(why, whylen, "missing key before '='");
 		return -1;

@@ -9,6 +9,15 @@
 #include <stddef.h>
 
 /*
+ * The reason for a failure, formatted into err (len bytes, cut when
+ * longer); nothing when err is NULL or len is 0.
+ */
+void seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* s without its leading and trailing spaces, tabs and carriage returns (in place). */
+char *str_trim(char *s);
+
+/*
  * One plain mailbox "local@domain" that can be sent as it is: no spaces,
  * no control characters (C0, DEL, and C1 in UTF-8), no angle brackets,
  * commas or quotes that could smuggle a second recipient, all ASCII (the
