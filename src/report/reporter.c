@@ -179,6 +179,16 @@ static void *reporter_main(void *arg)
 	return NULL;
 }
 
+static void reporter_free(struct reporter *r)
+{
+#if SQ_HAVE_REDIS
+	if (r->redis)
+		redis_link_free(&r->link);
+#endif
+	config_free(&r->cfg);
+	free(r);
+}
+
 struct reporter *reporter_start(const struct sq_config *cfg, bool scaleout)
 {
 	struct reporter *r = calloc(1, sizeof(*r));
@@ -199,12 +209,7 @@ struct reporter *reporter_start(const struct sq_config *cfg, bool scaleout)
 #endif
 	if (bg_start(&r->bg, reporter_main, r, false) != 0) {
 		log_errorx("cannot start the reporter thread");
-#if SQ_HAVE_REDIS
-		if (r->redis)
-			redis_link_free(&r->link);
-#endif
-		config_free(&r->cfg);
-		free(r);
+		reporter_free(r);
 		return NULL;
 	}
 	return r;
@@ -223,10 +228,5 @@ void reporter_stop(struct reporter *r)
 	if (r == NULL)
 		return;
 	bg_stop(&r->bg);
-#if SQ_HAVE_REDIS
-	if (r->redis)
-		redis_link_free(&r->link);
-#endif
-	config_free(&r->cfg);
-	free(r);
+	reporter_free(r);
 }
