@@ -115,7 +115,7 @@ int daemon_keep_run(void *arg, const char *prefix, const char *run, char *previo
 	int rc = -1;
 
 	previous[0] = '\0';
-	if (st != NULL && store_coordinator_runs_create(st) == 0)
+	if (st != NULL)
 		rc = store_coordinator_run(st, prefix, run, previous, len);
 	store_close(st);
 	return rc;

@@ -1,21 +1,14 @@
 /*
  * coordinator.c - the redis coordinator's runs, one row per stream prefix:
  * the run that started last. Its successor adopts answers of that run
- * alone (an answer naming any other run was sent to nobody here). A table
- * of its own, created when first needed, outside the versioned schema: only
- * the redis backend reads it, and a database without it simply has no
- * previous run.
+ * alone (an answer naming any other run was sent to nobody here). The
+ * table is in the schema from version 9 on (before, it was made on first
+ * use, outside the versioned schema).
  */
 #include <stdio.h>
 
 #include "squirrel/store/coordinator.h"
 #include "db.h"
-
-int store_coordinator_runs_create(struct store *s)
-{
-	return store_exec(s, "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
-	    " run TEXT NOT NULL, started_at INTEGER NOT NULL)", "making the coordinator's runs table");
-}
 
 int store_coordinator_run(struct store *s, const char *prefix, const char *run, char *previous,
     size_t len)
@@ -27,9 +20,6 @@ int store_coordinator_run(struct store *s, const char *prefix, const char *run, 
 	previous[0] = '\0';
 	if (store_begin(s) < 0)
 		return -1;
-	if (store_exec(s, "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
-	    " run TEXT NOT NULL, started_at INTEGER NOT NULL)", what) < 0)
-		goto fail;
 	if (store_prepare(s, "SELECT run FROM coordinator_runs WHERE prefix = ?1", 0, &st, what) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);

@@ -403,7 +403,13 @@ static const char schema_v9[] =
     "DROP TRIGGER checks_uptime;"
     CHECKS_UPTIME_TRIGGER(STORE_UNKNOWN_SQL)
     "DROP TRIGGER checks_count;"
-    CHECKS_COUNT_TRIGGER(STORE_UNKNOWN_SQL);
+    CHECKS_COUNT_TRIGGER(STORE_UNKNOWN_SQL)
+    /*
+     * The redis coordinator's runs (coordinator.c), made on first use
+     * before this version: a database that has it keeps its rows.
+     */
+    "CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
+    " run TEXT NOT NULL, started_at INTEGER NOT NULL);";
 _Static_assert(SQ_ERR_NO_QUORUM == 20, "STORE_NO_QUORUM_CODE spells the code of unknown out");
 
 static const char *const migrations[] = {

@@ -61,6 +61,10 @@ def v8_database(tmp):
                 " since, locations) VALUES (1, ?, 'down', ?, 'http://127.0.0.1:9/one', 'one', ?, 503, ?, ?)",
                 (OWNER, now0 - 7200, "http 503 from a, b; timeout from c", now0 - 7300,
                  "down from 3 of 3 locations: a http 503, b http 503, c timeout"))
+    # made on first use before version 9, as a coordinator of then did
+    con.execute("CREATE TABLE IF NOT EXISTS coordinator_runs (prefix TEXT PRIMARY KEY,"
+                " run TEXT NOT NULL, started_at INTEGER NOT NULL)")
+    con.execute("INSERT INTO coordinator_runs VALUES ('squirrel', '00000000000000ab', 1)")
     con.commit()
     con.close()
     return db
@@ -90,6 +94,8 @@ def main():
         check(rc == 0 and f"schema version {SCHEMA}" in out, "init migrates version 8", err)
         con = sqlite3.connect(db)
         equal(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, f"version {SCHEMA}")
+        equal(con.execute("SELECT prefix, run FROM coordinator_runs").fetchall(),
+              [("squirrel", "00000000000000ab")], "the coordinator's runs of before are kept")
         equal(con.execute("SELECT count(*) FROM checks WHERE class IS NULL").fetchone()[0], 60 + MANY,
               "the history is left for later: no row converted by the migration")
         equal(con.execute("SELECT class, detail, http_status FROM outbox").fetchall(),

@@ -58,6 +58,9 @@ def test_missing_and_init(e):
     con = sqlite3.connect(e.db)
     equal(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, f"schema version {SCHEMA}")
     equal(con.execute("PRAGMA journal_mode").fetchone()[0], "wal", "WAL mode")
+    equal(con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                      " AND name = 'coordinator_runs'").fetchone()[0], 1,
+          "the redis coordinator's runs table is in the schema")
     con.close()
     rc, out, err = e.ctl("init")
     equal(rc, 0, "init again is harmless")

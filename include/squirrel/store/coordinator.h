@@ -10,9 +10,6 @@
 
 #include "squirrel/store/store.h"
 
-/* The table of the redis coordinator's runs, made when missing. 0 or -1 (logged). */
-int store_coordinator_runs_create(struct store *s);
-
 /*
  * The redis coordinator's run for a stream prefix: records run (text) as
  * the latest and puts the one recorded before it in previous. Returns 1,
