@@ -95,7 +95,12 @@ def test_daemon_and_ctl(tmp, srv):
                         return f.read()
                 check(wait_for(lambda: log().count(" is DOWN: ") >= 2, 20),
                       "daemon: two sites logged DOWN", log())
-                check(wait_for(lambda: len(smtp.messages()) >= 1, 20), "daemon: an alert mailed")
+                down_at = time.monotonic()
+                mailed = wait_for(lambda: len(smtp.messages()) >= 1, 60)
+                check(mailed, "daemon: an alert mailed",
+                      f"after {time.monotonic() - down_at:.1f} s; server events: {smtp.events()};"
+                      f" log: {log()[-3000:]}")
+                print(f"# the first mail came {time.monotonic() - down_at:.1f} s after the second DOWN")
                 check(wait_for(lambda: os.path.exists(page) and os.path.exists(prom), 20),
                       "daemon: the status page and the metrics file written")
             finally:
