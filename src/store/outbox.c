@@ -267,6 +267,27 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+int store_outbox_next_attempt(struct store *s, int64_t *at)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	/* outbox_pending is on (status, next_attempt): one step down the index */
+	if (store_prepare(s, "SELECT min(next_attempt) FROM outbox WHERE status = 'pending'", 0, &st,
+	    "reading when the next alert is due") < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*at = sqlite3_column_int64(st, 0);
+		found = 1;
+	} else if (rc != SQLITE_ROW) {
+		store_error(s, "reading when the next alert is due");
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
 /* An alert as squirrelctl lists it: whatever a person stored, read as text. */
 static int list_row(sqlite3_stmt *st, void *elem, void *arg)
 {

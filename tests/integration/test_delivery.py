@@ -210,6 +210,37 @@ def test_mailer_once_per_load(tmp, httpd):
         check("password_file" not in err, "once: the password file was not read again", err)
 
 
+def test_due_soon(tmp):
+    """An alert that waits for a retry a few seconds ahead (or one dated a
+    little ahead of this clock) goes out when it is due, not at the next
+    30-second look."""
+    with Smtpd(tmp, "smtp-soon") as smtp:
+        conf = config(tmp, "soon.conf", smtp.port)
+        db = new_db(tmp, "soon.db")
+        con = sqlite3.connect(db)
+        due = int(time.time()) + 3
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class,"
+                    " detail, http_status, attempts, next_attempt) VALUES (1, ?, 'down', ?,"
+                    " 'http://127.0.0.1:9/', 'soon', 1, '', 503, 1, ?)", (OWNER, due - 60, due))
+        con.commit()
+        con.close()
+        errf = open(os.path.join(tmp, "soon.stderr"), "w")
+        started = time.monotonic()
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+        try:
+            sent = wait_for(lambda: len(smtp.messages()) == 1, 20, step=0.1)
+            took = time.monotonic() - started
+            check(sent and took < 10, f"soon: the alert due in 3 s went out after {took:.1f} s",
+                  smtp.events())
+            check(time.time() >= due - 1, "soon: not before it was due")
+        finally:
+            rc = stop_pid(proc, signal.SIGTERM, timeout=30)
+            errf.close()
+        equal(rc, 0, "soon: the daemon stops cleanly")
+        equal(subjects(smtp), ["[squirrel] DOWN soon (http 503)"], "soon: the one mail")
+
+
 def main():
     only = sys.argv[1:]
     with tmpdir() as tmp:
@@ -222,6 +253,8 @@ def main():
                 test_mailer_once_per_load(tmp, httpd)
         if not only or "huge" in only:
             test_huge_error_in_outbox(tmp)
+        if not only or "soon" in only:
+            test_due_soon(tmp)
     return done()
 
 

@@ -73,6 +73,12 @@ int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_a
 int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
 
 /*
+ * The earliest next_attempt (unix s) of the pending alerts: 1 with it in
+ * *at, 0 when none is pending, -1 (logged).
+ */
+int store_outbox_next_attempt(struct store *s, int64_t *at);
+
+/*
  * The pending and failed alerts, oldest first, as squirrelctl outbox lists
  * them: every column read as text, whatever a person stored there. Freed
  * with store_free_alerts.
