@@ -8,10 +8,15 @@ plain text is a failed handshake and one that stalls it stays "tls". A ca_file t
 or not PEM stops squirreld at load, naming the key and the file."""
 
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Httpd, add_sites, check, done, equal, new_db, parse_once, squirreld, tmpdir  # noqa: E402
+from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db, parse_once,  # noqa: E402
+                     squirreld, stop_pid, tmpdir, wait_for)
 from tls import EXPECT, Tlsd  # noqa: E402
 
 
@@ -61,10 +66,43 @@ def once(tmp, name, backend, args, rows, ca_file):
         equal(got, want, f"{name} {backend}: {url}")
 
 
+def test_reload(tmp, tls):
+    """SIGHUP with a ca_file added: the daemon's checks trust it from then on."""
+    db = new_db(tmp, "reload.db")
+    conf = os.path.join(tmp, "reload.conf")
+    base = "[check]\ninterval = 1\nretry_interval = 1\n"
+    write(conf, base)
+    site = add_sites(db, [(tls.url("good"), "ops@example.org", {})])[0]
+
+    def last():
+        con = sqlite3.connect(db)
+        try:
+            row = con.execute("SELECT ok, class FROM checks WHERE site_id = ? ORDER BY id DESC LIMIT 1",
+                              (site,)).fetchone()
+        except sqlite3.Error:
+            row = None
+        con.close()
+        return row
+
+    with open(db + ".stderr", "w") as err:
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "libev"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            check(wait_for(lambda: last() == (0, 25), 15), "reload: untrusted before the ca_file", str(last()))
+            write(conf, base + f"ca_file = {tls.ca_file}\n")
+            os.kill(proc.pid, signal.SIGHUP)
+            t0 = time.monotonic()
+            check(wait_for(lambda: last() == (1, 0), 15), "reload: trusted after SIGHUP",
+                  f"{last()} after {time.monotonic() - t0:.1f} s")
+        finally:
+            equal(stop_pid(proc, timeout=20), 0, "reload: the daemon stops with exit 0")
+
+
 def main():
     backends = sys.argv[1:] or ["serial"]
     with tmpdir() as tmp, Tlsd(tmp) as tls, Httpd(tmp) as plain:
         test_bad_ca_file(tmp, tls.ca_file)
+        test_reload(tmp, tls)
         for spec in backends:
             backend, *args = spec.split(":")
             args = [a for a in args if a]
