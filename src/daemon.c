@@ -381,6 +381,7 @@ static bool backend_settings_changed(const struct sq_config *a, const struct sq_
 	    a->max_concurrent != b->max_concurrent || a->ip_version != b->ip_version ||
 	    strcmp(a->source_address, b->source_address) != 0 ||
 	    strcmp(a->dns_servers, b->dns_servers) != 0 || a->dns_timeout_ms != b->dns_timeout_ms ||
+	    strcmp(a->ca_file, b->ca_file) != 0 ||
 	    a->dns_tries != b->dns_tries || a->dns_max_inflight != b->dns_max_inflight ||
 	    strcmp(a->redis_url, b->redis_url) != 0 || strcmp(a->redis_prefix, b->redis_prefix) != 0 ||
 	    strcmp(a->redis_locations, b->redis_locations) != 0 ||

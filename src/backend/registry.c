@@ -125,6 +125,7 @@ void backend_params(const struct sq_config *cfg, struct sq_backend_params *p)
 			.dns_timeout_ms = cfg->dns_timeout_ms,
 			.dns_tries = cfg->dns_tries,
 			.dns_max_inflight = cfg->dns_max_inflight,
+			.ca_file = cfg->ca_file,
 		},
 		.redis = {
 			.url = cfg->redis_url,

@@ -21,10 +21,14 @@
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
@@ -204,4 +208,129 @@ fail:
 	free(copy);
 	free(all);
 	return -1;
+}
+
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_END "-----END CERTIFICATE-----"
+
+/* A line of a PEM body: base64 characters, '=' padding, a trailing CR or blanks. */
+static bool pem_body_line(const char *s, size_t n)
+{
+	while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/' || c == '='))
+			return false;
+	}
+	return true;
+}
+
+static bool line_is(const char *s, size_t n, const char *mark)
+{
+	size_t m = strlen(mark);
+	while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n == m && memcmp(s, mark, m) == 0;
+}
+
+/* The certificates of a PEM text, or -1 with the reason (without the file's name). */
+static int pem_certs(const char *text, size_t len, char *why, size_t whylen)
+{
+	int certs = 0, line = 0, begun = 0;   /* begun: the BEGIN line of the open certificate */
+	size_t body = 0;
+
+	for (size_t off = 0; off < len;) {
+		const char *s = text + off;
+		const char *nl = memchr(s, '\n', len - off);
+		size_t n = nl != NULL ? (size_t)(nl - s) : len - off;
+		off += n + (nl != NULL);
+		line++;
+		if (begun == 0) {
+			if (line_is(s, n, PEM_BEGIN)) {
+				begun = line;
+				body = 0;
+			}
+			continue;
+		}
+		if (line_is(s, n, PEM_END)) {
+			if (body == 0) {
+				seterr(why, whylen, "certificate %d is empty (line %d)", certs + 1, line);
+				return -1;
+			}
+			certs++;
+			begun = 0;
+			continue;
+		}
+		if (!pem_body_line(s, n)) {
+			seterr(why, whylen, "certificate %d is not valid base64 (line %d)", certs + 1, line);
+			return -1;
+		}
+		body += n;
+	}
+	if (begun != 0) {
+		seterr(why, whylen, "certificate %d has no " PEM_END " line", certs + 1);
+		return -1;
+	}
+	if (certs == 0) {
+		seterr(why, whylen, "no PEM certificate in it (" PEM_BEGIN ")");
+		return -1;
+	}
+	return certs;
+}
+
+/*
+ * Opened without blocking (a FIFO named by mistake must not hang the load),
+ * then judged a regular file before anything is read.
+ */
+int ca_file_check(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	char reason[160];
+	char *text;
+	size_t got = 0;
+	int fd, certs;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		seterr(why, whylen, "'%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		seterr(why, whylen, "'%s': not a regular file", path);
+		return -1;
+	}
+	if (st.st_size > CA_FILE_MAX) {
+		close(fd);
+		seterr(why, whylen, "'%s': larger than %d MiB", path, CA_FILE_MAX / (1024 * 1024));
+		return -1;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		close(fd);
+		seterr(why, whylen, "'%s': out of memory", path);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			seterr(why, whylen, "'%s': %s", path, strerror(errno));
+			close(fd);
+			free(text);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	certs = pem_certs(text, got, reason, sizeof(reason));
+	free(text);
+	if (certs < 0)
+		seterr(why, whylen, "'%s': %s", path, reason);
+	return certs;
 }

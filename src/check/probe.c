@@ -7,6 +7,16 @@
  * server that refuses HEAD (405, 501) is asked once more with GET, and the
  * body is dropped as soon as it starts: that is enough to know the status.
  *
+ * An https check says why its certificate was refused, from the TLS
+ * library's own verify code: expired, not yet valid, untrusted, not for
+ * this name; any other failure of the handshake is "tls handshake". A
+ * handshake that never ends within the timeout stays "tls", as before.
+ * [check] ca_file adds authorities to the system's: libcurl 7.88 has no
+ * option that adds (CURLOPT_CAINFO replaces its bundle), so the bundle is
+ * given in memory (CURLOPT_CAINFO_BLOB): libcurl's own bundle file, then
+ * the ca_file, read once per process and shared by every probe; libcurl's
+ * directory of authorities (CURLOPT_CAPATH) stays in use beside it.
+ *
  * An internationalised host (http://bücher.example/) is looked up, and
  * fetched, in its ASCII form (xn--bcher-kva.example): squirrel resolves
  * with c-ares, which takes names as they are, so the conversion is done
@@ -16,6 +26,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +42,17 @@
 #include "squirrel/check/probe.h"
 #include "squirrel/check/resolve.h"
 
+/* The authorities of [check] ca_file with the system's, shared by the probes that use it. */
+struct ca_bundle {
+	char *path;               /* the ca_file */
+	struct curl_blob blob;    /* libcurl's bundle, then the ca_file */
+	unsigned refs;
+	struct ca_bundle *next;
+};
+
 struct probe {
 	CURL *h;
+	struct ca_bundle *ca;     /* NULL: the system's authorities alone */
 	struct sq_check check;
 	char source[80];          /* "host!ADDR" for CURLOPT_INTERFACE, or "" */
 	int ip_version;
@@ -83,6 +103,12 @@ static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return deadline != 0 && clock_mono_ms() >= deadline;
 }
 
+/*
+ * Whether libcurl's TLS library speaks OpenSSL's verify codes
+ * (CURLINFO_SSL_VERIFYRESULT): OpenSSL and the libraries made from it.
+ */
+static bool verify_codes_known;
+
 int probe_global_init(void)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -90,6 +116,10 @@ int probe_global_init(void)
 		log_errorx("libcurl initialisation failed: %s", curl_easy_strerror(rc));
 		return -1;
 	}
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	const char *ssl = v != NULL && v->ssl_version != NULL ? v->ssl_version : "";
+	verify_codes_known = strncmp(ssl, "OpenSSL", 7) == 0 || strncmp(ssl, "LibreSSL", 8) == 0 ||
+	    strncmp(ssl, "BoringSSL", 9) == 0 || strncmp(ssl, "quictls", 7) == 0;
 	return 0;
 }
 
@@ -112,7 +142,8 @@ int probe_opts_copy(struct sq_probe_opts *dst, const struct sq_probe_opts *src)
 	*dst = *src;
 	if (dup_opt(&dst->source_address, src->source_address) < 0 ||
 	    dup_opt(&dst->dns_servers, src->dns_servers) < 0 ||
-	    dup_opt(&dst->hosts_file, src->hosts_file) < 0) {
+	    dup_opt(&dst->hosts_file, src->hosts_file) < 0 ||
+	    dup_opt(&dst->ca_file, src->ca_file) < 0) {
 		probe_opts_free(dst);
 		return -1;
 	}
@@ -124,12 +155,119 @@ void probe_opts_free(struct sq_probe_opts *o)
 	free((char *)o->source_address);
 	free((char *)o->dns_servers);
 	free((char *)o->hosts_file);
-	o->source_address = o->dns_servers = o->hosts_file = NULL;
+	free((char *)o->ca_file);
+	o->source_address = o->dns_servers = o->hosts_file = o->ca_file = NULL;
 }
 
 const char *probe_user_agent(void)
 {
 	return "squirrel/" SQ_VERSION;
+}
+
+static pthread_mutex_t ca_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ca_bundle *ca_bundles;   /* under ca_lock */
+
+/* Appends a whole file to *buf; -1 with the reason in why. */
+static int append_file(char **buf, size_t *len, const char *path, char *why, size_t whylen)
+{
+	FILE *f = fopen(path, "re");
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL) {
+		snprintf(why, whylen, "'%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (*len + n + 2 > (size_t)CA_FILE_MAX * 2) {
+			snprintf(why, whylen, "'%s': too large", path);
+			rc = -1;
+			break;
+		}
+		char *more = realloc(*buf, *len + n + 2);
+		if (more == NULL) {
+			snprintf(why, whylen, "out of memory");
+			rc = -1;
+			break;
+		}
+		*buf = more;
+		memcpy(*buf + *len, chunk, n);
+		*len += n;
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(why, whylen, "'%s': cannot read it", path);
+		rc = -1;
+	}
+	fclose(f);
+	if (rc == 0 && *buf != NULL)
+		(*buf)[(*len)++] = '\n';   /* a bundle without a final newline ends its line */
+	return rc;
+}
+
+/*
+ * The bundle of path, made on first use: libcurl's own bundle file (when
+ * it has one and it can be read), then the ca_file, checked again (it may
+ * have changed since the configuration was read).
+ */
+static struct ca_bundle *ca_take(const char *path)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	struct ca_bundle *b;
+	char why[256];
+	char *buf = NULL;
+	size_t len = 0;
+
+	pthread_mutex_lock(&ca_lock);
+	for (b = ca_bundles; b != NULL; b = b->next) {
+		if (strcmp(b->path, path) == 0) {
+			b->refs++;
+			goto out;
+		}
+	}
+	if (ca_file_check(path, why, sizeof(why)) < 0) {
+		log_errorx("ca_file: %s", why);
+		goto out;
+	}
+	if (v != NULL && v->cainfo != NULL && append_file(&buf, &len, v->cainfo, why, sizeof(why)) < 0)
+		log_warnx("libcurl's bundle of authorities is left out: %s", why);
+	if (append_file(&buf, &len, path, why, sizeof(why)) < 0) {
+		log_errorx("ca_file: %s", why);
+		goto fail;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL || (b->path = strdup(path)) == NULL) {
+		log_errorx("ca_file: out of memory");
+		free(b);
+		b = NULL;
+		goto fail;
+	}
+	b->blob = (struct curl_blob){ .data = buf, .len = len, .flags = CURL_BLOB_NOCOPY };
+	b->refs = 1;
+	b->next = ca_bundles;
+	ca_bundles = b;
+	goto out;
+fail:
+	free(buf);
+out:
+	pthread_mutex_unlock(&ca_lock);
+	return b;
+}
+
+static void ca_drop(struct ca_bundle *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&ca_lock);
+	if (--b->refs == 0) {
+		struct ca_bundle **pp = &ca_bundles;
+		while (*pp != b)
+			pp = &(*pp)->next;
+		*pp = b->next;
+		free(b->blob.data);
+		free(b->path);
+		free(b);
+	}
+	pthread_mutex_unlock(&ca_lock);
 }
 
 struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver)
@@ -148,6 +286,11 @@ struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver)
 		if (opts->source_address != NULL && opts->source_address[0] != '\0')
 			snprintf(p->source, sizeof(p->source), "host!%s", opts->source_address);
 		p->ip_version = opts->ip_version;
+		if (opts->ca_file != NULL && opts->ca_file[0] != '\0' &&
+		    (p->ca = ca_take(opts->ca_file)) == NULL) {
+			probe_free(p);
+			return NULL;
+		}
 	}
 	if (with_resolver) {
 		struct resolver_opts ro = { 0 };
@@ -177,6 +320,7 @@ void probe_free(struct probe *p)
 	curl_slist_free_all(p->resolve);
 	resolver_free(p->resolver);
 	curl_free(p->fetch_url);
+	ca_drop(p->ca);
 	free(p);
 }
 
@@ -380,6 +524,8 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (p->ca != NULL)
+		SET(CURLOPT_CAINFO_BLOB, &p->ca->blob);
 	SET(CURLOPT_IPRESOLVE, p->ip_version == 4 ? CURL_IPRESOLVE_V4 :
 	    p->ip_version == 6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
 	if (p->source[0] != '\0')
@@ -477,6 +623,66 @@ static bool is_tls_error(CURLcode rc)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* OpenSSL's verify codes (openssl/x509_vfy.h): stable, part of its ABI. */
+enum {
+	X509_OK = 0,
+	X509_NOT_SET = 1,                 /* libcurl's "not verified yet" (!X509_V_OK) */
+	X509_NO_ISSUER = 2,               /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
+	X509_NOT_YET_VALID = 9,           /* X509_V_ERR_CERT_NOT_YET_VALID */
+	X509_EXPIRED = 10,                /* X509_V_ERR_CERT_HAS_EXPIRED */
+	X509_SELF_SIGNED = 18,            /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+	X509_SELF_SIGNED_IN_CHAIN = 19,   /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+	X509_NO_LOCAL_ISSUER = 20,        /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+	X509_NO_LEAF_SIGNATURE = 21,      /* X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE */
+	X509_CHAIN_TOO_LONG = 22,         /* X509_V_ERR_CERT_CHAIN_TOO_LONG */
+	X509_UNTRUSTED = 27,              /* X509_V_ERR_CERT_UNTRUSTED */
+	X509_HOSTNAME_MISMATCH = 62,      /* X509_V_ERR_HOSTNAME_MISMATCH */
+	X509_IP_MISMATCH = 64,            /* X509_V_ERR_IP_ADDRESS_MISMATCH */
+	X509_INVALID_CA = 79,             /* X509_V_ERR_INVALID_CA */
+};
+
+/*
+ * Why the certificate was refused. libcurl says CURLE_PEER_FAILED_VERIFICATION
+ * both when the TLS library refused the chain (its verify code then says
+ * why) and when libcurl's own check of the name failed: the chain passed,
+ * and libcurl 7.88 has not stored its code yet (still its "not verified"
+ * 1) or stored X509_OK. Any other TLS error is the handshake's. With a TLS
+ * library whose codes are not OpenSSL's, a refused certificate is
+ * untrusted: nothing finer can be told.
+ */
+static enum sq_err classify_tls(CURL *h, CURLcode rc)
+{
+	long verify = X509_OK;
+
+	if (rc != CURLE_PEER_FAILED_VERIFICATION)
+		return SQ_ERR_TLS_HANDSHAKE;
+	if (!verify_codes_known)
+		return SQ_ERR_TLS_UNTRUSTED;
+	curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+	switch (verify) {
+	case X509_OK:
+	case X509_NOT_SET:
+	case X509_HOSTNAME_MISMATCH:
+	case X509_IP_MISMATCH:
+		return SQ_ERR_TLS_NAME;
+	case X509_EXPIRED:
+		return SQ_ERR_TLS_EXPIRED;
+	case X509_NOT_YET_VALID:
+		return SQ_ERR_TLS_NOT_YET_VALID;
+	case X509_NO_ISSUER:
+	case X509_SELF_SIGNED:
+	case X509_SELF_SIGNED_IN_CHAIN:
+	case X509_NO_LOCAL_ISSUER:
+	case X509_NO_LEAF_SIGNATURE:
+	case X509_CHAIN_TOO_LONG:
+	case X509_UNTRUSTED:
+	case X509_INVALID_CA:
+		return SQ_ERR_TLS_UNTRUSTED;
+	default:
+		return SQ_ERR_TLS_HANDSHAKE;
 	}
 }
 
@@ -586,7 +792,7 @@ static enum sq_err classify_curlcode(CURL *h, CURLcode rc)
 	long os_errno = 0;
 
 	if (is_tls_error(rc))
-		return SQ_ERR_TLS;
+		return classify_tls(h, rc);
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return SQ_ERR_DNS;

@@ -45,6 +45,15 @@ static const struct sq_class classes[SQ_ERR_MAX] = {
 	[SQ_ERR_TOO_LARGE] = { 21, "reply too large",
 	    "the server's status line or a header was too large to read" },
 	[SQ_ERR_STOPPED] = { 22, "stopped", "the check was cut short when squirreld stopped" },
+	[SQ_ERR_TLS_EXPIRED] = { 23, "tls expired", "the certificate expired" },
+	[SQ_ERR_TLS_NOT_YET_VALID] = { 24, "tls not yet valid",
+	    "the certificate is not valid yet (its start date is in the future)" },
+	[SQ_ERR_TLS_UNTRUSTED] = { 25, "tls untrusted",
+	    "the certificate is not trusted (self-signed, an unknown issuer or an incomplete chain)" },
+	[SQ_ERR_TLS_NAME] = { 26, "tls name mismatch",
+	    "the certificate is not for this host name" },
+	[SQ_ERR_TLS_HANDSHAKE] = { 27, "tls handshake",
+	    "the TLS handshake failed (no common protocol or cipher, or not TLS)" },
 };
 
 static const struct sq_class *class_at(int err)

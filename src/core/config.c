@@ -89,6 +89,7 @@ static const struct choice tls_choices[] = {
 static int check_backend(const char *v, char *why, size_t len);
 static int check_dns_servers(const char *v, char *why, size_t len);
 static int check_address(const char *v, char *why, size_t len);
+static int check_ca_file(const char *v, char *why, size_t len);
 static int check_redis_url(const char *v, char *why, size_t len);
 static int check_locations(const char *v, char *why, size_t len);
 
@@ -121,6 +122,7 @@ static const struct key keys[] = {
 	{ "check", "dns_max_inflight", KEY_INT, OFF(dns_max_inflight), 1, 100000, NULL, "200", NULL },
 	{ "check", "ip_version", KEY_CHOICE, OFF(ip_version), 0, 0, ipver_choices, "any", NULL },
 	{ "check", "source_address", KEY_STRING, OFF(source_address), 0, 0, NULL, "", check_address },
+	{ "check", "ca_file", KEY_STRING, OFF(ca_file), 0, 0, NULL, "", check_ca_file },
 
 	{ "smtp", "host", KEY_STRING, OFF(smtp_host), 0, 0, NULL, "localhost", NULL },
 	{ "smtp", "port", KEY_INT, OFF(smtp_port), 1, 65535, NULL, "25", NULL },
@@ -467,6 +469,14 @@ void config_free(struct sq_config *cfg)
 static int check_dns_servers(const char *v, char *why, size_t len)
 {
 	return dns_servers_parse(v, NULL, why, len) < 0 ? -1 : 0;
+}
+
+/* Read once here, so that a missing or broken bundle stops the load, not the checks. */
+static int check_ca_file(const char *v, char *why, size_t len)
+{
+	if (*v == '\0')
+		return 0;
+	return ca_file_check(v, why, len) < 0 ? -1 : 0;
 }
 
 static int check_address(const char *v, char *why, size_t len)

@@ -9,6 +9,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "dns"))
 from servers import Dnsmasq  # noqa: E402
+from tls import Tlsd  # noqa: E402
 from harness import (Httpd, add_sites, check, done, equal, new_db, parse_once,  # noqa: E402
                      squirreld, tmpdir, run, empty_config)
 
@@ -183,6 +184,7 @@ def cases(srv, refused_port):
         (u("/?status=302&location=file:///etc/passwd"), {}, ("down", 302, "protocol refused")),
         (u("/?status=302&location=gopher://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
         (u("/?status=302&location=dict://127.0.0.1/"), {}, ("down", 302, "protocol refused")),
+        # a handshake that stalls (sq-httpd waits for a request line): "tls"
         (u("/", scheme="https"), {"timeout_ms": 1500}, ("down", 0, "tls")),
         # answers that are not HTTP/1.x, or too large to read: their own class
         (u("/?raw=http09"), {}, ("down", 0, "bad reply")),
@@ -207,14 +209,17 @@ def cases(srv, refused_port):
     ]
 
 
-def test_pass(tmp, backend, extra_args, dns):
+def test_pass(tmp, backend, extra_args, dns, tls=None):
+    """tls: a tls.Tlsd whose certificates join the cases, its CA in ca_file."""
     db = new_db(tmp, f"pass-{backend}.db")
     conf = os.path.join(tmp, "dns.conf")
     with open(conf, "w") as f:
         f.write(f"[check]\ndns_servers = {dns.server}\n")
+        if tls is not None:
+            f.write(f"ca_file = {tls.ca_file}\n")
     refused_port = __import__("harness").free_port()
     with Httpd(tmp) as srv:
-        cs = cases(srv, refused_port)
+        cs = cases(srv, refused_port) + (tls.cases() if tls is not None else [])
         # 50 sites: every kind, repeated in order
         rows = [cs[i % len(cs)] for i in range(50)]
         ids = add_sites(db, [(url, "owner@example.org", extra) for url, extra, _ in rows])
@@ -309,10 +314,10 @@ def main():
         test_schema(tmp)
         test_junk_rows(tmp)
         test_migration(tmp)
-        with Dnsmasq(tmp, DNS_HOSTS, local_domain="invalid") as dns:
+        with Dnsmasq(tmp, DNS_HOSTS, local_domain="invalid") as dns, Tlsd(tmp) as tls:
             for spec in backends:
                 name, *args = spec.split(":")
-                test_pass(tmp, name, [a for a in args if a], dns)
+                test_pass(tmp, name, [a for a in args if a], dns, tls)
     return done()
 
 

@@ -20,6 +20,7 @@ from harness import (SQUIRRELD, Httpd, add_sites, check, done, equal, new_db,  #
                      parse_once, run, squirreld, stop_pid, tmpdir, wait_for)
 from redisd import Redis, Worker  # noqa: E402
 import test_once  # noqa: E402
+from tls import Tlsd  # noqa: E402
 
 OWNER = "ops@example.org"
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
@@ -44,16 +45,19 @@ def pending(redis, key, group):
 
 
 def test_conformance(tmp):
-    """test_once's 50 sites, coordinator plus two workers: the same lines as serial."""
+    """test_once's 50 sites, coordinator plus two workers: the same lines as serial
+    (the TLS reasons cross the wire by name; the workers trust the test's CA by
+    their own ca_file)."""
     with Dnsmasq(tmp, test_once.DNS_HOSTS, local_domain="invalid") as dns, \
-            Redis(tmp, "redis-conf") as redis:
-        wconf = write(os.path.join(tmp, "worker-dns.conf"), f"[check]\ndns_servers = {dns.server}\n")
+            Redis(tmp, "redis-conf") as redis, Tlsd(tmp) as tls:
+        wconf = write(os.path.join(tmp, "worker-dns.conf"),
+                      f"[check]\ndns_servers = {dns.server}\nca_file = {tls.ca_file}\n")
         workers = [Worker(tmp, f"conf{i}", redis.url, "--max-concurrent", "16", conf=wconf)
                    for i in range(2)]
         try:
             check(all(w.wait_started() for w in workers), "conformance: two workers started",
                   "\n".join(w.output() for w in workers))
-            test_once.test_pass(tmp, "redis", ["--redis", redis.url, "--max-concurrent", "64"], dns)
+            test_once.test_pass(tmp, "redis", ["--redis", redis.url, "--max-concurrent", "64"], dns, tls)
         finally:
             rcs = [w.stop() for w in workers]
         equal(rcs, [0, 0], "conformance: workers stop with exit 0 on SIGTERM")

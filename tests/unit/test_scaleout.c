@@ -149,6 +149,26 @@ static void test_results(void)
 	ok(rw_result_parse(f, fields(f, ctrl, 11), &r, why, sizeof(why)) == 0, "detail with control characters");
 	is_str(r.r.detail, "line??Bcc: x", "control characters shown as '?'");
 
+	/* each TLS reason crosses the wire by its name; one this version does not know is refused by name */
+	static const struct {
+		const char *field;
+		int err;
+	} tls[] = {
+		{ "err=tls expired", SQ_ERR_TLS_EXPIRED }, { "err=tls not yet valid", SQ_ERR_TLS_NOT_YET_VALID },
+		{ "err=tls untrusted", SQ_ERR_TLS_UNTRUSTED }, { "err=tls name mismatch", SQ_ERR_TLS_NAME },
+		{ "err=tls handshake", SQ_ERR_TLS_HANDSHAKE }, { "err=tls", SQ_ERR_TLS },
+	};
+	for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		const char *kv[] = { "v=1", "check=c", "site=3", "location=a", "url=https://x/",
+			"deadline=100", "started=50", "ms=12", "status=0", tls[i].field };
+		ok(rw_result_parse(f, fields(f, kv, 10), &r, why, sizeof(why)) == 0 && r.r.err == tls[i].err,
+		    "'%s' read as its class: %s", tls[i].field, why);
+	}
+	static const char *const later[] = { "v=1", "check=c", "site=3", "location=a",
+		"url=https://x/", "deadline=100", "started=50", "ms=12", "status=0", "err=tls revoked" };
+	ok(rw_result_parse(f, fields(f, later, 10), &r, why, sizeof(why)) < 0, "a class of a later version");
+	is_str(why, "'err' is 'tls revoked', not an error class", "refused by its name");
+
 	ok(rw_url_has_password("redis://u:p@h/0"), "url with user and password");
 	ok(rw_url_has_password("redis://:p@h"), "url with a password only");
 	ok(!rw_url_has_password("redis://h:6379/0"), "url without");

@@ -1,7 +1,12 @@
 /*
  * test_util.c - url and owner address validation (the ground floor's
- * gates), names in their ASCII form, URLs as shown, and the check queue.
+ * gates), names in their ASCII form, URLs as shown, the form of a
+ * [check] ca_file (real files in a temporary directory), and the check queue.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "squirrel/backend/queue.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
@@ -194,6 +199,56 @@ static void test_queue(void)
 	check_queue_free(&q);
 }
 
+#define B "-----BEGIN CERTIFICATE-----"
+#define E "-----END CERTIFICATE-----"
+
+/* ca_file_check() on a file holding text; its result, the reason in why. */
+static int ca_text(const char *dir, const char *text, char *why, size_t whylen)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return -2;
+	fputs(text, f);
+	fclose(f);
+	int rc = ca_file_check(path, why, whylen);
+	unlink(path);
+	return rc;
+}
+
+static void test_ca_file(void)
+{
+	char dir[] = "/tmp/squirrel-ca-XXXXXX";
+	char why[512], want[600];
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	is_int(ca_text(dir, B "\nQUJD\n" E "\n", why, sizeof(why)), 1, "one certificate");
+	is_int(ca_text(dir, "# two, with text around\n" B "\r\nQUJD\r\nREVG=\r\n" E "\r\nmore text\n"
+	    B "\nQUJD\n" E, why, sizeof(why)), 2, "two, CRLF lines, text around, no final newline");
+	is_int(ca_text(dir, "", why, sizeof(why)), -1, "an empty file");
+	snprintf(want, sizeof(want), "'%s/ca.pem': no PEM certificate in it (" B ")", dir);
+	is_str(why, want, "said so");
+	is_int(ca_text(dir, "-----BEGIN PRIVATE KEY-----\nQUJD\n-----END PRIVATE KEY-----\n", why,
+	    sizeof(why)), -1, "a key is no certificate");
+	is_int(ca_text(dir, B "\n" E "\n", why, sizeof(why)), -1, "an empty certificate");
+	snprintf(want, sizeof(want), "'%s/ca.pem': certificate 1 is empty (line 2)", dir);
+	is_str(why, want, "said so, with its line");
+	is_int(ca_text(dir, B "\nQUJD\n" E "\n" B "\nQU JD!\n" E "\n", why, sizeof(why)), -1,
+	    "not base64");
+	snprintf(want, sizeof(want), "'%s/ca.pem': certificate 2 is not valid base64 (line 5)", dir);
+	is_str(why, want, "said so, with the certificate and the line");
+	is_int(ca_text(dir, B "\nQUJD\n", why, sizeof(why)), -1, "no END line");
+	ok(ca_file_check("/nonexistent/ca.pem", why, sizeof(why)) < 0 &&
+	    strcmp(why, "'/nonexistent/ca.pem': No such file or directory") == 0, "a missing file: %s", why);
+	ok(ca_file_check(dir, why, sizeof(why)) < 0 && strstr(why, "not a regular file") != NULL,
+	    "a directory: %s", why);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_urls();
@@ -201,6 +256,7 @@ int main(void)
 	test_email_to_ascii();
 	test_idn();
 	test_url_shown();
+	test_ca_file();
 	test_queue();
 	return tap_done();
 }

@@ -53,4 +53,17 @@ int dns_server_parse(const char *s, struct dns_server *out);
  */
 int dns_servers_parse(const char *list, struct dns_server **out, char *why, size_t whylen);
 
+/* The largest [check] ca_file read, in bytes. */
+#define CA_FILE_MAX (16 * 1024 * 1024)
+
+/*
+ * [check] ca_file: a regular file of at most CA_FILE_MAX bytes holding one
+ * or more PEM certificates (-----BEGIN CERTIFICATE----- lines of base64,
+ * then -----END CERTIFICATE-----; text around them is allowed, as OpenSSL
+ * allows it). Only the form is judged: whether a certificate's contents
+ * make sense is the TLS library's to say when a check uses it. Returns
+ * how many certificates, or -1 with the reason in why, naming the file.
+ */
+int ca_file_check(const char *path, char *why, size_t whylen);
+
 #endif

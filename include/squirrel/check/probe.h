@@ -25,6 +25,11 @@ struct sq_probe_opts {
 	int dns_tries;
 	int dns_max_inflight;
 	const char *hosts_file;      /* NULL: /etc/hosts (tests point it elsewhere) */
+	/*
+	 * [check] ca_file: extra trusted authorities, PEM, added to the system's
+	 * (libcurl's own bundle and directory); NULL or "": the system's alone.
+	 */
+	const char *ca_file;
 };
 
 struct resolve_answer;

@@ -39,6 +39,12 @@ enum sq_err {
 	SQ_ERR_NO_QUORUM = 20,        /* "unknown": too few locations answered (redis) */
 	SQ_ERR_TOO_LARGE = 21,        /* a status line or header beyond libcurl's limit */
 	SQ_ERR_STOPPED = 22,          /* cut short by the daemon's stop: never recorded */
+	/* the TLS reasons: SQ_ERR_TLS stays for a stalled handshake and rows of before */
+	SQ_ERR_TLS_EXPIRED = 23,
+	SQ_ERR_TLS_NOT_YET_VALID = 24,
+	SQ_ERR_TLS_UNTRUSTED = 25,    /* self-signed, unknown issuer, incomplete chain */
+	SQ_ERR_TLS_NAME = 26,         /* the certificate is not for the url's host */
+	SQ_ERR_TLS_HANDSHAKE = 27,    /* any other failure of the handshake */
 	SQ_ERR_MAX
 };
 

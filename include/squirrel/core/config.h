@@ -43,6 +43,7 @@ struct sq_config {
 	int dns_max_inflight;
 	int ip_version;  /* 0 = any, 4, 6 */
 	char *source_address;
+	char *ca_file;   /* "": the system's authorities only */
 
 	/* [smtp] */
 	char *smtp_host;
