@@ -41,6 +41,51 @@ static int column_positive(sqlite3_stmt *st, int col, int *out)
 	return 0;
 }
 
+/*
+ * One of the words a text column allows, as its index in words; NULL
+ * leaves *out as it is. -1 when the column holds anything else.
+ */
+static int column_word(sqlite3_stmt *st, int col, const char *const *words, int *out)
+{
+	int type = sqlite3_column_type(st, col);
+
+	if (type == SQLITE_NULL)
+		return 0;
+	if (type != SQLITE_TEXT)
+		return -1;
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	for (int i = 0; v != NULL && words[i] != NULL; i++) {
+		if (strcmp(v, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *const method_words[] = { "HEAD", "GET", NULL };
+static const char *const mode_words[] = { "present", "absent", NULL };
+_Static_assert(SQ_METHOD_GET == 1 && SQ_KEYWORD_ABSENT == 1, "the words' order is the enums'");
+
+/* What the answer must be (columns 11 to 15); their sense is checked in core. */
+static const char *expect_from_row(sqlite3_stmt *st, struct sq_site *site)
+{
+	if (column_word(st, 11, method_words, &site->method) < 0)
+		return "method is not HEAD or GET";
+	if (store_col_text(st, 12, true, &site->expect_status) < 0)
+		return "expect_status is not text";
+	if (store_col_text(st, 13, true, &site->keyword) < 0)
+		return "keyword is not text";
+	if (column_word(st, 14, mode_words, &site->keyword_mode) < 0)
+		return "keyword_mode is not present or absent";
+	int type = sqlite3_column_type(st, 15);
+	sqlite3_int64 v = sqlite3_column_int64(st, 15);
+	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
+		return "keyword_nocase is not 0 or 1";
+	site->keyword_nocase = type == SQLITE_NULL ? 0 : (int)v;
+	return NULL;
+}
+
 void store_free_site(struct sq_site *site)
 {
 	site_free(site);
@@ -75,7 +120,7 @@ const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site)
 	const unsigned char *state = sqlite3_column_text(st, 10);
 	int parsed = state != NULL ? state_parse((const char *)state) : -1;
 	site->state = parsed < 0 ? SQ_STATE_UNKNOWN : parsed;
-	return NULL;
+	return expect_from_row(st, site);
 }
 
 /* A row of the daemon's: refused rows are logged by id and skipped (arg: the list). */
