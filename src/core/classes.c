@@ -45,6 +45,10 @@ static const struct sq_class classes[SQ_ERR_MAX] = {
 	[SQ_ERR_TOO_LARGE] = { 21, "reply too large",
 	    "the server's status line or a header was too large to read" },
 	[SQ_ERR_STOPPED] = { 22, "stopped", "the check was cut short when squirreld stopped" },
+	[SQ_ERR_KEYWORD_MISSING] = { 23, "keyword missing",
+	    "the page did not contain the text it must contain" },
+	[SQ_ERR_KEYWORD_PRESENT] = { 24, "keyword present",
+	    "the page contained the text it must not contain" },
 };
 
 static const struct sq_class *class_at(int err)

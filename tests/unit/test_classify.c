@@ -78,6 +78,10 @@ static void test_classes(void)
 		{ SQ_ERR_TOO_LARGE, 21, "reply too large",
 		    "the server's status line or a header was too large to read" },
 		{ SQ_ERR_STOPPED, 22, "stopped", "the check was cut short when squirreld stopped" },
+		{ SQ_ERR_KEYWORD_MISSING, 23, "keyword missing",
+		    "the page did not contain the text it must contain" },
+		{ SQ_ERR_KEYWORD_PRESENT, 24, "keyword present",
+		    "the page contained the text it must not contain" },
 	};
 	size_t n = sizeof(frozen) / sizeof(frozen[0]);
 

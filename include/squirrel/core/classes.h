@@ -39,6 +39,8 @@ enum sq_err {
 	SQ_ERR_NO_QUORUM = 20,        /* "unknown": too few locations answered (redis) */
 	SQ_ERR_TOO_LARGE = 21,        /* a status line or header beyond libcurl's limit */
 	SQ_ERR_STOPPED = 22,          /* cut short by the daemon's stop: never recorded */
+	SQ_ERR_KEYWORD_MISSING = 23,  /* keyword_mode present: not in the body read */
+	SQ_ERR_KEYWORD_PRESENT = 24,  /* keyword_mode absent: found in the body */
 	SQ_ERR_MAX
 };
 
