@@ -18,7 +18,7 @@ static void to_fields(struct rw_args *a, struct rw_field *f, size_t *n)
 			.vlen = a->len[i + 1] };
 }
 
-static void check_roundtrip(const struct rw_check *c)
+static void check_roundtrip(struct rw_check *c)
 {
 	struct rw_args a;
 	struct rw_field f[RW_ARGS_MAX / 2];
