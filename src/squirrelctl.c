@@ -61,15 +61,24 @@ enum {
 	OPT_RECOVER = 1 << 12,
 	OPT_RETRY = 1 << 13,
 	OPT_REMIND = 1 << 14,
+	OPT_METHOD = 1 << 15,
+	OPT_EXPECT_STATUS = 1 << 16,
+	OPT_KEYWORD = 1 << 17,
+	OPT_KEYWORD_MODE = 1 << 18,
+	OPT_KEYWORD_NOCASE = 1 << 19,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
-	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every" };
+	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
+	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase" };
 
-/* What edit changes besides a site's text */
+/* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
-#define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | OPT_REMIND)
+#define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | \
+	OPT_REMIND | OPT_EXPECT)
+#define OPT_EXPECT (OPT_METHOD | OPT_EXPECT_STATUS | OPT_KEYWORD | OPT_KEYWORD_MODE | \
+	OPT_KEYWORD_NOCASE)
 
 /*
  * The per-site numbers (NULL in the database: the [check] value), with the
@@ -96,6 +105,9 @@ struct options {
 	unsigned given;            /* OPT_* seen */
 	const char *name;
 	const char *set[SQ_SET_MAX]; /* --interval, --timeout, ... as given */
+	/* --method, --expect-status, --keyword, --keyword-mode as stored ("" for NULL) */
+	const char *text[SQ_TEXT_MAX];
+	const char *nocase;        /* --keyword-nocase as given */
 	const char *owner;
 	char *url;
 	const char *since;
@@ -175,6 +187,65 @@ static int parse_setting(int i, const char *s, bool may_default, int64_t *out)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/*
+ * --method, --expect-status, --keyword, --keyword-mode: into what the
+ * column stores ("" sets it back to NULL, the default); else the usage
+ * error's exit status, the reason printed. Method and mode in any case;
+ * with may_default (edit) "default" for NULL, but for the keyword, which
+ * may be any word: '' removes it.
+ */
+static int parse_text_setting(int i, const char **value, bool may_default)
+{
+	static char method[8], mode[8];
+	const char *s = *value;
+	char why[200];
+	struct sq_expect e;
+
+	if (may_default && i != SQ_TEXT_KEYWORD && strcmp(s, "default") == 0) {
+		*value = "";
+		return 0;
+	}
+	switch (i) {
+	case SQ_TEXT_METHOD:
+		if (strcasecmp(s, "HEAD") != 0 && strcasecmp(s, "GET") != 0)
+			return usage_error("--method '%s': expected HEAD or GET%s", s,
+			    may_default ? ", or 'default' for HEAD" : "");
+		snprintf(method, sizeof(method), "%s", strcasecmp(s, "GET") == 0 ? "GET" : "HEAD");
+		*value = method;
+		return 0;
+	case SQ_TEXT_EXPECT_STATUS:
+		if (sq_expect_status_parse(s, &e, why, sizeof(why)) < 0)
+			return usage_error("--expect-status '%.40s': %s%s", s, why,
+			    may_default ? "; or 'default' for 200-399" : "");
+		return 0;
+	case SQ_TEXT_KEYWORD:
+		if (strlen(s) > SQ_KEYWORD_MAX || (!may_default && s[0] == '\0'))
+			return usage_error("--keyword: %zu bytes; expected 1 to %d%s", strlen(s),
+			    SQ_KEYWORD_MAX, may_default ? " ('' removes the keyword)" : "");
+		return 0;
+	default:
+		if (strcasecmp(s, "present") != 0 && strcasecmp(s, "absent") != 0)
+			return usage_error("--keyword-mode '%s': expected present or absent%s", s,
+			    may_default ? ", or 'default' for present" : "");
+		snprintf(mode, sizeof(mode), "%s", strcasecmp(s, "absent") == 0 ? "absent" : "present");
+		*value = mode;
+		return 0;
+	}
+}
+
+/* --keyword-nocase: 0, 1, or "default" (SQ_EDIT_DEFAULT). Else the usage error's status. */
+static int parse_nocase(const char *s, bool may_default, int *out)
+{
+	if (may_default && strcmp(s, "default") == 0)
+		*out = SQ_EDIT_DEFAULT;
+	else if (strcmp(s, "0") == 0 || strcmp(s, "1") == 0)
+		*out = s[0] - '0';
+	else
+		return usage_error("--keyword-nocase '%s': expected 0 or 1 (ASCII letters in either "
+		    "case)%s", s, may_default ? ", or 'default' for 0" : "");
 	return 0;
 }
 
@@ -314,20 +385,39 @@ static void lower_scheme(char *url)
 		*p = (char)tolower((unsigned char)*p);
 }
 
+/* The per-site columns the options set (validate() checked them), the rest kept. */
+static void edit_from_options(const struct options *o, struct sq_site_edit *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->url = o->url;
+	e->owner_email = o->owner;
+	e->name = o->name;
+	e->enabled = SQ_EDIT_KEEP;
+	if (o->given & OPT_ENABLE)
+		e->enabled = 1;
+	if (o->given & OPT_DISABLE)
+		e->enabled = 0;
+	for (int i = 0; i < SQ_SET_MAX; i++) {
+		e->set[i] = SQ_EDIT_KEEP;
+		if (o->set[i] != NULL)
+			parse_setting(i, o->set[i], true, &e->set[i]);
+	}
+	for (int i = 0; i < SQ_TEXT_MAX; i++)
+		e->text[i] = o->text[i];
+	e->keyword_nocase = SQ_EDIT_KEEP;
+	if (o->nocase != NULL)
+		parse_nocase(o->nocase, true, &e->keyword_nocase);
+}
+
 static int cmd_add(struct ctx *c, char **args)
 {
-	struct sq_site_new n = { .url = args[0], .owner_email = args[1], .name = c->o->name };
+	struct sq_site_edit more;
+	struct sq_site_new n = { .url = args[0], .owner_email = args[1], .name = c->o->name,
+		.more = &more };
 	struct sq_site_info_list l;
-	int64_t id, v;
+	int64_t id;
 
-	if (c->o->set[SQ_SET_INTERVAL] != NULL) {
-		parse_setting(SQ_SET_INTERVAL, c->o->set[SQ_SET_INTERVAL], false, &v);
-		n.interval_s = (int)v;
-	}
-	if (c->o->set[SQ_SET_TIMEOUT] != NULL) {
-		parse_setting(SQ_SET_TIMEOUT, c->o->set[SQ_SET_TIMEOUT], false, &v);
-		n.timeout_ms = (int)v;
-	}
+	edit_from_options(c->o, &more);   /* validate() checked every value */
 	int rc = store_add_site(c->store, &n, &id);
 	if (rc < 0)
 		return EXIT_FAIL;
@@ -401,6 +491,11 @@ static const struct table_col settings_cols[] = {
 	{ .name = "recover_threshold", .head = "recover", .right = true },
 	{ .name = "retry_interval_s", .head = "retry", .right = true },
 	{ .name = "remind_every_s", .head = "remind", .right = true },
+	{ .name = "method" },
+	{ .name = "expect_status", .head = "expect" },
+	{ .name = "keyword" },
+	{ .name = "keyword_mode", .head = "mode" },
+	{ .name = "keyword_nocase", .head = "nocase", .right = true },
 	{ .name = "owner_email", .head = "owner" },
 	{ .name = "name" },
 	{ .name = "url" },
@@ -428,6 +523,11 @@ static int print_settings(struct ctx *c, const struct sq_site_settings *st)
 			snprintf(buf, sizeof(buf), "%" PRId64, v);
 		table_num_text(t, v, v >= 0, v >= 0 ? buf : "default");
 	}
+	for (int i = 0; i < SQ_TEXT_MAX; i++)
+		table_str_text(t, st->text[i], st->text[i] != NULL ? st->text[i] : "default");
+	snprintf(buf, sizeof(buf), "%d", st->keyword_nocase);
+	table_num_text(t, st->keyword_nocase, st->keyword_nocase >= 0,
+	    st->keyword_nocase >= 0 ? buf : "default");
 	table_str(t, st->owner_email);
 	table_str(t, st->name);
 	table_str(t, shown(st->url));
@@ -436,22 +536,12 @@ static int print_settings(struct ctx *c, const struct sq_site_settings *st)
 
 static int cmd_edit(struct ctx *c, char **args)
 {
-	const struct options *o = c->o;
-	struct sq_site_edit e = { .url = o->url, .owner_email = o->owner, .name = o->name,
-		.enabled = SQ_EDIT_KEEP };
+	struct sq_site_edit e;
 	struct sq_site_settings st;
 	int64_t id, other = 0;
 	int rc;
 
-	if (o->given & OPT_ENABLE)
-		e.enabled = 1;
-	if (o->given & OPT_DISABLE)
-		e.enabled = 0;
-	for (int i = 0; i < SQ_SET_MAX; i++) {
-		e.set[i] = SQ_EDIT_KEEP;
-		if (o->set[i] != NULL)
-			parse_setting(i, o->set[i], true, &e.set[i]);  /* validate() checked it */
-	}
+	edit_from_options(c->o, &e);   /* validate() checked every value */
 	if ((rc = find_site(c, args[0], &id)) != 0)
 		return rc;
 	rc = store_edit_site(c->store, id, &e, &other);
@@ -846,14 +936,13 @@ static int cmd_workers(struct ctx *c, char **args)
 
 static const struct command commands[] = {
 	{ "init", "init", 0, 0, 0, STORE_CREATE, cmd_init },
-	{ "add", "add URL EMAIL [--name NAME] [--interval SECONDS] [--timeout MS]", 2, 2,
-	  OPT_NAME | OPT_INTERVAL | OPT_TIMEOUT, 0, cmd_add },
+	{ "add", "add URL EMAIL [--name NAME] [SETTINGS]", 2, 2, OPT_NAME | OPT_SETTINGS, 0,
+	  cmd_add },
 	{ "rm", "rm ID|URL", 1, 1, 0, 0, cmd_rm },
 	{ "enable", "enable ID|URL", 1, 1, 0, 0, cmd_enable },
 	{ "disable", "disable ID|URL", 1, 1, 0, 0, cmd_disable },
-	{ "edit", "edit ID|URL [--name NAME] [--owner EMAIL] [--url URL] [--interval S]\n"
-	  "       [--timeout MS] [--enable|--disable] [--fail-threshold N] [--recover-threshold N]\n"
-	  "       [--retry-interval S] [--remind-every S]", 1, 1, OPT_EDITS, 0, cmd_edit },
+	{ "edit", "edit ID|URL [--name NAME] [--owner EMAIL] [--url URL] [--enable|--disable]\n"
+	  "       [SETTINGS]", 1, 1, OPT_EDITS, 0, cmd_edit },
 	{ "list", "list", 0, 0, 0, STORE_READONLY, cmd_list },
 	{ "status", "status [ID|URL]", 0, 1, 0, STORE_READONLY, cmd_status },
 	{ "history", "history ID|URL [--since WHEN] [--limit N]", 1, 1, OPT_SINCE | OPT_LIMIT,
@@ -880,8 +969,14 @@ static void usage(FILE *f)
 	    "  --redis URL     Redis of the scale-out (default from [redis] url)\n"
 	    "  --help          this text\n"
 	    "  --version       the version\n"
-	    "edit: a number given as 'default' goes back to the configuration's; --name '' removes\n"
-	    "the name; --remind-every 0: no reminders for this site.\n"
+	    "SETTINGS, each a column of the site (see squirrelctl(1)):\n"
+	    "  [--interval S] [--timeout MS] [--fail-threshold N] [--recover-threshold N]\n"
+	    "  [--retry-interval S] [--remind-every S] [--method HEAD|GET]\n"
+	    "  [--expect-status LIST] [--keyword TEXT] [--keyword-mode present|absent]\n"
+	    "  [--keyword-nocase 0|1]\n"
+	    "edit: a setting given as 'default' goes back to the configuration's, --keyword ''\n"
+	    "removes the keyword, --name '' the name; --remind-every 0: no reminders for this\n"
+	    "site. LIST: status codes and ranges, 200-299,301,401.\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -890,7 +985,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
-		L_RECOVER, L_RETRY, L_REMIND };
+		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
+		L_KEYWORD_NOCASE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -912,6 +1008,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "recover-threshold", required_argument, NULL, L_RECOVER },
 		{ "retry-interval", required_argument, NULL, L_RETRY },
 		{ "remind-every", required_argument, NULL, L_REMIND },
+		{ "method", required_argument, NULL, L_METHOD },
+		{ "expect-status", required_argument, NULL, L_EXPECT_STATUS },
+		{ "keyword", required_argument, NULL, L_KEYWORD },
+		{ "keyword-mode", required_argument, NULL, L_KEYWORD_MODE },
+		{ "keyword-nocase", required_argument, NULL, L_KEYWORD_NOCASE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -937,6 +1038,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_RECOVER: o->set[SQ_SET_RECOVER] = optarg; o->given |= OPT_RECOVER; break;
 		case L_RETRY: o->set[SQ_SET_RETRY] = optarg; o->given |= OPT_RETRY; break;
 		case L_REMIND: o->set[SQ_SET_REMIND] = optarg; o->given |= OPT_REMIND; break;
+		case L_METHOD: o->text[SQ_TEXT_METHOD] = optarg; o->given |= OPT_METHOD; break;
+		case L_EXPECT_STATUS:
+			o->text[SQ_TEXT_EXPECT_STATUS] = optarg;
+			o->given |= OPT_EXPECT_STATUS;
+			break;
+		case L_KEYWORD: o->text[SQ_TEXT_KEYWORD] = optarg; o->given |= OPT_KEYWORD; break;
+		case L_KEYWORD_MODE:
+			o->text[SQ_TEXT_KEYWORD_MODE] = optarg;
+			o->given |= OPT_KEYWORD_MODE;
+			break;
+		case L_KEYWORD_NOCASE: o->nocase = optarg; o->given |= OPT_KEYWORD_NOCASE; break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);
@@ -1030,6 +1142,14 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 	for (int i = 0; i < SQ_SET_MAX; i++)
 		if (o->set[i] != NULL && parse_setting(i, o->set[i], edit, &t) < 0)
 			return EXIT_USAGE;
+	for (int i = 0; i < SQ_TEXT_MAX; i++) {
+		int rc = o->text[i] != NULL ? parse_text_setting(i, &o->text[i], edit) : 0;
+		if (rc != 0)
+			return rc;
+	}
+	int nocase;
+	if (o->nocase != NULL && parse_nocase(o->nocase, edit, &nocase) != 0)
+		return EXIT_USAGE;
 	if (o->limit != NULL && parse_number("--limit", o->limit, 0, 1000000000, &v) < 0)
 		return EXIT_USAGE;
 	if (o->since != NULL && when_parse(o->since, (int64_t)time(NULL), &t, why, sizeof(why)) < 0)

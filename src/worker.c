@@ -208,6 +208,7 @@ static void take(struct worker *w, const redisReply *e, int deliveries)
 		.timeout_ms = c.timeout_ms,
 		.connect_timeout_ms = c.connect_timeout_ms,
 		.max_redirects = c.max_redirects,
+		.expect = c.expect,
 	};
 	w->inflight++;
 	if (w->backend.ops->submit(&w->backend, &chk) < 0) {

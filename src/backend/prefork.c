@@ -54,7 +54,10 @@
 #define PF_STOP_KILL_MS 5000
 #define PF_STOP_GIVEUP_MS 7000
 
-/* What the parent sends: this header, then url_len bytes of url, no NUL. */
+/*
+ * What the parent sends: this header, then url_len bytes of url, no NUL.
+ * What the answer must be is plain data of fixed size: it goes as it is.
+ */
 struct pf_request {
 	int64_t site_id;
 	uint64_t tag;
@@ -62,8 +65,10 @@ struct pf_request {
 	int32_t connect_timeout_ms;
 	int32_t max_redirects;
 	uint32_t url_len;
+	struct sq_expect expect;
 };
-_Static_assert(sizeof(struct pf_request) == 32, "the request header has no padding");
+_Static_assert(sizeof(struct pf_request) == 32 + sizeof(struct sq_expect) &&
+    sizeof(struct sq_expect) % 8 == 0, "the request header has no padding");
 
 /* The child's receive buffer: one byte more than the longest valid request. */
 struct pf_request_buf {
@@ -193,7 +198,13 @@ static int child_read(int self, int fd, struct pf_request_buf *m, struct sq_chec
 		.timeout_ms = m->h.timeout_ms,
 		.connect_timeout_ms = m->h.connect_timeout_ms,
 		.max_redirects = m->h.max_redirects,
+		.expect = m->h.expect,
 	};
+	/* a keyword's length is a length into its buffer, whoever sent it */
+	if (c->expect.keyword_len > SQ_KEYWORD_MAX || c->expect.nstatus > SQ_EXPECT_RANGES) {
+		log_warnx("prefork worker %d (pid %d): malformed check", self, (int)getpid());
+		return -1;
+	}
 	return 1;
 }
 
@@ -428,6 +439,7 @@ static int send_check(struct prefork *pf, int i, const struct sq_check *c,
 		.connect_timeout_ms = c->connect_timeout_ms,
 		.max_redirects = c->max_redirects,
 		.url_len = (uint32_t)len,
+		.expect = c->expect,
 	};
 	struct iovec iov[2] = {
 		{ .iov_base = &h, .iov_len = sizeof(h) },

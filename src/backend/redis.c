@@ -73,6 +73,7 @@ struct flight {
 	const char *url;           /* the caller's, or url_copy */
 	char *url_copy;            /* an orphan's echoed url */
 	int32_t timeout_ms, connect_timeout_ms, max_redirects;
+	struct sq_expect expect;
 	int64_t started_wall_ms;
 	int64_t deadline_wall_ms;
 	int64_t deadline_mono_ms;
@@ -490,6 +491,7 @@ static int append_xadd(struct coord *b, const struct flight *f)
 		.connect_timeout_ms = f->connect_timeout_ms,
 		.max_redirects = f->max_redirects,
 		.deadline_ms = f->deadline_wall_ms,
+		.expect = f->expect,
 	};
 	memcpy(c.id, f->id, sizeof(c.id));
 	rw_args_init(&a);
@@ -763,6 +765,7 @@ static int redis_submit(struct sq_backend *be, const struct sq_check *c)
 	f->timeout_ms = c->timeout_ms;
 	f->connect_timeout_ms = c->connect_timeout_ms;
 	f->max_redirects = c->max_redirects;
+	f->expect = c->expect;
 	f->started_wall_ms = now_wall;
 	f->deadline_wall_ms = now_wall + span;
 	f->deadline_mono_ms = now_mono + span;

@@ -17,12 +17,19 @@
  * the ca_file, read once per process and shared by every probe; libcurl's
  * directory of authorities (CURLOPT_CAPATH) stays in use beside it.
  *
+ * A site that says more of its answer (method GET, a keyword) is fetched
+ * with GET, and its body read up to [check] body_max bytes, no further: a
+ * keyword is searched as bytes as they arrive (across the pieces libcurl
+ * hands over), and the transfer stops once the verdict is known. The final
+ * status is judged against the site's expect_status (200-399 when none).
+ *
  * An internationalised host (http://bücher.example/) is looked up, and
  * fetched, in its ASCII form (xn--bcher-kva.example): squirrel resolves
  * with c-ares, which takes names as they are, so the conversion is done
  * here for every backend, with libidn2 as libcurl does its own. People
  * keep seeing the URL as it was written.
  */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -75,6 +82,11 @@ struct probe {
 	int64_t start_wall_ms;
 	bool get_retry;           /* the second attempt, with GET, is running */
 	bool body_dropped;        /* our write callback stopped the body */
+	bool read_body;           /* this attempt reads the body (GET, keyword) */
+	bool keyword_found;
+	int64_t body_seen;        /* bytes of the body read */
+	uint32_t carry_len;       /* the body's last bytes, for a keyword across pieces */
+	char carry[SQ_KEYWORD_MAX];
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -471,6 +483,100 @@ static size_t drop_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return 0;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Whether the keyword is in h[0..n): as bytes, or with ASCII letters in either case. */
+static bool keyword_in(const struct sq_expect *e, const char *h, size_t n)
+{
+	size_t k = e->keyword_len;
+
+	if (k == 0 || n < k)
+		return false;
+	if (!e->keyword_nocase)
+		return memmem(h, n, e->keyword, k) != NULL;
+	unsigned char first = ascii_lower((unsigned char)e->keyword[0]);
+	for (size_t i = 0; i + k <= n; i++) {
+		if (ascii_lower((unsigned char)h[i]) != first)
+			continue;
+		size_t j = 1;
+		while (j < k && ascii_lower((unsigned char)h[i + j]) ==
+		    ascii_lower((unsigned char)e->keyword[j]))
+			j++;
+		if (j == k)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Looks for the keyword in the next n bytes of the body: across the end of
+ * the previous piece (its last k-1 bytes are kept), then inside this one.
+ */
+static bool keyword_scan(struct probe *p, const char *data, size_t n)
+{
+	const struct sq_expect *e = &p->check.expect;
+	size_t keep = e->keyword_len - 1;
+	char joint[2 * SQ_KEYWORD_MAX];
+
+	if (p->carry_len > 0) {
+		size_t more = n < keep ? n : keep;
+		memcpy(joint, p->carry, p->carry_len);
+		memcpy(joint + p->carry_len, data, more);
+		if (keyword_in(e, joint, p->carry_len + more))
+			return true;
+	}
+	if (keyword_in(e, data, n))
+		return true;
+	if (n >= keep) {
+		memcpy(p->carry, data + n - keep, keep);
+		p->carry_len = (uint32_t)keep;
+	} else {
+		size_t old = p->carry_len + n > keep ? keep - n : p->carry_len;
+		memmove(p->carry, p->carry + p->carry_len - old, old);
+		memcpy(p->carry + old, data, n);
+		p->carry_len = (uint32_t)(old + n);
+	}
+	return false;
+}
+
+/*
+ * The body of a check that reads it: at most body_max bytes, searched for
+ * the keyword; stopped (the answer is whole: probe_done) at body_max or
+ * once the keyword is found, the verdict known.
+ */
+static size_t read_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct probe *p = userdata;
+	const struct sq_expect *e = &p->check.expect;
+	size_t n = size * nmemb;
+	int64_t room = (int64_t)e->body_max - p->body_seen;
+	size_t take = room <= 0 ? 0 : (uint64_t)room < n ? (size_t)room : n;
+
+	if (e->keyword_len > 0 && !p->keyword_found && take > 0)
+		p->keyword_found = keyword_scan(p, data, take);
+	p->body_seen += (int64_t)take;
+	if (n > 0 && (take < n || p->body_seen >= e->body_max || p->keyword_found)) {
+		p->body_dropped = true;
+		return 0;
+	}
+	return n;
+}
+
+/* The class of an answer whose status was expected: the keyword's verdict. */
+static enum sq_err keyword_verdict(const struct probe *p)
+{
+	const struct sq_expect *e = &p->check.expect;
+
+	if (e->keyword_len == 0)
+		return SQ_OK;
+	if (e->keyword_mode == SQ_KEYWORD_ABSENT)
+		return p->keyword_found ? SQ_ERR_KEYWORD_PRESENT : SQ_OK;
+	return p->keyword_found ? SQ_OK : SQ_ERR_KEYWORD_MISSING;
+}
+
 static void result_init(struct probe *p, const struct sq_check *c, struct sq_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -489,8 +595,11 @@ static void set_detail(struct sq_result *r, const char *msg)
 			*s = ' ';
 }
 
-/* Options for one attempt; the handle keeps nothing from a previous check. */
-static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
+/*
+ * Options for one attempt; the handle keeps nothing from a previous check.
+ * body: the body is read (read_body), else dropped as soon as it starts.
+ */
+static int probe_setup(struct probe *p, bool use_get, bool body, long timeout_ms)
 {
 	CURL *h = p->h;
 	const struct sq_check *c = &p->check;
@@ -499,13 +608,17 @@ static int probe_setup(struct probe *p, bool use_get, long timeout_ms)
 	curl_easy_reset(h);
 	p->errbuf[0] = '\0';
 	p->body_dropped = false;
+	p->read_body = body;
+	p->keyword_found = false;
+	p->body_seen = 0;
+	p->carry_len = 0;
 #define SET(opt, val) if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val)
 	SET(CURLOPT_URL, p->fetch_url != NULL ? p->fetch_url : c->url);
 	SET(CURLOPT_PRIVATE, (char *)p);
 	SET(CURLOPT_ERRORBUFFER, p->errbuf);
 	SET(CURLOPT_NOBODY, use_get ? 0L : 1L);
 	SET(CURLOPT_HTTPGET, use_get ? 1L : 0L);
-	SET(CURLOPT_WRITEFUNCTION, drop_body);
+	SET(CURLOPT_WRITEFUNCTION, body ? read_body : drop_body);
 	SET(CURLOPT_WRITEDATA, p);
 	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
@@ -594,7 +707,8 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 	}
 	p->need_lookup = !literal;
 	p->timeout_left_ms = c->timeout_ms;
-	if (probe_setup(p, false, c->timeout_ms) < 0) {
+	bool body = sq_expect_reads_body(&c->expect);
+	if (probe_setup(p, body, body, c->timeout_ms) < 0) {
 		result_init(p, c, r);
 		r->err = SQ_ERR_OTHER;
 		set_detail(r, p->errbuf);
@@ -848,19 +962,19 @@ bool probe_done(struct probe *p, int curlcode, struct sq_result *r)
 			set_detail(r, p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
 		return false;
 	}
-	if (status >= 200 && status < 400) {
-		r->err = SQ_OK;
+	if (sq_expect_status_ok(&p->check.expect, status)) {
+		r->err = keyword_verdict(p);
 		return false;
 	}
-	if ((status == 405 || status == 501) && !p->get_retry) {
+	if ((status == 405 || status == 501) && !p->get_retry && !p->read_body) {
 		/* Many servers refuse HEAD: ask once more with GET, in the time left. */
 		long left = (long)p->check.timeout_ms - (long)elapsed;
-		if (left > 0 && probe_setup(p, true, left) == 0) {
+		if (left > 0 && probe_setup(p, true, false, left) == 0) {
 			p->get_retry = true;
 			return true;
 		}
 	}
-	if (status >= 400) {
+	if (status >= 200) {
 		r->err = SQ_ERR_HTTP;
 	} else {
 		r->err = SQ_ERR_BAD_REPLY;

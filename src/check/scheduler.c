@@ -148,7 +148,10 @@ static bool site_same(const struct sq_site *a, const struct sq_site *b)
 	    str_eq(a->name, b->name) && a->interval_s == b->interval_s &&
 	    a->timeout_ms == b->timeout_ms && a->fail_threshold == b->fail_threshold &&
 	    a->recover_threshold == b->recover_threshold &&
-	    a->retry_interval_s == b->retry_interval_s && a->remind_every_s == b->remind_every_s;
+	    a->retry_interval_s == b->retry_interval_s && a->remind_every_s == b->remind_every_s &&
+	    a->method == b->method && str_eq(a->expect_status, b->expect_status) &&
+	    str_eq(a->keyword, b->keyword) && a->keyword_mode == b->keyword_mode &&
+	    a->keyword_nocase == b->keyword_nocase;
 }
 
 /* A site leaves the set: out of the heap, and freed unless in flight. */

@@ -54,6 +54,10 @@ static const struct sq_class classes[SQ_ERR_MAX] = {
 	    "the certificate is not for this host name" },
 	[SQ_ERR_TLS_HANDSHAKE] = { 27, "tls handshake",
 	    "the TLS handshake failed (no common protocol or cipher, or not TLS)" },
+	[SQ_ERR_KEYWORD_MISSING] = { 28, "keyword missing",
+	    "the page did not contain the text it must contain" },
+	[SQ_ERR_KEYWORD_PRESENT] = { 29, "keyword present",
+	    "the page contained the text it must not contain" },
 };
 
 static const struct sq_class *class_at(int err)

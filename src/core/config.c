@@ -112,6 +112,7 @@ static const struct key keys[] = {
 	{ "check", "connect_timeout", KEY_INT, OFF(connect_timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL,
 	    "5000", NULL },
 	{ "check", "max_redirects", KEY_INT, OFF(max_redirects), 0, 50, NULL, "5", NULL },
+	{ "check", "body_max", KEY_INT, OFF(body_max), 1, 256 * 1024 * 1024, NULL, "1048576", NULL },
 	{ "check", "fail_threshold", KEY_INT, OFF(fail_threshold), 1, 1000, NULL, "2", NULL },
 	{ "check", "recover_threshold", KEY_INT, OFF(recover_threshold), 1, 1000, NULL, "1", NULL },
 	{ "check", "retry_interval", KEY_INT, OFF(retry_interval_s), 1, 30 * DAY, NULL, "20", NULL },

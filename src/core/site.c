@@ -27,6 +27,8 @@ void site_free(struct sq_site *site)
 	free(site->url);
 	free(site->owner_email);
 	free(site->name);
+	free(site->expect_status);
+	free(site->keyword);
 }
 
 void site_list_free(struct sq_site_list *l)
@@ -44,6 +46,28 @@ static int or_default(int column, int configured)
 	return column != 0 ? column : configured;
 }
 
+/* What the answer must be: the row's columns, [check] body_max. */
+static void site_expect(const struct sq_site *s, const struct sq_config *cfg, struct sq_expect *e)
+{
+	char why[SITES_REASON_MAX];
+	size_t klen = s->keyword != NULL ? strlen(s->keyword) : 0;
+
+	memset(e, 0, sizeof(*e));
+	e->method = s->method == SQ_METHOD_GET ? SQ_METHOD_GET : SQ_METHOD_HEAD;
+	e->body_max = cfg->body_max;
+	if (s->expect_status != NULL && sq_expect_status_parse(s->expect_status, e, why,
+	    sizeof(why)) < 0)
+		e->nstatus = 0;
+	if (klen > 0 && klen <= SQ_KEYWORD_MAX) {
+		memcpy(e->keyword, s->keyword, klen);
+		e->keyword_len = (uint32_t)klen;
+		e->keyword_mode = s->keyword_mode == SQ_KEYWORD_ABSENT ? SQ_KEYWORD_ABSENT :
+		    SQ_KEYWORD_PRESENT;
+		e->keyword_nocase = s->keyword_nocase != 0;
+		e->method = SQ_METHOD_GET;
+	}
+}
+
 void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct sq_settings *out)
 {
 	out->t.interval_s = or_default(s->interval_s, cfg->interval_s);
@@ -55,6 +79,7 @@ void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct 
 	out->timeout_ms = or_default(s->timeout_ms, cfg->timeout_ms);
 	out->connect_timeout_ms = cfg->connect_timeout_ms;
 	out->max_redirects = cfg->max_redirects;
+	site_expect(s, cfg, &out->expect);
 }
 
 struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg, uint64_t tag)
@@ -69,6 +94,7 @@ struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg,
 		.timeout_ms = set.timeout_ms,
 		.connect_timeout_ms = set.connect_timeout_ms,
 		.max_redirects = set.max_redirects,
+		.expect = set.expect,
 	};
 }
 
@@ -90,6 +116,16 @@ bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 	if (s->timeout_ms > SQ_TIMEOUT_MAX_MS) {
 		snprintf(why, whylen, "timeout_ms %d is over the maximum of %d", s->timeout_ms,
 		    SQ_TIMEOUT_MAX_MS);
+		return true;
+	}
+	struct sq_expect e;
+	if (s->expect_status != NULL &&
+	    sq_expect_status_parse(s->expect_status, &e, detail, sizeof(detail)) < 0) {
+		snprintf(why, whylen, "bad expect_status: %s", detail);
+		return true;
+	}
+	if (s->keyword != NULL && (s->keyword[0] == '\0' || strlen(s->keyword) > SQ_KEYWORD_MAX)) {
+		snprintf(why, whylen, "keyword is empty or over %d bytes", SQ_KEYWORD_MAX);
 		return true;
 	}
 	return false;

@@ -44,10 +44,71 @@ void rw_args_int(struct rw_args *a, int64_t v)
 	rw_args_addn(a, a->num[a->n], (size_t)len);
 }
 
-void rw_check_encode(struct rw_args *a, const struct rw_check *c)
+/* The fields of version 2: what the answer must be. need names those an entry has. */
+static const char *const expect_fields[] = {
+	"method", "expect_status", "keyword", "keyword_mode", "keyword_nocase", "body_max",
+};
+#define EXPECT_NFIELDS (sizeof(expect_fields) / sizeof(expect_fields[0]))
+
+/* Whether e asks what version 1 cannot say. */
+static bool expect_plain(const struct sq_expect *e)
 {
+	return e->method == SQ_METHOD_HEAD && e->nstatus == 0 && e->keyword_len == 0;
+}
+
+static void need_add(struct rw_check *c, const char *field)
+{
+	size_t used = strlen(c->need);
+	snprintf(c->need + used, sizeof(c->need) - used, "%s%s", used ? "," : "", field);
+}
+
+static void expect_encode(struct rw_args *a, struct rw_check *c)
+{
+	const struct sq_expect *e = &c->expect;
+
+	c->need[0] = '\0';
+	if (e->method == SQ_METHOD_GET)
+		need_add(c, "method");
+	if (e->nstatus > 0)
+		need_add(c, "expect_status");
+	if (e->keyword_len > 0) {
+		need_add(c, "keyword");
+		need_add(c, "keyword_mode");
+		need_add(c, "keyword_nocase");
+	}
+	if (sq_expect_reads_body(e))
+		need_add(c, "body_max");
+	rw_args_add(a, "need");
+	rw_args_add(a, c->need);
+	if (e->method == SQ_METHOD_GET) {
+		rw_args_add(a, "method");
+		rw_args_add(a, "GET");
+	}
+	if (e->nstatus > 0) {
+		rw_args_add(a, "expect_status");
+		rw_args_add(a, sq_expect_status_text(e, c->expect_text, sizeof(c->expect_text)));
+	}
+	if (e->keyword_len > 0) {
+		rw_args_add(a, "keyword");
+		rw_args_addn(a, e->keyword, e->keyword_len < SQ_KEYWORD_MAX ? e->keyword_len :
+		    SQ_KEYWORD_MAX);
+		rw_args_add(a, "keyword_mode");
+		rw_args_add(a, e->keyword_mode == SQ_KEYWORD_ABSENT ? "absent" : "present");
+		rw_args_add(a, "keyword_nocase");
+		rw_args_add(a, e->keyword_nocase ? "1" : "0");
+	}
+	if (sq_expect_reads_body(e)) {
+		rw_args_add(a, "body_max");
+		rw_args_int(a, e->body_max);
+	}
+}
+
+void rw_check_encode(struct rw_args *a, struct rw_check *c)
+{
+	bool plain = expect_plain(&c->expect);
+
 	rw_args_add(a, "v");
-	rw_args_add(a, RW_VERSION);
+	rw_args_add(a, plain ? RW_VERSION : RW_VERSION_EXPECT);
 	rw_args_add(a, "check");
 	rw_args_add(a, c->id);
 	rw_args_add(a, "site");
@@ -62,6 +123,8 @@ void rw_check_encode(struct rw_args *a, const struct rw_check *c)
 	rw_args_int(a, c->max_redirects);
 	rw_args_add(a, "deadline");
 	rw_args_int(a, c->deadline_ms);
+	if (!plain)
+		expect_encode(a, c);
 }
 
 void rw_result_encode(struct rw_args *a, const struct rw_result *res, const char *worker)
@@ -172,7 +235,14 @@ static int collect(const struct rw_field *f, size_t n, const char *const *keys,
 	return 0;
 }
 
-static int check_version(const struct rw_field *v, char *why, size_t whylen)
+static bool val_is(const struct rw_field *f, const char *s)
+{
+	size_t n = strlen(s);
+	return f->vlen == n && memcmp(f->val, s, n) == 0;
+}
+
+/* The version of an entry: 1, 2 when also, or -1 with the reason. */
+static int check_version(const struct rw_field *v, const char *also, char *why, size_t whylen)
 {
 	char shown[24];
 
@@ -180,13 +250,18 @@ static int check_version(const struct rw_field *v, char *why, size_t whylen)
 		snprintf(why, whylen, "no 'v' (version) field");
 		return -1;
 	}
-	if (v->vlen != strlen(RW_VERSION) || memcmp(v->val, RW_VERSION, v->vlen) != 0) {
-		rw_printable(shown, sizeof(shown), v->val, v->vlen);
+	if (val_is(v, RW_VERSION))
+		return 1;
+	if (also != NULL && val_is(v, also))
+		return 2;
+	rw_printable(shown, sizeof(shown), v->val, v->vlen);
+	if (also != NULL)
+		snprintf(why, whylen, "version '%s' (this squirrel reads versions %s and %s)", shown,
+		    RW_VERSION, also);
+	else
 		snprintf(why, whylen, "version '%s' (this squirrel reads version %s)", shown,
 		    RW_VERSION);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 static int need(const struct rw_field *f, const char *key, char *why, size_t whylen)
@@ -264,7 +339,120 @@ static int get_url(const struct rw_field *f, bool fetch, const char **url, size_
 	return 0;
 }
 
-enum { C_V, C_CHECK, C_SITE, C_URL, C_TIMEOUT, C_CONNECT, C_REDIRECTS, C_DEADLINE, C_N };
+/*
+ * need: the fields the entry cannot be checked without, each one this
+ * squirrel knows (else it is named), each given, none twice.
+ */
+static int check_need(const struct rw_field *need, const struct rw_field *const *given,
+    char *why, size_t whylen)
+{
+	char shown[48];
+	const char *p, *end;
+
+	if (need == NULL) {
+		snprintf(why, whylen, "version %s without a 'need' field", RW_VERSION_EXPECT);
+		return -1;
+	}
+	p = need->val;
+	end = need->val + need->vlen;
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t len = (size_t)((comma != NULL ? comma : end) - p);
+		size_t i;
+		for (i = 0; i < EXPECT_NFIELDS; i++)
+			if (strlen(expect_fields[i]) == len && memcmp(expect_fields[i], p, len) == 0)
+				break;
+		rw_printable(shown, sizeof(shown), p, len);
+		if (i == EXPECT_NFIELDS) {
+			snprintf(why, whylen, "it needs field '%s', which this squirrel does not know "
+			    "(a newer coordinator's): not checked", shown);
+			return -1;
+		}
+		if (given[i] == NULL) {
+			snprintf(why, whylen, "it needs field '%s' but has none", shown);
+			return -1;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+		if (p == end) {
+			snprintf(why, whylen, "'need' ends with a comma");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A field whose value must be one of two words: 0 for the first, 1 for the second. */
+static int get_choice(const struct rw_field *f, const char *key, const char *w0, const char *w1,
+    uint8_t *out, char *why, size_t whylen)
+{
+	char shown[24];
+
+	if (f == NULL)
+		return 0;
+	if (val_is(f, w0) || val_is(f, w1)) {
+		*out = val_is(f, w1);
+		return 0;
+	}
+	rw_printable(shown, sizeof(shown), f->val, f->vlen);
+	snprintf(why, whylen, "'%s' is '%s', not %s or %s", key, shown, w0, w1);
+	return -1;
+}
+
+/* Version 2's fields (k: expect_fields' order) into e; a field not given keeps the default. */
+static int expect_parse(const struct rw_field *need, const struct rw_field *const *k,
+    struct sq_expect *e, char *why, size_t whylen)
+{
+	char text[SQ_EXPECT_TEXT_MAX + 1], reason[160];
+	int64_t v;
+
+	if (check_need(need, k, why, whylen) < 0)
+		return -1;
+	if (get_choice(k[0], "method", "HEAD", "GET", &e->method, why, whylen) < 0)
+		return -1;
+	if (k[1] != NULL) {
+		if (k[1]->vlen > SQ_EXPECT_TEXT_MAX || memchr(k[1]->val, '\0', k[1]->vlen) != NULL) {
+			snprintf(why, whylen, "'expect_status' is longer than %d bytes or holds a NUL",
+			    SQ_EXPECT_TEXT_MAX);
+			return -1;
+		}
+		memcpy(text, k[1]->val, k[1]->vlen);
+		text[k[1]->vlen] = '\0';
+		if (sq_expect_status_parse(text, e, reason, sizeof(reason)) < 0) {
+			snprintf(why, whylen, "'expect_status': %s", reason);
+			return -1;
+		}
+	}
+	if (k[2] != NULL) {
+		if (k[2]->vlen == 0 || k[2]->vlen > SQ_KEYWORD_MAX ||
+		    memchr(k[2]->val, '\0', k[2]->vlen) != NULL) {
+			snprintf(why, whylen, "'keyword' is empty, longer than %d bytes or holds a NUL",
+			    SQ_KEYWORD_MAX);
+			return -1;
+		}
+		memcpy(e->keyword, k[2]->val, k[2]->vlen);
+		e->keyword_len = (uint32_t)k[2]->vlen;
+		e->method = SQ_METHOD_GET;
+	}
+	if (get_choice(k[3], "keyword_mode", "present", "absent", &e->keyword_mode, why, whylen) < 0 ||
+	    get_choice(k[4], "keyword_nocase", "0", "1", &e->keyword_nocase, why, whylen) < 0)
+		return -1;
+	if (k[5] != NULL) {
+		if (get_int(k[5], "body_max", 1, INT32_MAX, &v, why, whylen) < 0)
+			return -1;
+		e->body_max = (int32_t)v;
+	} else if (sq_expect_reads_body(e)) {
+		snprintf(why, whylen, "it reads the body but has no 'body_max' field");
+		return -1;
+	}
+	return 0;
+}
+
+enum { C_V, C_CHECK, C_SITE, C_URL, C_TIMEOUT, C_CONNECT, C_REDIRECTS, C_DEADLINE,
+	C_NEED, C_METHOD, C_EXPECT_STATUS, C_KEYWORD, C_KEYWORD_MODE, C_KEYWORD_NOCASE,
+	C_BODY_MAX, C_N };
+_Static_assert(C_N - C_METHOD == EXPECT_NFIELDS, "version 2's fields, in expect_fields' order");
 
 int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
     char *why, size_t whylen)
@@ -273,13 +461,18 @@ int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
 		[C_V] = "v", [C_CHECK] = "check", [C_SITE] = "site", [C_URL] = "url",
 		[C_TIMEOUT] = "timeout", [C_CONNECT] = "connect_timeout",
 		[C_REDIRECTS] = "max_redirects", [C_DEADLINE] = "deadline",
+		[C_NEED] = "need", [C_METHOD] = "method", [C_EXPECT_STATUS] = "expect_status",
+		[C_KEYWORD] = "keyword", [C_KEYWORD_MODE] = "keyword_mode",
+		[C_KEYWORD_NOCASE] = "keyword_nocase", [C_BODY_MAX] = "body_max",
 	};
 	const struct rw_field *k[C_N];
 	struct rw_check c;
 	int64_t v;
+	int version;
 
 	memset(&c, 0, sizeof(c));
-	if (collect(f, n, keys, k, C_N, why, whylen) < 0 || check_version(k[C_V], why, whylen) < 0)
+	if (collect(f, n, keys, k, C_N, why, whylen) < 0 ||
+	    (version = check_version(k[C_V], RW_VERSION_EXPECT, why, whylen)) < 0)
 		return -1;
 	if (get_ident(k[C_CHECK], "check", c.id, sizeof(c.id), why, whylen) < 0)
 		return -1;
@@ -297,6 +490,9 @@ int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
 		return -1;
 	c.max_redirects = (int32_t)v;
 	if (get_int(k[C_DEADLINE], "deadline", 0, INT64_MAX / 2, &c.deadline_ms, why, whylen) < 0)
+		return -1;
+	/* version 1 says nothing of the answer: its fields of version 2 are not read */
+	if (version == 2 && expect_parse(k[C_NEED], &k[C_METHOD], &c.expect, why, whylen) < 0)
 		return -1;
 	*out = c;
 	return 0;
@@ -319,7 +515,8 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 	int64_t v;
 
 	memset(&res, 0, sizeof(res));
-	if (collect(f, n, keys, k, R_N, why, whylen) < 0 || check_version(k[R_V], why, whylen) < 0)
+	if (collect(f, n, keys, k, R_N, why, whylen) < 0 ||
+	    check_version(k[R_V], NULL, why, whylen) < 0)
 		return -1;
 	if (get_ident(k[R_CHECK], "check", res.check_id, sizeof(res.check_id), why, whylen) < 0)
 		return -1;
@@ -357,7 +554,8 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 		return -1;
 	}
 	res.r.err = e;
-	if (e == SQ_ERR_HTTP && res.r.http_status < 400) {
+	/* any final status may be one a site does not expect (expect_status) */
+	if (e == SQ_ERR_HTTP && res.r.http_status < 100) {
 		snprintf(why, whylen, "'err' is http but 'status' is %d", (int)res.r.http_status);
 		return -1;
 	}

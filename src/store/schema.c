@@ -412,6 +412,31 @@ static const char schema_v9[] =
     " run TEXT NOT NULL, started_at INTEGER NOT NULL);";
 _Static_assert(SQ_ERR_NO_QUORUM == 20, "STORE_NO_QUORUM_CODE spells the code of unknown out");
 
+/*
+ * Version 10: what a site's answer must be. method (HEAD or GET),
+ * expect_status (a list of codes and ranges, "200-299,301"), keyword and
+ * keyword_mode (present or absent), keyword_nocase (0 or 1); NULL is the
+ * default (HEAD, 200-399, no keyword, present, case-sensitive). The CHECKs
+ * say what SQLite can: the characters and ends of a list, the keyword's
+ * length in bytes; the daemon reads every list (sites_skip_reason) and
+ * skips a row it cannot, by id. Cheap DDL: new columns, all NULL.
+ */
+static const char schema_v10[] =
+    "ALTER TABLE sites ADD COLUMN method TEXT CHECK (method IS NULL OR method IN ('HEAD', 'GET'));"
+    "ALTER TABLE sites ADD COLUMN expect_status TEXT CHECK (expect_status IS NULL OR"
+    " (typeof(expect_status) = 'text' AND length(expect_status) BETWEEN 3 AND 200 AND"
+    "  expect_status NOT GLOB '*[^0-9,-]*' AND expect_status GLOB '[1-5][0-9][0-9]*' AND"
+    "  expect_status GLOB '*[0-9][0-9][0-9]' AND instr(expect_status, ',,') = 0 AND"
+    "  instr(expect_status, '--') = 0));"
+    "ALTER TABLE sites ADD COLUMN keyword TEXT CHECK (keyword IS NULL OR"
+    " (typeof(keyword) = 'text' AND length(CAST(keyword AS BLOB)) BETWEEN 1 AND 256));"
+    "ALTER TABLE sites ADD COLUMN keyword_mode TEXT CHECK (keyword_mode IS NULL OR"
+    " keyword_mode IN ('present', 'absent'));"
+    "ALTER TABLE sites ADD COLUMN keyword_nocase INTEGER CHECK (keyword_nocase IS NULL OR"
+    " (typeof(keyword_nocase) = 'integer' AND keyword_nocase IN (0, 1)));";
+_Static_assert(SQ_KEYWORD_MAX == 256 && SQ_EXPECT_TEXT_MAX == 200,
+    "schema version 10 spells the keyword's and the list's limits out");
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -422,6 +447,7 @@ static const char *const migrations[] = {
 	schema_v7,
 	schema_v8,
 	schema_v9,
+	schema_v10,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

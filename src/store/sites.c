@@ -41,6 +41,51 @@ static int column_positive(sqlite3_stmt *st, int col, int *out)
 	return 0;
 }
 
+/*
+ * One of the words a text column allows, as its index in words; NULL
+ * leaves *out as it is. -1 when the column holds anything else.
+ */
+static int column_word(sqlite3_stmt *st, int col, const char *const *words, int *out)
+{
+	int type = sqlite3_column_type(st, col);
+
+	if (type == SQLITE_NULL)
+		return 0;
+	if (type != SQLITE_TEXT)
+		return -1;
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	for (int i = 0; v != NULL && words[i] != NULL; i++) {
+		if (strcmp(v, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *const method_words[] = { "HEAD", "GET", NULL };
+static const char *const mode_words[] = { "present", "absent", NULL };
+_Static_assert(SQ_METHOD_GET == 1 && SQ_KEYWORD_ABSENT == 1, "the words' order is the enums'");
+
+/* What the answer must be (columns 11 to 15); their sense is checked in core. */
+static const char *expect_from_row(sqlite3_stmt *st, struct sq_site *site)
+{
+	if (column_word(st, 11, method_words, &site->method) < 0)
+		return "method is not HEAD or GET";
+	if (store_col_text(st, 12, true, &site->expect_status) < 0)
+		return "expect_status is not text";
+	if (store_col_text(st, 13, true, &site->keyword) < 0)
+		return "keyword is not text";
+	if (column_word(st, 14, mode_words, &site->keyword_mode) < 0)
+		return "keyword_mode is not present or absent";
+	int type = sqlite3_column_type(st, 15);
+	sqlite3_int64 v = sqlite3_column_int64(st, 15);
+	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
+		return "keyword_nocase is not 0 or 1";
+	site->keyword_nocase = type == SQLITE_NULL ? 0 : (int)v;
+	return NULL;
+}
+
 void store_free_site(struct sq_site *site)
 {
 	site_free(site);
@@ -75,7 +120,7 @@ const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site)
 	const unsigned char *state = sqlite3_column_text(st, 10);
 	int parsed = state != NULL ? state_parse((const char *)state) : -1;
 	site->state = parsed < 0 ? SQ_STATE_UNKNOWN : parsed;
-	return NULL;
+	return expect_from_row(st, site);
 }
 
 /* A row of the daemon's: refused rows are logged by id and skipped (arg: the list). */
@@ -257,6 +302,8 @@ int store_find_site(struct store *s, const char *key, int64_t *id)
 	return found == 0 ? STORE_NOT_FOUND : found == 1 ? STORE_FOUND : STORE_AMBIGUOUS;
 }
 
+static int edit_apply(struct store *s, int64_t id, const struct sq_site_edit *e, const char *what);
+
 int store_add_site(struct store *s, const struct sq_site_new *n, int64_t *id)
 {
 	sqlite3 *db = s->db;
@@ -300,7 +347,14 @@ int store_add_site(struct store *s, const struct sq_site_new *n, int64_t *id)
 		goto fail;
 	}
 	sqlite3_finalize(st);
+	st = NULL;
 	*id = sqlite3_last_insert_rowid(db);
+	if (n->more != NULL) {
+		struct sq_site_edit more = *n->more;
+		more.url = more.owner_email = more.name = NULL;
+		if (edit_apply(s, *id, &more, "adding a site") != 0)
+			goto fail;
+	}
 	return store_commit(s);
 fail:
 	sqlite3_finalize(st);
@@ -344,6 +398,13 @@ struct edit_value {
 	bool null;
 };
 
+const char *const sq_text_columns[SQ_TEXT_MAX] = {
+	[SQ_TEXT_METHOD] = "method",
+	[SQ_TEXT_EXPECT_STATUS] = "expect_status",
+	[SQ_TEXT_KEYWORD] = "keyword",
+	[SQ_TEXT_KEYWORD_MODE] = "keyword_mode",
+};
+
 /* The columns e changes, in the order of their parameters ?2, ?3, ... */
 static size_t edit_values(const struct sq_site_edit *e, struct edit_value *v)
 {
@@ -363,6 +424,15 @@ static size_t edit_values(const struct sq_site_edit *e, struct edit_value *v)
 		v[n++] = (struct edit_value){ .col = sq_setting_columns[i], .num = e->set[i],
 		    .null = e->set[i] == SQ_EDIT_DEFAULT };
 	}
+	for (int i = 0; i < SQ_TEXT_MAX; i++) {
+		if (e->text[i] == NULL)
+			continue;
+		v[n++] = (struct edit_value){ .col = sq_text_columns[i], .text = e->text[i],
+		    .null = e->text[i][0] == '\0' };
+	}
+	if (e->keyword_nocase != SQ_EDIT_KEEP)
+		v[n++] = (struct edit_value){ .col = "keyword_nocase", .num = e->keyword_nocase,
+		    .null = e->keyword_nocase == SQ_EDIT_DEFAULT };
 	return n;
 }
 
@@ -390,13 +460,16 @@ static int edit_clash(struct store *s, int64_t id, const struct sq_site_edit *e,
 	return rc == SQLITE_ROW;
 }
 
-int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, int64_t *other)
+/*
+ * e's columns onto site id, inside the caller's transaction: 0,
+ * STORE_NOT_FOUND, or -1 (logged, what is the caller's).
+ */
+static int edit_apply(struct store *s, int64_t id, const struct sq_site_edit *e, const char *what)
 {
-	struct edit_value v[4 + SQ_SET_MAX];
+	struct edit_value v[4 + SQ_SET_MAX + SQ_TEXT_MAX + 1];
 	size_t n = edit_values(e, v), used;
-	char sql[512];
+	char sql[768];
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (n == 0)
 		return 0;
@@ -405,17 +478,8 @@ int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, i
 		used += (size_t)snprintf(sql + used, sizeof(sql) - used, "%s %s = ?%zu",
 		    i > 0 ? "," : "", v[i].col, i + 2);
 	snprintf(sql + used, sizeof(sql) - used, " WHERE id = ?1");
-	if (store_begin(s) < 0)
+	if (store_prepare(s, sql, 0, &st, what) < 0)
 		return -1;
-	/* the same URL for the same owner twice would only mean two alerts, as in add */
-	if (e->url != NULL || e->owner_email != NULL) {
-		if ((rc = edit_clash(s, id, e, other)) != 0) {
-			store_rollback(s);
-			return rc < 0 ? -1 : STORE_TAKEN;
-		}
-	}
-	if (store_prepare(s, sql, 0, &st, "editing a site") < 0)
-		goto fail;
 	sqlite3_bind_int64(st, 1, id);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].null)
@@ -426,19 +490,33 @@ int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, i
 			sqlite3_bind_int64(st, (int)i + 2, v[i].num);
 	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		store_error(s, "editing a site");
-		goto fail;
+		store_error(s, what);
+		sqlite3_finalize(st);
+		return -1;
 	}
 	sqlite3_finalize(st);
-	if (sqlite3_changes(s->db) == 0) {
+	return sqlite3_changes(s->db) == 0 ? STORE_NOT_FOUND : 0;
+}
+
+int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, int64_t *other)
+{
+	int rc;
+
+	if (store_begin(s) < 0)
+		return -1;
+	/* the same URL for the same owner twice would only mean two alerts, as in add */
+	if (e->url != NULL || e->owner_email != NULL) {
+		if ((rc = edit_clash(s, id, e, other)) != 0) {
+			store_rollback(s);
+			return rc < 0 ? -1 : STORE_TAKEN;
+		}
+	}
+	rc = edit_apply(s, id, e, "editing a site");
+	if (rc != 0) {
 		store_rollback(s);
-		return STORE_NOT_FOUND;
+		return rc;
 	}
 	return store_commit(s);
-fail:
-	sqlite3_finalize(st);
-	store_rollback(s);
-	return -1;
 }
 
 void store_free_site_settings(struct sq_site_settings *st)
@@ -446,6 +524,8 @@ void store_free_site_settings(struct sq_site_settings *st)
 	free(st->url);
 	free(st->owner_email);
 	free(st->name);
+	for (int i = 0; i < SQ_TEXT_MAX; i++)
+		free(st->text[i]);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -456,7 +536,8 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
-	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s"
+	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s,"
+	    " method, expect_status, keyword, keyword_mode, keyword_nocase"
 	    " FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -466,6 +547,10 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 		out->enabled = sqlite3_column_int(st, 4) != 0;
 		for (int i = 0; i < SQ_SET_MAX; i++)
 			out->set[i] = store_col_int(st, 5 + i, -1);
+		out->keyword_nocase = (int)store_col_int(st, 5 + SQ_SET_MAX + SQ_TEXT_MAX, -1);
+		for (int i = 0; i < SQ_TEXT_MAX; i++)
+			if (store_col_as_text(st, 5 + SQ_SET_MAX + i, true, &out->text[i]) < 0)
+				rc = SQLITE_NOMEM;
 		if (store_col_as_text(st, 1, false, &out->url) < 0 ||
 		    store_col_as_text(st, 2, false, &out->owner_email) < 0 ||
 		    store_col_as_text(st, 3, true, &out->name) < 0)

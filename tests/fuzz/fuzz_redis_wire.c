@@ -18,7 +18,7 @@ static void to_fields(struct rw_args *a, struct rw_field *f, size_t *n)
 			.vlen = a->len[i + 1] };
 }
 
-static void check_roundtrip(const struct rw_check *c)
+static void check_roundtrip(struct rw_check *c)
 {
 	struct rw_args a;
 	struct rw_field f[RW_ARGS_MAX / 2];
@@ -36,6 +36,15 @@ static void check_roundtrip(const struct rw_check *c)
 	    back.timeout_ms == c->timeout_ms && back.connect_timeout_ms == c->connect_timeout_ms &&
 	    back.max_redirects == c->max_redirects && back.deadline_ms == c->deadline_ms,
 	    "a check reads back different");
+	/* what the answer must be, as far as it means anything */
+	const struct sq_expect *e = &c->expect, *b = &back.expect;
+	FUZZ_ASSERT(b->method == e->method && b->nstatus == e->nstatus &&
+	    memcmp(b->status, e->status, e->nstatus * sizeof(e->status[0])) == 0 &&
+	    b->keyword_len == e->keyword_len && memcmp(b->keyword, e->keyword, e->keyword_len) == 0 &&
+	    (e->keyword_len == 0 || (b->keyword_mode == e->keyword_mode &&
+	    b->keyword_nocase == e->keyword_nocase)) &&
+	    (!sq_expect_reads_body(e) || b->body_max == e->body_max),
+	    "what a check expects reads back different");
 }
 
 static void result_roundtrip(const struct rw_result *r)

@@ -3,8 +3,8 @@
  * integration tests and benchmark.
  *
  * The behaviour of every answer is chosen by the request's query string
- * (status=, delay=, hang=, close=, head=, location=, body=, failfrom=,
- * raw=, huge=), so tests need no configuration beyond the URL they
+ * (status=, delay=, hang=, close=, head=, location=, body=, text=,
+ * failfrom=, raw=, huge=), so tests need no configuration beyond the URL they
  * monitor; raw= and huge= give the broken answers a hostile server sends.  See
  * README.md beside this file.
  *
@@ -42,6 +42,7 @@
 #define REQ_MAX (16 * 1024)       /* request header cap; beyond it: 431 */
 #define BUF_SIZE (REQ_MAX + 512)  /* a response may echo a Location as long as the request */
 #define BODY_MAX (10UL * 1024 * 1024)
+#define TEXT_MAX 255
 #define BODY_CHUNK (64 * 1024)
 #define HUGE_SIZE (1024UL * 1024)   /* huge=: the over-long part, in bytes */
 #define DELAY_MAX 86400000UL      /* one day, in ms */
@@ -84,8 +85,9 @@ struct conn {
 	size_t len;               /* bytes in buf: the request, then the response header */
 	size_t off;               /* response header bytes already sent */
 	size_t body_left;         /* body (or huge= filler) bytes still to send */
-	const char *tail;         /* huge=: what follows the filler, or NULL */
+	const char *tail;         /* huge=, text=: what follows the filler, or NULL */
 	size_t tail_left;
+	char text[TEXT_MAX + 1];  /* text=, decoded: the body's last bytes */
 	char buf[BUF_SIZE];
 };
 
@@ -99,6 +101,7 @@ struct req {
 	char code[5];         /* status= as written: "000", "99", "1000" */
 	const char *raw;      /* raw=NAME: a canned answer that is not HTTP/1.x */
 	const char *huge;     /* huge=status|header|location */
+	const char *text;     /* text=WORDS: the body ends with them; raw, still encoded */
 };
 
 struct opts {
@@ -150,7 +153,7 @@ static void usage(FILE *f)
 	      "  --latency MS    delay before every answer (default 0)\n"
 	      "  --log FILE      append LOCALADDR PEERADDR METHOD TARGET per request\n"
 	      "Query parameters: status=NNN head=NNN delay=MS hang=1 close=1\n"
-	      "  body=N location=URL failfrom=A.B.C.D raw=http09|garbage|h2\n"
+	      "  body=N text=WORDS location=URL failfrom=A.B.C.D raw=http09|garbage|h2\n"
 	      "  huge=status|header|location; path /loop redirects to itself.\n", f);
 }
 
@@ -486,11 +489,17 @@ static void conn_act(struct conn *c)
 
 /* Put the response header into c->buf (the request is no longer needed). */
 static bool set_response(struct conn *c, unsigned long code, const char *text,
-			 const char *loc, size_t body, bool is_head)
+			 const char *loc, size_t body, const char *words, bool is_head)
 {
 	char num[24];
+	size_t wlen = 0;
+	if (words) {
+		/* into the connection's own buffer: words live in c->buf (at most TEXT_MAX) */
+		pct_decode(words, c->text);
+		wlen = strlen(c->text);
+	}
 	if (no_body(code))
-		body = 0;
+		body = wlen = 0;
 	if (!text) {
 		snprintf(num, sizeof num, "%lu", code);
 		text = num;
@@ -501,15 +510,15 @@ static bool set_response(struct conn *c, unsigned long code, const char *text,
 			 "%s%s%s"
 			 "Connection: close\r\n"
 			 "\r\n",
-			 text, reason(code), body,
+			 text, reason(code), body + wlen,
 			 loc ? "Location: " : "", loc ? loc : "", loc ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof c->buf)
 		return false;
 	c->len = (size_t)n;
 	c->off = 0;
 	c->body_left = is_head ? 0 : body;
-	c->tail = NULL;
-	c->tail_left = 0;
+	c->tail = wlen ? c->text : NULL;
+	c->tail_left = is_head ? 0 : wlen;
 	return true;
 }
 
@@ -576,7 +585,7 @@ static bool set_huge(struct conn *c, const char *what)
 static void respond_now(struct conn *c, unsigned long code)
 {
 	c->close_only = false;
-	if (set_response(c, code, NULL, NULL, 0, false))
+	if (set_response(c, code, NULL, NULL, 0, NULL, false))
 		conn_act(c);
 	else
 		conn_close(c);
@@ -662,6 +671,8 @@ static void apply_param(char *kv, uint32_t peer, struct req *r)
 		r->raw = v;
 	else if (!strcmp(kv, "huge") && eq)
 		r->huge = v;
+	else if (!strcmp(kv, "text") && eq && strlen(v) <= TEXT_MAX)
+		r->text = v;
 	else if (!strcmp(kv, "failfrom") && inet_pton(AF_INET, v, &a) == 1 &&
 		 a.s_addr == peer)
 		r->fail = true;
@@ -757,7 +768,7 @@ static bool build_answer(struct conn *c, const struct req *r, size_t hdr_len)
 		code = 401;
 		text = NULL;
 	}
-	return set_response(c, code, text, loc, r->body, r->is_head);
+	return set_response(c, code, text, loc, r->body, r->text, r->is_head);
 }
 
 /* A whole request header is in c->buf[0..hdr_len): decide what to do. */

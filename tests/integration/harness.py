@@ -141,7 +141,7 @@ def old_db(tmpdir, name, version):
 
 
 def back_to_v8(tmpdir, db):
-    """Undoes schema 9 in db, for a test that makes a history with the
+    """Undoes schemas 10 and 9 in db, for a test that makes a history with the
     daemon and then ages its database: the error column again (an unknown
     verdict's text, "unknown", from its class; other classes are left
     without one) and version 8's triggers, read from a database that
@@ -153,6 +153,9 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 10: what a site's answer must be
+    for column in ("method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"):
+        con.execute(f"ALTER TABLE sites DROP COLUMN {column}")
     for kind, name in (("TRIGGER", "checks_uptime"), ("TRIGGER", "checks_count"),
                        ("TRIGGER", "outbox_delete_located"), ("TABLE", "outbox_located")):
         con.execute(f"DROP {kind} {name}")

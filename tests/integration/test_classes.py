@@ -19,7 +19,7 @@ from harness import (SQUIRRELD, CtlEnv, Httpd, check, done, equal, old_db, stop_
 from test_mail import FROM, Smtpd, body_of  # noqa: E402
 
 OWNER = "ops@example.org"
-SCHEMA = 9
+SCHEMA = 10
 # texts as version 8 wrote them; the classes they are read as (src/core/classes.c codes)
 TEXTS = [
     ("", 1, 200, 0, ""),

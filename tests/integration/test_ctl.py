@@ -20,7 +20,7 @@ from harness import (CtlEnv, Httpd, check, done, equal, free_port, old_db, run, 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store/schema.c, migrations[])
-SCHEMA = 9
+SCHEMA = 10
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
@@ -209,6 +209,20 @@ def test_skipped(e):
              "interval_s is not a positive whole number"),
             ("ftp://example.org/", "ops@example.com", {"enabled": 0},
              "bad url: only http and https urls are checked"),
+            ("https://ok.example/", "ops@example.com", {"method": "POST"}, "method is not HEAD or GET"),
+            ("https://ok.example/", "ops@example.com", {"expect_status": "200-199"},
+             "bad expect_status: 200-199: a range must not end before it starts"),
+            ("https://ok.example/", "ops@example.com", {"expect_status": "2xx"},
+             "bad expect_status: '2xx' is not a status code (100 to 599) or a range of them such as 200-299"),
+            ("https://ok.example/", "ops@example.com", {"expect_status": sqlite3.Binary(b"200")},
+             "expect_status is not text"),
+            ("https://ok.example/", "ops@example.com", {"keyword": ""},
+             "keyword is empty or over 256 bytes"),
+            ("https://ok.example/", "ops@example.com", {"keyword": "k" * 257},
+             "keyword is empty or over 256 bytes"),
+            ("https://ok.example/", "ops@example.com", {"keyword_mode": "maybe"},
+             "keyword_mode is not present or absent"),
+            ("https://ok.example/", "ops@example.com", {"keyword_nocase": 2}, "keyword_nocase is not 0 or 1"),
         ]:
             cols = ["url", "owner_email", *extra]
             sid = con.execute(f"INSERT INTO sites ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
@@ -254,6 +268,34 @@ def test_skipped(e):
         said = sorted(ln.split("squirreld: ", 1)[-1] for ln in err.splitlines() if ": skipped: " in ln)
         equal(said, sorted(f"site {sid}: skipped: {why}" for sid, why in junk.items() if sid != disabled),
               "squirreld skips those rows (the enabled ones) with the same reasons")
+
+
+def test_expect_constraints(e):
+    """Schema 10: the CHECK constraints of method, expect_status, keyword,
+    keyword_mode and keyword_nocase refuse what SQLite can tell is wrong,
+    and take what is right."""
+    db = os.path.join(e.tmp, "expect.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    con = sqlite3.connect(db)
+    base = "INSERT INTO sites (url, owner_email, {0}) VALUES ('http://127.0.0.1:9/', 'o@example.com', ?)"
+    for col, value in [("method", "HEAD"), ("method", "GET"), ("expect_status", "200-299,301,401"),
+                       ("expect_status", "404"), ("expect_status", 204), ("keyword", "Welcome"), ("keyword", "k" * 256),
+                       ("keyword_mode", "present"), ("keyword_mode", "absent"),
+                       ("keyword_nocase", 0), ("keyword_nocase", 1)]:
+        con.execute(base.format(col), [value])
+    for col, value in [("method", "get"), ("method", "POST"), ("expect_status", "2xx"),
+                       ("expect_status", "200-"), ("expect_status", ",200"), ("expect_status", "200,,301"),
+                       ("expect_status", "20"), ("expect_status", sqlite3.Binary(b"200")),
+                       ("expect_status", "200 - 299"),
+                       ("keyword", ""), ("keyword", "k" * 257), ("keyword", "é" * 129),
+                       ("keyword_mode", "maybe"), ("keyword_nocase", 2), ("keyword_nocase", "yes")]:
+        try:
+            con.execute(base.format(col), [value])
+            check(False, f"{col} = {value!r} is refused")
+        except sqlite3.IntegrityError as ex:
+            check("CHECK constraint failed" in str(ex), f"{col} = {value!r}: a CHECK refuses it", str(ex))
+    con.commit()
+    con.close()
 
 
 def reference(events, cap, frm, to, now):
@@ -562,6 +604,7 @@ def main():
         test_usage_errors(e)
         test_sites(e)
         test_skipped(e)
+        test_expect_constraints(e)
         figures_db = test_figures(e)
         test_migration(e)
         test_outbox(e)

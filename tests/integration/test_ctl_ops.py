@@ -18,7 +18,9 @@ CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 
 EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "recover_threshold",
-             "retry_interval_s", "remind_every_s", "owner_email", "name", "url"]
+             "retry_interval_s", "remind_every_s", "method", "expect_status", "keyword", "keyword_mode",
+             "keyword_nocase", "owner_email", "name", "url"]
+EXPECT = ["method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"]
 SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
             "remind_every_s"]
 INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "cause"]
@@ -72,7 +74,7 @@ def test_edit(e):
     check(len(rows) == 1 and list(rows[0]) == EDIT_KEYS, "edit --json: one object, every per-site column", rows)
     equal(rows[0], {"id": a, "enabled": False, "interval_s": 45, "timeout_ms": 3000, "fail_threshold": 3,
                     "recover_threshold": 2, "retry_interval_s": 10, "remind_every_s": 3600,
-                    "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
+                    **{k: None for k in EXPECT}, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
           "edit shows what it stored")
     r = e.row(a)
     equal((r["url"], r["owner_email"], r["name"], r["enabled"], r["interval_s"], r["timeout_ms"],
@@ -98,7 +100,8 @@ def test_edit(e):
     rc, out, err = e.ctl("edit", str(b), "--interval", "90", "--fail-threshold", "5")
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "ENABLED", "INTERVAL", "TIMEOUT", "FAIL", "RECOVER", "RETRY",
-                                           "REMIND", "OWNER", "NAME", "URL"], "edit: a table with a header", out)
+                                           "REMIND", "METHOD", "EXPECT", "KEYWORD", "MODE", "NOCASE", "OWNER",
+                                           "NAME", "URL"], "edit: a table with a header", out)
     check(len(lines) == 2 and "90 s" in lines[1] and "default" in lines[1] and "https://b.example/" in lines[1],
           "edit: the row reads well", out)
 
@@ -140,6 +143,75 @@ def test_edit(e):
     check(rc == 1 and f"site {a} already watches https://Shop.Example/x for shop@example.com" in err,
           "edit into a URL and owner another site has: exit 1", err)
     equal(e.snapshot(), before, "nothing written by any refused edit")
+
+
+def test_expect_flags(e):
+    """add and edit set every per-site column, the thresholds and what the
+    answer must be; 'default' (and --keyword '') sets one back to NULL; bad
+    input names its flag and writes nothing."""
+    db = os.path.join(e.tmp, "expect.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    rows = e.json("add", "https://k.example/", "ops@example.com", "--interval", "30", "--timeout", "2000",
+                  "--fail-threshold", "4", "--recover-threshold", "3", "--retry-interval", "7",
+                  "--remind-every", "0", "--method", "get", "--expect-status", "200-299,301,401",
+                  "--keyword", "Welcome home", "--keyword-mode", "ABSENT", "--keyword-nocase", "1", db=db)
+    check(len(rows) == 1, "add with every setting", rows)
+    site = rows[0]["id"]
+    con = sqlite3.connect(db)
+    got = con.execute("SELECT interval_s, timeout_ms, fail_threshold, recover_threshold, retry_interval_s,"
+                      " remind_every_s, method, expect_status, keyword, keyword_mode, keyword_nocase"
+                      " FROM sites WHERE id = ?", (site,)).fetchone()
+    con.close()
+    equal(got, (30, 2000, 4, 3, 7, 0, "GET", "200-299,301,401", "Welcome home", "absent", 1),
+          "add stored every column (method and mode as the schema spells them)")
+
+    rows = e.json("edit", str(site), "--method", "HEAD", "--expect-status", "204", "--keyword", "Bienvenue",
+                  "--keyword-mode", "present", "--keyword-nocase", "0", db=db)
+    equal([rows[0][k] for k in EXPECT], ["HEAD", "204", "Bienvenue", "present", 0], "edit sets each")
+    rows = e.json("edit", str(site), "--method", "default", "--expect-status", "default", "--keyword", "",
+                  "--keyword-mode", "default", "--keyword-nocase", "default", db=db)
+    equal([rows[0][k] for k in EXPECT], [None] * 5, "'default' and --keyword '': back to NULL")
+    rc, out, err = e.ctl("edit", str(site), "--keyword", "default", db=db)
+    check(rc == 0 and " default " in out.splitlines()[1], "--keyword default is the word 'default'", out)
+    rows = e.json("edit", str(site), "--keyword", "", db=db)
+    equal(rows[0]["keyword"], None, "removed again")
+
+    con = sqlite3.connect(db)
+    before = [con.execute("SELECT * FROM sites ORDER BY id").fetchall(),
+              con.execute("SELECT version FROM sites_version").fetchall()]
+    con.close()
+    long_kw = "k" * 257
+    for args, flag, words in [
+        (["edit", str(site), "--method", "POST"], "--method 'POST'", "expected HEAD or GET, or 'default'"),
+        (["edit", str(site), "--expect-status", "2xx"], "--expect-status '2xx'",
+         "'2xx' is not a status code (100 to 599)"),
+        (["edit", str(site), "--expect-status", "299-200"], "--expect-status '299-200'",
+         "299-200: a range must not end before it starts"),
+        (["edit", str(site), "--expect-status", "200,,301"], "--expect-status '200,,301'", "is not a status code"),
+        (["edit", str(site), "--expect-status", ""], "--expect-status ''", "a list of status codes"),
+        (["edit", str(site), "--keyword", long_kw], "--keyword", "257 bytes; expected 1 to 256"),
+        (["edit", str(site), "--keyword-mode", "maybe"], "--keyword-mode 'maybe'", "expected present or absent"),
+        (["edit", str(site), "--keyword-nocase", "yes"], "--keyword-nocase 'yes'", "expected 0 or 1"),
+        (["edit", str(site), "--keyword", "ok", "--method", "PUT"], "--method 'PUT'", "expected HEAD or GET"),
+        (["add", "https://n.example/", "ops@example.com", "--method", "default"], "--method 'default'",
+         "expected HEAD or GET"),
+        (["add", "https://n.example/", "ops@example.com", "--keyword", ""], "--keyword",
+         "0 bytes; expected 1 to 256"),
+        (["add", "https://n.example/", "ops@example.com", "--keyword-nocase", "default"],
+         "--keyword-nocase 'default'", "expected 0 or 1"),
+        (["add", "https://n.example/", "ops@example.com", "--fail-threshold", "0"], "--fail-threshold '0'",
+         "from 1 to 1000"),
+        (["add", "https://n.example/", "ops@example.com", "--remind-every", "-1"], "--remind-every '-1'",
+         "from 0 to"),
+    ]:
+        rc, out, err = e.ctl(*args, db=db)
+        check(rc == 2 and out == "" and err.startswith(f"squirrelctl: {flag}: ") and words in err,
+              f"{' '.join(args[2:])[:40]}: exit 2 naming the flag", f"rc={rc} out={out!r} err={err!r}")
+    con = sqlite3.connect(db)
+    after = [con.execute("SELECT * FROM sites ORDER BY id").fetchall(),
+             con.execute("SELECT version FROM sites_version").fetchall()]
+    con.close()
+    equal(after, before, "nothing written by any refused add or edit")
 
 
 def test_edit_live(e):
@@ -273,6 +345,7 @@ def main():
         e = Env(tmp)
         section(test_help)
         section(test_edit, e)
+        section(test_expect_flags, e)
         section(test_edit_live, e)
         section(test_incidents, e)
         section(test_outbox, e)

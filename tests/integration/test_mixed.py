@@ -16,7 +16,8 @@ HUNG_TIMEOUT_MS = 1500
 
 def build_sites(srv, n):
     """Deterministic mix: latencies 0-290 ms, every 7th 503, every 11th
-    refusing HEAD, every 50th hung."""
+    refusing HEAD, every 50th hung; keywords found, missing and present
+    where they must be absent, and an expected 404, among the rest."""
     rows = []
     for i in range(n):
         delay = (i * 37) % 300
@@ -27,6 +28,18 @@ def build_sites(srv, n):
             rows.append((srv.url(f"/{i}?status=503&delay={delay}"), {}, ("down", 503, "http 503"), delay))
         elif i % 11 == 5:
             rows.append((srv.url(f"/{i}?head=405&status=200&delay={delay}"), {}, ("up", 200, ""), delay))
+        elif i % 13 == 6:
+            rows.append((srv.url(f"/{i}?delay={delay}&body={i * 101}&text=Welcome"), {"keyword": "Welcome"},
+                         ("up", 200, ""), delay))
+        elif i % 13 == 8:
+            rows.append((srv.url(f"/{i}?delay={delay}&body={i * 101}&text=Oops"), {"keyword": "Welcome"},
+                         ("down", 200, "keyword missing"), delay))
+        elif i % 17 == 9:
+            rows.append((srv.url(f"/{i}?status=404&delay={delay}"), {"expect_status": "200,404"},
+                         ("up", 404, ""), delay))
+        elif i % 19 == 4:
+            rows.append((srv.url(f"/{i}?delay={delay}&text=ERROR"), {"keyword": "ERROR", "keyword_mode": "absent"},
+                         ("down", 200, "keyword present"), delay))
         else:
             rows.append((srv.url(f"/{i}?delay={delay}"), {}, ("up", 200, ""), delay))
     return rows

@@ -206,6 +206,58 @@ def cases(srv, refused_port):
         (srv.url("/?status=302&location=http://web.squirrel.invalid:%d/ok" % srv.port,
                  host="web.squirrel.invalid"), {}, ("up", 200, "")),
         (f"http://web.squirrel.invalid:{refused_port}/", {}, ("down", 0, "connect refused")),
+    ] + expect_cases(u)
+
+
+# [check] body_max of test_pass's configuration
+BODY_MAX = 65536
+
+
+def expect_cases(u):
+    """What the answer must be: the method, the statuses expected, a keyword
+    present or absent, in either case, within body_max, across the pieces the
+    body arrives in."""
+    kw = {"keyword": "Welcome"}
+    absent = {"keyword": "ERROR", "keyword_mode": "absent"}
+    return [
+        # expect_status: codes and ranges; any other final status is http NNN
+        (u("/?status=404&e1"), {"expect_status": "404"}, ("up", 404, "")),
+        (u("/?status=503&e2"), {"expect_status": "200-299,500-599"}, ("up", 503, "")),
+        (u("/?status=204&e3"), {"expect_status": "200,301"}, ("down", 204, "http 204")),
+        (u("/?status=302&location=/final&e4"), {"expect_status": "201-299"}, ("down", 200, "http 200")),
+        (u("/?status=401&e5"), {"expect_status": "200-299,401"}, ("up", 401, "")),
+        # method: GET asks what a HEAD would not
+        (u("/?head=200&status=500&m1"), {"method": "GET"}, ("down", 500, "http 500")),
+        (u("/?head=200&status=500&m2"), {"method": "HEAD"}, ("up", 200, "")),
+        (u("/?status=200&body=300000&m3"), {"method": "GET"}, ("up", 200, "")),
+        # keyword present
+        (u("/?status=200&text=%3Ch1%3EWelcome%20home%3C%2Fh1%3E"), kw, ("up", 200, "")),
+        (u("/?status=200&text=Goodbye&k2"), kw, ("down", 200, "keyword missing")),
+        (u("/?status=200&k3"), kw, ("down", 200, "keyword missing")),
+        (u("/?status=500&text=Welcome&k4"), kw, ("down", 500, "http 500")),
+        # a keyword makes it a GET, whatever the method says
+        (u("/?head=405&status=200&text=Welcome&k5"), {**kw, "method": "HEAD"}, ("up", 200, "")),
+        # case: exact unless keyword_nocase
+        (u("/?status=200&text=WELCOME&c1"), kw, ("down", 200, "keyword missing")),
+        (u("/?status=200&text=wElCoMe&c2"), {**kw, "keyword_nocase": 1}, ("up", 200, "")),
+        (u("/?status=200&text=WELCOME&c3"), {**kw, "keyword_nocase": 0}, ("down", 200, "keyword missing")),
+        # absent
+        (u("/?status=200&text=all%20fine&a1"), absent, ("up", 200, "")),
+        (u("/?status=200&text=ERROR%3A%20db%20down&a2"), absent, ("down", 200, "keyword present")),
+        (u("/?status=200&text=error&a3"), {**absent, "keyword_nocase": 1}, ("down", 200, "keyword present")),
+        # within body_max, wherever the pieces of the body end
+        (u(f"/?status=200&body={16384 - 3}&text=Welcome&b1"), kw, ("up", 200, "")),
+        (u(f"/?status=200&body={16384 - 7}&text=Welcome&b2"), kw, ("up", 200, "")),
+        (u(f"/?status=200&body={32768 - 1}&text=Welcome&b3"), kw, ("up", 200, "")),
+        (u(f"/?status=200&body={BODY_MAX - 7}&text=Welcome&b4"), kw, ("up", 200, "")),
+        # past body_max: not read, so not found (or not seen to be there)
+        (u(f"/?status=200&body={BODY_MAX - 6}&text=Welcome&b5"), kw, ("down", 200, "keyword missing")),
+        (u("/?status=200&body=5000000&text=Welcome&b6"), kw, ("down", 200, "keyword missing")),
+        (u("/?status=200&body=5000000&text=ERROR&b7"), absent, ("up", 200, "")),
+        # a keyword of bytes beyond ASCII, matched as bytes
+        (u("/?status=200&text=Bienvenue%20%C3%A0%20bord&u1"), {"keyword": "\u00e0 bord"}, ("up", 200, "")),
+        (u("/?status=200&text=%C3%80%20BORD&u2"), {"keyword": "\u00e0 bord", "keyword_nocase": 1},
+         ("down", 200, "keyword missing")),
     ]
 
 
@@ -214,14 +266,15 @@ def test_pass(tmp, backend, extra_args, dns, tls=None):
     db = new_db(tmp, f"pass-{backend}.db")
     conf = os.path.join(tmp, "dns.conf")
     with open(conf, "w") as f:
-        f.write(f"[check]\ndns_servers = {dns.server}\n")
+        f.write(f"[check]\ndns_servers = {dns.server}\nbody_max = {BODY_MAX}\n")
         if tls is not None:
             f.write(f"ca_file = {tls.ca_file}\n")
     refused_port = __import__("harness").free_port()
     with Httpd(tmp) as srv:
         cs = cases(srv, refused_port) + (tls.cases() if tls is not None else [])
-        # 50 sites: every kind, repeated in order
-        rows = [cs[i % len(cs)] for i in range(50)]
+        # every kind, repeated in order up to 50 sites
+        nsites = max(50, len(cs))
+        rows = [cs[i % len(cs)] for i in range(nsites)]
         ids = add_sites(db, [(url, "owner@example.org", extra) for url, extra, _ in rows])
         # a disabled site is never checked
         add_sites(db, [(srv.url("/?status=200&disabled"), "owner@example.org", {"enabled": 0})])
@@ -229,7 +282,7 @@ def test_pass(tmp, backend, extra_args, dns, tls=None):
                                  *extra_args, timeout=240)
     equal(rc, 0, f"{backend}: --once exits 0")
     lines = out.splitlines()
-    equal(len(lines), 50, f"{backend}: one line per enabled site")
+    equal(len(lines), nsites, f"{backend}: one line per enabled site")
     equal([int(l.split("\t")[0]) for l in lines], sorted(ids), f"{backend}: lines ordered by id")
     res = parse_once(out)
     for site_id, (url, extra, want) in zip(ids, rows):
@@ -243,13 +296,18 @@ def test_pass(tmp, backend, extra_args, dns, tls=None):
         if "hang=1" in url:
             check(950 <= ms <= 2500, f"{backend}: hung site gave up at its timeout ({ms} ms)")
     con = sqlite3.connect(db)
-    equal(con.execute("SELECT count(*) FROM checks").fetchone()[0], 50, f"{backend}: 50 history rows")
+    equal(con.execute("SELECT count(*) FROM checks").fetchone()[0], nsites,
+          f"{backend}: {nsites} history rows")
     equal(con.execute("SELECT count(*) FROM checks WHERE ok = 0").fetchone()[0],
           sum(1 for r in rows if r[2][0] == "down"), f"{backend}: failed checks recorded")
     hist = dict(((r[0], (r[1], r[2], r[3], r[4]))) for r in con.execute(
         "SELECT site_id, ok, http_status, class, detail FROM checks"))
     equal(hist[ids[4]], (0, 404, 1, ""), f"{backend}: history row of a 404: its class (http), no detail")
-    equal(con.execute("SELECT count(*) FROM site_state").fetchone()[0], 50, f"{backend}: state per site")
+    equal(con.execute("SELECT count(*) FROM site_state").fetchone()[0], nsites, f"{backend}: state per site")
+    keyword = {r[0]: r[1:] for r in con.execute("SELECT site_id, class, detail FROM checks WHERE class IN (28, 29)")}
+    equal(sorted(keyword.values()), sorted((28 if want[2] == "keyword missing" else 29, "")
+                                           for _, _, want in rows if want[2].startswith("keyword ")),
+          f"{backend}: the keyword classes stored by their codes, no detail")
     con.close()
 
 

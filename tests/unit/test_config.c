@@ -55,6 +55,7 @@ static void test_defaults(void)
 	is_int(cfg.timeout_ms, 10000, "default timeout");
 	is_int(cfg.connect_timeout_ms, 5000, "default connect_timeout");
 	is_int(cfg.max_redirects, 5, "default max_redirects");
+	is_int(cfg.body_max, 1048576, "default body_max: 1 MiB");
 	is_int(cfg.fail_threshold, 2, "default fail_threshold");
 	is_int(cfg.recover_threshold, 1, "default recover_threshold");
 	is_int(cfg.retry_interval_s, 20, "default retry_interval");
@@ -92,6 +93,7 @@ static void test_values(void)
 	    "log_level = debug\r\n"
 	    "[check]\n"
 	    "interval = 5\n"
+	    "body_max = 65536\n"
 	    "ip_version = 6\n"
 	    "dns_servers = 127.0.0.1:5353, [::1]:53,10.0.0.1, ::1\n"
 	    "source_address = 127.0.0.2\n"
@@ -109,6 +111,7 @@ static void test_values(void)
 	is_int(cfg.workers, 7, "hash comment removed");
 	is_int(cfg.log_level, LOG_LEVEL_DEBUG, "CRLF line ending accepted");
 	is_int(cfg.interval_s, 5, "interval set");
+	is_int(cfg.body_max, 65536, "body_max set");
 	is_int(cfg.ip_version, 6, "ip_version 6");
 	is_str(cfg.smtp_password, "semi;colon # and \"quote\"", "quoted value keeps ; # and quotes");
 	is_int(cfg.smtp_tls, SQ_TLS_STARTTLS, "tls starttls");
@@ -150,6 +153,7 @@ static void test_errors(void)
 		{ "[check]\ntimeout = 600001\n", ":2: timeout: 600001 is out of range (1 to 600000)" },
 		{ "[check]\nconnect_timeout = 2147483647\n",
 		    ":2: connect_timeout: 2147483647 is out of range (1 to 600000)" },
+		{ "[check]\nbody_max = 0\n", ":2: body_max: 0 is out of range (1 to 268435456)" },
 		{ "[check]\ninterval = -3\n", ":2: interval: -3 is out of range (1 to 2592000)" },
 		{ "[check]\ninterval = 99999999999999999999\n",
 		  ":2: interval: '99999999999999999999' is not a whole number" },

@@ -74,7 +74,7 @@ static void test_hostile_checks(void)
 		const char *why;
 	} cases[] = {
 		{ { "garbage=1" }, 1, "no 'v' (version) field" },
-		{ { "v=2", "check=a-1" }, 2, "version '2' (this squirrel reads version 1)" },
+		{ { "v=3", "check=a-1" }, 2, "version '3' (this squirrel reads versions 1 and 2)" },
 		{ { "v=1", "v=1" }, 2, "field 'v' given twice" },
 		{ { "v=1", "site=1" }, 2, "no 'check' field" },
 		{ { "v=1", "check=a b", "site=1" }, 3, "'check' is 'a b', not 1 to 47 letters, digits, '_', '-' or '.'" },
@@ -138,9 +138,15 @@ static void test_results(void)
 		"url=http://x/", "deadline=100", "started=50", "ms=12", "status=0", "err=unknown" };
 	ok(rw_result_parse(f, fields(f, unknown, 10), &r, why, sizeof(why)) < 0, "a location cannot answer 'unknown'");
 	is_str(why, "'err' is 'unknown', not an error class", "said so");
-	static const char *const nonsense[] = { "v=1", "check=c", "site=3", "location=paris",
+	/* a site's expect_status may make any final status down: http 200 for "201-299" */
+	static const char *const unexpected[] = { "v=1", "check=c", "site=3", "location=paris",
 		"url=http://x/", "deadline=100", "started=50", "ms=12", "status=200", "err=http" };
-	ok(rw_result_parse(f, fields(f, nonsense, 10), &r, why, sizeof(why)) < 0, "http error with status 200");
+	ok(rw_result_parse(f, fields(f, unexpected, 10), &r, why, sizeof(why)) == 0 &&
+	    r.r.http_status == 200, "http error with status 200 (not expected by the site)");
+	static const char *const nonsense[] = { "v=1", "check=c", "site=3", "location=paris",
+		"url=http://x/", "deadline=100", "started=50", "ms=12", "status=99", "err=http" };
+	ok(rw_result_parse(f, fields(f, nonsense, 10), &r, why, sizeof(why)) < 0, "http error with status 99");
+	is_str(why, "'err' is http but 'status' is 99", "said so");
 	static const char *const badloc[] = { "v=1", "check=c", "site=3", "location=../x" };
 	ok(rw_result_parse(f, fields(f, badloc, 4), &r, why, sizeof(why)) < 0, "a location with a slash");
 	static const char *const ctrl[] = { "v=1", "check=c", "site=3", "location=a",
@@ -498,10 +504,162 @@ static void test_keep_run(void)
 		printf("# could not remove %s\n", dir);
 }
 
+/* The value of field key in an encoded command, or NULL. */
+static const char *arg_of(const struct rw_args *a, const char *key, char *buf, size_t len)
+{
+	for (int i = 0; i + 1 < a->n; i++) {
+		if (a->len[i] == strlen(key) && memcmp(a->v[i], key, a->len[i]) == 0) {
+			snprintf(buf, len, "%.*s", (int)a->len[i + 1], a->v[i + 1]);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static size_t args_fields(const struct rw_args *a, int from, struct rw_field *f)
+{
+	size_t n = 0;
+	for (int i = from; i + 1 < a->n; i += 2)
+		f[n++] = (struct rw_field){ .key = a->v[i], .klen = a->len[i], .val = a->v[i + 1],
+			.vlen = a->len[i + 1] };
+	return n;
+}
+
+/*
+ * What the answer must be crosses the wire as version 2 with need; a plain
+ * check stays version 1 (older workers run it); a need this squirrel does
+ * not know refuses the entry by the field's name.
+ */
+static void test_check_expect(void)
+{
+	struct rw_check c = { .site_id = 5, .url = "http://x/", .url_len = 9, .timeout_ms = 1000,
+		.connect_timeout_ms = 1000, .max_redirects = 0, .deadline_ms = 5 };
+	struct rw_args a;
+	struct rw_field f[RW_ARGS_MAX / 2];
+	struct rw_check back;
+	char why[256], buf[300];
+
+	snprintf(c.id, sizeof(c.id), "c-1");
+	c.expect.body_max = 4096;
+	rw_args_init(&a);
+	rw_check_encode(&a, &c);
+	is_str(arg_of(&a, "v", buf, sizeof(buf)), "1", "a plain check is version 1");
+	ok(arg_of(&a, "need", buf, sizeof(buf)) == NULL && arg_of(&a, "body_max", buf, sizeof(buf)) == NULL,
+	    "with no need and nothing of version 2");
+
+	c.expect.method = SQ_METHOD_GET;
+	ok(sq_expect_status_parse("200-299,404", &c.expect, why, sizeof(why)) == 0, "statuses");
+	memcpy(c.expect.keyword, "Err\xc3\xa9ur", 7);
+	c.expect.keyword_len = 7;
+	c.expect.keyword_mode = SQ_KEYWORD_ABSENT;
+	c.expect.keyword_nocase = 1;
+	rw_args_init(&a);
+	rw_check_encode(&a, &c);
+	ok(!a.overflow, "no overflow");
+	is_str(arg_of(&a, "v", buf, sizeof(buf)), "2", "a check that asks more is version 2");
+	is_str(arg_of(&a, "need", buf, sizeof(buf)),
+	    "method,expect_status,keyword,keyword_mode,keyword_nocase,body_max", "need names its fields");
+	is_str(arg_of(&a, "expect_status", buf, sizeof(buf)), "200-299,404", "the statuses as text");
+	ok(rw_check_parse(f, args_fields(&a, 0, f), &back, why, sizeof(why)) == 0, "reads back: %s", why);
+	ok(memcmp(&back.expect, &c.expect, sizeof(c.expect)) == 0, "every byte of what it expects kept");
+
+	/* a keyword alone: GET is implied, body_max needed */
+	memset(&c.expect, 0, sizeof(c.expect));
+	c.expect.body_max = 100;
+	memcpy(c.expect.keyword, "ok", 2);
+	c.expect.keyword_len = 2;
+	rw_args_init(&a);
+	rw_check_encode(&a, &c);
+	is_str(arg_of(&a, "need", buf, sizeof(buf)), "keyword,keyword_mode,keyword_nocase,body_max",
+	    "a keyword needs its mode, its case and body_max");
+	ok(rw_check_parse(f, args_fields(&a, 0, f), &back, why, sizeof(why)) == 0 &&
+	    back.expect.method == SQ_METHOD_GET && back.expect.keyword_len == 2 && back.expect.body_max == 100,
+	    "read back as a GET for the keyword");
+
+	/* a status the site does not expect is http, whatever the status */
+	struct rw_result ans = { .url = "http://x/", .url_len = 9, .deadline_ms = 5,
+		.r = { .site_id = 5, .err = SQ_ERR_HTTP, .http_status = 204 } };
+	snprintf(ans.check_id, sizeof(ans.check_id), "c-1");
+	snprintf(ans.location, sizeof(ans.location), "paris");
+	struct rw_result ans_back;
+	rw_args_init(&a);
+	rw_result_encode(&a, &ans, "w1");
+	ok(rw_result_parse(f, args_fields(&a, 0, f), &ans_back, why, sizeof(why)) == 0 &&
+	    ans_back.r.err == SQ_ERR_HTTP && ans_back.r.http_status == 204, "an answer of http 204 reads: %s",
+	    why);
+	ans.r.http_status = 0;
+	rw_args_init(&a);
+	rw_result_encode(&a, &ans, "w1");
+	ok(rw_result_parse(f, args_fields(&a, 0, f), &ans_back, why, sizeof(why)) < 0, "http without a status");
+	is_str(why, "'err' is http but 'status' is 0", "refused");
+
+	/* an older reader of version 1: the same words as a version 1 squirrel says */
+	static const char *const v1only[] = { "v=2" };
+	struct rw_result res;
+	ok(rw_result_parse(f, fields(f, v1only, 1), &res, why, sizeof(why)) < 0, "results stay version 1");
+	is_str(why, "version '2' (this squirrel reads version 1)", "a version 1 reader refuses version 2");
+
+	static const struct {
+		const char *kv[14];
+		size_t n;
+		const char *why;
+	} bad[] = {
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=slow_ms", "slow_ms=300" }, 10,
+		  "it needs field 'slow_ms', which this squirrel does not know (a newer coordinator's): not checked" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=keyword,cert_warn_days", "keyword=a", "body_max=9",
+		    "cert_warn_days=30" }, 12,
+		  "it needs field 'cert_warn_days', which this squirrel does not know (a newer coordinator's): not checked" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "method=GET" }, 9, "version 2 without a 'need' field" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=keyword", "body_max=9" }, 10,
+		  "it needs field 'keyword' but has none" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=method,", "method=GET", "body_max=9" }, 11,
+		  "'need' ends with a comma" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=method", "method=POST" }, 10,
+		  "'method' is 'POST', not HEAD or GET" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=expect_status", "expect_status=299-200" }, 10,
+		  "'expect_status': 299-200: a range must not end before it starts" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=keyword", "keyword=a" }, 10,
+		  "it reads the body but has no 'body_max' field" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=keyword,keyword_mode,body_max", "keyword=a",
+		    "keyword_mode=maybe", "body_max=9" }, 12, "'keyword_mode' is 'maybe', not present or absent" },
+		{ { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10", "connect_timeout=10",
+		    "max_redirects=0", "deadline=5", "need=method,body_max", "method=GET", "body_max=0" }, 11,
+		  "'body_max' is '0', not a whole number from 1 to 2147483647" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct rw_field bf[14];
+		why[0] = '\0';
+		ok(rw_check_parse(bf, fields(bf, bad[i].kv, bad[i].n), &back, why, sizeof(why)) < 0,
+		    "version 2 entry %zu refused", i);
+		is_str(why, bad[i].why, "version 2 entry %zu: the reason", i);
+	}
+	/* a keyword of 257 bytes: refused, never cut */
+	char big[SQ_KEYWORD_MAX + 10];
+	memcpy(big, "keyword=", 8);
+	memset(big + 8, 'k', SQ_KEYWORD_MAX + 1);
+	big[sizeof(big) - 1] = '\0';
+	const char *kv[] = { "v=2", "check=c", "site=1", "url=http://x/", "timeout=10",
+		"connect_timeout=10", "max_redirects=0", "deadline=5", "need=keyword,body_max", big,
+		"body_max=9" };
+	struct rw_field bf[11];
+	ok(rw_check_parse(bf, fields(bf, kv, 11), &back, why, sizeof(why)) < 0, "a keyword of 257 bytes");
+	is_str(why, "'keyword' is empty, longer than 256 bytes or holds a NUL", "refused by name");
+}
+
 int main(void)
 {
 	test_check_roundtrip();
 	test_hostile_checks();
+	test_check_expect();
 	test_results();
 	test_wrapping_numbers();
 	test_quorum();

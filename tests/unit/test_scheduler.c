@@ -207,6 +207,37 @@ static void test_first_check_retry(void)
 	}
 }
 
+/* An edit of what the answer must be is a changed site: checked at once, with it. */
+static void test_expect_edits(void)
+{
+	int64_t ids[] = { 1, 2, 3, 4, 5, 6 };
+	struct sq_site_list l = make_sites(ids, 6, "http://a.example/");
+	struct scheduler *s = scheduler_new();
+	struct sched_site *site;
+
+	/* at startup every site is due within its first seconds, none at 0 */
+	scheduler_sync(s, &l, &cfg, 0, true);
+	ok(scheduler_next_due(s) > 0, "nothing due at once");
+	struct sq_site_list l2 = make_sites(ids, 6, "http://a.example/");
+	l2.v[0].method = SQ_METHOD_GET;
+	l2.v[1].expect_status = strdup("200-299");
+	l2.v[2].keyword = strdup("Welcome");
+	l2.v[3].keyword_mode = SQ_KEYWORD_ABSENT;
+	l2.v[4].keyword_nocase = 1;
+	is_int(scheduler_sync(s, &l2, &cfg, 0, false), 0, "edits merged");
+	int changed = 0, same = 0;
+	while ((site = scheduler_pop_due(s, 0)) != NULL) {
+		if (site->site.id <= 5)
+			changed++;
+		else
+			same++;
+		scheduler_done(s, site, 60, 0);
+	}
+	is_int(changed, 5, "each of method, expect_status, keyword, keyword_mode, keyword_nocase changes a site");
+	is_int(same, 0, "the site left as it was keeps its place");
+	scheduler_free(s);
+}
+
 int main(void)
 {
 	config_defaults(&cfg);
@@ -215,6 +246,7 @@ int main(void)
 	test_first_check_retry();
 	test_live_edits();
 	test_reschedule();
+	test_expect_edits();
 	config_free(&cfg);
 	return tap_done();
 }

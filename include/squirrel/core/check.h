@@ -21,6 +21,35 @@
  */
 #define SQ_TIMEOUT_MAX_MS 600000
 
+/*
+ * What a check expects of the answer, in fixed size so that it crosses a
+ * socket (prefork) as it is: the method, the final statuses that are up
+ * (ranges; none: 200-399), and a keyword searched as bytes in at most
+ * body_max bytes of the body.
+ */
+#define SQ_KEYWORD_MAX 256        /* bytes of a keyword (sites.keyword) */
+#define SQ_EXPECT_RANGES 16       /* ranges of an expect_status list */
+#define SQ_EXPECT_TEXT_MAX 200    /* characters of an expect_status list */
+
+enum sq_method { SQ_METHOD_HEAD = 0, SQ_METHOD_GET = 1 };
+enum sq_keyword_mode { SQ_KEYWORD_PRESENT = 0, SQ_KEYWORD_ABSENT = 1 };
+
+struct sq_status_range {
+	uint16_t lo, hi;          /* inclusive */
+};
+
+struct sq_expect {
+	uint8_t method;           /* enum sq_method; a keyword makes it GET */
+	uint8_t keyword_mode;     /* enum sq_keyword_mode */
+	uint8_t keyword_nocase;   /* 1: ASCII letters match either case */
+	uint8_t nstatus;          /* ranges in status; 0: the default, 200-399 */
+	int32_t body_max;         /* bytes of the body read at most */
+	uint32_t keyword_len;     /* 0: no keyword */
+	uint32_t reserved;        /* 0: no padding crosses a socket */
+	struct sq_status_range status[SQ_EXPECT_RANGES];
+	char keyword[SQ_KEYWORD_MAX];  /* keyword_len bytes, no NUL needed */
+};
+
 /* One check of one site. The caller owns url until the result comes back. */
 struct sq_check {
 	int64_t site_id;
@@ -29,7 +58,28 @@ struct sq_check {
 	int32_t timeout_ms;       /* whole check, the GET retry included */
 	int32_t connect_timeout_ms;
 	int32_t max_redirects;
+	struct sq_expect expect;
 };
+
+/*
+ * Parses an expect_status list, "200-299,301,401": codes and ranges of
+ * codes from 100 to 599, a comma between them, no space, at most
+ * SQ_EXPECT_RANGES of them. 0, or -1 with the reason in why ("402-400:
+ * a range must not end before it starts"); e is set only on success.
+ */
+int sq_expect_status_parse(const char *text, struct sq_expect *e, char *why, size_t len);
+
+/* The list e holds, as sq_expect_status_parse() reads it ("" for the default). */
+const char *sq_expect_status_text(const struct sq_expect *e, char *buf, size_t len);
+
+/* Whether a final status is one e expects (none listed: 200-399). */
+bool sq_expect_status_ok(const struct sq_expect *e, long status);
+
+/* Whether the check reads the body: a GET, or a keyword to look for. */
+static inline bool sq_expect_reads_body(const struct sq_expect *e)
+{
+	return e->method == SQ_METHOD_GET || e->keyword_len > 0;
+}
 
 #define SQ_DETAIL_MAX 96
 #define SQ_VOTES_MAX 32           /* locations one verdict can name (redis) */

@@ -45,6 +45,8 @@ enum sq_err {
 	SQ_ERR_TLS_UNTRUSTED = 25,    /* self-signed, unknown issuer, incomplete chain */
 	SQ_ERR_TLS_NAME = 26,         /* the certificate is not for the url's host */
 	SQ_ERR_TLS_HANDSHAKE = 27,    /* any other failure of the handshake */
+	SQ_ERR_KEYWORD_MISSING = 28,  /* keyword_mode present: not in the body read */
+	SQ_ERR_KEYWORD_PRESENT = 29,  /* keyword_mode absent: found in the body */
 	SQ_ERR_MAX
 };
 

@@ -33,6 +33,7 @@ struct sq_config {
 	int timeout_ms;
 	int connect_timeout_ms;
 	int max_redirects;
+	int body_max;       /* bytes of a body read at most (GET, keyword) */
 	int fail_threshold;
 	int recover_threshold;
 	int retry_interval_s;

@@ -33,6 +33,12 @@ struct sq_site {
 	int retry_interval_s;
 	int remind_every_s;  /* 0: the configured default; -1: none for this site */
 	int state;           /* enum sq_state, as last recorded */
+	/* what the answer must be; 0 and NULL: the default (the column NULL) */
+	int method;          /* enum sq_method */
+	char *expect_status; /* "200-299,301"; NULL: 200-399 */
+	char *keyword;       /* NULL: none */
+	int keyword_mode;    /* enum sq_keyword_mode */
+	int keyword_nocase;  /* 0 or 1 */
 };
 
 struct sq_site_list {
@@ -55,12 +61,15 @@ struct sq_settings {
 	int timeout_ms;
 	int connect_timeout_ms;
 	int max_redirects;
+	struct sq_expect expect;   /* method, statuses, keyword, [check] body_max */
 };
 
 /*
  * The one rule: each of the site's columns when set, else its [check]
  * key; remind_every_s -1 means no reminders for this site (0 in force).
- * connect_timeout and max_redirects have no column: [check] alone.
+ * connect_timeout, max_redirects and body_max have no column: [check]
+ * alone. A keyword makes the method GET. A row sites_skip_reason() refuses
+ * gets the default statuses and no keyword (it is never checked).
  */
 void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct sq_settings *out);
 
@@ -76,7 +85,8 @@ struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg,
 /*
  * Whether the daemon skips the row s, a url without a host or with a
  * space, an owner address that is not one plain address, a timeout_ms
- * over SQ_TIMEOUT_MAX_MS: true with the
+ * over SQ_TIMEOUT_MAX_MS, an expect_status that is not a list of codes
+ * and ranges, a keyword empty or over SQ_KEYWORD_MAX bytes: true with the
  * reason in why, worded as the daemon's log line words it after
  * "skipped: " ("bad url: url contains a space at byte 11", "bad
  * owner_email: ..."). The one rule: sites_filter() and squirrelctl use it.

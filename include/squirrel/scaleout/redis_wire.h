@@ -3,9 +3,17 @@
  * through Redis Streams, and the strict reading of it.
  *
  * <prefix>:checks holds one entry per dispatched check, <prefix>:results one
- * per answer of one location. Both are versioned ("v" = 1): a reader refuses
+ * per answer of one location. Both are versioned ("v"): a reader refuses
  * another version instead of guessing, and ignores fields it does not know
- * (a later version may add some). Neither side trusts what it reads: every
+ * unless the entry says it needs them.
+ *
+ * A check that only asks what version 1 could say (a HEAD, statuses
+ * 200-399, no keyword) is written as version 1, so older workers still
+ * run it. One that asks more is version 2, whose field "need" lists the
+ * fields it cannot be checked without ("method,expect_status,keyword"): a
+ * version 1 worker refuses it by its version, and a version 2 reader
+ * refuses one that needs a field it does not know, by that field's name,
+ * rather than check the site some other way than asked. Neither side trusts what it reads: every
  * field is checked for type, range and length before it is used, and a bad
  * entry is refused with the reason, never half-read.
  *
@@ -22,7 +30,8 @@
 #include "squirrel/base/validate.h"
 #include "squirrel/core/check.h"
 
-#define RW_VERSION "1"
+#define RW_VERSION "1"         /* what a plain check is written as */
+#define RW_VERSION_EXPECT "2"  /* a check with "need": what the answer must be */
 #define RW_ID_MAX 48          /* a check id, with its terminating NUL */
 #define RW_LOCATION_MAX LOCATION_NAME_MAX  /* a location (consumer group) name, with NUL */
 #define RW_URL_MAX 4096       /* longer urls are refused */
@@ -61,17 +70,24 @@ struct rw_check {
 	int32_t connect_timeout_ms;
 	int32_t max_redirects;
 	int64_t deadline_ms;      /* wall clock, ms since the epoch */
+	struct sq_expect expect;  /* what the answer must be (version 2) */
+	/* encode's own text, which a points into */
+	char expect_text[SQ_EXPECT_TEXT_MAX + 1];
+	char need[128];
 };
 
 /*
- * Appends the fields of c (v, check, site, url, ...) to a. a points into c:
- * hand a to the connection while c still exists.
+ * Appends the fields of c (v, check, site, url, ...) to a; version 2, with
+ * need, when c->expect asks more than version 1 could say. a points into
+ * c: hand a to the connection while c still exists.
  */
-void rw_check_encode(struct rw_args *a, const struct rw_check *c);
+void rw_check_encode(struct rw_args *a, struct rw_check *c);
 
 /*
- * Reads a check entry. Returns 0, or -1 with the reason in why (the entry
- * must then be acknowledged and dropped). The url must be http or https.
+ * Reads a check entry, version 1 or 2. Returns 0, or -1 with the reason in
+ * why (the entry must then be acknowledged and dropped): a field named in
+ * need that this squirrel does not know is named there. The url must be
+ * http or https.
  */
 int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
     char *why, size_t whylen);

@@ -73,13 +73,20 @@ enum { STORE_FOUND = 0, STORE_NOT_FOUND = 1, STORE_AMBIGUOUS = 2 };
  */
 int store_find_site(struct store *s, const char *key, int64_t *id);
 
-/* A new site; interval_s and timeout_ms 0 leave the configured default. */
+struct sq_site_edit;
+
+/*
+ * A new site; interval_s and timeout_ms 0 leave the configured default;
+ * more, when not NULL, sets its other columns in the same transaction
+ * (as edit would: its url, owner and name are not read).
+ */
 struct sq_site_new {
 	const char *url;
 	const char *owner_email;
 	const char *name;        /* NULL: none */
 	int interval_s;
 	int timeout_ms;
+	const struct sq_site_edit *more;
 };
 
 /*
@@ -107,12 +114,27 @@ enum sq_setting {
 	SQ_SET_MAX
 };
 
+/*
+ * The text columns of what the answer must be: the value as stored
+ * ("GET", "200-299,301", "Welcome", "absent"), NULL to leave it, "" to set
+ * it back to NULL (the default).
+ */
+enum sq_text_setting {
+	SQ_TEXT_METHOD,          /* method */
+	SQ_TEXT_EXPECT_STATUS,   /* expect_status */
+	SQ_TEXT_KEYWORD,         /* keyword */
+	SQ_TEXT_KEYWORD_MODE,    /* keyword_mode */
+	SQ_TEXT_MAX
+};
+
 struct sq_site_edit {
 	const char *url;
 	const char *owner_email;
 	const char *name;
 	int enabled;             /* SQ_EDIT_KEEP, 0 or 1 */
 	int64_t set[SQ_SET_MAX]; /* a value, SQ_EDIT_KEEP or SQ_EDIT_DEFAULT */
+	const char *text[SQ_TEXT_MAX];
+	int keyword_nocase;      /* SQ_EDIT_KEEP, SQ_EDIT_DEFAULT, 0 or 1 */
 };
 
 /* A site's own columns: what edit changes. */
@@ -123,10 +145,13 @@ struct sq_site_settings {
 	char *name;              /* NULL when unset */
 	bool enabled;
 	int64_t set[SQ_SET_MAX]; /* -1: NULL, the configured default */
+	char *text[SQ_TEXT_MAX]; /* NULL: NULL, the default */
+	int keyword_nocase;      /* -1: NULL */
 };
 
-/* The column of each sq_setting, as the sites table names it. */
+/* The column of each sq_setting, and of each sq_text_setting, as the sites table names it. */
 extern const char *const sq_setting_columns[SQ_SET_MAX];
+extern const char *const sq_text_columns[SQ_TEXT_MAX];
 
 enum { STORE_TAKEN = 3 };
 
