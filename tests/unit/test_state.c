@@ -22,10 +22,10 @@ static const struct sq_thresholds defaults = {
 };
 
 static struct sq_transition step(struct sq_site_state *st, const struct sq_thresholds *t,
-    bool ok, int64_t now)
+    enum sq_verdict v, int64_t now)
 {
 	struct sq_transition tr;
-	state_apply(st, t, ok, now, &tr);
+	state_apply(st, t, v, now, &tr);
 	return tr;
 }
 
@@ -237,6 +237,220 @@ static void test_exhaustive(void)
 	is_int(bad, 0, "%ld sequences agree with the reference model", sequences);
 }
 
+/* Whether a check was slow: a success over slow_ms; slow_ms 0 is off. */
+static void test_verdict(void)
+{
+	is_int(state_verdict(true, 100, 0), SQ_CHECK_OK, "slow_ms 0: never slow");
+	is_int(state_verdict(true, 99999, 0), SQ_CHECK_OK, "slow_ms 0: however long");
+	is_int(state_verdict(true, 500, 500), SQ_CHECK_OK, "exactly slow_ms is not slow");
+	is_int(state_verdict(true, 501, 500), SQ_CHECK_SLOW, "over slow_ms is slow");
+	is_int(state_verdict(false, 9000, 500), SQ_CHECK_FAILED, "a failure is a failure, slow or not");
+	is_int(state_verdict(false, 1, 500), SQ_CHECK_FAILED, "a fast failure too");
+	is_int(state_verdict(true, 501, -1), SQ_CHECK_OK, "a negative slow_ms is off");
+}
+
+/* UP, slow in a row, DEGRADED, fast: UP again with RECOVERED. */
+static void test_degraded(void)
+{
+	struct sq_site_state st = { 0 };
+	struct sq_transition tr;
+
+	tr = step(&st, &defaults, SQ_CHECK_OK, 1000);
+	is_int(tr.to, SQ_STATE_UP, "up");
+	tr = step(&st, &defaults, SQ_CHECK_SLOW, 1060);
+	is_int(tr.to, SQ_STATE_UP, "one slow check: still up");
+	is_int(tr.alert, SQ_ALERT_NONE, "one slow check: no alert");
+	is_int(tr.next_check_s, 20, "one slow check: quick re-check");
+	is_int(st.slow_count, 1, "one slow check counted");
+	is_int(st.slow_since, 1060, "the slow run began");
+	is_int(st.last_ok, 1060, "a slow check is a good check");
+	tr = step(&st, &defaults, SQ_CHECK_OK, 1080);
+	is_int(tr.alert, SQ_ALERT_NONE, "a slow blip: no alert");
+	is_int(st.slow_count, 0, "a fast check clears the slow run");
+	is_int(st.slow_since, 0, "and its start");
+
+	step(&st, &defaults, SQ_CHECK_SLOW, 1140);
+	tr = step(&st, &defaults, SQ_CHECK_SLOW, 1160);
+	is_int(tr.from, SQ_STATE_UP, "from up");
+	is_int(tr.to, SQ_STATE_DEGRADED, "two slow checks: degraded");
+	is_int(tr.alert, SQ_ALERT_DEGRADED, "DEGRADED alert");
+	is_int(tr.next_check_s, 60, "degraded: back to the interval");
+	is_int(st.since, 1140, "degraded since the first slow check of the run");
+	tr = step(&st, &defaults, SQ_CHECK_SLOW, 1220);
+	is_int(tr.to, SQ_STATE_DEGRADED, "still slow: still degraded");
+	is_int(tr.alert, SQ_ALERT_NONE, "still slow: no second alert");
+	is_int(tr.next_check_s, 60, "still slow: the interval");
+
+	tr = step(&st, &defaults, SQ_CHECK_OK, 2000);
+	is_int(tr.from, SQ_STATE_DEGRADED, "from degraded");
+	is_int(tr.to, SQ_STATE_UP, "one fast check: up again");
+	is_int(tr.alert, SQ_ALERT_RECOVERED, "RECOVERED alert");
+	is_int(tr.down_for, 860, "degraded for 860 s, from the first slow check");
+	is_int(st.since, 2000, "up since the fast check");
+
+	/* degraded, then down: a failure run is counted as ever */
+	struct sq_site_state d = { 0 };
+	step(&d, &defaults, SQ_CHECK_SLOW, 10);
+	tr = step(&d, &defaults, SQ_CHECK_SLOW, 20);
+	is_int(tr.to, SQ_STATE_DEGRADED, "a new site slow twice: degraded");
+	is_int(tr.alert, SQ_ALERT_DEGRADED, "a new site slow twice: DEGRADED alert");
+	tr = step(&d, &defaults, SQ_CHECK_FAILED, 80);
+	is_int(tr.to, SQ_STATE_DEGRADED, "one failure: still degraded");
+	is_int(tr.next_check_s, 20, "one failure while degraded: quick re-check");
+	is_int(d.slow_count, 0, "a failure ends the slow run");
+	tr = step(&d, &defaults, SQ_CHECK_SLOW, 100);
+	is_int(tr.to, SQ_STATE_DEGRADED, "slow after a failure blip: still degraded");
+	is_int(tr.alert, SQ_ALERT_NONE, "no alert for the blip");
+	step(&d, &defaults, SQ_CHECK_FAILED, 160);
+	tr = step(&d, &defaults, SQ_CHECK_FAILED, 180);
+	is_int(tr.from, SQ_STATE_DEGRADED, "from degraded");
+	is_int(tr.to, SQ_STATE_DOWN, "two failures: down");
+	is_int(tr.alert, SQ_ALERT_DOWN, "DOWN alert");
+	is_int(d.since, 160, "down since the first failure");
+
+	/* down, recovering slowly: UP first (the owner heard DOWN), then DEGRADED */
+	tr = step(&d, &defaults, SQ_CHECK_SLOW, 300);
+	is_int(tr.to, SQ_STATE_UP, "a slow success ends an outage");
+	is_int(tr.alert, SQ_ALERT_UP, "UP alert");
+	is_int(tr.down_for, 140, "down for 140 s");
+	tr = step(&d, &defaults, SQ_CHECK_SLOW, 360);
+	is_int(tr.to, SQ_STATE_DEGRADED, "the slow run went on: degraded");
+	is_int(tr.alert, SQ_ALERT_DEGRADED, "DEGRADED alert");
+	is_int(d.since, 300, "degraded since the first slow check");
+
+	/* fail_threshold 1: the first slow check degrades; a new site too */
+	struct sq_thresholds one = defaults;
+	one.fail_threshold = 1;
+	struct sq_site_state n = { 0 };
+	tr = step(&n, &one, SQ_CHECK_SLOW, 50);
+	is_int(tr.from, SQ_STATE_UNKNOWN, "from unknown");
+	is_int(tr.to, SQ_STATE_DEGRADED, "threshold 1, first check slow: degraded");
+	is_int(tr.alert, SQ_ALERT_DEGRADED, "and said");
+	is_int(n.since, 50, "since that check");
+}
+
+/* alert_degraded = 0: the state still moves, the owner hears nothing of it. */
+static void test_degraded_quiet(void)
+{
+	struct sq_thresholds q = defaults;
+	struct sq_site_state st = { 0 };
+	struct sq_transition tr;
+
+	q.quiet_degraded = true;
+	step(&st, &q, SQ_CHECK_SLOW, 10);
+	tr = step(&st, &q, SQ_CHECK_SLOW, 20);
+	is_int(tr.to, SQ_STATE_DEGRADED, "quiet: degraded all the same");
+	is_int(tr.alert, SQ_ALERT_NONE, "quiet: no DEGRADED alert");
+	tr = step(&st, &q, SQ_CHECK_OK, 30);
+	is_int(tr.to, SQ_STATE_UP, "quiet: up again");
+	is_int(tr.alert, SQ_ALERT_NONE, "quiet: no RECOVERED alert");
+	step(&st, &q, SQ_CHECK_FAILED, 40);
+	tr = step(&st, &q, SQ_CHECK_FAILED, 50);
+	is_int(tr.alert, SQ_ALERT_DOWN, "quiet: DOWN is still said");
+	tr = step(&st, &q, SQ_CHECK_OK, 60);
+	is_int(tr.alert, SQ_ALERT_UP, "quiet: and UP");
+}
+
+/*
+ * Every sequence of up to 9 checks, each failed, fast or slow, for
+ * thresholds 1-3: state and alert against a plain reference model, and
+ * DEGRADED/RECOVERED alternate as DOWN/UP do.
+ */
+static void test_exhaustive_slow(void)
+{
+	long bad = 0, sequences = 0;
+
+	for (int f = 1; f <= 3; f++) {
+		for (int r = 1; r <= 3; r++) {
+			struct sq_thresholds t = defaults;
+			t.fail_threshold = f;
+			t.recover_threshold = r;
+			for (int len = 1; len <= 9; len++) {
+				int total = 1;
+				for (int i = 0; i < len; i++)
+					total *= 3;
+				for (int code = 0; code < total; code++) {
+					struct sq_site_state st = { 0 };
+					int model = SQ_STATE_UNKNOWN, fails = 0, oks = 0, slows = 0;
+					int64_t run_start = 0, slow_start = 0, since = 0;
+					bool degraded_said = false;
+					sequences++;
+					for (int i = 0, c = code; i < len; i++, c /= 3) {
+						int v = c % 3;   /* 0 failed, 1 ok, 2 slow */
+						int64_t now = 100 + i * 60;
+						struct sq_transition tr = step(&st, &t, (enum sq_verdict)v, now);
+						enum sq_alert_kind want = SQ_ALERT_NONE;
+						int64_t want_for = 0;
+						if (v != 0) {
+							fails = 0;
+							run_start = 0;
+							oks++;
+							if (v == 2) {
+								if (slows++ == 0)
+									slow_start = now;
+							} else {
+								slows = 0;
+								slow_start = 0;
+							}
+							if (model == SQ_STATE_UNKNOWN) {
+								model = SQ_STATE_UP;
+								since = now;
+							} else if (model == SQ_STATE_DOWN && oks >= r) {
+								model = SQ_STATE_UP;
+								want = SQ_ALERT_UP;
+								want_for = now - since;
+								since = now;
+							} else if (model == SQ_STATE_DEGRADED && v == 1) {
+								model = SQ_STATE_UP;
+								want = SQ_ALERT_RECOVERED;
+								want_for = now - since;
+								since = now;
+							}
+							if (model == SQ_STATE_UP && want == SQ_ALERT_NONE &&
+							    slows >= f) {
+								model = SQ_STATE_DEGRADED;
+								want = SQ_ALERT_DEGRADED;
+								since = slow_start;
+							}
+						} else {
+							oks = 0;
+							slows = 0;
+							slow_start = 0;
+							if (fails++ == 0)
+								run_start = now;
+							if (model != SQ_STATE_DOWN && fails >= f) {
+								model = SQ_STATE_DOWN;
+								want = SQ_ALERT_DOWN;
+								since = run_start;
+							}
+						}
+						if (tr.alert != want || (int)tr.to != model)
+							bad++;
+						if (tr.down_for != want_for || st.since != since)
+							bad++;
+						if (st.slow_count != slows || st.slow_since != slow_start)
+							bad++;
+						if (tr.alert == SQ_ALERT_DEGRADED) {
+							if (degraded_said)
+								bad++;
+							degraded_said = true;
+						}
+						if (tr.alert == SQ_ALERT_RECOVERED) {
+							if (!degraded_said)
+								bad++;   /* recovered from what? */
+							degraded_said = false;
+						}
+						if (tr.alert == SQ_ALERT_DOWN)
+							degraded_said = false;
+					}
+				}
+			}
+		}
+	}
+	is_int(bad, 0, "%ld sequences of failed, fast and slow checks agree with the model",
+	    sequences);
+}
+
 /* One result of site at t (unix s) through record_batch: 0 or -1. */
 static int record_at(struct store *s, const struct sq_config *cfg, const struct sq_site *site,
     int64_t t, enum sq_err err)
@@ -415,6 +629,8 @@ static void test_names(void)
 	is_str(state_name(SQ_STATE_UNKNOWN), "unknown", "name unknown");
 	is_int(state_parse("down"), SQ_STATE_DOWN, "parse down");
 	is_int(state_parse("DOWN"), -1, "parse refuses other spellings");
+	is_str(state_name(SQ_STATE_DEGRADED), "degraded", "name degraded");
+	is_int(state_parse("degraded"), SQ_STATE_DEGRADED, "parse degraded");
 }
 
 /* The one table of alert kinds: the outbox's codes and the mail's words. */
@@ -427,6 +643,8 @@ static void test_kinds(void)
 		{ SQ_ALERT_DOWN, "down", "DOWN", "DOWN" },
 		{ SQ_ALERT_UP, "up", "UP", "UP again" },
 		{ SQ_ALERT_REMINDER, "reminder", "STILL DOWN", "STILL DOWN" },
+		{ SQ_ALERT_DEGRADED, "degraded", "DEGRADED", "DEGRADED (slow)" },
+		{ SQ_ALERT_RECOVERED, "recovered", "RECOVERED", "fast again" },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		is_str(sq_alert_kind_code(want[i].kind), want[i].code, "code of kind %d", want[i].kind);
@@ -435,7 +653,7 @@ static void test_kinds(void)
 		is_str(sq_alert_kind_heading(want[i].kind), want[i].heading, "heading of '%s'", want[i].code);
 	}
 	ok(sq_alert_kind_code(SQ_ALERT_NONE) == NULL, "no alert has no code");
-	ok(sq_alert_kind_code(7) == NULL, "a kind out of range has no code");
+	ok(sq_alert_kind_code(17) == NULL, "a kind out of range has no code");
 	is_int(sq_alert_kind_parse("Down"), -1, "codes are exact");
 	is_int(sq_alert_kind_parse(""), -1, "empty is no kind");
 	is_int(sq_alert_kind_parse(NULL), -1, "NULL is no kind");
@@ -449,6 +667,10 @@ int main(void)
 	test_reminders();
 	test_recover_threshold();
 	test_exhaustive();
+	test_verdict();
+	test_degraded();
+	test_degraded_quiet();
+	test_exhaustive_slow();
 	test_recorded();
 	test_locations();
 	test_names();
