@@ -322,10 +322,15 @@ static void collect(const struct sq_result *r, void *arg)
 	/*
 	 * Results that agree with their site's state wait for the batch (one
 	 * transaction a second under light load); one that may change it, the
-	 * first failure of an up site or a success of a down one, is written
-	 * at once, so alerts and quick re-checks are not held back.
+	 * first failure of an up site or a success of a down one, a slow
+	 * answer of a site not degraded or a fast one of a degraded site, is
+	 * written at once, so alerts and quick re-checks are not held back.
 	 */
-	if (sq_result_ok(r) ? site->state == SQ_STATE_DOWN : site->state != SQ_STATE_DOWN)
+	bool ok = sq_result_ok(r);
+	if (ok ? site->state == SQ_STATE_DOWN : site->state != SQ_STATE_DOWN)
+		d->batch_urgent = true;
+	else if (ok && (state_verdict(ok, r->ms, site_slow_ms(&site->site, d->cfg)) ==
+	    SQ_CHECK_SLOW) != (site->state == SQ_STATE_DEGRADED))
 		d->batch_urgent = true;
 	d->checks++;
 	count_round(d, clock_mono_ms());

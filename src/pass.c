@@ -73,13 +73,18 @@ static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 		bool ok = sq_result_ok(r);
 		/* redis: too few locations answered, neither up nor down */
 		bool unknown = r->err == SQ_ERR_NO_QUORUM;
+		/* up, but slower than the site's slow_ms: slow (counted as up) */
+		struct sq_settings set;
+		site_settings(&p->sites.v[i], p->cfg, &set);
+		bool slow = state_verdict(ok, r->ms, set.t.slow_ms) == SQ_CHECK_SLOW;
 		if (ok)
 			sum->up++;
 		else if (!unknown)
 			sum->down++;
 		if (out != NULL)
 			fprintf(out, "%" PRId64 "\t%s\t%d\t%d\t%s\t%s\n", r->site_id,
-			    ok ? "up" : unknown ? "unknown" : "down", (int)r->http_status, (int)r->ms,
+			    slow ? "slow" : ok ? "up" : unknown ? "unknown" : "down", (int)r->http_status,
+			    (int)r->ms,
 			    url_shown(p->sites.v[i].url, shown, sizeof(shown)),
 			    sq_result_error(r, err, sizeof(err)));
 	}

@@ -66,17 +66,20 @@ enum {
 	OPT_KEYWORD = 1 << 17,
 	OPT_KEYWORD_MODE = 1 << 18,
 	OPT_KEYWORD_NOCASE = 1 << 19,
+	OPT_SLOW = 1 << 20,
+	OPT_ALERT_DEGRADED = 1 << 21,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
 	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
-	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase" };
+	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase",
+	"--slow-ms", "--alert-degraded" };
 
 /* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
 #define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | \
-	OPT_REMIND | OPT_EXPECT)
+	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED)
 #define OPT_EXPECT (OPT_METHOD | OPT_EXPECT_STATUS | OPT_KEYWORD | OPT_KEYWORD_MODE | \
 	OPT_KEYWORD_NOCASE)
 
@@ -96,6 +99,8 @@ static const struct setting {
 	[SQ_SET_RECOVER] = { "--recover-threshold", 1, 1000, NULL },
 	[SQ_SET_RETRY] = { "--retry-interval", 1, 30L * 86400, "s" },
 	[SQ_SET_REMIND] = { "--remind-every", 0, 365L * 86400, "s" },
+	[SQ_SET_SLOW] = { "--slow-ms", 0, SQ_SLOW_MAX_MS, "ms" },
+	[SQ_SET_ALERT_DEGRADED] = { "--alert-degraded", 0, 1, NULL },
 };
 
 struct options {
@@ -491,6 +496,8 @@ static const struct table_col settings_cols[] = {
 	{ .name = "recover_threshold", .head = "recover", .right = true },
 	{ .name = "retry_interval_s", .head = "retry", .right = true },
 	{ .name = "remind_every_s", .head = "remind", .right = true },
+	{ .name = "slow_ms", .head = "slow", .right = true },
+	{ .name = "alert_degraded", .head = "degraded", .right = true },
 	{ .name = "method" },
 	{ .name = "expect_status", .head = "expect" },
 	{ .name = "keyword" },
@@ -515,7 +522,7 @@ static int print_settings(struct ctx *c, const struct sq_site_settings *st)
 	table_bool(t, st->enabled, "yes", "no");
 	for (int i = 0; i < SQ_SET_MAX; i++) {
 		int64_t v = st->set[i];
-		if (i == SQ_SET_REMIND && v == 0)
+		if ((i == SQ_SET_REMIND || i == SQ_SET_SLOW) && v == 0)
 			snprintf(buf, sizeof(buf), "never");
 		else if (settings[i].unit != NULL)
 			snprintf(buf, sizeof(buf), "%" PRId64 " %s", v, settings[i].unit);
@@ -973,10 +980,10 @@ static void usage(FILE *f)
 	    "  [--interval S] [--timeout MS] [--fail-threshold N] [--recover-threshold N]\n"
 	    "  [--retry-interval S] [--remind-every S] [--method HEAD|GET]\n"
 	    "  [--expect-status LIST] [--keyword TEXT] [--keyword-mode present|absent]\n"
-	    "  [--keyword-nocase 0|1]\n"
+	    "  [--keyword-nocase 0|1] [--slow-ms MS] [--alert-degraded 0|1]\n"
 	    "edit: a setting given as 'default' goes back to the configuration's, --keyword ''\n"
 	    "removes the keyword, --name '' the name; --remind-every 0: no reminders for this\n"
-	    "site. LIST: status codes and ranges, 200-299,301,401.\n"
+	    "site, --slow-ms 0: never slow. LIST: status codes and ranges, 200-299,301,401.\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -986,7 +993,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
-		L_KEYWORD_NOCASE };
+		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1013,6 +1020,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "keyword", required_argument, NULL, L_KEYWORD },
 		{ "keyword-mode", required_argument, NULL, L_KEYWORD_MODE },
 		{ "keyword-nocase", required_argument, NULL, L_KEYWORD_NOCASE },
+		{ "slow-ms", required_argument, NULL, L_SLOW },
+		{ "alert-degraded", required_argument, NULL, L_ALERT_DEGRADED },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1049,6 +1058,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->given |= OPT_KEYWORD_MODE;
 			break;
 		case L_KEYWORD_NOCASE: o->nocase = optarg; o->given |= OPT_KEYWORD_NOCASE; break;
+		case L_SLOW: o->set[SQ_SET_SLOW] = optarg; o->given |= OPT_SLOW; break;
+		case L_ALERT_DEGRADED:
+			o->set[SQ_SET_ALERT_DEGRADED] = optarg;
+			o->given |= OPT_ALERT_DEGRADED;
+			break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);

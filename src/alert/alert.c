@@ -348,7 +348,14 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 		sb_error_short(&err, it);
 		sb_printf(b, "[squirrel] %s ", sq_alert_kind_subject(it->kind));
 		sb_label(b, it, CLEAN_HEADER);
-		if (it->kind == SQ_ALERT_UP) {
+		if (it->kind == SQ_ALERT_DEGRADED) {
+			/* how slow, in the check's words (record.c) */
+			if (it->detail != NULL && it->detail[0] != '\0') {
+				sb_puts(b, " (");
+				sb_clean(b, it->detail, ERROR_MAX, CLEAN_HEADER);
+				sb_putc(b, ')');
+			}
+		} else if (it->kind == SQ_ALERT_UP || it->kind == SQ_ALERT_RECOVERED) {
 			if (it->since > 0 && it->at >= it->since) {
 				alert_duration(it->at - it->since, dur, sizeof(dur));
 				sb_printf(b, " after %s", dur);
@@ -360,14 +367,33 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 		return;
 	}
 
-	size_t down = 0, still = 0, up = 0;
+	size_t down = 0, still = 0, up = 0, degraded = 0, recovered = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].kind == SQ_ALERT_UP)
 			up++;
 		else if (items[i].kind == SQ_ALERT_REMINDER)
 			still++;
+		else if (items[i].kind == SQ_ALERT_DEGRADED)
+			degraded++;
+		else if (items[i].kind == SQ_ALERT_RECOVERED)
+			recovered++;
 		else
 			down++;
+	}
+	if (degraded + recovered > 0) {
+		/* slow sites in the mail: each kind counted, in the table's words */
+		const size_t count[] = { down, still, up, degraded, recovered };
+		const int kind[] = { SQ_ALERT_DOWN, SQ_ALERT_REMINDER, SQ_ALERT_UP,
+			SQ_ALERT_DEGRADED, SQ_ALERT_RECOVERED };
+		const char *sep = ":";
+		sb_printf(b, "[squirrel] %zu sites", n);
+		for (size_t k = 0; k < sizeof(count) / sizeof(count[0]); k++) {
+			if (count[k] == 0)
+				continue;
+			sb_printf(b, "%s %zu %s", sep, count[k], sq_alert_kind_subject(kind[k]));
+			sep = ",";
+		}
+		return;
 	}
 	if (down + still > 0 && up > 0)
 		sb_printf(b, "[squirrel] %zu %s DOWN, %zu UP", down + still,
@@ -424,6 +450,34 @@ static void sb_locations(struct sbuf *b, const struct alert_item *it)
 	sb_putc(b, '\n');
 }
 
+/* DEGRADED and RECOVERED: how slow (the check's words in detail), since when, how long. */
+static void sb_slow_item(struct sbuf *b, const struct alert_item *it, bool known_since,
+    const char *dur)
+{
+	bool recovered = it->kind == SQ_ALERT_RECOVERED;
+
+	sb_field(b, recovered ? "fast again at:" : "how slow:");
+	if (recovered)
+		sb_time(b, it->at, "unknown");
+	else
+		sb_clean(b, it->detail != NULL ? it->detail : "", ERROR_MAX, CLEAN_BODY);
+	sb_putc(b, '\n');
+	sb_field(b, recovered ? "how fast:" : "checked at:");
+	if (recovered)
+		sb_clean(b, it->detail != NULL ? it->detail : "", ERROR_MAX, CLEAN_BODY);
+	else
+		sb_time(b, it->at, "unknown");
+	sb_putc(b, '\n');
+	sb_locations(b, it);
+	sb_field(b, "slow since:");
+	sb_time(b, it->since, "unknown");
+	sb_putc(b, '\n');
+	if (recovered && known_since) {
+		sb_field(b, "slow for:");
+		sb_printf(b, "%s\n", dur);
+	}
+}
+
 static void sb_item(struct sbuf *b, const struct alert_item *it)
 {
 	bool known_since = it->since > 0 && it->at >= it->since;
@@ -436,9 +490,13 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 	sb_label(b, it, CLEAN_BODY);
 	if ((it->kind == SQ_ALERT_UP || it->kind == SQ_ALERT_REMINDER) && known_since)
 		sb_printf(b, " (down for %s)", dur);
+	else if ((it->kind == SQ_ALERT_DEGRADED || it->kind == SQ_ALERT_RECOVERED) && known_since)
+		sb_printf(b, " (slow for %s)", dur);
 	sb_putc(b, '\n');
 
-	if (it->kind == SQ_ALERT_UP) {
+	if (it->kind == SQ_ALERT_DEGRADED || it->kind == SQ_ALERT_RECOVERED) {
+		sb_slow_item(b, it, known_since, dur);
+	} else if (it->kind == SQ_ALERT_UP) {
 		sb_field(b, "back up at:");
 		sb_time(b, it->at, "unknown");
 		sb_putc(b, '\n');

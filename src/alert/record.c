@@ -5,6 +5,7 @@
  * caused them simply runs again.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "squirrel/base/log.h"
@@ -48,6 +49,11 @@ static void log_transition(const struct sq_site *site, const struct sq_transitio
 		    url, tr->down_for);
 	else if (tr->alert == SQ_ALERT_REMINDER)
 		log_info("site %" PRId64 " (%s) is still DOWN: %s", site->id, url, error);
+	else if (tr->to == SQ_STATE_DEGRADED && tr->from != SQ_STATE_DEGRADED)
+		log_info("site %" PRId64 " (%s) is DEGRADED: slow", site->id, url);
+	else if (tr->from == SQ_STATE_DEGRADED && tr->to == SQ_STATE_UP)
+		log_info("site %" PRId64 " (%s) is fast again after %" PRId64 " s slow", site->id,
+		    url, tr->down_for);
 	else if (tr->from != tr->to)
 		log_debug("site %" PRId64 " (%s): %s -> %s", site->id, url,
 		    state_name(tr->from), state_name(tr->to));
@@ -90,7 +96,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	if (r->err == SQ_ERR_NO_QUORUM)
 		return record_unknown(st, &set.t, e, &state, l);
 	int64_t now = r->started_ms / 1000;
-	state_apply(&state, &set.t, sq_result_ok(r), now, &tr);
+	state_apply(&state, &set.t, state_verdict(sq_result_ok(r), r->ms, set.t.slow_ms), now, &tr);
 	e->next_check_s = tr.next_check_s;
 	e->state = tr.to;
 	e->tr = tr;
@@ -113,6 +119,11 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	int found = l->n > 1 && !sq_result_ok(r) ? quorum_groups(r, l->n, g) : 0, ngroups = 0;
 	size_t used = 0;
 	sq_result_detail(r, detail, sizeof(detail));
+	/* a slow site's mail says how slow: the check's time, and the limit it passed */
+	if (tr.alert == SQ_ALERT_DEGRADED)
+		snprintf(detail, sizeof(detail), "took %d ms, slow over %d ms", r->ms, set.t.slow_ms);
+	else if (tr.alert == SQ_ALERT_RECOVERED)
+		snprintf(detail, sizeof(detail), "took %d ms", r->ms);
 	for (; ngroups < found && used < sizeof(names); ngroups++) {
 		groups[ngroups] = (struct sq_located){
 			.err = g[ngroups].err, .http_status = g[ngroups].http_status,
@@ -133,7 +144,8 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		.groups = groups,
 		.ngroups = (size_t)ngroups,
 		.created_at = now,
-		.since = tr.alert == SQ_ALERT_UP ? now - tr.down_for : state.since,
+		.since = tr.alert == SQ_ALERT_UP || tr.alert == SQ_ALERT_RECOVERED ?
+		    now - tr.down_for : state.since,
 		.last_ok = state.last_ok,
 		.down_for = tr.down_for,
 		.locations = where[0] != '\0' ? where : NULL,

@@ -337,7 +337,8 @@ void scheduler_state_counts(const struct scheduler *s, size_t *up, size_t *down)
 {
 	*up = *down = 0;
 	for (size_t i = 0; i < s->nsites; i++) {
-		if (s->sites[i]->state == SQ_STATE_UP)
+		/* degraded is up, and slow */
+		if (s->sites[i]->state == SQ_STATE_UP || s->sites[i]->state == SQ_STATE_DEGRADED)
 			(*up)++;
 		else if (s->sites[i]->state == SQ_STATE_DOWN)
 			(*down)++;

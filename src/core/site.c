@@ -68,6 +68,11 @@ static void site_expect(const struct sq_site *s, const struct sq_config *cfg, st
 	}
 }
 
+int site_slow_ms(const struct sq_site *s, const struct sq_config *cfg)
+{
+	return s->slow_ms < 0 ? 0 : or_default(s->slow_ms, cfg->slow_ms);
+}
+
 void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct sq_settings *out)
 {
 	out->t.interval_s = or_default(s->interval_s, cfg->interval_s);
@@ -76,6 +81,8 @@ void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct 
 	out->t.recover_threshold = or_default(s->recover_threshold, cfg->recover_threshold);
 	out->t.remind_every_s = s->remind_every_s < 0 ? 0 :
 	    or_default(s->remind_every_s, cfg->remind_every_s);
+	out->t.slow_ms = site_slow_ms(s, cfg);
+	out->t.quiet_degraded = s->quiet_degraded;
 	out->timeout_ms = or_default(s->timeout_ms, cfg->timeout_ms);
 	out->connect_timeout_ms = cfg->connect_timeout_ms;
 	out->max_redirects = cfg->max_redirects;

@@ -154,8 +154,9 @@ int store_col_class(sqlite3_stmt *st, int class_col, char *detail);
 #define STORE_SITE_COLUMNS \
 	"s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms," \
 	" s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state," \
-	" s.method, s.expect_status, s.keyword, s.keyword_mode, s.keyword_nocase"
-#define STORE_SITE_NCOLUMNS 16
+	" s.method, s.expect_status, s.keyword, s.keyword_mode, s.keyword_nocase," \
+	" s.slow_ms, s.alert_degraded"
+#define STORE_SITE_NCOLUMNS 18
 
 const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site);
 

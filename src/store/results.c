@@ -27,19 +27,22 @@ int store_results_prepare(struct store *s)
 		return -1;
 	if (store_prepare(s,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
-	    "  state, since, fail_count, ok_count, last_ok, last_alert, fail_since)"
-	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, nullif(?13, 0))"
+	    "  state, since, fail_count, ok_count, last_ok, last_alert, fail_since, slow_count,"
+	    "  slow_since)"
+	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, nullif(?13, 0), ?14,"
+	    "  nullif(?15, 0))"
 	    " ON CONFLICT (site_id) DO UPDATE SET"
 	    "  last_check = excluded.last_check, last_status = excluded.last_status,"
 	    "  last_ms = excluded.last_ms, last_error = excluded.last_error,"
 	    "  state = excluded.state, since = excluded.since,"
 	    "  fail_count = excluded.fail_count, ok_count = excluded.ok_count,"
 	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert,"
-	    "  fail_since = excluded.fail_since", STORE_KEEP, &s->upsert_state, what) < 0)
+	    "  fail_since = excluded.fail_since, slow_count = excluded.slow_count,"
+	    "  slow_since = excluded.slow_since", STORE_KEEP, &s->upsert_state, what) < 0)
 		return -1;
 	if (store_prepare(s,
 	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert,"
-	    "  st.fail_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    "  st.fail_since, st.slow_count, st.slow_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " WHERE s.id = ?1 AND s.enabled IS NOT 0", STORE_KEEP, &s->load_state, what) < 0)
 		return -1;
 	return store_prepare(s,
@@ -76,6 +79,8 @@ int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out
 	out->last_ok = store_col_int(st, 4, 0);
 	out->last_alert = store_col_int(st, 5, 0);
 	out->fail_since = store_col_int(st, 6, 0);
+	out->slow_count = (int32_t)store_col_int(st, 7, 0);
+	out->slow_since = store_col_int(st, 8, 0);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -148,6 +153,8 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 			sqlite3_bind_int64(st, 11, state->last_ok);
 			sqlite3_bind_int64(st, 12, state->last_alert);
 			sqlite3_bind_int64(st, 13, state->fail_since);
+			sqlite3_bind_int(st, 14, state->slow_count);
+			sqlite3_bind_int64(st, 15, state->slow_since);
 		}
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			store_error(s, "recording a check");

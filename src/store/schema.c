@@ -437,6 +437,65 @@ static const char schema_v10[] =
 _Static_assert(SQ_KEYWORD_MAX == 256 && SQ_EXPECT_TEXT_MAX == 200,
     "schema version 10 spells the keyword's and the list's limits out");
 
+/*
+ * Version 11: slow is degraded, not down. sites.slow_ms (NULL: [check]
+ * slow_ms; 0: never slow for this site) and sites.alert_degraded (NULL
+ * or 1: DEGRADED and RECOVERED are mailed; 0: not); the slow run the
+ * state machine keeps (site_state.slow_count, slow_since). The new state
+ * 'degraded' and the kinds 'degraded' and 'recovered' widen two CHECKs:
+ * schema_v11_widen() edits their text in place, which SQLite allows for
+ * a CHECK that only accepts more (no row is rewritten: cheap at any size).
+ */
+static const char schema_v11[] =
+    "ALTER TABLE sites ADD COLUMN slow_ms INTEGER CHECK (slow_ms IS NULL OR"
+    "  (typeof(slow_ms) = 'integer' AND slow_ms BETWEEN 0 AND 600000));"
+    "ALTER TABLE sites ADD COLUMN alert_degraded INTEGER CHECK (alert_degraded IS NULL OR"
+    "  (typeof(alert_degraded) = 'integer' AND alert_degraded IN (0, 1)));"
+    "ALTER TABLE site_state ADD COLUMN slow_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE site_state ADD COLUMN slow_since INTEGER;";
+
+/* the CHECKs' words, as SQL string literals */
+#define V11_STATES_OLD "'state IN (''unknown'', ''up'', ''down'')'"
+#define V11_STATES_NEW "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
+#define V11_KINDS_OLD "'kind IN (''down'', ''up'', ''reminder'')'"
+#define V11_KINDS_NEW "'kind IN (''down'', ''up'', ''reminder'', ''degraded'', ''recovered'')'"
+
+static int query_int(struct store *s, const char *sql, int *out);
+
+/*
+ * The two CHECKs of version 11, widened in sqlite_master (the way SQLite's
+ * documentation gives for a constraint that accepts more), then the schema
+ * cookie moved on so every connection reads the new text. A table whose
+ * text is not the one versions 1 and 2 made (edited by hand) is refused.
+ */
+static int schema_v11_widen(struct store *s)
+{
+	static const char what[] = "migrating the schema to version 11";
+	int cookie, changed;
+
+	if (store_exec(s, "PRAGMA writable_schema = ON;"
+	    "UPDATE sqlite_master SET sql = replace(sql, " V11_STATES_OLD ", " V11_STATES_NEW ")"
+	    " WHERE type = 'table' AND name = 'site_state' AND instr(sql, " V11_STATES_OLD ") > 0;"
+	    "UPDATE sqlite_master SET sql = replace(sql, " V11_KINDS_OLD ", " V11_KINDS_NEW ")"
+	    " WHERE type = 'table' AND name = 'outbox' AND instr(sql, " V11_KINDS_OLD ") > 0;"
+	    "PRAGMA writable_schema = OFF;", what) < 0)
+		return -1;
+	if (query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+	    " ((name = 'site_state' AND instr(sql, " V11_STATES_NEW ") > 0) OR"
+	    "  (name = 'outbox' AND instr(sql, " V11_KINDS_NEW ") > 0))", &changed) < 0)
+		return -1;
+	if (changed != 2) {
+		log_errorx("%s: %s: the CHECKs of site_state.state and outbox.kind are not as "
+		    "squirrel made them; not migrated", s->path, what);
+		return -1;
+	}
+	if (query_int(s, "PRAGMA schema_version", &cookie) < 0)
+		return -1;
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA schema_version = %d", cookie + 1);
+	return store_exec(s, pragma, what);
+}
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -448,6 +507,7 @@ static const char *const migrations[] = {
 	schema_v8,
 	schema_v9,
 	schema_v10,
+	schema_v11,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -518,6 +578,8 @@ int store_migrate(struct store *s, bool readonly)
 		if (store_exec(s, migrations[v], what) < 0)
 			goto fail;
 		if (v + 1 == 9 && store_convert_outbox(s) < 0)
+			goto fail;
+		if (v + 1 == 11 && schema_v11_widen(s) < 0)
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
 		if (store_exec(s, pragma, what) < 0)

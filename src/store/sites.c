@@ -67,6 +67,23 @@ static const char *const method_words[] = { "HEAD", "GET", NULL };
 static const char *const mode_words[] = { "present", "absent", NULL };
 _Static_assert(SQ_METHOD_GET == 1 && SQ_KEYWORD_ABSENT == 1, "the words' order is the enums'");
 
+/* When it is slow (columns 16 and 17): slow_ms 0 is -1, never slow for this site. */
+static const char *slow_from_row(sqlite3_stmt *st, struct sq_site *site)
+{
+	int type = sqlite3_column_type(st, 16);
+	sqlite3_int64 v = sqlite3_column_int64(st, 16);
+
+	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || v < 0 || v > SQ_SLOW_MAX_MS))
+		return "slow_ms is not a whole number of ms from 0 to 600000";
+	site->slow_ms = type == SQLITE_NULL ? 0 : v == 0 ? -1 : (int)v;
+	type = sqlite3_column_type(st, 17);
+	v = sqlite3_column_int64(st, 17);
+	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
+		return "alert_degraded is not 0 or 1";
+	site->quiet_degraded = type != SQLITE_NULL && v == 0;
+	return NULL;
+}
+
 /* What the answer must be (columns 11 to 15); their sense is checked in core. */
 static const char *expect_from_row(sqlite3_stmt *st, struct sq_site *site)
 {
@@ -83,7 +100,7 @@ static const char *expect_from_row(sqlite3_stmt *st, struct sq_site *site)
 	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
 		return "keyword_nocase is not 0 or 1";
 	site->keyword_nocase = type == SQLITE_NULL ? 0 : (int)v;
-	return NULL;
+	return slow_from_row(st, site);
 }
 
 void store_free_site(struct sq_site *site)
@@ -388,6 +405,8 @@ const char *const sq_setting_columns[SQ_SET_MAX] = {
 	[SQ_SET_RECOVER] = "recover_threshold",
 	[SQ_SET_RETRY] = "retry_interval_s",
 	[SQ_SET_REMIND] = "remind_every_s",
+	[SQ_SET_SLOW] = "slow_ms",
+	[SQ_SET_ALERT_DEGRADED] = "alert_degraded",
 };
 
 /* One column an edit sets: text, a number, or NULL. */
@@ -537,7 +556,7 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
 	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s,"
-	    " method, expect_status, keyword, keyword_mode, keyword_nocase"
+	    " slow_ms, alert_degraded, method, expect_status, keyword, keyword_mode, keyword_nocase"
 	    " FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);

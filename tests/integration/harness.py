@@ -153,6 +153,21 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 11: slow is degraded; its two CHECKs back to their words before
+    for table, column in (("sites", "slow_ms"), ("sites", "alert_degraded"),
+                          ("site_state", "slow_count"), ("site_state", "slow_since")):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    cookie = con.execute("PRAGMA schema_version").fetchone()[0]
+    con.execute("PRAGMA writable_schema = ON")
+    con.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE name = 'site_state'",
+                ("state IN ('unknown', 'up', 'down', 'degraded')",
+                 "state IN ('unknown', 'up', 'down')"))
+    con.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE name = 'outbox'",
+                ("kind IN ('down', 'up', 'reminder', 'degraded', 'recovered')",
+                 "kind IN ('down', 'up', 'reminder')"))
+    con.execute("PRAGMA writable_schema = OFF")
+    con.execute(f"PRAGMA schema_version = {cookie + 1}")
+    con.commit()
     # schema 10: what a site's answer must be
     for column in ("method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"):
         con.execute(f"ALTER TABLE sites DROP COLUMN {column}")

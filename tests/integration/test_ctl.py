@@ -20,7 +20,7 @@ from harness import (CtlEnv, Httpd, check, done, equal, free_port, old_db, run, 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store/schema.c, migrations[])
-SCHEMA = 10
+SCHEMA = 11
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
@@ -298,6 +298,61 @@ def test_expect_constraints(e):
     con.close()
 
 
+def test_slow(e):
+    """Schema 11: slow_ms and alert_degraded, their CHECKs, the state
+    'degraded' and the alert kinds 'degraded' and 'recovered'; squirrelctl
+    add and edit set them, 'default' sets them back to NULL, and a value out
+    of range is a usage error that writes nothing."""
+    db = os.path.join(e.tmp, "slow.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    con = sqlite3.connect(db)
+    base = "INSERT INTO sites (url, owner_email, {0}) VALUES ('http://127.0.0.1:9/', 'o@example.com', ?)"
+    for col, value in [("slow_ms", 0), ("slow_ms", 800), ("slow_ms", 600000),
+                       ("alert_degraded", 0), ("alert_degraded", 1)]:
+        con.execute(base.format(col), [value])
+    for col, value in [("slow_ms", -1), ("slow_ms", 600001), ("slow_ms", "fast"), ("slow_ms", 1.5),
+                       ("alert_degraded", 2), ("alert_degraded", "yes")]:
+        try:
+            con.execute(base.format(col), [value])
+            check(False, f"{col} = {value!r} is refused")
+        except sqlite3.IntegrityError as ex:
+            check("CHECK constraint failed" in str(ex), f"{col} = {value!r}: a CHECK refuses it", str(ex))
+    sid = con.execute("SELECT min(id) FROM sites").fetchone()[0]
+    con.execute("INSERT INTO site_state (site_id, state) VALUES (?, 'degraded')", (sid,))
+    for kind in ("degraded", "recovered"):
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url)"
+                    " VALUES (?, 'o@example.com', ?, 1, 'http://127.0.0.1:9/')", (sid, kind))
+    try:
+        con.execute("UPDATE site_state SET state = 'slow'")
+        check(False, "state 'slow' is refused")
+    except sqlite3.IntegrityError as ex:
+        check("CHECK constraint failed" in str(ex), "state 'slow': a CHECK refuses it", str(ex))
+    con.commit()
+    con.close()
+
+    rc, out, err = e.ctl("add", "http://127.0.0.1:9/slow", "o@example.com", "--slow-ms", "1500",
+                         "--alert-degraded", "0", db=db)
+    check(rc == 0, "add --slow-ms --alert-degraded", err)
+    con = sqlite3.connect(db)
+    new = con.execute("SELECT id, slow_ms, alert_degraded FROM sites WHERE url LIKE '%/slow'").fetchone()
+    con.close()
+    equal(new[1:], (1500, 0), "add stored slow_ms and alert_degraded")
+    rows = e.json("edit", str(new[0]), "--slow-ms", "0", db=db)
+    equal((rows[0]["slow_ms"], rows[0]["alert_degraded"]), (0, 0), "edit --slow-ms 0: never slow")
+    rows = e.json("edit", str(new[0]), "--slow-ms", "default", "--alert-degraded", "default", db=db)
+    equal((rows[0]["slow_ms"], rows[0]["alert_degraded"]), (None, None), "'default': back to NULL")
+    rc, out, err = e.ctl("edit", str(new[0]), "--slow-ms", "1500", db=db)
+    check(rc == 0 and "1500 ms" in out, "edit shows slow_ms in ms", out + err)
+    for flag, value in [("--slow-ms", "600001"), ("--slow-ms", "-1"), ("--slow-ms", "fast"),
+                        ("--alert-degraded", "2")]:
+        rc, out, err = e.ctl("edit", str(new[0]), flag, value, db=db)
+        check(rc == 2 and flag in err, f"edit {flag} {value}: a usage error naming the flag", err)
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT slow_ms, alert_degraded FROM sites WHERE id = ?", (new[0],)).fetchone(),
+          (1500, None), "a refused edit wrote nothing")
+    con.close()
+
+
 def reference(events, cap, frm, to, now):
     """Up and down seconds over [frm, to): each check holds until the next,
     at most cap; the last until now, at most cap."""
@@ -491,6 +546,14 @@ def test_migration(e):
     equal(con.execute("SELECT * FROM site_counters").fetchall(), counters, "the counters too")
     equal(con.execute("SELECT site_id, started_at, ended_at, cause FROM incidents").fetchall(),
           [(sid, now0 - 100, None, "timeout")], "the site down at the migration has an open incident")
+    # schema 11 widened two CHECKs in place: the rows stay, the new words are taken
+    equal(con.execute("SELECT state FROM site_state WHERE site_id = ?", (sid,)).fetchone()[0], "down",
+          "the state survives the widening of its CHECK")
+    con.execute("UPDATE site_state SET state = 'degraded' WHERE site_id = ?", (sid,))
+    con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url)"
+                " VALUES (?, 'ops@example.com', 'recovered', 1, 'https://m.example/')", (sid,))
+    con.rollback()
+    equal(con.execute("PRAGMA integrity_check").fetchone()[0], "ok", "the migrated file is sound")
     con.close()
 
 
@@ -605,6 +668,7 @@ def main():
         test_sites(e)
         test_skipped(e)
         test_expect_constraints(e)
+        test_slow(e)
         figures_db = test_figures(e)
         test_migration(e)
         test_outbox(e)

@@ -206,7 +206,25 @@ def cases(srv, refused_port):
         (srv.url("/?status=302&location=http://web.squirrel.invalid:%d/ok" % srv.port,
                  host="web.squirrel.invalid"), {}, ("up", 200, "")),
         (f"http://web.squirrel.invalid:{refused_port}/", {}, ("down", 0, "connect refused")),
-    ] + expect_cases(u)
+    ] + expect_cases(u) + slow_cases(u)
+
+
+def slow_cases(u):
+    """Slow is degraded, not down: a success over the site's slow_ms prints
+    slow (its ms in the ms column); a failure is down however long it took;
+    slow_ms 0 is never slow, whatever [check] slow_ms says."""
+    return [
+        (u("/?status=200&delay=400&s1"), {"slow_ms": 100}, ("slow", 200, "")),
+        (u("/?status=200&s2"), {"slow_ms": 5000}, ("up", 200, "")),
+        (u("/?status=503&delay=400&s3"), {"slow_ms": 100}, ("down", 503, "http 503")),
+        (u("/?status=200&delay=400&s4"), {"slow_ms": 0}, ("up", 200, "")),
+        # [check] slow_ms of test_pass's configuration, for a site without its own
+        (u(f"/?status=200&delay={CONFIG_SLOW_MS + 400}&s5"), {}, ("slow", 200, "")),
+    ]
+
+
+# [check] slow_ms of test_pass's configuration: longer than any other case answers
+CONFIG_SLOW_MS = 3000
 
 
 # [check] body_max of test_pass's configuration
@@ -266,7 +284,8 @@ def test_pass(tmp, backend, extra_args, dns, tls=None):
     db = new_db(tmp, f"pass-{backend}.db")
     conf = os.path.join(tmp, "dns.conf")
     with open(conf, "w") as f:
-        f.write(f"[check]\ndns_servers = {dns.server}\nbody_max = {BODY_MAX}\n")
+        f.write(f"[check]\ndns_servers = {dns.server}\nbody_max = {BODY_MAX}\n"
+                f"slow_ms = {CONFIG_SLOW_MS}\n")
         if tls is not None:
             f.write(f"ca_file = {tls.ca_file}\n")
     refused_port = __import__("harness").free_port()
@@ -293,6 +312,9 @@ def test_pass(tmp, backend, extra_args, dns, tls=None):
         state, status, ms, gurl, error = got
         equal((state, status, error), want, f"{backend}: {url}")
         equal(gurl, url, f"{backend}: url column of site {site_id}")
+        if want[0] == "slow":
+            check(ms > (extra.get("slow_ms") or CONFIG_SLOW_MS),
+                  f"{backend}: a slow site's ms is over its slow_ms ({ms} ms)")
         if "hang=1" in url:
             check(950 <= ms <= 2500, f"{backend}: hung site gave up at its timeout ({ms} ms)")
     con = sqlite3.connect(db)

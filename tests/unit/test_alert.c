@@ -419,6 +419,58 @@ static void test_up_and_reminder(void)
 	free(msg);
 }
 
+/* Slow is degraded: the DEGRADED and RECOVERED mails say how slow, since when, and for how long. */
+static void test_degraded(void)
+{
+	struct alert_item it = item(SQ_ALERT_DEGRADED, "https://example.org/", "Shop", "");
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	it.detail = "took 3200 ms, slow over 800 ms";
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "d1", err, sizeof(err));
+	parse(msg, &p);
+	check_headers(&p, "DEGRADED mail");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] DEGRADED Shop (took 3200 ms, slow over 800 ms)", "DEGRADED subject");
+	ok(body_has_line(p.body, "DEGRADED (slow): Shop (slow for 14m)"), "DEGRADED body: headline");
+	ok(body_has_line(p.body, "  how slow:         took 3200 ms, slow over 800 ms"),
+	    "DEGRADED body: how slow");
+	ok(body_has_line(p.body, "  checked at:       2024-05-14 10:03:20 UTC"), "DEGRADED body: when");
+	ok(body_has_line(p.body, "  slow since:       2024-05-14 09:49:20 UTC"),
+	    "DEGRADED body: since the first slow check");
+	ok(body_has_line(p.body, "  url:              https://example.org/"), "DEGRADED body: url");
+	ok(strstr(p.body, "down since") == NULL && strstr(p.body, "what failed") == NULL,
+	    "DEGRADED body: nothing said to be down or failed");
+	parsed_free(&p);
+	free(msg);
+
+	it = item(SQ_ALERT_RECOVERED, "https://example.org/", NULL, "");
+	it.detail = "took 90 ms";
+	msg = alert_compose(TO, FROM, &it, 1, NOW, "r1", err, sizeof(err));
+	parse(msg, &p);
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] RECOVERED example.org after 14m", "RECOVERED subject");
+	ok(body_has_line(p.body, "fast again: example.org (slow for 14m)"), "RECOVERED body: headline");
+	ok(body_has_line(p.body, "  fast again at:    2024-05-14 10:03:20 UTC"), "RECOVERED body: when");
+	ok(body_has_line(p.body, "  how fast:         took 90 ms"), "RECOVERED body: how fast");
+	ok(body_has_line(p.body, "  slow since:       2024-05-14 09:49:20 UTC"), "RECOVERED body: since");
+	ok(body_has_line(p.body, "  slow for:         14m"), "RECOVERED body: how long");
+	parsed_free(&p);
+	free(msg);
+
+	/* several in one mail: each counted as what it is */
+	struct alert_item many[3] = {
+		item(SQ_ALERT_DOWN, "https://a.example/", NULL, "timeout"),
+		item(SQ_ALERT_DEGRADED, "https://b.example/", NULL, ""),
+		item(SQ_ALERT_RECOVERED, "https://c.example/", NULL, ""),
+	};
+	is_str(subject_of(many, 3), "[squirrel] 3 sites: 1 DOWN, 1 DEGRADED, 1 RECOVERED",
+	    "a digest with slow sites counts each kind");
+	is_str(subject_of(many + 1, 2), "[squirrel] 2 sites: 1 DEGRADED, 1 RECOVERED",
+	    "a digest of slow sites alone");
+}
+
 static void test_locations(void)
 {
 	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "http 503 from b, c");
@@ -911,6 +963,7 @@ int main(void)
 	test_subjects();
 	test_single_down();
 	test_up_and_reminder();
+	test_degraded();
 	test_locations();
 	test_digest();
 	test_hostile();

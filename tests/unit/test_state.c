@@ -486,6 +486,22 @@ static int64_t one_int(const char *path, const char *sql)
 	return v;
 }
 
+/* The first text of the first row of sql equals want (read through a connection of our own). */
+static void is_str_db(const char *path, const char *sql, const char *want, const char *what)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char got[64] = "(none)";
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		snprintf(got, sizeof(got), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	is_str(got, want, "%s", what);
+}
+
 /*
  * Through record.c and a real SQLite file: the run's start survives
  * between checks (and restarts), an unknown verdict (too few locations
@@ -622,6 +638,108 @@ out:
 		printf("# could not remove %s\n", dir);
 }
 
+/* One result of site at t that took ms, through record_batch: 0 or -1. */
+static int record_ms(struct store *s, const struct sq_config *cfg, const struct sq_site *site,
+    int64_t t, int ms)
+{
+	struct record_entry e = {
+		.site = site,
+		.result = { .site_id = site->id, .started_ms = t * 1000, .http_status = 200,
+		    .err = SQ_OK, .ms = ms },
+	};
+	struct record_stats stats;
+	return record_batch(s, cfg, NULL, &e, 1, &stats);
+}
+
+/*
+ * Slow is degraded, through record.c and a real SQLite file (schema 11):
+ * [check] slow_ms, the site's slow_ms over it, 0 for never; the slow run
+ * kept between checks; the state 'degraded' stored; the DEGRADED and
+ * RECOVERED alerts in the outbox, none for a site with alert_degraded 0;
+ * no incident (the site is up).
+ */
+static void test_recorded_slow(void)
+{
+	char dir[] = "/tmp/squirrel-slow-XXXXXX", path[128], cmd[160];
+	struct sq_config cfg;
+	struct sq_site_state st;
+	int64_t id = 0, quiet = 0;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a temporary directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	config_defaults(&cfg);
+	cfg.slow_ms = 800;
+	struct store *s = store_open(path, STORE_CREATE);
+	struct sq_site_new n = { .url = "http://slow.test/", .owner_email = "ops@slow.test" };
+	struct sq_site_new q = { .url = "http://quiet.test/", .owner_email = "ops@slow.test" };
+	ok(s != NULL && store_add_site(s, &n, &id) == 0 && store_add_site(s, &q, &quiet) == 0,
+	    "a database and two sites");
+	if (s == NULL || id == 0 || quiet == 0)
+		goto out;
+	struct sq_site site = { .id = id, .url = "http://slow.test/",
+		.owner_email = "ops@slow.test", .fail_threshold = 2 };
+	ok(record_ms(s, &cfg, &site, 1000, 100) == 0, "fast at 1000");
+	ok(record_ms(s, &cfg, &site, 1060, 800) == 0, "800 ms at 1060: not over slow_ms");
+	ok(store_load_state(s, id, &st) == 0 && st.slow_count == 0, "not slow");
+	ok(record_ms(s, &cfg, &site, 1120, 801) == 0, "801 ms at 1120");
+	ok(store_load_state(s, id, &st) == 0 && st.slow_count == 1 && st.slow_since == 1120 &&
+	    st.state == SQ_STATE_UP, "slow once: still up, the run stored (%d since %lld)",
+	    st.slow_count, (long long)st.slow_since);
+	ok(record_ms(s, &cfg, &site, 1140, 3000) == 0, "3000 ms at 1140");
+	is_str_db(path, "SELECT state FROM site_state WHERE site_id = (SELECT min(id) FROM sites)",
+	    "degraded", "site_state says degraded");
+	is_int(one_int(path, "SELECT since FROM site_state"), 1120,
+	    "degraded since the first slow check");
+	is_int(one_int(path, "SELECT count(*) FROM outbox WHERE kind = 'degraded'"), 1,
+	    "one DEGRADED alert queued");
+	is_int(one_int(path, "SELECT since FROM outbox WHERE kind = 'degraded'"), 1120,
+	    "the DEGRADED alert says since the first slow check");
+	is_str_db(path, "SELECT detail FROM outbox WHERE kind = 'degraded'",
+	    "took 3000 ms, slow over 800 ms", "the DEGRADED alert says how slow");
+	is_int(one_int(path, "SELECT count(*) FROM incidents"), 0, "no incident: the site is up");
+	ok(record_ms(s, &cfg, &site, 1200, 5000) == 0, "still slow at 1200");
+	is_int(one_int(path, "SELECT count(*) FROM outbox"), 1, "no second alert");
+	ok(record_ms(s, &cfg, &site, 1260, 90) == 0, "fast at 1260");
+	is_str_db(path, "SELECT state FROM site_state", "up", "site_state says up again");
+	is_int(one_int(path, "SELECT down_for FROM outbox WHERE kind = 'recovered'"), 1260 - 1120,
+	    "RECOVERED after 140 s slow");
+	is_str_db(path, "SELECT detail FROM outbox WHERE kind = 'recovered'", "took 90 ms",
+	    "the RECOVERED alert says how fast");
+	is_int(one_int(path, "SELECT since FROM outbox WHERE kind = 'recovered'"), 1120,
+	    "the RECOVERED alert's slow since");
+
+	/* the site's own slow_ms wins; -1 (column 0) is never slow */
+	site.slow_ms = 5000;
+	ok(record_ms(s, &cfg, &site, 1300, 4000) == 0 && record_ms(s, &cfg, &site, 1320, 4000) == 0,
+	    "4000 ms twice under the site's 5000");
+	ok(store_load_state(s, id, &st) == 0 && st.state == SQ_STATE_UP && st.slow_count == 0,
+	    "the site's slow_ms is in force");
+	site.slow_ms = -1;
+	ok(record_ms(s, &cfg, &site, 1340, 60000) == 0 && record_ms(s, &cfg, &site, 1360, 60000) == 0,
+	    "a minute twice with slow_ms 0");
+	ok(store_load_state(s, id, &st) == 0 && st.state == SQ_STATE_UP && st.slow_count == 0,
+	    "slow_ms 0: never slow");
+
+	/* alert_degraded 0: degraded all the same, nothing queued */
+	struct sq_site qs = { .id = quiet, .url = "http://quiet.test/",
+		.owner_email = "ops@slow.test", .fail_threshold = 1, .quiet_degraded = true };
+	ok(record_ms(s, &cfg, &qs, 2000, 100) == 0 && record_ms(s, &cfg, &qs, 2060, 900) == 0,
+	    "the quiet site: fast, then slow");
+	ok(store_load_state(s, quiet, &st) == 0 && st.state == SQ_STATE_DEGRADED, "quiet: degraded");
+	ok(record_ms(s, &cfg, &qs, 2120, 100) == 0, "quiet: fast again");
+	is_int(one_int(path, "SELECT count(*) FROM outbox WHERE site_id = (SELECT max(id) FROM sites)"),
+	    0, "quiet: no alert queued");
+out:
+	store_close(s);
+	config_free(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 static void test_names(void)
 {
 	is_str(state_name(SQ_STATE_UP), "up", "name up");
@@ -672,6 +790,7 @@ int main(void)
 	test_degraded_quiet();
 	test_exhaustive_slow();
 	test_recorded();
+	test_recorded_slow();
 	test_locations();
 	test_names();
 	test_kinds();

@@ -66,6 +66,7 @@ void scheduler_requeue(struct scheduler *s, struct sched_site *site, int64_t due
 void scheduler_reschedule(struct scheduler *s, const struct sq_config *cfg, int64_t now_ms);
 
 size_t scheduler_size(const struct scheduler *s);
+/* Sites up (degraded ones included: up, but slow) and down. */
 void scheduler_state_counts(const struct scheduler *s, size_t *up, size_t *down);
 
 #endif

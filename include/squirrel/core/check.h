@@ -20,6 +20,8 @@
  * every backend runs.
  */
 #define SQ_TIMEOUT_MAX_MS 600000
+/* The largest slow_ms ([check] slow_ms, sites.slow_ms): no check lasts longer. */
+#define SQ_SLOW_MAX_MS SQ_TIMEOUT_MAX_MS
 
 /*
  * What a check expects of the answer, in fixed size so that it crosses a

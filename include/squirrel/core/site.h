@@ -39,6 +39,8 @@ struct sq_site {
 	char *keyword;       /* NULL: none */
 	int keyword_mode;    /* enum sq_keyword_mode */
 	int keyword_nocase;  /* 0 or 1 */
+	int slow_ms;         /* 0: the configured default; -1: never slow for this site */
+	bool quiet_degraded; /* alert_degraded = 0: no DEGRADED/RECOVERED mail */
 };
 
 struct sq_site_list {
@@ -66,12 +68,16 @@ struct sq_settings {
 
 /*
  * The one rule: each of the site's columns when set, else its [check]
- * key; remind_every_s -1 means no reminders for this site (0 in force).
+ * key; remind_every_s -1 means no reminders for this site (0 in force),
+ * slow_ms -1 never slow (0 in force).
  * connect_timeout, max_redirects and body_max have no column: [check]
  * alone. A keyword makes the method GET. A row sites_skip_reason() refuses
  * gets the default statuses and no keyword (it is never checked).
  */
 void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct sq_settings *out);
+
+/* The slow_ms in force alone (0: never slow), for the hot path of a result. */
+int site_slow_ms(const struct sq_site *s, const struct sq_config *cfg);
 
 /*
  * The check of s under its settings in force. tag is the caller's own

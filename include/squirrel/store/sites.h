@@ -111,6 +111,8 @@ enum sq_setting {
 	SQ_SET_RECOVER,          /* recover_threshold */
 	SQ_SET_RETRY,            /* retry_interval_s */
 	SQ_SET_REMIND,           /* remind_every_s (0: no reminders for this site) */
+	SQ_SET_SLOW,             /* slow_ms (0: never slow for this site) */
+	SQ_SET_ALERT_DEGRADED,   /* alert_degraded (0 or 1) */
 	SQ_SET_MAX
 };
 
