@@ -23,13 +23,17 @@
 #include "squirrel/store/sites.h"
 #include "squirrel/base/urlshow.h"
 
-enum site_value { SV_UP, SV_RESPONSE, SV_STATUS, SV_LAST_CHECK, SV_CHECKS, SV_FAILURES };
+enum site_value { SV_UP, SV_DEGRADED, SV_RESPONSE, SV_STATUS, SV_LAST_CHECK, SV_CHECKS,
+	SV_FAILURES };
 
 static const struct {
 	const char *name, *type, *help;
 } site_families[] = {
 	[SV_UP] = { "squirrel_site_up", "gauge",
-	    "Whether the site is up (1) or down (0) as its thresholds decided; absent until known." },
+	    "Whether the site is up (1) or down (0) as its thresholds decided (degraded is up);"
+	    " absent until known." },
+	[SV_DEGRADED] = { "squirrel_site_degraded", "gauge",
+	    "Whether the site is degraded (1): up, but slower than its slow_ms; absent until known." },
 	[SV_RESPONSE] = { "squirrel_site_response_seconds", "gauge",
 	    "How long the site's last check took." },
 	[SV_STATUS] = { "squirrel_site_http_status", "gauge",
@@ -103,11 +107,15 @@ static void site_family(FILE *f, enum site_value v, const struct sq_site_info_li
 		if (!watched(s))
 			continue;
 		if (v != SV_CHECKS && v != SV_FAILURES &&
-		    (s->last_check == 0 || (v == SV_UP && s->state == SQ_STATE_UNKNOWN)))
+		    (s->last_check == 0 ||
+		    ((v == SV_UP || v == SV_DEGRADED) && s->state == SQ_STATE_UNKNOWN)))
 			continue;
 		site_labels(f, site_families[v].name, s);
 		switch (v) {
-		case SV_UP: fprintf(f, "%d\n", s->state == SQ_STATE_UP); break;
+		case SV_UP:
+			fprintf(f, "%d\n", s->state == SQ_STATE_UP || s->state == SQ_STATE_DEGRADED);
+			break;
+		case SV_DEGRADED: fprintf(f, "%d\n", s->state == SQ_STATE_DEGRADED); break;
 		case SV_RESPONSE: put_millis(f, s->last_ms); break;
 		case SV_STATUS: fprintf(f, "%" PRId64 "\n", s->last_status); break;
 		case SV_LAST_CHECK: fprintf(f, "%" PRId64 "\n", s->last_check); break;
@@ -142,7 +150,7 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 {
 	struct sq_site_info_list sites;
 	int64_t pending, failed;
-	size_t counts[3] = { 0 }, skipped = 0;
+	size_t counts[SQ_STATE_DEGRADED + 1] = { 0 }, skipped = 0;
 
 	if (store_site_infos(s, 0, &sites) < 0)
 		return -1;
@@ -153,13 +161,14 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 	for (size_t v = 0; v < sizeof(site_families) / sizeof(site_families[0]); v++)
 		site_family(f, (enum site_value)v, &sites);
 	for (size_t i = 0; i < sites.n; i++) {
-		if (watched(&sites.v[i]))
+		if (watched(&sites.v[i]) && sites.v[i].state >= SQ_STATE_UNKNOWN &&
+		    sites.v[i].state <= SQ_STATE_DEGRADED)
 			counts[sites.v[i].state]++;
 		else if (sites.v[i].enabled)
 			skipped++;
 	}
 	family(f, "squirrel_sites", "gauge", "Sites watched, by state.");
-	for (int st = SQ_STATE_UNKNOWN; st <= SQ_STATE_DOWN; st++)
+	for (int st = SQ_STATE_UNKNOWN; st <= SQ_STATE_DEGRADED; st++)
 		fprintf(f, "squirrel_sites{state=\"%s\"} %zu\n", state_name((enum sq_state)st),
 		    counts[st]);
 	gauge_int(f, "squirrel_sites_skipped",

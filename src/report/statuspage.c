@@ -48,7 +48,7 @@ static const char css[] =
     ".overall{font-size:1.05rem;font-weight:600;padding:10px 14px;border-radius:8px;"
     "color:#fff;margin:10px 0}"
     ".overall.up{background:var(--up)}.overall.down{background:var(--down)}"
-    ".overall.unknown{background:#6c7684}"
+    ".overall.unknown{background:#6c7684}.overall.degraded{background:#b7791f}"
     ".muted{color:var(--muted);font-size:.85rem;margin:2px 0}"
     ".site{background:var(--card);border:1px solid var(--line);border-radius:10px;"
     "padding:14px 16px;margin:14px 0}"
@@ -56,7 +56,7 @@ static const char css[] =
     ".badge{flex:none;font-size:.8rem;font-weight:700;padding:2px 10px;border-radius:999px;"
     "color:#fff;text-transform:uppercase}"
     ".badge.up{background:var(--up)}.badge.down{background:var(--down)}"
-    ".badge.unknown{background:#6c7684}"
+    ".badge.unknown{background:#6c7684}.badge.degraded{background:#b7791f}"
     ".url{margin:2px 0 6px;font-size:.85rem;overflow-wrap:anywhere}"
     ".url a{color:var(--muted)}"
     ".figs{display:flex;flex-wrap:wrap;gap:4px 18px;margin:8px 0 4px;font-size:.9rem}"
@@ -221,7 +221,8 @@ static bool is_web_url(const char *url)
 
 static const char *state_label(enum sq_state st)
 {
-	return st == SQ_STATE_UP ? "up" : st == SQ_STATE_DOWN ? "down" : "unknown";
+	return st == SQ_STATE_UP ? "up" : st == SQ_STATE_DOWN ? "down" :
+	    st == SQ_STATE_DEGRADED ? "degraded" : "unknown";
 }
 
 static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *site, int64_t now,
@@ -273,7 +274,8 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	}
 	fputs("<p class=\"muted\">", f);
 	if (site->state != SQ_STATE_UNKNOWN && site->since > 0) {
-		fprintf(f, "%s since ", site->state == SQ_STATE_UP ? "Up" : "Down");
+		fprintf(f, "%s since ", site->state == SQ_STATE_UP ? "Up" :
+		    site->state == SQ_STATE_DEGRADED ? "Degraded (slow)" : "Down");
 		put_time(f, site->since);
 		fprintf(f, " (%s)", duration_format(now - site->since, buf, sizeof(buf)));
 	} else {
@@ -334,7 +336,7 @@ static bool on_page(const struct sq_site_info *site)
 int statuspage_render(struct store *s, FILE *f, int64_t now)
 {
 	struct sq_site_info_list sites;
-	size_t up = 0, down = 0, shown = 0, skipped = 0;
+	size_t up = 0, down = 0, slow = 0, shown = 0, skipped = 0;
 	int rc = 0;
 
 	struct sq_reader *r = store_reader_open(s);
@@ -349,7 +351,9 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 		if (!on_page(&sites.v[i]))
 			continue;
 		shown++;
-		up += sites.v[i].state == SQ_STATE_UP;
+		/* degraded is up, and counted apart: slow */
+		up += sites.v[i].state == SQ_STATE_UP || sites.v[i].state == SQ_STATE_DEGRADED;
+		slow += sites.v[i].state == SQ_STATE_DEGRADED;
 		down += sites.v[i].state == SQ_STATE_DOWN;
 	}
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -363,6 +367,9 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 		fputs("<p class=\"overall unknown\">No sites are watched yet.</p>\n", f);
 	else if (down > 0)
 		fprintf(f, "<p class=\"overall down\">%zu of %zu sites down</p>\n", down, shown);
+	else if (up == shown && slow > 0)
+		fprintf(f, "<p class=\"overall degraded\">All %zu sites up, %zu slow</p>\n", shown,
+		    slow);
 	else if (up == shown)
 		fprintf(f, "<p class=\"overall up\">All %zu sites up</p>\n", shown);
 	else

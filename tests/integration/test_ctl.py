@@ -330,6 +330,12 @@ def test_slow(e):
     con.commit()
     con.close()
 
+    listed = {r["id"]: r for r in e.json("list", db=db)}
+    equal(listed[sid]["state"], "degraded", "list --json: the degraded site's state")
+    shown = {r["id"]: r for r in e.json("status", db=db)}
+    equal(shown[sid]["state"], "degraded", "status --json: the degraded site's state")
+    rc, out, err = e.ctl("list", db=db)
+    check(rc == 0 and "degraded" in out, "list shows degraded", out + err)
     rc, out, err = e.ctl("add", "http://127.0.0.1:9/slow", "o@example.com", "--slow-ms", "1500",
                          "--alert-degraded", "0", db=db)
     check(rc == 0, "add --slow-ms --alert-degraded", err)

@@ -290,6 +290,7 @@ def test_page_metrics_prune(tmp):
             integer = typed.get(name) == "counter" or name in (
                 "squirrel_sites", "squirrel_sites_skipped", "squirrel_alerts_pending",
                 "squirrel_alerts_undeliverable", "squirrel_start_time_seconds", "squirrel_site_up",
+                "squirrel_site_degraded",
                 "squirrel_site_http_status", "squirrel_site_last_check_timestamp_seconds")
             if not re.fullmatch(r"[0-9]+" if integer else r"[0-9]+(\.[0-9]+)?", value):
                 bad.append(line)
@@ -301,8 +302,8 @@ def test_page_metrics_prune(tmp):
           "squirrel_pass_duration_seconds: the daemon's last round of checks, about its 1 s interval",
           rounds)
     equal(sorted(l for l in metrics.splitlines() if l.startswith("squirrel_sites")),
-          ['squirrel_sites_skipped 1', 'squirrel_sites{state="down"} 1', 'squirrel_sites{state="unknown"} 0',
-           'squirrel_sites{state="up"} 1'], "the skipped row is counted apart, not as a site watched")
+          ['squirrel_sites_skipped 1', 'squirrel_sites{state="degraded"} 0', 'squirrel_sites{state="down"} 1',
+           'squirrel_sites{state="unknown"} 0', 'squirrel_sites{state="up"} 1'], "the skipped row is counted apart, not as a site watched")
     check("1 of 2 sites down" in html and "Not shown: 1 site whose entry cannot be checked" in html,
           "the page counts the skipped row apart", html[html.find("<h1>"):html.find("<section")])
     con = sqlite3.connect(db)

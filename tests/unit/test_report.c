@@ -531,6 +531,79 @@ static void test_page(struct store *s)
 	free(buf);
 }
 
+/* The page of s at now as one string (malloc'd), or NULL. */
+static char *render_page(struct store *s, const char *name, int64_t now)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (statuspage_write(s, path, now) < 0)
+		return NULL;
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t len = f != NULL && buf != NULL ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	if (len == 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * A degraded site, in a database of its own: up, but slow. The metrics
+ * count it as up and apart (squirrel_site_degraded, the state degraded);
+ * the page shows its badge and since when, and says it is slow.
+ */
+static void test_degraded_shown(void)
+{
+	char path[128];
+	struct sq_site_new n = { .url = "http://slow.test/", .owner_email = "o@slow.test" };
+	struct sq_site_new u = { .url = "http://fast.test/", .owner_email = "o@slow.test" };
+	int64_t id = 0, fast = 0;
+
+	snprintf(path, sizeof(path), "%s/degraded.db", dir);
+	struct store *s = store_open(path, STORE_CREATE);
+	ok(s != NULL && store_add_site(s, &n, &id) == 0 && store_add_site(s, &u, &fast) == 0,
+	    "a database with two sites");
+	if (s == NULL)
+		return;
+	struct sq_result r = { .site_id = id, .started_ms = (int64_t)(T0 + 10) * 1000, .http_status = 200,
+		.err = SQ_OK, .ms = 4000 };
+	struct sq_site_state st = { .state = SQ_STATE_DEGRADED, .since = T0, .slow_count = 3,
+		.slow_since = T0 };
+	store_begin(s);
+	ok(store_save_check(s, &r, &st) == 0, "a degraded state stored");
+	save(s, fast, T0 + 10, true, 50);
+	store_commit(s);
+
+	char *text = render_metrics(s, NULL);
+	char want[160];
+	ok(text != NULL, "metrics rendered");
+	ok(text != NULL && has_line(text, "squirrel_sites{state=\"degraded\"} 1"),
+	    "squirrel_sites counts the degraded site");
+	ok(text != NULL && has_line(text, "squirrel_sites{state=\"up\"} 1"), "and the up one apart");
+	snprintf(want, sizeof(want), "squirrel_site_up{id=\"%" PRId64 "\",url=\"http://slow.test/\"} 1", id);
+	ok(text != NULL && has_line(text, want), "a degraded site is up");
+	snprintf(want, sizeof(want),
+	    "squirrel_site_degraded{id=\"%" PRId64 "\",url=\"http://slow.test/\"} 1", id);
+	ok(text != NULL && has_line(text, want), "and degraded");
+	snprintf(want, sizeof(want),
+	    "squirrel_site_degraded{id=\"%" PRId64 "\",url=\"http://fast.test/\"} 0", fast);
+	ok(text != NULL && has_line(text, want), "a fast site is not degraded");
+	free(text);
+
+	text = render_page(s, "degraded.html", T0 + 20);
+	ok(text != NULL, "page rendered");
+	ok(text != NULL && strstr(text, "<span class=\"badge degraded\">degraded</span>") != NULL,
+	    "the degraded badge");
+	ok(text != NULL && strstr(text, "Degraded (slow) since ") != NULL, "degraded since when");
+	ok(text != NULL && strstr(text, "<p class=\"overall degraded\">All 2 sites up, 1 slow</p>") != NULL,
+	    "the overall line: up, and how many slow");
+	free(text);
+	store_close(s);
+}
+
 static int cmp64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -665,6 +738,7 @@ int main(void)
 		test_metrics(s);
 		test_metrics_numbers(s);
 		test_page(s);
+		test_degraded_shown();
 		store_close(s);
 	}
 	snprintf(path, sizeof(path), "%s/old.db", dir);
