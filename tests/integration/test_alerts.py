@@ -221,11 +221,50 @@ def test_crash_before_delivery(tmp, httpd):
         equal(subjects(smtp), ["[squirrel] DOWN crashy (http 503)"], "crash: delivered exactly once")
 
 
+def test_slow_degraded(tmp, httpd):
+    """Slow is degraded, not down: two slow answers (fail_threshold 2) send
+    one DEGRADED mail, a fast one RECOVERED; --once prints slow; a site
+    with alert_degraded 0 is degraded all the same, and mailed nothing."""
+    with Smtpd(tmp, "smtp-slow") as smtp:
+        conf = config(tmp, "slow.conf", smtp.port, slow_ms=200)
+        db = new_db(tmp, "slow.db")
+        sid, quiet = add_sites(db, [(httpd.url("/?status=200&delay=500&slow"), OWNER, {"name": "shop"}),
+                                    (httpd.url("/?status=200&delay=500&quiet"), OWNER,
+                                     {"name": "quiet", "alert_degraded": 0})])
+        rc, out, err = once(conf, db)
+        equal([l.split("\t")[1] for l in out.splitlines()], ["slow", "slow"], "slow: --once prints slow")
+        equal(subjects(smtp), [], "slow: no mail after one slow check")
+        rc, out, err = once(conf, db)
+        subs = subjects(smtp)
+        check(len(subs) == 1 and re.fullmatch(r"\[squirrel\] DEGRADED shop \(took \d+ ms, slow over 200 ms\)",
+                                              subs[0]), "slow: one DEGRADED mail, saying how slow", subs)
+        con = sqlite3.connect(db)
+        equal(con.execute("SELECT site_id, state FROM site_state ORDER BY site_id").fetchall(),
+              [(sid, "degraded"), (quiet, "degraded")], "slow: both sites degraded")
+        equal(con.execute("SELECT count(*) FROM incidents").fetchone()[0], 0, "slow: no incident")
+        con.close()
+        body = smtp.messages()[0][0].split(b"\r\n\r\n", 1)[1].decode()
+        check("DEGRADED (slow): shop" in body and "slow since:" in body, "slow: the DEGRADED body", body)
+        rc, out, err = once(conf, db)
+        equal(len(smtp.messages()), 1, "slow: no second mail while it stays slow")
+        set_url(db, sid, httpd.url("/?status=200&fast"))
+        set_url(db, quiet, httpd.url("/?status=200&fastquiet"))
+        rc, out, err = once(conf, db)
+        equal([l.split("\t")[1] for l in out.splitlines()], ["up", "up"], "slow: fast again prints up")
+        subs = subjects(smtp)
+        check(len(subs) == 2 and re.fullmatch(r"\[squirrel\] RECOVERED shop after \d+s", subs[1]),
+              "slow: RECOVERED mail", subs)
+        equal([r[0] for r in outbox(db)], ["degraded", "recovered"],
+              "slow: the quiet site queued nothing, the other both kinds")
+        equal([r[1] for r in outbox(db)], ["sent", "sent"], "slow: both sent")
+
+
 def main():
     with tmpdir() as tmp:
         with Httpd(tmp) as httpd:
             test_down_then_up(tmp, httpd)
             test_flap(tmp, httpd)
+            test_slow_degraded(tmp, httpd)
             test_digest(tmp, httpd)
             test_server_down_then_up(tmp, httpd)
             test_tempfail_then_ok(tmp, httpd)
