@@ -175,6 +175,8 @@ static const struct {
 	[SQ_ALERT_REMINDER] = { "reminder", "STILL DOWN", "STILL DOWN" },
 	[SQ_ALERT_DEGRADED] = { "degraded", "DEGRADED", "DEGRADED (slow)" },
 	[SQ_ALERT_RECOVERED] = { "recovered", "RECOVERED", "fast again" },
+	[SQ_ALERT_CERT] = { "cert", "CERTIFICATE", "certificate ends soon" },
+	[SQ_ALERT_OUTAGE] = { "outage", "MONITOR OUTAGE", "monitor cut off" },
 };
 
 #define KIND_LAST ((int)(sizeof(kinds) / sizeof(kinds[0])) - 1)

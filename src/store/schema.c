@@ -443,7 +443,7 @@ _Static_assert(SQ_KEYWORD_MAX == 256 && SQ_EXPECT_TEXT_MAX == 200,
  * or 1: DEGRADED and RECOVERED are mailed; 0: not); the slow run the
  * state machine keeps (site_state.slow_count, slow_since). The new state
  * 'degraded' and the kinds 'degraded' and 'recovered' widen two CHECKs:
- * schema_v11_widen() edits their text in place, which SQLite allows for
+ * schema_widen() edits their text in place, which SQLite allows for
  * a CHECK that only accepts more (no row is rewritten: cheap at any size).
  */
 static const char schema_v11[] =
@@ -454,47 +454,86 @@ static const char schema_v11[] =
     "ALTER TABLE site_state ADD COLUMN slow_count INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE site_state ADD COLUMN slow_since INTEGER;";
 
+/*
+ * Version 12: the room the rest of what a check can tell needs in the two
+ * CHECKs of the outbox. Kinds 'cert' (a certificate near its end) and
+ * 'outage' (to [alerts] admin: the monitor's own network failed); statuses
+ * 'held' (a DOWN alert kept back while that outage lasts) and 'cancelled'
+ * (held, and the site was up again before it was due). Widened in place
+ * like version 11's; no DDL of its own.
+ */
+static const char schema_v12[] = "";
+
 /* the CHECKs' words, as SQL string literals */
-#define V11_STATES_OLD "'state IN (''unknown'', ''up'', ''down'')'"
-#define V11_STATES_NEW "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
-#define V11_KINDS_OLD "'kind IN (''down'', ''up'', ''reminder'')'"
-#define V11_KINDS_NEW "'kind IN (''down'', ''up'', ''reminder'', ''degraded'', ''recovered'')'"
+#define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
+#define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
+#define KINDS_V2 "'kind IN (''down'', ''up'', ''reminder'')'"
+#define KINDS_V11 "'kind IN (''down'', ''up'', ''reminder'', ''degraded'', ''recovered'')'"
+#define KINDS_V12 "'kind IN (''down'', ''up'', ''reminder'', ''degraded'', ''recovered'', " \
+    "''cert'', ''outage'')'"
+#define STATUS_V2 "'status IN (''pending'', ''sent'', ''failed'')'"
+#define STATUS_V12 "'status IN (''pending'', ''sent'', ''failed'', ''held'', ''cancelled'')'"
+
+/* One CHECK's text, before and after a version widens it. */
+struct widening {
+	const char *table, *from, *to;
+};
+
+static const struct widening widen_v11[] = {
+	{ "site_state", STATES_V1, STATES_V11 },
+	{ "outbox", KINDS_V2, KINDS_V11 },
+};
+
+static const struct widening widen_v12[] = {
+	{ "outbox", KINDS_V11, KINDS_V12 },
+	{ "outbox", STATUS_V2, STATUS_V12 },
+};
 
 static int query_int(struct store *s, const char *sql, int *out);
 
 /*
- * The two CHECKs of version 11, widened in sqlite_master (the way SQLite's
- * documentation gives for a constraint that accepts more), then the schema
- * cookie moved on so every connection reads the new text. A table whose
- * text is not the one versions 1 and 2 made (edited by hand) is refused.
+ * CHECKs widened in sqlite_master (the way SQLite's documentation gives for
+ * a constraint that accepts more: no row is rewritten, cheap at any size),
+ * then the schema cookie moved on so every connection reads the new text.
+ * A table whose text is not the one squirrel made (edited by hand) is
+ * refused, and the whole migration with it.
  */
-static int schema_v11_widen(struct store *s)
+static int schema_widen(struct store *s, int version, const struct widening *w, size_t n)
 {
-	static const char what[] = "migrating the schema to version 11";
+	char what[64], sql[1024];
 	int cookie, changed;
 
-	if (store_exec(s, "PRAGMA writable_schema = ON;"
-	    "UPDATE sqlite_master SET sql = replace(sql, " V11_STATES_OLD ", " V11_STATES_NEW ")"
-	    " WHERE type = 'table' AND name = 'site_state' AND instr(sql, " V11_STATES_OLD ") > 0;"
-	    "UPDATE sqlite_master SET sql = replace(sql, " V11_KINDS_OLD ", " V11_KINDS_NEW ")"
-	    " WHERE type = 'table' AND name = 'outbox' AND instr(sql, " V11_KINDS_OLD ") > 0;"
-	    "PRAGMA writable_schema = OFF;", what) < 0)
+	snprintf(what, sizeof(what), "migrating the schema to version %d", version);
+	if (store_exec(s, "PRAGMA writable_schema = ON", what) < 0)
 		return -1;
-	if (query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
-	    " ((name = 'site_state' AND instr(sql, " V11_STATES_NEW ") > 0) OR"
-	    "  (name = 'outbox' AND instr(sql, " V11_KINDS_NEW ") > 0))", &changed) < 0)
-		return -1;
-	if (changed != 2) {
-		log_errorx("%s: %s: the CHECKs of site_state.state and outbox.kind are not as "
-		    "squirrel made them; not migrated", s->path, what);
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(sql, sizeof(sql), "UPDATE sqlite_master SET sql = replace(sql, %s, %s)"
+		    " WHERE type = 'table' AND name = '%s' AND instr(sql, %s) > 0", w[i].from,
+		    w[i].to, w[i].table, w[i].from);
+		if (store_exec(s, sql, what) < 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+		    " AND name = '%s' AND instr(sql, %s) > 0", w[i].table, w[i].to);
+		if (query_int(s, sql, &changed) < 0)
+			goto fail;
+		if (changed != 1) {
+			log_errorx("%s: %s: a CHECK of table %s is not as squirrel made it; not "
+			    "migrated", s->path, what, w[i].table);
+			goto fail;
+		}
 	}
+	if (store_exec(s, "PRAGMA writable_schema = OFF", what) < 0)
+		return -1;
 	if (query_int(s, "PRAGMA schema_version", &cookie) < 0)
 		return -1;
-	char pragma[64];
-	snprintf(pragma, sizeof(pragma), "PRAGMA schema_version = %d", cookie + 1);
-	return store_exec(s, pragma, what);
+	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %d", cookie + 1);
+	return store_exec(s, sql, what);
+fail:
+	store_exec(s, "PRAGMA writable_schema = OFF", what);
+	return -1;
 }
+
+#define WIDEN(s, v, w) schema_widen((s), (v), (w), sizeof(w) / sizeof((w)[0]))
 
 static const char *const migrations[] = {
 	schema_v1,
@@ -508,6 +547,7 @@ static const char *const migrations[] = {
 	schema_v9,
 	schema_v10,
 	schema_v11,
+	schema_v12,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -579,7 +619,9 @@ int store_migrate(struct store *s, bool readonly)
 			goto fail;
 		if (v + 1 == 9 && store_convert_outbox(s) < 0)
 			goto fail;
-		if (v + 1 == 11 && schema_v11_widen(s) < 0)
+		if (v + 1 == 11 && WIDEN(s, 11, widen_v11) < 0)
+			goto fail;
+		if (v + 1 == 12 && WIDEN(s, 12, widen_v12) < 0)
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
 		if (store_exec(s, pragma, what) < 0)

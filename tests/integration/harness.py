@@ -153,6 +153,17 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 12: the outbox's two CHECKs back to their words before
+    cookie = con.execute("PRAGMA schema_version").fetchone()[0]
+    con.execute("PRAGMA writable_schema = ON")
+    for new, old in (("kind IN ('down', 'up', 'reminder', 'degraded', 'recovered', 'cert', 'outage')",
+                      "kind IN ('down', 'up', 'reminder', 'degraded', 'recovered')"),
+                     ("status IN ('pending', 'sent', 'failed', 'held', 'cancelled')",
+                      "status IN ('pending', 'sent', 'failed')")):
+        con.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE name = 'outbox'", (new, old))
+    con.execute("PRAGMA writable_schema = OFF")
+    con.execute(f"PRAGMA schema_version = {cookie + 1}")
+    con.commit()
     # schema 11: slow is degraded; its two CHECKs back to their words before
     for table, column in (("sites", "slow_ms"), ("sites", "alert_degraded"),
                           ("site_state", "slow_count"), ("site_state", "slow_since")):

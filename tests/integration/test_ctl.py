@@ -20,7 +20,7 @@ from harness import (CtlEnv, Httpd, check, done, equal, free_port, old_db, run, 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store/schema.c, migrations[])
-SCHEMA = 11
+SCHEMA = 12
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
@@ -558,6 +558,17 @@ def test_migration(e):
     con.execute("UPDATE site_state SET state = 'degraded' WHERE site_id = ?", (sid,))
     con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url)"
                 " VALUES (?, 'ops@example.com', 'recovered', 1, 'https://m.example/')", (sid,))
+    # schema 12 widened the outbox's kinds and statuses the same way
+    con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, status)"
+                " VALUES (?, 'ops@example.com', 'cert', 1, 'https://m.example/', 'held')", (sid,))
+    con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, status)"
+                " VALUES (?, 'admin@example.com', 'outage', 1, 'https://m.example/', 'cancelled')", (sid,))
+    try:
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, status)"
+                    " VALUES (?, 'ops@example.com', 'down', 1, 'https://m.example/', 'lost')", (sid,))
+        check(False, "a status no version knows is refused")
+    except sqlite3.IntegrityError:
+        pass
     con.rollback()
     equal(con.execute("PRAGMA integrity_check").fetchone()[0], "ok", "the migrated file is sound")
     con.close()

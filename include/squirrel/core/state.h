@@ -23,13 +23,14 @@ enum sq_verdict state_verdict(bool ok, int64_t elapsed_ms, int slow_ms);
 
 /*
  * What the owner is told, one table (state.c): each kind has its stored
- * code (outbox.kind: "down", "up", "reminder", "degraded", "recovered"),
- * the words of a mail's subject ("DOWN", "UP", "STILL DOWN", "DEGRADED",
- * "RECOVERED") and of its body ("UP again", "fast again").
+ * code (outbox.kind: "down", "up", "reminder", "degraded", "recovered",
+ * "cert", "outage"), the words of a mail's subject ("DOWN", "UP", "STILL
+ * DOWN", "DEGRADED", "RECOVERED", "CERTIFICATE", "MONITOR OUTAGE") and of
+ * its body ("UP again", "fast again", "certificate ends soon").
  */
 enum sq_alert_kind {
 	SQ_ALERT_NONE = 0, SQ_ALERT_DOWN, SQ_ALERT_UP, SQ_ALERT_REMINDER,
-	SQ_ALERT_DEGRADED, SQ_ALERT_RECOVERED,
+	SQ_ALERT_DEGRADED, SQ_ALERT_RECOVERED, SQ_ALERT_CERT, SQ_ALERT_OUTAGE,
 };
 
 /* The stored code of a kind; NULL for SQ_ALERT_NONE or out of range. */
