@@ -3,6 +3,12 @@
  * batch. The state change and the alert it owes are committed together, so
  * after a crash either both exist or neither does, and the check that
  * caused them simply runs again.
+ *
+ * A site behind another (depends_on) that fails while its parent is down,
+ * or failed in the same batch, is `parent down`: recorded, but kept from
+ * the state machine, so it neither alerts nor opens an incident, and its
+ * own failures count from zero once its parent is up. The rule is
+ * core/depends.c's; the lookups are per batch and each parent is read once.
  */
 #include <inttypes.h>
 #include <stdio.h>

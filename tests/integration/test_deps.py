@@ -240,6 +240,13 @@ def test_sql_cycle(tmp, httpd):
         check(sql(db, "SELECT count(*) FROM checks WHERE site_id = ?", (x,))[0][0] >= 4,
               "sql cycle: the daemon checked x again and again")
         check(log.count("depend on each other in a cycle") == 1, "sql cycle: the daemon says it once", log)
+        # the daemon's batches: z stays behind x, never alerts, never opens an incident
+        equal(sql(db, "SELECT DISTINCT class, detail FROM checks WHERE site_id = ?", (z,)),
+              [(30, f"parent down: site {x}: http 503")], "sql cycle: the daemon records z as parent down")
+        equal(sql(db, "SELECT count(*) FROM outbox WHERE site_id = ?", (z,)), [(0,)],
+              "sql cycle: no alert for z")
+        equal(sql(db, "SELECT site_id FROM incidents ORDER BY site_id"), [(x,), (y,)],
+              "sql cycle: incidents for x and y only")
 
 
 def main():
