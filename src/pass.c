@@ -38,10 +38,14 @@ static void pass_flush(struct pass *p)
 	if (p->nbatch == 0)
 		return;
 	struct record_stats stats;
-	if (record_batch(p->store, p->cfg, &p->locs, p->batch, p->nbatch, &stats) < 0)
+	if (record_batch(p->store, p->cfg, &p->locs, p->batch, p->nbatch, &stats) < 0) {
 		p->rc = -1;
-	else
+	} else {
 		p->alerts += stats.alerts;
+		/* as recorded: a failure behind a parent down prints `parent down` */
+		for (size_t i = 0; i < p->nbatch; i++)
+			p->results[p->batch[i].result.tag] = p->batch[i].result;
+	}
 	p->nbatch = 0;
 }
 

@@ -68,18 +68,19 @@ enum {
 	OPT_KEYWORD_NOCASE = 1 << 19,
 	OPT_SLOW = 1 << 20,
 	OPT_ALERT_DEGRADED = 1 << 21,
+	OPT_DEPENDS = 1 << 22,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
 	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
 	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase",
-	"--slow-ms", "--alert-degraded" };
+	"--slow-ms", "--alert-degraded", "--depends-on" };
 
 /* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
 #define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | \
-	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED)
+	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED | OPT_DEPENDS)
 #define OPT_EXPECT (OPT_METHOD | OPT_EXPECT_STATUS | OPT_KEYWORD | OPT_KEYWORD_MODE | \
 	OPT_KEYWORD_NOCASE)
 
@@ -101,6 +102,7 @@ static const struct setting {
 	[SQ_SET_REMIND] = { "--remind-every", 0, 365L * 86400, "s" },
 	[SQ_SET_SLOW] = { "--slow-ms", 0, SQ_SLOW_MAX_MS, "ms" },
 	[SQ_SET_ALERT_DEGRADED] = { "--alert-degraded", 0, 1, NULL },
+	[SQ_SET_DEPENDS] = { "--depends-on", 1, LONG_MAX, NULL },
 };
 
 struct options {
@@ -177,8 +179,22 @@ static int parse_setting(int i, const char *s, bool may_default, int64_t *out)
 	const struct setting *d = &settings[i];
 	long v;
 
-	if (may_default && strcmp(s, "default") == 0) {
+	/* no parent: the column's default, said either way */
+	if (may_default && (strcmp(s, "default") == 0 ||
+	    (i == SQ_SET_DEPENDS && strcmp(s, "none") == 0))) {
 		*out = SQ_EDIT_DEFAULT;
+		return 0;
+	}
+	if (i == SQ_SET_DEPENDS) {
+		char *end;
+		errno = 0;
+		long long id = strtoll(s, &end, 10);
+		if (*s == '\0' || *end != '\0' || errno != 0 || id < 1) {
+			usage_error("--depends-on '%s': expected a site id%s", s,
+			    may_default ? ", or 'none' for no parent" : "");
+			return -1;
+		}
+		*out = id;
 		return 0;
 	}
 	if (!may_default)
@@ -431,6 +447,8 @@ static int cmd_add(struct ctx *c, char **args)
 		    n.owner_email);
 		return EXIT_FAIL;
 	}
+	if (rc == STORE_REFUSED)
+		return EXIT_FAIL;   /* said with the reason: a parent missing */
 	if ((rc = load_one(c, id, &l)) != 0)
 		return rc;
 	rc = print_site(c, &l.v[0]);
@@ -498,6 +516,7 @@ static const struct table_col settings_cols[] = {
 	{ .name = "remind_every_s", .head = "remind", .right = true },
 	{ .name = "slow_ms", .head = "slow", .right = true },
 	{ .name = "alert_degraded", .head = "degraded", .right = true },
+	{ .name = "depends_on", .head = "parent", .right = true },
 	{ .name = "method" },
 	{ .name = "expect_status", .head = "expect" },
 	{ .name = "keyword" },
@@ -528,7 +547,7 @@ static int print_settings(struct ctx *c, const struct sq_site_settings *st)
 			snprintf(buf, sizeof(buf), "%" PRId64 " %s", v, settings[i].unit);
 		else
 			snprintf(buf, sizeof(buf), "%" PRId64, v);
-		table_num_text(t, v, v >= 0, v >= 0 ? buf : "default");
+		table_num_text(t, v, v >= 0, v >= 0 ? buf : i == SQ_SET_DEPENDS ? "none" : "default");
 	}
 	for (int i = 0; i < SQ_TEXT_MAX; i++)
 		table_str_text(t, st->text[i], st->text[i] != NULL ? st->text[i] : "default");
@@ -980,10 +999,10 @@ static void usage(FILE *f)
 	    "  [--interval S] [--timeout MS] [--fail-threshold N] [--recover-threshold N]\n"
 	    "  [--retry-interval S] [--remind-every S] [--method HEAD|GET]\n"
 	    "  [--expect-status LIST] [--keyword TEXT] [--keyword-mode present|absent]\n"
-	    "  [--keyword-nocase 0|1] [--slow-ms MS] [--alert-degraded 0|1]\n"
+	    "  [--keyword-nocase 0|1] [--slow-ms MS] [--alert-degraded 0|1] [--depends-on ID]\n"
 	    "edit: a setting given as 'default' goes back to the configuration's, --keyword ''\n"
 	    "removes the keyword, --name '' the name; --remind-every 0: no reminders for this\n"
-	    "site, --slow-ms 0: never slow. LIST: status codes and ranges, 200-299,301,401.\n"
+	    "site, --slow-ms 0: never slow, --depends-on none: no parent. LIST: status codes and ranges, 200-299,301,401.\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -993,7 +1012,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
-		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED };
+		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1022,6 +1041,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "keyword-nocase", required_argument, NULL, L_KEYWORD_NOCASE },
 		{ "slow-ms", required_argument, NULL, L_SLOW },
 		{ "alert-degraded", required_argument, NULL, L_ALERT_DEGRADED },
+		{ "depends-on", required_argument, NULL, L_DEPENDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1063,6 +1083,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->set[SQ_SET_ALERT_DEGRADED] = optarg;
 			o->given |= OPT_ALERT_DEGRADED;
 			break;
+		case L_DEPENDS: o->set[SQ_SET_DEPENDS] = optarg; o->given |= OPT_DEPENDS; break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);

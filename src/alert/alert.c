@@ -30,6 +30,7 @@
 #define HEADER_WIDTH 78  /* RFC 5322 2.1.1: SHOULD be no more than 78 */
 #define LINE_LIMIT 998   /* RFC 5322 2.1.1: MUST be no more than 998 */
 #define LOCATED_MAX 10   /* location groups shown in words; the rest counted */
+#define CHILDREN_SHOWN 10 /* sites behind a parent named, of each sort; the rest counted */
 /* A body line past LINE_LIMIT goes on here: where the field values start. */
 static const char fold_indent[] = "                    ";
 
@@ -478,6 +479,55 @@ static void sb_slow_item(struct sbuf *b, const struct alert_item *it, bool known
 	}
 }
 
+/* The sites of one sort behind a parent: CHILDREN_SHOWN named, the rest counted. */
+static void sb_children_of(struct sbuf *b, const struct alert_item *it, bool back,
+    int64_t total, const char *words)
+{
+	size_t shown = 0;
+
+	if (total <= 0)
+		return;
+	sb_printf(b, "    %s (%lld):\n", words, (long long)total);
+	for (size_t i = 0; i < it->nchildren && it->children != NULL; i++) {
+		const struct sq_child *c = &it->children[i];
+		if (c->back != back || shown == CHILDREN_SHOWN || (int64_t)shown == total)
+			continue;
+		struct alert_item child = { .site_id = c->site_id, .url = c->url, .name = c->name };
+		sb_puts(b, "      ");
+		sb_label(b, &child, CLEAN_BODY);
+		sb_printf(b, " (site %lld)\n", (long long)c->site_id);
+		shown++;
+	}
+	if (total > (int64_t)shown)
+		sb_printf(b, "      and %lld more\n", (long long)(total - (int64_t)shown));
+}
+
+/*
+ * A parent's DOWN mail: the sites failing behind it, which send none of
+ * their own; its UP mail: which of them came back, which still fail (and
+ * will alert on their own if they go on failing).
+ */
+static void sb_children(struct sbuf *b, const struct alert_item *it)
+{
+	int64_t total = it->children_total, back = it->children_back;
+
+	if (total <= 0 || (it->kind != SQ_ALERT_DOWN && it->kind != SQ_ALERT_UP))
+		return;
+	if (back < 0 || back > total)
+		back = 0;
+	sb_field(b, "sites behind it:");
+	if (it->kind == SQ_ALERT_DOWN) {
+		sb_printf(b, "%lld %s failing too (parent down), no alert of their own\n",
+		    (long long)total, total == 1 ? "is" : "are");
+		sb_children_of(b, it, false, total, "failing");
+		return;
+	}
+	sb_printf(b, "%lld back up, %lld still failing at their last check\n", (long long)back,
+	    (long long)(total - back));
+	sb_children_of(b, it, false, total - back, "still failing (they alert on their own now)");
+	sb_children_of(b, it, true, back, "back up");
+}
+
 static void sb_item(struct sbuf *b, const struct alert_item *it)
 {
 	bool known_since = it->since > 0 && it->at >= it->since;
@@ -532,6 +582,7 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_time(b, it->last_ok, "never");
 		sb_putc(b, '\n');
 	}
+	sb_children(b, it);
 	char shown[URL_SHOWN_MAX];
 	sb_field(b, "url:");
 	sb_clean(b, url_shown(it->url, shown, sizeof(shown)), URL_MAX, CLEAN_BODY);

@@ -221,6 +221,8 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 			.groups_more = a->groups_more,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
 			.locations = a->locations, .alert_id = a->id,
+			.children = a->children, .nchildren = a->nchildren,
+			.children_total = a->children_total, .children_back = a->children_back,
 		};
 	}
 	/*

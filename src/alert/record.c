@@ -3,13 +3,23 @@
  * batch. The state change and the alert it owes are committed together, so
  * after a crash either both exist or neither does, and the check that
  * caused them simply runs again.
+ *
+ * A site behind another (depends_on) that fails while its parent is down,
+ * or failed in the same batch, is `parent down`: recorded, but kept from
+ * the state machine, so it neither alerts nor opens an incident, and its
+ * own failures count from zero once its parent is up. The rule is
+ * core/depends.c's; the lookups are per batch and each parent is read once.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "squirrel/base/log.h"
+#include "squirrel/base/u64map.h"
 #include "squirrel/base/urlshow.h"
+#include "squirrel/core/depends.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/store/outbox.h"
@@ -76,9 +86,181 @@ static int record_unknown(struct store *st, const struct sq_thresholds *t,
 	    -1 : 0;
 }
 
+/*
+ * What each site is, in this batch, for the sites behind it. Built only for
+ * a batch with a failing site that has a parent, once: a node per site in
+ * the batch and per parent read from the store, each resolved once, so
+ * 1000 sites behind one parent cost one read of the parent.
+ */
+struct dep_node {
+	int64_t id;
+	struct record_entry *e;    /* its result in this batch; NULL: its stored state */
+	int seen;                  /* 0, 1 while resolved (a cycle reads as not down), 2 */
+	bool down;
+	int64_t root;              /* the site at the root of its outage */
+	char error[SQ_DETAIL_MAX]; /* the root's error, as people read it */
+};
+
+struct deps {
+	struct u64map map;         /* site id -> node */
+	struct u64map roots;       /* the roots this batch put sites behind (value: 1) */
+	struct dep_node *v;
+	size_t n, cap;
+};
+
+static struct dep_node *dep_add(struct deps *d, int64_t id, struct record_entry *e)
+{
+	if (d->n == d->cap)
+		return NULL;
+	struct dep_node *x = &d->v[d->n];
+	*x = (struct dep_node){ .id = id, .e = e };
+	if (u64map_put(&d->map, (uint64_t)id, x) < 0)
+		return NULL;
+	d->n++;
+	return x;
+}
+
+/* 0 when no site of the batch needs it (nothing built), 1 built, -1 out of memory. */
+static int deps_build(struct deps *d, struct record_entry *e, size_t n)
+{
+	bool needed = false;
+
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < n && !needed; i++)
+		needed = e[i].site->depends_on > 0 && !sq_result_ok(&e[i].result);
+	if (!needed)
+		return 0;
+	u64map_init(&d->map);
+	u64map_init(&d->roots);
+	/* each site of the batch, at most one parent each, and one earlier root each */
+	d->cap = 3 * n;
+	if ((d->v = calloc(d->cap, sizeof(*d->v))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (dep_add(d, e[i].site->id, &e[i]) == NULL)
+			return -1;
+	return 1;
+}
+
+static void deps_free(struct deps *d)
+{
+	u64map_free(&d->map);
+	u64map_free(&d->roots);
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+static int dep_resolve(struct store *st, struct deps *d, struct dep_node *x, int depth);
+
+/* x's own parent, resolved: NULL when none or not down (*fail: a database error). */
+static struct dep_node *dep_parent(struct store *st, struct deps *d, int64_t parent, int depth,
+    int *fail)
+{
+	struct dep_node *p = parent > 0 ? u64map_get(&d->map, (uint64_t)parent) : NULL;
+
+	if (parent <= 0)
+		return NULL;
+	if (p == NULL && (p = dep_add(d, parent, NULL)) == NULL)
+		return NULL;      /* no room: the site alerts on its own */
+	if (dep_resolve(st, d, p, depth + 1) < 0) {
+		*fail = 1;
+		return NULL;
+	}
+	return p->down ? p : NULL;
+}
+
+/* The site's stored state: down as core/depends.c says; the root's error read too. */
+static int dep_stored(struct store *st, struct dep_node *x)
+{
+	struct sq_site_state s;
+	int rc = store_load_parent(st, x->id, &s, x->error, sizeof(x->error));
+
+	if (rc < 0)
+		return -1;
+	x->down = rc == 0 && depends_counts_down(&s);
+	x->root = x->id;
+	if (x->down && s.parent_down && s.behind > 0 && s.behind != x->id) {
+		struct sq_site_state r;
+		x->root = s.behind;
+		if (store_load_parent(st, s.behind, &r, x->error, sizeof(x->error)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int dep_resolve(struct store *st, struct deps *d, struct dep_node *x, int depth)
+{
+	int fail = 0;
+
+	if (x->seen == 2)
+		return 0;
+	if (x->seen == 1 || depth > DEPENDS_DEPTH_MAX) {
+		x->down = false;    /* a cycle the load did not see: nobody is behind anybody */
+		return 0;
+	}
+	x->seen = 1;
+	if (x->e == NULL) {
+		if (dep_stored(st, x) < 0)
+			return -1;
+	} else {
+		const struct sq_result *r = &x->e->result;
+		x->down = !sq_result_ok(r) && r->err != SQ_ERR_NO_QUORUM;
+		x->root = x->id;
+		sq_result_error(r, x->error, sizeof(x->error));
+		struct dep_node *p = x->down ?
+		    dep_parent(st, d, x->e->site->depends_on, depth, &fail) : NULL;
+		if (fail)
+			return -1;
+		if (p != NULL) {
+			x->root = p->root;
+			memcpy(x->error, p->error, sizeof(x->error));
+		}
+	}
+	x->seen = 2;
+	return 0;
+}
+
+/*
+ * A failure behind a parent down: the result says so (class, and the
+ * parent's id and error for detail), the history keeps it, the state
+ * machine never sees it: no alert, no incident, no count towards DOWN.
+ */
+static int record_parent_down(struct store *st, struct deps *d, const struct sq_thresholds *t,
+    struct record_entry *e, struct sq_site_state *state, const struct dep_node *p,
+    const struct record_locations *l)
+{
+	struct sq_result *r = &e->result;
+	int fail = 0;
+
+	r->err = SQ_ERR_PARENT_DOWN;
+	depends_detail(p->id, p->root, p->error, r->detail, sizeof(r->detail));
+	state->parent_down = true;
+	/*
+	 * Behind the outage it was first put down to, while that one lasts or
+	 * ends in this very batch (its UP mail then names this site); else
+	 * behind the new root.
+	 */
+	if (state->behind > 0 && state->behind != p->root) {
+		struct dep_node *old = u64map_get(&d->map, (uint64_t)state->behind);
+		if (old == NULL || old->e == NULL)
+			old = dep_parent(st, d, state->behind, 0, &fail);
+		if (fail)
+			return -1;
+		if (old == NULL)
+			state->behind = p->root;
+	} else {
+		state->behind = p->root;
+	}
+	/* its DOWN mail, while still waiting, names this site too (no room: unnamed) */
+	u64map_put(&d->roots, (uint64_t)state->behind, (void *)1);
+	e->next_check_s = t->interval_s;
+	e->state = state->state;
+	return store_save_check_votes(st, r, state, (const char *const *)l->v, l->n) < 0 ? -1 : 0;
+}
+
 /* One result: 0, 1 when the site is gone, -1 on a database error. */
 static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
-    const struct record_locations *l, struct record_stats *stats)
+    const struct record_locations *l, struct deps *d, struct record_stats *stats)
 {
 	const struct sq_site *site = e->site;
 	const struct sq_result *r = &e->result;
@@ -89,12 +271,22 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	int rc;
 
 	e->tr = (struct sq_transition){ .alert = SQ_ALERT_NONE };
+	e->alert_id = 0;
 	rc = store_load_state(st, site->id, &state);
 	if (rc != 0)
 		return rc;
 	site_settings(site, cfg, &set);
 	if (r->err == SQ_ERR_NO_QUORUM)
 		return record_unknown(st, &set.t, e, &state, l);
+	if (!sq_result_ok(r) && site->depends_on > 0 && d->v != NULL) {
+		int fail = 0;
+		struct dep_node *p = dep_parent(st, d, site->depends_on, 0, &fail);
+		if (fail)
+			return -1;
+		if (p != NULL)
+			return record_parent_down(st, d, &set.t, e, &state, p, l);
+	}
+	state.parent_down = false;   /* behind stays until that parent's UP */
 	int64_t now = r->started_ms / 1000;
 	state_apply(&state, &set.t, state_verdict(sq_result_ok(r), r->ms, set.t.slow_ms), now, &tr);
 	e->next_check_s = tr.next_check_s;
@@ -152,7 +344,41 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	};
 	if (store_queue_alert(st, &a) < 0)
 		return -1;
+	e->alert_id = store_queued_alert_id(st);
 	stats->alerts++;
+	return 0;
+}
+
+/*
+ * A DOWN or UP alert names the sites behind its site: after every result
+ * of the batch is recorded, so those checked in the same batch count
+ * whatever the order their results came in. One indexed query per such
+ * alert; none for other alerts.
+ */
+static int record_children(struct store *st, const struct deps *d, struct record_entry *e,
+    size_t n)
+{
+	/* a DOWN alert not mailed yet takes the sites put behind it since */
+	for (size_t i = 0; i < d->roots.cap; i++) {
+		int64_t id;
+		if (d->roots.v[i].val == NULL)
+			continue;
+		if (store_pending_down(st, (int64_t)d->roots.v[i].key, &id) < 0)
+			return -1;
+		if (id > 0 && store_alert_children(st, id, (int64_t)d->roots.v[i].key, false,
+		    STORE_CHILDREN_SHOWN) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		enum sq_alert_kind k = e[i].tr.alert;
+		if (e[i].dropped || e[i].alert_id <= 0 || (k != SQ_ALERT_DOWN && k != SQ_ALERT_UP))
+			continue;
+		if (k == SQ_ALERT_DOWN && u64map_get(&d->roots, (uint64_t)e[i].site->id) != NULL)
+			continue;   /* listed just above */
+		if (store_alert_children(st, e[i].alert_id, e[i].site->id, k == SQ_ALERT_UP,
+		    STORE_CHILDREN_SHOWN) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -173,12 +399,21 @@ int record_batch(struct store *st, const struct sq_config *cfg,
 	/* [redis] locations, read at the configuration's load: said where it matters */
 	if (votes && l->why[0] != '\0')
 		log_warnx("[redis] locations: %s: the locations' answers are not kept", l->why);
-	if (store_begin(st) < 0)
+	struct deps d;
+	int rc;
+	if (deps_build(&d, e, n) < 0) {
+		log_errorx("out of memory following depends_on: the batch's sites alert on their own");
+		deps_free(&d);
+	}
+	if (store_begin(st) < 0) {
+		deps_free(&d);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = record_one(st, cfg, &e[i], l, &s);
+		rc = record_one(st, cfg, &e[i], l, &d, &s);
 		if (rc < 0) {
 			store_rollback(st);
+			deps_free(&d);
 			return -1;
 		}
 		e[i].dropped = rc == 1;
@@ -187,8 +422,12 @@ int record_batch(struct store *st, const struct sq_config *cfg,
 		else
 			s.recorded++;
 	}
-	if (store_commit(st) < 0)
+	rc = record_children(st, &d, e, n);
+	deps_free(&d);
+	if (rc < 0 || store_commit(st) < 0) {
+		store_rollback(st);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char error[160];
 		if (e[i].dropped)

@@ -210,6 +210,7 @@ int scheduler_sync(struct scheduler *s, struct sq_site_list *list, const struct 
 			continue;
 		}
 		if (old != NULL && old->site.id == row->id && site_same(&old->site, row)) {
+			old->site.depends_on = row->depends_on;  /* record.c's, not the check's */
 			next[n++] = old;               /* unchanged: keeps its place */
 			i++;
 			j++;

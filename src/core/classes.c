@@ -58,6 +58,8 @@ static const struct sq_class classes[SQ_ERR_MAX] = {
 	    "the page did not contain the text it must contain" },
 	[SQ_ERR_KEYWORD_PRESENT] = { 29, "keyword present",
 	    "the page contained the text it must not contain" },
+	[SQ_ERR_PARENT_DOWN] = { 30, "parent down",
+	    "the site it depends on is down" },
 };
 
 static const struct sq_class *class_at(int err)

@@ -30,6 +30,7 @@ struct store {
 	sqlite3_stmt *load_state;
 	sqlite3_stmt *insert_location;
 	sqlite3_stmt *insert_alert;     /* outbox.c */
+	int64_t last_alert_id;          /* outbox.c: the alert store_queue_alert queued last */
 	sqlite3_stmt *sites_version;    /* sites.c */
 	dev_t dev;                      /* the file opened, to notice it replaced */
 	ino_t ino;
@@ -155,8 +156,8 @@ int store_col_class(sqlite3_stmt *st, int class_col, char *detail);
 	"s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms," \
 	" s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state," \
 	" s.method, s.expect_status, s.keyword, s.keyword_mode, s.keyword_nocase," \
-	" s.slow_ms, s.alert_degraded"
-#define STORE_SITE_NCOLUMNS 18
+	" s.slow_ms, s.alert_degraded, s.depends_on"
+#define STORE_SITE_NCOLUMNS 19
 
 const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site);
 

@@ -96,7 +96,13 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 		store_error(s, "queueing an alert");
 		return -1;
 	}
-	return queue_groups(s, sqlite3_last_insert_rowid(s->db), a);
+	s->last_alert_id = sqlite3_last_insert_rowid(s->db);
+	return queue_groups(s, s->last_alert_id, a);
+}
+
+int64_t store_queued_alert_id(struct store *s)
+{
+	return s->last_alert_id;
 }
 
 static void alert_row_free(struct sq_alert_row *a)
@@ -109,6 +115,11 @@ static void alert_row_free(struct sq_alert_row *a)
 	for (size_t i = 0; i < a->ngroups; i++)
 		free((char *)a->groups[i].where);
 	free(a->groups);
+	for (size_t i = 0; i < a->nchildren; i++) {
+		free((char *)a->children[i].url);
+		free((char *)a->children[i].name);
+	}
+	free(a->children);
 	free(a->status);
 	free(a->last_error);
 }
@@ -149,6 +160,51 @@ static int due_row(sqlite3_stmt *st, void *elem, void *arg)
 		return 1;
 	}
 	a->err = store_col_class(st, 12, a->detail);
+	a->children_total = store_col_int(st, 15, 0);
+	a->children_back = store_col_int(st, 16, 0);
+	return 0;
+}
+
+/* The sites behind a parent an alert names (outbox_children), those still failing first. */
+static int read_children(struct store *s, struct sq_alert_row *a)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (a->children_total <= 0)
+		return 0;
+	if (store_prepare(s, "SELECT site_id, back, substr(url, 1, 4096), substr(name, 1, 1024)"
+	    " FROM outbox_children WHERE alert_id = ?1 ORDER BY back, site_id LIMIT ?2", 0, &st,
+	    "reading the outbox") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int(st, 2, 2 * STORE_CHILDREN_SHOWN);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->children == NULL &&
+		    (a->children = calloc(2 * STORE_CHILDREN_SHOWN, sizeof(*a->children))) == NULL)
+			break;
+		struct sq_child *c = &a->children[a->nchildren];
+		char *url = NULL, *name = NULL;
+		if (store_col_as_text(st, 2, false, &url) < 0)
+			break;
+		if (store_col_as_text(st, 3, true, &name) < 0) {
+			free(url);
+			break;
+		}
+		c->site_id = sqlite3_column_int64(st, 0);
+		c->back = sqlite3_column_int(st, 1) != 0;
+		c->url = url;
+		c->name = name;
+		a->nchildren++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_ROW)
+			log_errorx("%s: out of memory reading the outbox", s->path);
+		else
+			store_error(s, "reading the outbox");
+		return -1;
+	}
 	return 0;
 }
 
@@ -208,8 +264,8 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	if (store_prepare(s,
 	    "SELECT id, site_id, owner_email, kind, created_at, substr(url, 1, 4096),"
 	    " substr(name, 1, 1024), http_status, since, last_ok, down_for, attempts,"
-	    " class, substr(detail, 1, 4096), substr(locations, 1, 4096) FROM outbox"
-	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
+	    " class, substr(detail, 1, 4096), substr(locations, 1, 4096), children, children_back"
+	    " FROM outbox WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
 	    " ORDER BY owner_email, id", 0, &st, "reading the outbox") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
@@ -217,7 +273,8 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	rc = STORE_COLLECT(s, st, due_row, s, &l, "reading the outbox");
 	sqlite3_finalize(st);
 	for (size_t i = 0; i < l.n && rc == 0; i++)
-		rc = read_groups(s, &l.v[i]);
+		if ((rc = read_groups(s, &l.v[i])) == 0)
+			rc = read_children(s, &l.v[i]);
 	if (rc < 0) {
 		store_free_alerts(&l);
 		return -1;

@@ -28,9 +28,9 @@ int store_results_prepare(struct store *s)
 	if (store_prepare(s,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
 	    "  state, since, fail_count, ok_count, last_ok, last_alert, fail_since, slow_count,"
-	    "  slow_since)"
+	    "  slow_since, parent_down, behind)"
 	    " VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, nullif(?13, 0), ?14,"
-	    "  nullif(?15, 0))"
+	    "  nullif(?15, 0), ?16, nullif(?17, 0))"
 	    " ON CONFLICT (site_id) DO UPDATE SET"
 	    "  last_check = excluded.last_check, last_status = excluded.last_status,"
 	    "  last_ms = excluded.last_ms, last_error = excluded.last_error,"
@@ -38,11 +38,13 @@ int store_results_prepare(struct store *s)
 	    "  fail_count = excluded.fail_count, ok_count = excluded.ok_count,"
 	    "  last_ok = excluded.last_ok, last_alert = excluded.last_alert,"
 	    "  fail_since = excluded.fail_since, slow_count = excluded.slow_count,"
-	    "  slow_since = excluded.slow_since", STORE_KEEP, &s->upsert_state, what) < 0)
+	    "  slow_since = excluded.slow_since, parent_down = excluded.parent_down,"
+	    "  behind = excluded.behind", STORE_KEEP, &s->upsert_state, what) < 0)
 		return -1;
 	if (store_prepare(s,
 	    "SELECT st.state, st.since, st.fail_count, st.ok_count, st.last_ok, st.last_alert,"
-	    "  st.fail_since, st.slow_count, st.slow_since FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
+	    "  st.fail_since, st.slow_count, st.slow_since, st.parent_down, st.behind"
+	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " WHERE s.id = ?1 AND s.enabled IS NOT 0", STORE_KEEP, &s->load_state, what) < 0)
 		return -1;
 	return store_prepare(s,
@@ -81,7 +83,97 @@ int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *out
 	out->fail_since = store_col_int(st, 6, 0);
 	out->slow_count = (int32_t)store_col_int(st, 7, 0);
 	out->slow_since = store_col_int(st, 8, 0);
+	out->parent_down = store_col_int(st, 9, 0) != 0;
+	out->behind = store_col_int(st, 10, 0);
 	sqlite3_reset(st);
+	return 0;
+}
+
+int store_load_parent(struct store *s, int64_t site_id, struct sq_site_state *out,
+    char *error, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 0)
+		error[0] = '\0';
+	if (store_prepare(s, "SELECT state, fail_count, parent_down, behind,"
+	    " substr(last_error, 1, 200) FROM site_state WHERE site_id = ?1", 0, &st,
+	    "reading a parent's state") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, site_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(st, 0);
+		int state = name != NULL ? state_parse((const char *)name) : SQ_STATE_UNKNOWN;
+		out->state = state < 0 ? SQ_STATE_UNKNOWN : (enum sq_state)state;
+		out->fail_count = (int32_t)store_col_int(st, 1, 0);
+		out->parent_down = store_col_int(st, 2, 0) != 0;
+		out->behind = store_col_int(st, 3, 0);
+		const unsigned char *e = sqlite3_column_text(st, 4);
+		snprintf(error, len, "%s", e != NULL ? (const char *)e : "");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(s, "reading a parent's state");
+		return -1;
+	}
+	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+/* The sites behind site_id: which are (back, or all) and how many. */
+#define CHILDREN_SQL(back) \
+	"SELECT ?1, st.site_id, " back ", s.url, s.name FROM site_state st" \
+	" JOIN sites s ON s.id = st.site_id WHERE st.behind = ?2 AND (?3 OR st.parent_down = 1)"
+#define CHILD_BACK "(st.parent_down = 0 AND st.fail_count = 0)"
+
+int store_pending_down(struct store *s, int64_t site_id, int64_t *alert_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*alert_id = 0;
+	if (store_prepare(s, "SELECT max(id) FROM outbox WHERE site_id = ?1 AND kind = 'down'"
+	    " AND status = 'pending'", 0, &st, "reading the outbox") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, site_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*alert_id = store_col_int(st, 0, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		store_error(s, "reading the outbox");
+		return -1;
+	}
+	return 0;
+}
+
+int store_alert_children(struct store *s, int64_t alert_id, int64_t site_id, bool up,
+    int shown)
+{
+	static const char what[] = "listing the sites behind a site";
+
+	/* listed again from the start: a DOWN alert still pending takes the later ones */
+	if (store_run(s, what, NULL, "DELETE FROM outbox_children WHERE alert_id = ?1", "I",
+	    alert_id) < 0)
+		return -1;
+	if (store_run(s, what, NULL,
+	    "INSERT OR IGNORE INTO outbox_children (alert_id, site_id, back, url, name)"
+	    " SELECT * FROM (" CHILDREN_SQL(CHILD_BACK) " AND NOT " CHILD_BACK
+	    "  ORDER BY st.site_id LIMIT ?4)"
+	    " UNION ALL SELECT * FROM (" CHILDREN_SQL(CHILD_BACK) " AND " CHILD_BACK
+	    "  ORDER BY st.site_id LIMIT ?4)", "IIii", alert_id, site_id, (int)up, shown) < 0)
+		return -1;
+	if (store_run(s, what, NULL,
+	    "UPDATE outbox SET children = (SELECT count(*) FROM (" CHILDREN_SQL("0") ")),"
+	    " children_back = (SELECT count(*) FROM (" CHILDREN_SQL("0") " AND " CHILD_BACK "))"
+	    " WHERE id = ?1", "IIi", alert_id, site_id, (int)up) < 0)
+		return -1;
+	/* UP: the outage they were put down to is over; their own checks count again */
+	if (up && store_run(s, what, NULL, "UPDATE site_state SET behind = NULL WHERE behind = ?1",
+	    "I", site_id) < 0)
+		return -1;
 	return 0;
 }
 
@@ -155,6 +247,8 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 			sqlite3_bind_int64(st, 13, state->fail_since);
 			sqlite3_bind_int(st, 14, state->slow_count);
 			sqlite3_bind_int64(st, 15, state->slow_since);
+			sqlite3_bind_int(st, 16, state->parent_down);
+			sqlite3_bind_int64(st, 17, state->behind);
 		}
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			store_error(s, "recording a check");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
+#include "squirrel/core/depends.h"
 #include "squirrel/core/site.h"
 #include "squirrel/store/sites.h"
 #include "db.h"
@@ -81,6 +82,12 @@ static const char *slow_from_row(sqlite3_stmt *st, struct sq_site *site)
 	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
 		return "alert_degraded is not 0 or 1";
 	site->quiet_degraded = type != SQLITE_NULL && v == 0;
+	/* the site it depends on (column 18): whether it exists is core/depends.c's */
+	type = sqlite3_column_type(st, 18);
+	v = sqlite3_column_int64(st, 18);
+	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || v <= 0 || v == site->id))
+		return "depends_on is not the id of another site";
+	site->depends_on = type == SQLITE_NULL ? 0 : v;
 	return NULL;
 }
 
@@ -171,6 +178,8 @@ int store_load_sites(struct store *s, struct sq_site_list *out)
 		store_free_sites(&l);
 		return -1;
 	}
+	/* a cycle typed with sqlite3: said once for this load, ignored for its sites */
+	depends_break_cycles(l.v, l.n);
 	*out = l;
 	return 0;
 }
@@ -321,6 +330,53 @@ int store_find_site(struct store *s, const char *key, int64_t *id)
 
 static int edit_apply(struct store *s, int64_t id, const struct sq_site_edit *e, const char *what);
 
+/* depends_lookup_fn over the sites table (arg: the store). */
+static int parent_of(void *arg, int64_t id, int64_t *parent)
+{
+	struct store *s = arg;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT depends_on FROM sites WHERE id = ?1", 0, &st,
+	    "following depends_on") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*parent = sqlite3_column_type(st, 0) == SQLITE_INTEGER ?
+		    sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(s, "following depends_on");
+		return -1;
+	}
+	return rc == SQLITE_ROW;
+}
+
+/*
+ * Whether e's depends_on may be written for site id (0: a site being
+ * added), inside the caller's transaction: 0, STORE_REFUSED (said, with
+ * the chain), or -1.
+ */
+static int depends_check(struct store *s, int64_t id, const struct sq_site_edit *e)
+{
+	char why[400];
+	int64_t parent = e->set[SQ_SET_DEPENDS];
+
+	if (parent == SQ_EDIT_KEEP || parent == SQ_EDIT_DEFAULT)
+		return 0;
+	int rc = depends_refusal(id, parent, parent_of, s, why, sizeof(why));
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	if (id > 0)
+		log_errorx("site %" PRId64 " cannot depend on site %" PRId64 ": %s", id, parent, why);
+	else
+		log_errorx("the new site cannot depend on site %" PRId64 ": %s", parent, why);
+	return STORE_REFUSED;
+}
+
 int store_add_site(struct store *s, const struct sq_site_new *n, int64_t *id)
 {
 	sqlite3 *db = s->db;
@@ -369,6 +425,10 @@ int store_add_site(struct store *s, const struct sq_site_new *n, int64_t *id)
 	if (n->more != NULL) {
 		struct sq_site_edit more = *n->more;
 		more.url = more.owner_email = more.name = NULL;
+		if ((rc = depends_check(s, 0, &more)) != 0) {
+			store_rollback(s);
+			return rc;
+		}
 		if (edit_apply(s, *id, &more, "adding a site") != 0)
 			goto fail;
 	}
@@ -407,6 +467,7 @@ const char *const sq_setting_columns[SQ_SET_MAX] = {
 	[SQ_SET_REMIND] = "remind_every_s",
 	[SQ_SET_SLOW] = "slow_ms",
 	[SQ_SET_ALERT_DEGRADED] = "alert_degraded",
+	[SQ_SET_DEPENDS] = "depends_on",
 };
 
 /* One column an edit sets: text, a number, or NULL. */
@@ -530,7 +591,8 @@ int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, i
 			return rc < 0 ? -1 : STORE_TAKEN;
 		}
 	}
-	rc = edit_apply(s, id, e, "editing a site");
+	if ((rc = depends_check(s, id, e)) == 0)
+		rc = edit_apply(s, id, e, "editing a site");
 	if (rc != 0) {
 		store_rollback(s);
 		return rc;
@@ -556,8 +618,8 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
 	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s,"
-	    " slow_ms, alert_degraded, method, expect_status, keyword, keyword_mode, keyword_nocase"
-	    " FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
+	    " slow_ms, alert_degraded, depends_on, method, expect_status, keyword, keyword_mode,"
+	    " keyword_nocase FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);

@@ -153,6 +153,15 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 15: dependencies
+    con.execute("DROP TRIGGER outbox_delete_children")
+    con.execute("DROP TABLE outbox_children")
+    con.execute("DROP INDEX site_state_behind")
+    for table, column in (("sites", "depends_on"), ("site_state", "parent_down"),
+                          ("site_state", "behind"), ("outbox", "children"),
+                          ("outbox", "children_back")):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.commit()
     # schema 12: the outbox's two CHECKs back to their words before
     cookie = con.execute("PRAGMA schema_version").fetchone()[0]
     con.execute("PRAGMA writable_schema = ON")

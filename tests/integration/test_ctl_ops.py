@@ -18,7 +18,7 @@ CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 
 EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "recover_threshold",
-             "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "method", "expect_status",
+             "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "depends_on", "method", "expect_status",
              "keyword", "keyword_mode", "keyword_nocase", "owner_email", "name", "url"]
 EXPECT = ["method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"]
 SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
@@ -74,7 +74,7 @@ def test_edit(e):
     check(len(rows) == 1 and list(rows[0]) == EDIT_KEYS, "edit --json: one object, every per-site column", rows)
     equal(rows[0], {"id": a, "enabled": False, "interval_s": 45, "timeout_ms": 3000, "fail_threshold": 3,
                     "recover_threshold": 2, "retry_interval_s": 10, "remind_every_s": 3600,
-                    "slow_ms": None, "alert_degraded": None, **{k: None for k in EXPECT}, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
+                    "slow_ms": None, "alert_degraded": None, "depends_on": None, **{k: None for k in EXPECT}, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
           "edit shows what it stored")
     r = e.row(a)
     equal((r["url"], r["owner_email"], r["name"], r["enabled"], r["interval_s"], r["timeout_ms"],
@@ -100,7 +100,7 @@ def test_edit(e):
     rc, out, err = e.ctl("edit", str(b), "--interval", "90", "--fail-threshold", "5")
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "ENABLED", "INTERVAL", "TIMEOUT", "FAIL", "RECOVER", "RETRY",
-                                           "REMIND", "SLOW", "DEGRADED", "METHOD", "EXPECT", "KEYWORD", "MODE", "NOCASE", "OWNER",
+                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "METHOD", "EXPECT", "KEYWORD", "MODE", "NOCASE", "OWNER",
                                            "NAME", "URL"], "edit: a table with a header", out)
     check(len(lines) == 2 and "90 s" in lines[1] and "default" in lines[1] and "https://b.example/" in lines[1],
           "edit: the row reads well", out)

@@ -4,6 +4,7 @@ every site its exact result, and a hung site may not hold the others up
 past its own timeout."""
 
 import os
+import sqlite3
 import sys
 import time
 
@@ -12,16 +13,24 @@ from harness import (Httpd, add_sites, check, done, empty_config, equal,  # noqa
                      new_db, parse_once, squirreld, tmpdir)
 
 HUNG_TIMEOUT_MS = 1500
+PARENT = "the first site"
 
 
 def build_sites(srv, n):
     """Deterministic mix: latencies 0-290 ms, every 7th 503, every 11th
     refusing HEAD, every 50th hung; keywords found, missing and present
-    where they must be absent, and an expected 404, among the rest."""
+    where they must be absent, and an expected 404, among the rest. The
+    first site fails, and every 23rd fails behind it: `parent down`, in
+    the same pass, whatever the order the results come in."""
     rows = []
     for i in range(n):
         delay = (i * 37) % 300
-        if i % 50 == 25:
+        if i == 0:
+            rows.append((srv.url(f"/{i}?status=503&delay={delay}"), {}, ("down", 503, "http 503"), delay))
+        elif i % 23 == 12:
+            rows.append((srv.url(f"/{i}?status=503&delay={delay}"), {"depends_on": PARENT},
+                         ("down", 503, "parent down: site {parent}: http 503"), delay))
+        elif i % 50 == 25:
             rows.append((srv.url(f"/{i}?hang=1"), {"timeout_ms": HUNG_TIMEOUT_MS},
                          ("down", 0, "timeout"), None))
         elif i % 7 == 3:
@@ -55,7 +64,14 @@ def main():
             db = new_db(tmp, f"mixed-{name}.db")
             with Httpd(tmp) as srv:
                 rows = build_sites(srv, n)
-                ids = add_sites(db, [(u, "ops@example.org", extra) for u, extra, _, _ in rows])
+                ids = add_sites(db, [(u, "ops@example.org", {k: v for k, v in extra.items() if v != PARENT})
+                                     for u, extra, _, _ in rows])
+                behind = [i for i, (_, extra, _, _) in zip(ids, rows) if extra.get("depends_on") == PARENT]
+                con = sqlite3.connect(db)
+                con.executemany("UPDATE sites SET depends_on = ? WHERE id = ?", [(ids[0], i) for i in behind])
+                con.commit()
+                con.close()
+                rows = [(u, extra, (w[0], w[1], w[2].format(parent=ids[0])), d) for u, extra, w, d in rows]
                 t0 = time.monotonic()
                 rc, out, err = squirreld("--once", "--config", empty_config(tmp), "--db", db,
                                          "--backend", name, *args, timeout=300)

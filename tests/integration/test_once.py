@@ -294,7 +294,17 @@ def test_pass(tmp, backend, extra_args, dns, tls=None):
         # every kind, repeated in order up to 50 sites
         nsites = max(50, len(cs))
         rows = [cs[i % len(cs)] for i in range(nsites)]
+        # a site behind another, both failing in the same pass: parent down, in any order
+        rows += [(srv.url("/?status=503&parent"), {}, ("down", 503, "http 503")),
+                 (srv.url("/?status=503&child"), {}, ("down", 503, "parent down: site {parent}: http 503"))]
+        nsites = len(rows)
         ids = add_sites(db, [(url, "owner@example.org", extra) for url, extra, _ in rows])
+        con = sqlite3.connect(db)
+        con.execute("UPDATE sites SET depends_on = ? WHERE id = ?", (ids[-2], ids[-1]))
+        con.commit()
+        con.close()
+        url, extra, want = rows[-1]
+        rows[-1] = (url, extra, (want[0], want[1], want[2].format(parent=ids[-2])))
         # a disabled site is never checked
         add_sites(db, [(srv.url("/?status=200&disabled"), "owner@example.org", {"enabled": 0})])
         rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", backend,

@@ -90,6 +90,7 @@ static void test_classes(void)
 		    "the page did not contain the text it must contain" },
 		{ SQ_ERR_KEYWORD_PRESENT, 29, "keyword present",
 		    "the page contained the text it must not contain" },
+		{ SQ_ERR_PARENT_DOWN, 30, "parent down", "the site it depends on is down" },
 	};
 	size_t n = sizeof(frozen) / sizeof(frozen[0]);
 

@@ -57,6 +57,16 @@ struct alert_item {
 	 * alert mailed again after a crash; 0: none (no line, no header).
 	 */
 	int64_t alert_id;
+	/*
+	 * A parent's DOWN or UP alert: the sites behind it (depends_on), a few
+	 * named (those still failing first), children_total of them in all,
+	 * children_back of those back up. The mail names CHILDREN_SHOWN of
+	 * each sort at most and counts the rest: 1000 sites make a few lines.
+	 */
+	const struct sq_child *children;
+	size_t nchildren;
+	int64_t children_total;
+	int64_t children_back;
 };
 
 /*

@@ -23,6 +23,7 @@ struct record_entry {
 	enum sq_state state;     /* out: the site's state after this result */
 	bool dropped;            /* out: the site was deleted meanwhile */
 	struct sq_transition tr; /* out: what the result meant, logged once committed */
+	int64_t alert_id;        /* out: the alert it queued; 0: none */
 };
 
 struct record_stats {
@@ -49,6 +50,10 @@ void record_locations_free(struct record_locations *l);
 /*
  * Records n results in one transaction, the votes named after locs (NULL:
  * none). 0, or -1 (logged; nothing written).
+ * A failing site whose parent (depends_on) is down, or failed in this same
+ * batch, is `parent down`: e[i].result is rewritten so (class and detail),
+ * recorded in the history, and left out of the state machine: no alert, no
+ * incident. A parent's DOWN and UP alerts list the sites behind it.
  * The transitions are logged after the commit, so a batch written again
  * after a failed commit (a full disk) says "is DOWN" once, when it holds.
  */

@@ -132,6 +132,17 @@ struct sq_located {
 };
 
 /*
+ * A site behind another (depends_on), as its parent's DOWN or UP mail
+ * names it: back (its latest check succeeded) or still failing.
+ */
+struct sq_child {
+	int64_t site_id;
+	const char *url;
+	const char *name;         /* NULL or "": the url's host names it */
+	bool back;
+};
+
+/*
  * The error as people read it from its parts: "" for SQ_OK, "http 503",
  * the class name, the detail when it extends the class ("http 503 from
  * paris"), the detail itself for SQ_ERR_OTHER (else "error"). detail may

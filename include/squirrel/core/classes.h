@@ -47,6 +47,7 @@ enum sq_err {
 	SQ_ERR_TLS_HANDSHAKE = 27,    /* any other failure of the handshake */
 	SQ_ERR_KEYWORD_MISSING = 28,  /* keyword_mode present: not in the body read */
 	SQ_ERR_KEYWORD_PRESENT = 29,  /* keyword_mode absent: found in the body */
+	SQ_ERR_PARENT_DOWN = 30,      /* failed while the site it depends on is down: no alert */
 	SQ_ERR_MAX
 };
 

@@ -41,6 +41,7 @@ struct sq_site {
 	int keyword_nocase;  /* 0 or 1 */
 	int slow_ms;         /* 0: the configured default; -1: never slow for this site */
 	bool quiet_degraded; /* alert_degraded = 0: no DEGRADED/RECOVERED mail */
+	int64_t depends_on;  /* the site it depends on; 0: none (or ignored: a cycle) */
 };
 
 struct sq_site_list {

@@ -53,6 +53,14 @@ struct sq_site_state {
 	int64_t last_alert;       /* unix s of the last DOWN or reminder alert */
 	int32_t slow_count;       /* consecutive slow checks */
 	int64_t slow_since;       /* unix s: the first of them; 0 when none */
+	/*
+	 * Dependencies (core/depends.c), kept beside the state machine's
+	 * figures and never read by it: whether the latest check was
+	 * `parent down`, and the site whose outage it was put down to (0:
+	 * none), kept until that site is UP again.
+	 */
+	bool parent_down;
+	int64_t behind;
 };
 
 /* The settings in force for a site: per-site columns over [check]. */

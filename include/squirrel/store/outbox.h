@@ -34,6 +34,14 @@ struct sq_alert_row {
 	struct sq_located *groups;
 	size_t ngroups;
 	size_t groups_more;
+	/*
+	 * The sites behind this one (a DOWN or UP alert of a parent): a few
+	 * of each sort read back (outbox_children), and how many there were.
+	 */
+	struct sq_child *children;
+	size_t nchildren;
+	int64_t children_total;
+	int64_t children_back;
 	int64_t created_at;
 	int64_t since;
 	int64_t last_ok;
@@ -55,6 +63,11 @@ struct sq_alert_list {
 };
 
 int store_queue_alert(struct store *s, const struct sq_alert_row *a);
+/* The id of the alert store_queue_alert queued last on this connection. */
+int64_t store_queued_alert_id(struct store *s);
+
+/* The sites behind a parent that a mail names, of each sort; the rest counted. */
+#define STORE_CHILDREN_SHOWN 10
 
 /*
  * Pending alerts due at now (all pending ones with all = true), ordered by

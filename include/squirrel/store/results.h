@@ -22,6 +22,31 @@
  */
 int store_load_state(struct store *s, int64_t site_id, struct sq_site_state *st);
 
+/*
+ * What the sites behind site_id need of it (dependencies): its state,
+ * fail_count, parent_down and behind, and the error people read of its
+ * latest check in error. 0, 1 when it was never checked (st zeroed), -1.
+ */
+int store_load_parent(struct store *s, int64_t site_id, struct sq_site_state *st,
+    char *error, size_t len);
+
+/*
+ * The sites behind site_id (site_state.behind) onto the alert alert_id,
+ * inside record's transaction: at most `shown` of those still failing and
+ * `shown` of those back (outbox_children), and how many of each
+ * (outbox.children, children_back). DOWN (up false): those whose latest
+ * check was `parent down`; UP: all of them, and their behind ends.
+ * 0 or -1 (logged).
+ */
+int store_alert_children(struct store *s, int64_t alert_id, int64_t site_id, bool up,
+    int shown);
+
+/*
+ * The DOWN alert of site_id still waiting to be mailed (its list of the
+ * sites behind it can still grow): its id, or 0. 0 or -1 (logged).
+ */
+int store_pending_down(struct store *s, int64_t site_id, int64_t *alert_id);
+
 /* One check: a history row and the site's new state. 0 or -1. */
 int store_save_check(struct store *s, const struct sq_result *r, const struct sq_site_state *st);
 /*

@@ -113,6 +113,7 @@ enum sq_setting {
 	SQ_SET_REMIND,           /* remind_every_s (0: no reminders for this site) */
 	SQ_SET_SLOW,             /* slow_ms (0: never slow for this site) */
 	SQ_SET_ALERT_DEGRADED,   /* alert_degraded (0 or 1) */
+	SQ_SET_DEPENDS,          /* depends_on (a site id; NULL: none) */
 	SQ_SET_MAX
 };
 
@@ -155,13 +156,16 @@ struct sq_site_settings {
 extern const char *const sq_setting_columns[SQ_SET_MAX];
 extern const char *const sq_text_columns[SQ_TEXT_MAX];
 
-enum { STORE_TAKEN = 3 };
+enum { STORE_TAKEN = 3, STORE_REFUSED = 4 };
 
 /*
  * Applies e to site id in one UPDATE, in a transaction (the sites_version
  * trigger tells the daemon). 0, STORE_NOT_FOUND, STORE_TAKEN when another
  * site already watches the resulting URL for the resulting owner (*other:
- * that site; nothing written), or -1 (logged: the database refused it).
+ * that site; nothing written), STORE_REFUSED when its depends_on names no
+ * site or closes a cycle (logged with the chain; nothing written), or -1
+ * (logged: the database refused it). store_add_site refuses a missing
+ * parent the same way (returns STORE_REFUSED).
  */
 int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, int64_t *other);
 
