@@ -12,9 +12,8 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "squirrel/base/log.h"
 #include "squirrel/base/u64map.h"

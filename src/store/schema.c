@@ -465,14 +465,7 @@ static const char schema_v11[] =
 static const char schema_v12[] = "";
 
 /*
- * Versions 13 and 14: kept for the other parts of this round, which bring
- * their own DDL; empty here.
- */
-static const char schema_v13[] = "";
-static const char schema_v14[] = "";
-
-/*
- * Version 15: dependencies. sites.depends_on (NULL: none) names the site
+ * Version 13: dependencies. sites.depends_on (NULL: none) names the site
  * this one is behind; the CHECK says what a row alone can (a whole number,
  * not the site itself); that the parent exists and that no chain closes
  * on itself is squirrelctl's to refuse and the daemon's to ignore when
@@ -483,7 +476,7 @@ static const char schema_v14[] = "";
  * (outbox_children, at most a few per alert) and how many there were.
  * Cheap DDL: new columns all NULL or with defaults, a new table.
  */
-static const char schema_v15[] =
+static const char schema_v13[] =
     "ALTER TABLE sites ADD COLUMN depends_on INTEGER CHECK (depends_on IS NULL OR"
     "  (typeof(depends_on) = 'integer' AND depends_on <> id));"
     "ALTER TABLE site_state ADD COLUMN parent_down INTEGER NOT NULL DEFAULT 0;"
@@ -588,8 +581,6 @@ static const char *const migrations[] = {
 	schema_v11,
 	schema_v12,
 	schema_v13,
-	schema_v14,
-	schema_v15,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

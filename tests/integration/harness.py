@@ -153,7 +153,7 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
-    # schema 15: dependencies
+    # schema 13: dependencies
     con.execute("DROP TRIGGER outbox_delete_children")
     con.execute("DROP TABLE outbox_children")
     con.execute("DROP INDEX site_state_behind")
