@@ -23,6 +23,15 @@
  * hands over), and the transfer stops once the verdict is known. The final
  * status is judged against the site's expect_status (200-399 when none).
  *
+ * An https check that was answered also hands back the leaf certificate
+ * it was answered over (its end, subject, issuer and SHA-256), read from
+ * the check's own handshake: at each status line, while the connection is
+ * up, through CURLINFO_TLS_SSL_PTR (libcurl's OpenSSL session; the pointer
+ * is good only while the transfer runs, hence in the header callback).
+ * With redirects the last answer's certificate is the one kept. The
+ * environment variable SQUIRREL_CERT_READ=0 turns the reading off: the
+ * measurement of its cost (bench/checkcost.py) needs both, in one run.
+ *
  * An internationalised host (http://bücher.example/) is looked up, and
  * fetched, in its ASCII form (xn--bcher-kva.example): squirrel resolves
  * with c-ares, which takes names as they are, so the conversion is done
@@ -33,6 +42,11 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/asn1.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -85,6 +99,7 @@ struct probe {
 	bool read_body;           /* this attempt reads the body (GET, keyword) */
 	bool keyword_found;
 	int64_t body_seen;        /* bytes of the body read */
+	struct sq_cert cert;      /* the last answer's certificate; not_after 0: none */
 	uint32_t carry_len;       /* the body's last bytes, for a keyword across pieces */
 	char carry[SQ_KEYWORD_MAX];
 	char errbuf[CURL_ERROR_SIZE];
@@ -121,6 +136,9 @@ static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_
  */
 static bool verify_codes_known;
 
+/* Whether answers hand back their certificate (SQUIRREL_CERT_READ=0: not). */
+static bool cert_read = true;
+
 int probe_global_init(void)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -132,6 +150,8 @@ int probe_global_init(void)
 	const char *ssl = v != NULL && v->ssl_version != NULL ? v->ssl_version : "";
 	verify_codes_known = strncmp(ssl, "OpenSSL", 7) == 0 || strncmp(ssl, "LibreSSL", 8) == 0 ||
 	    strncmp(ssl, "BoringSSL", 9) == 0 || strncmp(ssl, "quictls", 7) == 0;
+	const char *knob = getenv("SQUIRREL_CERT_READ");
+	cert_read = knob == NULL || strcmp(knob, "0") != 0;
 	return 0;
 }
 
@@ -595,6 +615,72 @@ static void set_detail(struct sq_result *r, const char *msg)
 			*s = ' ';
 }
 
+/* One name of a certificate, "CN=example.org, O=Example", cut to fit, printable. */
+static void cert_name(const X509_NAME *name, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n = X509_NAME_entry_count(name);
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && off + 1 < len; i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+		const char *sn = OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)));
+		unsigned char *utf8 = NULL;
+		int vlen = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+		if (vlen < 0)
+			continue;
+		int w = snprintf(buf + off, len - off, "%s%s=%.*s", off ? ", " : "",
+		    sn != NULL ? sn : "?", vlen, (const char *)utf8);
+		OPENSSL_free(utf8);
+		if (w < 0)
+			break;
+		off += (size_t)w < len - off ? (size_t)w : len - off - 1;
+	}
+	for (char *s = buf; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* The leaf certificate of the connection now up, into p->cert; nothing for plain http. */
+static void cert_take(struct probe *p)
+{
+	struct curl_tlssessioninfo *info = NULL;
+	unsigned int mdlen = 0;
+	struct tm tm;
+
+	if (curl_easy_getinfo(p->h, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL ||
+	    info->backend != CURLSSLBACKEND_OPENSSL || info->internals == NULL)
+		return;
+	X509 *x = SSL_get_peer_certificate((SSL *)info->internals);
+	if (x == NULL)
+		return;
+	memset(&p->cert, 0, sizeof(p->cert));
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 &&
+	    X509_digest(x, EVP_sha256(), p->cert.fingerprint, &mdlen) == 1 &&
+	    mdlen == SQ_CERT_FP_LEN) {
+		p->cert.not_after = (int64_t)timegm(&tm);
+		cert_name(X509_get_subject_name(x), p->cert.subject, sizeof(p->cert.subject));
+		cert_name(X509_get_issuer_name(x), p->cert.issuer, sizeof(p->cert.issuer));
+	} else {
+		memset(&p->cert, 0, sizeof(p->cert));
+	}
+	X509_free(x);
+}
+
+/*
+ * Each header line; at a status line the connection that answers is up,
+ * and its certificate can be read (it is the last answer's that counts).
+ */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct probe *p = userdata;
+	size_t n = size * nmemb;
+
+	if (n > 5 && memcmp(data, "HTTP/", 5) == 0)
+		cert_take(p);
+	return n;
+}
+
 /*
  * Options for one attempt; the handle keeps nothing from a previous check.
  * body: the body is read (read_body), else dropped as soon as it starts.
@@ -620,6 +706,10 @@ static int probe_setup(struct probe *p, bool use_get, bool body, long timeout_ms
 	SET(CURLOPT_HTTPGET, use_get ? 1L : 0L);
 	SET(CURLOPT_WRITEFUNCTION, body ? read_body : drop_body);
 	SET(CURLOPT_WRITEDATA, p);
+	if (cert_read) {
+		SET(CURLOPT_HEADERFUNCTION, on_header);
+		SET(CURLOPT_HEADERDATA, p);
+	}
 	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
 	SET(CURLOPT_FOLLOWLOCATION, c->max_redirects > 0 ? 1L : 0L);
@@ -683,6 +773,7 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 
 	p->check = *c;
 	p->get_retry = false;
+	memset(&p->cert, 0, sizeof(p->cert));
 	p->paused_at = 0;
 	p->start_mono_ms = clock_mono_ms();
 	p->start_wall_ms = clock_wall_ms();
@@ -956,6 +1047,8 @@ bool probe_done(struct probe *p, int curlcode, struct sq_result *r)
 	r->http_status = (int32_t)status;
 
 	bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && p->body_dropped);
+	if (answered)
+		r->cert = p->cert;
 	if (!answered) {
 		r->err = classify_curlcode(p->h, rc);
 		if (r->err == SQ_ERR_OTHER)
