@@ -68,18 +68,19 @@ enum {
 	OPT_KEYWORD_NOCASE = 1 << 19,
 	OPT_SLOW = 1 << 20,
 	OPT_ALERT_DEGRADED = 1 << 21,
+	OPT_CERT_WARN_DAYS = 1 << 22,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
 	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
 	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase",
-	"--slow-ms", "--alert-degraded" };
+	"--slow-ms", "--alert-degraded", "--cert-warn-days" };
 
 /* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
 #define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | \
-	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED)
+	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED | OPT_CERT_WARN_DAYS)
 #define OPT_EXPECT (OPT_METHOD | OPT_EXPECT_STATUS | OPT_KEYWORD | OPT_KEYWORD_MODE | \
 	OPT_KEYWORD_NOCASE)
 
@@ -226,6 +227,15 @@ static int parse_text_setting(int i, const char **value, bool may_default)
 			return usage_error("--expect-status '%.40s': %s%s", s, why,
 			    may_default ? "; or 'default' for 200-399" : "");
 		return 0;
+	case SQ_TEXT_CERT_WARN_DAYS: {
+		struct sq_cert_days d;
+		static char days[SQ_CERT_DAYS_TEXT_MAX + 1];
+		if (sq_cert_days_parse(s, &d, why, sizeof(why)) < 0)
+			return usage_error("--cert-warn-days '%.40s': %s%s", s, why,
+			    may_default ? "; or 'default' for [check] cert_warn_days" : "");
+		*value = sq_cert_days_text(&d, days, sizeof(days));
+		return 0;
+	}
 	case SQ_TEXT_KEYWORD:
 		if (strlen(s) > SQ_KEYWORD_MAX || (!may_default && s[0] == '\0'))
 			return usage_error("--keyword: %zu bytes; expected 1 to %d%s", strlen(s),
@@ -502,6 +512,7 @@ static const struct table_col settings_cols[] = {
 	{ .name = "expect_status", .head = "expect" },
 	{ .name = "keyword" },
 	{ .name = "keyword_mode", .head = "mode" },
+	{ .name = "cert_warn_days", .head = "certwarn" },
 	{ .name = "keyword_nocase", .head = "nocase", .right = true },
 	{ .name = "owner_email", .head = "owner" },
 	{ .name = "name" },
@@ -981,9 +992,11 @@ static void usage(FILE *f)
 	    "  [--retry-interval S] [--remind-every S] [--method HEAD|GET]\n"
 	    "  [--expect-status LIST] [--keyword TEXT] [--keyword-mode present|absent]\n"
 	    "  [--keyword-nocase 0|1] [--slow-ms MS] [--alert-degraded 0|1]\n"
+	    "  [--cert-warn-days DAYS]\n"
 	    "edit: a setting given as 'default' goes back to the configuration's, --keyword ''\n"
 	    "removes the keyword, --name '' the name; --remind-every 0: no reminders for this\n"
 	    "site, --slow-ms 0: never slow. LIST: status codes and ranges, 200-299,301,401.\n"
+	    "DAYS: days before a certificate ends that a mail goes, 30,14,7,1 (1 to 365).\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -993,7 +1006,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
-		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED };
+		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_CERT_WARN_DAYS };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1022,6 +1035,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "keyword-nocase", required_argument, NULL, L_KEYWORD_NOCASE },
 		{ "slow-ms", required_argument, NULL, L_SLOW },
 		{ "alert-degraded", required_argument, NULL, L_ALERT_DEGRADED },
+		{ "cert-warn-days", required_argument, NULL, L_CERT_WARN_DAYS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1062,6 +1076,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_ALERT_DEGRADED:
 			o->set[SQ_SET_ALERT_DEGRADED] = optarg;
 			o->given |= OPT_ALERT_DEGRADED;
+			break;
+		case L_CERT_WARN_DAYS:
+			o->text[SQ_TEXT_CERT_WARN_DAYS] = optarg;
+			o->given |= OPT_CERT_WARN_DAYS;
 			break;
 		case L_HELP:
 			usage(stdout);

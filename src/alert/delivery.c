@@ -221,6 +221,8 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 			.groups_more = a->groups_more,
 			.at = a->created_at, .since = a->since, .last_ok = a->last_ok,
 			.locations = a->locations, .alert_id = a->id,
+			.cert_not_after = a->cert_not_after, .cert_subject = a->cert_subject,
+			.cert_issuer = a->cert_issuer,
 		};
 	}
 	/*

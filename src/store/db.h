@@ -31,6 +31,8 @@ struct store {
 	sqlite3_stmt *insert_location;
 	sqlite3_stmt *insert_alert;     /* outbox.c */
 	sqlite3_stmt *sites_version;    /* sites.c */
+	sqlite3_stmt *load_cert;        /* certs.c */
+	sqlite3_stmt *save_cert;
 	dev_t dev;                      /* the file opened, to notice it replaced */
 	ino_t ino;
 };
@@ -108,6 +110,7 @@ int store_migrate(struct store *s, bool readonly);
 int store_sites_prepare(struct store *s);
 int store_results_prepare(struct store *s);
 int store_outbox_prepare(struct store *s);
+int store_certs_prepare(struct store *s);
 
 /*
  * An SQL condition true for a check of the checks table (its columns
@@ -155,8 +158,8 @@ int store_col_class(sqlite3_stmt *st, int class_col, char *detail);
 	"s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms," \
 	" s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state," \
 	" s.method, s.expect_status, s.keyword, s.keyword_mode, s.keyword_nocase," \
-	" s.slow_ms, s.alert_degraded"
-#define STORE_SITE_NCOLUMNS 18
+	" s.slow_ms, s.alert_degraded, s.cert_warn_days"
+#define STORE_SITE_NCOLUMNS 19
 
 const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site);
 

@@ -100,6 +100,8 @@ static const char *expect_from_row(sqlite3_stmt *st, struct sq_site *site)
 	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
 		return "keyword_nocase is not 0 or 1";
 	site->keyword_nocase = type == SQLITE_NULL ? 0 : (int)v;
+	if (store_col_text(st, 18, true, &site->cert_warn_days) < 0)
+		return "cert_warn_days is not text";
 	return slow_from_row(st, site);
 }
 
@@ -422,6 +424,7 @@ const char *const sq_text_columns[SQ_TEXT_MAX] = {
 	[SQ_TEXT_EXPECT_STATUS] = "expect_status",
 	[SQ_TEXT_KEYWORD] = "keyword",
 	[SQ_TEXT_KEYWORD_MODE] = "keyword_mode",
+	[SQ_TEXT_CERT_WARN_DAYS] = "cert_warn_days",
 };
 
 /* The columns e changes, in the order of their parameters ?2, ?3, ... */
@@ -556,7 +559,8 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
 	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s,"
-	    " slow_ms, alert_degraded, method, expect_status, keyword, keyword_mode, keyword_nocase"
+	    " slow_ms, alert_degraded, method, expect_status, keyword, keyword_mode, cert_warn_days,"
+	    " keyword_nocase"
 	    " FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);

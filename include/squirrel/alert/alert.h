@@ -57,6 +57,13 @@ struct alert_item {
 	 * alert mailed again after a crash; 0: none (no line, no header).
 	 */
 	int64_t alert_id;
+	/*
+	 * A `cert` alert: the certificate's end (unix s; the days left are
+	 * counted from `at`), its subject and issuer (may be NULL).
+	 */
+	int64_t cert_not_after;
+	const char *cert_subject;
+	const char *cert_issuer;
 };
 
 /*

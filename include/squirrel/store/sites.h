@@ -126,6 +126,7 @@ enum sq_text_setting {
 	SQ_TEXT_EXPECT_STATUS,   /* expect_status */
 	SQ_TEXT_KEYWORD,         /* keyword */
 	SQ_TEXT_KEYWORD_MODE,    /* keyword_mode */
+	SQ_TEXT_CERT_WARN_DAYS,  /* cert_warn_days ("30,14,7,1") */
 	SQ_TEXT_MAX
 };
 
