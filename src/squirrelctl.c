@@ -621,6 +621,8 @@ static const struct table_col status_cols[] = {
 	{ .name = "p50_ms", .head = "p50", .right = true },
 	{ .name = "p95_ms", .head = "p95", .right = true },
 	{ .name = "incidents_30d", .head = "incidents", .right = true },
+	{ .name = "cert_days", .head = "cert", .right = true },
+	{ .name = "cert_expires", .json_only = true },
 	{ .name = "site", .text_only = true },
 	{ .name = "last_error", .head = "error" },
 };
@@ -654,6 +656,12 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_int_or_null(t, f->p50_ms, f->p50_ms >= 0);
 	table_int_or_null(t, f->p95_ms, f->p95_ms >= 0);
 	table_int(t, f->incidents);
+	/* the certificate last seen: whole days left (text "12 d"), and when it ends */
+	bool cert = s->cert_not_after > 0;
+	int64_t days = cert ? sq_cert_days_left(s->cert_not_after, c->now) : 0;
+	snprintf(buf, sizeof(buf), "%" PRId64 " d", days);
+	table_num_text(t, days, cert, cert ? buf : NULL);
+	table_int_or_null(t, s->cert_not_after, cert);
 	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : shown(s->url));
 	/* text: why a skipped row is never checked, where a check's error would be */
 	if (s->skipped != NULL) {

@@ -239,7 +239,7 @@ void store_free_site_infos(struct sq_site_info_list *l)
 
 /* A row of store_site_infos' SELECT (STORE_SITE_COLUMNS, then its own). */
 enum { C_ENABLED = STORE_SITE_NCOLUMNS, C_SINCE, C_LAST_CHECK, C_LAST_STATUS, C_LAST_MS,
-	C_LAST_ERROR, C_CHECKS, C_FAILURES };
+	C_LAST_ERROR, C_CHECKS, C_FAILURES, C_CERT_END };
 
 static int info_row(sqlite3_stmt *st, void *elem, void *arg)
 {
@@ -261,6 +261,7 @@ static int info_row(sqlite3_stmt *st, void *elem, void *arg)
 	i->last_ms = store_col_int(st, C_LAST_MS, 0);
 	i->checks_total = store_col_int(st, C_CHECKS, 0);
 	i->failures_total = store_col_int(st, C_FAILURES, 0);
+	i->cert_not_after = store_col_int(st, C_CERT_END, 0);
 	if (store_col_as_text(st, 1, false, &i->url) < 0 ||
 	    store_col_as_text(st, 2, false, &i->owner_email) < 0 ||
 	    store_col_as_text(st, 3, true, &i->name) < 0 ||
@@ -279,9 +280,11 @@ int store_site_infos(struct store *s, int64_t id, struct sq_site_info_list *out)
 
 	if (store_prepare(s,
 	    "SELECT " STORE_SITE_COLUMNS ", s.enabled IS NOT 0,"
-	    " st.since, st.last_check, st.last_status, st.last_ms, st.last_error, c.checks, c.failures"
+	    " st.since, st.last_check, st.last_status, st.last_ms, st.last_error, c.checks, c.failures,"
+	    " sc.not_after"
 	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " LEFT JOIN site_counters c ON c.site_id = s.id"
+	    " LEFT JOIN site_cert sc ON sc.site_id = s.id"
 	    " WHERE ?1 = 0 OR s.id = ?1 ORDER BY s.id", 0, &st, "reading the sites") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);

@@ -11,6 +11,7 @@ nothing, nor is a plain http site. A bad [check] cert_warn_days stops
 squirreld at load, naming the key and what is wrong."""
 
 import datetime
+import json
 import os
 import re
 import sqlite3
@@ -18,12 +19,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Httpd, add_sites, check, done, equal, new_db, parse_once,  # noqa: E402
+from harness import (Httpd, add_sites, check, done, equal, new_db, parse_once, run,  # noqa: E402
                      squirreld, stop_pid, tmpdir, wait_for)
 from test_mail import FROM, Smtpd, parse  # noqa: E402
 from tls import TLSD, make_certs, openssl  # noqa: E402
 
 OWNER = "ops@example.org"
+CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 DAY = 86400
 
 
@@ -146,6 +148,15 @@ def run_backend(tmp, spec, httpd):
             equal([r[:3] for r in site_cert(db)], [(sid, 30, "CN=renewed.squirrel.test"),
                                                    (near, 0, "CN=renewed.squirrel.test")],
                   f"{backend}: the renewed certificate kept, 30 warned")
+            rc, out, err = run([CTL, "--config", conf, "--db", db, "status", "--json"])
+            rows = {r["id"]: r for r in json.loads(out)} if rc == 0 else {}
+            equal([(rows[i]["cert_days"], rows[i]["cert_expires"] is not None) for i in (sid, near, plain)]
+                  if rows else rc, [(20, True), (20, True), (None, False)],
+                  f"{backend}: squirrelctl status: 20 days left for the https sites, none for http")
+            rc, out, err = run([CTL, "--config", conf, "--db", db, "status", str(sid)])
+            lines = out.splitlines()
+            check(rc == 0 and "CERT" in lines[0].split() and " 20 d " in lines[1],
+                  f"{backend}: squirrelctl status shows the days left", out)
             con = sqlite3.connect(db)
             equal(con.execute("SELECT kind, status, site_id FROM outbox ORDER BY id").fetchall(),
                   [("cert", "sent", sid), ("cert", "sent", sid)],
