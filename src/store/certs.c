@@ -6,10 +6,8 @@
  * deleted takes its row with it (a trigger).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "squirrel/base/log.h"
 #include "squirrel/store/certs.h"
 #include "db.h"
 
@@ -80,59 +78,4 @@ int store_cert_save(struct store *s, const struct sq_site_cert *c)
 		return -1;
 	}
 	return 0;
-}
-
-int store_cert_ends(struct store *s, struct sq_cert_ends *out)
-{
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (store_prepare(s, "SELECT site_id, not_after FROM site_cert", 0, &st,
-	    "reading the certificates") < 0)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			int64_t *a = realloc(out->site_id, ncap * sizeof(*a));
-			if (a != NULL)
-				out->site_id = a;
-			int64_t *b = a != NULL ? realloc(out->not_after, ncap * sizeof(*b)) : NULL;
-			if (b == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			out->not_after = b;
-			cap = ncap;
-		}
-		out->site_id[out->n] = sqlite3_column_int64(st, 0);
-		out->not_after[out->n] = store_col_int(st, 1, 0);
-		out->n++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		if (rc == SQLITE_NOMEM)
-			log_errorx("%s: out of memory reading the certificates", s->path);
-		else
-			store_error(s, "reading the certificates");
-		store_cert_ends_free(out);
-		return -1;
-	}
-	return 0;
-}
-
-int64_t store_cert_end_of(const struct sq_cert_ends *e, int64_t site_id)
-{
-	for (size_t i = 0; i < e->n; i++)
-		if (e->site_id[i] == site_id)
-			return e->not_after[i];
-	return 0;
-}
-
-void store_cert_ends_free(struct sq_cert_ends *e)
-{
-	free(e->site_id);
-	free(e->not_after);
-	memset(e, 0, sizeof(*e));
 }

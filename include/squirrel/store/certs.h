@@ -30,19 +30,4 @@ int store_cert_load(struct store *s, int64_t site_id, struct sq_site_cert *out);
 /* Keeps c as site c->site_id's certificate, replacing any other. 0 or -1 (logged). */
 int store_cert_save(struct store *s, const struct sq_site_cert *c);
 
-/*
- * When each site's certificate ends: not_after per site id, for the
- * listings (ids in any order; a site without an https answer yet has
- * none). The arrays are malloc'ed; 0 or -1 (logged).
- */
-struct sq_cert_ends {
-	int64_t *site_id;
-	int64_t *not_after;
-	size_t n;
-};
-int store_cert_ends(struct store *s, struct sq_cert_ends *out);
-/* not_after of site id in e, or 0. */
-int64_t store_cert_end_of(const struct sq_cert_ends *e, int64_t site_id);
-void store_cert_ends_free(struct sq_cert_ends *e);
-
 #endif
