@@ -11,11 +11,17 @@
  * library's own verify code: expired, not yet valid, untrusted, not for
  * this name; any other failure of the handshake is "tls handshake". A
  * handshake that never ends within the timeout stays "tls", as before.
- * [check] ca_file adds authorities to the system's: libcurl 7.88 has no
- * option that adds (CURLOPT_CAINFO replaces its bundle), so the bundle is
- * given in memory (CURLOPT_CAINFO_BLOB): libcurl's own bundle file, then
- * the ca_file, read once per process and shared by every probe; libcurl's
- * directory of authorities (CURLOPT_CAPATH) stays in use beside it.
+ * The authorities are read once per process, not per handshake: libcurl
+ * 7.88 parses its whole bundle file (some 140 certificates) for every
+ * connection, as its cache of them (CURLOPT_CA_CACHE_TIMEOUT) is off
+ * whenever a directory (CURLOPT_CAPATH, set by default) or a bundle in
+ * memory is given, and that parse was most of an https check's CPU. So
+ * libcurl is given none, and the TLS context of each connection gets one
+ * shared X509_STORE (CURLOPT_SSL_CTX_FUNCTION): libcurl's bundle file, then
+ * [check] ca_file, then libcurl's directory looked up by hash as before,
+ * with the flags libcurl would set (partial chains, trusted first). With a
+ * libcurl on another TLS library, the bundle and the ca_file are handed
+ * over in memory instead (CURLOPT_CAINFO_BLOB), parsed per connection.
  *
  * A site that says more of its answer (method GET, a keyword) is fetched
  * with GET, and its body read up to [check] body_max bytes, no further: a
@@ -43,6 +49,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
@@ -63,10 +70,11 @@
 #include "squirrel/check/probe.h"
 #include "squirrel/check/resolve.h"
 
-/* The authorities of [check] ca_file with the system's, shared by the probes that use it. */
+/* The authorities: the system's, with those of [check] ca_file; shared by the probes. */
 struct ca_bundle {
-	char *path;               /* the ca_file */
-	struct curl_blob blob;    /* libcurl's bundle, then the ca_file */
+	char *path;               /* the ca_file; "": the system's alone */
+	X509_STORE *store;        /* libcurl on OpenSSL: the bundle, the ca_file, the directory */
+	struct curl_blob blob;    /* any other: the bundle, then the ca_file (a ca_file given) */
 	unsigned refs;
 	struct ca_bundle *next;
 };
@@ -136,6 +144,9 @@ static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_
  */
 static bool verify_codes_known;
 
+/* Whether libcurl's TLS library is OpenSSL itself, whose X509_STORE a probe can hand it. */
+static bool tls_is_openssl;
+
 /* Whether answers hand back their certificate (SQUIRREL_CERT_READ=0: not). */
 static bool cert_read = true;
 
@@ -150,6 +161,7 @@ int probe_global_init(void)
 	const char *ssl = v != NULL && v->ssl_version != NULL ? v->ssl_version : "";
 	verify_codes_known = strncmp(ssl, "OpenSSL", 7) == 0 || strncmp(ssl, "LibreSSL", 8) == 0 ||
 	    strncmp(ssl, "BoringSSL", 9) == 0 || strncmp(ssl, "quictls", 7) == 0;
+	tls_is_openssl = strncmp(ssl, "OpenSSL", 7) == 0;
 	const char *knob = getenv("SQUIRREL_CERT_READ");
 	cert_read = knob == NULL || strcmp(knob, "0") != 0;
 	return 0;
@@ -238,14 +250,46 @@ static int append_file(char **buf, size_t *len, const char *path, char *why, siz
 }
 
 /*
- * The bundle of path, made on first use: libcurl's own bundle file (when
- * it has one and it can be read), then the ca_file, checked again (it may
- * have changed since the configuration was read).
+ * The store of a libcurl on OpenSSL: libcurl's bundle file (left out, and
+ * said, when it cannot be read), the ca_file (path; "" none), libcurl's
+ * directory looked up by hash; the verify flags libcurl sets on its own.
+ */
+static X509_STORE *store_make(const curl_version_info_data *v, const char *path)
+{
+	X509_STORE *st = X509_STORE_new();
+
+	if (st == NULL) {
+		log_errorx("the authorities: out of memory");
+		return NULL;
+	}
+	if (v != NULL && v->cainfo != NULL && X509_STORE_load_file(st, v->cainfo) != 1)
+		log_warnx("libcurl's bundle of authorities '%s' is left out: it cannot be read",
+		    v->cainfo);
+	if (path[0] != '\0' && X509_STORE_load_file(st, path) != 1) {
+		log_errorx("ca_file: '%s': the TLS library cannot read its certificates", path);
+		X509_STORE_free(st);
+		ERR_clear_error();
+		return NULL;
+	}
+	if (v != NULL && v->capath != NULL && X509_STORE_load_path(st, v->capath) != 1)
+		log_warnx("libcurl's directory of authorities '%s' is left out", v->capath);
+	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
+	ERR_clear_error();   /* nothing of this is a later connection's error */
+	return st;
+}
+
+/*
+ * The authorities of path ("": the system's alone), made on first use and
+ * shared: the store (libcurl on OpenSSL), or else, for a ca_file, the
+ * bundle in memory (libcurl's bundle file, when it has one and it can be
+ * read, then the ca_file). The ca_file is checked again: it may have
+ * changed since the configuration was read.
  */
 static struct ca_bundle *ca_take(const char *path)
 {
 	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
 	struct ca_bundle *b;
+	X509_STORE *store = NULL;
 	char why[256];
 	char *buf = NULL;
 	size_t len = 0;
@@ -257,22 +301,29 @@ static struct ca_bundle *ca_take(const char *path)
 			goto out;
 		}
 	}
-	if (ca_file_check(path, why, sizeof(why)) < 0) {
+	if (path[0] != '\0' && ca_file_check(path, why, sizeof(why)) < 0) {
 		log_errorx("ca_file: %s", why);
 		goto out;
 	}
-	if (v != NULL && v->cainfo != NULL && append_file(&buf, &len, v->cainfo, why, sizeof(why)) < 0)
-		log_warnx("libcurl's bundle of authorities is left out: %s", why);
-	if (append_file(&buf, &len, path, why, sizeof(why)) < 0) {
-		log_errorx("ca_file: %s", why);
-		goto fail;
+	if (tls_is_openssl) {
+		if ((store = store_make(v, path)) == NULL)
+			goto fail;
+	} else if (path[0] != '\0') {
+		if (v != NULL && v->cainfo != NULL &&
+		    append_file(&buf, &len, v->cainfo, why, sizeof(why)) < 0)
+			log_warnx("libcurl's bundle of authorities is left out: %s", why);
+		if (append_file(&buf, &len, path, why, sizeof(why)) < 0) {
+			log_errorx("ca_file: %s", why);
+			goto fail;
+		}
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL || (b->path = strdup(path)) == NULL) {
-		log_errorx("ca_file: out of memory");
+		log_errorx("the authorities: out of memory");
 		free(b);
 		b = NULL;
 		goto fail;
 	}
+	b->store = store;
 	b->blob = (struct curl_blob){ .data = buf, .len = len, .flags = CURL_BLOB_NOCOPY };
 	b->refs = 1;
 	b->next = ca_bundles;
@@ -280,9 +331,18 @@ static struct ca_bundle *ca_take(const char *path)
 	goto out;
 fail:
 	free(buf);
+	X509_STORE_free(store);
 out:
 	pthread_mutex_unlock(&ca_lock);
 	return b;
+}
+
+/* Each connection's TLS context verifies with the shared store (libcurl loaded none). */
+static CURLcode use_store(CURL *h, void *ssl_ctx, void *store)
+{
+	(void)h;
+	SSL_CTX_set1_cert_store((SSL_CTX *)ssl_ctx, (X509_STORE *)store);
+	return CURLE_OK;
 }
 
 static void ca_drop(struct ca_bundle *b)
@@ -296,6 +356,7 @@ static void ca_drop(struct ca_bundle *b)
 			pp = &(*pp)->next;
 		*pp = b->next;
 		free(b->blob.data);
+		X509_STORE_free(b->store);
 		free(b->path);
 		free(b);
 	}
@@ -318,11 +379,10 @@ struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver)
 		if (opts->source_address != NULL && opts->source_address[0] != '\0')
 			snprintf(p->source, sizeof(p->source), "host!%s", opts->source_address);
 		p->ip_version = opts->ip_version;
-		if (opts->ca_file != NULL && opts->ca_file[0] != '\0' &&
-		    (p->ca = ca_take(opts->ca_file)) == NULL) {
-			probe_free(p);
-			return NULL;
-		}
+	}
+	if ((p->ca = ca_take(opts != NULL && opts->ca_file != NULL ? opts->ca_file : "")) == NULL) {
+		probe_free(p);
+		return NULL;
 	}
 	if (with_resolver) {
 		struct resolver_opts ro = { 0 };
@@ -727,8 +787,15 @@ static int probe_setup(struct probe *p, bool use_get, bool body, long timeout_ms
 	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (p->ca != NULL)
+	if (p->ca->store != NULL) {
+		/* no bundle for libcurl to parse: the shared store, handed over per connection */
+		SET(CURLOPT_CAINFO, NULL);
+		SET(CURLOPT_CAPATH, NULL);
+		SET(CURLOPT_SSL_CTX_FUNCTION, use_store);
+		SET(CURLOPT_SSL_CTX_DATA, p->ca->store);
+	} else if (p->ca->blob.data != NULL) {
 		SET(CURLOPT_CAINFO_BLOB, &p->ca->blob);
+	}
 	SET(CURLOPT_IPRESOLVE, p->ip_version == 4 ? CURL_IPRESOLVE_V4 :
 	    p->ip_version == 6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
 	if (p->source[0] != '\0')
