@@ -69,7 +69,9 @@ def test_cert(tmp):
     """The certificate a worker's check was answered over crosses the wire
     (a version 2 answer, need naming its fields): the coordinator keeps it
     as the site's and queues the warning it owes, as a local check would."""
-    with Redis(tmp, "redis-cert") as redis, Tlsd(tmp) as tls:
+    own = os.path.join(tmp, "cert")   # Tlsd's files apart from test_conformance's
+    os.makedirs(own)
+    with Redis(tmp, "redis-cert") as redis, Tlsd(own) as tls:
         wconf = write(os.path.join(tmp, "worker-cert.conf"), f"[check]\nca_file = {tls.ca_file}\n")
         conf = coordinator_conf(tmp, "cert.conf")
         db = new_db(tmp, "cert.db")
