@@ -88,6 +88,25 @@ def test_bad_config(tmp):
         equal(rc, 1, f"cert_warn_days {value}: exit 1")
         check(f"{conf}:2: cert_warn_days: {why}" in err, f"cert_warn_days {value}: explained", err)
         equal(out, "", f"cert_warn_days {value}: nothing checked")
+    # a site's own list: the schema refuses what is no list, the daemon skips a day out of range
+    con = sqlite3.connect(db)
+    for bad in ("7d", "30,,7", ",7", "7,", "", "0x1e"):
+        try:
+            con.execute("INSERT INTO sites (url, owner_email, cert_warn_days) VALUES (?, ?, ?)",
+                        ("https://x.example/", OWNER, bad))
+            refused = False
+        except sqlite3.IntegrityError:
+            refused = True
+        check(refused, f"sites.cert_warn_days '{bad}': refused by the schema's CHECK")
+    con.close()
+    site, = add_sites(db, [("https://127.0.0.1:1/", OWNER, {"cert_warn_days": "30,400"})])
+    conf = os.path.join(tmp, "ok.conf")
+    with open(conf, "w") as f:
+        f.write("[check]\n")
+    rc, out, err = squirreld("--once", "--config", conf, "--db", db, "--backend", "serial")
+    check(rc == 0 and out == "" and
+          f"site {site}: skipped: bad cert_warn_days: 400: a day must be from 1 to 365" in err,
+          "a site's list with a day out of range: skipped, named", err)
 
 
 def run_backend(tmp, spec, httpd):
