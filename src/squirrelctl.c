@@ -69,18 +69,19 @@ enum {
 	OPT_SLOW = 1 << 20,
 	OPT_ALERT_DEGRADED = 1 << 21,
 	OPT_DEPENDS = 1 << 22,
+	OPT_CERT_WARN_DAYS = 1 << 23,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
 	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
 	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase",
-	"--slow-ms", "--alert-degraded", "--depends-on" };
+	"--slow-ms", "--alert-degraded", "--depends-on", "--cert-warn-days" };
 
 /* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
 #define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | \
-	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED | OPT_DEPENDS)
+	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED | OPT_DEPENDS | OPT_CERT_WARN_DAYS)
 #define OPT_EXPECT (OPT_METHOD | OPT_EXPECT_STATUS | OPT_KEYWORD | OPT_KEYWORD_MODE | \
 	OPT_KEYWORD_NOCASE)
 
@@ -242,6 +243,15 @@ static int parse_text_setting(int i, const char **value, bool may_default)
 			return usage_error("--expect-status '%.40s': %s%s", s, why,
 			    may_default ? "; or 'default' for 200-399" : "");
 		return 0;
+	case SQ_TEXT_CERT_WARN_DAYS: {
+		struct sq_cert_days d;
+		static char days[SQ_CERT_DAYS_TEXT_MAX + 1];
+		if (sq_cert_days_parse(s, &d, why, sizeof(why)) < 0)
+			return usage_error("--cert-warn-days '%.40s': %s%s", s, why,
+			    may_default ? "; or 'default' for [check] cert_warn_days" : "");
+		*value = sq_cert_days_text(&d, days, sizeof(days));
+		return 0;
+	}
 	case SQ_TEXT_KEYWORD:
 		if (strlen(s) > SQ_KEYWORD_MAX || (!may_default && s[0] == '\0'))
 			return usage_error("--keyword: %zu bytes; expected 1 to %d%s", strlen(s),
@@ -521,6 +531,7 @@ static const struct table_col settings_cols[] = {
 	{ .name = "expect_status", .head = "expect" },
 	{ .name = "keyword" },
 	{ .name = "keyword_mode", .head = "mode" },
+	{ .name = "cert_warn_days", .head = "certwarn" },
 	{ .name = "keyword_nocase", .head = "nocase", .right = true },
 	{ .name = "owner_email", .head = "owner" },
 	{ .name = "name" },
@@ -629,6 +640,8 @@ static const struct table_col status_cols[] = {
 	{ .name = "p50_ms", .head = "p50", .right = true },
 	{ .name = "p95_ms", .head = "p95", .right = true },
 	{ .name = "incidents_30d", .head = "incidents", .right = true },
+	{ .name = "cert_days", .head = "cert", .right = true },
+	{ .name = "cert_expires", .json_only = true },
 	{ .name = "site", .text_only = true },
 	{ .name = "last_error", .head = "error" },
 };
@@ -662,6 +675,12 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_int_or_null(t, f->p50_ms, f->p50_ms >= 0);
 	table_int_or_null(t, f->p95_ms, f->p95_ms >= 0);
 	table_int(t, f->incidents);
+	/* the certificate last seen: whole days left (text "12 d"), and when it ends */
+	bool cert = s->cert_not_after > 0;
+	int64_t days = cert ? sq_cert_days_left(s->cert_not_after, c->now) : 0;
+	snprintf(buf, sizeof(buf), "%" PRId64 " d", days);
+	table_num_text(t, days, cert, cert ? buf : NULL);
+	table_int_or_null(t, s->cert_not_after, cert);
 	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : shown(s->url));
 	/* text: why a skipped row is never checked, where a check's error would be */
 	if (s->skipped != NULL) {
@@ -1000,9 +1019,12 @@ static void usage(FILE *f)
 	    "  [--retry-interval S] [--remind-every S] [--method HEAD|GET]\n"
 	    "  [--expect-status LIST] [--keyword TEXT] [--keyword-mode present|absent]\n"
 	    "  [--keyword-nocase 0|1] [--slow-ms MS] [--alert-degraded 0|1] [--depends-on ID]\n"
+	    "  [--cert-warn-days DAYS]\n"
 	    "edit: a setting given as 'default' goes back to the configuration's, --keyword ''\n"
 	    "removes the keyword, --name '' the name; --remind-every 0: no reminders for this\n"
-	    "site, --slow-ms 0: never slow, --depends-on none: no parent. LIST: status codes and ranges, 200-299,301,401.\n"
+	    "site, --slow-ms 0: never slow, --depends-on none: no parent. LIST: status codes\n"
+	    "and ranges, 200-299,301,401. DAYS: days before a certificate ends that a mail\n"
+	    "goes, 30,14,7,1 (1 to 365).\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
@@ -1012,7 +1034,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
-		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS };
+		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS, L_CERT_WARN_DAYS };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1042,6 +1064,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "slow-ms", required_argument, NULL, L_SLOW },
 		{ "alert-degraded", required_argument, NULL, L_ALERT_DEGRADED },
 		{ "depends-on", required_argument, NULL, L_DEPENDS },
+		{ "cert-warn-days", required_argument, NULL, L_CERT_WARN_DAYS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1084,6 +1107,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->given |= OPT_ALERT_DEGRADED;
 			break;
 		case L_DEPENDS: o->set[SQ_SET_DEPENDS] = optarg; o->given |= OPT_DEPENDS; break;
+		case L_CERT_WARN_DAYS:
+			o->text[SQ_TEXT_CERT_WARN_DAYS] = optarg;
+			o->given |= OPT_CERT_WARN_DAYS;
+			break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);

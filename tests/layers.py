@@ -40,7 +40,7 @@ OWNERS = [
     (re.compile(r"ev\.h$"), ["src/backend/libev.c", "src/check/resolve.c"]),
     (re.compile(r"ares\.h$"), ["src/check/resolve.c"]),
     (re.compile(r"libesmtp\.h$"), ["src/alert/mailer.c"]),
-    (re.compile(r"openssl/"), ["src/alert/mailer.c"]),
+    (re.compile(r"openssl/"), ["src/alert/mailer.c", "src/check/probe.c"]),
     (re.compile(r"hiredis/"), ["src/scaleout/", "src/backend/redis.c", "src/worker.c"]),
     (re.compile(r"idn2\.h$"), ["src/base/util.c"]),
     (re.compile(r"systemd/"), ["src/base/notify.c"]),

@@ -339,6 +339,19 @@ static void sb_error_short(struct sbuf *b, const struct alert_item *it)
 		sb_printf(b, "http %d", it->http_status);
 }
 
+/* "ends in 5 days", "ends in 1 day", "ends today": counted from the check. */
+static const char *cert_left_words(const struct alert_item *it, char *buf, size_t len)
+{
+	int64_t left = it->cert_not_after - it->at;
+	int64_t days = left > 0 ? left / 86400 : 0;
+
+	if (days == 0)
+		snprintf(buf, len, "ends today");
+	else
+		snprintf(buf, len, "ends in %lld %s", (long long)days, days == 1 ? "day" : "days");
+	return buf;
+}
+
 static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 {
 	if (n == 1) {
@@ -356,6 +369,8 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 				sb_clean(b, it->detail, ERROR_MAX, CLEAN_HEADER);
 				sb_putc(b, ')');
 			}
+		} else if (it->kind == SQ_ALERT_CERT) {
+			sb_printf(b, " (%s)", cert_left_words(it, dur, sizeof(dur)));
 		} else if (it->kind == SQ_ALERT_UP || it->kind == SQ_ALERT_RECOVERED) {
 			if (it->since > 0 && it->at >= it->since) {
 				alert_duration(it->at - it->since, dur, sizeof(dur));
@@ -368,7 +383,7 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 		return;
 	}
 
-	size_t down = 0, still = 0, up = 0, degraded = 0, recovered = 0;
+	size_t down = 0, still = 0, up = 0, degraded = 0, recovered = 0, cert = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].kind == SQ_ALERT_UP)
 			up++;
@@ -378,14 +393,16 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 			degraded++;
 		else if (items[i].kind == SQ_ALERT_RECOVERED)
 			recovered++;
+		else if (items[i].kind == SQ_ALERT_CERT)
+			cert++;
 		else
 			down++;
 	}
-	if (degraded + recovered > 0) {
-		/* slow sites in the mail: each kind counted, in the table's words */
-		const size_t count[] = { down, still, up, degraded, recovered };
+	if (degraded + recovered + cert > 0) {
+		/* slow sites or certificates in the mail: each kind counted, in the table's words */
+		const size_t count[] = { down, still, up, degraded, recovered, cert };
 		const int kind[] = { SQ_ALERT_DOWN, SQ_ALERT_REMINDER, SQ_ALERT_UP,
-			SQ_ALERT_DEGRADED, SQ_ALERT_RECOVERED };
+			SQ_ALERT_DEGRADED, SQ_ALERT_RECOVERED, SQ_ALERT_CERT };
 		const char *sep = ":";
 		sb_printf(b, "[squirrel] %zu sites", n);
 		for (size_t k = 0; k < sizeof(count) / sizeof(count[0]); k++) {
@@ -528,6 +545,30 @@ static void sb_children(struct sbuf *b, const struct alert_item *it)
 	sb_children_of(b, it, true, back, "back up");
 }
 
+/* A certificate near its end: when, how long from the check, whose, by whom. */
+static void sb_cert_item(struct sbuf *b, const struct alert_item *it)
+{
+	int64_t left = it->cert_not_after - it->at;
+
+	sb_field(b, "ends at:");
+	sb_time(b, it->cert_not_after, "unknown");
+	sb_putc(b, '\n');
+	sb_field(b, "days left:");
+	sb_printf(b, "%lld\n", (long long)(left > 0 ? left / 86400 : 0));
+	sb_field(b, "subject:");
+	sb_clean(b, it->cert_subject != NULL ? it->cert_subject : "", URL_MAX, CLEAN_BODY);
+	sb_putc(b, '\n');
+	sb_field(b, "issuer:");
+	sb_clean(b, it->cert_issuer != NULL ? it->cert_issuer : "", URL_MAX, CLEAN_BODY);
+	sb_putc(b, '\n');
+	sb_field(b, "checked at:");
+	sb_time(b, it->at, "unknown");
+	sb_putc(b, '\n');
+	sb_field(b, "first seen:");
+	sb_time(b, it->since, "unknown");
+	sb_putc(b, '\n');
+}
+
 static void sb_item(struct sbuf *b, const struct alert_item *it)
 {
 	bool known_since = it->since > 0 && it->at >= it->since;
@@ -542,9 +583,13 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_printf(b, " (down for %s)", dur);
 	else if ((it->kind == SQ_ALERT_DEGRADED || it->kind == SQ_ALERT_RECOVERED) && known_since)
 		sb_printf(b, " (slow for %s)", dur);
+	else if (it->kind == SQ_ALERT_CERT)
+		sb_printf(b, " (%s)", cert_left_words(it, dur, sizeof(dur)));
 	sb_putc(b, '\n');
 
-	if (it->kind == SQ_ALERT_DEGRADED || it->kind == SQ_ALERT_RECOVERED) {
+	if (it->kind == SQ_ALERT_CERT) {
+		sb_cert_item(b, it);
+	} else if (it->kind == SQ_ALERT_DEGRADED || it->kind == SQ_ALERT_RECOVERED) {
 		sb_slow_item(b, it, known_since, dur);
 	} else if (it->kind == SQ_ALERT_UP) {
 		sb_field(b, "back up at:");

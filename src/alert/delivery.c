@@ -223,6 +223,8 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 			.locations = a->locations, .alert_id = a->id,
 			.children = a->children, .nchildren = a->nchildren,
 			.children_total = a->children_total, .children_back = a->children_back,
+			.cert_not_after = a->cert_not_after, .cert_subject = a->cert_subject,
+			.cert_issuer = a->cert_issuer,
 		};
 	}
 	/*

@@ -9,6 +9,11 @@
  * the state machine, so it neither alerts nor opens an incident, and its
  * own failures count from zero once its parent is up. The rule is
  * core/depends.c's; the lookups are per batch and each parent is read once.
+ *
+ * An https answer carries its certificate: the site's row of site_cert is
+ * kept with it, and a `cert` alert owed by cert_warn_days (core/cert.c)
+ * is queued in the same transaction, so a crash can neither lose a
+ * warning nor send one twice.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 #include "squirrel/core/depends.h"
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_wire.h"
+#include "squirrel/store/certs.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
 #include "squirrel/alert/record.h"
@@ -257,6 +263,66 @@ static int record_parent_down(struct store *st, struct deps *d, const struct sq_
 	return store_save_check_votes(st, r, state, (const char *const *)l->v, l->n) < 0 ? -1 : 0;
 }
 
+/*
+ * The certificate an answer came with: kept as the site's (a new one, by
+ * its fingerprint, starts with nothing warned), and the one warning
+ * cert_warn_days owes for it queued. 0, or -1 on a database error.
+ */
+static int record_cert(struct store *st, const struct sq_settings *set, const struct sq_site *site,
+    const struct sq_cert *c, int64_t now, struct record_stats *stats)
+{
+	struct sq_site_cert seen;
+	char fp[SQ_CERT_FP_HEX];
+	int rc = store_cert_load(st, site->id, &seen);
+	bool changed = false;
+
+	if (rc < 0)
+		return -1;
+	sq_cert_fp_hex(c, fp, sizeof(fp));
+	if (rc == STORE_NOT_FOUND || strcmp(seen.fingerprint, fp) != 0 ||
+	    seen.not_after != c->not_after) {
+		memset(&seen, 0, sizeof(seen));
+		seen.site_id = site->id;
+		memcpy(seen.fingerprint, fp, sizeof(fp));
+		seen.not_after = c->not_after;
+		seen.first_seen = now;
+		snprintf(seen.subject, sizeof(seen.subject), "%s", c->subject);
+		snprintf(seen.issuer, sizeof(seen.issuer), "%s", c->issuer);
+		changed = true;
+	}
+	int due = sq_cert_warn_due(&set->cert_days, c->not_after, now, seen.warned_days);
+	if (due > 0) {
+		seen.warned_days = due;
+		changed = true;
+	}
+	if (changed && store_cert_save(st, &seen) < 0)
+		return -1;
+	if (due == 0)
+		return 0;
+	char detail[64];
+	snprintf(detail, sizeof(detail), "warned at %d days", due);
+	struct sq_alert_row a = {
+		.site_id = site->id,
+		.owner_email = site->owner_email,
+		.url = site->url,
+		.name = site->name,
+		.kind = SQ_ALERT_CERT,
+		.err = SQ_OK,
+		.detail = detail,
+		.created_at = now,
+		.since = seen.first_seen,
+		.cert_not_after = c->not_after,
+		.cert_subject = seen.subject,
+		.cert_issuer = seen.issuer,
+	};
+	if (store_queue_alert(st, &a) < 0)
+		return -1;
+	stats->alerts++;
+	log_info("site %" PRId64 ": certificate ends in %" PRId64 " days (warned at %d)",
+	    site->id, sq_cert_days_left(c->not_after, now), due);
+	return 0;
+}
+
 /* One result: 0, 1 when the site is gone, -1 on a database error. */
 static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
     const struct record_locations *l, struct deps *d, struct record_stats *stats)
@@ -292,6 +358,8 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	e->state = tr.to;
 	e->tr = tr;
 	if (store_save_check_votes(st, r, &state, (const char *const *)l->v, l->n) < 0)
+		return -1;
+	if (r->cert.not_after > 0 && record_cert(st, &set, site, &r->cert, now, stats) < 0)
 		return -1;
 	sq_result_error(r, error, sizeof(error));
 	if (tr.alert == SQ_ALERT_NONE)

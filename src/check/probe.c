@@ -11,17 +11,32 @@
  * library's own verify code: expired, not yet valid, untrusted, not for
  * this name; any other failure of the handshake is "tls handshake". A
  * handshake that never ends within the timeout stays "tls", as before.
- * [check] ca_file adds authorities to the system's: libcurl 7.88 has no
- * option that adds (CURLOPT_CAINFO replaces its bundle), so the bundle is
- * given in memory (CURLOPT_CAINFO_BLOB): libcurl's own bundle file, then
- * the ca_file, read once per process and shared by every probe; libcurl's
- * directory of authorities (CURLOPT_CAPATH) stays in use beside it.
+ * The authorities are read once per process, not per handshake: libcurl
+ * 7.88 parses its whole bundle file (some 140 certificates) for every
+ * connection, as its cache of them (CURLOPT_CA_CACHE_TIMEOUT) is off
+ * whenever a directory (CURLOPT_CAPATH, set by default) or a bundle in
+ * memory is given, and that parse was most of an https check's CPU. So
+ * libcurl is given none, and the TLS context of each connection gets one
+ * shared X509_STORE (CURLOPT_SSL_CTX_FUNCTION): libcurl's bundle file, then
+ * [check] ca_file, then libcurl's directory looked up by hash as before,
+ * with the flags libcurl would set (partial chains, trusted first). With a
+ * libcurl on another TLS library, the bundle and the ca_file are handed
+ * over in memory instead (CURLOPT_CAINFO_BLOB), parsed per connection.
  *
  * A site that says more of its answer (method GET, a keyword) is fetched
  * with GET, and its body read up to [check] body_max bytes, no further: a
  * keyword is searched as bytes as they arrive (across the pieces libcurl
  * hands over), and the transfer stops once the verdict is known. The final
  * status is judged against the site's expect_status (200-399 when none).
+ *
+ * An https check that was answered also hands back the leaf certificate
+ * it was answered over (its end, subject, issuer and SHA-256), read from
+ * the check's own handshake: at each status line, while the connection is
+ * up, through CURLINFO_TLS_SSL_PTR (libcurl's OpenSSL session; the pointer
+ * is good only while the transfer runs, hence in the header callback).
+ * With redirects the last answer's certificate is the one kept. The
+ * environment variable SQUIRREL_CERT_READ=0 turns the reading off: the
+ * measurement of its cost (bench/checkcost.py) needs both, in one run.
  *
  * An internationalised host (http://bücher.example/) is looked up, and
  * fetched, in its ASCII form (xn--bcher-kva.example): squirrel resolves
@@ -33,6 +48,12 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,10 +70,11 @@
 #include "squirrel/check/probe.h"
 #include "squirrel/check/resolve.h"
 
-/* The authorities of [check] ca_file with the system's, shared by the probes that use it. */
+/* The authorities: the system's, with those of [check] ca_file; shared by the probes. */
 struct ca_bundle {
-	char *path;               /* the ca_file */
-	struct curl_blob blob;    /* libcurl's bundle, then the ca_file */
+	char *path;               /* the ca_file; "": the system's alone */
+	X509_STORE *store;        /* libcurl on OpenSSL: the bundle, the ca_file, the directory */
+	struct curl_blob blob;    /* any other: the bundle, then the ca_file (a ca_file given) */
 	unsigned refs;
 	struct ca_bundle *next;
 };
@@ -85,6 +107,7 @@ struct probe {
 	bool read_body;           /* this attempt reads the body (GET, keyword) */
 	bool keyword_found;
 	int64_t body_seen;        /* bytes of the body read */
+	struct sq_cert cert;      /* the last answer's certificate; not_after 0: none */
 	uint32_t carry_len;       /* the body's last bytes, for a keyword across pieces */
 	char carry[SQ_KEYWORD_MAX];
 	char errbuf[CURL_ERROR_SIZE];
@@ -121,6 +144,12 @@ static int stop_check(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_
  */
 static bool verify_codes_known;
 
+/* Whether libcurl's TLS library is OpenSSL itself, whose X509_STORE a probe can hand it. */
+static bool tls_is_openssl;
+
+/* Whether answers hand back their certificate (SQUIRREL_CERT_READ=0: not). */
+static bool cert_read = true;
+
 int probe_global_init(void)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -132,6 +161,9 @@ int probe_global_init(void)
 	const char *ssl = v != NULL && v->ssl_version != NULL ? v->ssl_version : "";
 	verify_codes_known = strncmp(ssl, "OpenSSL", 7) == 0 || strncmp(ssl, "LibreSSL", 8) == 0 ||
 	    strncmp(ssl, "BoringSSL", 9) == 0 || strncmp(ssl, "quictls", 7) == 0;
+	tls_is_openssl = strncmp(ssl, "OpenSSL", 7) == 0;
+	const char *knob = getenv("SQUIRREL_CERT_READ");
+	cert_read = knob == NULL || strcmp(knob, "0") != 0;
 	return 0;
 }
 
@@ -218,14 +250,46 @@ static int append_file(char **buf, size_t *len, const char *path, char *why, siz
 }
 
 /*
- * The bundle of path, made on first use: libcurl's own bundle file (when
- * it has one and it can be read), then the ca_file, checked again (it may
- * have changed since the configuration was read).
+ * The store of a libcurl on OpenSSL: libcurl's bundle file (left out, and
+ * said, when it cannot be read), the ca_file (path; "" none), libcurl's
+ * directory looked up by hash; the verify flags libcurl sets on its own.
+ */
+static X509_STORE *store_make(const curl_version_info_data *v, const char *path)
+{
+	X509_STORE *st = X509_STORE_new();
+
+	if (st == NULL) {
+		log_errorx("the authorities: out of memory");
+		return NULL;
+	}
+	if (v != NULL && v->cainfo != NULL && X509_STORE_load_file(st, v->cainfo) != 1)
+		log_warnx("libcurl's bundle of authorities '%s' is left out: it cannot be read",
+		    v->cainfo);
+	if (path[0] != '\0' && X509_STORE_load_file(st, path) != 1) {
+		log_errorx("ca_file: '%s': the TLS library cannot read its certificates", path);
+		X509_STORE_free(st);
+		ERR_clear_error();
+		return NULL;
+	}
+	if (v != NULL && v->capath != NULL && X509_STORE_load_path(st, v->capath) != 1)
+		log_warnx("libcurl's directory of authorities '%s' is left out", v->capath);
+	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
+	ERR_clear_error();   /* nothing of this is a later connection's error */
+	return st;
+}
+
+/*
+ * The authorities of path ("": the system's alone), made on first use and
+ * shared: the store (libcurl on OpenSSL), or else, for a ca_file, the
+ * bundle in memory (libcurl's bundle file, when it has one and it can be
+ * read, then the ca_file). The ca_file is checked again: it may have
+ * changed since the configuration was read.
  */
 static struct ca_bundle *ca_take(const char *path)
 {
 	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
 	struct ca_bundle *b;
+	X509_STORE *store = NULL;
 	char why[256];
 	char *buf = NULL;
 	size_t len = 0;
@@ -237,22 +301,29 @@ static struct ca_bundle *ca_take(const char *path)
 			goto out;
 		}
 	}
-	if (ca_file_check(path, why, sizeof(why)) < 0) {
+	if (path[0] != '\0' && ca_file_check(path, why, sizeof(why)) < 0) {
 		log_errorx("ca_file: %s", why);
 		goto out;
 	}
-	if (v != NULL && v->cainfo != NULL && append_file(&buf, &len, v->cainfo, why, sizeof(why)) < 0)
-		log_warnx("libcurl's bundle of authorities is left out: %s", why);
-	if (append_file(&buf, &len, path, why, sizeof(why)) < 0) {
-		log_errorx("ca_file: %s", why);
-		goto fail;
+	if (tls_is_openssl) {
+		if ((store = store_make(v, path)) == NULL)
+			goto fail;
+	} else if (path[0] != '\0') {
+		if (v != NULL && v->cainfo != NULL &&
+		    append_file(&buf, &len, v->cainfo, why, sizeof(why)) < 0)
+			log_warnx("libcurl's bundle of authorities is left out: %s", why);
+		if (append_file(&buf, &len, path, why, sizeof(why)) < 0) {
+			log_errorx("ca_file: %s", why);
+			goto fail;
+		}
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL || (b->path = strdup(path)) == NULL) {
-		log_errorx("ca_file: out of memory");
+		log_errorx("the authorities: out of memory");
 		free(b);
 		b = NULL;
 		goto fail;
 	}
+	b->store = store;
 	b->blob = (struct curl_blob){ .data = buf, .len = len, .flags = CURL_BLOB_NOCOPY };
 	b->refs = 1;
 	b->next = ca_bundles;
@@ -260,9 +331,18 @@ static struct ca_bundle *ca_take(const char *path)
 	goto out;
 fail:
 	free(buf);
+	X509_STORE_free(store);
 out:
 	pthread_mutex_unlock(&ca_lock);
 	return b;
+}
+
+/* Each connection's TLS context verifies with the shared store (libcurl loaded none). */
+static CURLcode use_store(CURL *h, void *ssl_ctx, void *store)
+{
+	(void)h;
+	SSL_CTX_set1_cert_store((SSL_CTX *)ssl_ctx, (X509_STORE *)store);
+	return CURLE_OK;
 }
 
 static void ca_drop(struct ca_bundle *b)
@@ -276,6 +356,7 @@ static void ca_drop(struct ca_bundle *b)
 			pp = &(*pp)->next;
 		*pp = b->next;
 		free(b->blob.data);
+		X509_STORE_free(b->store);
 		free(b->path);
 		free(b);
 	}
@@ -298,11 +379,10 @@ struct probe *probe_new(const struct sq_probe_opts *opts, bool with_resolver)
 		if (opts->source_address != NULL && opts->source_address[0] != '\0')
 			snprintf(p->source, sizeof(p->source), "host!%s", opts->source_address);
 		p->ip_version = opts->ip_version;
-		if (opts->ca_file != NULL && opts->ca_file[0] != '\0' &&
-		    (p->ca = ca_take(opts->ca_file)) == NULL) {
-			probe_free(p);
-			return NULL;
-		}
+	}
+	if ((p->ca = ca_take(opts != NULL && opts->ca_file != NULL ? opts->ca_file : "")) == NULL) {
+		probe_free(p);
+		return NULL;
 	}
 	if (with_resolver) {
 		struct resolver_opts ro = { 0 };
@@ -595,6 +675,72 @@ static void set_detail(struct sq_result *r, const char *msg)
 			*s = ' ';
 }
 
+/* One name of a certificate, "CN=example.org, O=Example", cut to fit, printable. */
+static void cert_name(const X509_NAME *name, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n = X509_NAME_entry_count(name);
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && off + 1 < len; i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+		const char *sn = OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e)));
+		unsigned char *utf8 = NULL;
+		int vlen = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+		if (vlen < 0)
+			continue;
+		int w = snprintf(buf + off, len - off, "%s%s=%.*s", off ? ", " : "",
+		    sn != NULL ? sn : "?", vlen, (const char *)utf8);
+		OPENSSL_free(utf8);
+		if (w < 0)
+			break;
+		off += (size_t)w < len - off ? (size_t)w : len - off - 1;
+	}
+	for (char *s = buf; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* The leaf certificate of the connection now up, into p->cert; nothing for plain http. */
+static void cert_take(struct probe *p)
+{
+	struct curl_tlssessioninfo *info = NULL;
+	unsigned int mdlen = 0;
+	struct tm tm;
+
+	if (curl_easy_getinfo(p->h, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL ||
+	    info->backend != CURLSSLBACKEND_OPENSSL || info->internals == NULL)
+		return;
+	X509 *x = SSL_get_peer_certificate((SSL *)info->internals);
+	if (x == NULL)
+		return;
+	memset(&p->cert, 0, sizeof(p->cert));
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 &&
+	    X509_digest(x, EVP_sha256(), p->cert.fingerprint, &mdlen) == 1 &&
+	    mdlen == SQ_CERT_FP_LEN) {
+		p->cert.not_after = (int64_t)timegm(&tm);
+		cert_name(X509_get_subject_name(x), p->cert.subject, sizeof(p->cert.subject));
+		cert_name(X509_get_issuer_name(x), p->cert.issuer, sizeof(p->cert.issuer));
+	} else {
+		memset(&p->cert, 0, sizeof(p->cert));
+	}
+	X509_free(x);
+}
+
+/*
+ * Each header line; at a status line the connection that answers is up,
+ * and its certificate can be read (it is the last answer's that counts).
+ */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct probe *p = userdata;
+	size_t n = size * nmemb;
+
+	if (n > 5 && memcmp(data, "HTTP/", 5) == 0)
+		cert_take(p);
+	return n;
+}
+
 /*
  * Options for one attempt; the handle keeps nothing from a previous check.
  * body: the body is read (read_body), else dropped as soon as it starts.
@@ -620,6 +766,10 @@ static int probe_setup(struct probe *p, bool use_get, bool body, long timeout_ms
 	SET(CURLOPT_HTTPGET, use_get ? 1L : 0L);
 	SET(CURLOPT_WRITEFUNCTION, body ? read_body : drop_body);
 	SET(CURLOPT_WRITEDATA, p);
+	if (cert_read) {
+		SET(CURLOPT_HEADERFUNCTION, on_header);
+		SET(CURLOPT_HEADERDATA, p);
+	}
 	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
 	SET(CURLOPT_FOLLOWLOCATION, c->max_redirects > 0 ? 1L : 0L);
@@ -637,8 +787,15 @@ static int probe_setup(struct probe *p, bool use_get, bool body, long timeout_ms
 	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (p->ca != NULL)
+	if (p->ca->store != NULL) {
+		/* no bundle for libcurl to parse: the shared store, handed over per connection */
+		SET(CURLOPT_CAINFO, NULL);
+		SET(CURLOPT_CAPATH, NULL);
+		SET(CURLOPT_SSL_CTX_FUNCTION, use_store);
+		SET(CURLOPT_SSL_CTX_DATA, p->ca->store);
+	} else if (p->ca->blob.data != NULL) {
 		SET(CURLOPT_CAINFO_BLOB, &p->ca->blob);
+	}
 	SET(CURLOPT_IPRESOLVE, p->ip_version == 4 ? CURL_IPRESOLVE_V4 :
 	    p->ip_version == 6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
 	if (p->source[0] != '\0')
@@ -683,6 +840,7 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 
 	p->check = *c;
 	p->get_retry = false;
+	memset(&p->cert, 0, sizeof(p->cert));
 	p->paused_at = 0;
 	p->start_mono_ms = clock_mono_ms();
 	p->start_wall_ms = clock_wall_ms();
@@ -956,6 +1114,8 @@ bool probe_done(struct probe *p, int curlcode, struct sq_result *r)
 	r->http_status = (int32_t)status;
 
 	bool answered = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && p->body_dropped);
+	if (answered)
+		r->cert = p->cert;
 	if (!answered) {
 		r->err = classify_curlcode(p->h, rc);
 		if (r->err == SQ_ERR_OTHER)

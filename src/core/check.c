@@ -187,3 +187,18 @@ bool sq_expect_status_ok(const struct sq_expect *e, long status)
 			return true;
 	return false;
 }
+
+const char *sq_cert_fp_hex(const struct sq_cert *c, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	if (len == 0)
+		return buf;
+	for (i = 0; i < SQ_CERT_FP_LEN && 2 * i + 2 < len; i++) {
+		buf[2 * i] = hex[c->fingerprint[i] >> 4];
+		buf[2 * i + 1] = hex[c->fingerprint[i] & 15];
+	}
+	buf[2 * i] = '\0';
+	return buf;
+}

@@ -18,6 +18,7 @@
 #include "config_build.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
+#include "squirrel/core/cert.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
 #include "squirrel/base/log.h"
@@ -90,6 +91,7 @@ static int check_backend(const char *v, char *why, size_t len);
 static int check_dns_servers(const char *v, char *why, size_t len);
 static int check_address(const char *v, char *why, size_t len);
 static int check_ca_file(const char *v, char *why, size_t len);
+static int check_cert_days(const char *v, char *why, size_t len);
 static int check_redis_url(const char *v, char *why, size_t len);
 static int check_locations(const char *v, char *why, size_t len);
 
@@ -118,6 +120,8 @@ static const struct key keys[] = {
 	{ "check", "retry_interval", KEY_INT, OFF(retry_interval_s), 1, 30 * DAY, NULL, "20", NULL },
 	{ "check", "remind_every", KEY_INT, OFF(remind_every_s), 0, 365 * DAY, NULL, "0", NULL },
 	{ "check", "slow_ms", KEY_INT, OFF(slow_ms), 0, SQ_SLOW_MAX_MS, NULL, "0", NULL },
+	{ "check", "cert_warn_days", KEY_STRING, OFF(cert_warn_days), 0, 0, NULL,
+	    SQ_CERT_DAYS_DEFAULT, check_cert_days },
 	{ "check", "dns_servers", KEY_STRING, OFF(dns_servers), 0, 0, NULL, "", check_dns_servers },
 	{ "check", "dns_timeout", KEY_INT, OFF(dns_timeout_ms), 1, 60000, NULL, "2000", NULL },
 	{ "check", "dns_tries", KEY_INT, OFF(dns_tries), 1, 10, NULL, "2", NULL },
@@ -479,6 +483,13 @@ static int check_ca_file(const char *v, char *why, size_t len)
 	if (*v == '\0')
 		return 0;
 	return ca_file_check(v, why, len) < 0 ? -1 : 0;
+}
+
+/* "30,14,7,1": days from 1 to 365 (core/cert.c says what is wrong). */
+static int check_cert_days(const char *v, char *why, size_t len)
+{
+	struct sq_cert_days d;
+	return sq_cert_days_parse(v, &d, why, len);
 }
 
 static int check_address(const char *v, char *why, size_t len)

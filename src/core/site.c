@@ -29,6 +29,7 @@ void site_free(struct sq_site *site)
 	free(site->name);
 	free(site->expect_status);
 	free(site->keyword);
+	free(site->cert_warn_days);
 }
 
 void site_list_free(struct sq_site_list *l)
@@ -68,6 +69,24 @@ static void site_expect(const struct sq_site *s, const struct sq_config *cfg, st
 	}
 }
 
+/*
+ * When a certificate's end is mailed: the row's list, else [check]'s, else
+ * the default (a row sites_skip_reason() refuses is never checked).
+ */
+static void site_cert_days(const struct sq_site *s, const struct sq_config *cfg,
+    struct sq_cert_days *d)
+{
+	char why[SITES_REASON_MAX];
+
+	if (s->cert_warn_days != NULL && sq_cert_days_parse(s->cert_warn_days, d, why,
+	    sizeof(why)) == 0)
+		return;
+	if (cfg->cert_warn_days != NULL && sq_cert_days_parse(cfg->cert_warn_days, d, why,
+	    sizeof(why)) == 0)
+		return;
+	sq_cert_days_parse(SQ_CERT_DAYS_DEFAULT, d, why, sizeof(why));
+}
+
 int site_slow_ms(const struct sq_site *s, const struct sq_config *cfg)
 {
 	return s->slow_ms < 0 ? 0 : or_default(s->slow_ms, cfg->slow_ms);
@@ -87,6 +106,7 @@ void site_settings(const struct sq_site *s, const struct sq_config *cfg, struct 
 	out->connect_timeout_ms = cfg->connect_timeout_ms;
 	out->max_redirects = cfg->max_redirects;
 	site_expect(s, cfg, &out->expect);
+	site_cert_days(s, cfg, &out->cert_days);
 }
 
 struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg, uint64_t tag)
@@ -133,6 +153,12 @@ bool sites_skip_reason(const struct sq_site *s, char *why, size_t whylen)
 	}
 	if (s->keyword != NULL && (s->keyword[0] == '\0' || strlen(s->keyword) > SQ_KEYWORD_MAX)) {
 		snprintf(why, whylen, "keyword is empty or over %d bytes", SQ_KEYWORD_MAX);
+		return true;
+	}
+	struct sq_cert_days d;
+	if (s->cert_warn_days != NULL &&
+	    sq_cert_days_parse(s->cert_warn_days, &d, detail, sizeof(detail)) < 0) {
+		snprintf(why, whylen, "bad cert_warn_days: %s", detail);
 		return true;
 	}
 	return false;

@@ -24,7 +24,7 @@
 #include "squirrel/base/urlshow.h"
 
 enum site_value { SV_UP, SV_DEGRADED, SV_RESPONSE, SV_STATUS, SV_LAST_CHECK, SV_CHECKS,
-	SV_FAILURES };
+	SV_FAILURES, SV_CERT_END };
 
 static const struct {
 	const char *name, *type, *help;
@@ -44,6 +44,9 @@ static const struct {
 	    "Checks of the site recorded since it was added." },
 	[SV_FAILURES] = { "squirrel_site_failures_total", "counter",
 	    "Failed checks of the site recorded since it was added." },
+	[SV_CERT_END] = { "squirrel_cert_expiry_timestamp_seconds", "gauge",
+	    "When the certificate the site's https answers last came over ends, in unix seconds;"
+	    " absent until one was seen." },
 };
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
@@ -106,6 +109,8 @@ static void site_family(FILE *f, enum site_value v, const struct sq_site_info_li
 		const struct sq_site_info *s = &sites->v[i];
 		if (!watched(s))
 			continue;
+		if (v == SV_CERT_END && s->cert_not_after <= 0)
+			continue;
 		if (v != SV_CHECKS && v != SV_FAILURES &&
 		    (s->last_check == 0 ||
 		    ((v == SV_UP || v == SV_DEGRADED) && s->state == SQ_STATE_UNKNOWN)))
@@ -121,6 +126,7 @@ static void site_family(FILE *f, enum site_value v, const struct sq_site_info_li
 		case SV_LAST_CHECK: fprintf(f, "%" PRId64 "\n", s->last_check); break;
 		case SV_CHECKS: fprintf(f, "%" PRId64 "\n", s->checks_total); break;
 		case SV_FAILURES: fprintf(f, "%" PRId64 "\n", s->failures_total); break;
+		case SV_CERT_END: fprintf(f, "%" PRId64 "\n", s->cert_not_after); break;
 		}
 	}
 }

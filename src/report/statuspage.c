@@ -16,6 +16,7 @@
 #include "squirrel/base/escape.h"
 #include "squirrel/base/log.h"
 #include "squirrel/base/outfile.h"
+#include "squirrel/core/cert.h"
 #include "squirrel/report/statuspage.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/store/uptime.h"
@@ -291,6 +292,15 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 			fputs(", ", f);
 			html_escape(f, site->last_error);
 		}
+	}
+	if (site->cert_not_after > 0) {
+		int64_t left = sq_cert_days_left(site->cert_not_after, now);
+		fputs(" &middot; certificate ", f);
+		if (left < 0)
+			fputs("ended ", f);
+		else
+			fprintf(f, "ends in %" PRId64 " %s, ", left, left == 1 ? "day" : "days");
+		put_time(f, site->cert_not_after);
 	}
 	fputs("</p>\n<div class=\"figs\">", f);
 	put_figure(f, "24&#8239;h", &d1);

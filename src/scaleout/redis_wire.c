@@ -127,12 +127,22 @@ void rw_check_encode(struct rw_args *a, struct rw_check *c)
 		expect_encode(a, c);
 }
 
-void rw_result_encode(struct rw_args *a, const struct rw_result *res, const char *worker)
+/*
+ * The fields of a result's version 2: the certificate the answer came
+ * over. need names them all; a reader that does not know one refuses the
+ * answer by that name rather than record it without.
+ */
+static const char *const cert_fields[] = { "cert_end", "cert_fp", "cert_subject", "cert_issuer" };
+#define CERT_NFIELDS (sizeof(cert_fields) / sizeof(cert_fields[0]))
+#define CERT_NEED "cert_end,cert_fp,cert_subject,cert_issuer"
+
+void rw_result_encode(struct rw_args *a, struct rw_result *res, const char *worker)
 {
 	const struct sq_result *r = &res->r;
+	bool cert = r->cert.not_after > 0;
 
 	rw_args_add(a, "v");
-	rw_args_add(a, RW_VERSION);
+	rw_args_add(a, cert ? RW_VERSION_RESULT_CERT : RW_VERSION);
 	rw_args_add(a, "check");
 	rw_args_add(a, res->check_id);
 	rw_args_add(a, "site");
@@ -155,6 +165,18 @@ void rw_result_encode(struct rw_args *a, const struct rw_result *res, const char
 	rw_args_add(a, sq_class_name(r->err));
 	rw_args_add(a, "detail");
 	rw_args_addn(a, r->detail, strnlen(r->detail, sizeof(r->detail)));
+	if (!cert)
+		return;
+	rw_args_add(a, "need");
+	rw_args_add(a, CERT_NEED);
+	rw_args_add(a, "cert_end");
+	rw_args_int(a, r->cert.not_after);
+	rw_args_add(a, "cert_fp");
+	rw_args_add(a, sq_cert_fp_hex(&r->cert, res->cert_fp, sizeof(res->cert_fp)));
+	rw_args_add(a, "cert_subject");
+	rw_args_addn(a, r->cert.subject, strnlen(r->cert.subject, sizeof(r->cert.subject)));
+	rw_args_add(a, "cert_issuer");
+	rw_args_addn(a, r->cert.issuer, strnlen(r->cert.issuer, sizeof(r->cert.issuer)));
 }
 
 void rw_printable(char *buf, size_t buflen, const char *s, size_t len)
@@ -344,13 +366,13 @@ static int get_url(const struct rw_field *f, bool fetch, const char **url, size_
  * squirrel knows (else it is named), each given, none twice.
  */
 static int check_need(const struct rw_field *need, const struct rw_field *const *given,
-    char *why, size_t whylen)
+    const char *const *fields, size_t nfields, const char *newer, char *why, size_t whylen)
 {
 	char shown[48];
 	const char *p, *end;
 
 	if (need == NULL) {
-		snprintf(why, whylen, "version %s without a 'need' field", RW_VERSION_EXPECT);
+		snprintf(why, whylen, "version 2 without a 'need' field");
 		return -1;
 	}
 	p = need->val;
@@ -359,13 +381,13 @@ static int check_need(const struct rw_field *need, const struct rw_field *const 
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		size_t len = (size_t)((comma != NULL ? comma : end) - p);
 		size_t i;
-		for (i = 0; i < EXPECT_NFIELDS; i++)
-			if (strlen(expect_fields[i]) == len && memcmp(expect_fields[i], p, len) == 0)
+		for (i = 0; i < nfields; i++)
+			if (strlen(fields[i]) == len && memcmp(fields[i], p, len) == 0)
 				break;
 		rw_printable(shown, sizeof(shown), p, len);
-		if (i == EXPECT_NFIELDS) {
+		if (i == nfields) {
 			snprintf(why, whylen, "it needs field '%s', which this squirrel does not know "
-			    "(a newer coordinator's): not checked", shown);
+			    "%s", shown, newer);
 			return -1;
 		}
 		if (given[i] == NULL) {
@@ -407,7 +429,8 @@ static int expect_parse(const struct rw_field *need, const struct rw_field *cons
 	char text[SQ_EXPECT_TEXT_MAX + 1], reason[160];
 	int64_t v;
 
-	if (check_need(need, k, why, whylen) < 0)
+	if (check_need(need, k, expect_fields, EXPECT_NFIELDS, "(a newer coordinator's): not checked",
+	    why, whylen) < 0)
 		return -1;
 	if (get_choice(k[0], "method", "HEAD", "GET", &e->method, why, whylen) < 0)
 		return -1;
@@ -498,8 +521,60 @@ int rw_check_parse(const struct rw_field *f, size_t n, struct rw_check *out,
 	return 0;
 }
 
+/* A certificate's name from a result: shorter than SQ_CERT_NAME_MAX, no NUL, no control byte. */
+static int get_cert_name(const struct rw_field *f, const char *key, char *out, char *why,
+    size_t whylen)
+{
+	if (f->vlen >= SQ_CERT_NAME_MAX || memchr(f->val, '\0', f->vlen) != NULL) {
+		snprintf(why, whylen, "'%s' is longer than %d bytes or holds a NUL", key,
+		    SQ_CERT_NAME_MAX - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < f->vlen; i++) {
+		unsigned char ch = (unsigned char)f->val[i];
+		out[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+	}
+	out[f->vlen] = '\0';
+	return 0;
+}
+
+/* Version 2's fields (k: cert_fields' order): the certificate, all of it. */
+static int cert_parse(const struct rw_field *need, const struct rw_field *const *k,
+    struct sq_cert *c, char *why, size_t whylen)
+{
+	if (check_need(need, k, cert_fields, CERT_NFIELDS, "(a newer worker's): not recorded",
+	    why, whylen) < 0)
+		return -1;
+	for (size_t i = 0; i < CERT_NFIELDS; i++) {
+		if (k[i] == NULL) {
+			snprintf(why, whylen, "version 2 without a '%s' field", cert_fields[i]);
+			return -1;
+		}
+	}
+	if (get_int(k[0], "cert_end", 1, INT64_MAX / 2, &c->not_after, why, whylen) < 0)
+		return -1;
+	if (k[1]->vlen != SQ_CERT_FP_LEN * 2) {
+		snprintf(why, whylen, "'cert_fp' is not %d hex digits", SQ_CERT_FP_LEN * 2);
+		return -1;
+	}
+	for (size_t i = 0; i < SQ_CERT_FP_LEN * 2; i++) {
+		char ch = k[1]->val[i];
+		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+		if (d < 0) {
+			snprintf(why, whylen, "'cert_fp' is not %d hex digits", SQ_CERT_FP_LEN * 2);
+			return -1;
+		}
+		c->fingerprint[i / 2] = (uint8_t)(c->fingerprint[i / 2] << 4 | d);
+	}
+	if (get_cert_name(k[2], "cert_subject", c->subject, why, whylen) < 0 ||
+	    get_cert_name(k[3], "cert_issuer", c->issuer, why, whylen) < 0)
+		return -1;
+	return 0;
+}
+
 enum { R_V, R_CHECK, R_SITE, R_LOCATION, R_URL, R_DEADLINE, R_STARTED, R_MS, R_STATUS,
-	R_ERR, R_DETAIL, R_N };
+	R_ERR, R_DETAIL, R_NEED, R_CERT_END, R_CERT_FP, R_CERT_SUBJECT, R_CERT_ISSUER, R_N };
+_Static_assert(R_N - R_CERT_END == CERT_NFIELDS, "version 2's fields, in cert_fields' order");
 
 int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
     char *why, size_t whylen)
@@ -507,16 +582,19 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 	static const char *const keys[R_N] = {
 		[R_V] = "v", [R_CHECK] = "check", [R_SITE] = "site", [R_LOCATION] = "location",
 		[R_URL] = "url", [R_DEADLINE] = "deadline", [R_STARTED] = "started", [R_MS] = "ms",
-		[R_STATUS] = "status", [R_ERR] = "err", [R_DETAIL] = "detail",
+		[R_STATUS] = "status", [R_ERR] = "err", [R_DETAIL] = "detail", [R_NEED] = "need",
+		[R_CERT_END] = "cert_end", [R_CERT_FP] = "cert_fp", [R_CERT_SUBJECT] = "cert_subject",
+		[R_CERT_ISSUER] = "cert_issuer",
 	};
 	const struct rw_field *k[R_N];
 	struct rw_result res;
 	char err[32], shown[40];
 	int64_t v;
+	int version;
 
 	memset(&res, 0, sizeof(res));
 	if (collect(f, n, keys, k, R_N, why, whylen) < 0 ||
-	    check_version(k[R_V], NULL, why, whylen) < 0)
+	    (version = check_version(k[R_V], RW_VERSION_RESULT_CERT, why, whylen)) < 0)
 		return -1;
 	if (get_ident(k[R_CHECK], "check", res.check_id, sizeof(res.check_id), why, whylen) < 0)
 		return -1;
@@ -562,6 +640,9 @@ int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
 	/* Words for people only: kept short and printable. */
 	if (k[R_DETAIL] != NULL)
 		rw_printable(res.r.detail, sizeof(res.r.detail), k[R_DETAIL]->val, k[R_DETAIL]->vlen);
+	/* version 1 says nothing of a certificate: its fields of version 2 are not read */
+	if (version == 2 && cert_parse(k[R_NEED], &k[R_CERT_END], &res.r.cert, why, whylen) < 0)
+		return -1;
 	*out = res;
 	return 0;
 }

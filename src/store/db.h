@@ -32,6 +32,8 @@ struct store {
 	sqlite3_stmt *insert_alert;     /* outbox.c */
 	int64_t last_alert_id;          /* outbox.c: the alert store_queue_alert queued last */
 	sqlite3_stmt *sites_version;    /* sites.c */
+	sqlite3_stmt *load_cert;        /* certs.c */
+	sqlite3_stmt *save_cert;
 	dev_t dev;                      /* the file opened, to notice it replaced */
 	ino_t ino;
 };
@@ -109,6 +111,7 @@ int store_migrate(struct store *s, bool readonly);
 int store_sites_prepare(struct store *s);
 int store_results_prepare(struct store *s);
 int store_outbox_prepare(struct store *s);
+int store_certs_prepare(struct store *s);
 
 /*
  * An SQL condition true for a check of the checks table (its columns
@@ -156,8 +159,8 @@ int store_col_class(sqlite3_stmt *st, int class_col, char *detail);
 	"s.id, s.url, s.owner_email, s.name, s.interval_s, s.timeout_ms," \
 	" s.fail_threshold, s.recover_threshold, s.retry_interval_s, s.remind_every_s, st.state," \
 	" s.method, s.expect_status, s.keyword, s.keyword_mode, s.keyword_nocase," \
-	" s.slow_ms, s.alert_degraded, s.depends_on"
-#define STORE_SITE_NCOLUMNS 19
+	" s.slow_ms, s.alert_degraded, s.depends_on, s.cert_warn_days"
+#define STORE_SITE_NCOLUMNS 20
 
 const char *store_site_from_row(sqlite3_stmt *st, struct sq_site *site);
 

@@ -20,8 +20,10 @@ int store_outbox_prepare(struct store *s)
 {
 	return store_prepare(s,
 	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class, detail,"
-	    "  http_status, since, last_ok, down_for, next_attempt, locations)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?13, ?8, ?9, ?10, ?11, ?4, ?12)", STORE_KEEP,
+	    "  http_status, since, last_ok, down_for, next_attempt, locations,"
+	    "  cert_not_after, cert_subject, cert_issuer)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?13, ?8, ?9, ?10, ?11, ?4, ?12, ?14, ?15, ?16)",
+	    STORE_KEEP,
 	    &s->insert_alert, "preparing a statement");
 }
 
@@ -89,6 +91,13 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 		sqlite3_bind_text(st, 12, a->locations, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 12);
+	if (a->kind == SQ_ALERT_CERT) {
+		sqlite3_bind_int64(st, 14, a->cert_not_after);
+		sqlite3_bind_text(st, 15, a->cert_subject != NULL ? a->cert_subject : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 16, a->cert_issuer != NULL ? a->cert_issuer : "", -1,
+		    SQLITE_STATIC);
+	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -112,6 +121,8 @@ static void alert_row_free(struct sq_alert_row *a)
 	free(a->name);
 	free(a->detail);
 	free(a->locations);
+	free(a->cert_subject);
+	free(a->cert_issuer);
 	for (size_t i = 0; i < a->ngroups; i++)
 		free((char *)a->groups[i].where);
 	free(a->groups);
@@ -154,12 +165,15 @@ static int due_row(sqlite3_stmt *st, void *elem, void *arg)
 	if (store_col_text(st, 2, false, &a->owner_email) < 0 ||
 	    store_col_text(st, 5, false, &a->url) < 0 || store_col_text(st, 6, true, &a->name) < 0 ||
 	    store_col_text(st, 13, false, &a->detail) < 0 ||
-	    store_col_text(st, 14, true, &a->locations) < 0) {
+	    store_col_text(st, 14, true, &a->locations) < 0 ||
+	    store_col_as_text(st, 18, true, &a->cert_subject) < 0 ||
+	    store_col_as_text(st, 19, true, &a->cert_issuer) < 0) {
 		log_warnx("%s: outbox row %" PRId64 " is malformed; left as it is", s->path, a->id);
 		alert_row_free(a);
 		return 1;
 	}
 	a->err = store_col_class(st, 12, a->detail);
+	a->cert_not_after = store_col_int(st, 17, 0);
 	a->children_total = store_col_int(st, 15, 0);
 	a->children_back = store_col_int(st, 16, 0);
 	return 0;
@@ -264,8 +278,9 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	if (store_prepare(s,
 	    "SELECT id, site_id, owner_email, kind, created_at, substr(url, 1, 4096),"
 	    " substr(name, 1, 1024), http_status, since, last_ok, down_for, attempts,"
-	    " class, substr(detail, 1, 4096), substr(locations, 1, 4096), children, children_back"
-	    " FROM outbox WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
+	    " class, substr(detail, 1, 4096), substr(locations, 1, 4096), children, children_back,"
+	    " cert_not_after, substr(cert_subject, 1, 1024), substr(cert_issuer, 1, 1024) FROM outbox"
+	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
 	    " ORDER BY owner_email, id", 0, &st, "reading the outbox") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);

@@ -19,6 +19,7 @@
 #include "squirrel/core/classes.h"
 #include "squirrel/store/convert.h"
 #include "squirrel/core/check.h"
+#include "squirrel/core/cert.h"
 #include "squirrel/store/store.h"
 #include "db.h"
 
@@ -496,6 +497,37 @@ static const char schema_v13[] =
     " DELETE FROM outbox_children WHERE alert_id = old.id;"
     " END;";
 
+/*
+ * Version 14: warnings before a certificate ends. sites.cert_warn_days
+ * (a list of days, "30,14,7,1"; NULL: [check] cert_warn_days); per site
+ * the certificate last seen (site_cert: its SHA-256, end, subject, issuer,
+ * when it was first seen, and the nearest threshold already warned for it,
+ * every larger one counting as warned); the outbox's copy of what a `cert`
+ * mail says (the certificate's end, subject and issuer). Cheap DDL: new
+ * columns, all NULL, and a new table.
+ */
+static const char schema_v14[] =
+    "ALTER TABLE sites ADD COLUMN cert_warn_days TEXT CHECK (cert_warn_days IS NULL OR"
+    " (typeof(cert_warn_days) = 'text' AND length(cert_warn_days) BETWEEN 1 AND 64 AND"
+    "  cert_warn_days NOT GLOB '*[^0-9,]*' AND cert_warn_days GLOB '[1-9]*' AND"
+    "  cert_warn_days GLOB '*[0-9]' AND instr(cert_warn_days, ',,') = 0));"
+    "CREATE TABLE site_cert ("
+    " site_id INTEGER PRIMARY KEY,"
+    " fingerprint TEXT NOT NULL,"
+    " not_after INTEGER NOT NULL,"
+    " subject TEXT NOT NULL DEFAULT '',"
+    " issuer TEXT NOT NULL DEFAULT '',"
+    " first_seen INTEGER NOT NULL,"
+    " warned_days INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TRIGGER sites_delete_cert AFTER DELETE ON sites BEGIN"
+    " DELETE FROM site_cert WHERE site_id = old.id;"
+    " END;"
+    "ALTER TABLE outbox ADD COLUMN cert_not_after INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN cert_subject TEXT;"
+    "ALTER TABLE outbox ADD COLUMN cert_issuer TEXT;";
+_Static_assert(SQ_CERT_DAYS_TEXT_MAX == 64, "schema version 14 spells a list's length out");
+
 /* the CHECKs' words, as SQL string literals */
 #define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
 #define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
@@ -581,6 +613,7 @@ static const char *const migrations[] = {
 	schema_v11,
 	schema_v12,
 	schema_v13,
+	schema_v14,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

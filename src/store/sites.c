@@ -107,6 +107,8 @@ static const char *expect_from_row(sqlite3_stmt *st, struct sq_site *site)
 	if (type != SQLITE_NULL && (type != SQLITE_INTEGER || (v != 0 && v != 1)))
 		return "keyword_nocase is not 0 or 1";
 	site->keyword_nocase = type == SQLITE_NULL ? 0 : (int)v;
+	if (store_col_text(st, 19, true, &site->cert_warn_days) < 0)
+		return "cert_warn_days is not text";
 	return slow_from_row(st, site);
 }
 
@@ -246,7 +248,7 @@ void store_free_site_infos(struct sq_site_info_list *l)
 
 /* A row of store_site_infos' SELECT (STORE_SITE_COLUMNS, then its own). */
 enum { C_ENABLED = STORE_SITE_NCOLUMNS, C_SINCE, C_LAST_CHECK, C_LAST_STATUS, C_LAST_MS,
-	C_LAST_ERROR, C_CHECKS, C_FAILURES };
+	C_LAST_ERROR, C_CHECKS, C_FAILURES, C_CERT_END };
 
 static int info_row(sqlite3_stmt *st, void *elem, void *arg)
 {
@@ -268,6 +270,7 @@ static int info_row(sqlite3_stmt *st, void *elem, void *arg)
 	i->last_ms = store_col_int(st, C_LAST_MS, 0);
 	i->checks_total = store_col_int(st, C_CHECKS, 0);
 	i->failures_total = store_col_int(st, C_FAILURES, 0);
+	i->cert_not_after = store_col_int(st, C_CERT_END, 0);
 	if (store_col_as_text(st, 1, false, &i->url) < 0 ||
 	    store_col_as_text(st, 2, false, &i->owner_email) < 0 ||
 	    store_col_as_text(st, 3, true, &i->name) < 0 ||
@@ -286,9 +289,11 @@ int store_site_infos(struct store *s, int64_t id, struct sq_site_info_list *out)
 
 	if (store_prepare(s,
 	    "SELECT " STORE_SITE_COLUMNS ", s.enabled IS NOT 0,"
-	    " st.since, st.last_check, st.last_status, st.last_ms, st.last_error, c.checks, c.failures"
+	    " st.since, st.last_check, st.last_status, st.last_ms, st.last_error, c.checks, c.failures,"
+	    " sc.not_after"
 	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " LEFT JOIN site_counters c ON c.site_id = s.id"
+	    " LEFT JOIN site_cert sc ON sc.site_id = s.id"
 	    " WHERE ?1 = 0 OR s.id = ?1 ORDER BY s.id", 0, &st, "reading the sites") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -483,6 +488,7 @@ const char *const sq_text_columns[SQ_TEXT_MAX] = {
 	[SQ_TEXT_EXPECT_STATUS] = "expect_status",
 	[SQ_TEXT_KEYWORD] = "keyword",
 	[SQ_TEXT_KEYWORD_MODE] = "keyword_mode",
+	[SQ_TEXT_CERT_WARN_DAYS] = "cert_warn_days",
 };
 
 /* The columns e changes, in the order of their parameters ?2, ?3, ... */
@@ -619,7 +625,7 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 	if (store_prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
 	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s,"
 	    " slow_ms, alert_degraded, depends_on, method, expect_status, keyword, keyword_mode,"
-	    " keyword_nocase FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
+	    " cert_warn_days, keyword_nocase FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);

@@ -232,7 +232,7 @@ struct store *store_open(const char *path, int flags)
 		s->ino = sb.st_ino;
 	}
 	if (!readonly && (store_results_prepare(s) < 0 || store_outbox_prepare(s) < 0 ||
-	    store_sites_prepare(s) < 0))
+	    store_sites_prepare(s) < 0 || store_certs_prepare(s) < 0))
 		goto fail;
 	return s;
 fail:
@@ -250,6 +250,8 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert_alert);
 	sqlite3_finalize(s->sites_version);
 	sqlite3_finalize(s->insert_location);
+	sqlite3_finalize(s->load_cert);
+	sqlite3_finalize(s->save_cert);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);

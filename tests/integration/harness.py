@@ -141,7 +141,7 @@ def old_db(tmpdir, name, version):
 
 
 def back_to_v8(tmpdir, db):
-    """Undoes schemas 10 and 9 in db, for a test that makes a history with the
+    """Undoes schemas 13 to 9 in db, for a test that makes a history with the
     daemon and then ages its database: the error column again (an unknown
     verdict's text, "unknown", from its class; other classes are left
     without one) and version 8's triggers, read from a database that
@@ -153,6 +153,12 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 14: certificate warnings
+    con.execute("DROP TRIGGER sites_delete_cert")
+    con.execute("DROP TABLE site_cert")
+    for table, column in (("sites", "cert_warn_days"), ("outbox", "cert_not_after"),
+                          ("outbox", "cert_subject"), ("outbox", "cert_issuer")):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     # schema 13: dependencies
     con.execute("DROP TRIGGER outbox_delete_children")
     con.execute("DROP TABLE outbox_children")

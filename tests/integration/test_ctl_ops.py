@@ -19,7 +19,7 @@ SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 
 EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "recover_threshold",
              "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "depends_on", "method", "expect_status",
-             "keyword", "keyword_mode", "keyword_nocase", "owner_email", "name", "url"]
+             "keyword", "keyword_mode", "cert_warn_days", "keyword_nocase", "owner_email", "name", "url"]
 EXPECT = ["method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"]
 SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
             "remind_every_s"]
@@ -74,7 +74,7 @@ def test_edit(e):
     check(len(rows) == 1 and list(rows[0]) == EDIT_KEYS, "edit --json: one object, every per-site column", rows)
     equal(rows[0], {"id": a, "enabled": False, "interval_s": 45, "timeout_ms": 3000, "fail_threshold": 3,
                     "recover_threshold": 2, "retry_interval_s": 10, "remind_every_s": 3600,
-                    "slow_ms": None, "alert_degraded": None, "depends_on": None, **{k: None for k in EXPECT}, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
+                    "slow_ms": None, "alert_degraded": None, "depends_on": None, **{k: None for k in EXPECT}, "cert_warn_days": None, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
           "edit shows what it stored")
     r = e.row(a)
     equal((r["url"], r["owner_email"], r["name"], r["enabled"], r["interval_s"], r["timeout_ms"],
@@ -100,7 +100,7 @@ def test_edit(e):
     rc, out, err = e.ctl("edit", str(b), "--interval", "90", "--fail-threshold", "5")
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "ENABLED", "INTERVAL", "TIMEOUT", "FAIL", "RECOVER", "RETRY",
-                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "METHOD", "EXPECT", "KEYWORD", "MODE", "NOCASE", "OWNER",
+                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "METHOD", "EXPECT", "KEYWORD", "MODE", "CERTWARN", "NOCASE", "OWNER",
                                            "NAME", "URL"], "edit: a table with a header", out)
     check(len(lines) == 2 and "90 s" in lines[1] and "default" in lines[1] and "https://b.example/" in lines[1],
           "edit: the row reads well", out)
@@ -143,6 +143,41 @@ def test_edit(e):
     check(rc == 1 and f"site {a} already watches https://Shop.Example/x for shop@example.com" in err,
           "edit into a URL and owner another site has: exit 1", err)
     equal(e.snapshot(), before, "nothing written by any refused edit")
+
+
+def test_cert_flags(e):
+    """--cert-warn-days: add and edit store the list largest first, 'default'
+    sets it back to NULL, a bad list names the flag and what is wrong and
+    writes nothing."""
+    db = os.path.join(e.tmp, "certflags.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    rows = e.json("add", "https://c.example/", "ops@example.com", "--cert-warn-days", "7,30,1", db=db)
+    site = rows[0]["id"]
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT cert_warn_days FROM sites WHERE id = ?", (site,)).fetchone()[0], "30,7,1",
+          "add stores the list, largest first")
+    con.close()
+    rows = e.json("edit", str(site), "--cert-warn-days", "14", db=db)
+    equal(rows[0]["cert_warn_days"], "14", "edit sets it")
+    rows = e.json("edit", str(site), "--cert-warn-days", "default", db=db)
+    equal(rows[0]["cert_warn_days"], None, "'default': back to NULL ([check] cert_warn_days)")
+    con = sqlite3.connect(db)
+    before = con.execute("SELECT * FROM sites ORDER BY id").fetchall()
+    con.close()
+    for args, flag, words in [
+        (["edit", str(site), "--cert-warn-days", "400"], "--cert-warn-days '400'",
+         "400: a day must be from 1 to 365; or 'default'"),
+        (["edit", str(site), "--cert-warn-days", "30,,7"], "--cert-warn-days '30,,7'", "a day is missing"),
+        (["edit", str(site), "--cert-warn-days", "0"], "--cert-warn-days '0'", "from 1 to 365"),
+        (["add", "https://d.example/", "ops@example.com", "--cert-warn-days", "default"],
+         "--cert-warn-days 'default'", "'default' is not a whole number of days"),
+    ]:
+        rc, out, err = e.ctl(*args, db=db)
+        check(rc == 2 and out == "" and err.startswith(f"squirrelctl: {flag}: ") and words in err,
+              f"{' '.join(args[2:])[:40]}: exit 2 naming the flag", f"rc={rc} out={out!r} err={err!r}")
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT * FROM sites ORDER BY id").fetchall(), before, "nothing written by a bad list")
+    con.close()
 
 
 def test_expect_flags(e):
@@ -346,6 +381,7 @@ def main():
         section(test_help)
         section(test_edit, e)
         section(test_expect_flags, e)
+        section(test_cert_flags, e)
         section(test_edit_live, e)
         section(test_incidents, e)
         section(test_outbox, e)

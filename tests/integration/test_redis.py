@@ -65,6 +65,34 @@ def test_conformance(tmp):
         equal(pending(redis, "squirrel:results", "squirreld"), 0, "conformance: every answer acknowledged")
 
 
+def test_cert(tmp):
+    """The certificate a worker's check was answered over crosses the wire
+    (a version 2 answer, need naming its fields): the coordinator keeps it
+    as the site's and queues the warning it owes, as a local check would."""
+    own = os.path.join(tmp, "cert")   # Tlsd's files apart from test_conformance's
+    os.makedirs(own)
+    with Redis(tmp, "redis-cert") as redis, Tlsd(own) as tls:
+        wconf = write(os.path.join(tmp, "worker-cert.conf"), f"[check]\nca_file = {tls.ca_file}\n")
+        conf = coordinator_conf(tmp, "cert.conf")
+        db = new_db(tmp, "cert.db")
+        site, = add_sites(db, [(tls.url("good"), OWNER, {"cert_warn_days": "365"})])
+        w = Worker(tmp, "cert", redis.url, conf=wconf)
+        try:
+            check(w.wait_started(), "cert: a worker started", w.output())
+            rc, out, err = once(conf, db, redis.url)
+            equal((rc, [v[0] for v in parse_once(out).values()]), (0, ["up"]), "cert: the site is up")
+        finally:
+            equal(w.stop(), 0, "cert: the worker stops with exit 0")
+        con = sqlite3.connect(db)
+        equal(con.execute("SELECT site_id, subject, issuer, warned_days, length(fingerprint),"
+                          " not_after > strftime('%s', 'now') FROM site_cert").fetchall(),
+              [(site, "CN=good", "CN=squirrel test CA", 365, 64, 1)],
+              "cert: the worker's certificate kept for the site")
+        equal(con.execute("SELECT kind, cert_subject FROM outbox").fetchall(), [("cert", "CN=good")],
+              "cert: the warning it owes queued")
+        con.close()
+
+
 def coordinator_conf(tmp, name, locations="default", quorum=1, claim_idle=10000, check=None,
                      smtp_port=None):
     lines = ["[redis]", f"locations = {locations}", f"quorum = {quorum}", f"claim_idle = {claim_idle}",
@@ -640,7 +668,7 @@ def main():
     only = sys.argv[1:]
     tests = [test_conformance, test_refusals, test_hostile, test_worker_sigterm, test_quorum,
              test_forged, test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart,
-             test_ctl_workers, test_metrics_locations]
+             test_ctl_workers, test_metrics_locations, test_cert]
     with tmpdir() as tmp:
         for t in tests:
             if not only or t.__name__ in only:

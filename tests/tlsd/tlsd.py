@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real HTTPS server for the tests, on 127.0.0.1 only.
 
-    tlsd.py --port-file F NAME:CERT:KEY [NAME:CERT:KEY]... [--plain NAME]
+    tlsd.py --port-file F NAME:CERT:KEY [NAME:CERT:KEY]... [--plain NAME] [--reread]
 
 Each certificate is served on a port of its own (a free loopback port),
 answering 200 with a two-byte body to HEAD and GET. Once every port
@@ -11,7 +11,9 @@ the certificate ends its own connection; the server says nothing of it.
 The handshake runs in the connection's thread, so a client that stalls
 holds up no other. --plain NAME serves a port that answers a ClientHello
 at once with a plain-text HTTP error: a handshake that fails (not one that
-stalls). SIGTERM and SIGINT stop it cleanly.
+stalls). --reread reads each certificate's files again for every
+connection, so a test can renew one in place (replace the files by
+rename). SIGTERM and SIGINT stop it cleanly.
 """
 
 import argparse
@@ -47,14 +49,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, files=None):
         self.ctx = ctx
+        self.files = files    # (cert, key) read again per connection, or None
         super().__init__(("127.0.0.1", 0), Handler)
 
     def finish_request(self, request, client_address):
         request.settimeout(10)
         try:
-            tls = self.ctx.wrap_socket(request, server_side=True)
+            ctx = self.ctx
+            if self.files:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(*self.files)
+            tls = ctx.wrap_socket(request, server_side=True)
         except (OSError, ssl.SSLError):
             return
         try:
@@ -89,6 +96,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--plain", action="append", default=[])
+    ap.add_argument("--reread", action="store_true")
     ap.add_argument("certs", nargs="+")
     a = ap.parse_args()
     servers = [(name, Plain()) for name in a.plain]
@@ -96,7 +104,7 @@ def main():
         name, cert, key = spec.split(":")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
-        servers.append((name, Server(ctx)))
+        servers.append((name, Server(ctx, (cert, key) if a.reread else None)))
     for _, s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     tmp = a.port_file + ".tmp"

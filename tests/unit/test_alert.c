@@ -471,6 +471,45 @@ static void test_degraded(void)
 	    "a digest of slow sites alone");
 }
 
+/* A certificate near its end: the subject counts the days, the body says when, whose, by whom. */
+static void test_cert(void)
+{
+	struct alert_item it = item(SQ_ALERT_CERT, "https://example.org/", "Shop", "");
+	struct parsed p;
+	const char *v;
+	char err[256];
+
+	it.cert_not_after = NOW + 5 * 86400 + 3600;
+	it.cert_subject = "CN=example.org";
+	it.cert_issuer = "CN=R3, O=Let's Encrypt\r\nBcc: x@evil.test";
+	char *msg = alert_compose(TO, FROM, &it, 1, NOW, "c1", err, sizeof(err));
+	ok(msg != NULL, "compose a cert mail (%s)", err);
+	if (msg == NULL)
+		return;
+	parse(msg, &p);
+	check_headers(&p, "cert mail");
+	header_count(&p, "Subject", &v);
+	is_str(v, "[squirrel] CERTIFICATE Shop (ends in 5 days)", "cert subject: the days left");
+	ok(body_has_line(p.body, "certificate ends soon: Shop (ends in 5 days)"), "cert body: headline");
+	ok(body_has_line(p.body, "  ends at:          2024-05-19 11:03:20 UTC"), "cert body: the end");
+	ok(body_has_line(p.body, "  days left:        5"), "cert body: days left");
+	ok(body_has_line(p.body, "  subject:          CN=example.org"), "cert body: subject");
+	ok(body_has_line(p.body, "  issuer:           CN=R3, O=Let's Encrypt  Bcc: x@evil.test"),
+	    "cert body: issuer, its line breaks made spaces");
+	ok(strstr(p.body, "down since") == NULL && strstr(p.body, "what failed") == NULL,
+	    "cert body: nothing said to be down");
+	parsed_free(&p);
+	free(msg);
+
+	it.cert_not_after = NOW + 86400 + 60;
+	is_str(subject_of(&it, 1), "[squirrel] CERTIFICATE Shop (ends in 1 day)", "one day");
+	it.cert_not_after = NOW + 3600;
+	is_str(subject_of(&it, 1), "[squirrel] CERTIFICATE Shop (ends today)", "under a day: today");
+	struct alert_item two[2] = { it, item(SQ_ALERT_DOWN, "https://a.example/", NULL, "timeout") };
+	is_str(subject_of(two, 2), "[squirrel] 2 sites: 1 DOWN, 1 CERTIFICATE",
+	    "a digest counts a certificate as what it is, not as DOWN");
+}
+
 static void test_locations(void)
 {
 	struct alert_item it = item(SQ_ALERT_DOWN, "https://example.org/", NULL, "http 503 from b, c");
@@ -964,6 +1003,7 @@ int main(void)
 	test_single_down();
 	test_up_and_reminder();
 	test_degraded();
+	test_cert();
 	test_locations();
 	test_digest();
 	test_hostile();

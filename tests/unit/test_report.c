@@ -15,6 +15,7 @@
 
 #include "squirrel/report/metrics.h"
 #include "squirrel/report/statuspage.h"
+#include "squirrel/store/certs.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
@@ -604,6 +605,47 @@ static void test_degraded_shown(void)
 	store_close(s);
 }
 
+/* The certificate last seen: its end in the metrics (https sites alone) and the days left on the page. */
+static void test_cert_shown(void)
+{
+	char path[128], want[200];
+	struct sq_site_new n = { .url = "https://tls.test/", .owner_email = "o@tls.test" };
+	struct sq_site_new p = { .url = "http://plain.test/", .owner_email = "o@tls.test" };
+	int64_t id = 0, plain = 0;
+
+	snprintf(path, sizeof(path), "%s/cert.db", dir);
+	struct store *s = store_open(path, STORE_CREATE);
+	ok(s != NULL && store_add_site(s, &n, &id) == 0 && store_add_site(s, &p, &plain) == 0,
+	    "a database with an https and an http site");
+	if (s == NULL)
+		return;
+	struct sq_site_cert c = { .site_id = id, .not_after = T0 + 20 * 86400 + 3600,
+		.first_seen = T0, .warned_days = 30 };
+	memset(c.fingerprint, 'a', 64);
+	snprintf(c.subject, sizeof(c.subject), "CN=tls.test");
+	snprintf(c.issuer, sizeof(c.issuer), "CN=Test CA");
+	store_begin(s);
+	save(s, id, T0 + 10, true, 50);
+	save(s, plain, T0 + 10, true, 50);
+	ok(store_cert_save(s, &c) == 0, "its certificate kept");
+	store_commit(s);
+	struct sq_site_cert back;
+	ok(store_cert_load(s, id, &back) == 0 && memcmp(&back, &c, sizeof(c)) == 0, "and read back whole");
+	is_int(store_cert_load(s, plain, &back), STORE_NOT_FOUND, "none for the http site");
+
+	char *text = render_metrics(s, NULL);
+	snprintf(want, sizeof(want), "squirrel_cert_expiry_timestamp_seconds{id=\"%" PRId64
+	    "\",url=\"https://tls.test/\"} %" PRId64, id, c.not_after);
+	ok(text != NULL && has_line(text, want), "the metric: when the https site's certificate ends");
+	snprintf(want, sizeof(want), "squirrel_cert_expiry_timestamp_seconds{id=\"%" PRId64 "\"", plain);
+	ok(text != NULL && strstr(text, want) == NULL, "no line for the http site");
+	free(text);
+	text = render_page(s, "cert.html", T0 + 20);
+	ok(text != NULL && strstr(text, "certificate ends in 20 days, ") != NULL, "the page: days left");
+	free(text);
+	store_close(s);
+}
+
 static int cmp64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -739,6 +781,7 @@ int main(void)
 		test_metrics_numbers(s);
 		test_page(s);
 		test_degraded_shown();
+		test_cert_shown();
 		store_close(s);
 	}
 	snprintf(path, sizeof(path), "%s/old.db", dir);

@@ -593,11 +593,62 @@ static void test_check_expect(void)
 	ok(rw_result_parse(f, args_fields(&a, 0, f), &ans_back, why, sizeof(why)) < 0, "http without a status");
 	is_str(why, "'err' is http but 'status' is 0", "refused");
 
-	/* an older reader of version 1: the same words as a version 1 squirrel says */
-	static const char *const v1only[] = { "v=2" };
+	/* an answer over a certificate: version 2, need naming its fields, read back whole */
 	struct rw_result res;
-	ok(rw_result_parse(f, fields(f, v1only, 1), &res, why, sizeof(why)) < 0, "results stay version 1");
-	is_str(why, "version '2' (this squirrel reads version 1)", "a version 1 reader refuses version 2");
+	ans.r.http_status = 200;
+	ans.r.err = SQ_OK;
+	ans.r.cert.not_after = 1800000000;
+	for (int i = 0; i < SQ_CERT_FP_LEN; i++)
+		ans.r.cert.fingerprint[i] = (uint8_t)(i * 7 + 1);
+	snprintf(ans.r.cert.subject, sizeof(ans.r.cert.subject), "CN=shop.example, O=Shop");
+	snprintf(ans.r.cert.issuer, sizeof(ans.r.cert.issuer), "CN=R3, O=Let's Encrypt");
+	rw_args_init(&a);
+	rw_result_encode(&a, &ans, "w1");
+	is_str(arg_of(&a, "v", buf, sizeof(buf)), "2", "an answer with a certificate is version 2");
+	is_str(arg_of(&a, "need", buf, sizeof(buf)), "cert_end,cert_fp,cert_subject,cert_issuer",
+	    "need names the certificate's fields");
+	ok(rw_result_parse(f, args_fields(&a, 0, f), &res, why, sizeof(why)) == 0 &&
+	    memcmp(&res.r.cert, &ans.r.cert, sizeof(ans.r.cert)) == 0,
+	    "the certificate reads back, every byte: %s", why);
+	memset(&ans.r.cert, 0, sizeof(ans.r.cert));
+	rw_args_init(&a);
+	rw_result_encode(&a, &ans, "w1");
+	is_str(arg_of(&a, "v", buf, sizeof(buf)), "1", "without one, version 1 as before");
+
+	/* the next version is refused by its number, a field of a newer worker by its name */
+	static const char *const v3[] = { "v=3" };
+	ok(rw_result_parse(f, fields(f, v3, 1), &res, why, sizeof(why)) < 0, "results of version 3");
+	is_str(why, "version '3' (this squirrel reads versions 1 and 2)", "refused by the version");
+	static const struct {
+		const char *kv[16];
+		size_t n;
+		const char *why;
+	} bad_cert[] = {
+		{ { "v=2", "check=c", "site=1", "location=a", "url=http://x/", "deadline=5", "started=1",
+		    "ms=1", "status=200", "err=", "need=cert_end,cert_chain", "cert_end=5" }, 12,
+		  "it needs field 'cert_chain', which this squirrel does not know (a newer worker's): not recorded" },
+		{ { "v=2", "check=c", "site=1", "location=a", "url=http://x/", "deadline=5", "started=1",
+		    "ms=1", "status=200", "err=", "cert_end=5" }, 11, "version 2 without a 'need' field" },
+		{ { "v=2", "check=c", "site=1", "location=a", "url=http://x/", "deadline=5", "started=1",
+		    "ms=1", "status=200", "err=", "need=cert_end", "cert_end=5" }, 12,
+		  "version 2 without a 'cert_fp' field" },
+		{ { "v=2", "check=c", "site=1", "location=a", "url=http://x/", "deadline=5", "started=1",
+		    "ms=1", "status=200", "err=", "need=cert_end,cert_fp,cert_subject,cert_issuer",
+		    "cert_end=5", "cert_fp=zz", "cert_subject=CN=a", "cert_issuer=CN=b" }, 15,
+		  "'cert_fp' is not 64 hex digits" },
+		{ { "v=2", "check=c", "site=1", "location=a", "url=http://x/", "deadline=5", "started=1",
+		    "ms=1", "status=200", "err=", "need=cert_end,cert_fp,cert_subject,cert_issuer",
+		    "cert_end=0", "cert_fp=0000000000000000000000000000000000000000000000000000000000000000",
+		    "cert_subject=CN=a", "cert_issuer=CN=b" }, 15,
+		  "'cert_end' is '0', not a whole number from 1 to 4611686018427387903" },
+	};
+	for (size_t i = 0; i < sizeof(bad_cert) / sizeof(bad_cert[0]); i++) {
+		struct rw_field bf[16];
+		why[0] = '\0';
+		ok(rw_result_parse(bf, fields(bf, bad_cert[i].kv, bad_cert[i].n), &res, why, sizeof(why)) < 0,
+		    "bad certificate %zu refused", i);
+		is_str(why, bad_cert[i].why, "bad certificate %zu: the reason", i);
+	}
 
 	static const struct {
 		const char *kv[14];

@@ -67,6 +67,13 @@ struct alert_item {
 	size_t nchildren;
 	int64_t children_total;
 	int64_t children_back;
+	/*
+	 * A `cert` alert: the certificate's end (unix s; the days left are
+	 * counted from `at`), its subject and issuer (may be NULL).
+	 */
+	int64_t cert_not_after;
+	const char *cert_subject;
+	const char *cert_issuer;
 };
 
 /*

@@ -94,6 +94,26 @@ struct sq_vote {
 	int32_t ms;
 };
 
+/*
+ * The leaf certificate an https check was answered over (the last answer's,
+ * after redirects), read from the check's own handshake; not_after 0: none
+ * (http, a failed handshake, or reading turned off). Fixed size, like the
+ * rest of a result; the names are cut to fit.
+ */
+#define SQ_CERT_NAME_MAX 160      /* subject or issuer, with its NUL */
+#define SQ_CERT_FP_LEN 32         /* SHA-256 of the certificate's DER */
+
+struct sq_cert {
+	int64_t not_after;        /* unix s */
+	uint8_t fingerprint[SQ_CERT_FP_LEN];
+	char subject[SQ_CERT_NAME_MAX];   /* "CN=example.org,O=Example" */
+	char issuer[SQ_CERT_NAME_MAX];
+};
+
+/* The fingerprint in hex, 64 digits and a NUL. Returns buf. */
+#define SQ_CERT_FP_HEX (SQ_CERT_FP_LEN * 2 + 1)
+const char *sq_cert_fp_hex(const struct sq_cert *c, char *buf, size_t len);
+
 struct sq_result {
 	int64_t site_id;
 	uint64_t tag;
@@ -114,6 +134,7 @@ struct sq_result {
 	 */
 	int32_t nvotes;
 	struct sq_vote votes[SQ_VOTES_MAX];
+	struct sq_cert cert;
 };
 
 static inline bool sq_result_ok(const struct sq_result *r)

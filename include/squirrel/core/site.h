@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/core/cert.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
 #include "squirrel/core/state.h"
@@ -42,6 +43,7 @@ struct sq_site {
 	int slow_ms;         /* 0: the configured default; -1: never slow for this site */
 	bool quiet_degraded; /* alert_degraded = 0: no DEGRADED/RECOVERED mail */
 	int64_t depends_on;  /* the site it depends on; 0: none (or ignored: a cycle) */
+	char *cert_warn_days; /* "30,14,7,1"; NULL: [check] cert_warn_days */
 };
 
 struct sq_site_list {
@@ -65,6 +67,7 @@ struct sq_settings {
 	int connect_timeout_ms;
 	int max_redirects;
 	struct sq_expect expect;   /* method, statuses, keyword, [check] body_max */
+	struct sq_cert_days cert_days;  /* when a certificate's end is mailed */
 };
 
 /*
@@ -93,7 +96,8 @@ struct sq_check site_check(const struct sq_site *s, const struct sq_config *cfg,
  * Whether the daemon skips the row s, a url without a host or with a
  * space, an owner address that is not one plain address, a timeout_ms
  * over SQ_TIMEOUT_MAX_MS, an expect_status that is not a list of codes
- * and ranges, a keyword empty or over SQ_KEYWORD_MAX bytes: true with the
+ * and ranges, a keyword empty or over SQ_KEYWORD_MAX bytes, a
+ * cert_warn_days that is not a list of days from 1 to 365: true with the
  * reason in why, worded as the daemon's log line words it after
  * "skipped: " ("bad url: url contains a space at byte 11", "bad
  * owner_email: ..."). The one rule: sites_filter() and squirrelctl use it.

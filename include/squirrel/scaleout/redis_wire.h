@@ -32,6 +32,7 @@
 
 #define RW_VERSION "1"         /* what a plain check is written as */
 #define RW_VERSION_EXPECT "2"  /* a check with "need": what the answer must be */
+#define RW_VERSION_RESULT_CERT "2"  /* an answer with "need": the certificate it came over */
 #define RW_ID_MAX 48          /* a check id, with its terminating NUL */
 #define RW_LOCATION_MAX LOCATION_NAME_MAX  /* a location (consumer group) name, with NUL */
 #define RW_URL_MAX 4096       /* longer urls are refused */
@@ -99,13 +100,20 @@ struct rw_result {
 	const char *url;          /* the check's url, echoed */
 	size_t url_len;
 	int64_t deadline_ms;      /* the check's deadline, echoed */
-	struct sq_result r;       /* site_id, started_ms, http_status, err, ms, detail */
+	struct sq_result r;       /* site_id, started_ms, http_status, err, ms, detail, cert */
+	char cert_fp[SQ_CERT_FP_HEX];  /* encode's own text, which a points into */
 };
 
-/* Appends the fields of res (worker names the consumer, for people). */
-void rw_result_encode(struct rw_args *a, const struct rw_result *res, const char *worker);
+/*
+ * Appends the fields of res (worker names the consumer, for people):
+ * version 1, or version 2 when the answer came over a certificate, with
+ * need naming its fields (cert_end, cert_fp, cert_subject, cert_issuer),
+ * so a reader that does not know one refuses the answer by that name. a
+ * points into res: hand a to the connection while res still exists.
+ */
+void rw_result_encode(struct rw_args *a, struct rw_result *res, const char *worker);
 
-/* Reads a result entry. 0, or -1 with the reason in why. */
+/* Reads a result entry, version 1 or 2. 0, or -1 with the reason in why. */
 int rw_result_parse(const struct rw_field *f, size_t n, struct rw_result *out,
     char *why, size_t whylen);
 

@@ -48,6 +48,10 @@ struct sq_alert_row {
 	int64_t down_for;
 	int attempts;
 	char *locations;      /* what each location saw (quorum_describe); NULL: one machine */
+	/* a `cert` alert: the certificate's end (unix s), subject and issuer; else 0, NULL */
+	int64_t cert_not_after;
+	char *cert_subject;
+	char *cert_issuer;
 	/* the outbox's own bookkeeping: read by store_outbox_list only, else NULL and 0 */
 	char *status;         /* "pending", "failed" */
 	int64_t next_attempt;

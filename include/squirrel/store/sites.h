@@ -46,6 +46,7 @@ struct sq_site_info {
 	char *last_error;        /* "" when the last check was good */
 	int64_t checks_total;    /* since the site was added; pruning leaves them */
 	int64_t failures_total;
+	int64_t cert_not_after;  /* unix s: when the certificate last seen ends; 0 none */
 	/*
 	 * Why squirreld skips this row, worded as its log line after
 	 * "skipped: " ("bad url: ...", "interval_s is not a positive whole
@@ -127,6 +128,7 @@ enum sq_text_setting {
 	SQ_TEXT_EXPECT_STATUS,   /* expect_status */
 	SQ_TEXT_KEYWORD,         /* keyword */
 	SQ_TEXT_KEYWORD_MODE,    /* keyword_mode */
+	SQ_TEXT_CERT_WARN_DAYS,  /* cert_warn_days ("30,14,7,1") */
 	SQ_TEXT_MAX
 };
 
