@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "squirrel/core/maintenance.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
 
@@ -31,6 +32,11 @@ struct store {
 	sqlite3_stmt *insert_location;
 	sqlite3_stmt *insert_alert;     /* outbox.c */
 	sqlite3_stmt *sites_version;    /* sites.c */
+	/* maintenance.c: the check path's copy of the windows, and when it was read */
+	sqlite3_stmt *windows_version;
+	struct sq_window_list windows;
+	int64_t windows_seen;
+	bool windows_loaded;
 	dev_t dev;                      /* the file opened, to notice it replaced */
 	ino_t ino;
 };
@@ -103,6 +109,9 @@ int store_open_immutable(const char *path, sqlite3 **db);
 
 /* Brings the schema to the version this build writes (schema.c). 0 or -1. */
 int store_migrate(struct store *s, bool readonly);
+
+/* The check path's copy of the maintenance windows, let go at close (maintenance.c). */
+void store_windows_close(struct store *s);
 
 /* The statements each concern keeps for the check path, prepared at open. */
 int store_sites_prepare(struct store *s);

@@ -250,6 +250,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert_alert);
 	sqlite3_finalize(s->sites_version);
 	sqlite3_finalize(s->insert_location);
+	store_windows_close(s);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);

@@ -153,6 +153,15 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 14: maintenance windows, the two marks of a check
+    for kind, name in (("TRIGGER", "maintenance_site_insert"), ("TRIGGER", "maintenance_site_update"),
+                       ("TRIGGER", "sites_delete_maintenance"), ("TRIGGER", "maintenance_version_insert"),
+                       ("TRIGGER", "maintenance_version_update"), ("TRIGGER", "maintenance_version_delete"),
+                       ("TABLE", "maintenance"), ("TABLE", "maintenance_version")):
+        con.execute(f"DROP {kind} {name}")
+    for column in ("maintenance", "slow"):
+        con.execute(f"ALTER TABLE checks DROP COLUMN {column}")
+    con.commit()
     # schema 12: the outbox's two CHECKs back to their words before
     cookie = con.execute("PRAGMA schema_version").fetchone()[0]
     con.execute("PRAGMA writable_schema = ON")
