@@ -6,15 +6,17 @@ down past the window, exactly one DOWN after fail_threshold checks past
 it; a weekly window read in a non-UTC [alerts] timezone."""
 
 import datetime
+import json
 import os
 import sqlite3
+import subprocess
 import sys
 import time
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (CtlEnv, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
-                     squirreld, tmpdir)
+from harness import (SQUIRRELD, CtlEnv, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
+                     squirreld, stop_pid, tmpdir, wait_for)
 from test_mail import FROM, Smtpd, parse  # noqa: E402
 
 OWNER = "ops@example.org"
@@ -252,7 +254,6 @@ def test_weekly_zone(tmp, httpd):
                              "--for", "30m", "--json", conf=conf)
         equal(rc, 0, f"weekly: added {err}")
         start = local.replace(second=0, microsecond=0)
-        import json
         w = json.loads(out)[0]
         equal((w["start"], w["end"], w["in_force"]), (int(start.timestamp()), int(start.timestamp()) + 1800, True),
               f"weekly: {day} {local.strftime('%H:%M')} read in {zone}, in force now")
@@ -265,6 +266,40 @@ def test_weekly_zone(tmp, httpd):
         equal(subjects(smtp), ["[squirrel] DOWN api (http 500)"], "weekly: read in UTC, it is not in force")
 
 
+def test_daemon(tmp, httpd):
+    """The running daemon follows windows added and removed (maintenance_version)."""
+    with Smtpd(tmp, "smtp-daemon") as smtp:
+        conf = config(tmp, "daemon.conf", smtp.port, interval=1, retry_interval=1, fail_threshold=2)
+        db = new_db(tmp, "daemon.db")
+        e = CtlEnv(tmp, "daemon.db")
+        sid = add_sites(db, [(httpd.url("/?status=503&d"), OWNER, {"name": "cart"})])[0]
+        equal(e.ctl("maintenance", "add", "--all", "--for", "1h", conf=conf)[0], 0, "daemon: a window first")
+        err = open(os.path.join(tmp, "daemon.err"), "w")
+        proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        try:
+            def marked():
+                return rows(db, f"SELECT count(*) FROM checks WHERE site_id = {sid} AND maintenance = 1")[0][0]
+            check(wait_for(lambda: marked() >= 4, 20), "daemon: four checks inside the window", marked())
+            equal(subjects(smtp), [], "daemon: no mail inside the window")
+            equal(rows(db, "SELECT count(*) FROM outbox")[0][0], 0, "daemon: nothing queued")
+            equal(e.ctl("maintenance", "rm", "1", conf=conf)[0], 0, "daemon: the window removed while it runs")
+            check(wait_for(lambda: len(smtp.messages()) >= 1, 20), "daemon: a DOWN mail once it is gone")
+            outside = rows(db, f"SELECT count(*) FROM checks WHERE site_id = {sid} AND maintenance IS NULL"
+                               f" AND id > (SELECT max(id) FROM checks WHERE maintenance = 1)")[0][0]
+            check(outside >= 2, "daemon: after fail_threshold checks past the window", outside)
+            time.sleep(1.5)
+            equal(subjects(smtp), ["[squirrel] DOWN cart (http 503)"], "daemon: exactly one DOWN")
+            # a window added while it runs is followed too
+            equal(e.ctl("maintenance", "add", "--site", str(sid), "--for", "1h", conf=conf)[0], 0,
+                  "daemon: a second window while it runs")
+            check(wait_for(lambda: rows(db, "SELECT count(*) FROM checks WHERE maintenance = 2")[0][0] >= 2, 20),
+                  "daemon: its checks are marked with the new window")
+        finally:
+            equal(stop_pid(proc), 0, "daemon: stops cleanly")
+            err.close()
+
+
 def main():
     with tmpdir() as tmp:
         with Httpd(tmp) as httpd:
@@ -272,6 +307,7 @@ def main():
             test_list_rm(tmp, httpd)
             test_down_inside_window(tmp, httpd)
             test_weekly_zone(tmp, httpd)
+            test_daemon(tmp, httpd)
     return done()
 
 
