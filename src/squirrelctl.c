@@ -624,12 +624,44 @@ static const struct table_col status_cols[] = {
 	{ .name = "p50_ms", .head = "p50", .right = true },
 	{ .name = "p95_ms", .head = "p95", .right = true },
 	{ .name = "incidents_30d", .head = "incidents", .right = true },
+	/* uptime leaves maintenance out; slow time is up, said apart */
+	{ .name = "slow_30d_s", .head = "slow 30d", .right = true },
+	{ .name = "maintenance_30d_s", .head = "maint 30d", .right = true },
+	{ .name = "maintenance", .head = "maintenance", .text_only = true },
+	{ .name = "maintenance_start", .json_only = true },
+	{ .name = "maintenance_end", .json_only = true },
 	{ .name = "site", .text_only = true },
 	{ .name = "last_error", .head = "error" },
 };
 
+/* A duration in a figure's column: "-" for none. */
+static void table_seconds(struct table *t, int64_t v)
+{
+	char dur[32];
+	table_num_text(t, v, true, v > 0 ? duration_format(v, dur, sizeof(dur)) : "-");
+}
+
+/* The window in force over a site ("now, to 07:48 UTC") or the next ("from 2026-12-12 23:00 UTC"). */
+static void status_window(struct ctx *c, struct table *t, const struct sq_site_info *s,
+    const struct sq_window_list *wl)
+{
+	int64_t start = 0, end = 0;
+	char text[96], a[32];
+	int i = window_next(wl, s->id, s->owner_email, c->now, &start, &end);
+
+	if (i < 0)
+		snprintf(text, sizeof(text), "-");
+	else if (start <= c->now)
+		snprintf(text, sizeof(text), "now, to %.16s UTC", time_format(end, a, sizeof(a)));
+	else
+		snprintf(text, sizeof(text), "from %.16s UTC", time_format(start, a, sizeof(a)));
+	table_str(t, text);
+	table_time(t, i < 0 ? 0 : start);
+	table_time(t, i < 0 ? 0 : end);
+}
+
 static void status_row(struct ctx *c, struct table *t, const struct sq_site_info *s,
-    const struct sq_figures *f)
+    const struct sq_figures *f, const struct sq_window_list *wl)
 {
 	char buf[64], dur[32], skip[SITES_REASON_MAX + 16];
 	bool checked = s->last_check > 0;
@@ -657,6 +689,9 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	table_int_or_null(t, f->p50_ms, f->p50_ms >= 0);
 	table_int_or_null(t, f->p95_ms, f->p95_ms >= 0);
 	table_int(t, f->incidents);
+	table_seconds(t, f->month.slow_s);
+	table_seconds(t, f->month.maint_s);
+	status_window(c, t, s, wl);
 	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : shown(s->url));
 	/* text: why a skipped row is never checked, where a check's error would be */
 	if (s->skipped != NULL) {
@@ -678,7 +713,13 @@ static int cmd_status(struct ctx *c, char **args)
 	struct sq_reader *r = store_reader_open(c->store);
 	if (r == NULL)
 		return EXIT_FAIL;
+	struct sq_window_list wl;
+	if (store_windows(c->store, &wl) < 0) {
+		store_reader_close(r);
+		return EXIT_FAIL;
+	}
 	if (store_site_infos(c->store, id, &l) < 0) {
+		window_list_free(&wl);
 		store_reader_close(r);
 		return EXIT_FAIL;
 	}
@@ -689,8 +730,9 @@ static int cmd_status(struct ctx *c, char **args)
 		if (store_reader_figures(r, l.v[i].id, c->now, &f) < 0)
 			rc = EXIT_FAIL;
 		else
-			status_row(c, t, &l.v[i], &f);
+			status_row(c, t, &l.v[i], &f, &wl);
 	}
+	window_list_free(&wl);
 	store_reader_close(r);
 	store_free_site_infos(&l);
 	if (rc != 0) {

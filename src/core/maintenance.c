@@ -104,6 +104,27 @@ int64_t window_find(const struct sq_window_list *l, int64_t site_id, const char 
 	return 0;
 }
 
+int window_next(const struct sq_window_list *l, int64_t site_id, const char *owner, int64_t t,
+    int64_t *start, int64_t *end)
+{
+	int best = -1;
+	bool best_now = false;
+
+	for (size_t i = 0; l != NULL && i < l->n; i++) {
+		int64_t s, e;
+		if (!window_covers(&l->v[i], site_id, owner) || window_span(&l->v[i], t, &s, &e) != 1)
+			continue;
+		bool now = s <= t;
+		if (best < 0 || (now && (!best_now || e > *end)) || (!now && !best_now && s < *start)) {
+			best = (int)i;
+			best_now = now;
+			*start = s;
+			*end = e;
+		}
+	}
+	return best;
+}
+
 static const char *const day_names[] = {
 	"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 };

@@ -136,6 +136,16 @@ int store_outbox_prepare(struct store *s);
 	"(" p "ok = 0 AND (" p "class = " STORE_NO_QUORUM_CODE " OR (" p "class IS NULL AND " \
 	STORE_LEGACY_UNKNOWN_SQL(p) ")))"
 
+/*
+ * What a check's hold counts as in the uptime figures (schema 14): 3
+ * inside a maintenance window (left out of them), 2 up and slow, 1 up,
+ * 0 down, -1 unknown (in none). The rollup trigger and the reader of the
+ * raw checks spell it alike.
+ */
+#define STORE_VERDICT_SQL(p) \
+	"(CASE WHEN " p "maintenance IS NOT NULL THEN 3 WHEN " p "ok AND " p "slow THEN 2" \
+	" WHEN " p "ok THEN 1 WHEN " STORE_UNKNOWN_SQL(p) " THEN -1 ELSE 0 END)"
+
 /* The conversion of schema version 8's rows (convert.c). */
 /* Registers sq_legacy_class() and sq_legacy_detail() on the connection. 0 or -1. */
 int store_convert_register(struct store *s);

@@ -26,7 +26,8 @@ DAY = 86400
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
 STATUS_KEYS = {"id", "name", "url", "enabled", "skipped", "state", "since", "last_check", "last_status",
                "last_ms", "uptime_24h", "uptime_7d", "uptime_30d", "p50_ms", "p95_ms",
-               "incidents_30d", "last_error"}
+               "incidents_30d", "slow_30d_s", "maintenance_30d_s", "maintenance_start",
+               "maintenance_end", "last_error"}
 
 
 class Env(CtlEnv):

@@ -266,6 +266,54 @@ def test_weekly_zone(tmp, httpd):
         equal(subjects(smtp), ["[squirrel] DOWN api (http 500)"], "weekly: read in UTC, it is not in force")
 
 
+def test_figures(tmp, httpd):
+    """Uptime leaves maintenance time out and counts slow time as up, said apart:
+    squirrelctl status and the status page, on a history made by SQL."""
+    e = CtlEnv(tmp, "figures.db")
+    e.ctl("init")
+    sid = add_sites(e.db, [(httpd.url("/?status=200&f"), OWNER, {"name": "figs", "interval_s": 60})])[0]
+    now = int(time.time())
+    t0 = now - 60 * 70 - 500
+    con = sqlite3.connect(e.db)
+    for i in range(71):
+        ok = 0 if 40 <= i < 70 else 1
+        con.execute("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, detail, class, maintenance,"
+                    " slow) VALUES (?, ?, ?, ?, 10, '', ?, ?, ?)",
+                    (sid, t0 + 60 * i, ok, 200 if ok else 503, 0 if ok else 3,
+                     1 if 40 <= i < 60 else None, 1 if 20 <= i < 40 else None))
+    con.execute("INSERT INTO maintenance (site_id, starts_at, ends_at, reason) VALUES (?, ?, ?, ?)",
+                (sid, t0 + 2400, t0 + 3600, "db <upgrade>"))
+    con.execute("INSERT INTO maintenance (all_sites, starts_at, ends_at, reason) VALUES (1, ?, ?, 'next <b>')",
+                (now + 3600, now + 7200))
+    con.commit()
+    con.close()
+    st = e.json("status", str(sid))[0]
+    # up: 20 fast + 20 slow minutes and the latest check's 2 minutes; down 10; maintenance 20
+    equal((st["slow_30d_s"], st["maintenance_30d_s"]), (1200, 1200), "figures: slow and maintenance seconds")
+    check(abs(st["uptime_30d"] - 2520 * 100 / 3120) < 0.0001, "figures: 30 d uptime without the maintenance",
+          st["uptime_30d"])
+    equal((st["maintenance_start"], st["maintenance_end"]), (now + 3600, now + 7200),
+          "figures: the next window over the site")
+    rc, out, err = e.ctl("status")
+    check(rc == 0 and "20m 0s" in out and "from " in out, "figures: status in text", out)
+    page = os.path.join(tmp, "figures.html")
+    equal(e.ctl("report", "--html", page)[0], 0, "figures: the page written")
+    html = open(page).read()
+    check("20m 0s in maintenance, left out of the figures; 20m 0s slow, counted as up;" in html,
+          "figures: the page says what the figures leave out", html[-2000:])
+    start = datetime.datetime.fromtimestamp(now + 3600, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    check(f"Maintenance planned from {start} UTC to " in html and ": next &lt;b&gt;</p>" in html,
+          "figures: the page shows the next window")
+    con = sqlite3.connect(e.db)
+    con.execute("UPDATE maintenance SET starts_at = ? WHERE id = 2", (now - 60,))
+    con.commit()
+    con.close()
+    equal(e.ctl("report", "--html", page)[0], 0, "figures: the page again")
+    html = open(page).read()
+    check("Under maintenance now, until " in html, "figures: the page shows the window in force")
+    check("80.76%" in html, "figures: 80.76% over 30 d, maintenance left out")
+
+
 def test_daemon(tmp, httpd):
     """The running daemon follows windows added and removed (maintenance_version)."""
     with Smtpd(tmp, "smtp-daemon") as smtp:
@@ -307,6 +355,7 @@ def main():
             test_list_rm(tmp, httpd)
             test_down_inside_window(tmp, httpd)
             test_weekly_zone(tmp, httpd)
+            test_figures(tmp, httpd)
             test_daemon(tmp, httpd)
     return done()
 

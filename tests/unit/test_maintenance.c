@@ -156,6 +156,15 @@ static void test_find(void)
 	is_int(window_find(&l, 3, "p@x.test", 160), 0, "another owner's site: none");
 	is_int(window_find(&l, 2, "o@x.test", 300), 0, "all over: none");
 	is_int(window_find(NULL, 2, "o@x.test", 120), 0, "no list: none");
+
+	int64_t s = 0, e = 0;
+	is_int(window_next(&l, 2, "o@x.test", 50, &s, &e), 0, "next for site 2 at 50: the site's");
+	ok(s == 100 && e == 200, "from 100 to 200");
+	is_int(window_next(&l, 2, "o@x.test", 160, &s, &e), 1, "at 160, both in force: the one ending last");
+	ok(s == 150 && e == 300, "from 150 to 300");
+	is_int(window_next(&l, 3, "o@x.test", 120, &s, &e), 1, "site 3 of the owner: the owner's, next");
+	is_int(window_next(&l, 3, "p@x.test", 120, &s, &e), -1, "another owner: none");
+	is_int(window_next(&l, 2, "o@x.test", 300, &s, &e), -1, "all ended: none");
 }
 
 static void test_parse(void)

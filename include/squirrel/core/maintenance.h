@@ -61,6 +61,15 @@ int64_t window_find(const struct sq_window_list *l, int64_t site_id, const char 
     int64_t t);
 
 /*
+ * Of the windows of l covering the site, the one in force at t (the one
+ * that ends last, when several are), else the one that starts next: its
+ * index with its occurrence's [*start, *end), or -1 when none is in force
+ * or to come.
+ */
+int window_next(const struct sq_window_list *l, int64_t site_id, const char *owner, int64_t t,
+    int64_t *start, int64_t *end);
+
+/*
  * A local wall-clock time (year, month 1-12, day 1-31, minute of the day)
  * as unix seconds in the process's zone, by the rule of window_span.
  */
