@@ -11,9 +11,11 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "squirrel/report/metrics.h"
+#include "squirrel/store/maintenance.h"
 #include "squirrel/report/statuspage.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"
@@ -302,6 +304,32 @@ static void test_maintenance_slow(struct store *s)
 	sqlite3_close(db);
 	ok(sums[0] == 180 && sums[1] == 60 && sums[2] == 120 && sums[3] == 120,
 	    "the rollup's rows: up 180 (slow 120), down 60, maintenance 120, the open hold not yet");
+
+	/* the metrics say which sites a window is over now */
+	struct sq_window w = { .site_id = id, .day = -1, .from = time(NULL) - 60,
+		.until = time(NULL) + 3600, .reason = "m" };
+	int64_t wid;
+	ok(store_window_add(s, &w, &wid) == 0, "a window over the site, in force");
+	char *text = NULL, line[160];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ok(f != NULL && metrics_render(f, s, NULL) == 0, "metrics rendered");
+	if (f != NULL)
+		fclose(f);
+	snprintf(line, sizeof(line), "\nsquirrel_site_maintenance{id=\"%" PRId64
+	    "\",url=\"http://e.test/\"} 1\n", id);
+	ok(text != NULL && strstr(text, line) != NULL, "squirrel_site_maintenance 1 for it");
+	ok(text != NULL && strstr(text, "# TYPE squirrel_site_maintenance gauge\n") != NULL,
+	    "a gauge");
+	int ones = 0, zeros = 0;
+	for (char *p = text; p != NULL && (p = strstr(p, "\nsquirrel_site_maintenance{")) != NULL; p++) {
+		char *eol = strchr(p + 1, '\n');
+		if (eol != NULL && eol - p > 2 && eol[-2] == ' ')
+			ones += eol[-1] == '1', zeros += eol[-1] == '0';
+	}
+	ok(ones == 1 && zeros > 0, "the other sites read 0 (%d ones, %d zeros)", ones, zeros);
+	free(text);
+	ok(store_window_remove(s, wid) == 0, "the window removed");
 }
 
 static int64_t count(struct store *s, int64_t site, int64_t since)
