@@ -104,6 +104,34 @@ int64_t window_find(const struct sq_window_list *l, int64_t site_id, const char 
 	return 0;
 }
 
+/* window_active, kept in w: worked out again only outside the stretch it holds for. */
+static bool window_active_kept(struct sq_window *w, int64_t t)
+{
+	int64_t s, e;
+
+	if (w->cache_known && t >= w->cache_at && t < w->cache_until)
+		return w->cache_active;
+	w->cache_known = true;
+	w->cache_at = t;
+	if (window_span(w, t, &s, &e) != 1) {
+		w->cache_active = false;          /* ended for good */
+		w->cache_until = INT64_MAX;
+	} else {
+		w->cache_active = s <= t;
+		w->cache_until = s <= t ? e : s;
+	}
+	return w->cache_active;
+}
+
+int64_t window_find_kept(struct sq_window_list *l, int64_t site_id, const char *owner,
+    int64_t t)
+{
+	for (size_t i = 0; l != NULL && i < l->n; i++)
+		if (window_covers(&l->v[i], site_id, owner) && window_active_kept(&l->v[i], t))
+			return l->v[i].id;
+	return 0;
+}
+
 int window_next(const struct sq_window_list *l, int64_t site_id, const char *owner, int64_t t,
     int64_t *start, int64_t *end)
 {

@@ -170,7 +170,7 @@ int store_windows_refresh(struct store *s)
 
 int64_t store_window_at(struct store *s, int64_t site_id, const char *owner, int64_t t)
 {
-	return window_find(&s->windows, site_id, owner, t);
+	return window_find_kept(&s->windows, site_id, owner, t);
 }
 
 void store_windows_close(struct store *s)

@@ -5,6 +5,7 @@
  * changes to and from summer time in real zones (the system's zoneinfo).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -167,6 +168,41 @@ static void test_find(void)
 	is_int(window_next(&l, 2, "o@x.test", 300, &s, &e), -1, "all ended: none");
 }
 
+/*
+ * window_find_kept answers as window_find does, whatever the order of the
+ * times asked: every 7 minutes over five weeks across the change to summer
+ * time, then the same times shuffled, over weekly and one-off windows.
+ */
+static void test_kept(void)
+{
+	struct sq_window v[] = {
+		{ .id = 1, .all = true, .day = 0, .minute = 2 * 60 + 30, .duration_s = 3600 },
+		{ .id = 2, .all = true, .day = 6, .minute = 23 * 60, .duration_s = 3 * 3600 },
+		{ .id = 3, .all = true, .day = -1, .from = utc(2026, 3, 20, 0, 0),
+		  .until = utc(2026, 3, 21, 0, 0) },
+	};
+	struct sq_window_list l = { .v = v, .n = 3 };
+	int64_t t0 = utc(2026, 3, 8, 0, 0), n = 5 * 7 * 86400 / 420, bad = 0, in = 0;
+
+	window_zone_set("Europe/Paris");
+	for (int64_t i = 0; i < n; i++) {
+		int64_t t = t0 + i * 420;
+		int64_t want = window_find(&l, 5, "x@y.z", t);
+		bad += window_find_kept(&l, 5, "x@y.z", t) != want;
+		in += want != 0;
+	}
+	is_int(bad, 0, "in time order: the same answers (%lld times, %lld in a window)",
+	    (long long)n, (long long)in);
+	srandom(7);
+	bad = 0;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t t = t0 + (int64_t)(random() % (n * 420));
+		bad += window_find_kept(&l, 5, "x@y.z", t) != window_find(&l, 5, "x@y.z", t);
+	}
+	is_int(bad, 0, "in any order: the same answers");
+	window_zone_set("UTC");
+}
+
 static void test_parse(void)
 {
 	char why[256];
@@ -233,6 +269,7 @@ int main(void)
 	test_utc();
 	test_paris();
 	test_find();
+	test_kept();
 	test_parse();
 	return tap_done();
 }

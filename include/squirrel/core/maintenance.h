@@ -29,6 +29,9 @@ struct sq_window {
 	int minute;
 	int64_t duration_s;
 	char *reason;         /* "" when none given */
+	/* window_find_kept's memory: whether in force, from cache_at until cache_until */
+	bool cache_known, cache_active;
+	int64_t cache_at, cache_until;
 };
 
 struct sq_window_list {
@@ -58,6 +61,14 @@ bool window_active(const struct sq_window *w, int64_t t);
  * 0 when none is.
  */
 int64_t window_find(const struct sq_window_list *l, int64_t site_id, const char *owner,
+    int64_t t);
+
+/*
+ * window_find for the check path: each window keeps whether it is in force
+ * and until when that holds (its next start or end), so the local times
+ * are worked out again only when a window starts or ends, not per check.
+ */
+int64_t window_find_kept(struct sq_window_list *l, int64_t site_id, const char *owner,
     int64_t t);
 
 /*
