@@ -29,6 +29,8 @@
 #endif
 #include "squirrel/core/site.h"
 #include "squirrel/report/statuspage.h"
+#include "squirrel/core/maintenance.h"
+#include "squirrel/store/maintenance.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"
@@ -70,13 +72,23 @@ enum {
 	OPT_ALERT_DEGRADED = 1 << 21,
 	OPT_DEPENDS = 1 << 22,
 	OPT_CERT_WARN_DAYS = 1 << 23,
+	OPT_SITE = 1 << 24,
+	OPT_ALL = 1 << 25,
+	OPT_FROM = 1 << 26,
+	OPT_UNTIL = 1 << 27,
+	OPT_FOR = 1 << 28,
+	OPT_EVERY = 1 << 29,
+	OPT_REASON = 1 << 30,
 };
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
 	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
 	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase",
-	"--slow-ms", "--alert-degraded", "--depends-on", "--cert-warn-days" };
+	"--slow-ms", "--alert-degraded", "--depends-on", "--cert-warn-days", "--site", "--all",
+	"--from", "--until", "--for", "--every", "--reason" };
+#define OPT_WINDOW (OPT_SITE | OPT_OWNER | OPT_ALL | OPT_FROM | OPT_UNTIL | OPT_FOR | OPT_EVERY | \
+	OPT_REASON)
 
 /* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
@@ -122,6 +134,8 @@ struct options {
 	const char *limit;
 	const char *html;
 	const char *redis;
+	/* maintenance add */
+	const char *site, *from, *until, *for_, *every, *reason;
 };
 
 struct ctx {
@@ -642,12 +656,44 @@ static const struct table_col status_cols[] = {
 	{ .name = "incidents_30d", .head = "incidents", .right = true },
 	{ .name = "cert_days", .head = "cert", .right = true },
 	{ .name = "cert_expires", .json_only = true },
+	/* uptime leaves maintenance out; slow time is up, said apart */
+	{ .name = "slow_30d_s", .head = "slow 30d", .right = true },
+	{ .name = "maintenance_30d_s", .head = "maint 30d", .right = true },
+	{ .name = "maintenance", .head = "maintenance", .text_only = true },
+	{ .name = "maintenance_start", .json_only = true },
+	{ .name = "maintenance_end", .json_only = true },
 	{ .name = "site", .text_only = true },
 	{ .name = "last_error", .head = "error" },
 };
 
+/* A duration in a figure's column: "-" for none. */
+static void table_seconds(struct table *t, int64_t v)
+{
+	char dur[32];
+	table_num_text(t, v, true, v > 0 ? duration_format(v, dur, sizeof(dur)) : "-");
+}
+
+/* The window in force over a site ("now, to 07:48 UTC") or the next ("from 2026-12-12 23:00 UTC"). */
+static void status_window(struct ctx *c, struct table *t, const struct sq_site_info *s,
+    const struct sq_window_list *wl)
+{
+	int64_t start = 0, end = 0;
+	char text[96], a[32];
+	int i = window_next(wl, s->id, s->owner_email, c->now, &start, &end);
+
+	if (i < 0)
+		snprintf(text, sizeof(text), "-");
+	else if (start <= c->now)
+		snprintf(text, sizeof(text), "now, to %.16s UTC", time_format(end, a, sizeof(a)));
+	else
+		snprintf(text, sizeof(text), "from %.16s UTC", time_format(start, a, sizeof(a)));
+	table_str(t, text);
+	table_time(t, i < 0 ? 0 : start);
+	table_time(t, i < 0 ? 0 : end);
+}
+
 static void status_row(struct ctx *c, struct table *t, const struct sq_site_info *s,
-    const struct sq_figures *f)
+    const struct sq_figures *f, const struct sq_window_list *wl)
 {
 	char buf[64], dur[32], skip[SITES_REASON_MAX + 16];
 	bool checked = s->last_check > 0;
@@ -681,6 +727,9 @@ static void status_row(struct ctx *c, struct table *t, const struct sq_site_info
 	snprintf(buf, sizeof(buf), "%" PRId64 " d", days);
 	table_num_text(t, days, cert, cert ? buf : NULL);
 	table_int_or_null(t, s->cert_not_after, cert);
+	table_seconds(t, f->month.slow_s);
+	table_seconds(t, f->month.maint_s);
+	status_window(c, t, s, wl);
 	table_str(t, s->name != NULL && s->name[0] != '\0' ? s->name : shown(s->url));
 	/* text: why a skipped row is never checked, where a check's error would be */
 	if (s->skipped != NULL) {
@@ -702,7 +751,13 @@ static int cmd_status(struct ctx *c, char **args)
 	struct sq_reader *r = store_reader_open(c->store);
 	if (r == NULL)
 		return EXIT_FAIL;
+	struct sq_window_list wl;
+	if (store_windows(c->store, &wl) < 0) {
+		store_reader_close(r);
+		return EXIT_FAIL;
+	}
 	if (store_site_infos(c->store, id, &l) < 0) {
+		window_list_free(&wl);
 		store_reader_close(r);
 		return EXIT_FAIL;
 	}
@@ -713,8 +768,9 @@ static int cmd_status(struct ctx *c, char **args)
 		if (store_reader_figures(r, l.v[i].id, c->now, &f) < 0)
 			rc = EXIT_FAIL;
 		else
-			status_row(c, t, &l.v[i], &f);
+			status_row(c, t, &l.v[i], &f, &wl);
 	}
+	window_list_free(&wl);
 	store_reader_close(r);
 	store_free_site_infos(&l);
 	if (rc != 0) {
@@ -979,6 +1035,253 @@ static int cmd_workers(struct ctx *c, char **args)
 #endif
 }
 
+/* ---- maintenance windows ---- */
+
+static const struct table_col window_cols[] = {
+	{ .name = "id", .right = true },
+	{ .name = "covers" },
+	{ .name = "site_id", .json_only = true },
+	{ .name = "owner", .json_only = true },
+	{ .name = "all", .json_only = true },
+	{ .name = "schedule" },
+	{ .name = "in_force", .head = "now" },
+	{ .name = "start", .head = "next start (UTC)" },
+	{ .name = "end", .head = "end (UTC)" },
+	{ .name = "reason" },
+};
+
+/* "Mon 02:00 for 2h 0m (Europe/Paris)", or "once" */
+static void window_schedule(const struct sq_window *w, const char *zone, char *buf, size_t len)
+{
+	char dur[32];
+
+	if (w->day < 0) {
+		snprintf(buf, len, "once");
+		return;
+	}
+	snprintf(buf, len, "every %s %02d:%02d for %s (%s)", window_day_name(w->day),
+	    w->minute / 60, w->minute % 60, duration_format(w->duration_s, dur, sizeof(dur)), zone);
+}
+
+/* One window's row; 0 when it has ended (not shown), 1 shown. */
+static int window_row_add(struct ctx *c, struct table *t, const struct sq_window *w)
+{
+	char covers[300], sched[128];
+	int64_t start, end;
+
+	if (window_span(w, c->now, &start, &end) != 1)
+		return 0;
+	if (w->all)
+		snprintf(covers, sizeof(covers), "all sites");
+	else if (w->site_id != 0)
+		snprintf(covers, sizeof(covers), "site %" PRId64, w->site_id);
+	else
+		snprintf(covers, sizeof(covers), "owner %s", w->owner_email);
+	window_schedule(w, c->cfg.timezone, sched, sizeof(sched));
+	table_row(t);
+	table_int(t, w->id);
+	table_str(t, covers);
+	table_int_or_null(t, w->site_id, w->site_id != 0);
+	table_str(t, w->owner_email);
+	table_bool(t, w->all, "yes", "no");
+	table_str_text(t, w->day < 0 ? "once" : "weekly", sched);
+	table_bool(t, start <= c->now, "yes", "no");
+	table_time(t, start);
+	table_time(t, end);
+	table_str(t, w->reason);
+	return 1;
+}
+
+/* The windows of l whose id is only (0: every one) and not ended. */
+static int print_windows(struct ctx *c, const struct sq_window_list *l, int64_t only)
+{
+	struct table *t = table_new(window_cols, sizeof(window_cols) / sizeof(window_cols[0]));
+
+	if (t == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (only == 0 || l->v[i].id == only)
+			window_row_add(c, t, &l->v[i]);
+	return print_table(t, c->o->json);
+}
+
+/*
+ * maintenance add's window from the options, all but --site's id (it
+ * needs the database): 0, or the usage error's exit status. The weekly
+ * form takes DAY HH:MM as two words (--every mon 02:00) or one.
+ */
+static int window_from_options(const struct options *o, int nargs, char **args, int64_t now,
+    struct sq_window *w)
+{
+	char why[256], day[16];
+	const char *hhmm = nargs > 1 ? args[1] : NULL;
+	int whom = !!(o->given & OPT_SITE) + !!(o->given & OPT_OWNER) + !!(o->given & OPT_ALL);
+	int64_t d;
+
+	memset(w, 0, sizeof(*w));
+	w->day = -1;
+	if (whom != 1)
+		return usage_error("maintenance add: say whom the window covers: one of --site, "
+		    "--owner or --all");
+	w->all = (o->given & OPT_ALL) != 0;
+	w->owner_email = (char *)o->owner;
+	w->reason = (char *)(o->reason != NULL ? o->reason : "");
+	if (o->every != NULL) {
+		const char *space = strchr(o->every, ' ');
+		snprintf(day, sizeof(day), "%.*s", space != NULL ? (int)(space - o->every) : 15,
+		    o->every);
+		if (space != NULL) {
+			if (hhmm != NULL)
+				return usage_error("usage: squirrelctl maintenance add ... --every DAY HH:MM");
+			hhmm = space + 1;
+		}
+		if (o->given & (OPT_FROM | OPT_UNTIL))
+			return usage_error("maintenance add: --every is weekly; it takes --for, not "
+			    "--from or --until");
+		if ((w->day = window_day_parse(day)) < 0)
+			return usage_error("--every '%s': not a day: mon, tue, wed, thu, fri, sat or "
+			    "sun", day);
+		if (hhmm == NULL)
+			return usage_error("--every %s: the time of day is missing (--every DAY HH:MM)",
+			    day);
+		if ((w->minute = window_hhmm_parse(hhmm)) < 0)
+			return usage_error("--every %s '%.20s': not a time of day HH:MM (00:00 to "
+			    "23:59)", day, hhmm);
+		if (o->for_ == NULL)
+			return usage_error("--every %s %s: how long? (--for DURATION, like 2h)", day,
+			    hhmm);
+		if (duration_parse(o->for_, WINDOW_DURATION_MAX, &w->duration_s, why,
+		    sizeof(why)) < 0)
+			return usage_error("--for: %s", why);
+		return 0;
+	}
+	if (nargs > 1)
+		return usage_error("maintenance add: unexpected '%s'", args[1]);
+	if (o->from != NULL && when_parse(o->from, now, &w->from, why, sizeof(why)) < 0)
+		return usage_error("--from: %s", why);
+	if (o->from == NULL)
+		w->from = now;
+	if (o->for_ != NULL && o->until != NULL)
+		return usage_error("maintenance add: --until or --for, not both");
+	if (o->for_ != NULL) {
+		if (duration_parse(o->for_, 366 * 86400L, &d, why, sizeof(why)) < 0)
+			return usage_error("--for: %s", why);
+		w->until = w->from + d;
+	} else if (o->until != NULL) {
+		if (o->from == NULL)
+			return usage_error("--until needs --from (or --for DURATION, from now)");
+		if (when_parse(o->until, now, &w->until, why, sizeof(why)) < 0)
+			return usage_error("--until: %s", why);
+		if (w->until <= w->from) {
+			char a[32], b[32];
+			return usage_error("maintenance add: the window ends before it starts (--from "
+			    "%s UTC, --until %s UTC)", time_format(w->from, a, sizeof(a)),
+			    time_format(w->until, b, sizeof(b)));
+		}
+	} else {
+		return usage_error("maintenance add: say when: --from WHEN --until WHEN, --for "
+		    "DURATION, or --every DAY HH:MM --for DURATION");
+	}
+	if (w->until <= now) {
+		char b[32];
+		return usage_error("maintenance add: the window ended already (%s UTC)",
+		    time_format(w->until, b, sizeof(b)));
+	}
+	return 0;
+}
+
+static int window_options_check(const struct options *o, int nargs, char **args)
+{
+	struct sq_window w;
+	long v;
+	const char *verb = args[0];
+
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "rm") == 0) {
+		if (o->given & OPT_WINDOW)
+			return usage_error("maintenance %s takes no options but --json", verb);
+		if (nargs != (strcmp(verb, "rm") == 0 ? 2 : 1))
+			return usage_error("usage: squirrelctl maintenance %s", strcmp(verb, "rm") == 0 ?
+			    "rm ID" : "list");
+		if (nargs == 2 && parse_number("maintenance rm", args[1], 1, LONG_MAX, &v) < 0)
+			return EXIT_USAGE;
+		return 0;
+	}
+	if (strcmp(verb, "add") != 0)
+		return usage_error("maintenance: unknown verb '%.40s' (add, list or rm)", verb);
+	if (o->reason != NULL) {
+		size_t width;
+		char *clean = text_clean(o->reason, &width);
+		bool same = clean != NULL && strcmp(clean, o->reason) == 0;
+		free(clean);
+		if (strlen(o->reason) > WINDOW_REASON_MAX || !same)
+			return usage_error("--reason: expected at most %d bytes of UTF-8 text without "
+			    "control characters", WINDOW_REASON_MAX);
+	}
+	return window_from_options(o, nargs, args, (int64_t)time(NULL), &w);
+}
+
+static int maintenance_add(struct ctx *c, char **args, int nargs)
+{
+	struct sq_window w;
+	struct sq_window_list l;
+	int64_t id;
+	int rc;
+
+	if ((rc = window_from_options(c->o, nargs, args, c->now, &w)) != 0)
+		return rc;
+	if (c->o->site != NULL && (rc = find_site(c, c->o->site, &w.site_id)) != 0)
+		return rc;
+	if (w.owner_email != NULL) {
+		int64_t n = store_owner_sites(c->store, w.owner_email);
+		if (n < 0)
+			return EXIT_FAIL;
+		if (n == 0) {
+			log_errorx("no site belongs to %s in %s; a window for an owner covers their "
+			    "sites (squirrelctl list shows them)", w.owner_email, c->cfg.database);
+			return EXIT_FAIL;
+		}
+	}
+	rc = store_window_add(c->store, &w, &id);
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("site %" PRId64 " was removed meanwhile", w.site_id);
+	if (rc != 0)
+		return EXIT_FAIL;
+	if (store_windows(c->store, &l) < 0)
+		return EXIT_FAIL;
+	rc = print_windows(c, &l, id);
+	window_list_free(&l);
+	return rc;
+}
+
+static int cmd_maintenance(struct ctx *c, char **args)
+{
+	struct sq_window_list l;
+	int nargs = args[1] != NULL ? 2 : 1;
+	int64_t id;
+	int rc;
+
+	if (strcmp(args[0], "add") == 0)
+		return maintenance_add(c, args, nargs);
+	if (store_windows(c->store, &l) < 0)
+		return EXIT_FAIL;
+	if (strcmp(args[0], "list") == 0) {
+		rc = print_windows(c, &l, 0);
+		window_list_free(&l);
+		return rc;
+	}
+	id = strtoll(args[1], NULL, 10);
+	rc = store_window_remove(c->store, id);
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("no maintenance window %" PRId64 " (squirrelctl maintenance list shows "
+		    "them)", id);
+	else if (rc == 0)
+		rc = print_windows(c, &l, id);
+	window_list_free(&l);
+	return rc == 0 ? 0 : EXIT_FAIL;
+}
+
 static const struct command commands[] = {
 	{ "init", "init", 0, 0, 0, STORE_CREATE, cmd_init },
 	{ "add", "add URL EMAIL [--name NAME] [SETTINGS]", 2, 2, OPT_NAME | OPT_SETTINGS, 0,
@@ -997,6 +1300,11 @@ static const struct command commands[] = {
 	{ "outbox", "outbox", 0, 0, 0, STORE_READONLY, cmd_outbox },
 	{ "report", "report --html FILE", 0, 0, OPT_HTML, STORE_READONLY, cmd_report },
 	{ "workers", "workers [--redis URL]", 0, 0, OPT_REDIS, NO_STORE, cmd_workers },
+	{ "maintenance", "maintenance add (--site ID|URL | --owner EMAIL | --all)\n"
+	  "       (--from WHEN --until WHEN | --for DURATION | --every DAY HH:MM --for DURATION)\n"
+	  "       [--reason TEXT]\n"
+	  "  maintenance list\n"
+	  "  maintenance rm ID", 1, 2, OPT_WINDOW, 0, cmd_maintenance },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1026,6 +1334,8 @@ static void usage(FILE *f)
 	    "and ranges, 200-299,301,401. DAYS: days before a certificate ends that a mail\n"
 	    "goes, 30,14,7,1 (1 to 365).\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
+	    "DURATION: 90m, 2h, 1d (a weekly window at most 7d); DAY: mon .. sun; HH:MM in\n"
+	    "[alerts] timezone (default UTC).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
 
@@ -1034,7 +1344,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
-		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS, L_CERT_WARN_DAYS };
+		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS, L_CERT_WARN_DAYS, L_SITE, L_ALL,
+		L_FROM, L_UNTIL, L_FOR, L_EVERY, L_REASON };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1065,6 +1376,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "alert-degraded", required_argument, NULL, L_ALERT_DEGRADED },
 		{ "depends-on", required_argument, NULL, L_DEPENDS },
 		{ "cert-warn-days", required_argument, NULL, L_CERT_WARN_DAYS },
+		{ "site", required_argument, NULL, L_SITE },
+		{ "all", no_argument, NULL, L_ALL },
+		{ "from", required_argument, NULL, L_FROM },
+		{ "until", required_argument, NULL, L_UNTIL },
+		{ "for", required_argument, NULL, L_FOR },
+		{ "every", required_argument, NULL, L_EVERY },
+		{ "reason", required_argument, NULL, L_REASON },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1111,6 +1429,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->text[SQ_TEXT_CERT_WARN_DAYS] = optarg;
 			o->given |= OPT_CERT_WARN_DAYS;
 			break;
+		case L_SITE: o->site = optarg; o->given |= OPT_SITE; break;
+		case L_ALL: o->given |= OPT_ALL; break;
+		case L_FROM: o->from = optarg; o->given |= OPT_FROM; break;
+		case L_UNTIL: o->until = optarg; o->given |= OPT_UNTIL; break;
+		case L_FOR: o->for_ = optarg; o->given |= OPT_FOR; break;
+		case L_EVERY: o->every = optarg; o->given |= OPT_EVERY; break;
+		case L_REASON: o->reason = optarg; o->given |= OPT_REASON; break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);
@@ -1216,6 +1541,8 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		return EXIT_USAGE;
 	if (o->since != NULL && when_parse(o->since, (int64_t)time(NULL), &t, why, sizeof(why)) < 0)
 		return usage_error("--since: %s", why);
+	if (strcmp(cmd->name, "maintenance") == 0)
+		return window_options_check(o, nargs, args);
 	if (strcmp(cmd->name, "report") == 0 && o->html == NULL)
 		return usage_error("usage: squirrelctl %s", cmd->synopsis);
 	return 0;
@@ -1268,6 +1595,7 @@ int main(int argc, char **argv)
 	if ((rc = load_config(&o, &c.cfg)) != 0)
 		goto out;
 	log_set_level((enum log_level)c.cfg.log_level);
+	window_zone_set(c.cfg.timezone);      /* weekly windows' local times */
 	if (cmd->open_flags == NO_STORE) {
 		rc = cmd->run(&c, args);
 		goto out;
@@ -1278,7 +1606,10 @@ int main(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	if ((c.store = store_open(c.cfg.database, cmd->open_flags)) == NULL) {
+	int flags = cmd->open_flags;
+	if (cmd->run == cmd_maintenance && strcmp(args[0], "list") == 0)
+		flags = STORE_READONLY;       /* list only reads */
+	if ((c.store = store_open(c.cfg.database, flags)) == NULL) {
 		rc = EXIT_FAIL;
 		goto out;
 	}

@@ -20,6 +20,7 @@
 #include "squirrel/base/validate.h"
 #include "squirrel/backend/backend.h"
 #include "squirrel/core/config.h"
+#include "squirrel/core/maintenance.h"
 #include "squirrel/daemon.h"
 #include "squirrel/alert/delivery.h"
 #include "squirrel/base/log.h"
@@ -203,6 +204,19 @@ static int check_secrets(const struct options *o, const struct sq_config *cfg, c
 	return 0;
 }
 
+/*
+ * [alerts] timezone as set at start: the C library has one zone per
+ * process, and setting it while threads read the local time is a race,
+ * so a change takes a restart (said at the reload).
+ */
+static char zone_at_start[80];
+
+static void zone_start(const char *zone)
+{
+	snprintf(zone_at_start, sizeof(zone_at_start), "%s", zone);
+	window_zone_set(zone);
+}
+
 /* SIGHUP: the same file and the same command line, read again. */
 static int reload_config(struct sq_config *out, void *arg)
 {
@@ -219,6 +233,9 @@ static int reload_config(struct sq_config *out, void *arg)
 		config_free(&next);
 		return -1;
 	}
+	if (strcmp(next.timezone, zone_at_start) != 0)
+		log_warnx("[alerts] timezone: '%s' takes effect at the next restart; weekly "
+		    "maintenance windows keep %s until then", next.timezone, zone_at_start);
 	*out = next;
 	return 0;
 }
@@ -303,6 +320,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	zone_start(cfg.timezone);      /* before any thread starts */
 	if (!cfg.backend_named && !backend_built("libev"))
 		log_info("no backend configured and libev is not in this build: using the %s backend "
 		    "(for libev, %s)", cfg.backend, backend_how_to_build("libev"));

@@ -27,6 +27,7 @@
 #include "squirrel/scaleout/quorum.h"
 #include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/store/certs.h"
+#include "squirrel/store/maintenance.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
 #include "squirrel/alert/record.h"
@@ -80,15 +81,38 @@ static void log_transition(const struct sq_site *site, const struct sq_transitio
  * alert. A change waiting for confirmation is looked at again soon.
  */
 static int record_unknown(struct store *st, const struct sq_thresholds *t,
-    struct record_entry *e, const struct sq_site_state *state, const struct record_locations *l)
+    struct record_entry *e, const struct sq_site_state *state, const struct record_locations *l,
+    const struct sq_check_marks *marks)
 {
 	bool confirming = (state->state != SQ_STATE_DOWN && state->fail_count > 0) ||
 	    (state->state == SQ_STATE_DOWN && state->ok_count > 0);
 	e->next_check_s = confirming && t->retry_interval_s < t->interval_s ?
 	    t->retry_interval_s : t->interval_s;
 	e->state = state->state;
-	return store_save_check_votes(st, &e->result, state, (const char *const *)l->v, l->n) < 0 ?
-	    -1 : 0;
+	return store_save_check_marked(st, &e->result, state, (const char *const *)l->v, l->n,
+	    marks) < 0 ? -1 : 0;
+}
+
+/*
+ * Inside a maintenance window: history only, marked with the window. The
+ * state machine does not see the check, so nothing of any kind is owed
+ * (no transition, no alert, no incident). The runs it counts start again:
+ * after the window a site still failing is DOWN after fail_threshold
+ * checks past it (dated from the first of them), a site DOWN before it is
+ * UP after recover_threshold good ones, whatever the window saw.
+ */
+static int record_in_window(struct store *st, const struct sq_thresholds *t,
+    struct record_entry *e, struct sq_site_state *state, const struct record_locations *l,
+    const struct sq_check_marks *marks)
+{
+	state->fail_count = state->ok_count = state->slow_count = 0;
+	state->fail_since = state->slow_since = 0;
+	if (sq_result_ok(&e->result))
+		state->last_ok = e->result.started_ms / 1000;
+	e->next_check_s = t->interval_s;
+	e->state = state->state;
+	return store_save_check_marked(st, &e->result, state, (const char *const *)l->v, l->n,
+	    marks) < 0 ? -1 : 0;
 }
 
 /*
@@ -341,8 +365,16 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 	if (rc != 0)
 		return rc;
 	site_settings(site, cfg, &set);
+	int64_t now = r->started_ms / 1000;
+	enum sq_verdict verdict = state_verdict(sq_result_ok(r), r->ms, set.t.slow_ms);
+	struct sq_check_marks marks = {
+		.maintenance = store_window_at(st, site->id, site->owner_email, now),
+		.slow = verdict == SQ_CHECK_SLOW,
+	};
 	if (r->err == SQ_ERR_NO_QUORUM)
-		return record_unknown(st, &set.t, e, &state, l);
+		return record_unknown(st, &set.t, e, &state, l, &marks);
+	if (marks.maintenance != 0)
+		return record_in_window(st, &set.t, e, &state, l, &marks);
 	if (!sq_result_ok(r) && site->depends_on > 0 && d->v != NULL) {
 		int fail = 0;
 		struct dep_node *p = dep_parent(st, d, site->depends_on, 0, &fail);
@@ -352,12 +384,11 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 			return record_parent_down(st, d, &set.t, e, &state, p, l);
 	}
 	state.parent_down = false;   /* behind stays until that parent's UP */
-	int64_t now = r->started_ms / 1000;
-	state_apply(&state, &set.t, state_verdict(sq_result_ok(r), r->ms, set.t.slow_ms), now, &tr);
+	state_apply(&state, &set.t, verdict, now, &tr);
 	e->next_check_s = tr.next_check_s;
 	e->state = tr.to;
 	e->tr = tr;
-	if (store_save_check_votes(st, r, &state, (const char *const *)l->v, l->n) < 0)
+	if (store_save_check_marked(st, r, &state, (const char *const *)l->v, l->n, &marks) < 0)
 		return -1;
 	if (r->cert.not_after > 0 && record_cert(st, &set, site, &r->cert, now, stats) < 0)
 		return -1;
@@ -473,6 +504,12 @@ int record_batch(struct store *st, const struct sq_config *cfg,
 		deps_free(&d);
 	}
 	if (store_begin(st) < 0) {
+		deps_free(&d);
+		return -1;
+	}
+	/* the maintenance windows, read again only when they changed */
+	if (store_windows_refresh(st) < 0) {
+		store_rollback(st);
 		deps_free(&d);
 		return -1;
 	}

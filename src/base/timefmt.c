@@ -115,6 +115,32 @@ int when_parse(const char *s, int64_t now, int64_t *out, char *why, size_t whyle
 	return rc < 0 ? -1 : 0;
 }
 
+int duration_parse(const char *s, int64_t max, int64_t *out, char *why, size_t whylen)
+{
+	static const struct { char unit; int64_t seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 },
+	};
+	size_t len = strlen(s), ndig = strspn(s, "0123456789");
+	char maxbuf[32];
+
+	for (size_t i = 0; len > 1 && ndig == len - 1 && ndig <= 9 &&
+	    i < sizeof(units) / sizeof(units[0]); i++) {
+		if (s[len - 1] != units[i].unit)
+			continue;
+		int64_t v = strtoll(s, NULL, 10) * units[i].seconds;
+		if (v <= 0 || v > max) {
+			snprintf(why, whylen, "'%s' is out of range: more than 0, at most %s", s,
+			    duration_format(max, maxbuf, sizeof(maxbuf)));
+			return -1;
+		}
+		*out = v;
+		return 0;
+	}
+	snprintf(why, whylen, "'%.40s' is not a duration: a whole number and a unit, s, m, h, "
+	    "d or w, like 90m, 2h or 1d", s);
+	return -1;
+}
+
 const char *time_format(int64_t t, char *buf, size_t len)
 {
 	struct tm tm;

@@ -21,6 +21,7 @@
 #include "squirrel/core/cert.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
+#include "squirrel/core/maintenance.h"
 #include "squirrel/base/log.h"
 #include "squirrel/base/urlshow.h"
 
@@ -94,6 +95,7 @@ static int check_ca_file(const char *v, char *why, size_t len);
 static int check_cert_days(const char *v, char *why, size_t len);
 static int check_redis_url(const char *v, char *why, size_t len);
 static int check_locations(const char *v, char *why, size_t len);
+static int check_timezone(const char *v, char *why, size_t len);
 
 #define OFF(field) offsetof(struct sq_config, field)
 #define DAY (24 * 3600L)
@@ -139,6 +141,9 @@ static const struct key keys[] = {
 	{ "smtp", "from", KEY_STRING, OFF(smtp_from), 0, 0, NULL, "squirrel@localhost", NULL },
 	{ "smtp", "timeout", KEY_INT, OFF(smtp_timeout_ms), 1000, 600000, NULL, "30000", NULL },
 	{ "smtp", "alert_max_age", KEY_INT, OFF(alert_max_age_s), 60, 365 * DAY, NULL, "172800", NULL },
+
+	/* set once at start (window_zone_set): a change takes a restart */
+	{ "alerts", "timezone", KEY_STRING, OFF(timezone), 0, 0, NULL, "UTC", check_timezone },
 
 	{ "redis", "url", KEY_STRING, OFF(redis_url), 0, 0, NULL, "redis://127.0.0.1:6379/0", check_redis_url },
 	{ "redis", "prefix", KEY_STRING, OFF(redis_prefix), 0, 0, NULL, "squirrel", NULL },
@@ -352,7 +357,7 @@ static int parse_line(struct sq_config *cfg, char *line, char *section, size_t s
 		}
 		char *name = str_trim(s + 1);
 		if (!section_known(name)) {
-			seterr(why, whylen, "unknown section [%s] (valid: [squirreld], [check], [smtp], [redis])", name);
+			seterr(why, whylen, "unknown section [%s] (valid: [squirreld], [check], [smtp], [alerts], [redis])", name);
 			return -1;
 		}
 		snprintf(section, seclen, "%s", name);
@@ -478,6 +483,11 @@ static int check_dns_servers(const char *v, char *why, size_t len)
 }
 
 /* Read once here, so that a missing or broken bundle stops the load, not the checks. */
+static int check_timezone(const char *v, char *why, size_t len)
+{
+	return window_zone_check(v, why, len);
+}
+
 static int check_ca_file(const char *v, char *why, size_t len)
 {
 	if (*v == '\0')

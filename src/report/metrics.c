@@ -14,11 +14,13 @@
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "squirrel/base/escape.h"
 #include "squirrel/base/log.h"
 #include "squirrel/report/metrics.h"
 #include "squirrel/base/outfile.h"
+#include "squirrel/store/maintenance.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/base/urlshow.h"
@@ -131,6 +133,26 @@ static void site_family(FILE *f, enum site_value v, const struct sq_site_info_li
 	}
 }
 
+/* Whether a maintenance window is in force over each site watched. */
+static int put_maintenance(FILE *f, struct store *s, const struct sq_site_info_list *sites)
+{
+	struct sq_window_list wl;
+	int64_t now = (int64_t)time(NULL);
+
+	if (store_windows(s, &wl) < 0)
+		return -1;
+	family(f, "squirrel_site_maintenance", "gauge",
+	    "Whether a maintenance window is in force over the site (1): checked, no alert sent.");
+	for (size_t i = 0; i < sites->n; i++) {
+		if (!watched(&sites->v[i]))
+			continue;
+		site_labels(f, "squirrel_site_maintenance", &sites->v[i]);
+		fprintf(f, "%d\n", window_find(&wl, sites->v[i].id, sites->v[i].owner_email, now) != 0);
+	}
+	window_list_free(&wl);
+	return 0;
+}
+
 /* A gauge that is a count or a time in unix seconds. */
 static void gauge_int(FILE *f, const char *name, const char *help, int64_t v)
 {
@@ -166,6 +188,10 @@ int metrics_render(FILE *f, struct store *s, const struct sq_metrics *m)
 	}
 	for (size_t v = 0; v < sizeof(site_families) / sizeof(site_families[0]); v++)
 		site_family(f, (enum site_value)v, &sites);
+	if (put_maintenance(f, s, &sites) < 0) {
+		store_free_site_infos(&sites);
+		return -1;
+	}
 	for (size_t i = 0; i < sites.n; i++) {
 		if (watched(&sites.v[i]) && sites.v[i].state >= SQ_STATE_UNKNOWN &&
 		    sites.v[i].state <= SQ_STATE_DEGRADED)

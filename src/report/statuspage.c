@@ -18,6 +18,7 @@
 #include "squirrel/base/outfile.h"
 #include "squirrel/core/cert.h"
 #include "squirrel/report/statuspage.h"
+#include "squirrel/store/maintenance.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/store/uptime.h"
 #include "squirrel/base/timefmt.h"
@@ -51,6 +52,7 @@ static const char css[] =
     ".overall.up{background:var(--up)}.overall.down{background:var(--down)}"
     ".overall.unknown{background:#6c7684}.overall.degraded{background:#b7791f}"
     ".muted{color:var(--muted);font-size:.85rem;margin:2px 0}"
+    ".maint{font-size:.9rem;margin:6px 0;padding:4px 8px;border-left:3px solid var(--warn)}"
     ".site{background:var(--card);border:1px solid var(--line);border-radius:10px;"
     "padding:14px 16px;margin:14px 0}"
     ".head{display:flex;justify-content:space-between;align-items:flex-start;gap:10px}"
@@ -128,7 +130,14 @@ static void put_bars(FILE *f, const struct sq_uptime *days, int64_t first_day)
 			fprintf(f, "%s up", percent_format(u->up_s, total, pct, sizeof(pct)));
 			if (u->down_s > 0)
 				fprintf(f, ", down %s", duration_format(u->down_s, down, sizeof(down)));
-		} else {
+			if (u->slow_s > 0)
+				fprintf(f, ", slow %s", duration_format(u->slow_s, down, sizeof(down)));
+		}
+		if (u->maint_s > 0) {
+			char maint[32];
+			fprintf(f, "%smaintenance %s (left out)", total > 0 ? ", " : "",
+			    duration_format(u->maint_s, maint, sizeof(maint)));
+		} else if (total <= 0) {
 			fputs("no data", f);
 		}
 		fputs("</title></rect>", f);
@@ -226,8 +235,44 @@ static const char *state_label(enum sq_state st)
 	    st == SQ_STATE_DEGRADED ? "degraded" : "unknown";
 }
 
+/*
+ * The maintenance window in force over a site, or its next one, with its
+ * reason; the time it holds is left out of the figures, and they say so.
+ */
+static void put_window(FILE *f, const struct sq_window_list *wl, const struct sq_site_info *site,
+    const struct sq_uptime *d30, int64_t now)
+{
+	int64_t start = 0, end = 0;
+	char a[32], b[32];
+	int i = window_next(wl, site->id, site->owner_email, now, &start, &end);
+
+	if (i >= 0) {
+		fputs("<p class=\"maint\">", f);
+		if (start <= now)
+			fputs("Under maintenance now, until ", f);
+		else
+			fprintf(f, "Maintenance planned from %.16s UTC to ", time_format(start, a,
+			    sizeof(a)));
+		fprintf(f, "%.16s UTC", time_format(end, b, sizeof(b)));
+		if (wl->v[i].reason != NULL && wl->v[i].reason[0] != '\0') {
+			fputs(": ", f);
+			html_escape(f, wl->v[i].reason);
+		}
+		fputs("</p>\n", f);
+	}
+	if (d30->maint_s > 0 || d30->slow_s > 0) {
+		fputs("<p class=\"muted\">Last 30&#8239;d:", f);
+		if (d30->maint_s > 0)
+			fprintf(f, " %s in maintenance, left out of the figures;",
+			    duration_format(d30->maint_s, a, sizeof(a)));
+		if (d30->slow_s > 0)
+			fprintf(f, " %s slow, counted as up;", duration_format(d30->slow_s, b, sizeof(b)));
+		fputs("</p>\n", f);
+	}
+}
+
 static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *site, int64_t now,
-    int64_t first_day)
+    int64_t first_day, const struct sq_window_list *wl)
 {
 	struct sq_uptime days[STATUSPAGE_DAYS], d1, d7, d30, d90;
 	struct sq_incident_list inc = { NULL, 0 };
@@ -248,10 +293,12 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	}
 
 	/* the 90-day figure is the bar's: its days summed, today so far included */
-	d90 = (struct sq_uptime){ 0, 0 };
+	d90 = (struct sq_uptime){ 0, 0, 0, 0 };
 	for (int i = 0; i < STATUSPAGE_DAYS; i++) {
 		d90.up_s += days[i].up_s;
 		d90.down_s += days[i].down_s;
+		d90.slow_s += days[i].slow_s;
+		d90.maint_s += days[i].maint_s;
 	}
 	fprintf(f, "<section class=\"site\" id=\"site-%" PRId64 "\">\n<div class=\"head\"><h2>",
 	    site->id);
@@ -308,6 +355,7 @@ static int put_site(FILE *f, struct sq_reader *r, const struct sq_site_info *sit
 	put_figure(f, "30&#8239;d", &d30);
 	put_figure(f, "90&#8239;d", &d90);
 	fputs("</div>\n", f);
+	put_window(f, wl, site, &d30, now);
 	put_bars(f, days, first_day);
 
 	fputs("<h3>Response time, last 24 h</h3>\n", f);
@@ -349,10 +397,16 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 	size_t up = 0, down = 0, slow = 0, shown = 0, skipped = 0;
 	int rc = 0;
 
+	struct sq_window_list wl;
 	struct sq_reader *r = store_reader_open(s);
 	if (r == NULL)
 		return -1;
+	if (store_windows(s, &wl) < 0) {
+		store_reader_close(r);
+		return -1;
+	}
 	if (store_site_infos(s, 0, &sites) < 0) {
+		window_list_free(&wl);
 		store_reader_close(r);
 		return -1;
 	}
@@ -391,16 +445,18 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 	fputs("<p class=\"muted\">Updated ", f);
 	put_time(f, now);
 	fputs(". Uptime is time-weighted: each check's result holds until the next check, "
-	    "at most twice the site's interval.</p>\n", f);
+	    "at most twice the site's interval; time in a maintenance window is left out, and slow "
+	    "time counts as up.</p>\n", f);
 
 	int64_t first_day = (now / DAY - (STATUSPAGE_DAYS - 1)) * DAY;
 	/* the sites that are down first: what a visitor came to see */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < sites.n && rc == 0; i++)
 			if (on_page(&sites.v[i]) && (sites.v[i].state == SQ_STATE_DOWN) == (pass == 0))
-				rc = put_site(f, r, &sites.v[i], now, first_day);
+				rc = put_site(f, r, &sites.v[i], now, first_day, &wl);
 	fprintf(f, "<footer>squirrel %s</footer>\n</main>\n</body>\n</html>\n", SQ_VERSION);
 	store_free_site_infos(&sites);
+	window_list_free(&wl);
 	store_reader_close(r);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "squirrel/core/maintenance.h"
 #include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
 
@@ -34,6 +35,11 @@ struct store {
 	sqlite3_stmt *sites_version;    /* sites.c */
 	sqlite3_stmt *load_cert;        /* certs.c */
 	sqlite3_stmt *save_cert;
+	/* maintenance.c: the check path's copy of the windows, and when it was read */
+	sqlite3_stmt *windows_version;
+	struct sq_window_list windows;
+	int64_t windows_seen;
+	bool windows_loaded;
 	dev_t dev;                      /* the file opened, to notice it replaced */
 	ino_t ino;
 };
@@ -107,6 +113,9 @@ int store_open_immutable(const char *path, sqlite3 **db);
 /* Brings the schema to the version this build writes (schema.c). 0 or -1. */
 int store_migrate(struct store *s, bool readonly);
 
+/* The check path's copy of the maintenance windows, let go at close (maintenance.c). */
+void store_windows_close(struct store *s);
+
 /* The statements each concern keeps for the check path, prepared at open. */
 int store_sites_prepare(struct store *s);
 int store_results_prepare(struct store *s);
@@ -130,6 +139,16 @@ int store_certs_prepare(struct store *s);
 #define STORE_UNKNOWN_SQL(p) \
 	"(" p "ok = 0 AND (" p "class = " STORE_NO_QUORUM_CODE " OR (" p "class IS NULL AND " \
 	STORE_LEGACY_UNKNOWN_SQL(p) ")))"
+
+/*
+ * What a check's hold counts as in the uptime figures (schema 14): 3
+ * inside a maintenance window (left out of them), 2 up and slow, 1 up,
+ * 0 down, -1 unknown (in none). The rollup trigger and the reader of the
+ * raw checks spell it alike.
+ */
+#define STORE_VERDICT_SQL(p) \
+	"(CASE WHEN " p "maintenance IS NOT NULL THEN 3 WHEN " p "ok AND " p "slow THEN 2" \
+	" WHEN " p "ok THEN 1 WHEN " STORE_UNKNOWN_SQL(p) " THEN -1 ELSE 0 END)"
 
 /* The conversion of schema version 8's rows (convert.c). */
 /* Registers sq_legacy_class() and sq_legacy_detail() on the connection. 0 or -1. */

@@ -22,8 +22,8 @@ int store_results_prepare(struct store *s)
 	static const char *const what = "preparing a statement";
 
 	if (store_prepare(s,
-	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, detail, class)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", STORE_KEEP, &s->insert_check, what) < 0)
+	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, detail, class,"
+	    "  maintenance, slow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, 0), nullif(?9, 0))", STORE_KEEP, &s->insert_check, what) < 0)
 		return -1;
 	if (store_prepare(s,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
@@ -216,6 +216,13 @@ int store_save_check(struct store *s, const struct sq_result *r, const struct sq
 int store_save_check_votes(struct store *s, const struct sq_result *r,
     const struct sq_site_state *state, const char *const *locations, int nlocations)
 {
+	return store_save_check_marked(s, r, state, locations, nlocations, NULL);
+}
+
+int store_save_check_marked(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *state, const char *const *locations, int nlocations,
+    const struct sq_check_marks *marks)
+{
 	char err[160], detail[160];
 	int64_t when = r->started_ms / 1000;
 	int ok = 0;
@@ -235,8 +242,12 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 		sqlite3_bind_int(st, 5, r->ms);
 		/* the history keeps the class and its detail; the state, the text people read */
 		sqlite3_bind_text(st, 6, i == 0 ? detail : err, -1, SQLITE_TRANSIENT);
-		if (i == 0)
+		if (i == 0) {
 			sqlite3_bind_int(st, 7, code);
+			/* bound every time: a statement keeps its values from one check to the next */
+			sqlite3_bind_int64(st, 8, marks != NULL ? marks->maintenance : 0);
+			sqlite3_bind_int(st, 9, marks != NULL && marks->slow);
+		}
 		if (i == 1) {
 			sqlite3_bind_text(st, 7, state_name(state->state), -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 8, state->since);

@@ -252,6 +252,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->insert_location);
 	sqlite3_finalize(s->load_cert);
 	sqlite3_finalize(s->save_cert);
+	store_windows_close(s);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);

@@ -184,20 +184,23 @@ enum {
 };
 
 /*
- * A check's verdict for the uptime sums, as the rollup trigger sees it:
- * 1 up, 0 down, -1 unknown (its hold counts in neither).
+ * A check's verdict for the uptime sums, as the rollup trigger sees it
+ * (STORE_VERDICT_SQL): 3 maintenance, 2 up and slow, 1 up, 0 down, -1
+ * unknown (its hold counts in none).
  */
-#define VERDICT_SQL "CASE WHEN ok THEN 1 WHEN " STORE_UNKNOWN_SQL("") " THEN -1 ELSE 0 END"
+#define VERDICT_SQL STORE_VERDICT_SQL("")
 
 static const char *const reader_sql[Q_MAX] = {
 	[Q_CAP] = "SELECT " CAP_SQL,
 	[Q_LAST] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
 	    " ORDER BY checked_at DESC, id DESC LIMIT 1",
-	[Q_ROLLUP] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0) FROM uptime_hours"
+	[Q_ROLLUP] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0), coalesce(sum(slow_s), 0),"
+	    " coalesce(sum(maint_s), 0) FROM uptime_hours"
 	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3",
 	[Q_RAW] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
 	    " AND checked_at >= ?2 AND checked_at <= ?3 ORDER BY checked_at, id",
-	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s) FROM uptime_hours"
+	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s), sum(slow_s), sum(maint_s)"
+	    " FROM uptime_hours"
 	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY hour / 86400",
 	/* in the index's order: callers bin or sort them, ties need no order */
 	[Q_RT] = "SELECT checked_at, ms FROM checks WHERE site_id = ?1 AND checked_at >= ?2"
@@ -322,17 +325,21 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-/* Adds the part of [t0, t1) inside [from, to) to up or down (verdict: VERDICT_SQL). */
+/* Adds the part of [t0, t1) inside [from, to) to its sum (verdict: VERDICT_SQL). */
 static void add_overlap(struct sq_uptime *u, int verdict, int64_t t0, int64_t t1, int64_t from,
     int64_t to)
 {
 	int64_t piece = min64(t1, to) - max64(t0, from);
 	if (piece <= 0 || verdict < 0)
 		return;
-	if (verdict > 0)
-		u->up_s += piece;
-	else
+	if (verdict == 3)
+		u->maint_s += piece;
+	else if (verdict == 0)
 		u->down_s += piece;
+	else
+		u->up_s += piece;
+	if (verdict == 2)
+		u->slow_s += piece;
 }
 
 /*
@@ -387,6 +394,8 @@ static int rollup_sum(struct sq_reader *r, int64_t site_id, int64_t h0, int64_t 
 	}
 	u->up_s += sqlite3_column_int64(st, 0);
 	u->down_s += sqlite3_column_int64(st, 1);
+	u->slow_s += sqlite3_column_int64(st, 2);
+	u->maint_s += sqlite3_column_int64(st, 3);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -442,6 +451,8 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
 			continue;
 		days[i].up_s += sqlite3_column_int64(st, 1);
 		days[i].down_s += sqlite3_column_int64(st, 2);
+		days[i].slow_s += sqlite3_column_int64(st, 3);
+		days[i].maint_s += sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

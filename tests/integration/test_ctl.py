@@ -20,13 +20,14 @@ from harness import (CtlEnv, Httpd, check, done, equal, free_port, old_db, run, 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store/schema.c, migrations[])
-SCHEMA = 14
+SCHEMA = 15
 DAY = 86400
 
 LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
 STATUS_KEYS = {"id", "name", "url", "enabled", "skipped", "state", "since", "last_check", "last_status",
                "last_ms", "uptime_24h", "uptime_7d", "uptime_30d", "p50_ms", "p95_ms",
-               "incidents_30d", "cert_days", "cert_expires", "last_error"}
+               "incidents_30d", "cert_days", "cert_expires",
+               "slow_30d_s", "maintenance_30d_s", "maintenance_start", "maintenance_end", "last_error"}
 
 
 class Env(CtlEnv):

@@ -331,6 +331,38 @@ def test_quorum(tmp):
         equal(rcs, [0, 0, 0], "quorum: workers stop cleanly")
 
 
+def test_maintenance(tmp):
+    """The coordinator records through the same path: a failing site inside a
+    maintenance window is marked and mails nothing; past it, one DOWN."""
+    from test_mail import Smtpd, parse
+    with Redis(tmp, "redis-maint") as redis, Httpd(tmp) as srv, Smtpd(tmp, "smtp-maint") as smtp:
+        conf = coordinator_conf(tmp, "maint.conf", check={"fail_threshold": 1}, smtp_port=smtp.port)
+        db = new_db(tmp, "maint.db")
+        sid = add_sites(db, [(srv.url("/?status=503"), OWNER, {"name": "api"})])[0]
+        con = sqlite3.connect(db)
+        con.execute("INSERT INTO maintenance (all_sites, starts_at, ends_at) VALUES (1, ?, ?)",
+                    (int(time.time()) - 60, int(time.time()) + 3600))
+        con.commit()
+        con.close()
+        worker = Worker(tmp, "maint", redis.url, conf=conf)
+        try:
+            rc1, out1, err1 = once(conf, db, redis.url)
+            mails_inside = len(smtp.messages())
+            marked = history(db, "SELECT maintenance, ok FROM checks WHERE site_id = ?", sid)
+            con = sqlite3.connect(db)
+            con.execute("DELETE FROM maintenance")
+            con.commit()
+            con.close()
+            rc2, out2, err2 = once(conf, db, redis.url)
+        finally:
+            rcw = worker.stop()
+        equal((rc1, rc2, rcw), (0, 0, 0), "maintenance: both passes and the worker exit 0")
+        equal(mails_inside, 0, "maintenance: no mail inside the window")
+        equal(marked, [(1, 0)], "maintenance: the coordinator's verdict is marked with the window")
+        equal([str(parse(raw)["Subject"]) for raw, _ in smtp.messages()], ["[squirrel] DOWN api (http 503)"],
+              "maintenance: one DOWN past it")
+
+
 def test_hostile(tmp):
     """Entries written by hand with redis-cli (garbage, file://, wrong
     versions, absurd values) change nothing: refused with one line each."""
@@ -668,7 +700,8 @@ def main():
     only = sys.argv[1:]
     tests = [test_conformance, test_refusals, test_hostile, test_worker_sigterm, test_quorum,
              test_forged, test_worker_killed, test_coordinator_restart, test_auth, test_redis_restart,
-             test_ctl_workers, test_metrics_locations, test_cert]
+             test_ctl_workers, test_metrics_locations, test_cert,
+             test_maintenance]
     with tmpdir() as tmp:
         for t in tests:
             if not only or t.__name__ in only:

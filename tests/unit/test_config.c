@@ -49,6 +49,7 @@ static void test_defaults(void)
 	is_str(cfg.database, "/var/lib/squirrel/squirrel.db", "default database");
 	is_str(cfg.backend, backend_default(), "default backend");
 	is_int(cfg.workers, 32, "default workers");
+	is_str(cfg.timezone, "UTC", "default [alerts] timezone");
 	is_int(cfg.max_concurrent, 500, "default max_concurrent");
 	is_int(cfg.log_level, LOG_LEVEL_INFO, "default log_level");
 	is_int(cfg.interval_s, 60, "default interval");
@@ -81,6 +82,11 @@ static void test_values(void)
 {
 	struct sq_config cfg;
 	char err[512];
+
+	ok(load("[alerts]\ntimezone = Europe/Paris\n", &cfg, err, sizeof(err)) == 0,
+	    "an IANA zone is accepted: %s", err);
+	is_str(cfg.timezone, "Europe/Paris", "and kept");
+	config_free(&cfg);
 
 	int rc = load(
 	    "# a comment\n"
@@ -139,7 +145,13 @@ static void test_errors(void)
 		{ "database = x\n", ":1: key 'database' before any [section]" },
 		{ "[squirreld]\nfoo = 1\n", ":2: unknown key 'foo' in [squirreld]" },
 		{ "[check]\ndatabase = x\n", ":2: unknown key 'database' in [check]" },
-		{ "[nosuch]\n", ":1: unknown section [nosuch] (valid: [squirreld], [check], [smtp], [redis])" },
+		{ "[nosuch]\n", ":1: unknown section [nosuch] (valid: [squirreld], [check], [smtp], [alerts], [redis])" },
+		{ "[alerts]\ntimezone = Europe/Nowhere\n", ":2: timezone: 'Europe/Nowhere' is no time "
+		  "zone this system knows (no /usr/share/zoneinfo/Europe/Nowhere in the zone database)" },
+		{ "[alerts]\ntimezone = CET-1CEST\n", ":2: timezone: 'CET-1CEST' is no time zone this "
+		  "system knows (no /usr/share/zoneinfo/CET-1CEST in the zone database)" },
+		{ "[alerts]\ntimezone = /etc/localtime\n", ":2: timezone: '/etc/localtime' is not a "
+		  "time zone name: expected UTC or an IANA name like Europe/Paris" },
 		{ "[check\n", ":1: section header without ']'" },
 		{ "[check] junk\n", ":1: unexpected text after [check]" },
 		{ "[check]\ninterval\n", ":2: expected 'key = value', got 'interval'" },

@@ -11,9 +11,11 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "squirrel/report/metrics.h"
+#include "squirrel/store/maintenance.h"
 #include "squirrel/report/statuspage.h"
 #include "squirrel/store/certs.h"
 #include "squirrel/store/results.h"
@@ -172,7 +174,7 @@ static void save_err(struct store *s, int64_t site, int64_t t, enum sq_err err, 
 static void is_uptime(struct sq_reader *r, int64_t site, int64_t from, int64_t to, int64_t now,
     int64_t up, int64_t down, const char *what)
 {
-	struct sq_uptime u = { -1, -1 };
+	struct sq_uptime u = { -1, -1, 0, 0 };
 	if (r == NULL || store_reader_uptime(r, site, from, to, now, &u) < 0)
 		u.up_s = u.down_s = -1;
 	ok(u.up_s == up && u.down_s == down, "%s: up %" PRId64 " s, down %" PRId64 " s (got %"
@@ -221,6 +223,114 @@ static void test_unknown(struct store *s)
 	ok(store_site_infos(s, idd, &l) == 0 && l.n == 1 && l.v[0].checks_total == 4 &&
 	    l.v[0].failures_total == 1, "d: 4 checks, 1 failure (\"unknown option\")");
 	store_free_site_infos(&l);
+}
+
+/* A check with its marks: the window it fell in (0 none), slow or not. */
+static void save_marked(struct store *s, int64_t site, int64_t t, bool ok, int64_t window,
+    bool slow)
+{
+	struct sq_result r = { .site_id = site, .started_ms = t * 1000, .ms = slow ? 900 : 10,
+		.http_status = ok ? 200 : 503, .err = ok ? SQ_OK : SQ_ERR_HTTP };
+	struct sq_site_state st = { .state = SQ_STATE_UP, .since = t };
+	struct sq_check_marks m = { .maintenance = window, .slow = slow };
+	if (store_save_check_marked(s, &r, &st, NULL, 0, &m) < 0)
+		printf("# store_save_check_marked failed\n");
+}
+
+static void is_uptime4(struct sq_reader *r, int64_t site, int64_t from, int64_t to, int64_t now,
+    const struct sq_uptime *want, const char *what)
+{
+	struct sq_uptime u = { -1, -1, -1, -1 };
+	if (r == NULL || store_reader_uptime(r, site, from, to, now, &u) < 0)
+		u.up_s = -1;
+	ok(u.up_s == want->up_s && u.down_s == want->down_s && u.slow_s == want->slow_s &&
+	    u.maint_s == want->maint_s, "%s: up %" PRId64 " (slow %" PRId64 "), down %" PRId64
+	    ", maintenance %" PRId64 " (got %" PRId64 " (%" PRId64 "), %" PRId64 ", %" PRId64 ")",
+	    what, want->up_s, want->slow_s, want->down_s, want->maint_s, u.up_s, u.slow_s, u.down_s,
+	    u.maint_s);
+}
+
+/*
+ * Schema 14: time inside a maintenance window is left out of up and down
+ * and summed apart; slow time is up, and summed apart too. In the rollup,
+ * at a window's edges from the raw checks, and in the daily figures.
+ */
+static void test_maintenance_slow(struct store *s)
+{
+	struct sq_site_new e = { .url = "http://e.test/", .owner_email = "o@e.test", .interval_s = 60 };
+	int64_t id, B = (T0 / 3600 + 4800) * 3600;
+
+	ok(store_add_site(s, &e, &id) == 0, "a site for maintenance and slow time");
+	store_begin(s);
+	save_marked(s, id, B, true, 0, false);         /* [0, 60) up */
+	save_marked(s, id, B + 60, true, 0, true);     /* [60, 120) up, slow */
+	save_marked(s, id, B + 120, true, 0, true);    /* [120, 180) up, slow */
+	save_marked(s, id, B + 180, false, 1, false);  /* [180, 240) maintenance */
+	save_marked(s, id, B + 240, true, 1, true);    /* [240, 300) maintenance, slow or not */
+	save_marked(s, id, B + 300, false, 0, false);  /* [300, 360) down */
+	save_marked(s, id, B + 360, true, 0, false);   /* [360, now) up, open */
+	ok(store_commit(s) == 0, "marked checks recorded");
+
+	struct sq_reader *r = store_reader_open(s);
+	is_uptime4(r, id, B, B + 3600, B + 400, &(struct sq_uptime){ 220, 60, 120, 120 },
+	    "a whole hour from the rollup");
+	is_uptime4(r, id, B - 3600, B + 7200, B + 400, &(struct sq_uptime){ 220, 60, 120, 120 },
+	    "three hours");
+	is_uptime4(r, id, B + 90, B + 330, B + 400, &(struct sq_uptime){ 90, 30, 90, 120 },
+	    "inside the hour, from the raw checks");
+	is_uptime4(r, id, B + 200, B + 220, B + 400, &(struct sq_uptime){ 0, 0, 0, 20 },
+	    "all of it inside the window");
+	struct sq_uptime days[2];
+	ok(store_reader_uptime_days(r, id, B / 86400 * 86400, 2, B + 400, days) == 0 &&
+	    days[0].up_s == 220 && days[0].down_s == 60 && days[0].slow_s == 120 &&
+	    days[0].maint_s == 120 && days[1].up_s == 0 && days[1].maint_s == 0,
+	    "the day: up 220 (slow 120), down 60, maintenance 120 (got %" PRId64 ", %" PRId64
+	    ", %" PRId64 ", %" PRId64 ")", days[0].up_s, days[0].slow_s, days[0].down_s,
+	    days[0].maint_s);
+	store_reader_close(r);
+	sqlite3 *db;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	sqlite3_stmt *st = NULL;
+	int64_t sums[4] = { -1, -1, -1, -1 };
+	if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db,
+	    "SELECT sum(up_s), sum(down_s), sum(slow_s), sum(maint_s) FROM uptime_hours"
+	    " WHERE site_id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			for (int i = 0; i < 4; i++)
+				sums[i] = sqlite3_column_int64(st, i);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ok(sums[0] == 180 && sums[1] == 60 && sums[2] == 120 && sums[3] == 120,
+	    "the rollup's rows: up 180 (slow 120), down 60, maintenance 120, the open hold not yet");
+
+	/* the metrics say which sites a window is over now */
+	struct sq_window w = { .site_id = id, .day = -1, .from = time(NULL) - 60,
+		.until = time(NULL) + 3600, .reason = "m" };
+	int64_t wid;
+	ok(store_window_add(s, &w, &wid) == 0, "a window over the site, in force");
+	char *text = NULL, line[160];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ok(f != NULL && metrics_render(f, s, NULL) == 0, "metrics rendered");
+	if (f != NULL)
+		fclose(f);
+	snprintf(line, sizeof(line), "\nsquirrel_site_maintenance{id=\"%" PRId64
+	    "\",url=\"http://e.test/\"} 1\n", id);
+	ok(text != NULL && strstr(text, line) != NULL, "squirrel_site_maintenance 1 for it");
+	ok(text != NULL && strstr(text, "# TYPE squirrel_site_maintenance gauge\n") != NULL,
+	    "a gauge");
+	int ones = 0, zeros = 0;
+	for (char *p = text; p != NULL && (p = strstr(p, "\nsquirrel_site_maintenance{")) != NULL; p++) {
+		char *eol = strchr(p + 1, '\n');
+		if (eol != NULL && eol - p > 2 && eol[-2] == ' ')
+			ones += eol[-1] == '1', zeros += eol[-1] == '0';
+	}
+	ok(ones == 1 && zeros > 0, "the other sites read 0 (%d ones, %d zeros)", ones, zeros);
+	free(text);
+	ok(store_window_remove(s, wid) == 0, "the window removed");
 }
 
 static int64_t count(struct store *s, int64_t site, int64_t since)
@@ -775,6 +885,7 @@ int main(void)
 	if (s != NULL) {
 		test_rollup(s);
 		test_unknown(s);
+		test_maintenance_slow(s);
 		test_prune(s);
 		test_incidents(s);
 		test_metrics(s);

@@ -17,6 +17,12 @@
  */
 int when_parse(const char *s, int64_t now, int64_t *out, char *why, size_t whylen);
 
+/*
+ * A duration: a whole number and a unit, s, m, h, d or w ("90m", "2h",
+ * "1d"), more than 0 and at most max seconds. 0, or -1 with the reason in why.
+ */
+int duration_parse(const char *s, int64_t max, int64_t *out, char *why, size_t whylen);
+
 /* "2025-01-31 08:30:05" (UTC), or "-" for 0. Returns buf. */
 const char *time_format(int64_t t, char *buf, size_t len);
 

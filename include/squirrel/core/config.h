@@ -59,6 +59,9 @@ struct sq_config {
 	int smtp_timeout_ms;
 	int alert_max_age_s;
 
+	/* [alerts] */
+	char *timezone;     /* weekly maintenance windows: "UTC" or an IANA name */
+
 	/* [redis] */
 	char *redis_url;
 	char *redis_prefix;

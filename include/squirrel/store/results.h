@@ -57,6 +57,21 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
     const struct sq_site_state *st, const char *const *locations, int nlocations);
 
 /*
+ * What a history row says besides the verdict: the maintenance window it
+ * fell in (its id; 0 none), and whether it was a success slower than the
+ * site's slow_ms.
+ */
+struct sq_check_marks {
+	int64_t maintenance;
+	bool slow;
+};
+
+/* store_save_check_votes with marks (NULL: none). */
+int store_save_check_marked(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *st, const char *const *locations, int nlocations,
+    const struct sq_check_marks *marks);
+
+/*
  * Incidents are the down periods the state machine confirmed, kept for
  * good. Call these inside record's transaction, with the transition: open
  * at the DOWN alert (at = the state's since, cause = the check's error),

@@ -45,9 +45,16 @@ struct sq_reader;
 struct sq_reader *store_reader_open(struct store *s);
 void store_reader_close(struct sq_reader *r);
 
+/*
+ * Time inside a maintenance window (the holds of checks made in one) is
+ * in maint_s alone: neither up nor down, so a figure leaves it out. Slow
+ * time is up, and counted apart too (slow_s is part of up_s).
+ */
 struct sq_uptime {
-	int64_t up_s;            /* seconds watched and up */
+	int64_t up_s;            /* seconds watched and up (slow included) */
 	int64_t down_s;          /* seconds watched and down */
+	int64_t slow_s;          /* of up_s, seconds up but slow (degraded) */
+	int64_t maint_s;         /* seconds inside maintenance windows */
 };
 
 /* A site's uptime over [from, to), as of now. 0 or -1. */
