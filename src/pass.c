@@ -175,7 +175,8 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 		submitted++;
 	}
 	for (;;) {
-		while (next < p->sites.n && submitted - p->delivered < window && !(stop && *stop)) {
+		while (next < p->sites.n && submitted - p->delivered - p->canaries < window &&
+		    !(stop && *stop)) {
 			const struct sq_site *s = &p->sites.v[next];
 			size_t i = next++;
 			struct sq_check c = site_check(s, cfg, i);
