@@ -9,6 +9,7 @@
  * the one table's word (sq_class_network), not a list here. Pure: no
  * clock, no database; the caller says what time it is.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,70 +64,81 @@ void outage_init(struct outage_watch *w, const struct outage_rule *r)
 {
 	memset(w, 0, sizeof(*w));
 	w->rule = *r;
+	u64map_init(&w->index);
 }
 
 void outage_free(struct outage_watch *w)
 {
 	free(w->v);
+	u64map_free(&w->index);
 	memset(w, 0, sizeof(*w));
 }
 
-/* The place of id in the sorted array: its index, or where it would go. */
-static size_t find(const struct outage_watch *w, int64_t id)
+/* The place of id in v, as the index keeps it (plus one, so that 0 is none). */
+static size_t place_of(const struct outage_watch *w, int64_t id)
 {
-	size_t lo = 0, hi = w->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (size_t)(uintptr_t)u64map_get(&w->index, (uint64_t)id);
 }
 
 int outage_see(struct outage_watch *w, int64_t id, int64_t at, int err)
 {
-	size_t i = find(w, id);
-	if (at > w->latest)
-		w->latest = at;
+	size_t i = place_of(w, id);
 	struct outage_seen s = {
 		.id = id, .at = at, .failed = err != SQ_OK, .network = sq_class_network(err),
 	};
 
-	if (i < w->n && w->v[i].id == id) {
-		if (w->v[i].at > at)
+	if (i > 0) {
+		if (w->v[i - 1].at > at)
 			return 0;   /* an older result, come late: the newer one stands */
-		w->v[i] = s;
-		w->changed = true;
-		return 0;
-	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct outage_seen *v = realloc(w->v, cap * sizeof(*v));
-		if (v == NULL)
+		w->v[i - 1] = s;
+	} else {
+		if (w->n == w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 64;
+			struct outage_seen *v = realloc(w->v, cap * sizeof(*v));
+			if (v == NULL)
+				return -1;
+			w->v = v;
+			w->cap = cap;
+		}
+		if (u64map_put(&w->index, (uint64_t)id, (void *)(uintptr_t)(w->n + 1)) < 0)
 			return -1;
-		w->v = v;
-		w->cap = cap;
+		w->v[w->n++] = s;
 	}
-	memmove(w->v + i + 1, w->v + i, (w->n - i) * sizeof(*w->v));
-	w->v[i] = s;
-	w->n++;
+	if (at > w->latest)
+		w->latest = at;
 	w->changed = true;
 	return 0;
 }
 
-void outage_count(struct outage_watch *w, int64_t now, struct outage_count *c)
+/* Forgets the results out of the window: v compacted, the index made again. */
+static void forget_old(struct outage_watch *w, int64_t now)
 {
 	size_t kept = 0;
+
+	u64map_free(&w->index);
+	u64map_init(&w->index);
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->v[i].at <= now - w->rule.window_s)
+			continue;
+		w->v[kept] = w->v[i];
+		/* no room: the entry is dropped, as if out of the window (counted again when seen) */
+		if (u64map_put(&w->index, (uint64_t)w->v[kept].id, (void *)(uintptr_t)(kept + 1)) == 0)
+			kept++;
+	}
+	w->n = kept;
+}
+
+void outage_count(struct outage_watch *w, int64_t now, struct outage_count *c)
+{
+	size_t old = 0;
 
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < w->n; i++) {
 		const struct outage_seen *s = &w->v[i];
-		/* out of the window: forgotten (a removed site's last result too) */
-		if (s->at <= now - w->rule.window_s)
+		if (s->at <= now - w->rule.window_s) {
+			old++;
 			continue;
+		}
 		if (s->id < 0) {
 			if ((size_t)(-1 - s->id) < w->rule.ncanary) {
 				c->canaries_seen++;
@@ -136,9 +148,10 @@ void outage_count(struct outage_watch *w, int64_t now, struct outage_count *c)
 			c->checked++;
 			c->network += s->failed && s->network;
 		}
-		w->v[kept++] = *s;
 	}
-	w->n = kept;
+	/* a site checked less often than the window leaves and comes back: not each time */
+	if (old > 0 && old * 2 >= w->n)
+		forget_old(w, now);
 }
 
 bool outage_trips(const struct outage_rule *r, const struct outage_count *c)

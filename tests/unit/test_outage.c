@@ -119,6 +119,25 @@ static void test_window(void)
 	is_int(outage_decide(&w, 1060, false, &c), OUTAGE_SAME, "60 s later: out of it");
 	is_int(c.checked, 0, "nothing counted");
 	is_int(w.n, 0, "results out of the window forgotten");
+	outage_see(&w, 3, 1061, SQ_OK);
+	outage_see(&w, 3, 1062, SQ_ERR_TIMEOUT);
+	is_int(w.n, 1, "seen again: kept once");
+	outage_free(&w);
+
+	/* a few old results are kept (not counted) until they are most of them */
+	outage_init(&w, &rule10);
+	see_sites(&w, 10, 0, SQ_OK, 1000);
+	see_sites(&w, 6, 6, SQ_ERR_CONNECT_REFUSED, 1100);
+	is_int(outage_decide(&w, 1100, false, &c), OUTAGE_SAME, "6 in the window: too few");
+	is_int(c.checked, 6, "the old 4 not counted");
+	is_int(w.n, 10, "nor forgotten while they are fewer than half");
+	outage_see(&w, 11, 1170, SQ_ERR_CONNECT_REFUSED);
+	outage_decide(&w, 1170, false, &c);
+	ok(c.checked == 1 && w.n == 1 && w.v[0].id == 11, "10 of 11 old: forgotten, 11 kept");
+	outage_see(&w, 2, 1171, SQ_OK);
+	outage_see(&w, 11, 1172, SQ_OK);
+	outage_decide(&w, 1172, false, &c);
+	ok(c.checked == 2 && c.network == 0 && w.n == 2, "the index made again finds them");
 	outage_free(&w);
 
 	/* a site's last result counts, not its history */

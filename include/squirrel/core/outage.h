@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/base/u64map.h"
+
 #define OUTAGE_CANARY_MAX 16      /* urls in [check] canary */
 
 /* [check] canary, read: urls, each one url_valid() accepts. */
@@ -49,8 +51,9 @@ struct outage_seen {
 
 struct outage_watch {
 	struct outage_rule rule;
-	struct outage_seen *v;    /* sorted by id */
+	struct outage_seen *v;    /* in the order first seen */
 	size_t n, cap;
+	struct u64map index;      /* id -> its place in v, plus one */
 	bool changed;             /* something was seen since the last outage_decide() */
 	int64_t latest;           /* unix s of the newest result seen: the rule's "now" */
 };
@@ -76,7 +79,11 @@ void outage_free(struct outage_watch *w);
  */
 int outage_see(struct outage_watch *w, int64_t id, int64_t at, int err);
 
-/* Counts the window ending at now; results older than it are forgotten. */
+/*
+ * Counts the window ending at now. Results older than it do not count;
+ * once they are most of what is kept, they are forgotten (a removed
+ * site's last result among them).
+ */
 void outage_count(struct outage_watch *w, int64_t now, struct outage_count *c);
 
 /* Whether the counts trip the rule. */
