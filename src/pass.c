@@ -205,7 +205,7 @@ out:
 		pass_record(p);
 	sum->sites = p->delivered;
 	sum->alerts = p->alerts;
-	if (p->done != NULL)
+	if (p->done != NULL && p->held != NULL)
 		pass_print(p, out, sum);
 	int rc = p->rc;
 	store_free_sites(&p->sites);

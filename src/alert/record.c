@@ -266,8 +266,9 @@ void record_watch_see(struct record_watch *rw, const struct sq_result *r)
 
 void record_watch_canary(struct record_watch *rw, size_t i, const struct sq_result *r)
 {
-	if (r->err != SQ_ERR_NO_QUORUM && i < rw->canaries.n && outage_see(&rw->w, -1 - (int64_t)i, r->started_ms / 1000,
-	    r->err) < 0)
+	if (r->err == SQ_ERR_NO_QUORUM || i >= rw->canaries.n)
+		return;
+	if (outage_see(&rw->w, -1 - (int64_t)i, r->started_ms / 1000, r->err) < 0)
 		log_warnx("out of memory: canary %zu not counted", i);
 }
 
@@ -339,7 +340,6 @@ static void log_hold(const struct sq_config *cfg, const struct hold *h)
 		log_info("checks succeed again (%s): the monitor's outage is over; held alerts go "
 		    "out for the sites still down after %d fresh checks", h->reason,
 		    cfg->fail_threshold);
-	(void)cfg;
 }
 
 int record_batch(struct store *st, const struct sq_config *cfg,
