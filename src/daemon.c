@@ -79,6 +79,11 @@ struct daemon {
 	struct store *store;
 	struct sq_config *cfg;
 	struct record_locations locs;   /* [redis] locations, read at each load */
+	struct record_watch watch;      /* the monitor's own outage, per load */
+	/* [check] canary: checked each interval, never recorded; tag = index + 1 */
+	int64_t canary_due[OUTAGE_CANARY_MAX];
+	bool canary_busy[OUTAGE_CANARY_MAX];
+	size_t canary_inflight;
 	struct sq_backend backend;
 	struct scheduler *sched;
 	struct delivery *delivery;
@@ -240,7 +245,7 @@ static int write_kept(struct daemon *d)
 		size_t n = d->nkept < BATCH_MAX ? d->nkept : BATCH_MAX;
 		for (size_t i = 0; i < n; i++)
 			e[i] = (struct record_entry){ .site = &d->kept[i].site, .result = d->kept[i].result };
-		if (record_batch(d->store, d->cfg, &d->locs, e, n, &stats) < 0)
+		if (record_batch_watched(d->store, d->cfg, &d->locs, &d->watch, e, n, &stats) < 0)
 			return -1;
 		if (stats.alerts > 0 && d->delivery != NULL)
 			delivery_kick(d->delivery);
@@ -261,7 +266,8 @@ static void flush(struct daemon *d)
 	if (d->nbatch == 0)
 		return;
 	if (d->store != NULL && (d->nkept == 0 || (now >= d->retry_at && write_kept(d) == 0))) {
-		if (record_batch(d->store, d->cfg, &d->locs, d->batch, d->nbatch, &stats) == 0)
+		if (record_batch_watched(d->store, d->cfg, &d->locs, &d->watch, d->batch, d->nbatch,
+		    &stats) == 0)
 			written = true;
 	}
 	if (!written) {
@@ -286,6 +292,17 @@ static void flush(struct daemon *d)
 	d->batch_urgent = false;
 }
 
+/* A canary seen with no site's result to write: the rule decides on its own. */
+static void watch_canaries(struct daemon *d)
+{
+	struct record_stats stats = { 0 };
+
+	if (d->store != NULL && d->nkept == 0 &&
+	    record_batch_watched(d->store, d->cfg, &d->locs, &d->watch, NULL, 0, &stats) == 0 &&
+	    stats.alerts > 0 && d->delivery != NULL)
+		delivery_kick(d->delivery);
+}
+
 /*
  * The daemon's "pass": the time it took to make as many checks as it
  * watches sites. About the interval while it keeps up; more, and the
@@ -303,10 +320,56 @@ static void count_round(struct daemon *d, int64_t now)
 	d->round_left = scheduler_size(d->sched);
 }
 
+/* A canary's result: to the outage rule only, and its next check one interval on. */
+static void canary_done(struct daemon *d, const struct sq_result *r)
+{
+	size_t i = (size_t)r->tag - 1;
+
+	d->inflight--;
+	d->canary_inflight--;
+	d->canary_busy[i] = false;
+	d->canary_due[i] = clock_mono_ms() + (int64_t)d->cfg->interval_s * 1000;
+	if (r->err != SQ_ERR_STOPPED)
+		record_watch_canary(&d->watch, i, r);
+}
+
+/* The canaries due, while the window has room (local backends: a worker refuses them). */
+static void submit_canaries(struct daemon *d, int64_t now)
+{
+	for (size_t i = 0; i < d->watch.canaries.n && d->inflight < d->window; i++) {
+		if (d->canary_busy[i] || d->canary_due[i] > now || !backend_local(d->cfg->backend))
+			continue;
+		struct sq_site c = { .id = -1 - (int64_t)i, .url = d->watch.canaries.url[i] };
+		struct sq_check check = site_check(&c, d->cfg, i + 1);
+		if (d->backend.ops->submit(&d->backend, &check) < 0)
+			return;
+		d->canary_busy[i] = true;
+		d->canary_inflight++;
+		d->inflight++;
+	}
+}
+
+/* The earliest canary due, INT64_MAX when none. */
+static int64_t canary_next_due(const struct daemon *d)
+{
+	int64_t due = INT64_MAX;
+
+	for (size_t i = 0; i < d->watch.canaries.n && backend_local(d->cfg->backend); i++)
+		if (!d->canary_busy[i] && d->canary_due[i] < due)
+			due = d->canary_due[i];
+	return due;
+}
+
 static void collect(const struct sq_result *r, void *arg)
 {
 	struct daemon *d = arg;
 	struct sched_site *site = (struct sched_site *)(uintptr_t)r->tag;
+
+	/* a site's tag is its address; a canary's, its index + 1 */
+	if (r->tag >= 1 && r->tag <= OUTAGE_CANARY_MAX) {
+		canary_done(d, r);
+		return;
+	}
 
 	if (r->err == SQ_ERR_STOPPED) {
 		/* cut short by the stop: it says nothing of the site */
@@ -347,6 +410,7 @@ static void submit_due(struct daemon *d)
 	int64_t now = clock_mono_ms();
 	struct sched_site *site;
 
+	submit_canaries(d, now);
 	while (d->inflight < d->window && (site = scheduler_pop_due(d->sched, now)) != NULL) {
 		struct sq_check c = site_check(&site->site, d->cfg, (uint64_t)(uintptr_t)site);
 		if (d->backend.ops->submit(&d->backend, &c) < 0) {
@@ -407,10 +471,11 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 	if (strcmp(next.database, d->cfg->database) != 0)
 		log_warnx("a new database path takes effect at the next start");
 	bool new_backend = backend_settings_changed(d->cfg, &next);
-	if (new_backend) {
+	/* a canary's check holds its url: the old list lives until they are back */
+	if (new_backend || d->canary_inflight > 0)
 		drain(d);
+	if (new_backend)
 		backend_close(&d->backend);
-	}
 	struct sq_config old = *d->cfg;
 	*d->cfg = next;
 	free(d->cfg->database);
@@ -419,6 +484,8 @@ static void reload(struct daemon *d, daemon_reload_fn *fn, void *arg)
 	config_free(&old);
 	record_locations_free(&d->locs);
 	record_locations_load(&d->locs, d->cfg);
+	record_watch_free(&d->watch);
+	record_watch_init(&d->watch, d->cfg);
 	log_set_level((enum log_level)d->cfg->log_level);
 	if (new_backend && open_backend(d) < 0) {
 		log_errorx("cannot start the new backend; stopping");
@@ -530,7 +597,9 @@ static int poll_timeout(struct daemon *d, int64_t next_version, int64_t next_bea
 	int64_t now = clock_mono_ms();
 	int64_t until = next_version < next_beat ? next_version : next_beat;
 	if (d->inflight < d->window) {
-		int64_t due = scheduler_next_due(d->sched);
+		int64_t due = scheduler_next_due(d->sched), canary = canary_next_due(d);
+		if (canary < due)
+			due = canary;
 		/*
 		 * Wake on a grid: the checks due within one tick start together,
 		 * so a lightly loaded daemon wakes once a tick for all of them,
@@ -563,6 +632,10 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 	d->store = st;
 	d->cfg = cfg;
 	record_locations_load(&d->locs, cfg);
+	record_watch_init(&d->watch, cfg);
+	if (d->watch.canaries.n > 0 && !backend_local(cfg->backend))
+		log_warnx("[check] canary: the %s backend checks nothing here; canaries are not "
+		    "checked", cfg->backend);
 	d->round_seconds = -1;
 	install_signals();
 	/* A database that takes no writes would keep every result in memory: refuse. */
@@ -617,6 +690,8 @@ int daemon_run(struct store *st, struct sq_config *cfg, daemon_reload_fn *reload
 		int64_t now = clock_mono_ms();
 		if (d->nbatch > 0 && (d->batch_urgent || now >= d->batch_since + BATCH_AGE_MS))
 			flush(d);
+		else if (d->nbatch == 0 && d->watch.w.changed)
+			watch_canaries(d);
 		if (now >= next_version) {
 			follow_edits(d, false, false);
 			next_version = now + VERSION_POLL_MS;
@@ -655,6 +730,7 @@ out:
 	scheduler_free(d->sched);
 	free(d->kept);
 	record_locations_free(&d->locs);
+	record_watch_free(&d->watch);
 	free(d);
 	config_free(cfg);
 	return rc;

@@ -3,7 +3,11 @@
  *
  * Rows that cannot be checked (a url with no host or with spaces, an owner
  * address that is not one address) are skipped with one log line naming the
- * row. Results are written in batches, one transaction each.
+ * row. Results are written in batches, one transaction each, once every
+ * check of the pass is back: the outage rule (core/outage.c) sees the whole
+ * pass before the first is written, so a pass cut off from the network
+ * records its failures unknown and holds its alerts from the first site on.
+ * The canaries ([check] canary) are checked first, for the rule only.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -23,6 +27,9 @@ struct pass {
 	struct store *store;
 	const struct sq_config *cfg;
 	struct record_locations locs;  /* [redis] locations, read once for the pass */
+	struct record_watch watch;     /* the monitor's own outage */
+	bool *held;                  /* by site index: recorded unknown, the monitor cut off */
+	size_t canaries;             /* canary results come back with tags from sites.n on */
 	struct sq_site_list sites;
 	struct sq_result *results;   /* by site index */
 	bool *done;
@@ -38,21 +45,47 @@ static void pass_flush(struct pass *p)
 	if (p->nbatch == 0)
 		return;
 	struct record_stats stats;
-	if (record_batch(p->store, p->cfg, &p->locs, p->batch, p->nbatch, &stats) < 0) {
+	if (record_batch_watched(p->store, p->cfg, &p->locs, &p->watch, p->batch, p->nbatch,
+	    &stats) < 0) {
 		p->rc = -1;
 	} else {
 		p->alerts += stats.alerts;
 		/* as recorded: a failure behind a parent down prints `parent down` */
-		for (size_t i = 0; i < p->nbatch; i++)
+		for (size_t i = 0; i < p->nbatch; i++) {
 			p->results[p->batch[i].result.tag] = p->batch[i].result;
+			p->held[p->batch[i].result.tag] = p->batch[i].held;
+		}
 	}
 	p->nbatch = 0;
+}
+
+/* Every result of the pass, the rule told of all of them first, in batches. */
+static void pass_record(struct pass *p)
+{
+	for (size_t i = 0; i < p->sites.n; i++)
+		if (p->done[i])
+			record_watch_see(&p->watch, &p->results[i]);
+	for (size_t i = 0; i < p->sites.n; i++) {
+		if (!p->done[i])
+			continue;
+		p->batch[p->nbatch++] = (struct record_entry){
+			.site = &p->sites.v[i], .result = p->results[i],
+		};
+		if (p->nbatch == PASS_BATCH)
+			pass_flush(p);
+	}
+	pass_flush(p);
 }
 
 static void pass_collect(const struct sq_result *r, void *arg)
 {
 	struct pass *p = arg;
 
+	if (r->tag >= p->sites.n && r->tag - p->sites.n < p->watch.canaries.n) {
+		record_watch_canary(&p->watch, (size_t)(r->tag - p->sites.n), r);
+		p->canaries++;
+		return;
+	}
 	if (r->tag >= p->sites.n || p->done[r->tag]) {
 		log_warnx("backend returned an unexpected result (site %" PRId64 "); ignored",
 		    r->site_id);
@@ -61,9 +94,16 @@ static void pass_collect(const struct sq_result *r, void *arg)
 	p->results[r->tag] = *r;
 	p->done[r->tag] = true;
 	p->delivered++;
-	p->batch[p->nbatch++] = (struct record_entry){ .site = &p->sites.v[r->tag], .result = *r };
-	if (p->nbatch == PASS_BATCH)
-		pass_flush(p);
+}
+
+/* A result recorded unknown while the monitor was cut off: "unknown outage: connect refused". */
+static const char *held_error(const struct sq_result *r, char *buf, size_t len)
+{
+	char why[160];
+
+	snprintf(buf, len, "%s: %s", sq_class_name(SQ_ERR_OUTAGE),
+	    sq_result_error(r, why, sizeof(why)));
+	return buf;
 }
 
 static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
@@ -76,7 +116,7 @@ static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 		const struct sq_result *r = &p->results[i];
 		bool ok = sq_result_ok(r);
 		/* redis: too few locations answered, neither up nor down */
-		bool unknown = r->err == SQ_ERR_NO_QUORUM;
+		bool unknown = r->err == SQ_ERR_NO_QUORUM || p->held[i];
 		/* up, but slower than the site's slow_ms: slow (counted as up) */
 		struct sq_settings set;
 		site_settings(&p->sites.v[i], p->cfg, &set);
@@ -90,7 +130,8 @@ static void pass_print(struct pass *p, FILE *out, struct pass_summary *sum)
 			    slow ? "slow" : ok ? "up" : unknown ? "unknown" : "down", (int)r->http_status,
 			    (int)r->ms,
 			    url_shown(p->sites.v[i].url, shown, sizeof(shown)),
-			    sq_result_error(r, err, sizeof(err)));
+			    p->held[i] ? held_error(r, err, sizeof(err)) : sq_result_error(r, err,
+			    sizeof(err)));
 	}
 	if (out != NULL)
 		fflush(out);
@@ -114,9 +155,11 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 		return -1;
 	}
 	record_locations_load(&p->locs, cfg);
+	record_watch_init(&p->watch, cfg);
 	p->results = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->results));
 	p->done = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->done));
-	if (p->results == NULL || p->done == NULL) {
+	p->held = calloc(p->sites.n ? p->sites.n : 1, sizeof(*p->held));
+	if (p->results == NULL || p->done == NULL || p->held == NULL) {
 		log_errorx("out of memory starting a pass");
 		p->rc = -1;
 		goto out;
@@ -124,8 +167,19 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 	sum->skipped = p->sites.skipped + sites_filter(&p->sites);
 	if (window == 0)
 		window = 1;
+	/* the canaries first, on local backends (a Redis worker refuses them) */
+	for (size_t i = 0; backend_local(cfg->backend) && i < p->watch.canaries.n; i++) {
+		struct sq_site c = { .id = -1 - (int64_t)i, .url = p->watch.canaries.url[i] };
+		struct sq_check check = site_check(&c, cfg, p->sites.n + i);
+		if (b->ops->submit(b, &check) < 0) {
+			p->rc = -1;
+			goto out;
+		}
+		submitted++;
+	}
 	for (;;) {
-		while (next < p->sites.n && submitted - p->delivered < window && !(stop && *stop)) {
+		while (next < p->sites.n && submitted - p->delivered - p->canaries < window &&
+		    !(stop && *stop)) {
 			const struct sq_site *s = &p->sites.v[next];
 			size_t i = next++;
 			struct sq_check c = site_check(s, cfg, i);
@@ -135,7 +189,7 @@ int pass_run(struct store *st, struct sq_backend *b, const struct sq_config *cfg
 			}
 			submitted++;
 		}
-		if (p->delivered == submitted)
+		if (p->delivered + p->canaries == submitted)
 			break;
 		if (b->ops->poll(b, 1000, pass_collect, p) < 0) {
 			p->rc = -1;
@@ -150,16 +204,19 @@ out:
 	while (p->rc < 0 && b->ops->pending(b) > 0)
 		if (b->ops->poll(b, 1000, pass_collect, p) < 0)
 			break;
-	pass_flush(p);
+	if (p->done != NULL && p->held != NULL)
+		pass_record(p);
 	sum->sites = p->delivered;
 	sum->alerts = p->alerts;
-	if (p->done != NULL)
+	if (p->done != NULL && p->held != NULL)
 		pass_print(p, out, sum);
 	int rc = p->rc;
 	store_free_sites(&p->sites);
 	record_locations_free(&p->locs);
+	record_watch_free(&p->watch);
 	free(p->results);
 	free(p->done);
+	free(p->held);
 	free(p);
 	return rc;
 }

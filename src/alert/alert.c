@@ -362,7 +362,9 @@ static void sb_subject(struct sbuf *b, const struct alert_item *items, size_t n)
 		sb_error_short(&err, it);
 		sb_printf(b, "[squirrel] %s ", sq_alert_kind_subject(it->kind));
 		sb_label(b, it, CLEAN_HEADER);
-		if (it->kind == SQ_ALERT_DEGRADED) {
+		if (it->kind == SQ_ALERT_OUTAGE) {
+			/* what the rule saw is the whole story: the item's words say the rest */
+		} else if (it->kind == SQ_ALERT_DEGRADED) {
 			/* how slow, in the check's words (record.c) */
 			if (it->detail != NULL && it->detail[0] != '\0') {
 				sb_puts(b, " (");
@@ -587,6 +589,24 @@ static void sb_item(struct sbuf *b, const struct alert_item *it)
 		sb_printf(b, " (%s)", cert_left_words(it, dur, sizeof(dur)));
 	sb_putc(b, '\n');
 
+	if (it->kind == SQ_ALERT_OUTAGE) {
+		/* the monitor's own outage (record.c): no site, what the rule saw in detail */
+		sb_field(b, "what was seen:");
+		sb_clean(b, it->detail != NULL ? it->detail : "", ERROR_MAX, CLEAN_BODY);
+		sb_putc(b, '\n');
+		sb_field(b, "since:");
+		sb_time(b, it->at, "unknown");
+		sb_putc(b, '\n');
+		sb_field(b, "meanwhile:");
+		sb_puts(b, "failed checks are recorded as unknown and DOWN alerts are held; "
+		    "when checks succeed again, a held alert goes out only for a site still "
+		    "down after fail_threshold fresh checks\n");
+		if (it->alert_id > 0) {
+			sb_field(b, "alert id:");
+			sb_printf(b, "%lld\n", (long long)it->alert_id);
+		}
+		return;
+	}
 	if (it->kind == SQ_ALERT_CERT) {
 		sb_cert_item(b, it);
 	} else if (it->kind == SQ_ALERT_DEGRADED || it->kind == SQ_ALERT_RECOVERED) {

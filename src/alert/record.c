@@ -28,11 +28,22 @@
 #include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/store/certs.h"
 #include "squirrel/store/maintenance.h"
+#include "squirrel/store/outage.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
 #include "squirrel/alert/record.h"
 
 static const struct record_locations no_locations = { .n = 0 };
+
+/* The monitor's own outage, as this batch finds it (store/outage.c keeps it). */
+struct hold {
+	bool holding;             /* a hold is under way: failures are unknown */
+	bool held_any;            /* DOWN alerts wait held: sites' results decide them */
+	bool began, ended;        /* this batch began or ended it (logged after the commit) */
+	bool told;                /* the admin's alert is queued */
+	int held;                 /* alerts the beginning held */
+	char reason[200];
+};
 
 void record_locations_load(struct record_locations *l, const struct sq_config *cfg)
 {
@@ -347,9 +358,68 @@ static int record_cert(struct store *st, const struct sq_settings *set, const st
 	return 0;
 }
 
+/*
+ * A failure while the monitor is cut off: unknown, its own error kept in
+ * the detail ("unknown outage: connect refused"), the state untouched.
+ */
+static int record_held(struct store *st, const struct sq_thresholds *t,
+    struct record_entry *e, const struct sq_site_state *state, const struct record_locations *l)
+{
+	struct record_entry u = *e;
+	char why[SQ_DETAIL_MAX], text[SQ_DETAIL_MAX + 32];
+
+	sq_result_error(&e->result, why, sizeof(why));
+	u.result.err = SQ_ERR_OUTAGE;
+	snprintf(text, sizeof(text), "%s: %s", sq_class_name(SQ_ERR_OUTAGE), why);
+	snprintf(u.result.detail, sizeof(u.result.detail), "%.*s",
+	    (int)sizeof(u.result.detail) - 1, text);
+	static const struct sq_check_marks unmarked = { 0 };
+	int rc = record_unknown(st, t, &u, state, l, &unmarked);
+	e->next_check_s = u.next_check_s;
+	e->state = u.state;
+	e->held = true;
+	return rc;
+}
+
+/*
+ * A site whose DOWN alert is held: a success cancels it, a fresh failure
+ * once the hold is over counts towards sending it. Whether the site's own
+ * UP or reminder is to stay quiet (its owner never heard it was down).
+ */
+static int decide_held(struct store *st, const struct sq_site *site, bool failed,
+    const struct hold *h, const struct sq_thresholds *t, int64_t now, bool *quiet)
+{
+	int64_t n;
+	int changed = 0;
+
+	*quiet = false;
+	if (!h->held_any)
+		return 0;
+	if (store_outbox_held(st, site->id, &n) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	*quiet = true;
+	if (!failed) {
+		if (store_outbox_held_cancel(st, site->id, &changed) < 0)
+			return -1;
+		log_debug("site %" PRId64 ": up again, %d held alerts cancelled", site->id, changed);
+		return 0;
+	}
+	if (h->holding)
+		return 0;
+	if (store_outbox_held_fresh(st, site->id, t->fail_threshold, now, &changed) < 0)
+		return -1;
+	if (changed > 0)
+		log_debug("site %" PRId64 ": still down after the outage, %d held alerts sent",
+		    site->id, changed);
+	return changed;
+}
+
 /* One result: 0, 1 when the site is gone, -1 on a database error. */
 static int record_one(struct store *st, const struct sq_config *cfg, struct record_entry *e,
-    const struct record_locations *l, struct deps *d, struct record_stats *stats)
+    const struct record_locations *l, struct deps *d, const struct hold *h,
+    struct record_stats *stats)
 {
 	const struct sq_site *site = e->site;
 	const struct sq_result *r = &e->result;
@@ -375,6 +445,8 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		return record_unknown(st, &set.t, e, &state, l, &marks);
 	if (marks.maintenance != 0)
 		return record_in_window(st, &set.t, e, &state, l, &marks);
+	if (h->holding && !sq_result_ok(r))
+		return record_held(st, &set.t, e, &state, l);
 	if (!sq_result_ok(r) && site->depends_on > 0 && d->v != NULL) {
 		int fail = 0;
 		struct dep_node *p = dep_parent(st, d, site->depends_on, 0, &fail);
@@ -384,6 +456,11 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 			return record_parent_down(st, d, &set.t, e, &state, p, l);
 	}
 	state.parent_down = false;   /* behind stays until that parent's UP */
+	bool quiet;
+	rc = decide_held(st, site, !sq_result_ok(r), h, &set.t, now, &quiet);
+	if (rc < 0)
+		return -1;
+	stats->alerts += (size_t)rc;
 	state_apply(&state, &set.t, verdict, now, &tr);
 	e->next_check_s = tr.next_check_s;
 	e->state = tr.to;
@@ -400,6 +477,9 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		return -1;
 	if (tr.alert == SQ_ALERT_UP && store_incident_close(st, site->id, now) < 0)
 		return -1;
+	/* its DOWN was held: no UP (or reminder) of a down nobody was told of */
+	if (quiet && (tr.alert == SQ_ALERT_UP || tr.alert == SQ_ALERT_REMINDER))
+		return 0;
 	/* A verdict of several locations says what each one saw; NULL otherwise. */
 	quorum_describe(r, (const char *const *)l->v, l->n, where, sizeof(where));
 	struct quorum_group g[QUORUM_MAX_LOCATIONS];
@@ -480,15 +560,133 @@ static int record_children(struct store *st, const struct deps *d, struct record
 	return 0;
 }
 
+void record_watch_init(struct record_watch *rw, const struct sq_config *cfg)
+{
+	char why[256];
+
+	memset(rw, 0, sizeof(*rw));
+	/* the load refused a bad list already: this cannot fail but out of memory */
+	if (outage_canaries_parse(cfg->canary, &rw->canaries, why, sizeof(why)) < 0)
+		log_warnx("[check] canary: %s: no canaries", why);
+	struct outage_rule r = {
+		.window_s = cfg->outage_window_s, .share = cfg->outage_share, .min = cfg->outage_min,
+		.ncanary = rw->canaries.n,
+	};
+	outage_init(&rw->w, &r);
+}
+
+void record_watch_free(struct record_watch *rw)
+{
+	outage_free(&rw->w);
+	outage_canaries_free(&rw->canaries);
+}
+
+void record_watch_see(struct record_watch *rw, const struct sq_result *r)
+{
+	/* too few locations to tell is no result; a site's own id, never a canary's */
+	if (r->err != SQ_ERR_NO_QUORUM && r->site_id >= 0 &&
+	    outage_see(&rw->w, r->site_id, r->started_ms / 1000, r->err) < 0)
+		log_warnx("out of memory: site %" PRId64 " not counted by the outage rule",
+		    r->site_id);
+}
+
+void record_watch_canary(struct record_watch *rw, size_t i, const struct sq_result *r)
+{
+	if (r->err == SQ_ERR_NO_QUORUM || i >= rw->canaries.n)
+		return;
+	if (outage_see(&rw->w, -1 - (int64_t)i, r->started_ms / 1000, r->err) < 0)
+		log_warnx("out of memory: canary %zu not counted", i);
+}
+
+/* The outage alert, to [alerts] admin: what the rule saw, in its words. */
+static int tell_admin(struct store *st, const struct sq_config *cfg, int64_t now,
+    const struct hold *h)
+{
+	struct sq_alert_row a = {
+		.site_id = 0,
+		.owner_email = cfg->alerts_admin,
+		.url = "",
+		.name = "squirrel's own network",
+		.kind = SQ_ALERT_OUTAGE,
+		.err = SQ_ERR_OUTAGE,
+		.detail = (char *)h->reason,
+		.created_at = now,
+		.since = now,
+	};
+	return store_queue_alert(st, &a);
+}
+
+/*
+ * The rule over what was seen, against the hold in the database: begins
+ * one (DOWN alerts of the window held, the admin told), ends one, or
+ * leaves it. Inside the batch's transaction.
+ */
+static int hold_step(struct store *st, const struct sq_config *cfg, struct record_watch *rw,
+    struct hold *h, struct record_stats *stats)
+{
+	struct outage_count c;
+	int64_t id, n, now = rw->w.latest;
+	int rc = store_outage_current(st, &id);
+
+	if (rc < 0)
+		return -1;
+	h->holding = rc == 1;
+	enum outage_step step = outage_decide(&rw->w, now, h->holding, &c);
+	outage_reason(&rw->w.rule, &c, h->reason, sizeof(h->reason));
+	if (step == OUTAGE_BEGINS) {
+		if (store_outage_begin(st, now, now - rw->w.rule.window_s, h->reason, &id,
+		    &h->held) < 0)
+			return -1;
+		if (cfg->alerts_admin[0] != '\0') {
+			if (tell_admin(st, cfg, now, h) < 0)
+				return -1;
+			h->told = true;
+			stats->alerts++;
+		}
+		h->holding = h->began = true;
+	} else if (step == OUTAGE_ENDS) {
+		if (store_outage_end(st, id, now) < 0)
+			return -1;
+		h->holding = false;
+		h->ended = true;
+	}
+	if (store_outbox_held(st, 0, &n) < 0)
+		return -1;
+	h->held_any = n > 0;
+	return 0;
+}
+
+static void log_hold(const struct sq_config *cfg, const struct hold *h)
+{
+	if (h->began)
+		log_warnx("squirrel's own network seems cut off (%s): failures are recorded unknown "
+		    "and DOWN alerts held (%d held now) until checks succeed again; %s", h->reason,
+		    h->held, h->told ? "the admin is told" : "no [alerts] admin to tell");
+	else if (h->ended)
+		log_info("checks succeed again (%s): the monitor's outage is over; held alerts go "
+		    "out for the sites still down after %d fresh checks", h->reason,
+		    cfg->fail_threshold);
+}
+
 int record_batch(struct store *st, const struct sq_config *cfg,
     const struct record_locations *locs, struct record_entry *e, size_t n,
     struct record_stats *stats)
 {
+	return record_batch_watched(st, cfg, locs, NULL, e, n, stats);
+}
+
+int record_batch_watched(struct store *st, const struct sq_config *cfg,
+    const struct record_locations *locs, struct record_watch *rw, struct record_entry *e,
+    size_t n, struct record_stats *stats)
+{
 	struct record_stats s = { 0 };
 	const struct record_locations *l = locs != NULL ? locs : &no_locations;
+	struct hold h = { 0 };
 	bool votes = false;
 
-	if (n == 0) {
+	for (size_t i = 0; rw != NULL && i < n; i++)
+		record_watch_see(rw, &e[i].result);
+	if (n == 0 && (rw == NULL || !rw->w.changed)) {
 		*stats = s;
 		return 0;
 	}
@@ -508,13 +706,14 @@ int record_batch(struct store *st, const struct sq_config *cfg,
 		return -1;
 	}
 	/* the maintenance windows, read again only when they changed */
-	if (store_windows_refresh(st) < 0) {
+	if (store_windows_refresh(st) < 0 || (rw != NULL && hold_step(st, cfg, rw, &h, &s) < 0)) {
 		store_rollback(st);
 		deps_free(&d);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = record_one(st, cfg, &e[i], l, &d, &s);
+		e[i].held = false;
+		rc = record_one(st, cfg, &e[i], l, &d, &h, &s);
 		if (rc < 0) {
 			store_rollback(st);
 			deps_free(&d);
@@ -532,6 +731,7 @@ int record_batch(struct store *st, const struct sq_config *cfg,
 		store_rollback(st);
 		return -1;
 	}
+	log_hold(cfg, &h);
 	for (size_t i = 0; i < n; i++) {
 		char error[160];
 		if (e[i].dropped)

@@ -16,20 +16,23 @@ struct sq_class {
 	int code;                 /* frozen: never changed, never reused */
 	const char *name;
 	const char *words;
+	bool network;             /* the path to the site failed, not the site's answer */
 };
+
+#define NET true              /* a network class: the outage rule counts it */
 
 static const struct sq_class classes[SQ_ERR_MAX] = {
 	[SQ_OK] = { 0, "", "" },
 	[SQ_ERR_HTTP] = { 1, "http", "the server answered HTTP" },
-	[SQ_ERR_DNS] = { 2, "dns", "the name did not resolve" },
-	[SQ_ERR_DNS_NXDOMAIN] = { 3, "dns nxdomain", "the name does not exist (NXDOMAIN)" },
-	[SQ_ERR_DNS_SERVFAIL] = { 4, "dns servfail", "the DNS server failed to answer (SERVFAIL)" },
-	[SQ_ERR_DNS_TIMEOUT] = { 5, "dns timeout", "the DNS lookup timed out" },
-	[SQ_ERR_DNS_NOADDR] = { 6, "dns no address", "the name has no address (no A or AAAA record)" },
-	[SQ_ERR_CONNECT_REFUSED] = { 7, "connect refused", "the connection was refused" },
-	[SQ_ERR_CONNECT_TIMEOUT] = { 8, "connect timeout", "the connection timed out" },
-	[SQ_ERR_UNREACHABLE] = { 9, "unreachable", "the network or the host is unreachable" },
-	[SQ_ERR_TIMEOUT] = { 10, "timeout", "no answer within the timeout" },
+	[SQ_ERR_DNS] = { 2, "dns", "the name did not resolve", NET },
+	[SQ_ERR_DNS_NXDOMAIN] = { 3, "dns nxdomain", "the name does not exist (NXDOMAIN)", NET },
+	[SQ_ERR_DNS_SERVFAIL] = { 4, "dns servfail", "the DNS server failed to answer (SERVFAIL)", NET },
+	[SQ_ERR_DNS_TIMEOUT] = { 5, "dns timeout", "the DNS lookup timed out", NET },
+	[SQ_ERR_DNS_NOADDR] = { 6, "dns no address", "the name has no address (no A or AAAA record)", NET },
+	[SQ_ERR_CONNECT_REFUSED] = { 7, "connect refused", "the connection was refused", NET },
+	[SQ_ERR_CONNECT_TIMEOUT] = { 8, "connect timeout", "the connection timed out", NET },
+	[SQ_ERR_UNREACHABLE] = { 9, "unreachable", "the network or the host is unreachable", NET },
+	[SQ_ERR_TIMEOUT] = { 10, "timeout", "no answer within the timeout", NET },
 	[SQ_ERR_TLS] = { 11, "tls", "the TLS handshake failed" },
 	[SQ_ERR_TOO_MANY_REDIRECTS] = { 12, "too many redirects", "too many redirects" },
 	[SQ_ERR_PROTOCOL] = { 13, "protocol refused",
@@ -60,6 +63,8 @@ static const struct sq_class classes[SQ_ERR_MAX] = {
 	    "the page contained the text it must not contain" },
 	[SQ_ERR_PARENT_DOWN] = { 30, "parent down",
 	    "the site it depends on is down" },
+	[SQ_ERR_OUTAGE] = { 31, "unknown outage",
+	    "not judged: squirrel's own network was failing (a monitor outage)" },
 };
 
 static const struct sq_class *class_at(int err)
@@ -79,6 +84,12 @@ const char *sq_class_words(int err)
 {
 	const struct sq_class *c = class_at(err);
 	return c != NULL ? c->words : "the check failed";
+}
+
+bool sq_class_network(int err)
+{
+	const struct sq_class *c = class_at(err);
+	return c != NULL && c->network;
 }
 
 int sq_class_code(int err)
@@ -133,7 +144,8 @@ int sq_class_of_legacy(const char *text, bool ok, const char **detail)
 		cls = SQ_ERR_HTTP;
 	} else {
 		for (int e = SQ_ERR_HTTP + 1; e < SQ_ERR_MAX; e++) {
-			if (e != SQ_ERR_OTHER && legacy_named(t, classes[e].name, e)) {
+			if (e != SQ_ERR_OTHER && classes[e].name != NULL &&
+			    legacy_named(t, classes[e].name, e)) {
 				cls = e;
 				break;
 			}

@@ -22,10 +22,11 @@
 #include "squirrel/core/check.h"
 #include "squirrel/core/config.h"
 #include "squirrel/core/maintenance.h"
+#include "squirrel/core/outage.h"
 #include "squirrel/base/log.h"
 #include "squirrel/base/urlshow.h"
 
-enum key_type { KEY_INT, KEY_STRING, KEY_CHOICE };
+enum key_type { KEY_INT, KEY_STRING, KEY_CHOICE, KEY_SHARE };
 
 struct choice {
 	const char *name;
@@ -96,6 +97,8 @@ static int check_cert_days(const char *v, char *why, size_t len);
 static int check_redis_url(const char *v, char *why, size_t len);
 static int check_locations(const char *v, char *why, size_t len);
 static int check_timezone(const char *v, char *why, size_t len);
+static int check_canary(const char *v, char *why, size_t len);
+static int check_admin(const char *v, char *why, size_t len);
 
 #define OFF(field) offsetof(struct sq_config, field)
 #define DAY (24 * 3600L)
@@ -131,6 +134,10 @@ static const struct key keys[] = {
 	{ "check", "ip_version", KEY_CHOICE, OFF(ip_version), 0, 0, ipver_choices, "any", NULL },
 	{ "check", "source_address", KEY_STRING, OFF(source_address), 0, 0, NULL, "", check_address },
 	{ "check", "ca_file", KEY_STRING, OFF(ca_file), 0, 0, NULL, "", check_ca_file },
+	{ "check", "outage_window", KEY_INT, OFF(outage_window_s), 1, DAY, NULL, "60", NULL },
+	{ "check", "outage_share", KEY_SHARE, OFF(outage_share), 0, 0, NULL, "0.5", NULL },
+	{ "check", "outage_min", KEY_INT, OFF(outage_min), 1, 1000000, NULL, "10", NULL },
+	{ "check", "canary", KEY_STRING, OFF(canary), 0, 0, NULL, "", check_canary },
 
 	{ "smtp", "host", KEY_STRING, OFF(smtp_host), 0, 0, NULL, "localhost", NULL },
 	{ "smtp", "port", KEY_INT, OFF(smtp_port), 1, 65535, NULL, "25", NULL },
@@ -144,6 +151,7 @@ static const struct key keys[] = {
 
 	/* set once at start (window_zone_set): a change takes a restart */
 	{ "alerts", "timezone", KEY_STRING, OFF(timezone), 0, 0, NULL, "UTC", check_timezone },
+	{ "alerts", "admin", KEY_STRING, OFF(alerts_admin), 0, 0, NULL, "", check_admin },
 
 	{ "redis", "url", KEY_STRING, OFF(redis_url), 0, 0, NULL, "redis://127.0.0.1:6379/0", check_redis_url },
 	{ "redis", "prefix", KEY_STRING, OFF(redis_prefix), 0, 0, NULL, "squirrel", NULL },
@@ -209,6 +217,21 @@ static int parse_long(const char *s, long *out)
 	return 0;
 }
 
+/* A share: a decimal number above 0 and at most 1 ("0.5", "1"), nothing else. */
+static int share_parse(const char *s, double *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(v > 0.0 && v <= 1.0))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int key_apply(struct sq_config *cfg, const struct key *k, const char *value,
     char *why, size_t whylen)
 {
@@ -238,6 +261,12 @@ static int key_apply(struct sq_config *cfg, const struct key *k, const char *val
 		choices_list(k->choices, list, sizeof(list));
 		seterr(why, whylen, "'%s' is not one of: %s", value, list);
 		return -1;
+	case KEY_SHARE:
+		if (share_parse(value, (double *)(base + k->offset)) < 0) {
+			seterr(why, whylen, "'%s' is not a share above 0 and at most 1 (e.g. 0.5)", value);
+			return -1;
+		}
+		return 0;
 	case KEY_STRING: {
 		if (k->check != NULL && k->check(value, why, whylen) < 0)
 			return -1;
@@ -550,4 +579,26 @@ static int check_locations(const char *v, char *why, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* [check] canary: urls the outage rule checks besides the sites (core/outage.c reads them). */
+static int check_canary(const char *v, char *why, size_t len)
+{
+	struct outage_canaries c;
+
+	if (outage_canaries_parse(v, &c, why, len) < 0)
+		return -1;
+	outage_canaries_free(&c);
+	return 0;
+}
+
+/* [alerts] admin: one address, as an owner's is ("": no outage mail, logged instead). */
+static int check_admin(const char *v, char *why, size_t len)
+{
+	char reason[200];
+
+	if (*v == '\0' || email_valid(v, reason, sizeof(reason)))
+		return 0;
+	seterr(why, len, "'%s' is not one mail address: %s", v, reason);
+	return -1;
 }

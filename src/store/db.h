@@ -125,7 +125,8 @@ int store_certs_prepare(struct store *s);
 /*
  * An SQL condition true for a check of the checks table (its columns
  * prefixed by p, "" or "c.") whose verdict is unknown: too few locations
- * answered (SQ_ERR_NO_QUORUM, its code spelled out: classes.c keeps it).
+ * answered (SQ_ERR_NO_QUORUM, its code spelled out: classes.c keeps it),
+ * or it failed while the monitor itself was cut off (SQ_ERR_OUTAGE).
  * Such a check is neither up nor down: it counts in no uptime and is no
  * failure. A row of schema version 8 not converted yet (class NULL,
  * convert.c) is read by its text as version 8 read it, the class name
@@ -134,10 +135,13 @@ int store_certs_prepare(struct store *s);
  * SQL reads an old row's text.
  */
 #define STORE_NO_QUORUM_CODE "20"
+/* a failure while the monitor was cut off (SQ_ERR_OUTAGE): unknown too */
+#define STORE_OUTAGE_CODE "31"
 #define STORE_LEGACY_UNKNOWN_SQL(p) \
 	"(" p "detail = 'unknown' OR substr(" p "detail, 1, 8) = 'unknown:')"
 #define STORE_UNKNOWN_SQL(p) \
-	"(" p "ok = 0 AND (" p "class = " STORE_NO_QUORUM_CODE " OR (" p "class IS NULL AND " \
+	"(" p "ok = 0 AND (" p "class IN (" STORE_NO_QUORUM_CODE ", " STORE_OUTAGE_CODE ")" \
+	" OR (" p "class IS NULL AND " \
 	STORE_LEGACY_UNKNOWN_SQL(p) ")))"
 
 /*

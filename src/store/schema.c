@@ -628,6 +628,29 @@ static const char schema_v15[] =
 _Static_assert(WINDOW_REASON_MAX == 200 && WINDOW_DURATION_MAX == 604800,
     "schema version 15 spells a window's limits out");
 
+/*
+ * Version 16: when the monitor itself is cut off (alert/record.c, the rule
+ * in core/outage.c). outages keeps each one, began and ended (an open row
+ * is the hold under way: it survives a restart). outbox.fresh counts the
+ * fresh failed checks of a held DOWN alert's site once the outage is over:
+ * at fail_threshold the alert is sent, a success before cancels it. A
+ * check failed during the hold is unknown (class 31, beside 20), so the
+ * two triggers that leave unknown verdicts out are made again.
+ */
+static const char schema_v16[] =
+    "CREATE TABLE outages ("
+    " id INTEGER PRIMARY KEY,"
+    " began_at INTEGER NOT NULL,"
+    " ended_at INTEGER,"
+    " reason TEXT NOT NULL DEFAULT ''"
+    ");"
+    "ALTER TABLE outbox ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0;"
+    "DROP TRIGGER checks_uptime;"
+    CHECKS_UPTIME_TRIGGER_V15
+    "DROP TRIGGER checks_count;"
+    CHECKS_COUNT_TRIGGER(STORE_UNKNOWN_SQL);
+_Static_assert(SQ_ERR_OUTAGE == 31, "STORE_OUTAGE_CODE spells the code of unknown outage out");
+
 /* the CHECKs' words, as SQL string literals */
 #define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
 #define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
@@ -715,6 +738,7 @@ static const char *const migrations[] = {
 	schema_v13,
 	schema_v14,
 	schema_v15,
+	schema_v16,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -250,6 +250,8 @@ static void test_error_words(void)
 	/* Every class has words of its own, from the one table. */
 	for (int e = SQ_OK + 1; e < SQ_ERR_MAX; e++) {
 		struct alert_item it = { .err = e, .http_status = 503 };
+		if (sq_class_code(e) < 0)
+			continue;   /* a code not given yet */
 		alert_error_words(&it, buf, sizeof(buf));
 		ok(strncmp(buf, "the check failed:", 17) != 0, "class '%s' has words: '%s'",
 		    sq_class_name(e), buf);

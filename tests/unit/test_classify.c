@@ -91,10 +91,15 @@ static void test_classes(void)
 		{ SQ_ERR_KEYWORD_PRESENT, 29, "keyword present",
 		    "the page contained the text it must not contain" },
 		{ SQ_ERR_PARENT_DOWN, 30, "parent down", "the site it depends on is down" },
+		{ SQ_ERR_OUTAGE, 31, "unknown outage",
+		    "not judged: squirrel's own network was failing (a monitor outage)" },
 	};
-	size_t n = sizeof(frozen) / sizeof(frozen[0]);
+	size_t n = sizeof(frozen) / sizeof(frozen[0]), named = 0;
 
-	is_int(n, SQ_ERR_MAX, "every class is in the frozen list");
+	/* a code not given yet (another feature's) leaves a hole in the enum */
+	for (int e = 0; e < SQ_ERR_MAX; e++)
+		named += sq_class_code(e) >= 0;
+	is_int(n, named, "every class is in the frozen list");
 	for (size_t i = 0; i < n; i++) {
 		is_int(sq_class_code(frozen[i].err), frozen[i].code, "code of '%s'", frozen[i].name);
 		is_int(sq_class_of_code(frozen[i].code), frozen[i].err, "class of code %d", frozen[i].code);

@@ -75,6 +75,21 @@ static void test_defaults(void)
 	is_str(cfg.redis_locations, "default", "default redis locations");
 	is_int(cfg.redis_quorum, 1, "default quorum");
 	is_int(cfg.redis_claim_idle_ms, 30000, "default claim_idle");
+	is_int(cfg.outage_window_s, 60, "default outage_window");
+	ok(cfg.outage_share == 0.5, "default outage_share 0.5");
+	is_int(cfg.outage_min, 10, "default outage_min");
+	is_str(cfg.canary, "", "no canary by default");
+	is_str(cfg.alerts_admin, "", "no admin by default");
+	config_free(&cfg);
+
+	ok(load("[check]\noutage_window = 120\noutage_share = 0.25\noutage_min = 3\n"
+	    "canary = http://127.0.0.1:9/, https://example.org/\n[alerts]\nadmin = ops@example.org\n",
+	    &cfg, err, sizeof(err)) == 0, "the outage keys accepted (%s)", err);
+	is_int(cfg.outage_window_s, 120, "outage_window set");
+	ok(cfg.outage_share == 0.25, "outage_share set");
+	is_int(cfg.outage_min, 3, "outage_min set");
+	is_str(cfg.canary, "http://127.0.0.1:9/, https://example.org/", "canary kept as written");
+	is_str(cfg.alerts_admin, "ops@example.org", "admin set");
 	config_free(&cfg);
 }
 
@@ -203,6 +218,25 @@ static void test_errors(void)
 		{ "[redis]\nlocations = a/b\n",
 		  ":2: locations: location names may hold letters, digits, '_', '-' and '.' only" },
 		{ "[check]\n  ; indented comment\n\t\n[smtp]\n", "(accepted)" },
+		/* the monitor's own outage */
+		{ "[check]\noutage_window = 0\n", ":2: outage_window: 0 is out of range (1 to 86400)" },
+		{ "[check]\noutage_min = 0\n", ":2: outage_min: 0 is out of range (1 to 1000000)" },
+		{ "[check]\noutage_share = 0\n",
+		  ":2: outage_share: '0' is not a share above 0 and at most 1 (e.g. 0.5)" },
+		{ "[check]\noutage_share = 1.01\n",
+		  ":2: outage_share: '1.01' is not a share above 0 and at most 1 (e.g. 0.5)" },
+		{ "[check]\noutage_share = 50%\n",
+		  ":2: outage_share: '50%' is not a share above 0 and at most 1 (e.g. 0.5)" },
+		{ "[check]\noutage_share = -0.5\n",
+		  ":2: outage_share: '-0.5' is not a share above 0 and at most 1 (e.g. 0.5)" },
+		{ "[check]\noutage_share = nan\n",
+		  ":2: outage_share: 'nan' is not a share above 0 and at most 1 (e.g. 0.5)" },
+		{ "[check]\noutage_share = 1\n", "(accepted)" },
+		{ "[check]\ncanary = http://a.example/ gopher://b.example/\n",
+		  ":2: canary: 'gopher://b.example/': only http and https urls are checked" },
+		{ "[alerts]\nadmin = ops@example.org, boss@example.org\n",
+		  ":2: admin: 'ops@example.org, boss@example.org' is not one mail address: address contains a character not allowed in a plain address" },
+		{ "[alerts]\nnobody = x\n", ":2: unknown key 'nobody' in [alerts]" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_str(load_err(cases[i].text), cases[i].err, "error case %zu", i);

@@ -48,6 +48,7 @@ enum sq_err {
 	SQ_ERR_KEYWORD_MISSING = 28,  /* keyword_mode present: not in the body read */
 	SQ_ERR_KEYWORD_PRESENT = 29,  /* keyword_mode absent: found in the body */
 	SQ_ERR_PARENT_DOWN = 30,      /* failed while the site it depends on is down: no alert */
+	SQ_ERR_OUTAGE = 31,           /* "unknown outage": failed while the monitor was cut off */
 	SQ_ERR_MAX
 };
 
@@ -60,6 +61,13 @@ const char *sq_class_name(int err);
  * range, "the check failed".
  */
 const char *sq_class_words(int err);
+
+/*
+ * Whether a class says the path to the site failed (a name lookup, the
+ * connection, a timeout, an unreachable network) rather than the site's
+ * answer: what the outage rule counts (src/core/outage.c).
+ */
+bool sq_class_network(int err);
 
 /* The stored code of a class; -1 out of range. */
 int sq_class_code(int err);

@@ -47,6 +47,14 @@ struct sq_config {
 	int ip_version;  /* 0 = any, 4, 6 */
 	char *source_address;
 	char *ca_file;   /* "": the system's authorities only */
+	/* the monitor's own outage (core/outage.c) */
+	int outage_window_s;
+	double outage_share;  /* of the sites checked in the window, above 0, at most 1 */
+	int outage_min;       /* sites checked in the window before the share counts */
+	char *canary;         /* urls, ", " between them; "": none */
+
+	/* [alerts] */
+	char *alerts_admin;   /* who hears of an outage; "": nobody (logged) */
 
 	/* [smtp] */
 	char *smtp_host;
