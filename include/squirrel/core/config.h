@@ -39,6 +39,7 @@ struct sq_config {
 	int retry_interval_s;
 	int remind_every_s;
 	int slow_ms;        /* a success slower than this is slow; 0: off */
+	int group_window_s; /* a DOWN waits this long for others of its owner; 0: off */
 	char *dns_servers;
 	int dns_timeout_ms;
 	int dns_tries;
