@@ -761,6 +761,100 @@ static bool id_valid(const char *id)
 	return true;
 }
 
+/* A domain as a Message-ID carries it: letters, digits, dots and hyphens. */
+static bool msgid_domain_valid(const char *d)
+{
+	size_t n = strlen(d);
+
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-')
+		return false;
+	for (const char *p = d; *p; p++) {
+		char c = *p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool alert_msgid_valid(const char *msgid)
+{
+	char local[ALERT_MSGID_MAX + 1];
+	const char *at;
+
+	if (msgid == NULL || strlen(msgid) > ALERT_MSGID_MAX || (at = strchr(msgid, '@')) == NULL ||
+	    (size_t)(at - msgid) > 200)
+		return false;
+	memcpy(local, msgid, (size_t)(at - msgid));
+	local[at - msgid] = '\0';
+	return id_valid(local) && msgid_domain_valid(at + 1);
+}
+
+int alert_message_id(const char *id, const char *from, char *buf, size_t len)
+{
+	const char *at = from != NULL ? strrchr(from, '@') : NULL;
+	int n;
+
+	if (at == NULL || !id_valid(id))
+		return -1;
+	n = snprintf(buf, len, "%s@%s", id, at + 1);
+	if (n < 0 || (size_t)n >= len || !alert_msgid_valid(buf))
+		return -1;
+	return 0;
+}
+
+/*
+ * The Message-IDs the items answer, as In-Reply-To and References lines:
+ * each one once, the latest (by answers_at) the one replied to, at most
+ * ALERT_REFS_MAX of them, the latest kept; one per line, folded, so no
+ * line passes 998 bytes. An id that is not one of ours is left out.
+ */
+static void sb_thread(struct sbuf *b, const struct alert_item *items, size_t n)
+{
+	const struct alert_item *refs[ALERT_REFS_MAX];
+	size_t nrefs = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct alert_item *it = &items[i];
+		size_t j;
+		if (!alert_msgid_valid(it->answers))
+			continue;
+		for (j = 0; j < nrefs && strcmp(refs[j]->answers, it->answers) != 0; j++)
+			;
+		if (j < nrefs) {
+			if (it->answers_at > refs[j]->answers_at)
+				refs[j] = it;
+			continue;
+		}
+		if (nrefs == ALERT_REFS_MAX) {
+			/* full: the oldest makes room for a later one */
+			size_t old = 0;
+			for (j = 1; j < nrefs; j++)
+				if (refs[j]->answers_at < refs[old]->answers_at)
+					old = j;
+			if (refs[old]->answers_at >= it->answers_at)
+				continue;
+			refs[old] = it;
+		} else {
+			refs[nrefs++] = it;
+		}
+	}
+	if (nrefs == 0)
+		return;
+	/* oldest first, as References lists a thread; a stable insertion sort */
+	for (size_t i = 1; i < nrefs; i++)
+		for (size_t j = i; j > 0 && refs[j]->answers_at < refs[j - 1]->answers_at; j--) {
+			const struct alert_item *t = refs[j];
+			refs[j] = refs[j - 1];
+			refs[j - 1] = t;
+		}
+	sb_printf(b, "In-Reply-To: <%s>\r\n", refs[nrefs - 1]->answers);
+	sb_puts(b, "References:");
+	for (size_t i = 0; i < nrefs; i++)
+		sb_printf(b, "%s<%s>", i == 0 ? " " : "\r\n ", refs[i]->answers);
+	sb_puts(b, "\r\n");
+}
+
 /* A hostile address shown in an error message: printable ASCII only. */
 static void shown(char *out, size_t len, const char *s)
 {
@@ -813,7 +907,8 @@ static const char *const month_names[] = {
  * id, writes the headers, and turns each "\n" of the body into CRLF.
  */
 static char *compose(const char *to, const char *from, const char *subject,
-    const char *alerts, const char *body, int64_t now, const char *id, char *err, size_t errlen)
+    const char *alerts, const char *thread, const char *body, int64_t now, const char *id,
+    char *err, size_t errlen)
 {
 	char why[128], show[96];
 	struct sbuf m = { 0 };
@@ -846,7 +941,9 @@ static char *compose(const char *to, const char *from, const char *subject,
 	sb_printf(&m, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", wday_names[tm.tm_wday],
 	    tm.tm_mday, month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec);
-	sb_printf(&m, "Message-ID: <%s@%s>\r\n", id, strchr(from, '@') + 1);
+	sb_printf(&m, "Message-ID: <%s@%s>\r\n", id, strrchr(from, '@') + 1);
+	if (thread != NULL)
+		sb_puts(&m, thread);
 	sb_header(&m, "Subject", subject);
 	if (alerts != NULL && alerts[0] != '\0')
 		sb_header(&m, "X-Squirrel-Alerts", alerts);
@@ -872,7 +969,7 @@ static char *compose(const char *to, const char *from, const char *subject,
 char *alert_compose(const char *to, const char *from, const struct alert_item *items,
     size_t n, int64_t now, const char *id, char *err, size_t errlen)
 {
-	struct sbuf subject = { 0 }, body = { 0 }, alerts = { 0 };
+	struct sbuf subject = { 0 }, body = { 0 }, alerts = { 0 }, thread = { 0 };
 	char *msg = NULL;
 
 	if (n == 0 || items == NULL) {
@@ -892,14 +989,16 @@ char *alert_compose(const char *to, const char *from, const struct alert_item *i
 	for (size_t i = 0; i < n; i++)
 		if (items[i].alert_id > 0)
 			sb_printf(&alerts, "%s%lld", alerts.len > 0 ? " " : "", (long long)items[i].alert_id);
-	if (subject.oom || body.oom || alerts.oom)
+	sb_thread(&thread, items, n);
+	if (subject.oom || body.oom || alerts.oom || thread.oom)
 		snprintf(err, errlen, "out of memory");
 	else
-		msg = compose(to, from, sb_str(&subject), sb_str(&alerts), sb_str(&body), now, id,
-		    err, errlen);
+		msg = compose(to, from, sb_str(&subject), sb_str(&alerts), sb_str(&thread),
+		    sb_str(&body), now, id, err, errlen);
 	sb_free(&subject);
 	sb_free(&body);
 	sb_free(&alerts);
+	sb_free(&thread);
 	return msg;
 }
 
@@ -914,7 +1013,7 @@ char *alert_compose_text(const char *to, const char *from, const char *subject,
 	if (s.oom || b.oom)
 		snprintf(err, errlen, "out of memory");
 	else
-		msg = compose(to, from, sb_str(&s), NULL, sb_str(&b), now, id, err, errlen);
+		msg = compose(to, from, sb_str(&s), NULL, NULL, sb_str(&b), now, id, err, errlen);
 	sb_free(&s);
 	sb_free(&b);
 	return msg;

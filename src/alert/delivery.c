@@ -62,6 +62,7 @@ struct verdict {
 	int attempts;          /* counting this one */
 	int64_t next_attempt;  /* a temporary failure: when to try again */
 	char *reply;
+	char *message_id;      /* sent: the Message-ID it went under; NULL: none */
 };
 
 struct owed {
@@ -83,8 +84,10 @@ static int64_t settle_backoff_s(int failures)
 
 static void owed_clear(struct owed *o)
 {
-	for (size_t i = 0; i < o->n; i++)
+	for (size_t i = 0; i < o->n; i++) {
 		free(o->v[i].reply);
+		free(o->v[i].message_id);
+	}
 	o->n = 0;
 }
 
@@ -119,7 +122,10 @@ static void owe(struct owed *o, const struct verdict *v)
 	}
 	o->v[o->n] = *v;
 	o->v[o->n].reply = strdup(v->reply != NULL ? v->reply : "");
+	/* out of memory, the Message-ID is lost: the UP will not answer this mail */
+	o->v[o->n].message_id = v->message_id != NULL ? strdup(v->message_id) : NULL;
 	if (o->v[o->n].reply == NULL) {
+		free(o->v[o->n].message_id);
 		o->oom = true;
 		return;
 	}
@@ -147,7 +153,7 @@ static int settle(struct store *st, struct owed *o, int64_t now, struct delivery
 			const struct verdict *v = &o->v[i];
 			int rc;
 			if (v->status == MAIL_SENT) {
-				rc = store_outbox_sent(st, v->id, now);
+				rc = store_outbox_sent(st, v->id, now, v->message_id);
 				t.sent++;
 			} else if (v->status == MAIL_PERMFAIL || v->give_up) {
 				rc = store_outbox_failed(st, v->id, v->reply);
@@ -181,13 +187,15 @@ static int settle(struct store *st, struct owed *o, int64_t now, struct delivery
 
 /* The verdict on rows[0..n-1] after one try, kept in o (failures logged). */
 static void decide(struct owed *o, const struct sq_alert_row *rows, size_t n,
-    enum mail_status status, const char *reply, const struct sq_config *cfg, int64_t now)
+    enum mail_status status, const char *reply, const char *message_id,
+    const struct sq_config *cfg, int64_t now)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct sq_alert_row *a = &rows[i];
 		struct verdict v = {
 			.id = a->id, .status = status, .attempts = a->attempts + 1,
 			.next_attempt = now + delivery_backoff_s(a->attempts + 1), .reply = (char *)reply,
+			.message_id = status == MAIL_SENT ? (char *)message_id : NULL,
 		};
 		if (status == MAIL_PERMFAIL) {
 			log_warnx("alert %" PRId64 " (site %" PRId64 ") to %s failed: %s", a->id,
@@ -210,10 +218,14 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
     struct delivery_tally *tally)
 {
 	struct alert_item items[DIGEST_MAX];
-	char err[256], reply[512], id[96], subject[256];
+	char err[256], reply[512], id[96], subject[256], msgid[ALERT_MSGID_MAX + 1];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct sq_alert_row *a = &rows[i];
+		/* the ids are ours, but the database is anyone's who can write it */
+		if (a->answers != NULL && !alert_msgid_valid(a->answers))
+			log_warnx("alert %" PRId64 " (site %" PRId64 "): the Message-ID of its DOWN mail"
+			    " is not one squirrel makes; the mail does not answer it", a->id, a->site_id);
 		items[i] = (struct alert_item){
 			.site_id = a->site_id, .url = a->url, .name = a->name,
 			.kind = (enum sq_alert_kind)a->kind, .err = a->err, .detail = a->detail,
@@ -225,6 +237,7 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 			.children_total = a->children_total, .children_back = a->children_back,
 			.cert_not_after = a->cert_not_after, .cert_subject = a->cert_subject,
 			.cert_issuer = a->cert_issuer,
+			.answers = a->answers, .answers_at = a->answers_at,
 		};
 	}
 	/*
@@ -233,12 +246,15 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 	 * (in the body and X-Squirrel-Alerts) is what tells a reader.
 	 */
 	snprintf(id, sizeof(id), "alert.%" PRId64 ".%zu.%" PRId64, rows[0].id, n, rows[0].created_at);
+	/* what the mail goes out under, kept with its alerts (none: a from with an odd domain) */
+	if (alert_message_id(id, cfg->smtp_from, msgid, sizeof(msgid)) < 0)
+		msgid[0] = '\0';
 	char *msg = alert_compose(rows[0].owner_email, cfg->smtp_from, items, n, now, id, err, sizeof(err));
 	if (msg == NULL) {
 		for (size_t i = 0; i < n; i++)
 			log_warnx("site %" PRId64 ": alert %" PRId64 " cannot be sent: %s", rows[i].site_id,
 			    rows[i].id, err);
-		decide(o, rows, n, MAIL_PERMFAIL, err, cfg, now);
+		decide(o, rows, n, MAIL_PERMFAIL, err, NULL, cfg, now);
 		return settle(st, o, now, tally);
 	}
 	enum mail_status status = (enum mail_status)mailer_send(m, rows[0].owner_email, msg, reply, sizeof(reply));
@@ -249,7 +265,7 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 	} else if (status == MAIL_TEMPFAIL) {
 		log_warnx("mail to %s not sent (will retry): %s", rows[0].owner_email, reply);
 	}
-	decide(o, rows, n, status, reply, cfg, now);
+	decide(o, rows, n, status, reply, msgid[0] != '\0' ? msgid : NULL, cfg, now);
 	return settle(st, o, now, tally);
 }
 

@@ -87,6 +87,19 @@ static void log_transition(const struct sq_site *site, const struct sq_transitio
 }
 
 /*
+ * When an alert is due. A DOWN and a reminder wait [check] group_window,
+ * so that those of one owner's sites failing together go as one mail;
+ * the rest (an UP above all) goes at once: it is the news the owner waits
+ * for, and, due, it takes along whatever of its owner is waiting.
+ */
+static int64_t due_at(enum sq_alert_kind kind, int64_t now, const struct sq_config *cfg)
+{
+	bool held = kind == SQ_ALERT_DOWN || kind == SQ_ALERT_REMINDER;
+
+	return held ? now + cfg->group_window_s : now;
+}
+
+/*
  * Too few locations answered (redis): history only. A silent location is
  * not a vote, so the state machine does not see it: no transition, no
  * alert. A change waiting for confirmation is looked at again soon.
@@ -519,6 +532,7 @@ static int record_one(struct store *st, const struct sq_config *cfg, struct reco
 		.last_ok = state.last_ok,
 		.down_for = tr.down_for,
 		.locations = where[0] != '\0' ? where : NULL,
+		.next_attempt = due_at(tr.alert, now, cfg),
 	};
 	if (store_queue_alert(st, &a) < 0)
 		return -1;

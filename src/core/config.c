@@ -127,6 +127,7 @@ static const struct key keys[] = {
 	{ "check", "slow_ms", KEY_INT, OFF(slow_ms), 0, SQ_SLOW_MAX_MS, NULL, "0", NULL },
 	{ "check", "cert_warn_days", KEY_STRING, OFF(cert_warn_days), 0, 0, NULL,
 	    SQ_CERT_DAYS_DEFAULT, check_cert_days },
+	{ "check", "group_window", KEY_INT, OFF(group_window_s), 0, 3600, NULL, "10", NULL },
 	{ "check", "dns_servers", KEY_STRING, OFF(dns_servers), 0, 0, NULL, "", check_dns_servers },
 	{ "check", "dns_timeout", KEY_INT, OFF(dns_timeout_ms), 1, 60000, NULL, "2000", NULL },
 	{ "check", "dns_tries", KEY_INT, OFF(dns_tries), 1, 10, NULL, "2", NULL },

@@ -22,7 +22,7 @@ int store_outbox_prepare(struct store *s)
 	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class, detail,"
 	    "  http_status, since, last_ok, down_for, next_attempt, locations,"
 	    "  cert_not_after, cert_subject, cert_issuer)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?13, ?8, ?9, ?10, ?11, ?4, ?12, ?14, ?15, ?16)",
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?13, ?8, ?9, ?10, ?11, ?14, ?12, ?15, ?16, ?17)",
 	    STORE_KEEP,
 	    &s->insert_alert, "preparing a statement");
 }
@@ -91,11 +91,12 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 		sqlite3_bind_text(st, 12, a->locations, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 12);
+	sqlite3_bind_int64(st, 14, a->next_attempt > 0 ? a->next_attempt : a->created_at);
 	if (a->kind == SQ_ALERT_CERT) {
-		sqlite3_bind_int64(st, 14, a->cert_not_after);
-		sqlite3_bind_text(st, 15, a->cert_subject != NULL ? a->cert_subject : "", -1,
+		sqlite3_bind_int64(st, 15, a->cert_not_after);
+		sqlite3_bind_text(st, 16, a->cert_subject != NULL ? a->cert_subject : "", -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 16, a->cert_issuer != NULL ? a->cert_issuer : "", -1,
+		sqlite3_bind_text(st, 17, a->cert_issuer != NULL ? a->cert_issuer : "", -1,
 		    SQLITE_STATIC);
 	}
 	rc = sqlite3_step(st);
@@ -131,6 +132,7 @@ static void alert_row_free(struct sq_alert_row *a)
 		free((char *)a->children[i].name);
 	}
 	free(a->children);
+	free(a->answers);
 	free(a->status);
 	free(a->last_error);
 }
@@ -173,6 +175,13 @@ static int due_row(sqlite3_stmt *st, void *elem, void *arg)
 		return 1;
 	}
 	a->err = store_col_class(st, 12, a->detail);
+	/* the mail it answers: text only, never longer than a Message-ID can be */
+	if (sqlite3_column_type(st, 20) == SQLITE_TEXT && sqlite3_column_bytes(st, 20) <= 512 &&
+	    store_col_text(st, 20, true, &a->answers) < 0) {
+		alert_row_free(a);
+		return -1;
+	}
+	a->answers_at = sqlite3_column_int64(st, 21);
 	a->cert_not_after = store_col_int(st, 17, 0);
 	a->children_total = store_col_int(st, 15, 0);
 	a->children_back = store_col_int(st, 16, 0);
@@ -264,6 +273,17 @@ static int read_groups(struct store *s, struct sq_alert_row *a)
 	return 0;
 }
 
+/*
+ * The incident an outbox row (o) tells of: the site's one open at the time
+ * of the alert, the one that started when the alert says first.
+ */
+#define INCIDENT_AT \
+    "SELECT x.id FROM incidents x WHERE x.site_id = o.site_id AND x.started_at <= o.created_at" \
+    " AND (x.ended_at IS NULL OR x.ended_at >= o.created_at)"
+#define INCIDENT_OF_ALERT \
+    "coalesce((" INCIDENT_AT " AND x.started_at = o.since ORDER BY x.id DESC LIMIT 1)," \
+    " (" INCIDENT_AT " ORDER BY x.started_at DESC, x.id DESC LIMIT 1))"
+
 int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out)
 {
 	struct sq_alert_list l = { NULL, 0 };
@@ -276,15 +296,22 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	 * The address is read whole: cut, it could name someone else.
 	 */
 	if (store_prepare(s,
-	    "SELECT id, site_id, owner_email, kind, created_at, substr(url, 1, 4096),"
-	    " substr(name, 1, 1024), http_status, since, last_ok, down_for, attempts,"
-	    " class, substr(detail, 1, 4096), substr(locations, 1, 4096), children, children_back,"
-	    " cert_not_after, substr(cert_subject, 1, 1024), substr(cert_issuer, 1, 1024) FROM outbox"
-	    " WHERE status = 'pending' AND (?2 OR next_attempt <= ?1)"
-	    " ORDER BY owner_email, id", 0, &st, "reading the outbox") < 0)
+	    "SELECT o.id, o.site_id, o.owner_email, o.kind, o.created_at, substr(o.url, 1, 4096),"
+	    " substr(o.name, 1, 1024), o.http_status, o.since, o.last_ok, o.down_for, o.attempts,"
+	    " o.class, substr(o.detail, 1, 4096), substr(o.locations, 1, 4096), o.children,"
+	    " o.children_back, o.cert_not_after, substr(o.cert_subject, 1, 1024),"
+	    " substr(o.cert_issuer, 1, 1024), i.message_id, i.started_at FROM outbox o"
+	    " LEFT JOIN incidents i ON o.kind IN (?3, ?4) AND i.id = " INCIDENT_OF_ALERT
+	    " WHERE o.status = 'pending' AND (?2 OR o.next_attempt <= ?1 OR (o.attempts = 0 AND"
+	    /* the owners with an alert due: one list, made once (not per row) */
+	    "  o.owner_email IN (SELECT d.owner_email FROM outbox d WHERE d.status = 'pending'"
+	    "   AND d.next_attempt <= ?1)))"
+	    " ORDER BY o.owner_email, o.id", 0, &st, "reading the outbox") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, all);
+	sqlite3_bind_text(st, 3, sq_alert_kind_code(SQ_ALERT_UP), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sq_alert_kind_code(SQ_ALERT_REMINDER), -1, SQLITE_STATIC);
 	rc = STORE_COLLECT(s, st, due_row, s, &l, "reading the outbox");
 	sqlite3_finalize(st);
 	for (size_t i = 0; i < l.n && rc == 0; i++)
@@ -298,11 +325,19 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	return 0;
 }
 
-int store_outbox_sent(struct store *s, int64_t id, int64_t now)
+int store_outbox_sent(struct store *s, int64_t id, int64_t now, const char *message_id)
 {
-	return store_run(s, "updating the outbox", NULL,
-	    "UPDATE outbox SET status = 'sent', sent_at = ?2,"
-	    " attempts = attempts + 1, last_error = '' WHERE id = ?1", "II", id, now);
+	if (store_run(s, "updating the outbox", NULL,
+	    "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,"
+	    " last_error = '', message_id = ?3 WHERE id = ?1", "IIt", id, now, message_id) < 0)
+		return -1;
+	if (message_id == NULL)
+		return 0;
+	/* the DOWN mail of an incident: what its UP and its reminders answer */
+	return store_run(s, "noting the mail of an incident", NULL,
+	    "UPDATE incidents SET message_id = ?2 WHERE id ="
+	    " (SELECT " INCIDENT_OF_ALERT " FROM outbox o WHERE o.id = ?1 AND o.kind = ?3)",
+	    "Itt", id, message_id, sq_alert_kind_code(SQ_ALERT_DOWN));
 }
 
 int store_outbox_failed(struct store *s, int64_t id, const char *why)

@@ -651,6 +651,21 @@ static const char schema_v16[] =
     CHECKS_COUNT_TRIGGER(STORE_UNKNOWN_SQL);
 _Static_assert(SQ_ERR_OUTAGE == 31, "STORE_OUTAGE_CODE spells the code of unknown outage out");
 
+/*
+ * Version 17: alerts that read as a conversation. outbox.message_id is the
+ * Message-ID (without its angle brackets) each alert went out under, set
+ * when its mail is accepted; incidents.message_id is the one of the mail
+ * that told of the incident's DOWN, so that its UP and its reminders answer
+ * it (In-Reply-To, References). The same few characters as the ids delivery
+ * makes, '@' between id and domain: no value can break a header line.
+ */
+#define MESSAGE_ID_CHECK(c) " CHECK (" c " IS NULL OR (typeof(" c ") = 'text' AND" \
+    " length(" c ") BETWEEN 3 AND 460 AND " c " GLOB '?*@?*' AND" \
+    " " c " NOT GLOB '*[^A-Za-z0-9._+=@-]*'))"
+static const char schema_v17[] =
+    "ALTER TABLE outbox ADD COLUMN message_id TEXT" MESSAGE_ID_CHECK("message_id") ";"
+    "ALTER TABLE incidents ADD COLUMN message_id TEXT" MESSAGE_ID_CHECK("message_id") ";";
+
 /* the CHECKs' words, as SQL string literals */
 #define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
 #define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
@@ -739,6 +754,7 @@ static const char *const migrations[] = {
 	schema_v14,
 	schema_v15,
 	schema_v16,
+	schema_v17,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -2,7 +2,8 @@
  * fuzz_alert.c - mail composition (src/alert/alert.c): database values of any
  * bytes make a message, or a reason it cannot be made. The input's
  * NUL-separated fields are to, from, id, and per item url, name, error,
- * locations; a few of its bytes choose the kinds, times and statuses.
+ * locations (the detail is also the Message-ID an item answers); a few
+ * of its bytes choose the kinds, times and statuses.
  * A message never holds a NUL or a bare CR or LF, and no value starts a
  * header line of its own.
  */
@@ -36,7 +37,7 @@ static void check_message(const char *m)
 	/* every header line is a known header or a folded continuation */
 	static const char *const known[] = { "From: ", "To: ", "Date: ", "Message-ID: ", "Subject: ",
 		"Auto-Submitted: ", "MIME-Version: ", "Content-Type: ", "Content-Transfer-Encoding: ",
-		"X-Squirrel-Alerts: " };
+		"X-Squirrel-Alerts: ", "In-Reply-To: ", "References: " };
 	for (const char *l = m; l < body + 2; l = strstr(l, "\r\n") + 2) {
 		bool ok = l[0] == ' ' || l[0] == '\t';
 		for (size_t k = 0; !ok && k < sizeof(known) / sizeof(known[0]); k++)
@@ -73,6 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.since = pick(data, size, 8 * i + 2) % 4000000000LL,
 			.last_ok = (x & 4) ? 0 : pick(data, size, 8 * i + 3) % 4000000000LL,
 			.locations = b + 3 < n && (x & 8) ? f[b + 3] : NULL,
+			/* the Message-ID it answers: the detail's bytes, or one of ours */
+			.answers = (x & 32) ? (b + 2 < n ? f[b + 2] : NULL) :
+			    (x & 64) ? "alert.1.2.3@example.org" : NULL,
+			.answers_at = x >> 7,
 		};
 		/* groups of several locations: their places are database values too */
 		if (x & 16) {

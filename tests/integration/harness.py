@@ -141,7 +141,7 @@ def old_db(tmpdir, name, version):
 
 
 def back_to_v8(tmpdir, db):
-    """Undoes schemas 13 to 9 in db, for a test that makes a history with the
+    """Undoes schemas 17 to 9 in db, for a test that makes a history with the
     daemon and then ages its database: the error column again (an unknown
     verdict's text, "unknown", from its class; other classes are left
     without one) and version 8's triggers, read from a database that
@@ -153,6 +153,9 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 17: the Message-IDs of the mails sent
+    for table in ("outbox", "incidents"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN message_id")
     # schema 16: the monitor's own outage (its triggers go with version 8's below)
     con.execute("DROP TABLE IF EXISTS outages")
     con.execute("ALTER TABLE outbox DROP COLUMN fresh")

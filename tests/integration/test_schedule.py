@@ -28,6 +28,7 @@ RETRY = 2
 def write_conf(path, smtp_port):
     with open(path, "w") as f:
         f.write(f"[check]\ninterval = {INTERVAL}\nretry_interval = {RETRY}\nfail_threshold = 2\n")
+        f.write("group_window = 0\n")   # the DOWN mail at once: its timing is what is measured
         f.write(f"[smtp]\nhost = 127.0.0.1\nport = {smtp_port}\nfrom = {FROM}\ntimeout = 3000\n")
 
 

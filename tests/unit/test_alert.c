@@ -996,6 +996,110 @@ static void test_compose_test(void)
 	free(msg);
 }
 
+/*
+ * The UP and the reminders answer the DOWN mail: In-Reply-To the latest
+ * (by answers_at), References each once, oldest first, at most
+ * ALERT_REFS_MAX (the latest kept), one per folded line; an id that is
+ * not one squirrel makes never reaches a header.
+ */
+static void test_thread(void)
+{
+	struct alert_item it[14];
+	char ids[14][64], want[2048], err[256];
+	struct parsed p;
+	const char *v;
+	char *msg;
+
+	it[0] = item(SQ_ALERT_UP, "https://a.example/", NULL, "timeout");
+	it[0].answers = "alert.41.3.1715680000@monitor.example.net";
+	it[0].answers_at = NOW - 100;
+	msg = alert_compose(TO, FROM, it, 1, NOW, "up.1", err, sizeof(err));
+	parse(msg, &p);
+	ok(header_count(&p, "In-Reply-To", &v) == 1, "UP: one In-Reply-To");
+	is_str(v, "<alert.41.3.1715680000@monitor.example.net>", "UP: In-Reply-To is the DOWN mail");
+	ok(header_count(&p, "References", &v) == 1, "UP: one References");
+	is_str(v, "<alert.41.3.1715680000@monitor.example.net>", "UP: References the DOWN mail");
+	ok(header_count(&p, "X-Squirrel-Alerts", NULL) == 0 && p.nheaders == NREQUIRED + 2,
+	    "UP: the two headers beside the usual ones");
+	ok(p.crlf_only, "UP: CRLF line ends only");
+	parsed_free(&p);
+	free(msg);
+
+	/* a digest: three DOWN mails, one twice, listed out of order */
+	it[1] = item(SQ_ALERT_REMINDER, "https://b.example/", NULL, "timeout");
+	it[1].answers = "alert.50.1.1715680500@monitor.example.net";
+	it[1].answers_at = NOW - 50;
+	it[2] = item(SQ_ALERT_UP, "https://c.example/", NULL, "timeout");
+	it[2].answers = "alert.30.1.1715679000@monitor.example.net";
+	it[2].answers_at = NOW - 200;
+	it[3] = item(SQ_ALERT_UP, "https://d.example/", NULL, "timeout");
+	it[3].answers = it[0].answers;
+	it[3].answers_at = it[0].answers_at;
+	it[4] = item(SQ_ALERT_DOWN, "https://e.example/", NULL, "timeout");
+	msg = alert_compose(TO, FROM, it, 5, NOW, "up.2", err, sizeof(err));
+	parse(msg, &p);
+	header_count(&p, "In-Reply-To", &v);
+	is_str(v, "<alert.50.1.1715680500@monitor.example.net>", "digest: In-Reply-To the latest DOWN mail");
+	header_count(&p, "References", &v);
+	is_str(v, "<alert.30.1.1715679000@monitor.example.net> <alert.41.3.1715680000@monitor.example.net>"
+	    " <alert.50.1.1715680500@monitor.example.net>", "digest: References each once, oldest first");
+	ok(p.longest <= 78, "digest: one id a line (longest %d)", p.longest);
+	parsed_free(&p);
+	free(msg);
+
+	/* more than ALERT_REFS_MAX: the latest ones stay */
+	for (int i = 0; i < 14; i++) {
+		it[i] = item(SQ_ALERT_UP, "https://x.example/", NULL, "timeout");
+		snprintf(ids[i], sizeof(ids[i]), "alert.%d.1.1@monitor.example.net", 100 + i);
+		it[i].answers = ids[i];
+		it[i].answers_at = NOW - 1000 + (13 - i) * 10;   /* the first is the latest */
+	}
+	msg = alert_compose(TO, FROM, it, 14, NOW, "up.3", err, sizeof(err));
+	parse(msg, &p);
+	header_count(&p, "In-Reply-To", &v);
+	is_str(v, "<alert.100.1.1@monitor.example.net>", "many: In-Reply-To the latest");
+	want[0] = '\0';
+	for (int i = ALERT_REFS_MAX - 1; i >= 0; i--)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s<%s>",
+		    i == ALERT_REFS_MAX - 1 ? "" : " ", ids[i]);
+	header_count(&p, "References", &v);
+	is_str(v, want, "many: References the %d latest, oldest first", ALERT_REFS_MAX);
+	parsed_free(&p);
+	free(msg);
+
+	/* hostile ids from the database: none reaches a header */
+	static const char *const hostile[] = {
+		"x@example.org\r\nBcc: evil@x.example", "x@example.org>, <y@example.org",
+		"no-at-sign", "@example.org", "x@", "x@-bad.example", "x y@example.org",
+		"x@exa mple.org", "caf\xc3\xa9@example.org",
+	};
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		it[0] = item(SQ_ALERT_UP, "https://a.example/", NULL, "timeout");
+		it[0].answers = hostile[i];
+		ok(!alert_msgid_valid(hostile[i]), "refused as a Message-ID: hostile id %zu", i);
+		msg = alert_compose(TO, FROM, it, 1, NOW, "up.4", err, sizeof(err));
+		parse(msg, &p);
+		ok(msg != NULL && header_count(&p, "In-Reply-To", NULL) == 0 &&
+		    header_count(&p, "References", NULL) == 0 && p.nheaders == NREQUIRED &&
+		    strstr(msg, "evil") == NULL, "hostile id %zu: the mail goes, answering nothing", i);
+		parsed_free(&p);
+		free(msg);
+	}
+	char longid[600];
+	memset(longid, 'a', sizeof(longid));
+	memcpy(longid + 400, "@example.org", 13);
+	ok(!alert_msgid_valid(longid), "a local part over 200 bytes is refused");
+
+	/* the Message-ID a mail goes out under, as delivery records it */
+	char out[ALERT_MSGID_MAX + 1];
+	is_int(alert_message_id("alert.7.2.1715681000", FROM, out, sizeof(out)), 0, "message id made");
+	is_str(out, "alert.7.2.1715681000@monitor.example.net", "message id: the id on the sender's domain");
+	ok(alert_msgid_valid(out), "the id made is one squirrel takes back");
+	is_int(alert_message_id("bad id", FROM, out, sizeof(out)), -1, "message id: a bad id refused");
+	is_int(alert_message_id("x", "nobody", out, sizeof(out)), -1, "message id: a sender without '@'");
+	is_int(alert_message_id("x", FROM, out, 8), -1, "message id: too small a buffer");
+}
+
 int main(void)
 {
 	test_duration();
@@ -1017,5 +1121,6 @@ int main(void)
 	test_refusals();
 	test_compose_text();
 	test_compose_test();
+	test_thread();
 	return tap_done();
 }

@@ -61,6 +61,7 @@ static void test_defaults(void)
 	is_int(cfg.recover_threshold, 1, "default recover_threshold");
 	is_int(cfg.retry_interval_s, 20, "default retry_interval");
 	is_int(cfg.remind_every_s, 0, "default remind_every");
+	is_int(cfg.group_window_s, 10, "default group_window: 10 s");
 	is_str(cfg.dns_servers, "", "default dns_servers");
 	is_int(cfg.dns_timeout_ms, 2000, "default dns_timeout");
 	is_int(cfg.dns_tries, 2, "default dns_tries");
@@ -115,6 +116,7 @@ static void test_values(void)
 	    "[check]\n"
 	    "interval = 5\n"
 	    "body_max = 65536\n"
+	    "group_window = 0\n"
 	    "ip_version = 6\n"
 	    "dns_servers = 127.0.0.1:5353, [::1]:53,10.0.0.1, ::1\n"
 	    "source_address = 127.0.0.2\n"
@@ -133,6 +135,7 @@ static void test_values(void)
 	is_int(cfg.log_level, LOG_LEVEL_DEBUG, "CRLF line ending accepted");
 	is_int(cfg.interval_s, 5, "interval set");
 	is_int(cfg.body_max, 65536, "body_max set");
+	is_int(cfg.group_window_s, 0, "group_window 0: off");
 	is_int(cfg.ip_version, 6, "ip_version 6");
 	is_str(cfg.smtp_password, "semi;colon # and \"quote\"", "quoted value keeps ; # and quotes");
 	is_int(cfg.smtp_tls, SQ_TLS_STARTTLS, "tls starttls");
@@ -181,6 +184,9 @@ static void test_errors(void)
 		{ "[check]\nconnect_timeout = 2147483647\n",
 		    ":2: connect_timeout: 2147483647 is out of range (1 to 600000)" },
 		{ "[check]\nbody_max = 0\n", ":2: body_max: 0 is out of range (1 to 268435456)" },
+		{ "[check]\ngroup_window = -1\n", ":2: group_window: -1 is out of range (0 to 3600)" },
+		{ "[check]\ngroup_window = 3601\n", ":2: group_window: 3601 is out of range (0 to 3600)" },
+		{ "[check]\ngroup_window = 10s\n", ":2: group_window: '10s' is not a whole number" },
 		{ "[check]\ninterval = -3\n", ":2: interval: -3 is out of range (1 to 2592000)" },
 		{ "[check]\ninterval = 99999999999999999999\n",
 		  ":2: interval: '99999999999999999999' is not a whole number" },

@@ -16,6 +16,7 @@
 #ifndef SQUIRREL_ALERT_H
 #define SQUIRREL_ALERT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,10 +75,25 @@ struct alert_item {
 	int64_t cert_not_after;
 	const char *cert_subject;
 	const char *cert_issuer;
+	/*
+	 * The Message-ID (without <>) of the mail this item answers: for an UP
+	 * or a reminder, the mail that told of its incident's DOWN; NULL: none.
+	 * The mail's In-Reply-To is the latest of its items' (by answers_at),
+	 * its References all of them, each once (ALERT_REFS_MAX at most, the
+	 * latest kept). One that alert_msgid_valid() refuses is left out.
+	 */
+	const char *answers;
+	int64_t answers_at;
 };
+
+/* The longest Message-ID kept: an id of 200 bytes, '@', a domain of 253. */
+#define ALERT_MSGID_MAX 460
+/* A mail's References name at most this many earlier mails. */
+#define ALERT_REFS_MAX 10
 
 /*
  * One RFC 5322 message (CRLF line ends, headers From, To, Date, Message-ID,
+ * In-Reply-To and References when an item answers an earlier mail,
  * Subject, Auto-Submitted, MIME-Version, Content-Type,
  * Content-Transfer-Encoding, and X-Squirrel-Alerts when an item has an
  * alert_id, then the body) telling owner `to` about items[0]
@@ -91,6 +107,20 @@ struct alert_item {
  */
 char *alert_compose(const char *to, const char *from, const struct alert_item *items,
     size_t n, int64_t now, const char *id, char *err, size_t errlen);
+
+/*
+ * The Message-ID (without <>) a mail composed with id and from goes out
+ * under: "id@domain-of-from", in buf. 0, or -1 when id or the domain is not
+ * one alert_msgid_valid() takes, or buf is too small.
+ */
+int alert_message_id(const char *id, const char *from, char *buf, size_t len);
+
+/*
+ * Whether msgid (without <>) is one squirrel makes and may write into a
+ * header: 1 to 200 of letters, digits and "._+=-", '@', a domain of
+ * letters, digits, dots and hyphens; ALERT_MSGID_MAX bytes at most.
+ */
+bool alert_msgid_valid(const char *msgid);
 
 /*
  * The same headers around a body of the caller's own (the test mail).

@@ -40,6 +40,7 @@ struct sq_config {
 	int remind_every_s;
 	int slow_ms;        /* a success slower than this is slow; 0: off */
 	char *cert_warn_days; /* "30,14,7,1": days before a certificate's end a mail goes */
+	int group_window_s; /* a DOWN waits this long for others of its owner; 0: off */
 	char *dns_servers;
 	int dns_timeout_ms;
 	int dns_tries;

@@ -52,9 +52,20 @@ struct sq_alert_row {
 	int64_t cert_not_after;
 	char *cert_subject;
 	char *cert_issuer;
-	/* the outbox's own bookkeeping: read by store_outbox_list only, else NULL and 0 */
-	char *status;         /* "pending", "failed" */
+	/*
+	 * When it is due (unix s): queued, 0 is at once (created_at), later
+	 * holds it for [check] group_window; read back by store_outbox_list.
+	 */
 	int64_t next_attempt;
+	/*
+	 * Due rows of an UP or a reminder: the Message-ID the mail of their
+	 * incident's DOWN went out under (NULL: none recorded), and when that
+	 * incident started.
+	 */
+	char *answers;
+	int64_t answers_at;
+	/* the outbox's own bookkeeping: read by store_outbox_list only, else NULL */
+	char *status;         /* "pending", "failed" */
 	char *last_error;
 };
 
@@ -75,13 +86,20 @@ int64_t store_queued_alert_id(struct store *s);
 
 /*
  * Pending alerts due at now (all pending ones with all = true), ordered by
- * owner then age, so one owner's alerts are next to each other.
+ * owner then age, so one owner's alerts are next to each other. When one
+ * alert of an owner is due, the owner's alerts held and never tried yet
+ * come with it, to go in the same digest.
  */
 int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out);
 void store_free_alerts(struct sq_alert_list *l);
 
-/* Marks an alert sent, failed for good, or to be retried at next_attempt. */
-int store_outbox_sent(struct store *s, int64_t id, int64_t now);
+/*
+ * Marks an alert sent, failed for good, or to be retried at next_attempt.
+ * A sent alert keeps the Message-ID its mail went out under (NULL: none),
+ * and a DOWN gives it to its incident, for the UP and the reminders to
+ * answer.
+ */
+int store_outbox_sent(struct store *s, int64_t id, int64_t now, const char *message_id);
 int store_outbox_failed(struct store *s, int64_t id, const char *why);
 int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_attempt,
     const char *why);
