@@ -349,7 +349,7 @@ static void *delivery_main(void *arg)
 {
 	struct delivery *d = arg;
 	struct store *st = store_open(d->cfg.database, 0);
-	int64_t left, next_due = 0;
+	int64_t left, next_due = 0, round_at = 0;
 
 	if (st == NULL) {
 		log_errorx("mail delivery cannot open the database; alerts wait in the outbox");
@@ -360,20 +360,23 @@ static void *delivery_main(void *arg)
 		/*
 		 * Until the next thing owed: verdicts to write again, the
 		 * earliest alert waiting for its retry (or one dated a little
-		 * ahead of this clock), else a look every ROUND_EVERY_S. An
-		 * alert due already and still pending (no mailer could be
-		 * made, a row nobody can read) waits for that look: no spin.
+		 * ahead of this clock), else a look every ROUND_EVERY_S. One
+		 * that fell due while the last round was sending goes now. An
+		 * alert due already when that round began and still pending
+		 * (no mailer could be made, a row nobody can read) waits for
+		 * the look: no spin.
 		 */
 		int64_t now = (int64_t)time(NULL), until = now + ROUND_EVERY_S;
 		if (d->owed.n > 0 && d->owed.retry_at < until)
 			until = d->owed.retry_at;
-		if (next_due > now && next_due < until)
+		if (next_due > round_at && next_due < until)
 			until = next_due;
 		int64_t wait = until - now < 1 ? 1 : until - now;
 		if (bg_wait(&d->bg, wait * 1000))
 			break;
 		pthread_mutex_unlock(&d->bg.mu);
 		struct delivery_tally t = { 0, 0 };
+		round_at = (int64_t)time(NULL);
 		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t);
 		if (store_outbox_next_attempt(st, &next_due) != 1)
 			next_due = 0;

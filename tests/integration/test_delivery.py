@@ -241,6 +241,38 @@ def test_due_soon(tmp):
         equal(subjects(smtp), ["[squirrel] DOWN soon (http 503)"], "soon: the one mail")
 
 
+def test_due_during_round(tmp):
+    """An alert that falls due while a round is still sending another (a
+    slow server) goes out when that round ends, not at the next 30-second
+    look: only one due already when the round began and still pending
+    waits for that look."""
+    with Smtpd(tmp, "smtp-during", "--data-delay", "3") as smtp:
+        conf = config(tmp, "during.conf", smtp.port)
+        db = new_db(tmp, "during.db")
+        con = sqlite3.connect(db)
+        due = int(time.time()) + 3
+        for owner, at in (("first@example.com", due), ("second@example.com", due + 1)):
+            con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name,"
+                        " class, detail, http_status, attempts, next_attempt) VALUES (1, ?, 'down',"
+                        " ?, 'http://127.0.0.1:9/', 'during', 1, '', 503, 1, ?)", (owner, at - 60, at))
+        con.commit()
+        con.close()
+        errf = open(os.path.join(tmp, "during.stderr"), "w")
+        try:
+            proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+            sent = wait_for(lambda: len(smtp.messages()) == 2, 40, step=0.1)
+            late = time.time() - (due + 1)
+            check(sent and late < 15, f"during: the second alert went out {late:.1f} s after it was"
+                  " due (the first took 3 s to send)", smtp.events())
+        finally:
+            rc = stop_pid(proc, signal.SIGTERM, timeout=30)
+            errf.close()
+        equal(rc, 0, "during: the daemon stops cleanly")
+        equal(sorted(m[1]["rcpt_tos"][0] for m in smtp.messages()) if sent else [],
+              ["first@example.com", "second@example.com"], "during: one mail to each")
+
+
 def main():
     only = sys.argv[1:]
     with tmpdir() as tmp:
@@ -255,6 +287,8 @@ def main():
             test_huge_error_in_outbox(tmp)
         if not only or "soon" in only:
             test_due_soon(tmp)
+        if not only or "during" in only:
+            test_due_during_round(tmp)
     return done()
 
 
