@@ -425,7 +425,7 @@ int store_outbox_list(struct store *s, struct sq_alert_list *out)
 	int rc;
 
 	if (store_prepare(s, "SELECT id, site_id, owner_email, url, kind, status, created_at, attempts,"
-	    " next_attempt, last_error, name FROM outbox WHERE status IN ('pending', 'failed')"
+	    " next_attempt, last_error, name FROM outbox WHERE status IN ('pending', 'held', 'failed')"
 	    " ORDER BY id", 0, &st, "reading the outbox") < 0)
 		return -1;
 	rc = STORE_COLLECT(s, st, list_row, NULL, &l, "reading the outbox");

@@ -584,17 +584,21 @@ def test_outbox(e):
                          "cannot connect"),
                         (sid, "b@example.com", "up", 1700000100, "https://b/", "failed", 9, 0, "550 no such user"),
                         (sid, "c@example.com", "down", 1700000200, "https://c/", "sent", 1, 0, ""),
+                        (sid, "d@example.com", "down", 1700000300, "https://d/", "held", 0, 1700000300, ""),
+                        (sid, "e@example.com", "down", 1700000400, "https://e/", "cancelled", 0, 0, ""),
                     ])
     con.commit()
     con.close()
     rows = e.json("outbox")
     equal([(r["owner_email"], r["status"], r["kind"], r["attempts"]) for r in rows],
-          [("a@example.com", "pending", "down", 2), ("b@example.com", "failed", "up", 9)],
-          "outbox: pending and failed, not sent")
+          [("a@example.com", "pending", "down", 2), ("b@example.com", "failed", "up", 9),
+           ("d@example.com", "held", "down", 0)],
+          "outbox: pending, failed and held; not sent, not cancelled")
     check(set(rows[0]) == {"id", "site_id", "kind", "status", "owner_email", "name", "url", "created_at",
                            "attempts", "next_attempt", "last_error"}, "outbox keys", rows[0])
     equal((rows[0]["next_attempt"], rows[1]["next_attempt"]), (1700000600, None),
           "the next try of a pending alert; none for a failed one")
+    equal(rows[2]["next_attempt"], None, "none for a held one: it waits for the outage's end")
     rc, out, err = e.ctl("outbox")
     check(rc == 0 and "550 no such user" in out and "c@example.com" not in out, "outbox as a table", out)
 
