@@ -105,6 +105,12 @@ struct prefork {
 	size_t busy;
 	pid_t parent;
 	struct sq_probe_opts opts; /* source_address owned here: a fork may come late */
+	/*
+	 * A probe the parent holds and never runs: the authorities for https
+	 * (probe.c's shared store) are read once, here, and every child finds
+	 * them made instead of parsing the bundle again after its fork.
+	 */
+	struct probe *ca_holder;
 	struct pollfd *pfds;
 	int *pfd_slot;
 };
@@ -684,6 +690,7 @@ static void prefork_free(struct prefork *pf)
 	free(pf->slots);
 	free(pf->pfds);
 	free(pf->pfd_slot);
+	probe_free(pf->ca_holder);
 	probe_opts_free(&pf->opts);
 	check_queue_free(&pf->queue);
 	free(pf);
@@ -721,6 +728,13 @@ static int prefork_init(struct sq_backend *b, const struct sq_backend_params *p)
 	int copied = probe_opts_copy(&pf->opts, &p->probe);
 	if (pf->slots == NULL || pf->pfds == NULL || pf->pfd_slot == NULL || copied < 0) {
 		log_errorx("prefork backend: out of memory for %d workers", p->workers);
+		pf->nslots = 0;
+		prefork_free(pf);
+		return -1;
+	}
+	/* probe.c said why (the ca_file, or out of memory) */
+	if ((pf->ca_holder = probe_new(&pf->opts, false)) == NULL) {
+		log_errorx("prefork backend: no probe can be made; no worker started");
 		pf->nslots = 0;
 		prefork_free(pf);
 		return -1;
