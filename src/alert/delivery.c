@@ -31,6 +31,7 @@
 #include "squirrel/base/thread.h"
 #include "squirrel/base/util.h"
 #include "squirrel/alert/alert.h"
+#include "squirrel/alert/channels.h"
 #include "squirrel/alert/delivery.h"
 #include "squirrel/base/log.h"
 #include "squirrel/alert/mailer.h"
@@ -269,6 +270,153 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 	return settle(st, o, now, tally);
 }
 
+/* Where a due row goes: by mail, over HTTP, or nowhere (its contact removed, a kind not sent). */
+enum route { ROUTE_MAIL, ROUTE_HTTP, ROUTE_NONE };
+
+static enum route route_of(const struct sq_alert_row *a)
+{
+	if (a->contact_id == 0)
+		return ROUTE_MAIL;
+	if (a->contact.kind == NULL)
+		return ROUTE_NONE;
+	if (strcmp(a->contact.kind, "email") == 0)
+		return ROUTE_MAIL;
+	return channel_is_http(a->contact.kind) ? ROUTE_HTTP : ROUTE_NONE;
+}
+
+/* The rows of one message to a contact over HTTP, and what came of it. */
+struct http_group {
+	const struct sq_alert_row *rows;
+	size_t n;
+	bool done;
+	struct channel_result r;
+};
+
+struct http_round {
+	struct channel_batch *b;
+	struct http_group *g;
+	size_t n;
+	pthread_t tid;
+	bool running;
+};
+
+static void http_done(void *arg, void *tag, const struct channel_result *r)
+{
+	struct http_group *g = tag;
+	(void)arg;
+	g->r = *r;
+	g->done = true;
+}
+
+static void *http_main(void *arg)
+{
+	struct http_round *h = arg;
+	channel_batch_run(h->b, http_done, NULL);
+	return NULL;
+}
+
+/* The verdict on one contact's rows after its message's answer. */
+static void decide_http(struct owed *o, const struct http_group *g, const struct sq_config *cfg,
+    int64_t now)
+{
+	const struct sq_alert_row *a0 = &g->rows[0];
+	const struct channel_result *r = &g->r;
+	enum mail_status st = r->status == CHANNEL_SENT ? MAIL_SENT :
+	    r->status == CHANNEL_TEMPFAIL ? MAIL_TEMPFAIL : MAIL_PERMFAIL;
+
+	if (st == MAIL_SENT)
+		log_info("alert(s) sent to contact %s (%s): %zu alert(s), %s", a0->contact.name,
+		    a0->contact.kind, g->n, r->reply);
+	else if (st == MAIL_TEMPFAIL)
+		log_warnx("alert(s) to contact %s (%s) not sent (will retry): %s", a0->contact.name,
+		    a0->contact.kind, r->reply);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct sq_alert_row *a = &g->rows[i];
+		/* Retry-After, when the answer gave one, over the backoff (both at most 1 h) */
+		int64_t wait = r->retry_after_s > 0 ? r->retry_after_s : delivery_backoff_s(a->attempts + 1);
+		struct verdict v = {
+			.id = a->id, .status = st, .attempts = a->attempts + 1,
+			.next_attempt = now + wait, .reply = (char *)r->reply,
+		};
+		if (st == MAIL_PERMFAIL) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to contact %s failed: %s", a->id,
+			    a->site_id, a->contact.name, r->reply);
+		} else if (st == MAIL_TEMPFAIL && now - a->created_at >= cfg->alert_max_age_s) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to contact %s failed: undeliverable"
+			    " for %d s: %s", a->id, a->site_id, a->contact.name, cfg->alert_max_age_s,
+			    r->reply);
+			v.give_up = true;
+		}
+		owe(o, &v);
+	}
+}
+
+/*
+ * The HTTP messages of this round, one per contact, started in a thread
+ * of their own so that mail goes meanwhile; rows a message cannot be made
+ * for fail at once. 0, or -1 when nothing could be started (the rows wait).
+ */
+static int http_start(struct http_round *h, const struct sq_alert_row *v, size_t n,
+    const struct sq_config *cfg, int64_t now, struct owed *o)
+{
+	char why[256];
+
+	memset(h, 0, sizeof(*h));
+	for (size_t i = 0; i < n; i++)
+		if (route_of(&v[i]) == ROUTE_HTTP)
+			h->n++;
+	if (h->n == 0)
+		return 0;
+	if ((h->g = calloc(h->n, sizeof(*h->g))) == NULL || (h->b = channel_batch_new()) == NULL) {
+		log_errorx("out of memory sending alerts to contacts");
+		free(h->g);
+		h->g = NULL;
+		return -1;
+	}
+	h->n = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		if (route_of(&v[i]) != ROUTE_HTTP) {
+			i++;
+			continue;
+		}
+		while (j < n && j - i < DIGEST_MAX && route_of(&v[j]) == ROUTE_HTTP &&
+		    v[j].contact_id == v[i].contact_id)
+			j++;
+		struct http_group *g = &h->g[h->n];
+		g->rows = &v[i];
+		g->n = j - i;
+		if (channel_batch_add(h->b, g->rows, g->n, now, g, why, sizeof(why)) < 0) {
+			log_warnx("alert(s) to contact %s (%s) cannot be sent: %s", v[i].contact.name,
+			    v[i].contact.kind, why);
+			decide(o, g->rows, g->n, MAIL_PERMFAIL, why, NULL, cfg, now);
+		} else {
+			h->n++;
+		}
+		i = j;
+	}
+	if (h->n > 0 && thread_start(&h->tid, http_main, h) != 0) {
+		log_errorx("cannot start sending alerts to contacts; they wait");
+		return -1;
+	}
+	h->running = h->n > 0;
+	return 0;
+}
+
+/* Waits for the HTTP messages and keeps their verdicts. */
+static void http_finish(struct http_round *h, const struct sq_config *cfg, int64_t now,
+    struct owed *o)
+{
+	if (h->running)
+		pthread_join(h->tid, NULL);
+	for (size_t i = 0; i < h->n && h->running; i++)
+		if (h->g[i].done)
+			decide_http(o, &h->g[i], cfg, now);
+	channel_batch_free(h->b);
+	free(h->g);
+	memset(h, 0, sizeof(*h));
+}
+
 /*
  * One round: verdicts still owed are written first, and while the database
  * refuses them nothing is sent (force tries the write at once, whatever
@@ -289,18 +437,31 @@ static int round_run(struct store *st, const struct sq_config *cfg, struct maile
 		goto out;
 	if (store_outbox_due(st, now, force, &list) < 0)
 		return -1;
-	if (list.n > 0) {
+	for (size_t i = 0; i < list.n; i++)
+		if (route_of(&list.v[i]) == ROUTE_NONE)
+			decide(o, &list.v[i], 1, MAIL_PERMFAIL, list.v[i].contact.kind == NULL ?
+			    "its contact was removed" : "its contact's kind is not delivered by this "
+			    "version", NULL, cfg, now);
+	struct http_round http;
+	http_start(&http, list.v, list.n, cfg, now, o);
+	size_t nmail = 0;
+	for (size_t i = 0; i < list.n; i++)
+		nmail += route_of(&list.v[i]) == ROUTE_MAIL;
+	if (nmail > 0) {
 		if (*mp == NULL)
 			*mp = mailer_new(cfg, err, sizeof(err));
 		struct mailer *m = *mp;
 		if (m == NULL) {
 			log_errorx("mail cannot be sent: %s", err);
 			rc = -1;
-			goto out;
 		}
-		for (size_t i = 0; i < list.n;) {
+		for (size_t i = 0; i < list.n && m != NULL;) {
 			size_t j = i + 1;
-			while (j < list.n && j - i < DIGEST_MAX &&
+			if (route_of(&list.v[i]) != ROUTE_MAIL) {
+				i++;
+				continue;
+			}
+			while (j < list.n && j - i < DIGEST_MAX && route_of(&list.v[j]) == ROUTE_MAIL &&
 			    strcmp(list.v[j].owner_email, list.v[i].owner_email) == 0)
 				j++;
 			if (deliver_group(st, m, cfg, &list.v[i], j - i, now, o, tally) < 0)
@@ -308,6 +469,8 @@ static int round_run(struct store *st, const struct sq_config *cfg, struct maile
 			i = j;
 		}
 	}
+	http_finish(&http, cfg, now, o);
+	settle(st, o, now, tally);
 out:
 	store_free_alerts(&list);
 	if (store_outbox_counts(st, left, &failed) == 0)

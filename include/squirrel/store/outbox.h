@@ -13,6 +13,7 @@
 
 #include "squirrel/core/check.h"
 #include "squirrel/core/state.h"
+#include "squirrel/store/contacts.h"
 #include "squirrel/store/store.h"
 
 /* An alert in the outbox, with a copy of everything its mail needs. */
@@ -67,6 +68,15 @@ struct sq_alert_row {
 	/* the outbox's own bookkeeping: read by store_outbox_list only, else NULL */
 	char *status;         /* "pending", "failed" */
 	char *last_error;
+	/*
+	 * A contact's copy of an alert: its contact (0: the site's owner, by
+	 * mail) and the owner's row it copies (0: this is that row), whose
+	 * groups and sites behind it shares; due rows carry the contact read
+	 * with them (contact.kind NULL: the contact was removed).
+	 */
+	int64_t contact_id;
+	int64_t alert_of;
+	struct sq_contact contact;
 };
 
 /* The groups of an alert read back: the mail shows ten, and counts the rest. */
