@@ -1,5 +1,5 @@
 /*
- * delivery.c - the outbox becomes mail.
+ * delivery.c - the outbox becomes mail, and messages to contacts.
  *
  * Alerts pending for one owner go out as one digest. A temporary failure
  * (the server unreachable, a 4xx) is tried again after a backoff of 1 min
@@ -19,6 +19,13 @@
  * cannot be made, each round that has mail to send tries again and says
  * why. Each mail still makes its own connection, so a server that was down
  * is simply tried again at the next round.
+ *
+ * A contact's rows go by kind: an email contact's join the mail digests
+ * by address; the others (channels.c) go one message per contact, side by
+ * side in a thread of their own while the mail goes. The daemon's rounds
+ * do not wait for them: each answer kicks this thread, which records its
+ * verdict (the same rules, Retry-After kept), and until then its rows are
+ * skipped, so a receiver that hangs holds up nothing else.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -270,11 +277,16 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 	return settle(st, o, now, tally);
 }
 
-/* Where a due row goes: by mail, over HTTP, or nowhere (its contact removed, a kind not sent). */
-enum route { ROUTE_MAIL, ROUTE_HTTP, ROUTE_NONE };
+/*
+ * Where a due row goes: by mail, over HTTP, nowhere (its contact removed,
+ * a kind not sent), or not now (its message is still on its way).
+ */
+enum route { ROUTE_MAIL, ROUTE_HTTP, ROUTE_NONE, ROUTE_BUSY };
 
 static enum route route_of(const struct sq_alert_row *a)
 {
+	if (a->busy)
+		return ROUTE_BUSY;
 	if (a->contact_id == 0)
 		return ROUTE_MAIL;
 	if (a->contact.kind == NULL)
@@ -288,32 +300,31 @@ static enum route route_of(const struct sq_alert_row *a)
 struct http_group {
 	const struct sq_alert_row *rows;
 	size_t n;
-	bool done;
+	bool done;                     /* answered (under its round's mu) */
+	bool decided;                  /* its verdict kept: its rows are free again */
 	struct channel_result r;
 };
 
+/*
+ * The HTTP messages of one round, sent by a thread of their own. In the
+ * daemon the round does not wait for them: they stay in flight (their rows
+ * skipped by later rounds) while mail and newer messages go, and the
+ * thread kicks delivery when they are all answered, for their verdicts to
+ * be recorded. The rows they were made of are theirs until then.
+ */
 struct http_round {
 	struct channel_batch *b;
 	struct http_group *g;
 	size_t n;
+	struct sq_alert_list rows;
 	pthread_t tid;
 	bool running;
+	pthread_mutex_t mu;
+	bool finished;                 /* under mu */
+	void (*kick)(void *);
+	void *kick_arg;
+	struct http_round *next;
 };
-
-static void http_done(void *arg, void *tag, const struct channel_result *r)
-{
-	struct http_group *g = tag;
-	(void)arg;
-	g->r = *r;
-	g->done = true;
-}
-
-static void *http_main(void *arg)
-{
-	struct http_round *h = arg;
-	channel_batch_run(h->b, http_done, NULL);
-	return NULL;
-}
 
 /* The verdict on one contact's rows after its message's answer. */
 static void decide_http(struct owed *o, const struct http_group *g, const struct sq_config *cfg,
@@ -351,6 +362,49 @@ static void decide_http(struct owed *o, const struct http_group *g, const struct
 	}
 }
 
+/* One message answered: kept, and delivery kicked to record it now, not when all are. */
+static void http_done(void *arg, void *tag, const struct channel_result *r)
+{
+	struct http_round *h = arg;
+	struct http_group *g = tag;
+
+	pthread_mutex_lock(&h->mu);
+	g->r = *r;
+	g->done = true;
+	pthread_mutex_unlock(&h->mu);
+	if (h->kick != NULL)
+		h->kick(h->kick_arg);
+}
+
+static void *http_main(void *arg)
+{
+	struct http_round *h = arg;
+	channel_batch_run(h->b, http_done, h);
+	pthread_mutex_lock(&h->mu);
+	h->finished = true;
+	pthread_mutex_unlock(&h->mu);
+	if (h->kick != NULL)
+		h->kick(h->kick_arg);
+	return NULL;
+}
+
+/* The verdicts of the messages answered since the last look; whether all are. */
+static bool http_collect(struct http_round *h, const struct sq_config *cfg, int64_t now,
+    struct owed *o)
+{
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < h->n; i++) {
+		struct http_group *g = &h->g[i];
+		if (g->done && !g->decided) {
+			decide_http(o, g, cfg, now);
+			g->decided = true;
+		}
+	}
+	bool f = h->finished;
+	pthread_mutex_unlock(&h->mu);
+	return f;
+}
+
 /*
  * The HTTP messages of this round, one per contact, started in a thread
  * of their own so that mail goes meanwhile; rows a message cannot be made
@@ -361,7 +415,6 @@ static int http_start(struct http_round *h, const struct sq_alert_row *v, size_t
 {
 	char why[256];
 
-	memset(h, 0, sizeof(*h));
 	for (size_t i = 0; i < n; i++)
 		if (route_of(&v[i]) == ROUTE_HTTP)
 			h->n++;
@@ -403,18 +456,50 @@ static int http_start(struct http_round *h, const struct sq_alert_row *v, size_t
 	return 0;
 }
 
-/* Waits for the HTTP messages and keeps their verdicts. */
+/* Waits for the HTTP messages, keeps their verdicts, and lets the round go. */
 static void http_finish(struct http_round *h, const struct sq_config *cfg, int64_t now,
     struct owed *o)
 {
-	if (h->running)
+	if (h->running) {
 		pthread_join(h->tid, NULL);
-	for (size_t i = 0; i < h->n && h->running; i++)
-		if (h->g[i].done)
-			decide_http(o, &h->g[i], cfg, now);
+		http_collect(h, cfg, now, o);
+	}
 	channel_batch_free(h->b);
 	free(h->g);
-	memset(h, 0, sizeof(*h));
+	store_free_alerts(&h->rows);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+/*
+ * The rounds in flight (*list): those finished (all when wait) are
+ * finished, their verdicts kept in o.
+ */
+static void http_reap(struct http_round **list, bool wait, const struct sq_config *cfg,
+    int64_t now, struct owed *o)
+{
+	while (*list != NULL) {
+		struct http_round *h = *list;
+		if (!http_collect(h, cfg, now, o) && !wait) {
+			list = &h->next;
+			continue;
+		}
+		*list = h->next;
+		http_finish(h, cfg, now, o);
+	}
+}
+
+/* Marks the due rows whose message is still on its way: not sent twice. */
+static void mark_busy(struct http_round *list, struct sq_alert_list *due)
+{
+	for (struct http_round *h = list; h != NULL; h = h->next)
+		for (size_t k = 0; k < h->n; k++) {
+			const struct http_group *g = &h->g[k];
+			for (size_t i = 0; i < g->n && !g->decided; i++)
+				for (size_t j = 0; j < due->n; j++)
+					if (due->v[j].id == g->rows[i].id)
+						due->v[j].busy = true;
+		}
 }
 
 /*
@@ -423,7 +508,8 @@ static void http_finish(struct http_round *h, const struct sq_config *cfg, int64
  * the backoff). Then every due alert is tried, one digest per owner.
  */
 static int round_run(struct store *st, const struct sq_config *cfg, struct mailer **mp,
-    bool force, struct owed *o, int64_t *left, struct delivery_tally *tally)
+    bool force, struct owed *o, int64_t *left, struct delivery_tally *tally,
+    struct http_round **inflight, void (*kick)(void *), void *kick_arg)
 {
 	struct sq_alert_list list = { NULL, 0 };
 	char err[512];
@@ -431,19 +517,29 @@ static int round_run(struct store *st, const struct sq_config *cfg, struct maile
 	int rc = 0;
 
 	*left = 0;
+	http_reap(inflight, force, cfg, now, o);
 	if (o->n > 0 && (!force && now < o->retry_at))
 		goto out;
 	if (settle(st, o, now, tally) < 0)
 		goto out;
 	if (store_outbox_due(st, now, force, &list) < 0)
 		return -1;
+	mark_busy(*inflight, &list);
 	for (size_t i = 0; i < list.n; i++)
 		if (route_of(&list.v[i]) == ROUTE_NONE)
 			decide(o, &list.v[i], 1, MAIL_PERMFAIL, list.v[i].contact.kind == NULL ?
 			    "its contact was removed" : "its contact's kind is not delivered by this "
 			    "version", NULL, cfg, now);
-	struct http_round http;
-	http_start(&http, list.v, list.n, cfg, now, o);
+	struct http_round *http = calloc(1, sizeof(*http));
+	if (http == NULL) {
+		log_errorx("out of memory sending alerts");
+		rc = -1;
+		goto out;
+	}
+	pthread_mutex_init(&http->mu, NULL);
+	http->kick = kick;
+	http->kick_arg = kick_arg;
+	http_start(http, list.v, list.n, cfg, now, o);
 	size_t nmail = 0;
 	for (size_t i = 0; i < list.n; i++)
 		nmail += route_of(&list.v[i]) == ROUTE_MAIL;
@@ -469,7 +565,15 @@ static int round_run(struct store *st, const struct sq_config *cfg, struct maile
 			i = j;
 		}
 	}
-	http_finish(&http, cfg, now, o);
+	if (http->running && kick != NULL) {
+		/* in flight: the rows go with it, and its verdicts come at a later round */
+		http->rows = list;
+		list = (struct sq_alert_list){ NULL, 0 };
+		http->next = *inflight;
+		*inflight = http;
+	} else {
+		http_finish(http, cfg, now, o);
+	}
 	settle(st, o, now, tally);
 out:
 	store_free_alerts(&list);
@@ -492,7 +596,8 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
 {
 	struct owed o = { 0 };
 	struct mailer *m = NULL;
-	int rc = round_run(st, cfg, &m, force, &o, left, tally);
+	struct http_round *inflight = NULL;
+	int rc = round_run(st, cfg, &m, force, &o, left, tally, &inflight, NULL, NULL);
 
 	mailer_free(m);
 	owed_lost(&o, "by the next run");
@@ -504,9 +609,16 @@ struct delivery {
 	bool flush;
 	struct delivery_tally tally;  /* under bg.mu */
 	struct owed owed;             /* the thread's own */
+	struct http_round *inflight;  /* the thread's own: messages on their way */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
 	struct mailer *mailer;        /* the thread's own: made once for cfg */
 };
+
+static void delivery_kick_bg(void *arg)
+{
+	struct delivery *d = arg;
+	bg_kick(&d->bg);
+}
 
 static void *delivery_main(void *arg)
 {
@@ -540,8 +652,10 @@ static void *delivery_main(void *arg)
 		pthread_mutex_unlock(&d->bg.mu);
 		struct delivery_tally t = { 0, 0 };
 		round_at = (int64_t)time(NULL);
-		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t);
-		if (store_outbox_next_attempt(st, &next_due) != 1)
+		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t, &d->inflight,
+		    delivery_kick_bg, d);
+		/* one due already and still pending is on its way (its end kicks) or stuck */
+		if (store_outbox_next_attempt(st, round_at, &next_due) != 1)
 			next_due = 0;
 		pthread_mutex_lock(&d->bg.mu);
 		d->tally.sent += t.sent;
@@ -550,11 +664,15 @@ static void *delivery_main(void *arg)
 	bool flush = d->flush;
 	pthread_mutex_unlock(&d->bg.mu);
 	if (flush) {
-		round_run(st, &d->cfg, &d->mailer, true, &d->owed, &left, NULL);
+		round_run(st, &d->cfg, &d->mailer, true, &d->owed, &left, NULL, &d->inflight, NULL,
+		    NULL);
 		if (left > 0)
 			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
-	} else if (d->owed.n > 0) {
-		settle(st, &d->owed, (int64_t)time(NULL), NULL);
+	} else {
+		/* what is on its way is answered (within its time limit) and recorded */
+		http_reap(&d->inflight, true, &d->cfg, (int64_t)time(NULL), &d->owed);
+		if (d->owed.n > 0)
+			settle(st, &d->owed, (int64_t)time(NULL), NULL);
 	}
 	owed_lost(&d->owed, "when delivery starts again");
 	mailer_free(d->mailer);

@@ -422,15 +422,16 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int store_outbox_next_attempt(struct store *s, int64_t *at)
+int store_outbox_next_attempt(struct store *s, int64_t after, int64_t *at)
 {
 	sqlite3_stmt *st;
 	int rc, found = 0;
 
 	/* outbox_pending is on (status, next_attempt): one step down the index */
-	if (store_prepare(s, "SELECT min(next_attempt) FROM outbox WHERE status = 'pending'", 0, &st,
-	    "reading when the next alert is due") < 0)
+	if (store_prepare(s, "SELECT min(next_attempt) FROM outbox WHERE status = 'pending'"
+	    " AND next_attempt > ?1", 0, &st, "reading when the next alert is due") < 0)
 		return -1;
+	sqlite3_bind_int64(st, 1, after);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*at = sqlite3_column_int64(st, 0);

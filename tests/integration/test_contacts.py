@@ -298,11 +298,13 @@ def test_retries(tmp, httpd, sink):
         if check(len(r500) == 2, "500: tried again", r500):
             equal(r500[0]["headers"]["idempotency-key"], r500[1]["headers"]["idempotency-key"],
                   "500: the same Idempotency-Key on the retry")
-            check(0.9 <= r500[1]["t"] - r500[0]["t"] < 30, "500: after its Retry-After (1 s), "
-                  "not the minute's backoff", r500[1]["t"] - r500[0]["t"])
+            # a receiver that hangs (10 s) beside it holds up neither the retry nor its verdict
+            gap = r500[1]["t"] - r500[0]["t"]
+            check(0.9 <= gap < 4, f"500: tried again after its Retry-After (1 s), not held up by the"
+                  f" hanging one ({gap:.1f} s)", gap)
         if check(len(r429) == 2, "429: tried again", r429):
             gap = r429[1]["t"] - r429[0]["t"]
-            check(1.9 <= gap < 30, f"429: Retry-After 2 honoured ({gap:.1f} s)", gap)
+            check(1.9 <= gap < 5, f"429: Retry-After 2 honoured ({gap:.1f} s)", gap)
         if check(len(hang) >= 1 and len(ok) == 1, "hang: both receivers were sent to", first):
             gap = ok[0]["t"] - hang[0]["t"]
             check(abs(gap) < 2, f"hang: the healthy one was not held up ({gap:.2f} s apart)", gap)

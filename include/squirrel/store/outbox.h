@@ -77,6 +77,7 @@ struct sq_alert_row {
 	int64_t contact_id;
 	int64_t alert_of;
 	struct sq_contact contact;
+	bool busy;            /* delivery's own mark: its message is on its way */
 };
 
 /* The groups of an alert read back: the mail shows ten, and counts the rest. */
@@ -118,10 +119,11 @@ int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_a
 int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
 
 /*
- * The earliest next_attempt (unix s) of the pending alerts: 1 with it in
- * *at, 0 when none is pending, -1 (logged).
+ * The earliest next_attempt (unix s) of the pending alerts later than
+ * after (INT64_MIN: of them all): 1 with it in *at, 0 when there is none,
+ * -1 (logged).
  */
-int store_outbox_next_attempt(struct store *s, int64_t *at);
+int store_outbox_next_attempt(struct store *s, int64_t after, int64_t *at);
 
 /*
  * The pending and failed alerts, oldest first, as squirrelctl outbox lists
