@@ -226,6 +226,12 @@ def test_kinds(tmp, httpd, sink):
         ctl(conf, db, "contact", "add", "team", "chat", sink.url("/s/200/team"), "--every-site",
             "--kinds", "down")
         ctl(conf, db, "contact", "add", "oncall", "email", "oncall@example.org")
+        token = os.path.join(tmp, "ntfy.token")
+        with open(token, "w") as f:
+            f.write("tk_abc\n")
+        os.chmod(token, 0o600)
+        ctl(conf, db, "contact", "add", "phone", "ntfy", sink.url("/s/200/phone"), "--secret-file",
+            token, "--every-site")
         for name in ("a", "b"):
             rc, out, err = ctl(conf, db, "add", httpd.url(f"/{name}?status=503"), OWNER, "--name",
                                name, "--contact", "hook", "--contact", "oncall")
@@ -251,6 +257,15 @@ def test_kinds(tmp, httpd, sink):
               [[f"DOWN a ({httpd.url('/a?status=503')}): the server answered HTTP 503",
                 f"DOWN b ({httpd.url('/b?status=503')}): the server answered HTTP 503"]],
               "kinds: the chat got one text for both")
+        phone = sink.requests("/s/200/phone")
+        if check(len(phone) == 1, "kinds: ntfy got one push for both", phone):
+            h = phone[0]["headers"]
+            equal((h.get("title"), h.get("priority"), h.get("tags"), h.get("authorization")),
+                  ("squirrel: DOWN (and more)", "high", "rotating_light", "Bearer tk_abc"),
+                  "kinds: ntfy's title, priority, tags and token")
+            equal(phone[0]["raw"].decode().splitlines()[0],
+                  f"DOWN a ({httpd.url('/a?status=503')}): the server answered HTTP 503",
+                  "kinds: ntfy's text")
         equal(sorted(e["rcpt_tos"][0] for _, e in smtp.messages()),
               ["oncall@example.org", OWNER], "kinds: one mail to the owner, one to the email contact")
 
@@ -267,6 +282,10 @@ def test_kinds(tmp, httpd, sink):
             check(hook[0]["headers"]["idempotency-key"] != hook[1]["headers"]["idempotency-key"],
                   "kinds: another message, another key")
         equal(len(sink.requests("/s/200/team")), 1, "kinds: the chat (--kinds down) got no UP")
+        phone = sink.requests("/s/200/phone")
+        if check(len(phone) == 2, "kinds: ntfy got the UP push", phone):
+            equal((phone[1]["headers"].get("priority"), phone[1]["headers"].get("tags")),
+                  ("default", "white_check_mark"), "kinds: an UP's priority is default")
         equal(len(smtp.messages()), 4, "kinds: the UP mails to the owner and the email contact")
         equal(sorted(set(r[0] for r in outbox(db, "status"))), ["sent"], "kinds: all sent")
 
