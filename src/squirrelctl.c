@@ -141,7 +141,7 @@ struct options {
 	/* maintenance add */
 	const char *site, *from, *until, *for_, *every, *reason;
 	/* contact add's options, and --contact (repeatable) of add and edit */
-	const char *secret_file, *kinds;
+	const char *secret_file, *kinds, *sender, *api;
 	bool every_site, insecure, contact_opts;
 	char *contacts[64];
 	size_t ncontacts;
@@ -1388,8 +1388,8 @@ static int contact_options_check(const struct command *cmd, int nargs, char **ar
 		    strcmp(cmd->name, "edit") == 0))
 			return usage_error("--contact: '%s' is not a contact name", shown(o->contacts[i]));
 	if (o->contact_opts && !add)
-		return usage_error("--secret-file, --every-site, --kinds and --insecure belong to "
-		    "contact add");
+		return usage_error("--secret-file, --every-site, --kinds, --insecure, --sender and --api "
+		    "belong to contact add");
 	if (!contact)
 		return 0;
 	if (strcmp(args[0], "list") == 0 ? nargs != 1 : add ? nargs != 4 :
@@ -1427,12 +1427,24 @@ static int contact_options_check(const struct command *cmd, int nargs, char **ar
 	}
 	if (o->kinds != NULL && kinds_check(o->kinds) != 0)
 		return EXIT_USAGE;
+	bool sms = strcmp(args[2], "sms") == 0;
+	if (!sms && (o->sender != NULL || o->api != NULL))
+		return usage_error("contact add: --sender and --api are for sms");
+	if (sms && (o->sender == NULL || o->api == NULL || o->secret_file == NULL))
+		return usage_error("contact add: an sms contact needs --api URL (the provider's messages "
+		    "url), --sender NUMBER and --secret-file FILE (ACCOUNT:TOKEN)");
+	if (sms && strlen(o->sender) > 16)
+		return usage_error("contact add: --sender: a number (+15551234567) or up to 11 letters "
+		    "and digits");
+	if (sms && (strlen(o->api) > 2048 || !channel_url_ok(o->api, o->insecure, why, sizeof(why))))
+		return usage_error("contact add: --api '%s': %s", shown(o->api),
+		    strlen(o->api) > 2048 ? "longer than 2048 bytes" : why);
 	if (o->secret_file != NULL) {
 		unsigned mode;
 		int shared;
-		if (strcmp(args[2], "webhook") != 0 && strcmp(args[2], "ntfy") != 0)
-			return usage_error("contact add: --secret-file is for webhook (its signing key) "
-			    "and ntfy (its token)");
+		if (strcmp(args[2], "webhook") != 0 && strcmp(args[2], "ntfy") != 0 && !sms)
+			return usage_error("contact add: --secret-file is for webhook (its signing key), "
+			    "ntfy (its token) and sms (ACCOUNT:TOKEN)");
 		if (o->secret_file[0] != '/')
 			return usage_error("contact add: --secret-file '%s': give an absolute path (the "
 			    "daemon reads it, from its own directory)", shown(o->secret_file));
@@ -1538,6 +1550,7 @@ static int cmd_contact(struct ctx *c, char **args)
 			.name = args[1], .kind = args[2], .target = args[3],
 			.secret_file = (char *)c->o->secret_file, .kinds = (char *)c->o->kinds,
 			.every_site = c->o->every_site, .insecure = c->o->insecure,
+			.sender = (char *)c->o->sender, .api = (char *)c->o->api,
 		};
 		rc = store_contact_add(c->store, &k, &id);
 		if (rc == STORE_TAKEN)
@@ -1598,7 +1611,7 @@ static const struct command commands[] = {
 	  "  maintenance list\n"
 	  "  maintenance rm ID", 1, 2, OPT_WINDOW, 0, cmd_maintenance },
 	{ "contact", "contact add NAME KIND TARGET [--secret-file FILE] [--every-site]\n"
-	  "       [--kinds LIST] [--insecure]\n"
+	  "       [--kinds LIST] [--insecure] [--sender NUMBER --api URL]\n"
 	  "  contact list\n"
 	  "  contact rm NAME\n"
 	  "  contact test NAME", 1, 4, 0, 0, cmd_contact },
@@ -1633,11 +1646,12 @@ static void usage(FILE *f)
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "DURATION: 90m, 2h, 1d (a weekly window at most 7d); DAY: mon .. sun; HH:MM in\n"
 	    "[alerts] timezone (default UTC).\n"
-	    "contact: KIND email, webhook, ntfy or chat; TARGET an address or an http(s) url\n"
-	    "(http only to loopback unless --insecure); LIST of alert kinds, down,up (default\n"
-	    "all); --secret-file: a file only its owner may read, with the webhook's signing\n"
-	    "key or ntfy's token. --contact on edit replaces the site's contacts (none: no\n"
-	    "contact but its owner).\n"
+	    "contact: KIND email, webhook, ntfy, chat or sms; TARGET an address, an http(s)\n"
+	    "url (http only to loopback unless --insecure), or for sms a number\n"
+	    "(+15551234567), with --sender and --api (the provider's url); LIST of alert\n"
+	    "kinds, down,up (default all); --secret-file: a file only its owner may read,\n"
+	    "the webhook's signing key, ntfy's token or sms's ACCOUNT:TOKEN. --contact on\n"
+	    "edit replaces the site's contacts (none: no contact but its owner).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
 
@@ -1648,7 +1662,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
 		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS, L_CERT_WARN_DAYS, L_SITE, L_ALL,
 		L_FROM, L_UNTIL, L_FOR, L_EVERY, L_REASON, L_SECRET_FILE, L_EVERY_SITE, L_KINDS,
-		L_INSECURE, L_CONTACT };
+		L_INSECURE, L_CONTACT, L_SENDER, L_API };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1691,6 +1705,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "kinds", required_argument, NULL, L_KINDS },
 		{ "insecure", no_argument, NULL, L_INSECURE },
 		{ "contact", required_argument, NULL, L_CONTACT },
+		{ "sender", required_argument, NULL, L_SENDER },
+		{ "api", required_argument, NULL, L_API },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1748,6 +1764,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_EVERY_SITE: o->every_site = o->contact_opts = true; break;
 		case L_KINDS: o->kinds = optarg; o->contact_opts = true; break;
 		case L_INSECURE: o->insecure = o->contact_opts = true; break;
+		case L_SENDER: o->sender = optarg; o->contact_opts = true; break;
+		case L_API: o->api = optarg; o->contact_opts = true; break;
 		case L_CONTACT:
 			if (o->ncontacts == sizeof(o->contacts) / sizeof(o->contacts[0]))
 				return usage_error("--contact: at most %zu contacts",

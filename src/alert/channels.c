@@ -1,7 +1,9 @@
 /*
  * channels.c - alerts to contacts over HTTP: webhook (a versioned JSON
  * body, signed when the contact has a secret), ntfy (a push to a topic)
- * and chat (Slack-compatible {"text": ...}).
+ * chat (Slack-compatible {"text": ...}) and sms (a provider's API in the
+ * common, Twilio-style form: To, From, Body posted with the account id and
+ * token as basic authentication, the text within two segments).
  *
  * The messages of one round go side by side on one libcurl multi handle,
  * each with its own time limit, so a receiver that hangs holds up no other.
@@ -34,7 +36,21 @@
 bool channel_is_http(const char *kind)
 {
 	return kind != NULL && (strcmp(kind, "webhook") == 0 || strcmp(kind, "ntfy") == 0 ||
-	    strcmp(kind, "chat") == 0);
+	    strcmp(kind, "chat") == 0 || strcmp(kind, "sms") == 0);
+}
+
+bool channel_number_ok(const char *n)
+{
+	size_t len = strlen(n);
+	return len >= 9 && len <= 16 && n[0] == '+' && strspn(n + 1, "0123456789") == len - 1;
+}
+
+/* An sms sender: a number, or a name of 1 to 11 letters and digits (where providers allow it). */
+static bool sender_ok(const char *s)
+{
+	size_t len = strlen(s);
+	return channel_number_ok(s) || (len >= 1 && len <= 11 &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == len);
 }
 
 static bool host_loopback(const char *host)
@@ -46,19 +62,24 @@ static bool host_loopback(const char *host)
 bool channel_target_ok(const char *kind, const char *target, bool insecure, char *why,
     size_t len)
 {
-	char *scheme = NULL, *host = NULL;
-	bool ok = false;
-
 	if (strcmp(kind, "email") == 0)
 		return email_valid(target, why, len);
 	if (strcmp(kind, "sms") == 0) {
-		seterr(why, len, "kind sms is not delivered by this version");
-		return false;
+		if (!channel_number_ok(target))
+			seterr(why, len, "not a phone number in international form (+15551234567)");
+		return channel_number_ok(target);
 	}
 	if (!channel_is_http(kind)) {
 		seterr(why, len, "unknown kind '%.20s' (email, webhook, ntfy, chat or sms)", kind);
 		return false;
 	}
+	return channel_url_ok(target, insecure, why, len);
+}
+
+bool channel_url_ok(const char *target, bool insecure, char *why, size_t len)
+{
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
 	CURLU *u = curl_url();
 	if (u == NULL) {
 		seterr(why, len, "out of memory");
@@ -362,6 +383,75 @@ static bool add_header(struct xfer *x, const char *h)
 	return true;
 }
 
+/*
+ * The text cut to fit two SMS segments: 306 characters when it is all
+ * printable ASCII (GSM-7, near enough), else 134 (UCS-2), cut on a
+ * character and marked with "...".
+ */
+static void sms_fit(char *text)
+{
+	size_t chars = 0, cut = 0, limit = 306;
+	const unsigned char *p = (const unsigned char *)text;
+
+	for (size_t i = 0; p[i] != '\0'; i++)
+		if (p[i] >= 0x80 || (p[i] < 0x20 && p[i] != '\n'))
+			limit = 134;
+	for (size_t i = 0; p[i] != '\0'; i++) {
+		if ((p[i] & 0xc0) == 0x80)
+			continue;          /* a continuation byte: the character counted already */
+		if (++chars == limit - 2)
+			cut = i;           /* where "..." goes if it comes to that */
+		if (chars > limit) {
+			memcpy(text + cut, "...", 4);
+			return;
+		}
+	}
+}
+
+/* Twilio's form: To, From, Body, the account id and token (ACCOUNT:TOKEN) as basic auth. */
+static int compose_sms(struct xfer *x, const struct sq_alert_row *rows, size_t n,
+    const struct sq_contact *c, const char *secret, char *why, size_t len)
+{
+	char *text = text_of(rows, n), *to = NULL, *from = NULL, *body = NULL;
+	size_t blen = 0;
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (strchr(secret, ':') == NULL) {
+		free(text);
+		seterr(why, len, "the secret file of an sms contact holds ACCOUNT:TOKEN");
+		return -1;
+	}
+	if (text == NULL)
+		goto out;
+	sms_fit(text);
+	char *msg = curl_easy_escape(x->h, text, 0);
+	to = curl_easy_escape(x->h, c->target, 0);
+	from = curl_easy_escape(x->h, c->sender, 0);
+	if (msg == NULL || to == NULL || from == NULL || (f = open_memstream(&body, &blen)) == NULL) {
+		curl_free(msg);
+		goto out;
+	}
+	fprintf(f, "To=%s&From=%s&Body=%s", to, from, msg);
+	curl_free(msg);
+	if (fclose(f) != 0)
+		goto out;
+	x->body = body;
+	body = NULL;
+	curl_easy_setopt(x->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl_easy_setopt(x->h, CURLOPT_USERPWD, secret);
+	if (add_header(x, "Content-Type: application/x-www-form-urlencoded"))
+		rc = 0;
+out:
+	if (rc < 0)
+		seterr(why, len, "out of memory");
+	free(text);
+	free(body);
+	curl_free(to);
+	curl_free(from);
+	return rc;
+}
+
 /* The headers and body of the message for its kind; -1 with why. */
 static int compose(struct xfer *x, const struct sq_alert_row *rows, size_t n, const char *secret,
     char *why, size_t len)
@@ -370,7 +460,11 @@ static int compose(struct xfer *x, const struct sq_alert_row *rows, size_t n, co
 	char h[512], key[128];
 	size_t body_len = 0;
 
-	if (strcmp(c->kind, "ntfy") == 0) {
+	if (strcmp(c->kind, "sms") == 0) {
+		if (compose_sms(x, rows, n, c, secret, why, len) < 0)
+			return -1;
+		body_len = strlen(x->body);
+	} else if (strcmp(c->kind, "ntfy") == 0) {
 		char *text = text_of(rows, n);
 		if (text == NULL)
 			goto oom;
@@ -432,7 +526,15 @@ int channel_batch_add(struct channel_batch *b, const struct sq_alert_row *rows, 
 	int rc = -1;
 
 	(void)now;
+	bool sms = strcmp(c->kind, "sms") == 0;
 	if (!channel_target_ok(c->kind, c->target, c->insecure, why, len))
+		return -1;
+	if (sms && (c->api == NULL || c->sender == NULL || c->secret_file == NULL ||
+	    !sender_ok(c->sender))) {
+		seterr(why, len, "an sms contact needs its provider's url, a sender and a secret file");
+		return -1;
+	}
+	if (sms && !channel_url_ok(c->api, c->insecure, why, len))
 		return -1;
 	if (c->secret_file != NULL && (secret = secret_file_read(c->secret_file,
 	    "the contact's secret file", why, len)) == NULL)
@@ -456,7 +558,7 @@ int channel_batch_add(struct channel_batch *b, const struct sq_alert_row *rows, 
 		xfer_free(x);
 		goto out;
 	}
-	curl_easy_setopt(x->h, CURLOPT_URL, c->target);
+	curl_easy_setopt(x->h, CURLOPT_URL, sms ? c->api : c->target);
 	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);

@@ -15,7 +15,7 @@
 
 #define CONTACT_COLUMNS \
 	"c.id, c.name, c.kind, c.target, c.secret_file, c.kinds, c.sender, c.every_site," \
-	" c.insecure, (SELECT count(*) FROM site_contacts l WHERE l.contact_id = c.id)"
+	" c.insecure, (SELECT count(*) FROM site_contacts l WHERE l.contact_id = c.id), c.api"
 
 void store_contact_free(struct sq_contact *c)
 {
@@ -25,6 +25,7 @@ void store_contact_free(struct sq_contact *c)
 	free(c->secret_file);
 	free(c->kinds);
 	free(c->sender);
+	free(c->api);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -51,7 +52,8 @@ static int contact_row(sqlite3_stmt *st, void *elem, void *arg)
 	    store_col_as_text(st, 3, false, &c->target) < 0 ||
 	    store_col_as_text(st, 4, true, &c->secret_file) < 0 ||
 	    store_col_as_text(st, 5, true, &c->kinds) < 0 ||
-	    store_col_as_text(st, 6, true, &c->sender) < 0) {
+	    store_col_as_text(st, 6, true, &c->sender) < 0 ||
+	    store_col_as_text(st, 10, true, &c->api) < 0) {
 		store_contact_free(c);
 		return -1;
 	}
@@ -116,7 +118,8 @@ int store_contact_add(struct store *s, const struct sq_contact *c, int64_t *id)
 	if (rc == SQLITE_ROW)
 		return STORE_TAKEN;
 	if (store_prepare(s, "INSERT INTO contacts (name, kind, target, secret_file, kinds, sender,"
-	    " every_site, insecure) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 0, &st, what) < 0)
+	    " every_site, insecure, api) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", 0, &st,
+	    what) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
@@ -129,6 +132,8 @@ int store_contact_add(struct store *s, const struct sq_contact *c, int64_t *id)
 		sqlite3_bind_text(st, 6, c->sender, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 7, c->every_site);
 	sqlite3_bind_int(st, 8, c->insecure);
+	if (c->api != NULL)
+		sqlite3_bind_text(st, 9, c->api, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

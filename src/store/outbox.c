@@ -217,7 +217,8 @@ static int due_row(sqlite3_stmt *st, void *elem, void *arg)
 		    store_col_as_text(st, 25, false, &a->contact.target) < 0 ||
 		    store_col_as_text(st, 26, true, &a->contact.secret_file) < 0 ||
 		    store_col_as_text(st, 28, false, &a->contact.name) < 0 ||
-		    store_col_as_text(st, 29, true, &a->contact.sender) < 0) {
+		    store_col_as_text(st, 29, true, &a->contact.sender) < 0 ||
+		    store_col_as_text(st, 30, true, &a->contact.api) < 0) {
 			alert_row_free(a);
 			return -1;
 		}
@@ -342,7 +343,7 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	    " o.children_back, o.cert_not_after, substr(o.cert_subject, 1, 1024),"
 	    " substr(o.cert_issuer, 1, 1024), i.message_id, i.started_at,"
 	    " o.contact_id, o.alert_of, c.kind, c.target, c.secret_file, c.insecure, c.name,"
-	    " c.sender FROM outbox o"
+	    " c.sender, c.api FROM outbox o"
 	    " LEFT JOIN incidents i ON o.kind IN (?3, ?4) AND i.id = " INCIDENT_OF_ALERT
 	    " LEFT JOIN contacts c ON c.id = o.contact_id"
 	    " WHERE o.status = 'pending' AND (?2 OR o.next_attempt <= ?1 OR (o.attempts = 0 AND"

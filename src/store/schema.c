@@ -672,7 +672,8 @@ static const char schema_v17[] =
  * without contacts). A contact has a kind (the channel), a target (an
  * address or a url), the path of a file holding its secret (never the
  * secret: it is read at delivery), whether it hears of every site, and
- * which alert kinds it wants (a comma list; NULL: all). site_contacts
+ * which alert kinds it wants (a comma list; NULL: all), and for sms the
+ * number it is sent from and the provider's url (api). site_contacts
  * links sites and contacts; its rows go with either, by trigger. An
  * outbox row names its contact (NULL: the owner's mail, as before) and,
  * for a contact's copy, the owner's row it copies (alert_of): the groups
@@ -692,6 +693,7 @@ static const char schema_v18[] =
     "  kinds NOT GLOB '*[^a-z,]*')),"
     " insecure INTEGER NOT NULL DEFAULT 0 CHECK (insecure IN (0, 1)),"
     " sender TEXT CHECK (sender IS NULL OR typeof(sender) = 'text'),"
+    " api TEXT CHECK (api IS NULL OR typeof(api) = 'text'),"
     " created_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))"
     ");"
     "CREATE TABLE site_contacts ("

@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (SQUIRRELCTL, SQUIRRELD, Httpd, check, done, equal, run,  # noqa: E402
@@ -144,7 +145,14 @@ def test_ctl(tmp, sink):
          "--secret-file is for webhook"),
         (["contact", "add", "x", "webhook", sink.url("/x"), "--secret-file", "/nonexistent/s"], 2,
          "No such file"),
-        (["contact", "add", "x", "sms", "https://api.example/"], 2, "not delivered by this version"),
+        (["contact", "add", "x", "sms", "5551234567", "--sender", "+15557654321", "--api",
+          "https://api.example/", "--secret-file", secret], 2, "not a phone number"),
+        (["contact", "add", "x", "sms", "+15551234567", "--sender", "+15557654321"], 2,
+         "an sms contact needs --api URL"),
+        (["contact", "add", "x", "sms", "+15551234567", "--sender", "+15557654321", "--api",
+          "http://api.example/", "--secret-file", secret], 2, "--api 'http://api.example/': http to"),
+        (["contact", "add", "x", "webhook", sink.url("/x"), "--sender", "+15557654321"], 2,
+         "--sender and --api are for sms"),
         (["contact", "rm", "nobody"], 1, "no contact 'nobody'"),
         (["contact", "test", "nobody"], 1, "no contact 'nobody'"),
         (["contact", "frob"], 2, "unknown verb 'frob'"),
@@ -232,6 +240,14 @@ def test_kinds(tmp, httpd, sink):
         os.chmod(token, 0o600)
         ctl(conf, db, "contact", "add", "phone", "ntfy", sink.url("/s/200/phone"), "--secret-file",
             token, "--every-site")
+        account = os.path.join(tmp, "sms.account")
+        with open(account, "w") as f:
+            f.write("AC123:tok456\n")
+        os.chmod(account, 0o600)
+        rc, out, err = ctl(conf, db, "contact", "add", "pager", "sms", "+15551234567", "--sender",
+                           "+15557654321", "--api", sink.url("/s/201/sms"), "--secret-file", account,
+                           "--every-site", "--kinds", "down")
+        equal(rc, 0, "kinds: contact add sms")
         for name in ("a", "b"):
             rc, out, err = ctl(conf, db, "add", httpd.url(f"/{name}?status=503"), OWNER, "--name",
                                name, "--contact", "hook", "--contact", "oncall")
@@ -266,6 +282,20 @@ def test_kinds(tmp, httpd, sink):
             equal(phone[0]["raw"].decode().splitlines()[0],
                   f"DOWN a ({httpd.url('/a?status=503')}): the server answered HTTP 503",
                   "kinds: ntfy's text")
+        sms = sink.requests("/s/201/sms")
+        if check(len(sms) == 1, "kinds: sms got one text for both", sms):
+            form = urllib.parse.parse_qs(sms[0]["raw"].decode())
+            equal((form["To"], form["From"]), (["+15551234567"], ["+15557654321"]),
+                  "kinds: sms To and From")
+            equal(form["Body"][0].splitlines()[0],
+                  f"DOWN a ({httpd.url('/a?status=503')}): the server answered HTTP 503",
+                  "kinds: sms Body")
+            check(len(form["Body"][0]) <= 306, "kinds: sms within two segments", form["Body"])
+            equal(sms[0]["headers"].get("authorization"),
+                  "Basic " + base64.b64encode(b"AC123:tok456").decode(),
+                  "kinds: sms account and token as basic authentication")
+            equal(sms[0]["headers"].get("content-type"), "application/x-www-form-urlencoded",
+                  "kinds: sms is a form")
         equal(sorted(e["rcpt_tos"][0] for _, e in smtp.messages()),
               ["oncall@example.org", OWNER], "kinds: one mail to the owner, one to the email contact")
 
@@ -282,6 +312,7 @@ def test_kinds(tmp, httpd, sink):
             check(hook[0]["headers"]["idempotency-key"] != hook[1]["headers"]["idempotency-key"],
                   "kinds: another message, another key")
         equal(len(sink.requests("/s/200/team")), 1, "kinds: the chat (--kinds down) got no UP")
+        equal(len(sink.requests("/s/201/sms")), 1, "kinds: the sms (--kinds down) got no UP")
         phone = sink.requests("/s/200/phone")
         if check(len(phone) == 2, "kinds: ntfy got the UP push", phone):
             equal((phone[1]["headers"].get("priority"), phone[1]["headers"].get("tags")),

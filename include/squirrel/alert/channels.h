@@ -1,6 +1,6 @@
 /*
  * channels.h - alerts to contacts over HTTP (src/alert/channels.c):
- * webhook, ntfy, chat. One message per contact, sent side by side on one
+ * webhook, ntfy, chat, sms. One message per contact, sent side by side on one
  * libcurl multi handle, each bounded in time, each with its verdict.
  */
 #ifndef SQUIRREL_ALERT_CHANNELS_H
@@ -32,7 +32,13 @@ struct channel_result {
 bool channel_target_ok(const char *kind, const char *target, bool insecure, char *why,
     size_t len);
 
-/* Whether kind goes over HTTP (webhook, ntfy, chat). */
+/* Whether url can be posted to: http or https, https unless on loopback or insecure. */
+bool channel_url_ok(const char *url, bool insecure, char *why, size_t len);
+
+/* A phone number in international form: +, then 8 to 15 digits. */
+bool channel_number_ok(const char *number);
+
+/* Whether kind goes over HTTP (webhook, ntfy, chat, sms). */
 bool channel_is_http(const char *kind);
 
 /* target with any token in it shown as "…": its password, its query, a long path segment. */

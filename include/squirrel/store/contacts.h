@@ -21,6 +21,7 @@ struct sq_contact {
 	char *secret_file;    /* NULL: none */
 	char *kinds;          /* the alert kinds it wants, "down,up"; NULL: all */
 	char *sender;         /* sms: the number it is sent from; else NULL */
+	char *api;            /* sms: the provider's url the form is posted to; else NULL */
 	bool every_site;
 	bool insecure;        /* http allowed to a host not on loopback */
 	int64_t sites;        /* store_contacts_list: the sites linked to it */
