@@ -5,8 +5,13 @@
  * common, Twilio-style form: To, From, Body posted with the account id and
  * token as basic authentication, the text within two segments).
  *
- * The messages of one round go side by side on one libcurl multi handle,
- * each with its own time limit, so a receiver that hangs holds up no other.
+ * The messages go side by side on one libcurl multi handle, each with its
+ * own time limit, so a receiver that hangs holds up no other. In the daemon
+ * that handle is the sender's: one thread for as long as delivery runs,
+ * fed the messages each round makes and woken by curl_multi_wakeup, that
+ * hands each answer's verdict back as it comes. Idle, it sleeps in
+ * curl_multi_poll until fed. squirrelctl's contact test and a --once run
+ * send theirs on a handle of their own (channel_batch_run) and wait.
  * Only http and https, https unless the host is on loopback (or the
  * contact says otherwise), no redirects, at most CHANNEL_ANSWER_MAX bytes
  * of an answer read. The verdict follows the answer: 2xx sent; 408, 425,
@@ -15,10 +20,12 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -272,30 +279,27 @@ struct xfer {
 	size_t answer_len;
 	int64_t retry_after_s;
 	void *tag;
+	struct xfer **slot;    /* channel_batch_run's: its place in the batch, cleared when freed */
 	char err[CURL_ERROR_SIZE];
 };
 
+/* Messages made, not yet handed to a multi handle: they are the batch's until then. */
 struct channel_batch {
-	CURLM *m;
 	struct xfer **v;
 	size_t n, cap;
 };
 
 struct channel_batch *channel_batch_new(void)
 {
-	struct channel_batch *b = calloc(1, sizeof(*b));
-
-	if (b != NULL && (b->m = curl_multi_init()) == NULL) {
-		free(b);
-		return NULL;
-	}
-	return b;
+	return calloc(1, sizeof(struct channel_batch));
 }
 
 static void xfer_free(struct xfer *x)
 {
 	if (x == NULL)
 		return;
+	if (x->slot != NULL)
+		*x->slot = NULL;
 	curl_easy_cleanup(x->h);
 	curl_slist_free_all(x->headers);
 	free(x->body);
@@ -307,13 +311,9 @@ void channel_batch_free(struct channel_batch *b)
 {
 	if (b == NULL)
 		return;
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->v[i] != NULL)
-			curl_multi_remove_handle(b->m, b->v[i]->h);
+	for (size_t i = 0; i < b->n; i++)
 		xfer_free(b->v[i]);
-	}
 	free(b->v);
-	curl_multi_cleanup(b->m);
 	free(b);
 }
 
@@ -571,10 +571,6 @@ int channel_batch_add(struct channel_batch *b, const struct sq_alert_row *rows, 
 	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-	if (curl_multi_add_handle(b->m, x->h) != CURLM_OK) {
-		xfer_free(x);
-		goto oom;
-	}
 	b->v[b->n++] = x;
 	rc = 0;
 	goto out;
@@ -620,25 +616,188 @@ static void verdict_of(struct xfer *x, CURLcode code, struct channel_result *r)
 		r->status = CHANNEL_PERMFAIL;
 }
 
+/* A transfer ended (or never started: code says why): its verdict to done, and it is freed. */
+static void xfer_end(struct xfer *x, CURLcode code,
+    void (*done)(void *arg, void *tag, const struct channel_result *r), void *arg)
+{
+	struct channel_result r;
+
+	verdict_of(x, code, &r);
+	done(arg, x->tag, &r);
+	xfer_free(x);
+}
+
+/*
+ * The transfers of m that ended since the last look, each handed to done
+ * and freed. How many ended.
+ */
+static size_t reap(CURLM *m, void (*done)(void *arg, void *tag, const struct channel_result *r),
+    void *arg)
+{
+	CURLMsg *msg;
+	size_t n = 0;
+	int left;
+
+	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+		struct xfer *x = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURL *h = msg->easy_handle;
+		CURLcode code = msg->data.result;
+		curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
+		curl_multi_remove_handle(m, h);
+		xfer_end(x, code, done, arg);
+		n++;
+	}
+	return n;
+}
+
 void channel_batch_run(struct channel_batch *b,
     void (*done)(void *arg, void *tag, const struct channel_result *r), void *arg)
 {
-	int running = 1, left;
-	CURLMsg *msg;
+	CURLM *m = curl_multi_init();
+	size_t active = 0;
+	int running = 1;
 
-	while (running > 0) {
-		if (curl_multi_perform(b->m, &running) != CURLM_OK)
+	for (size_t i = 0; i < b->n; i++) {
+		struct xfer *x = b->v[i];
+		x->slot = &b->v[i];
+		if (m == NULL || curl_multi_add_handle(m, x->h) != CURLM_OK)
+			xfer_end(x, CURLE_OUT_OF_MEMORY, done, arg);
+		else
+			active++;
+	}
+	while (active > 0) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
 			break;
-		while ((msg = curl_multi_info_read(b->m, &left)) != NULL) {
-			struct xfer *x = NULL;
-			struct channel_result r;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			verdict_of(x, msg->data.result, &r);
-			done(arg, x->tag, &r);
-		}
-		if (running > 0 && curl_multi_poll(b->m, NULL, 0, 1000, NULL) != CURLM_OK)
+		active -= reap(m, done, arg);
+		if (active > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
 			break;
 	}
+	/* the multi handle failed (cannot happen): what it still held ends without an answer */
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i] != NULL) {
+			curl_multi_remove_handle(m, b->v[i]->h);
+			xfer_end(b->v[i], CURLE_SEND_ERROR, done, arg);
+		}
+	b->n = 0;
+	curl_multi_cleanup(m);
+}
+
+/* ---- the sender: one thread, one multi handle, for as long as delivery runs ---- */
+
+/* Idle, the sender sleeps this long at most (libcurl wakes it sooner for its transfers). */
+#define SENDER_IDLE_MS (24 * 3600 * 1000)
+
+struct channel_sender {
+	CURLM *m;
+	pthread_t tid;
+	void (*done)(void *arg, void *tag, const struct channel_result *r);
+	void *arg;
+	size_t active;           /* the thread's own: transfers on m */
+	pthread_mutex_t mu;      /* guards what follows */
+	struct xfer **queue;     /* handed over, not yet on m */
+	size_t nq, capq;
+	bool stop;
+};
+
+/* The handed-over transfers put on m (by the thread: a multi handle is one thread's). */
+static void sender_take(struct channel_sender *s, struct xfer **q, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (curl_multi_add_handle(s->m, q[i]->h) != CURLM_OK)
+			xfer_end(q[i], CURLE_OUT_OF_MEMORY, s->done, s->arg);
+		else
+			s->active++;
+	}
+}
+
+static void *sender_main(void *arg)
+{
+	struct channel_sender *s = arg;
+	struct xfer **q = NULL;
+	size_t nq = 0;
+	int running;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		q = s->queue;
+		nq = s->nq;
+		s->queue = NULL;
+		s->nq = s->capq = 0;
+		bool stop = s->stop;
+		pthread_mutex_unlock(&s->mu);
+		sender_take(s, q, nq);
+		free(q);
+		/* stopping: what is on its way still ends (each within its time limit) */
+		if (stop && s->active == 0 && nq == 0)
+			break;
+		curl_multi_perform(s->m, &running);
+		s->active -= reap(s->m, s->done, s->arg);
+		/* woken by a transfer's event, its timer, or channel_sender_send */
+		if (curl_multi_poll(s->m, NULL, 0, SENDER_IDLE_MS, NULL) != CURLM_OK)
+			usleep(100 * 1000);   /* cannot happen; should it, no spin */
+	}
+	return NULL;
+}
+
+struct channel_sender *channel_sender_start(
+    void (*done)(void *arg, void *tag, const struct channel_result *r), void *arg)
+{
+	struct channel_sender *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->done = done;
+	s->arg = arg;
+	if ((s->m = curl_multi_init()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	if (thread_start(&s->tid, sender_main, s) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		curl_multi_cleanup(s->m);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int channel_sender_send(struct channel_sender *s, struct channel_batch *b)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->nq + b->n > s->capq) {
+		size_t cap = s->capq ? s->capq : 8;
+		while (cap < s->nq + b->n)
+			cap *= 2;
+		struct xfer **q = realloc(s->queue, cap * sizeof(*q));
+		if (q == NULL) {
+			pthread_mutex_unlock(&s->mu);
+			return -1;
+		}
+		s->queue = q;
+		s->capq = cap;
+	}
+	memcpy(s->queue + s->nq, b->v, b->n * sizeof(*b->v));
+	s->nq += b->n;
+	b->n = 0;
+	pthread_mutex_unlock(&s->mu);
+	curl_multi_wakeup(s->m);
+	return 0;
+}
+
+void channel_sender_stop(struct channel_sender *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_mutex_unlock(&s->mu);
+	curl_multi_wakeup(s->m);
+	pthread_join(s->tid, NULL);
+	curl_multi_cleanup(s->m);
+	pthread_mutex_destroy(&s->mu);
+	free(s->queue);
+	free(s);
 }

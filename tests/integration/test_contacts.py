@@ -380,6 +380,45 @@ def test_retries(tmp, httpd, sink):
           err[-6000:])
 
 
+def threads(pid):
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_one_sender(tmp, httpd, sink):
+    """Two messages hanging at once, sent by two rounds (the second a retry
+    after a 500 with Retry-After: 1): one sender carries both, so the
+    daemon has no more threads while they hang than after they timed out."""
+    conf = config(tmp, "one.conf", 9, fail_threshold=1, interval=1, group_window=0)
+    db = os.path.join(tmp, "one.db")
+    ctl(conf, db, "init")
+    paths = {"h1": "/s/hang/h1", "h2": "/s/500,hang/h2?ra=1"}
+    for name, path in paths.items():
+        ctl(conf, db, "contact", "add", name, "webhook", sink.url(path), "--kinds", "down")
+    ctl(conf, db, "add", httpd.url("/one?status=503"), OWNER, "--contact", "h1", "--contact", "h2")
+    errf = open(os.path.join(tmp, "one.stderr"), "w")
+    proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+    try:
+        both = wait_for(lambda: len(sink.requests("/s/hang/h1")) == 1 and
+                        len(sink.requests("/s/500,hang/h2")) == 2, 20, step=0.05)
+        check(both, "one sender: both messages hang at once")
+        time.sleep(0.5)
+        during = threads(proc.pid)
+        wait_for(lambda: all("timed out" in (r[2] or "") for r in by_contact(db).values()) and
+                 len(by_contact(db)) == 2, 30, step=0.2)
+        time.sleep(0.5)
+        rows = by_contact(db)
+        equal([(n, r[0], r[1]) for n, r in rows.items()], [("h1", "pending", 1), ("h2", "pending", 2)],
+              "one sender: both timed out, to be tried again")
+        after = threads(proc.pid)
+        equal(during, after, "one sender: no thread more while two rounds' messages hang")
+    finally:
+        rc = stop_pid(proc, signal.SIGTERM, timeout=40)
+        errf.close()
+    equal(rc, 0, "one sender: the daemon stops cleanly")
+    clean(open(errf.name).read(), "one sender")
+
+
 def test_kill(tmp, httpd, sink):
     """kill -9 after the receiver got the message and before the daemon
     marked it sent: sent again at the next start, under the same key."""
@@ -421,6 +460,7 @@ def main():
         test_ctl(tmp, sink)
         test_kinds(tmp, httpd, sink)
         test_retries(tmp, httpd, sink)
+        test_one_sender(tmp, httpd, sink)
         test_kill(tmp, httpd, sink)
     return done()
 

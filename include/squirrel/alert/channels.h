@@ -57,9 +57,23 @@ struct channel_batch *channel_batch_new(void);
  */
 int channel_batch_add(struct channel_batch *b, const struct sq_alert_row *rows, size_t n,
     int64_t now, void *tag, char *why, size_t len);
-/* Sends them all at once; done(arg, tag, result) as each ends. */
+/* Sends them all at once and waits; done(arg, tag, result) as each ends. b is left empty. */
 void channel_batch_run(struct channel_batch *b,
     void (*done)(void *arg, void *tag, const struct channel_result *r), void *arg);
 void channel_batch_free(struct channel_batch *b);
+
+/*
+ * The daemon's sender: one thread with one multi handle, for delivery's
+ * life. done(arg, tag, result) is called in that thread as each message
+ * ends. NULL when it cannot start.
+ */
+struct channel_sender;
+
+struct channel_sender *channel_sender_start(
+    void (*done)(void *arg, void *tag, const struct channel_result *r), void *arg);
+/* Hands b's messages to the sender (b is left empty) and wakes it. -1: out of memory, b kept. */
+int channel_sender_send(struct channel_sender *s, struct channel_batch *b);
+/* Waits for the messages on their way to end (each within its time limit), then frees s. */
+void channel_sender_stop(struct channel_sender *s);
 
 #endif
