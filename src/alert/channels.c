@@ -162,14 +162,44 @@ static void json_field_str(FILE *f, const char *key, const char *v, bool comma)
 		json_string(f, v);
 }
 
+/* A UTC time as the body writes it: 2026-12-06T06:37:28Z. */
+static void iso_utc(int64_t at, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)at;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "cert": the certificate a cert event warns of; null for other events (added in version 1). */
+static void json_cert(FILE *f, const struct sq_alert_row *a)
+{
+	char at[32];
+
+	if (a->kind != SQ_ALERT_CERT) {
+		fputs(",\"cert\":null", f);
+		return;
+	}
+	fputs(",\"cert\":{", f);
+	if (a->cert_not_after > 0) {
+		iso_utc(a->cert_not_after, at, sizeof(at));
+		json_field_str(f, "not_after", at, false);
+	} else {
+		json_field_str(f, "not_after", NULL, false);
+	}
+	json_field_str(f, "subject", a->cert_subject != NULL && a->cert_subject[0] != '\0' ?
+	    a->cert_subject : NULL, true);
+	json_field_str(f, "issuer", a->cert_issuer != NULL && a->cert_issuer[0] != '\0' ?
+	    a->cert_issuer : NULL, true);
+	fputc('}', f);
+}
+
 static void json_alert(FILE *f, const struct sq_alert_row *a)
 {
 	char url[4096], since[32];
-	struct tm tm;
-	time_t t = (time_t)a->since;
 
-	gmtime_r(&t, &tm);
-	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	iso_utc(a->since, since, sizeof(since));
 	bool failing = a->kind == SQ_ALERT_DOWN || a->kind == SQ_ALERT_REMINDER;
 	fprintf(f, "\"version\":%d", CHANNEL_VERSION);
 	/* a row of no kind is contact test's */
@@ -188,6 +218,7 @@ static void json_alert(FILE *f, const struct sq_alert_row *a)
 	json_field_str(f, "since", since, true);
 	fprintf(f, ",\"down_for\":%" PRId64 ",\"at\":%" PRId64, a->down_for, a->created_at);
 	json_field_str(f, "locations", a->locations, true);
+	json_cert(f, a);
 }
 
 /* The webhook's body: the first alert's fields at the top, every alert in "alerts". */
