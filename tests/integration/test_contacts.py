@@ -321,6 +321,43 @@ def test_kinds(tmp, httpd, sink):
         equal(sorted(set(r[0] for r in outbox(db, "status"))), ["sent"], "kinds: all sent")
 
 
+def test_sms_cut(tmp, httpd, sink):
+    """The sms Body kept within two segments: 306 characters when the text
+    is ASCII, 134 when it is not (UCS-2), cut on a character and ended with
+    "..."; a text exactly at the limit is sent whole."""
+    conf = config(tmp, "sms.conf", 9, fail_threshold=1)
+    db = os.path.join(tmp, "sms.db")
+    ctl(conf, db, "init")
+    account = os.path.join(tmp, "sms-cut.account")
+    with open(account, "w") as f:
+        f.write("AC1:tok\n")
+    os.chmod(account, 0o600)
+    cases = {"a306": ("plain", 306), "a307": ("plain", 307), "u134": ("café ü", 134),
+             "u200": ("café ü", 200)}
+    want = {}
+    for i, (contact, (name, length)) in enumerate(cases.items()):
+        equal(ctl(conf, db, "contact", "add", contact, "sms", "+1555000000" + str(i), "--sender",
+                  "squirrel", "--api", sink.url(f"/s/201/{contact}"), "--secret-file", account)[0],
+              0, f"sms cut: contact add {contact}")
+        base = httpd.url(f"/{contact}?status=503&pad=")
+        line = f"DOWN {name} ({base}): the server answered HTTP 503"
+        url = base + "p" * (length - len(line))
+        full = f"DOWN {name} ({url}): the server answered HTTP 503"
+        equal(len(full), length, f"sms cut: {contact}'s text is {length} characters")
+        limit = 306 if full.isascii() else 134
+        want[contact] = full if len(full) <= limit else full[:limit - 3] + "..."
+        rc, out, err = ctl(conf, db, "add", url, OWNER, "--name", name, "--contact", contact)
+        equal(rc, 0, f"sms cut: add the site of {contact}")
+    rc, out, err = run([SQUIRRELD, "--once", "--config", conf, "--db", db, "--backend", "serial"])
+    equal(rc, 0, "sms cut: the DOWN pass")
+    clean(err, "sms cut")
+    for contact, text in want.items():
+        got = sink.requests(f"/s/201/{contact}")
+        body = urllib.parse.parse_qs(got[0]["raw"].decode())["Body"][0] if len(got) == 1 else None
+        equal(body, text, f"sms cut: {contact}: the Body is {len(text)} characters"
+              f"{' ending in ...' if text.endswith('...') else ', whole'}")
+
+
 def test_retries(tmp, httpd, sink):
     """One site, six contacts, on a running daemon: 500 then 200 (the same
     key twice, delivered once), 429 with Retry-After: 2, 400 (failed at
@@ -459,6 +496,7 @@ def main():
     with tmpdir() as tmp, Httpd(tmp) as httpd, Sink(tmp, "sink") as sink:
         test_ctl(tmp, sink)
         test_kinds(tmp, httpd, sink)
+        test_sms_cut(tmp, httpd, sink)
         test_retries(tmp, httpd, sink)
         test_one_sender(tmp, httpd, sink)
         test_kill(tmp, httpd, sink)
