@@ -31,6 +31,10 @@
 #include "squirrel/report/statuspage.h"
 #include "squirrel/core/maintenance.h"
 #include "squirrel/store/maintenance.h"
+#include "squirrel/store/contacts.h"
+#include "squirrel/alert/channels.h"
+#include "squirrel/alert/delivery.h"
+#include "squirrel/base/secret.h"
 #include "squirrel/store/outbox.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"
@@ -136,6 +140,12 @@ struct options {
 	const char *redis;
 	/* maintenance add */
 	const char *site, *from, *until, *for_, *every, *reason;
+	/* contact add's options, and --contact (repeatable) of add and edit */
+	const char *secret_file, *kinds, *sender, *api;
+	bool every_site, insecure, contact_opts;
+	char *contacts[64];
+	size_t ncontacts;
+	bool contacts_given;
 };
 
 struct ctx {
@@ -157,6 +167,9 @@ struct command {
 #define NO_STORE (-1)              /* a command that needs no database */
 
 static void usage(FILE *f);
+static int contacts_exist(struct ctx *c);
+static int link_contacts(struct ctx *c, int64_t site_id);
+static int owner_address(const char *addr, char *buf, size_t buflen, const char *what);
 
 static int usage_error(const char *fmt, ...) SQ_PRINTF(1, 2);
 
@@ -463,6 +476,8 @@ static int cmd_add(struct ctx *c, char **args)
 	int64_t id;
 
 	edit_from_options(c->o, &more);   /* validate() checked every value */
+	if (c->o->contacts_given && contacts_exist(c) != 0)
+		return EXIT_FAIL;
 	int rc = store_add_site(c->store, &n, &id);
 	if (rc < 0)
 		return EXIT_FAIL;
@@ -473,6 +488,8 @@ static int cmd_add(struct ctx *c, char **args)
 	}
 	if (rc == STORE_REFUSED)
 		return EXIT_FAIL;   /* said with the reason: a parent missing */
+	if (c->o->contacts_given && link_contacts(c, id) != 0)
+		return EXIT_FAIL;
 	if ((rc = load_one(c, id, &l)) != 0)
 		return rc;
 	rc = print_site(c, &l.v[0]);
@@ -595,7 +612,11 @@ static int cmd_edit(struct ctx *c, char **args)
 	edit_from_options(c->o, &e);   /* validate() checked every value */
 	if ((rc = find_site(c, args[0], &id)) != 0)
 		return rc;
-	rc = store_edit_site(c->store, id, &e, &other);
+	if (c->o->contacts_given && contacts_exist(c) != 0)
+		return EXIT_FAIL;
+	rc = (c->o->given & OPT_EDITS) ? store_edit_site(c->store, id, &e, &other) : 0;
+	if (rc == 0 && c->o->contacts_given && link_contacts(c, id) != 0)
+		return EXIT_FAIL;
 	if (rc == STORE_TAKEN) {
 		if (store_site_settings(c->store, id, &st) == 0) {
 			log_errorx("site %" PRId64 " already watches %s for %s", other,
@@ -1282,15 +1303,299 @@ static int cmd_maintenance(struct ctx *c, char **args)
 	return rc == 0 ? 0 : EXIT_FAIL;
 }
 
+
+/* ---- contacts ---- */
+
+static bool contacts_none(const struct options *o)
+{
+	return o->ncontacts == 1 && strcmp(o->contacts[0], "none") == 0;
+}
+
+/* Every contact --contact names exists: 0, or EXIT_FAIL said with the name. */
+static int contacts_exist(struct ctx *c)
+{
+	if (contacts_none(c->o))
+		return 0;
+	for (size_t i = 0; i < c->o->ncontacts; i++) {
+		struct sq_contact k;
+		int rc = store_contact_get(c->store, c->o->contacts[i], &k);
+		if (rc == STORE_NOT_FOUND)
+			log_errorx("--contact: no contact '%s' (squirrelctl contact list shows them)",
+			    shown(c->o->contacts[i]));
+		if (rc != 0)
+			return EXIT_FAIL;
+		store_contact_free(&k);
+	}
+	return 0;
+}
+
+/* The site's contacts become the ones --contact names (none: no contact). */
+static int link_contacts(struct ctx *c, int64_t site_id)
+{
+	const char *missing = NULL;
+	size_t n = contacts_none(c->o) ? 0 : c->o->ncontacts;
+
+	if (store_begin(c->store) < 0)
+		return EXIT_FAIL;
+	int rc = store_site_contacts_set(c->store, site_id, c->o->contacts, n, &missing);
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("--contact: contact '%s' was removed meanwhile", shown(missing));
+	if (rc != 0) {
+		store_rollback(c->store);
+		return EXIT_FAIL;
+	}
+	return store_commit(c->store) == 0 ? 0 : EXIT_FAIL;
+}
+
+static bool contact_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64 || strcmp(name, "none") == 0)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* --kinds: alert kinds of the one table, comma separated, each once. */
+static int kinds_check(const char *list)
+{
+	char buf[256], *save = NULL;
+	size_t n = strlen(list);
+
+	if (n == 0 || n >= sizeof(buf) || list[0] == ',' || list[n - 1] == ',' ||
+	    strstr(list, ",,") != NULL)
+		return usage_error("--kinds: expected alert kinds separated by commas, as down,up");
+	memcpy(buf, list, n + 1);
+	for (char *k = strtok_r(buf, ",", &save); k != NULL; k = strtok_r(NULL, ",", &save))
+		if (sq_alert_kind_parse(k) < 0)
+			return usage_error("--kinds: '%s' is not an alert kind (down, up, reminder, "
+			    "degraded, recovered, cert, outage)", shown(k));
+	return 0;
+}
+
+/* contact's verbs, arguments and options, checked before the database is opened. */
+static int contact_options_check(const struct command *cmd, int nargs, char **args,
+    const struct options *o)
+{
+	bool contact = strcmp(cmd->name, "contact") == 0;
+	bool add = contact && strcmp(args[0], "add") == 0;
+	char why[256];
+
+	if (o->contacts_given && strcmp(cmd->name, "add") != 0 && strcmp(cmd->name, "edit") != 0)
+		return usage_error("%s does not take --contact (add and edit do)", cmd->name);
+	for (size_t i = 0; i < o->ncontacts; i++)
+		if (!contact_name_ok(o->contacts[i]) &&
+		    !(strcmp(o->contacts[i], "none") == 0 && o->ncontacts == 1 &&
+		    strcmp(cmd->name, "edit") == 0))
+			return usage_error("--contact: '%s' is not a contact name", shown(o->contacts[i]));
+	if (o->contact_opts && !add)
+		return usage_error("--secret-file, --every-site, --kinds, --insecure, --sender and --api "
+		    "belong to contact add");
+	if (!contact)
+		return 0;
+	if (strcmp(args[0], "list") == 0 ? nargs != 1 : add ? nargs != 4 :
+	    (strcmp(args[0], "rm") == 0 || strcmp(args[0], "test") == 0) ? nargs != 2 : true) {
+		if (strcmp(args[0], "add") != 0 && strcmp(args[0], "list") != 0 &&
+		    strcmp(args[0], "rm") != 0 && strcmp(args[0], "test") != 0)
+			return usage_error("contact: unknown verb '%s' (add, list, rm or test)",
+			    shown(args[0]));
+		return usage_error("usage: squirrelctl %s", cmd->synopsis);
+	}
+	if (nargs >= 2 && !contact_name_ok(args[1]))
+		return usage_error("contact: '%s' is not a contact name: 1 to 64 letters, digits, "
+		    "'.', '_' or '-' (and not 'none')", shown(args[1]));
+	if (!add)
+		return 0;
+	if (strcmp(args[2], "email") != 0 && strcmp(args[2], "webhook") != 0 &&
+	    strcmp(args[2], "ntfy") != 0 && strcmp(args[2], "chat") != 0 &&
+	    strcmp(args[2], "sms") != 0)
+		return usage_error("contact add: unknown kind '%s' (email, webhook, ntfy, chat or sms)",
+		    shown(args[2]));
+	if (strcmp(args[2], "email") == 0) {
+		static char addr[256];
+		int rc = owner_address(args[3], addr, sizeof(addr), "contact add: ");
+		if (rc != 0)
+			return rc;
+		args[3] = addr;
+	} else {
+		char t[1024];
+		if (strlen(args[3]) > 2048 || !channel_target_ok(args[2], args[3], o->insecure, why,
+		    sizeof(why))) {
+			channel_target_shown(args[3], t, sizeof(t));
+			return usage_error("contact add: '%s' cannot be a %s contact: %s", t, args[2],
+			    strlen(args[3]) > 2048 ? "longer than 2048 bytes" : why);
+		}
+	}
+	if (o->kinds != NULL && kinds_check(o->kinds) != 0)
+		return EXIT_USAGE;
+	bool sms = strcmp(args[2], "sms") == 0;
+	if (!sms && (o->sender != NULL || o->api != NULL))
+		return usage_error("contact add: --sender and --api are for sms");
+	if (sms && (o->sender == NULL || o->api == NULL || o->secret_file == NULL))
+		return usage_error("contact add: an sms contact needs --api URL (the provider's messages "
+		    "url), --sender NUMBER and --secret-file FILE (ACCOUNT:TOKEN)");
+	if (sms && strlen(o->sender) > 16)
+		return usage_error("contact add: --sender: a number (+15551234567) or up to 11 letters "
+		    "and digits");
+	if (sms && (strlen(o->api) > 2048 || !channel_url_ok(o->api, o->insecure, why, sizeof(why))))
+		return usage_error("contact add: --api '%s': %s", shown(o->api),
+		    strlen(o->api) > 2048 ? "longer than 2048 bytes" : why);
+	if (o->secret_file != NULL) {
+		unsigned mode;
+		int shared;
+		if (strcmp(args[2], "webhook") != 0 && strcmp(args[2], "ntfy") != 0 && !sms)
+			return usage_error("contact add: --secret-file is for webhook (its signing key), "
+			    "ntfy (its token) and sms (ACCOUNT:TOKEN)");
+		if (o->secret_file[0] != '/')
+			return usage_error("contact add: --secret-file '%s': give an absolute path (the "
+			    "daemon reads it, from its own directory)", shown(o->secret_file));
+		if ((shared = secret_file_shared(o->secret_file, &mode)) < 0)
+			return usage_error("contact add: --secret-file %s: %s", shown(o->secret_file),
+			    strerror(errno));
+		if (shared)
+			return usage_error("contact add: --secret-file %s has mode %04o: group or others "
+			    "may read it (chmod 600 %s)", shown(o->secret_file), mode,
+			    shown(o->secret_file));
+		char err[256], *secret = secret_file_read(o->secret_file, "--secret-file", err,
+		    sizeof(err));
+		if (secret == NULL)
+			return usage_error("contact add: %s", err);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return 0;
+}
+
+static const struct table_col contact_cols[] = {
+	{ .name = "name" }, { .name = "kind" }, { .name = "target" },
+	{ .name = "secret_file", .head = "secret" }, { .name = "every_site", .head = "every" },
+	{ .name = "kinds" }, { .name = "sites", .right = true },
+};
+
+static int print_contacts(struct ctx *c, const struct sq_contact_list *l, const char *only)
+{
+	struct table *t = table_new(contact_cols, sizeof(contact_cols) / sizeof(contact_cols[0]));
+	char target[2048];
+
+	if (t == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sq_contact *k = &l->v[i];
+		if (only != NULL && strcmp(k->name, only) != 0)
+			continue;
+		channel_target_shown(k->target, target, sizeof(target));
+		table_row(t);
+		table_str(t, k->name);
+		table_str(t, k->kind);
+		table_str(t, target);
+		table_str(t, k->secret_file);
+		table_bool(t, k->every_site, "yes", "no");
+		table_str_text(t, k->kinds, k->kinds != NULL ? k->kinds : "all");
+		table_int(t, k->sites);
+	}
+	return print_table(t, c->o->json);
+}
+
+/* contact test: a real message through the channel, and what the other side answered. */
+static void test_done(void *arg, void *tag, const struct channel_result *r)
+{
+	(void)tag;
+	*(struct channel_result *)arg = *r;
+}
+
+static int contact_test(struct ctx *c, const struct sq_contact *k)
+{
+	char why[256], target[2048];
+	struct channel_result r = { .status = CHANNEL_TEMPFAIL, .reply = "no answer" };
+
+	if (strcmp(k->kind, "email") == 0)
+		return delivery_test(&c->cfg, k->target) == 0 ? 0 : EXIT_FAIL;
+	channel_target_shown(k->target, target, sizeof(target));
+	struct sq_alert_row row = {
+		.id = 0, .site_id = 0, .url = "https://example.com/", .name = "squirrel test",
+		.kind = SQ_ALERT_NONE, .err = SQ_OK, .detail = "a test message",
+		.created_at = c->now, .since = c->now, .contact_id = k->id, .contact = *k,
+	};
+	struct channel_batch *b = channel_batch_new();
+	if (b == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	if (channel_batch_add(b, &row, 1, c->now, NULL, why, sizeof(why)) < 0) {
+		channel_batch_free(b);
+		log_errorx("contact %s: nothing sent: %s", k->name, why);
+		return EXIT_FAIL;
+	}
+	channel_batch_run(b, test_done, &r);
+	channel_batch_free(b);
+	if (r.status == CHANNEL_SENT) {
+		printf("sent to contact %s (%s %s): %s\n", k->name, k->kind, target, r.reply);
+		return 0;
+	}
+	fprintf(stderr, "test to contact %s (%s %s) failed: %s\n", k->name, k->kind, target,
+	    r.reply);
+	return EXIT_FAIL;
+}
+
+static int cmd_contact(struct ctx *c, char **args)
+{
+	struct sq_contact_list l;
+	struct sq_contact k;
+	int64_t id;
+	int rc;
+
+	if (strcmp(args[0], "add") == 0) {
+		k = (struct sq_contact){
+			.name = args[1], .kind = args[2], .target = args[3],
+			.secret_file = (char *)c->o->secret_file, .kinds = (char *)c->o->kinds,
+			.every_site = c->o->every_site, .insecure = c->o->insecure,
+			.sender = (char *)c->o->sender, .api = (char *)c->o->api,
+		};
+		rc = store_contact_add(c->store, &k, &id);
+		if (rc == STORE_TAKEN)
+			log_errorx("there is a contact '%s' already (squirrelctl contact rm %s first)",
+			    args[1], args[1]);
+		if (rc != 0)
+			return EXIT_FAIL;
+	} else if (strcmp(args[0], "rm") == 0 || strcmp(args[0], "test") == 0) {
+		rc = store_contact_get(c->store, args[1], &k);
+		if (rc == STORE_NOT_FOUND)
+			log_errorx("no contact '%s' (squirrelctl contact list shows them)", args[1]);
+		if (rc != 0)
+			return EXIT_FAIL;
+		if (strcmp(args[0], "test") == 0) {
+			rc = contact_test(c, &k);
+			store_contact_free(&k);
+			return rc;
+		}
+		store_contact_free(&k);
+		if (store_contacts_list(c->store, &l) < 0)
+			return EXIT_FAIL;
+		rc = store_contact_remove(c->store, args[1]);
+		if (rc == STORE_NOT_FOUND)
+			log_errorx("contact '%s' was removed meanwhile", args[1]);
+		if (rc == 0)
+			rc = print_contacts(c, &l, args[1]);
+		store_free_contacts(&l);
+		return rc == 0 ? 0 : EXIT_FAIL;
+	}
+	if (store_contacts_list(c->store, &l) < 0)
+		return EXIT_FAIL;
+	rc = print_contacts(c, &l, strcmp(args[0], "add") == 0 ? args[1] : NULL);
+	store_free_contacts(&l);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "init", "init", 0, 0, 0, STORE_CREATE, cmd_init },
-	{ "add", "add URL EMAIL [--name NAME] [SETTINGS]", 2, 2, OPT_NAME | OPT_SETTINGS, 0,
+	{ "add", "add URL EMAIL [--name NAME] [--contact NAME]... [SETTINGS]", 2, 2, OPT_NAME | OPT_SETTINGS, 0,
 	  cmd_add },
 	{ "rm", "rm ID|URL", 1, 1, 0, 0, cmd_rm },
 	{ "enable", "enable ID|URL", 1, 1, 0, 0, cmd_enable },
 	{ "disable", "disable ID|URL", 1, 1, 0, 0, cmd_disable },
 	{ "edit", "edit ID|URL [--name NAME] [--owner EMAIL] [--url URL] [--enable|--disable]\n"
-	  "       [SETTINGS]", 1, 1, OPT_EDITS, 0, cmd_edit },
+	  "       [--contact NAME|none]... [SETTINGS]", 1, 1, OPT_EDITS, 0, cmd_edit },
 	{ "list", "list", 0, 0, 0, STORE_READONLY, cmd_list },
 	{ "status", "status [ID|URL]", 0, 1, 0, STORE_READONLY, cmd_status },
 	{ "history", "history ID|URL [--since WHEN] [--limit N]", 1, 1, OPT_SINCE | OPT_LIMIT,
@@ -1305,6 +1610,11 @@ static const struct command commands[] = {
 	  "       [--reason TEXT]\n"
 	  "  maintenance list\n"
 	  "  maintenance rm ID", 1, 2, OPT_WINDOW, 0, cmd_maintenance },
+	{ "contact", "contact add NAME KIND TARGET [--secret-file FILE] [--every-site]\n"
+	  "       [--kinds LIST] [--insecure] [--sender NUMBER --api URL]\n"
+	  "  contact list\n"
+	  "  contact rm NAME\n"
+	  "  contact test NAME", 1, 4, 0, 0, cmd_contact },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1336,6 +1646,12 @@ static void usage(FILE *f)
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "DURATION: 90m, 2h, 1d (a weekly window at most 7d); DAY: mon .. sun; HH:MM in\n"
 	    "[alerts] timezone (default UTC).\n"
+	    "contact: KIND email, webhook, ntfy, chat or sms; TARGET an address, an http(s)\n"
+	    "url (http only to loopback unless --insecure), or for sms a number\n"
+	    "(+15551234567), with --sender and --api (the provider's url); LIST of alert\n"
+	    "kinds, down,up (default all); --secret-file: a file only its owner may read,\n"
+	    "the webhook's signing key, ntfy's token or sms's ACCOUNT:TOKEN. --contact on\n"
+	    "edit replaces the site's contacts (none: no contact but its owner).\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
 
@@ -1345,7 +1661,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		L_HTML, L_REDIS, L_HELP, L_VERSION, L_OWNER, L_URL, L_ENABLE, L_DISABLE, L_FAIL,
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
 		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS, L_CERT_WARN_DAYS, L_SITE, L_ALL,
-		L_FROM, L_UNTIL, L_FOR, L_EVERY, L_REASON };
+		L_FROM, L_UNTIL, L_FOR, L_EVERY, L_REASON, L_SECRET_FILE, L_EVERY_SITE, L_KINDS,
+		L_INSECURE, L_CONTACT, L_SENDER, L_API };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
@@ -1383,6 +1700,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "for", required_argument, NULL, L_FOR },
 		{ "every", required_argument, NULL, L_EVERY },
 		{ "reason", required_argument, NULL, L_REASON },
+		{ "secret-file", required_argument, NULL, L_SECRET_FILE },
+		{ "every-site", no_argument, NULL, L_EVERY_SITE },
+		{ "kinds", required_argument, NULL, L_KINDS },
+		{ "insecure", no_argument, NULL, L_INSECURE },
+		{ "contact", required_argument, NULL, L_CONTACT },
+		{ "sender", required_argument, NULL, L_SENDER },
+		{ "api", required_argument, NULL, L_API },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -1436,6 +1760,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_FOR: o->for_ = optarg; o->given |= OPT_FOR; break;
 		case L_EVERY: o->every = optarg; o->given |= OPT_EVERY; break;
 		case L_REASON: o->reason = optarg; o->given |= OPT_REASON; break;
+		case L_SECRET_FILE: o->secret_file = optarg; o->contact_opts = true; break;
+		case L_EVERY_SITE: o->every_site = o->contact_opts = true; break;
+		case L_KINDS: o->kinds = optarg; o->contact_opts = true; break;
+		case L_INSECURE: o->insecure = o->contact_opts = true; break;
+		case L_SENDER: o->sender = optarg; o->contact_opts = true; break;
+		case L_API: o->api = optarg; o->contact_opts = true; break;
+		case L_CONTACT:
+			if (o->ncontacts == sizeof(o->contacts) / sizeof(o->contacts[0]))
+				return usage_error("--contact: at most %zu contacts",
+				    sizeof(o->contacts) / sizeof(o->contacts[0]));
+			o->contacts[o->ncontacts++] = optarg;
+			o->contacts_given = true;
+			break;
 		case L_HELP:
 			usage(stdout);
 			exit(0);
@@ -1488,7 +1825,10 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 			return usage_error("%s does not take %s (usage: squirrelctl %s)", cmd->name,
 			    opt_names[i], cmd->synopsis);
 	bool edit = strcmp(cmd->name, "edit") == 0;
-	if (edit && !(o->given & OPT_EDITS))
+	int crc = contact_options_check(cmd, nargs, args, o);
+	if (crc != 0)
+		return crc;
+	if (edit && !(o->given & OPT_EDITS) && !o->contacts_given)
 		return usage_error("edit: nothing to change (usage: squirrelctl %s)", cmd->synopsis);
 	if ((o->given & OPT_ENABLE) && (o->given & OPT_DISABLE))
 		return usage_error("edit: --enable or --disable, not both");
@@ -1607,8 +1947,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	int flags = cmd->open_flags;
-	if (cmd->run == cmd_maintenance && strcmp(args[0], "list") == 0)
-		flags = STORE_READONLY;       /* list only reads */
+	if ((cmd->run == cmd_maintenance || cmd->run == cmd_contact) &&
+	    (strcmp(args[0], "list") == 0 || strcmp(args[0], "test") == 0))
+		flags = STORE_READONLY;       /* list and test only read */
 	if ((c.store = store_open(c.cfg.database, flags)) == NULL) {
 		rc = EXIT_FAIL;
 		goto out;

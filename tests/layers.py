@@ -36,11 +36,12 @@ NEVER = [("backend", "store"), ("backend", "alert")]
 # A library's headers and the only files (or folders, ending in /) that include them.
 OWNERS = [
     (re.compile(r"sqlite3\.h$"), ["src/store/"]),
-    (re.compile(r"curl/"), ["src/base/validate.c", "src/check/probe.c", "src/backend/libev.c"]),
+    (re.compile(r"curl/"), ["src/base/validate.c", "src/check/probe.c", "src/backend/libev.c",
+                           "src/alert/channels.c"]),
     (re.compile(r"ev\.h$"), ["src/backend/libev.c", "src/check/resolve.c"]),
     (re.compile(r"ares\.h$"), ["src/check/resolve.c"]),
     (re.compile(r"libesmtp\.h$"), ["src/alert/mailer.c"]),
-    (re.compile(r"openssl/"), ["src/alert/mailer.c", "src/check/probe.c"]),
+    (re.compile(r"openssl/"), ["src/alert/mailer.c", "src/check/probe.c", "src/alert/channels.c"]),
     (re.compile(r"hiredis/"), ["src/scaleout/", "src/backend/redis.c", "src/worker.c"]),
     (re.compile(r"idn2\.h$"), ["src/base/util.c"]),
     (re.compile(r"systemd/"), ["src/base/notify.c"]),

@@ -1,5 +1,5 @@
 /*
- * delivery.c - the outbox becomes mail.
+ * delivery.c - the outbox becomes mail, and messages to contacts.
  *
  * Alerts pending for one owner go out as one digest. A temporary failure
  * (the server unreachable, a 4xx) is tried again after a backoff of 1 min
@@ -19,6 +19,18 @@
  * cannot be made, each round that has mail to send tries again and says
  * why. Each mail still makes its own connection, so a server that was down
  * is simply tried again at the next round.
+ *
+ * A contact's rows go by kind: an email contact's join the mail digests
+ * by address; the others (channels.c) go one message per contact, handed
+ * to the sender: one thread with one libcurl multi handle, started with
+ * this one and stopped with it, that sends them side by side. Mail stays
+ * in this thread, since libesmtp blocks: a slow mail server delays other
+ * mail, never a message on its way over HTTP, which the sender carries on
+ * with while this thread waits on SMTP. The rounds do not wait for the
+ * messages: each answer kicks this thread, which records its verdict (the
+ * same rules, Retry-After kept) at its next round, and until then its rows
+ * are skipped, so a receiver that hangs holds up nothing else. A stop
+ * waits for what is on its way, each message within its time limit.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -31,6 +43,7 @@
 #include "squirrel/base/thread.h"
 #include "squirrel/base/util.h"
 #include "squirrel/alert/alert.h"
+#include "squirrel/alert/channels.h"
 #include "squirrel/alert/delivery.h"
 #include "squirrel/base/log.h"
 #include "squirrel/alert/mailer.h"
@@ -270,12 +283,263 @@ static int deliver_group(struct store *st, struct mailer *m, const struct sq_con
 }
 
 /*
+ * Where a due row goes: by mail, over HTTP, nowhere (its contact removed,
+ * a kind not sent), or not now (its message is still on its way).
+ */
+enum route { ROUTE_MAIL, ROUTE_HTTP, ROUTE_NONE, ROUTE_BUSY };
+
+static enum route route_of(const struct sq_alert_row *a)
+{
+	if (a->busy)
+		return ROUTE_BUSY;
+	if (a->contact_id == 0)
+		return ROUTE_MAIL;
+	if (a->contact.kind == NULL)
+		return ROUTE_NONE;
+	if (strcmp(a->contact.kind, "email") == 0)
+		return ROUTE_MAIL;
+	return channel_is_http(a->contact.kind) ? ROUTE_HTTP : ROUTE_NONE;
+}
+
+struct http_round;
+
+/* The rows of one message to a contact over HTTP, and what came of it. */
+struct http_group {
+	struct http_round *round;
+	const struct sq_alert_row *rows;
+	size_t n;
+	bool done;                     /* answered (under the http mu) */
+	bool decided;                  /* its verdict kept: its rows are free again */
+	struct channel_result r;
+};
+
+/*
+ * The HTTP messages of one round. In the daemon the round does not wait
+ * for them: the sender has them (their rows skipped by later rounds)
+ * while mail and newer messages go, and each answer kicks delivery for
+ * its verdict to be recorded. The rows they were made of are theirs until
+ * all are answered.
+ */
+struct http_round {
+	struct http_group *g;
+	size_t n;
+	size_t ndone;                  /* under the http mu */
+	struct sq_alert_list rows;
+	struct http_round *next;
+};
+
+/*
+ * Where a round's HTTP messages go: the daemon's sender, or (sender NULL:
+ * a --once run) a multi handle of the round's own, waited for.
+ */
+struct http {
+	struct channel_sender *sender;
+	pthread_mutex_t mu;            /* guards the groups' done and r, the rounds' ndone */
+	pthread_cond_t cv;             /* an answer came */
+	void (*kick)(void *);
+	void *kick_arg;
+	struct http_round *inflight;   /* delivery's own */
+};
+
+/* The verdict on one contact's rows after its message's answer. */
+static void decide_http(struct owed *o, const struct http_group *g, const struct sq_config *cfg,
+    int64_t now)
+{
+	const struct sq_alert_row *a0 = &g->rows[0];
+	const struct channel_result *r = &g->r;
+	enum mail_status st = r->status == CHANNEL_SENT ? MAIL_SENT :
+	    r->status == CHANNEL_TEMPFAIL ? MAIL_TEMPFAIL : MAIL_PERMFAIL;
+
+	if (st == MAIL_SENT)
+		log_info("alert(s) sent to contact %s (%s): %zu alert(s), %s", a0->contact.name,
+		    a0->contact.kind, g->n, r->reply);
+	else if (st == MAIL_TEMPFAIL)
+		log_warnx("alert(s) to contact %s (%s) not sent (will retry): %s", a0->contact.name,
+		    a0->contact.kind, r->reply);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct sq_alert_row *a = &g->rows[i];
+		/* Retry-After, when the answer gave one, over the backoff (both at most 1 h) */
+		int64_t wait = r->retry_after_s > 0 ? r->retry_after_s : delivery_backoff_s(a->attempts + 1);
+		struct verdict v = {
+			.id = a->id, .status = st, .attempts = a->attempts + 1,
+			.next_attempt = now + wait, .reply = (char *)r->reply,
+		};
+		if (st == MAIL_PERMFAIL) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to contact %s failed: %s", a->id,
+			    a->site_id, a->contact.name, r->reply);
+		} else if (st == MAIL_TEMPFAIL && now - a->created_at >= cfg->alert_max_age_s) {
+			log_warnx("alert %" PRId64 " (site %" PRId64 ") to contact %s failed: undeliverable"
+			    " for %d s: %s", a->id, a->site_id, a->contact.name, cfg->alert_max_age_s,
+			    r->reply);
+			v.give_up = true;
+		}
+		owe(o, &v);
+	}
+}
+
+/* One message answered: kept, and delivery kicked to record it now, not when all are. */
+static void http_done(void *arg, void *tag, const struct channel_result *r)
+{
+	struct http *hp = arg;
+	struct http_group *g = tag;
+
+	pthread_mutex_lock(&hp->mu);
+	g->r = *r;
+	g->done = true;
+	g->round->ndone++;
+	pthread_cond_broadcast(&hp->cv);
+	pthread_mutex_unlock(&hp->mu);
+	if (hp->kick != NULL)
+		hp->kick(hp->kick_arg);
+}
+
+/* The verdicts of h's messages answered since the last look (hp->mu held); whether all are. */
+static bool http_collect(struct http_round *h, const struct sq_config *cfg, int64_t now,
+    struct owed *o)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		struct http_group *g = &h->g[i];
+		if (g->done && !g->decided) {
+			decide_http(o, g, cfg, now);
+			g->decided = true;
+		}
+	}
+	return h->ndone == h->n;
+}
+
+static void http_free(struct http_round *h)
+{
+	if (h == NULL)
+		return;
+	free(h->g);
+	store_free_alerts(&h->rows);
+	free(h);
+}
+
+/*
+ * The HTTP messages of v[0..n-1], one per contact, handed to the sender
+ * (or sent and waited for, without one); rows a message cannot be made
+ * for fail at once. The round, or NULL when it has no message on its way
+ * (none to send, or out of memory: the rows wait).
+ */
+static struct http_round *http_start(struct http *hp, const struct sq_alert_row *v, size_t n,
+    const struct sq_config *cfg, int64_t now, struct owed *o)
+{
+	struct http_round *h;
+	struct channel_batch *b;
+	char why[256];
+	size_t ng = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ng += route_of(&v[i]) == ROUTE_HTTP;
+	if (ng == 0)
+		return NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL || (h->g = calloc(ng, sizeof(*h->g))) == NULL ||
+	    (b = channel_batch_new()) == NULL) {
+		log_errorx("out of memory sending alerts to contacts; they wait");
+		http_free(h);
+		return NULL;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		if (route_of(&v[i]) != ROUTE_HTTP) {
+			i++;
+			continue;
+		}
+		while (j < n && j - i < DIGEST_MAX && route_of(&v[j]) == ROUTE_HTTP &&
+		    v[j].contact_id == v[i].contact_id)
+			j++;
+		struct http_group *g = &h->g[h->n];
+		*g = (struct http_group){ .round = h, .rows = &v[i], .n = j - i };
+		if (channel_batch_add(b, g->rows, g->n, now, g, why, sizeof(why)) < 0) {
+			log_warnx("alert(s) to contact %s (%s) cannot be sent: %s", v[i].contact.name,
+			    v[i].contact.kind, why);
+			decide(o, g->rows, g->n, MAIL_PERMFAIL, why, NULL, cfg, now);
+		} else {
+			h->n++;
+		}
+		i = j;
+	}
+	if (h->n > 0 && hp->sender == NULL) {
+		channel_batch_run(b, http_done, hp);
+	} else if (h->n > 0 && channel_sender_send(hp->sender, b) < 0) {
+		log_errorx("out of memory sending alerts to contacts; they wait");
+		h->n = 0;
+	}
+	channel_batch_free(b);
+	if (h->n == 0) {
+		http_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/*
+ * The rounds in flight: the verdicts of their answered messages kept in
+ * o, and those all answered freed. wait: until all are, each message
+ * bounded by its time limit.
+ */
+static void http_reap(struct http *hp, bool wait, const struct sq_config *cfg, int64_t now,
+    struct owed *o)
+{
+	struct http_round **list = &hp->inflight;
+
+	pthread_mutex_lock(&hp->mu);
+	while (*list != NULL) {
+		struct http_round *h = *list;
+		bool all;
+		while (!(all = http_collect(h, cfg, now, o)) && wait)
+			pthread_cond_wait(&hp->cv, &hp->mu);
+		if (!all) {
+			list = &h->next;
+			continue;
+		}
+		*list = h->next;
+		http_free(h);
+	}
+	pthread_mutex_unlock(&hp->mu);
+}
+
+/* Marks the due rows whose message is still on its way: not sent twice. */
+static void mark_busy(struct http *hp, struct sq_alert_list *due)
+{
+	pthread_mutex_lock(&hp->mu);
+	for (struct http_round *h = hp->inflight; h != NULL; h = h->next)
+		for (size_t k = 0; k < h->n; k++) {
+			const struct http_group *g = &h->g[k];
+			for (size_t i = 0; i < g->n && !g->decided; i++)
+				for (size_t j = 0; j < due->n; j++)
+					if (due->v[j].id == g->rows[i].id)
+						due->v[j].busy = true;
+		}
+	pthread_mutex_unlock(&hp->mu);
+}
+
+static void http_init(struct http *hp, struct channel_sender *sender, void (*kick)(void *),
+    void *kick_arg)
+{
+	memset(hp, 0, sizeof(*hp));
+	hp->sender = sender;
+	hp->kick = kick;
+	hp->kick_arg = kick_arg;
+	pthread_mutex_init(&hp->mu, NULL);
+	pthread_cond_init(&hp->cv, NULL);
+}
+
+/* After http_reap with wait: nothing is in flight. */
+static void http_fini(struct http *hp)
+{
+	pthread_mutex_destroy(&hp->mu);
+	pthread_cond_destroy(&hp->cv);
+}
+
+/*
  * One round: verdicts still owed are written first, and while the database
  * refuses them nothing is sent (force tries the write at once, whatever
  * the backoff). Then every due alert is tried, one digest per owner.
  */
 static int round_run(struct store *st, const struct sq_config *cfg, struct mailer **mp,
-    bool force, struct owed *o, int64_t *left, struct delivery_tally *tally)
+    bool force, struct owed *o, int64_t *left, struct delivery_tally *tally, struct http *hp)
 {
 	struct sq_alert_list list = { NULL, 0 };
 	char err[512];
@@ -283,24 +547,38 @@ static int round_run(struct store *st, const struct sq_config *cfg, struct maile
 	int rc = 0;
 
 	*left = 0;
+	http_reap(hp, force, cfg, now, o);
 	if (o->n > 0 && (!force && now < o->retry_at))
 		goto out;
 	if (settle(st, o, now, tally) < 0)
 		goto out;
 	if (store_outbox_due(st, now, force, &list) < 0)
 		return -1;
-	if (list.n > 0) {
+	mark_busy(hp, &list);
+	for (size_t i = 0; i < list.n; i++)
+		if (route_of(&list.v[i]) == ROUTE_NONE)
+			decide(o, &list.v[i], 1, MAIL_PERMFAIL, list.v[i].contact.kind == NULL ?
+			    "its contact was removed" : "its contact's kind is not delivered by this "
+			    "version", NULL, cfg, now);
+	struct http_round *http = http_start(hp, list.v, list.n, cfg, now, o);
+	size_t nmail = 0;
+	for (size_t i = 0; i < list.n; i++)
+		nmail += route_of(&list.v[i]) == ROUTE_MAIL;
+	if (nmail > 0) {
 		if (*mp == NULL)
 			*mp = mailer_new(cfg, err, sizeof(err));
 		struct mailer *m = *mp;
 		if (m == NULL) {
 			log_errorx("mail cannot be sent: %s", err);
 			rc = -1;
-			goto out;
 		}
-		for (size_t i = 0; i < list.n;) {
+		for (size_t i = 0; i < list.n && m != NULL;) {
 			size_t j = i + 1;
-			while (j < list.n && j - i < DIGEST_MAX &&
+			if (route_of(&list.v[i]) != ROUTE_MAIL) {
+				i++;
+				continue;
+			}
+			while (j < list.n && j - i < DIGEST_MAX && route_of(&list.v[j]) == ROUTE_MAIL &&
 			    strcmp(list.v[j].owner_email, list.v[i].owner_email) == 0)
 				j++;
 			if (deliver_group(st, m, cfg, &list.v[i], j - i, now, o, tally) < 0)
@@ -308,6 +586,18 @@ static int round_run(struct store *st, const struct sq_config *cfg, struct maile
 			i = j;
 		}
 	}
+	if (http != NULL) {
+		/* on its way: the rows go with it, and its verdicts come as it is answered */
+		http->rows = list;
+		list = (struct sq_alert_list){ NULL, 0 };
+		pthread_mutex_lock(&hp->mu);
+		http->next = hp->inflight;
+		hp->inflight = http;
+		pthread_mutex_unlock(&hp->mu);
+	}
+	/* without a sender all are answered already; stopping, all are waited for */
+	http_reap(hp, hp->sender == NULL || force, cfg, now, o);
+	settle(st, o, now, tally);
 out:
 	store_free_alerts(&list);
 	if (store_outbox_counts(st, left, &failed) == 0)
@@ -329,8 +619,11 @@ int delivery_round(struct store *st, const struct sq_config *cfg, bool force, in
 {
 	struct owed o = { 0 };
 	struct mailer *m = NULL;
-	int rc = round_run(st, cfg, &m, force, &o, left, tally);
+	struct http hp;
 
+	http_init(&hp, NULL, NULL, NULL);
+	int rc = round_run(st, cfg, &m, force, &o, left, tally, &hp);
+	http_fini(&hp);
 	mailer_free(m);
 	owed_lost(&o, "by the next run");
 	return rc;
@@ -341,9 +634,16 @@ struct delivery {
 	bool flush;
 	struct delivery_tally tally;  /* under bg.mu */
 	struct owed owed;             /* the thread's own */
+	struct http http;             /* the thread's own: messages to contacts and their sender */
 	struct sq_config cfg;         /* its own copy: the daemon's may be reloaded */
 	struct mailer *mailer;        /* the thread's own: made once for cfg */
 };
+
+static void delivery_kick_bg(void *arg)
+{
+	struct delivery *d = arg;
+	bg_kick(&d->bg);
+}
 
 static void *delivery_main(void *arg)
 {
@@ -355,6 +655,10 @@ static void *delivery_main(void *arg)
 		log_errorx("mail delivery cannot open the database; alerts wait in the outbox");
 		return NULL;
 	}
+	http_init(&d->http, NULL, delivery_kick_bg, d);
+	/* without it (out of memory), messages to contacts go from this thread, waited for */
+	if ((d->http.sender = channel_sender_start(http_done, &d->http)) == NULL)
+		log_errorx("cannot start the sender of alerts to contacts; this thread sends them");
 	pthread_mutex_lock(&d->bg.mu);
 	for (;;) {
 		/*
@@ -377,8 +681,9 @@ static void *delivery_main(void *arg)
 		pthread_mutex_unlock(&d->bg.mu);
 		struct delivery_tally t = { 0, 0 };
 		round_at = (int64_t)time(NULL);
-		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t);
-		if (store_outbox_next_attempt(st, &next_due) != 1)
+		round_run(st, &d->cfg, &d->mailer, false, &d->owed, &left, &t, &d->http);
+		/* one due already and still pending is on its way (its end kicks) or stuck */
+		if (store_outbox_next_attempt(st, round_at, &next_due) != 1)
 			next_due = 0;
 		pthread_mutex_lock(&d->bg.mu);
 		d->tally.sent += t.sent;
@@ -387,12 +692,18 @@ static void *delivery_main(void *arg)
 	bool flush = d->flush;
 	pthread_mutex_unlock(&d->bg.mu);
 	if (flush) {
-		round_run(st, &d->cfg, &d->mailer, true, &d->owed, &left, NULL);
+		round_run(st, &d->cfg, &d->mailer, true, &d->owed, &left, NULL, &d->http);
 		if (left > 0)
 			log_warnx("%" PRId64 " alert(s) wait in the outbox for the next start", left);
-	} else if (d->owed.n > 0) {
-		settle(st, &d->owed, (int64_t)time(NULL), NULL);
+	} else {
+		/* what is on its way is answered (within its time limit) and recorded */
+		http_reap(&d->http, true, &d->cfg, (int64_t)time(NULL), &d->owed);
+		if (d->owed.n > 0)
+			settle(st, &d->owed, (int64_t)time(NULL), NULL);
 	}
+	/* nothing on its way now; its thread gone, no answer can kick bg any more */
+	channel_sender_stop(d->http.sender);
+	http_fini(&d->http);
 	owed_lost(&d->owed, "when delivery starts again");
 	mailer_free(d->mailer);
 	d->mailer = NULL;

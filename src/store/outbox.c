@@ -62,6 +62,29 @@ static int queue_groups(struct store *s, int64_t alert_id, const struct sq_alert
 	return rc;
 }
 
+/*
+ * The alert just queued (alert_id, the owner's row), copied once per
+ * contact that wants it: the site's linked contacts and those of every
+ * site, each filtered by its list of kinds. An email contact's copy goes
+ * to its address; any other names its contact, and keeps the owner's
+ * address only to be told apart from other owners' rows. Same transaction.
+ */
+static int queue_contacts(struct store *s, int64_t alert_id)
+{
+	return store_run(s, "queueing an alert for its contacts", NULL,
+	    "INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class, detail,"
+	    "  http_status, since, last_ok, down_for, next_attempt, locations,"
+	    "  cert_not_after, cert_subject, cert_issuer, status, contact_id, alert_of)"
+	    " SELECT o.site_id, CASE c.kind WHEN 'email' THEN c.target ELSE o.owner_email END,"
+	    "  o.kind, o.created_at, o.url, o.name, o.class, o.detail, o.http_status, o.since,"
+	    "  o.last_ok, o.down_for, o.next_attempt, o.locations, o.cert_not_after,"
+	    "  o.cert_subject, o.cert_issuer, o.status, c.id, o.id"
+	    " FROM outbox o JOIN contacts c ON (c.every_site = 1 OR c.id IN"
+	    "  (SELECT l.contact_id FROM site_contacts l WHERE l.site_id = o.site_id))"
+	    "  AND (c.kinds IS NULL OR instr(',' || c.kinds || ',', ',' || o.kind || ',') > 0)"
+	    " WHERE o.id = ?1 ORDER BY c.id", "I", alert_id);
+}
+
 int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 {
 	sqlite3_stmt *st = s->insert_alert;
@@ -107,7 +130,9 @@ int store_queue_alert(struct store *s, const struct sq_alert_row *a)
 		return -1;
 	}
 	s->last_alert_id = sqlite3_last_insert_rowid(s->db);
-	return queue_groups(s, s->last_alert_id, a);
+	if (queue_groups(s, s->last_alert_id, a) < 0)
+		return -1;
+	return queue_contacts(s, s->last_alert_id);
 }
 
 int64_t store_queued_alert_id(struct store *s)
@@ -135,6 +160,7 @@ static void alert_row_free(struct sq_alert_row *a)
 	free(a->answers);
 	free(a->status);
 	free(a->last_error);
+	store_contact_free(&a->contact);
 }
 
 void store_free_alerts(struct sq_alert_list *l)
@@ -182,6 +208,21 @@ static int due_row(sqlite3_stmt *st, void *elem, void *arg)
 		return -1;
 	}
 	a->answers_at = sqlite3_column_int64(st, 21);
+	a->contact_id = store_col_int(st, 22, 0);
+	a->alert_of = store_col_int(st, 23, 0);
+	if (a->contact_id > 0 && sqlite3_column_type(st, 24) != SQLITE_NULL) {
+		a->contact.id = a->contact_id;
+		a->contact.insecure = sqlite3_column_int(st, 27) != 0;
+		if (store_col_as_text(st, 24, false, &a->contact.kind) < 0 ||
+		    store_col_as_text(st, 25, false, &a->contact.target) < 0 ||
+		    store_col_as_text(st, 26, true, &a->contact.secret_file) < 0 ||
+		    store_col_as_text(st, 28, false, &a->contact.name) < 0 ||
+		    store_col_as_text(st, 29, true, &a->contact.sender) < 0 ||
+		    store_col_as_text(st, 30, true, &a->contact.api) < 0) {
+			alert_row_free(a);
+			return -1;
+		}
+	}
 	a->cert_not_after = store_col_int(st, 17, 0);
 	a->children_total = store_col_int(st, 15, 0);
 	a->children_back = store_col_int(st, 16, 0);
@@ -200,7 +241,7 @@ static int read_children(struct store *s, struct sq_alert_row *a)
 	    " FROM outbox_children WHERE alert_id = ?1 ORDER BY back, site_id LIMIT ?2", 0, &st,
 	    "reading the outbox") < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 1, a->alert_of > 0 ? a->alert_of : a->id);
 	sqlite3_bind_int(st, 2, 2 * STORE_CHILDREN_SHOWN);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (a->children == NULL &&
@@ -246,7 +287,7 @@ static int read_groups(struct store *s, struct sq_alert_row *a)
 	    " FROM outbox_located WHERE alert_id = ?1 ORDER BY n LIMIT ?2", 0, &st,
 	    "reading the outbox") < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 1, a->alert_of > 0 ? a->alert_of : a->id);
 	sqlite3_bind_int(st, 2, STORE_GROUPS_READ);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (a->groups == NULL && (a->groups = calloc(STORE_GROUPS_READ, sizeof(*a->groups))) == NULL)
@@ -300,13 +341,21 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	    " substr(o.name, 1, 1024), o.http_status, o.since, o.last_ok, o.down_for, o.attempts,"
 	    " o.class, substr(o.detail, 1, 4096), substr(o.locations, 1, 4096), o.children,"
 	    " o.children_back, o.cert_not_after, substr(o.cert_subject, 1, 1024),"
-	    " substr(o.cert_issuer, 1, 1024), i.message_id, i.started_at FROM outbox o"
+	    " substr(o.cert_issuer, 1, 1024), i.message_id, i.started_at,"
+	    " o.contact_id, o.alert_of, c.kind, c.target, c.secret_file, c.insecure, c.name,"
+	    " c.sender, c.api FROM outbox o"
 	    " LEFT JOIN incidents i ON o.kind IN (?3, ?4) AND i.id = " INCIDENT_OF_ALERT
+	    " LEFT JOIN contacts c ON c.id = o.contact_id"
 	    " WHERE o.status = 'pending' AND (?2 OR o.next_attempt <= ?1 OR (o.attempts = 0 AND"
-	    /* the owners with an alert due: one list, made once (not per row) */
-	    "  o.owner_email IN (SELECT d.owner_email FROM outbox d WHERE d.status = 'pending'"
+	    /* the owners (and contacts) with an alert due: one list, made once (not per row) */
+	    "  (o.owner_email, coalesce(o.contact_id, 0)) IN (SELECT d.owner_email,"
+	    "   coalesce(d.contact_id, 0) FROM outbox d WHERE d.status = 'pending'"
 	    "   AND d.next_attempt <= ?1)))"
-	    " ORDER BY o.owner_email, o.id", 0, &st, "reading the outbox") < 0)
+	    /* mail by address (an email contact's beside its owner's), then each other contact */
+	    " ORDER BY coalesce(c.kind, 'email') <> 'email',"
+	    "  CASE WHEN coalesce(c.kind, 'email') = 'email' THEN 0 ELSE o.contact_id END,"
+	    "  o.owner_email, o.id",
+	    0, &st, "reading the outbox") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, all);
@@ -374,15 +423,16 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int store_outbox_next_attempt(struct store *s, int64_t *at)
+int store_outbox_next_attempt(struct store *s, int64_t after, int64_t *at)
 {
 	sqlite3_stmt *st;
 	int rc, found = 0;
 
 	/* outbox_pending is on (status, next_attempt): one step down the index */
-	if (store_prepare(s, "SELECT min(next_attempt) FROM outbox WHERE status = 'pending'", 0, &st,
-	    "reading when the next alert is due") < 0)
+	if (store_prepare(s, "SELECT min(next_attempt) FROM outbox WHERE status = 'pending'"
+	    " AND next_attempt > ?1", 0, &st, "reading when the next alert is due") < 0)
 		return -1;
+	sqlite3_bind_int64(st, 1, after);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*at = sqlite3_column_int64(st, 0);

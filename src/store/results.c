@@ -135,7 +135,7 @@ int store_pending_down(struct store *s, int64_t site_id, int64_t *alert_id)
 
 	*alert_id = 0;
 	if (store_prepare(s, "SELECT max(id) FROM outbox WHERE site_id = ?1 AND kind = 'down'"
-	    " AND status = 'pending'", 0, &st, "reading the outbox") < 0)
+	    " AND status = 'pending' AND contact_id IS NULL", 0, &st, "reading the outbox") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, site_id);
 	rc = sqlite3_step(st);
@@ -168,7 +168,7 @@ int store_alert_children(struct store *s, int64_t alert_id, int64_t site_id, boo
 	if (store_run(s, what, NULL,
 	    "UPDATE outbox SET children = (SELECT count(*) FROM (" CHILDREN_SQL("0") ")),"
 	    " children_back = (SELECT count(*) FROM (" CHILDREN_SQL("0") " AND " CHILD_BACK "))"
-	    " WHERE id = ?1", "IIi", alert_id, site_id, (int)up) < 0)
+	    " WHERE id = ?1 OR alert_of = ?1", "IIi", alert_id, site_id, (int)up) < 0)
 		return -1;
 	/* UP: the outage they were put down to is over; their own checks count again */
 	if (up && store_run(s, what, NULL, "UPDATE site_state SET behind = NULL WHERE behind = ?1",

@@ -666,6 +666,49 @@ static const char schema_v17[] =
     "ALTER TABLE outbox ADD COLUMN message_id TEXT" MESSAGE_ID_CHECK("message_id") ";"
     "ALTER TABLE incidents ADD COLUMN message_id TEXT" MESSAGE_ID_CHECK("message_id") ";";
 
+/*
+ * Version 18: contacts, where alerts go besides the site's owner_email
+ * (still its implicit email contact, so nothing changes for a database
+ * without contacts). A contact has a kind (the channel), a target (an
+ * address or a url), the path of a file holding its secret (never the
+ * secret: it is read at delivery), whether it hears of every site, and
+ * which alert kinds it wants (a comma list; NULL: all), and for sms the
+ * number it is sent from and the provider's url (api). site_contacts
+ * links sites and contacts; its rows go with either, by trigger. An
+ * outbox row names its contact (NULL: the owner's mail, as before) and,
+ * for a contact's copy, the owner's row it copies (alert_of): the groups
+ * and the sites behind are kept once, with that row.
+ */
+static const char schema_v18[] =
+    "CREATE TABLE contacts ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE CHECK (typeof(name) = 'text' AND length(name) BETWEEN 1 AND 64"
+    "  AND name NOT GLOB '*[^A-Za-z0-9._-]*'),"
+    " kind TEXT NOT NULL CHECK (kind IN ('email', 'webhook', 'ntfy', 'chat', 'sms')),"
+    " target TEXT NOT NULL CHECK (typeof(target) = 'text' AND length(target) BETWEEN 3 AND 2048),"
+    " secret_file TEXT CHECK (secret_file IS NULL OR"
+    "  (typeof(secret_file) = 'text' AND substr(secret_file, 1, 1) = '/')),"
+    " every_site INTEGER NOT NULL DEFAULT 0 CHECK (every_site IN (0, 1)),"
+    " kinds TEXT CHECK (kinds IS NULL OR (typeof(kinds) = 'text' AND"
+    "  kinds NOT GLOB '*[^a-z,]*')),"
+    " insecure INTEGER NOT NULL DEFAULT 0 CHECK (insecure IN (0, 1)),"
+    " sender TEXT CHECK (sender IS NULL OR typeof(sender) = 'text'),"
+    " api TEXT CHECK (api IS NULL OR typeof(api) = 'text'),"
+    " created_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER))"
+    ");"
+    "CREATE TABLE site_contacts ("
+    " site_id INTEGER NOT NULL,"
+    " contact_id INTEGER NOT NULL,"
+    " PRIMARY KEY (site_id, contact_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX site_contacts_contact ON site_contacts (contact_id);"
+    "CREATE TRIGGER site_contacts_site_gone AFTER DELETE ON sites BEGIN"
+    " DELETE FROM site_contacts WHERE site_id = old.id; END;"
+    "CREATE TRIGGER site_contacts_contact_gone AFTER DELETE ON contacts BEGIN"
+    " DELETE FROM site_contacts WHERE contact_id = old.id; END;"
+    "ALTER TABLE outbox ADD COLUMN contact_id INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN alert_of INTEGER;";
+
 /* the CHECKs' words, as SQL string literals */
 #define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
 #define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
@@ -755,6 +798,7 @@ static const char *const migrations[] = {
 	schema_v15,
 	schema_v16,
 	schema_v17,
+	schema_v18,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -141,7 +141,7 @@ def old_db(tmpdir, name, version):
 
 
 def back_to_v8(tmpdir, db):
-    """Undoes schemas 17 to 9 in db, for a test that makes a history with the
+    """Undoes schemas 18 to 9 in db, for a test that makes a history with the
     daemon and then ages its database: the error column again (an unknown
     verdict's text, "unknown", from its class; other classes are left
     without one) and version 8's triggers, read from a database that
@@ -153,6 +153,12 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 18: contacts, their links to sites, an outbox row's contact
+    con.execute("DROP TRIGGER IF EXISTS site_contacts_site_gone")
+    con.execute("DROP TABLE IF EXISTS site_contacts")
+    con.execute("DROP TABLE IF EXISTS contacts")
+    for column in ("contact_id", "alert_of"):
+        con.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     # schema 17: the Message-IDs of the mails sent
     for table in ("outbox", "incidents"):
         con.execute(f"ALTER TABLE {table} DROP COLUMN message_id")

@@ -8,7 +8,9 @@ A certificate with 5 days left gets one `cert` mail, for 7 (the nearest
 of 30,14,7,1 crossed); a second pass none; the certificate renewed with 20
 days left one more, for 30. A site asking cert_warn_days 3 is mailed
 nothing, nor is a plain http site. A bad [check] cert_warn_days stops
-squirreld at load, naming the key and what is wrong."""
+squirreld at load, naming the key and what is wrong. A webhook contact
+(tests/sink/sink.py) gets the cert event with the certificate's end,
+subject and issuer."""
 
 import datetime
 import json
@@ -23,6 +25,7 @@ from harness import (Httpd, add_sites, check, done, equal, new_db, parse_once, r
                      squirreld, stop_pid, tmpdir, wait_for)
 from test_mail import FROM, Smtpd, parse  # noqa: E402
 from tls import TLSD, make_certs, openssl  # noqa: E402
+from test_contacts import Sink  # noqa: E402
 
 OWNER = "ops@example.org"
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
@@ -109,7 +112,30 @@ def test_bad_config(tmp):
           "a site's list with a day out of range: skipped, named", err)
 
 
-def run_backend(tmp, spec, httpd):
+def utc(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_hook(backend, sink, db, sid, url):
+    """The webhook's cert event: the certificate's end, subject and issuer."""
+    got = sink.requests("/s/200/cert")
+    if not check(len(got) == 1, f"{backend}: the webhook got one message", got):
+        return
+    body = json.loads(got[0]["raw"])
+    con = sqlite3.connect(db)
+    not_after, = con.execute("SELECT cert_not_after FROM outbox WHERE contact_id IS NULL").fetchone()
+    con.close()
+    equal((body["version"], body["event"], body["site"]["id"], body["site"]["url"]),
+          (1, "cert", sid, url), f"{backend}: the webhook's event is cert")
+    equal(body["cert"], {"not_after": utc(not_after), "subject": "CN=soon.squirrel.test",
+                         "issuer": "CN=squirrel test CA"},
+          f"{backend}: the webhook carries the certificate's end, subject and issuer")
+    check(abs(not_after - (int(datetime.datetime.now().timestamp()) + 5 * DAY + 3600)) < 600,
+          f"{backend}: not_after is the certificate's end", not_after)
+    equal(body["alerts"][0]["cert"], body["cert"], f"{backend}: and so does its item in alerts")
+
+
+def run_backend(tmp, spec, httpd, sink):
     backend, *args = spec.split(":")
     args = [a for a in args if a]
     d = os.path.join(tmp, f"tls-{backend}")
@@ -141,7 +167,12 @@ def run_backend(tmp, spec, httpd):
                 equal(sorted((k, v[0]) for k, v in parse_once(out).items()),
                       [(sid, "up"), (near, "up"), (plain, "up")], f"{backend} {what}: all up")
 
+            rc, out, err = run([CTL, "--config", conf, "--db", db, "contact", "add", "hook",
+                                "webhook", sink.url("/s/200/cert"), "--every-site", "--kinds",
+                                "cert"])
+            equal(rc, 0, f"{backend}: contact add webhook for cert events")
             once("5 days left")
+            check_hook(backend, sink, db, sid, url)
             equal(subjects(smtp), ["[squirrel] CERTIFICATE shop (ends in 5 days)"],
                   f"{backend}: one cert mail, for the site that warns at 7")
             text = body(smtp.messages()[0][0]) if smtp.messages() else ""
@@ -177,9 +208,12 @@ def run_backend(tmp, spec, httpd):
             check(rc == 0 and "CERT" in lines[0].split() and " 20 d " in lines[1],
                   f"{backend}: squirrelctl status shows the days left", out)
             con = sqlite3.connect(db)
-            equal(con.execute("SELECT kind, status, site_id FROM outbox ORDER BY id").fetchall(),
-                  [("cert", "sent", sid), ("cert", "sent", sid)],
-                  f"{backend}: two cert alerts, both sent, none for the plain site")
+            equal(con.execute("SELECT kind, status, site_id, contact_id IS NOT NULL FROM outbox"
+                              " ORDER BY id").fetchall(),
+                  [("cert", "sent", sid, 0), ("cert", "sent", sid, 1)] * 2,
+                  f"{backend}: two cert alerts, both sent (to the owner and the webhook), none for"
+                  " the plain site")
+            equal(len(sink.requests("/s/200/cert")), 2, f"{backend}: the webhook got both")
             con.close()
     finally:
         stop_pid(tlsd)
@@ -190,7 +224,8 @@ def main():
     with tmpdir() as tmp, Httpd(tmp) as httpd:
         test_bad_config(tmp)
         for spec in backends:
-            run_backend(tmp, spec, httpd)
+            with Sink(tmp, f"sink-{spec.split(':')[0]}") as sink:
+                run_backend(tmp, spec, httpd, sink)
     return done()
 
 

@@ -13,6 +13,7 @@
 
 #include "squirrel/core/check.h"
 #include "squirrel/core/state.h"
+#include "squirrel/store/contacts.h"
 #include "squirrel/store/store.h"
 
 /* An alert in the outbox, with a copy of everything its mail needs. */
@@ -67,6 +68,16 @@ struct sq_alert_row {
 	/* the outbox's own bookkeeping: read by store_outbox_list only, else NULL */
 	char *status;         /* "pending", "failed" */
 	char *last_error;
+	/*
+	 * A contact's copy of an alert: its contact (0: the site's owner, by
+	 * mail) and the owner's row it copies (0: this is that row), whose
+	 * groups and sites behind it shares; due rows carry the contact read
+	 * with them (contact.kind NULL: the contact was removed).
+	 */
+	int64_t contact_id;
+	int64_t alert_of;
+	struct sq_contact contact;
+	bool busy;            /* delivery's own mark: its message is on its way */
 };
 
 /* The groups of an alert read back: the mail shows ten, and counts the rest. */
@@ -108,10 +119,11 @@ int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_a
 int store_outbox_counts(struct store *s, int64_t *pending, int64_t *failed);
 
 /*
- * The earliest next_attempt (unix s) of the pending alerts: 1 with it in
- * *at, 0 when none is pending, -1 (logged).
+ * The earliest next_attempt (unix s) of the pending alerts later than
+ * after (INT64_MIN: of them all): 1 with it in *at, 0 when there is none,
+ * -1 (logged).
  */
-int store_outbox_next_attempt(struct store *s, int64_t *at);
+int store_outbox_next_attempt(struct store *s, int64_t after, int64_t *at);
 
 /*
  * The pending and failed alerts, oldest first, as squirrelctl outbox lists
