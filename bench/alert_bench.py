@@ -307,13 +307,18 @@ def build_db(ctx, a, db, urls, hook_port):
     bench.run_quick([ctl, "init", "--db", db], 60, what="squirrelctl init")
     cmds = [[ctl, "contact", "add", "hook-%d" % k, "webhook",
              "http://127.0.0.1:%d/h/%d" % (hook_port, k), "--db", db] for k in range(a.owners)]
+    if a.email_contacts:
+        cmds += [[ctl, "contact", "add", "team-%d" % k, "email", "team%d@example.org" % k, "--db", db]
+                 for k in range(a.owners)]
     run_all(cmds, a.jobs, "squirrelctl contact add")
     cmds = [[ctl, "add", url, "owner%d@example.org" % owner_of(i, a), "--name", "site%d" % i,
-             "--contact", "hook-%d" % owner_of(i, a), "--db", db] for i, url in enumerate(urls)]
+             "--contact", "hook-%d" % owner_of(i, a), "--db", db]
+            + (["--contact", "team-%d" % owner_of(i, a)] if a.email_contacts else [])
+            for i, url in enumerate(urls)]
     run_all(cmds, a.jobs, "squirrelctl add")
     n = db_query(db, "SELECT count(*) FROM sites")[0][0]
     links = db_query(db, "SELECT count(*) FROM site_contacts")[0][0]
-    if n != len(urls) or links != len(urls):
+    if n != len(urls) or links != len(urls) * (2 if a.email_contacts else 1):
         raise RuntimeError("the database holds %d sites and %d links, not %d" % (n, links, len(urls)))
 
 
@@ -433,8 +438,9 @@ def analyse(a, db, t_start, t_flip, t_end_storm, tail, hooks, mails):
                    a.group_window + a.latency / 1000.0,
                    "%d POSTs, %d alert items in them, %d not matching a DOWN row of that contact"
                    % (len(hooks.posts), sum(len(p["ids"]) for p in hooks.posts), strangers))
-    for rs, first in ((mail_rows, first_mail), (hook_rows, first_hook)):
-        if len(rs) != a.sites or len(first) != len(rs) \
+    for rs, first, want in ((mail_rows, first_mail, a.sites * (2 if a.email_contacts else 1)),
+                            (hook_rows, first_hook, a.sites)):
+        if len(rs) != want or len(first) != len(rs) \
                 or any(first[r[0]] - down_at[r[1]] > a.target for r in rs if r[0] in first):
             ok = False
     st = {}
@@ -507,6 +513,9 @@ def report_channel(out, name, rows, first, copies, down_at, t_flip, a, ideal, wh
                        % (" + the sink's answer" if name == "webhook" else "", ideal,
                           pct(sorted(lag), 0.5) / ideal, max(lag) / ideal))
         out.append("  503s -> delivered: %s" % spread(lag_flip))
+        past = [first[r[0]] - down_at[r[1]] - a.group_window for r in rows if r[0] in first]
+        out.append("  past the group window (DOWN + %d s -> delivered; below 0: sent early beside an "
+                   "alert of the same owner due sooner): %s" % (a.group_window, spread(past)))
     for r in lost[:3]:
         out.append("  NOT DELIVERED: outbox row %d (site %d, %s)" % (r[0], r[1], r[5]))
 
@@ -521,6 +530,9 @@ def parse_args(argv):
     p.add_argument("--sites", type=int, default=2000, help="sites (default 2000)")
     p.add_argument("--owners", type=int, default=200, help="owners, each with a webhook (default 200)")
     p.add_argument("--latency", type=int, default=200, help="the webhook sink's answer delay, ms (default 200)")
+    p.add_argument("--email-contacts", action="store_true",
+                   help="give each owner an email contact too (team-K, another address), linked "
+                        "to its sites beside the webhook")
     p.add_argument("--site-latency", type=int, default=20, help="the sites' answer delay, ms (default 20)")
     p.add_argument("--interval", type=int, default=10, help="[check] interval, s (default 10)")
     p.add_argument("--retry-interval", type=int, default=5, help="[check] retry_interval, s (default 5)")
@@ -585,10 +597,11 @@ def main(argv):
         shutil.copy2(ctx.squirreld, os.path.join(tmp, "squirreld"))   # the binary as it was at the start
         ctx.squirreld = os.path.join(tmp, "squirreld")
         me = os.path.abspath(__file__)
-        print("squirrel alert benchmark: %d sites of %d owners (mail + webhook each), webhook answers "
+        print("squirrel alert benchmark: %d sites of %d owners (mail%s + webhook each), webhook answers "
               "in %d ms, sites in %d ms; interval %d s, retry %d s, fail_threshold %d, group_window "
               "%d s; libev; %d CPUs"
-              % (a.sites, a.owners, a.latency, a.site_latency, a.interval, a.retry_interval,
+              % (a.sites, a.owners, " to the owner and a team address" if a.email_contacts else "",
+                 a.latency, a.site_latency, a.interval, a.retry_interval,
                  a.fail_threshold, a.group_window, os.cpu_count() or 0), flush=True)
 
         pf, err = os.path.join(tmp, "sites.port"), os.path.join(tmp, "sites.stderr")
@@ -679,7 +692,8 @@ def main(argv):
                           % (time.time() - t_flip, len(tail.down), nmail, len(mails.mails), nhook,
                              len(hooks.posts), bench.proc_cpu(daemon.pid), rss_max / 1024.0), flush=True)
                     next_note += 10
-                if done_at is None and len(tail.down) >= a.sites and nmail >= a.sites \
+                if done_at is None and len(tail.down) >= a.sites \
+                        and nmail >= a.sites * (2 if a.email_contacts else 1) \
                         and nhook >= a.sites:
                     done_at = time.time()
                     end = min(end, now + a.settle)
