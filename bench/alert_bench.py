@@ -50,24 +50,31 @@ SMTPD_PYTHON = "/usr/bin/python3"      # the interpreter that has aiosmtpd
 
 def serve_sites(first, n, latency_ms, port_file):
     """N listening sockets on one port; 200 to any request after the
-    latency, 503 once SIGUSR1 has come. One line per request is not
-    written: the checks table tells the cadence."""
-    state = {"down": False, "requests": 0}
+    latency, 503 once SIGUSR1 has come. Each request's arrival (unix
+    time) and address are kept, and written to PORTFILE.requests at
+    SIGTERM: the cadence to the millisecond, beside the checks table's
+    whole seconds."""
+    state = {"down": False}
+    seen = []
     delay = latency_ms / 1000.0
 
     class Site(asyncio.Protocol):
         def connection_made(self, transport):
             self.t = transport
             self.buf = b""
+            self.done = False
 
         def data_received(self, data):
+            if self.t is None or self.done:
+                return
             self.buf += data
-            if b"\r\n\r\n" not in self.buf or self.t is None:
+            if b"\r\n\r\n" not in self.buf:
                 if len(self.buf) > 65536:
                     self.t.close()
                 return
+            self.done = True
             head = self.buf.split(b" ", 1)[0]
-            state["requests"] += 1
+            seen.append((time.time(), self.t.get_extra_info("sockname")[0]))
             code = 503 if state["down"] else 200
             asyncio.get_running_loop().call_later(delay, self.answer, code, head != b"HEAD")
 
@@ -108,8 +115,9 @@ def serve_sites(first, n, latency_ms, port_file):
             f.write("%d\n" % port)
         os.rename(port_file + ".tmp", port_file)
         await stop.wait()
-        with open(port_file + ".requests", "w") as f:
-            f.write("%d\n" % state["requests"])
+        with open(port_file + ".requests.tmp", "w") as f:
+            f.writelines("%.3f %s\n" % x for x in seen)
+        os.rename(port_file + ".requests.tmp", port_file + ".requests")
 
     asyncio.run(main())
 
@@ -359,7 +367,7 @@ def write_config(path, a, smtp_port):
 
 # ---------------------------------------------------------------- the report
 
-def analyse(a, db, t_start, t_flip, t_end_storm, tail, hooks, mails):
+def analyse(a, db, t_start, t_flip, t_end_storm, tail, hooks, mails, requests):
     """Every figure from the outbox, the checks table and what the sinks
     received; returns (lines, ok)."""
     out, ok = [], True
@@ -481,6 +489,10 @@ def analyse(a, db, t_start, t_flip, t_end_storm, tail, hooks, mails):
                       "met" if over == 0 else "MISSED"))
         if over:
             ok = False
+    if requests is not None:
+        lines, fine = server_gaps(a, db, requests, t_flip, t_end_storm)
+        out.extend(lines)
+        ok = ok and fine
     hist = {}
     for x in storm_gaps:
         hist[x[0]] = hist.get(x[0], 0) + 1
@@ -489,6 +501,49 @@ def analyse(a, db, t_start, t_flip, t_end_storm, tail, hooks, mails):
                    % ", ".join("%d: %d" % kv for kv in sorted(hist.items())))
     if never:
         ok = False
+    return out, ok
+
+
+def read_requests(sites, path):
+    """Stops the sites server (SIGTERM: it writes what it saw); returns its
+    CPU seconds and [(unix time, address)], None when it left no record."""
+    cpu = bench.proc_cpu(sites.pid)
+    sites.stop()
+    try:
+        with open(path) as f:
+            return cpu, [(float(t), addr) for t, addr in (line.split() for line in f)]
+    except (OSError, ValueError):
+        print("the sites server left no record of its requests (%s)"
+              % bench.exit_text(sites.exitcode if sites.exitcode is not None else -9))
+        return cpu, None
+
+
+def server_gaps(a, db, requests, t_flip, t_end_storm):
+    """The gaps between two requests to one site's address, as the server
+    timed them (to the millisecond), in the storm and in the whole run."""
+    site_of = {}
+    for sid, url in db_query(db, "SELECT id, url FROM sites"):
+        site_of[url.split("//", 1)[1].split(":", 1)[0]] = sid
+    per = {}
+    for t, addr in requests:
+        per.setdefault(addr, []).append(t)
+    limit = a.interval + 1
+    out, ok = [], True
+    gaps = []
+    for addr, ts in per.items():
+        ts.sort()
+        for x, y in zip(ts, ts[1:]):
+            gaps.append((y - x, site_of.get(addr, 0), x, t_flip <= y <= t_end_storm + 1))
+    for what, g in (("whole run", gaps), ("storm", [x for x in gaps if x[3]])):
+        if not g:
+            continue
+        top = max(g)
+        over = sum(1 for x in g if x[0] > limit)
+        out.append("  the same, timed by the sites server (%s): %.3f s (site %d, after its check at "
+                   "%+.1f s), %d gaps over %d s of %d; gaps of about an interval (over %d s): %s"
+                   % (what, top[0], top[1], top[2] - t_flip, over, limit, len(g), a.interval - 1,
+                      spread([x[0] for x in g if x[0] > a.interval - 1])))
+        ok = ok and over == 0
     return out, ok
 
 
@@ -604,11 +659,11 @@ def main(argv):
                  a.latency, a.site_latency, a.interval, a.retry_interval,
                  a.fail_threshold, a.group_window, os.cpu_count() or 0), flush=True)
 
-        pf, err = os.path.join(tmp, "sites.port"), os.path.join(tmp, "sites.stderr")
+        pf_sites, err = os.path.join(tmp, "sites.port"), os.path.join(tmp, "sites.stderr")
         with open(err, "w") as e:
             sites = bench.Proc([sys.executable, me, "--serve-sites", bench.LISTEN, a.sites,
-                                a.site_latency, pf], stderr=e)
-        site_port = wait_port(sites, pf, err, "the sites server", 60)
+                                a.site_latency, pf_sites], stderr=e)
+        site_port = wait_port(sites, pf_sites, err, "the sites server", 60)
         addrs = bench.addresses(bench.LISTEN, a.sites)
         urls = ["http://%s:%d/" % (addr, site_port) for addr in addrs]
         for url in (urls[0], urls[-1]):
@@ -724,7 +779,8 @@ def main(argv):
         print("\n== results (times from the moment every site answered 503, or from each site's DOWN)")
         print("all delivered: %s" % ("%.1f s after the 503s" % (done_at - t_flip) if done_at else
                                     "NO, deadline of %.0f s reached" % a.deadline))
-        lines, good = analyse(a, db, t_start, t_flip, done_at or t_end, tail, hooks, mails)
+        sites_cpu, requests = read_requests(sites, pf_sites + ".requests")
+        lines, good = analyse(a, db, t_start, t_flip, done_at or t_end, tail, hooks, mails, requests)
         for line in lines:
             print(line)
         storm = t_end - t_flip
@@ -737,7 +793,8 @@ def main(argv):
               % (status.get("VmRSS", 0) / 1024.0, rss_max / 1024.0, status.get("VmHWM", 0) / 1024.0,
                  status.get("Threads", "?")))
         print("CPU of the sinks: sites %.2f s, webhook %.2f s, SMTP %.2f s"
-              % (bench.proc_cpu(sites.pid), bench.proc_cpu(hooks_srv.pid), bench.proc_cpu(smtpd.pid)))
+              % (sites_cpu, bench.proc_cpu(hooks_srv.pid),
+                 bench.proc_cpu(smtpd.pid)))
         print(stop_line)
         with open(derr, errors="replace") as f:
             warn = [x.rstrip("\n") for x in f if " is DOWN" not in x and "mail sent to" not in x
