@@ -490,7 +490,8 @@ def analyse(a, db, t_start, t_flip, t_end_storm, tail, hooks, mails, requests):
         if over:
             ok = False
     if requests is not None:
-        lines, fine = server_gaps(a, db, requests, t_flip, t_end_storm)
+        lines, fine = server_gaps(a, db, [r for r in requests if r[0] >= t_start], t_flip,
+                                  t_end_storm)
         out.extend(lines)
         ok = ok and fine
     hist = {}
@@ -520,7 +521,8 @@ def read_requests(sites, path):
 
 def server_gaps(a, db, requests, t_flip, t_end_storm):
     """The gaps between two requests to one site's address, as the server
-    timed them (to the millisecond), in the storm and in the whole run."""
+    timed them (to the millisecond), in the storm and in the whole run
+    (from squirreld's start: the benchmark's own probes come before)."""
     site_of = {}
     for sid, url in db_query(db, "SELECT id, url FROM sites"):
         site_of[url.split("//", 1)[1].split(":", 1)[0]] = sid
