@@ -326,8 +326,10 @@ def build_db(ctx, a, db, urls, hook_port):
     run_all(cmds, a.jobs, "squirrelctl add")
     n = db_query(db, "SELECT count(*) FROM sites")[0][0]
     links = db_query(db, "SELECT count(*) FROM site_contacts")[0][0]
-    if n != len(urls) or links != len(urls) * (2 if a.email_contacts else 1):
-        raise RuntimeError("the database holds %d sites and %d links, not %d" % (n, links, len(urls)))
+    want = len(urls) * (2 if a.email_contacts else 1)
+    if n != len(urls) or links != want:
+        raise RuntimeError("the database holds %d sites and %d links to contacts, not %d and %d"
+                           % (n, links, len(urls), want))
 
 
 def run_all(cmds, jobs, what):
