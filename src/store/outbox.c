@@ -346,8 +346,12 @@ int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_lis
 	    " c.sender, c.api FROM outbox o"
 	    " LEFT JOIN incidents i ON o.kind IN (?3, ?4) AND i.id = " INCIDENT_OF_ALERT
 	    " LEFT JOIN contacts c ON c.id = o.contact_id"
-	    " WHERE o.status = 'pending' AND (?2 OR o.next_attempt <= ?1 OR (o.attempts = 0 AND"
-	    /* the owners (and contacts) with an alert due: one list, made once (not per row) */
+	    " WHERE o.status = 'pending' AND (?2 OR o.next_attempt <= ?1 OR ("
+	    /*
+	     * the owners (and contacts) with an alert due: one list, made once
+	     * (not per row); their other pending alerts go with it, a DOWN still
+	     * waiting for its retry too, so that its UP never goes before it
+	     */
 	    "  (o.owner_email, coalesce(o.contact_id, 0)) IN (SELECT d.owner_email,"
 	    "   coalesce(d.contact_id, 0) FROM outbox d WHERE d.status = 'pending'"
 	    "   AND d.next_attempt <= ?1)))"

@@ -273,6 +273,41 @@ def test_due_during_round(tmp):
               ["first@example.com", "second@example.com"], "during: one mail to each")
 
 
+def test_retry_rides_along(tmp):
+    """A DOWN waiting for its retry is not left behind by the UP that follows
+    it: when an alert of an owner is due, that owner's pending alerts go in
+    the same digest, oldest first, so nobody reads UP before its DOWN."""
+    with Smtpd(tmp, "smtp-along") as smtp:
+        conf = config(tmp, "along.conf", smtp.port)
+        db = new_db(tmp, "along.db")
+        con = sqlite3.connect(db)
+        now = int(time.time())
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class,"
+                    " detail, http_status, attempts, next_attempt, last_error) VALUES (1, ?, 'down', ?,"
+                    " 'http://127.0.0.1:9/', 'along', 1, '', 503, 1, ?, '451 try later')",
+                    (OWNER, now - 30, now + 600))
+        con.execute("INSERT INTO outbox (site_id, owner_email, kind, created_at, url, name, class,"
+                    " detail, http_status, since, next_attempt) VALUES (1, ?, 'up', ?,"
+                    " 'http://127.0.0.1:9/', 'along', 0, '', 200, ?, ?)", (OWNER, now, now - 30, now))
+        con.commit()
+        con.close()
+        errf = open(os.path.join(tmp, "along.stderr"), "w")
+        try:
+            proc = subprocess.Popen([SQUIRRELD, "--config", conf, "--db", db, "--backend", "serial"],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+            sent = wait_for(lambda: len(smtp.messages()) >= 1, 20, step=0.1)
+            time.sleep(1)
+        finally:
+            rc = stop_pid(proc, signal.SIGTERM, timeout=30)
+            errf.close()
+        equal(rc, 0, "along: the daemon stops cleanly")
+        msgs = smtp.messages() if sent else []
+        equal(len(msgs), 1, "along: one mail")
+        body = msgs[0][0].decode(errors="replace") if msgs else ""
+        down, up = body.find("DOWN: along"), body.find("UP again: along")
+        check(0 <= down < up, "along: the DOWN waiting for its retry goes with the UP, before it", body[:1500])
+
+
 def main():
     only = sys.argv[1:]
     with tmpdir() as tmp:
@@ -289,6 +324,8 @@ def main():
             test_due_soon(tmp)
         if not only or "during" in only:
             test_due_during_round(tmp)
+        if not only or "along" in only:
+            test_retry_rides_along(tmp)
     return done()
 
 

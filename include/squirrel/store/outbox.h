@@ -98,8 +98,9 @@ int64_t store_queued_alert_id(struct store *s);
 /*
  * Pending alerts due at now (all pending ones with all = true), ordered by
  * owner then age, so one owner's alerts are next to each other. When one
- * alert of an owner is due, the owner's alerts held and never tried yet
- * come with it, to go in the same digest.
+ * alert of an owner (or contact) is due, all its other pending alerts come
+ * with it, to go in the same digest: those held by group_window, and a
+ * DOWN waiting for its retry, so that its UP is never read first.
  */
 int store_outbox_due(struct store *s, int64_t now, bool all, struct sq_alert_list *out);
 void store_free_alerts(struct sq_alert_list *l);
