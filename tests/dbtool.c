@@ -4,6 +4,7 @@
  * migration steps it ran.
  *
  *   dbtool create PATH VERSION
+ *   dbtool tiers PATH        the hourly tier summed again from a history written with SQL
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +12,22 @@
 
 #include "squirrel/base/log.h"
 #include "squirrel/store/convert.h"
+#include "squirrel/store/store.h"
+#include "squirrel/store/uptime.h"
 
 int main(int argc, char **argv)
 {
 	char *end;
 
 	log_init("dbtool");
+	if (argc == 3 && strcmp(argv[1], "tiers") == 0) {
+		struct store *s = store_open(argv[2], 0);
+		int rc = s != NULL && store_tiers_rebuild(s) == 0 ? 0 : 1;
+		store_close(s);
+		return rc;
+	}
 	if (argc != 4 || strcmp(argv[1], "create") != 0) {
-		fprintf(stderr, "usage: dbtool create PATH VERSION\n");
+		fprintf(stderr, "usage: dbtool create PATH VERSION | dbtool tiers PATH\n");
 		return 2;
 	}
 	long version = strtol(argv[3], &end, 10);

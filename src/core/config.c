@@ -112,7 +112,8 @@ static const struct key keys[] = {
 	{ "squirreld", "log_level", KEY_CHOICE, OFF(log_level), 0, 0, level_choices, "info", NULL },
 	{ "squirreld", "status_page", KEY_STRING, OFF(status_page), 0, 0, NULL, "", NULL },
 	{ "squirreld", "metrics_file", KEY_STRING, OFF(metrics_file), 0, 0, NULL, "", NULL },
-	{ "squirreld", "history_days", KEY_INT, OFF(history_days), 1, 36500, NULL, "90", NULL },
+	{ "squirreld", "history_days", KEY_INT, OFF(history_days), 1, 36500, NULL, "400", NULL },
+	{ "squirreld", "raw_hours", KEY_INT, OFF(raw_hours), 1, 24 * 36500, NULL, "48", NULL },
 
 	{ "check", "interval", KEY_INT, OFF(interval_s), 1, 30 * DAY, NULL, "60", NULL },
 	{ "check", "timeout", KEY_INT, OFF(timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL, "10000", NULL },

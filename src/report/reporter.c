@@ -1,10 +1,11 @@
 /*
- * reporter.c - status page, metrics file, history pruning and the
+ * reporter.c - status page, metrics file, the history's upkeep and the
  * conversion of schema 8's history (convert.c) in a thread of their own.
  * With backend = redis the metrics file also has the locations' figures
  * (redis_admin.c), read over a connection of the reporter's own, one round
  * trip per file.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +21,14 @@
 #endif
 #include "squirrel/report/reporter.h"
 #include "squirrel/report/statuspage.h"
-#include "squirrel/store/results.h"
+#include "squirrel/store/retention.h"
 #include "squirrel/store/convert.h"
 #include "squirrel/store/store.h"
 
 #define PAGE_EVERY_S 60
 #define METRICS_EVERY_S 15
 #define PRUNE_EVERY_S 60
-#define PRUNE_BATCH 1000          /* rows per transaction: ~50 ms at most */
+#define UPKEEP_BUDGET_MS 200      /* of each second, while the upkeep has a backlog */
 #define CONVERT_BATCH 10000       /* ids of schema 8's history per transaction */
 #define CONVERT_ROUNDS 10         /* transactions a second, at most */
 
@@ -43,19 +44,30 @@ struct reporter {
 #endif
 };
 
-/* Old history goes in small transactions, so the daemon's writes never wait long. */
-static void prune(struct store *st, const struct sq_config *cfg)
+/*
+ * The history's upkeep (retention.c): one short transaction per step, so
+ * the daemon's batches never wait long. While there is a backlog (a
+ * migration, a long stop) steps run for up to UPKEEP_BUDGET_MS of each
+ * second; once caught up, once a minute.
+ */
+static bool upkeep(struct store *st, struct store_retention *r, bool *said)
 {
-	int64_t before = (int64_t)time(NULL) - (int64_t)cfg->history_days * 86400;
-	int deleted = PRUNE_BATCH, total = 0;
+	struct store_retention_done d = { 0 };
+	int64_t t0 = clock_mono_ms();
+	int more = 1;
 
-	for (int round = 0; round < 100 && deleted == PRUNE_BATCH; round++) {
-		if (store_prune_history(st, before, PRUNE_BATCH, &deleted) < 0)
-			return;
-		total += deleted;
+	while (more == 1 && clock_mono_ms() - t0 < UPKEEP_BUDGET_MS)
+		more = store_retention_step(st, r, (int64_t)time(NULL), &d);
+	if (d.backfilled > 0 && !*said) {
+		log_info("summing the response times of the history from before schema 19 into its "
+		    "hours, in batches (checking goes on)");
+		*said = true;
 	}
-	if (total > 0)
-		log_debug("pruned %d checks older than %d days", total, cfg->history_days);
+	if (d.raw + d.kept + d.hours + d.days_pruned + d.days > 0)
+		log_debug("history upkeep: %" PRId64 " days rolled up; pruned %" PRId64 " checks, %"
+		    PRId64 " kept checks, %" PRId64 " hours, %" PRId64 " days", d.days, d.raw, d.kept,
+		    d.hours, d.days_pruned);
+	return more == 1;
 }
 
 /*
@@ -139,7 +151,9 @@ static void *reporter_main(void *arg)
 	struct store *rw = store_open(r->cfg.database, 0);
 	struct store *ro = store_open(r->cfg.database, STORE_READONLY);
 	int64_t next_page = 0, next_metrics = 0, next_prune = 0;
-	bool converting = true, said = false;
+	bool converting = true, said = false, behind = true, said_backfill = false;
+	struct store_retention ret = { .raw_hours = r->cfg.raw_hours,
+	    .history_days = r->cfg.history_days };
 
 	if (rw == NULL || ro == NULL) {
 		log_errorx("the status page, metrics and pruning are off: the database cannot be opened");
@@ -159,12 +173,12 @@ static void *reporter_main(void *arg)
 			write_metrics(r, ro);
 			next_metrics = now + METRICS_EVERY_S;
 		}
-		if (now >= next_prune) {
-			prune(rw, &r->cfg);
-			next_prune = now + PRUNE_EVERY_S;
-		}
 		if (converting)
 			converting = convert(rw, &said);
+		if (behind || now >= next_prune) {
+			behind = upkeep(rw, &ret, &said_backfill);
+			next_prune = now + PRUNE_EVERY_S;
+		}
 		pthread_mutex_lock(&r->bg.mu);
 		bg_wait(&r->bg, 1000);
 	}

@@ -25,7 +25,7 @@
 #include "squirrel/base/urlshow.h"
 
 #define DAY 86400
-#define SPARK_BINS 96            /* 15 minutes each over 24 h */
+#define SPARK_BINS 24            /* an hour each over 24 h: the hourly tier's means */
 #define SPARK_W 480
 #define SPARK_H 48
 #define BAR_W 5                  /* per day, in viewBox units */
@@ -152,8 +152,8 @@ static void put_bars(FILE *f, const struct sq_uptime *days, int64_t first_day)
 }
 
 /*
- * The last 24 h of response times as a line: the mean of each 15-minute
- * bin, broken where a bin has no good check.
+ * The last 24 h of response times as a line: the mean of each hour,
+ * broken where an hour has no good check.
  */
 static void put_sparkline(FILE *f, const struct sq_rt_sample *rt, size_t n, int64_t now)
 {
@@ -174,7 +174,7 @@ static void put_sparkline(FILE *f, const struct sq_rt_sample *rt, size_t n, int6
 		top = 1;
 	fprintf(f, "<svg class=\"spark\" viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\" "
 	    "role=\"img\" aria-label=\"Response time over the last 24 hours, up to %" PRId64 " ms\">"
-	    "<title>Response time, last 24 h (highest 15-minute mean %" PRId64 " ms)</title>"
+	    "<title>Response time, last 24 h (highest hourly mean %" PRId64 " ms)</title>"
 	    "<path fill=\"none\" stroke=\"var(--spark)\" stroke-width=\"1.5\" "
 	    "vector-effect=\"non-scaling-stroke\" stroke-linejoin=\"round\" d=\"",
 	    SPARK_W, SPARK_H, top, top);

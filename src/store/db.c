@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "squirrel/base/log.h"
@@ -205,6 +206,10 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
+	if (store_tiers_flush(s, (int64_t)time(NULL)) < 0) {
+		store_rollback(s);
+		return -1;
+	}
 	if (store_exec(s, "COMMIT", "committing") < 0) {
 		store_rollback(s);
 		return -1;
@@ -214,6 +219,7 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
+	store_tiers_abort(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }

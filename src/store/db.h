@@ -40,6 +40,7 @@ struct store {
 	struct sq_window_list windows;
 	int64_t windows_seen;
 	bool windows_loaded;
+	struct store_tiers *tiers;      /* tiers.c: the batch's hours, the sites' latest checks */
 	dev_t dev;                      /* the file opened, to notice it replaced */
 	ino_t ino;
 };
@@ -153,6 +154,40 @@ int store_certs_prepare(struct store *s);
 #define STORE_VERDICT_SQL(p) \
 	"(CASE WHEN " p "maintenance IS NOT NULL THEN 3 WHEN " p "ok AND " p "slow THEN 2" \
 	" WHEN " p "ok THEN 1 WHEN " STORE_UNKNOWN_SQL(p) " THEN -1 ELSE 0 END)"
+
+/*
+ * The longest a check's verdict holds for the site whose id is the SQL
+ * expression site: twice its interval (or the configured one), a day at
+ * most. The hourly tier (tiers.c) and the readers (uptime.c) use it alike.
+ */
+#define STORE_CAP_SQL(site) \
+	"min(2 * coalesce((SELECT interval_s FROM sites WHERE id = " site ")," \
+	" (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
+
+/*
+ * The hourly tier, summed off the check path (tiers.c). At open:
+ * store_tiers_register (the histogram functions, every connection),
+ * store_tiers_prepare (a connection that writes). store_tiers_check, for
+ * each check before its row is inserted, notes its pieces (verdict as
+ * STORE_VERDICT_SQL, outcome 1 ok, 0 failed, -1 unknown) and says whether
+ * it is an edge (its verdict differs from the one before). The commit
+ * (db.c) flushes them into uptime_hours; a rollback forgets them.
+ */
+int store_tiers_register(struct store *s);
+int store_tiers_prepare(struct store *s);
+void store_tiers_close(struct store *s);
+int store_tiers_check(struct store *s, int64_t site, int64_t when, int verdict, int outcome,
+    int ms, bool *edge);
+int store_tiers_flush(struct store *s, int64_t now);
+/*
+ * The checks with ids in [lo, hi), recorded before version 19, added to
+ * their hours' counts and response times (their holds are summed already),
+ * inside the caller's transaction. 0 or -1.
+ */
+int store_tiers_backfill(struct store *s, int64_t lo, int64_t hi, int64_t now);
+void store_tiers_abort(struct store *s);
+/* The sites' latest checks read again at the next check (the interval changed). */
+void store_tiers_forget(struct store *s);
 
 /* The conversion of schema version 8's rows (convert.c). */
 /* Registers sq_legacy_class() and sq_legacy_detail() on the connection. 0 or -1. */

@@ -23,7 +23,8 @@ int store_results_prepare(struct store *s)
 
 	if (store_prepare(s,
 	    "INSERT INTO checks (site_id, checked_at, ok, http_status, ms, detail, class,"
-	    "  maintenance, slow) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, 0), nullif(?9, 0))", STORE_KEEP, &s->insert_check, what) < 0)
+	    "  maintenance, slow, edge) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, 0),"
+	    "  nullif(?9, 0), nullif(?10, 0))", STORE_KEEP, &s->insert_check, what) < 0)
 		return -1;
 	if (store_prepare(s,
 	    "INSERT INTO site_state (site_id, last_check, last_status, last_ms, last_error,"
@@ -219,7 +220,7 @@ int store_save_check_votes(struct store *s, const struct sq_result *r,
 	return store_save_check_marked(s, r, state, locations, nlocations, NULL);
 }
 
-int store_save_check_marked(struct store *s, const struct sq_result *r,
+static int save_marked(struct store *s, const struct sq_result *r,
     const struct sq_site_state *state, const char *const *locations, int nlocations,
     const struct sq_check_marks *marks)
 {
@@ -229,6 +230,15 @@ int store_save_check_marked(struct store *s, const struct sq_result *r,
 	/* a class out of range (a backend's bug) is kept as the library's error */
 	int code = sq_class_code(r->err) >= 0 ? sq_class_code(r->err) : sq_class_code(SQ_ERR_OTHER);
 
+	bool unknown = r->err == SQ_ERR_NO_QUORUM || r->err == SQ_ERR_OUTAGE, edge;
+	int good = sq_result_ok(r);
+	/* what its hold counts as: STORE_VERDICT_SQL's numbers */
+	int verdict = marks != NULL && marks->maintenance != 0 ? 3 :
+	    good && marks != NULL && marks->slow ? 2 : good ? 1 : unknown ? -1 : 0;
+
+	if (store_tiers_check(s, r->site_id, when, verdict, good ? 1 : unknown ? -1 : 0, r->ms,
+	    &edge) < 0)
+		return -1;
 	sq_result_error(r, err, sizeof(err));
 	sq_result_detail(r, detail, sizeof(detail));
 	for (int i = 0; i < 2 && ok == 0; i++) {
@@ -247,6 +257,7 @@ int store_save_check_marked(struct store *s, const struct sq_result *r,
 			/* bound every time: a statement keeps its values from one check to the next */
 			sqlite3_bind_int64(st, 8, marks != NULL ? marks->maintenance : 0);
 			sqlite3_bind_int(st, 9, marks != NULL && marks->slow);
+			sqlite3_bind_int(st, 10, edge);
 		}
 		if (i == 1) {
 			sqlite3_bind_text(st, 7, state_name(state->state), -1, SQLITE_STATIC);
@@ -272,6 +283,22 @@ int store_save_check_marked(struct store *s, const struct sq_result *r,
 			ok = -1;
 	}
 	return ok;
+}
+
+int store_save_check_marked(struct store *s, const struct sq_result *r,
+    const struct sq_site_state *state, const char *const *locations, int nlocations,
+    const struct sq_check_marks *marks)
+{
+	/* the hourly tier is written with the check: outside a batch, in a transaction of its own */
+	if (!sqlite3_get_autocommit(s->db))
+		return save_marked(s, r, state, locations, nlocations, marks);
+	if (store_begin(s) < 0)
+		return -1;
+	if (save_marked(s, r, state, locations, nlocations, marks) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return store_commit(s);
 }
 
 int store_incident_open(struct store *s, int64_t site_id, int64_t at, const char *cause)

@@ -709,6 +709,72 @@ static const char schema_v18[] =
     "ALTER TABLE outbox ADD COLUMN contact_id INTEGER;"
     "ALTER TABLE outbox ADD COLUMN alert_of INTEGER;";
 
+/*
+ * Version 19: a year of history in the space of a week. The history is
+ * kept in three tiers: the raw checks for [squirreld] raw_hours (failed
+ * checks, checks whose verdict differs from the one before (edge = 1) and
+ * each site's latest check as long as the hourly tier), an hour per site
+ * (uptime_hours, HOURLY_DAYS in retention.c) and a day per site
+ * (uptime_days, [squirreld] history_days). An hour and a day hold the same
+ * sums: the seconds each verdict held (as before), the checks and the
+ * failures in it, and the response times of its successes: their count,
+ * sum, least and most, and a histogram of fixed log-spaced buckets
+ * (core/hist.h) from which percentiles are read.
+ *
+ * The daemon sums a batch in memory and upserts its hours in the batch's
+ * transaction (tiers.c): the triggers that did it per inserted check go.
+ * settings.check_gen moves on with every batch, so that a process that
+ * finds another one's checks since its own last batch reads the sites'
+ * latest checks again. The rest runs in the reporter, in bounded
+ * transactions (retention.c): the response times of the history from
+ * before this version (backfill_below: ids below it still to be summed,
+ * newest first), the daily roll-up (the days before days_below are in
+ * uptime_days) and the pruning (raw_below: the successes before it may be
+ * gone; hours_below: the hours before it are gone, and the readers take
+ * those days from uptime_days; prune_at, keep_at: the times the two
+ * pruning passes of the checks resume at).
+ * Cheap DDL: new columns with defaults, a table, two triggers dropped.
+ */
+#define TIER_COLUMNS \
+    " checks INTEGER NOT NULL DEFAULT 0," \
+    " failures INTEGER NOT NULL DEFAULT 0," \
+    " ms_n INTEGER NOT NULL DEFAULT 0," \
+    " ms_sum INTEGER NOT NULL DEFAULT 0," \
+    " ms_min INTEGER," \
+    " ms_max INTEGER," \
+    " ms_hist BLOB"
+static const char schema_v19[] =
+    "DROP TRIGGER IF EXISTS checks_uptime;"
+    "DROP TRIGGER IF EXISTS checks_count;"
+    "ALTER TABLE uptime_hours ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uptime_hours ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uptime_hours ADD COLUMN ms_n INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uptime_hours ADD COLUMN ms_sum INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uptime_hours ADD COLUMN ms_min INTEGER;"
+    "ALTER TABLE uptime_hours ADD COLUMN ms_max INTEGER;"
+    "ALTER TABLE uptime_hours ADD COLUMN ms_hist BLOB;"
+    "CREATE TABLE uptime_days ("
+    " site_id INTEGER NOT NULL,"
+    " day INTEGER NOT NULL CHECK (day % 86400 = 0),"
+    " up_s INTEGER NOT NULL DEFAULT 0,"
+    " down_s INTEGER NOT NULL DEFAULT 0,"
+    " slow_s INTEGER NOT NULL DEFAULT 0,"
+    " maint_s INTEGER NOT NULL DEFAULT 0,"
+    TIER_COLUMNS ","
+    " PRIMARY KEY (site_id, day)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uptime_days_day ON uptime_days (day);"
+    "ALTER TABLE checks ADD COLUMN edge INTEGER;"
+    "ALTER TABLE settings ADD COLUMN check_gen INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN backfill_below INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN raw_below INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN days_below INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN hours_below INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN prune_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN keep_at INTEGER NOT NULL DEFAULT 0;"
+    "INSERT OR IGNORE INTO settings (id) VALUES (1);"
+    "UPDATE settings SET backfill_below = (SELECT coalesce(max(id) + 1, 0) FROM checks) WHERE id = 1;";
+
 /* the CHECKs' words, as SQL string literals */
 #define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
 #define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
@@ -799,6 +865,7 @@ static const char *const migrations[] = {
 	schema_v16,
 	schema_v17,
 	schema_v18,
+	schema_v19,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

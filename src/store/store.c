@@ -225,14 +225,15 @@ struct store *store_open(const char *path, int flags)
 		    store_exec(s, "PRAGMA synchronous = FULL", "setting synchronous") < 0)
 			goto fail;
 	}
-	if (store_convert_register(s) < 0 || store_migrate(s, readonly) < 0)
+	if (store_convert_register(s) < 0 || store_tiers_register(s) < 0 ||
+	    store_migrate(s, readonly) < 0)
 		goto fail;
 	if (stat(path, &sb) == 0) {
 		s->dev = sb.st_dev;
 		s->ino = sb.st_ino;
 	}
 	if (!readonly && (store_results_prepare(s) < 0 || store_outbox_prepare(s) < 0 ||
-	    store_sites_prepare(s) < 0 || store_certs_prepare(s) < 0))
+	    store_sites_prepare(s) < 0 || store_certs_prepare(s) < 0 || store_tiers_prepare(s) < 0))
 		goto fail;
 	return s;
 fail:
@@ -253,6 +254,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->load_cert);
 	sqlite3_finalize(s->save_cert);
 	store_windows_close(s);
+	store_tiers_close(s);
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	free(s->path);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "squirrel/base/log.h"
+#include "squirrel/core/hist.h"
 #include "squirrel/store/uptime.h"
 #include "db.h"
 
@@ -26,9 +27,7 @@
  * The longest a check's verdict holds: twice the site's interval, at most
  * a day. The trigger in schema_v3 uses the same expression: keep them one.
  */
-#define CAP_SQL \
-	"min(2 * coalesce((SELECT interval_s FROM sites WHERE id = ?1)," \
-	" (SELECT default_interval_s FROM settings WHERE id = 1), 60), 86400)"
+#define CAP_SQL STORE_CAP_SQL("?1")
 
 
 /* ---- the configured interval, and the history from before the rollup ---- */
@@ -128,6 +127,7 @@ int store_set_default_interval(struct store *s, int interval_s)
 {
 	if (interval_s <= 0)
 		return -1;
+	store_tiers_forget(s);
 	/* Written only when it changed: a start should not always cost a write. */
 	return store_run(s, "saving the default interval", NULL,
 	    "UPDATE settings SET default_interval_s = ?1"
@@ -177,6 +177,10 @@ enum {
 	Q_ROLLUP,
 	Q_RAW,
 	Q_DAYS,
+	Q_DAY_TIER,
+	Q_DAY_ROWS,
+	Q_HOUR_ROW,
+	Q_HIST,
 	Q_RT,
 	Q_INCIDENTS,
 	Q_INCIDENT_COUNT,
@@ -202,9 +206,18 @@ static const char *const reader_sql[Q_MAX] = {
 	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s), sum(slow_s), sum(maint_s)"
 	    " FROM uptime_hours"
 	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3 GROUP BY hour / 86400",
-	/* in the index's order: callers bin or sort them, ties need no order */
-	[Q_RT] = "SELECT checked_at, ms FROM checks WHERE site_id = ?1 AND checked_at >= ?2"
-	    " AND ok = 1",
+	[Q_DAY_TIER] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0),"
+	    " coalesce(sum(slow_s), 0), coalesce(sum(maint_s), 0) FROM uptime_days"
+	    " WHERE site_id = ?1 AND day >= ?2 AND day < ?3",
+	[Q_DAY_ROWS] = "SELECT day, up_s, down_s, slow_s, maint_s FROM uptime_days"
+	    " WHERE site_id = ?1 AND day >= ?2 AND day < ?3",
+	[Q_HOUR_ROW] = "SELECT up_s, down_s, slow_s, maint_s FROM uptime_hours"
+	    " WHERE site_id = ?1 AND hour = ?2",
+	[Q_HIST] = "SELECT ms_hist FROM uptime_hours WHERE site_id = ?1 AND hour > ?2 - 3600"
+	    " AND hour <= ?3 AND ms_n > 0",
+	/* each hour of the tier with a good check: its mean, at its middle */
+	[Q_RT] = "SELECT hour + 1800, ms_sum / ms_n FROM uptime_hours WHERE site_id = ?1 AND hour > ?2 - 3600"
+	    " AND ms_n > 0 ORDER BY hour",
 	[Q_INCIDENTS] = "SELECT id, started_at, ended_at, cause FROM incidents WHERE site_id = ?1"
 	    " AND (ended_at IS NULL OR ended_at >= ?2) ORDER BY started_at DESC, id DESC LIMIT ?3",
 	[Q_INCIDENT_COUNT] = "SELECT count(*) FROM incidents WHERE site_id = ?1"
@@ -224,9 +237,31 @@ struct sq_reader {
 	struct store *s;
 	sqlite3_stmt *q[Q_MAX];
 	bool began;
+	int64_t raw_below;        /* successes before it may be pruned: no raw edges there */
+	int64_t hours_below;      /* the hours before it are gone: those days from uptime_days */
 	struct site_ctx site;     /* the last site asked about; valid in the snapshot */
 	bool site_valid;
 };
+
+/* Where the tiers meet, in this snapshot (retention.c moves them on). */
+static int read_bounds(struct sq_reader *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(r->s, "SELECT raw_below, hours_below FROM settings WHERE id = 1", 0, &st,
+	    "reading where the history's tiers meet") < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r->raw_below = sqlite3_column_int64(st, 0);
+		r->hours_below = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading where the history's tiers meet");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
 
 struct sq_reader *store_reader_open(struct store *s)
 {
@@ -251,6 +286,10 @@ struct sq_reader *store_reader_open(struct store *s)
 			store_reader_close(r);
 			return NULL;
 		}
+	}
+	if (read_bounds(r) < 0) {
+		store_reader_close(r);
+		return NULL;
 	}
 	return r;
 }
@@ -408,26 +447,147 @@ static void open_hold(const struct site_ctx *c, int64_t from, int64_t to, int64_
 		add_overlap(u, c->last_verdict, c->last_t, min64(c->last_t + c->cap, now), from, to);
 }
 
+/* part/whole of each sum in a (the share of an hour or a day inside a window) */
+static void add_share(struct sq_uptime *u, const int64_t v[4], int64_t part, int64_t whole)
+{
+	u->up_s += v[0] * part / whole;
+	u->down_s += v[1] * part / whole;
+	u->slow_s += v[2] * part / whole;
+	u->maint_s += v[3] * part / whole;
+}
+
+/*
+ * The closed holds inside [e0, e1), less than an hour inside one hour:
+ * from the raw checks while they are all there, else the hour's share of
+ * its row (the successes before raw_below may be pruned).
+ */
+static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64_t e1,
+    struct sq_uptime *u)
+{
+	int64_t h = e0 - ((e0 % HOUR) + HOUR) % HOUR, v[4];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (e0 >= e1)
+		return 0;
+	if (e0 - c->cap >= r->raw_below)
+		return raw_edge(r, c, e0, e1, u);
+	st = query(r, Q_HOUR_ROW, c->id);
+	sqlite3_bind_int64(st, 2, h);
+	rc = sqlite3_step(st);
+	for (int i = 0; rc == SQLITE_ROW && i < 4; i++)
+		v[i] = sqlite3_column_int64(st, i);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(r->s, "reading the hourly tier");
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		add_share(u, v, e1 - e0, HOUR);
+	return 0;
+}
+
+/*
+ * The closed holds of [from, to) from the daily tier, to < hours_below:
+ * whole days as they are, a day cut by the window by its share.
+ */
+static int day_part(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
+    struct sq_uptime *u)
+{
+	int64_t d0 = (from + DAY - 1) / DAY * DAY, d1 = to / DAY * DAY, v[4];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (d0 < d1) {
+		st = query(r, Q_DAY_TIER, site_id);
+		sqlite3_bind_int64(st, 2, d0);
+		sqlite3_bind_int64(st, 3, d1);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			store_error(r->s, "reading the daily tier");
+			sqlite3_reset(st);
+			return -1;
+		}
+		u->up_s += sqlite3_column_int64(st, 0);
+		u->down_s += sqlite3_column_int64(st, 1);
+		u->slow_s += sqlite3_column_int64(st, 2);
+		u->maint_s += sqlite3_column_int64(st, 3);
+		sqlite3_reset(st);
+	}
+	/* the days the window cuts: before d0, and from d1 on */
+	st = query(r, Q_DAY_ROWS, site_id);
+	sqlite3_bind_int64(st, 2, from / DAY * DAY);
+	sqlite3_bind_int64(st, 3, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t day = sqlite3_column_int64(st, 0);
+		if (day >= d0 && day < d1)
+			continue;
+		for (int i = 0; i < 4; i++)
+			v[i] = sqlite3_column_int64(st, i + 1);
+		add_share(u, v, min64(day + DAY, to) - max64(day, from), DAY);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading the daily tier");
+		return -1;
+	}
+	return 0;
+}
+
 int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
     int64_t now, struct sq_uptime *u)
 {
 	struct site_ctx *c;
+	int64_t start = from;
 
 	memset(u, 0, sizeof(*u));
 	if (from >= to)
 		return 0;
 	if (site_ctx(r, site_id, &c) < 0)
 		return -1;
-	/* whole hours from the rollup, the partial ones at the edges from the checks */
-	int64_t h0 = (from + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
-	if (h0 < h1) {
-		if (rollup_sum(r, site_id, h0, h1, u) < 0 || raw_edge(r, c, from, h0, u) < 0 ||
-		    raw_edge(r, c, h1, to, u) < 0)
+	/* the daily tier before hours_below, the hourly one from there */
+	if (r->hours_below > from) {
+		if (day_part(r, site_id, from, min64(to, r->hours_below), u) < 0)
 			return -1;
-	} else if (raw_edge(r, c, from, to, u) < 0) {
+		start = min64(to, r->hours_below);
+	}
+	/* whole hours from the tier, the partial ones at the edges from the checks or shares */
+	int64_t h0 = (start + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
+	if (start >= to) {
+		/* all of it in the daily tier */
+	} else if (h0 < h1) {
+		if (rollup_sum(r, site_id, h0, h1, u) < 0 || edge(r, c, start, h0, u) < 0 ||
+		    edge(r, c, h1, to, u) < 0)
+			return -1;
+	} else if (edge(r, c, start, to, u) < 0) {
 		return -1;
 	}
 	open_hold(c, from, to, now, u);
+	return 0;
+}
+
+/* The days [first_day, first_day + ndays) of the daily tier into days[]. */
+static int days_from_tier(struct sq_reader *r, int64_t site_id, int64_t first_day, int64_t end,
+    int ndays, struct sq_uptime *days)
+{
+	sqlite3_stmt *st = query(r, Q_DAY_ROWS, site_id);
+	int rc;
+
+	sqlite3_bind_int64(st, 2, first_day);
+	sqlite3_bind_int64(st, 3, end);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = (sqlite3_column_int64(st, 0) - first_day) / DAY;
+		if (i < 0 || i >= ndays)
+			continue;
+		days[i].up_s += sqlite3_column_int64(st, 1);
+		days[i].down_s += sqlite3_column_int64(st, 2);
+		days[i].slow_s += sqlite3_column_int64(st, 3);
+		days[i].maint_s += sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading the daily tier");
+		return -1;
+	}
 	return 0;
 }
 
@@ -442,9 +602,15 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
 	first_day = first_day / DAY * DAY;
 	if (site_ctx(r, site_id, &c) < 0)
 		return -1;
+	int64_t end = first_day + (int64_t)ndays * DAY, split = first_day;
+	if (r->hours_below > first_day) {
+		split = min64(end, r->hours_below);
+		if (days_from_tier(r, site_id, first_day, split, ndays, days) < 0)
+			return -1;
+	}
 	st = query(r, Q_DAYS, site_id);
-	sqlite3_bind_int64(st, 2, first_day);
-	sqlite3_bind_int64(st, 3, first_day + (int64_t)ndays * DAY);
+	sqlite3_bind_int64(st, 2, split);
+	sqlite3_bind_int64(st, 3, end);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t i = (sqlite3_column_int64(st, 0) - first_day) / DAY;
 		if (i < 0 || i >= ndays)
@@ -462,6 +628,32 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
 	for (int i = 0; i < ndays; i++)
 		open_hold(c, first_day + (int64_t)i * DAY, first_day + (int64_t)(i + 1) * DAY, now,
 		    &days[i]);
+	return 0;
+}
+
+/*
+ * The good checks' response times of the hours that overlap [from, to],
+ * merged from the hourly tier's histograms.
+ */
+static int hist_of(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
+    struct sq_hist *h)
+{
+	sqlite3_stmt *st = query(r, Q_HIST, site_id);
+	int rc;
+
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sq_hist_merge_blob(h, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0)) < 0)
+			log_warnx("%s: site %" PRId64 ": a response-time histogram (ms_hist) is not "
+			    "one; its hour is left out", r->s->path, site_id);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading response times");
+		return -1;
+	}
 	return 0;
 }
 
@@ -594,8 +786,7 @@ int64_t percentile(int64_t *v, size_t n, int pct)
 
 int store_reader_figures(struct sq_reader *r, int64_t site_id, int64_t now, struct sq_figures *f)
 {
-	struct sq_rt_sample *rt = NULL;
-	size_t n = 0;
+	struct sq_hist *h;
 	sqlite3_stmt *st;
 
 	memset(f, 0, sizeof(*f));
@@ -604,22 +795,17 @@ int store_reader_figures(struct sq_reader *r, int64_t site_id, int64_t now, stru
 	    store_reader_uptime(r, site_id, now - 7 * DAY, now, now, &f->week) < 0 ||
 	    store_reader_uptime(r, site_id, now - 30 * DAY, now, now, &f->month) < 0)
 		return -1;
-	if (store_reader_response_times(r, site_id, now - DAY, &rt, &n) < 0)
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		log_errorx("%s: out of memory", r->s->path);
 		return -1;
-	if (n > 0) {
-		int64_t *ms = malloc(n * sizeof(*ms));
-		if (ms == NULL) {
-			free(rt);
-			log_errorx("%s: out of memory", r->s->path);
-			return -1;
-		}
-		for (size_t i = 0; i < n; i++)
-			ms[i] = rt[i].ms;
-		f->p50_ms = percentile(ms, n, 50);
-		f->p95_ms = percentile(ms, n, 95);
-		free(ms);
 	}
-	free(rt);
+	if (hist_of(r, site_id, now - DAY, now, h) < 0) {
+		free(h);
+		return -1;
+	}
+	f->p50_ms = sq_hist_percentile(h, 50);
+	f->p95_ms = sq_hist_percentile(h, 95);
+	free(h);
 	st = query(r, Q_INCIDENT_COUNT, site_id);
 	sqlite3_bind_int64(st, 2, now - 30 * DAY);
 	if (sqlite3_step(st) != SQLITE_ROW) {

@@ -130,6 +130,14 @@ def new_db(tmpdir, name="squirrel.db"):
     return path
 
 
+def tiers(db):
+    """Sums a history written with SQL into the hourly tier, as the daemon
+    would have summed the checks it recorded (tests/dbtool tiers)."""
+    rc, out, err = run([os.environ.get("DBTOOL", "build/tests/dbtool"), "tiers", db])
+    if rc != 0:
+        raise RuntimeError(f"dbtool tiers {db}: {err}")
+
+
 def old_db(tmpdir, name, version):
     """A database of an older schema version, made by the steps that version
     ran (tests/dbtool), as an earlier squirrel left it."""
@@ -141,7 +149,7 @@ def old_db(tmpdir, name, version):
 
 
 def back_to_v8(tmpdir, db):
-    """Undoes schemas 18 to 9 in db, for a test that makes a history with the
+    """Undoes schemas 19 to 9 in db, for a test that makes a history with the
     daemon and then ages its database: the error column again (an unknown
     verdict's text, "unknown", from its class; other classes are left
     without one) and version 8's triggers, read from a database that
@@ -153,6 +161,16 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    # schema 19: the history's tiers (version 16's triggers come back below, then 8's)
+    con.execute("DROP TABLE IF EXISTS uptime_days")
+    for column in ("checks", "failures", "ms_n", "ms_sum", "ms_min", "ms_max", "ms_hist"):
+        con.execute(f"ALTER TABLE uptime_hours DROP COLUMN {column}")
+    con.execute("ALTER TABLE checks DROP COLUMN edge")
+    for column in ("check_gen", "backfill_below", "raw_below", "days_below", "hours_below",
+                   "prune_at", "keep_at"):
+        con.execute(f"ALTER TABLE settings DROP COLUMN {column}")
+    con.execute("CREATE TRIGGER checks_uptime AFTER INSERT ON checks BEGIN SELECT 1; END")
+    con.execute("CREATE TRIGGER checks_count AFTER INSERT ON checks BEGIN SELECT 1; END")
     # schema 18: contacts, their links to sites, an outbox row's contact
     con.execute("DROP TRIGGER IF EXISTS site_contacts_site_gone")
     con.execute("DROP TABLE IF EXISTS site_contacts")

@@ -15,7 +15,7 @@ import time
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (SQUIRRELD, CtlEnv, Httpd, add_sites, check, done, equal, new_db,  # noqa: E402
+from harness import (SQUIRRELD, CtlEnv, Httpd, add_sites, check, done, equal, new_db, tiers,  # noqa: E402
                      squirreld, stop_pid, tmpdir, wait_for)
 from test_mail import FROM, Smtpd, parse  # noqa: E402
 
@@ -287,6 +287,7 @@ def test_figures(tmp, httpd):
                 (now + 3600, now + 7200))
     con.commit()
     con.close()
+    tiers(e.db)
     st = e.json("status", str(sid))[0]
     # up: 20 fast + 20 slow minutes and the latest check's 2 minutes; down 10; maintenance 20
     equal((st["slow_30d_s"], st["maintenance_30d_s"]), (1200, 1200), "figures: slow and maintenance seconds")

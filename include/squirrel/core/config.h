@@ -27,6 +27,7 @@ struct sq_config {
 	char *status_page;  /* empty: none */
 	char *metrics_file; /* empty: none */
 	int history_days;
+	int raw_hours;
 
 	/* [check] */
 	int interval_s;

@@ -37,6 +37,15 @@ int store_set_default_interval(struct store *s, int interval_s);
 int store_rollup_backfill(struct store *s);
 
 /*
+ * The hourly tier (uptime_hours, site_counters, the checks' edge marks)
+ * made again from the raw checks, as the daemon would have summed them,
+ * for a history written with SQL (an import, a test) that no daemon saw;
+ * uptime_days is emptied for the reporter to roll up again. One
+ * transaction; the history must be there raw. 0 or -1 (logged).
+ */
+int store_tiers_rebuild(struct store *s);
+
+/*
  * A reader: one consistent snapshot of the database (a read transaction)
  * and statements prepared once, for a report over many sites. Close it
  * soon: it is meant for seconds, not minutes. NULL on error (logged).
@@ -65,7 +74,11 @@ int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int6
 int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first_day,
     int ndays, int64_t now, struct sq_uptime *days);
 
-/* The good checks' response times since from, in time order (ties in any). */
+/*
+ * The good checks' mean response time of each hour since from (the hour
+ * that holds from included), from the hourly tier, at the middle of the
+ * hour, in time order.
+ */
 struct sq_rt_sample {
 	int64_t t;
 	int64_t ms;

@@ -1,0 +1,274 @@
+/*
+ * retention.c - the history's upkeep, off the check path (schema 19): the
+ * reporter thread calls store_retention_step() and each call is one short
+ * transaction of one kind, so the daemon's batches never wait long.
+ *
+ * In order of need:
+ *   1. the response times of the history recorded before version 19,
+ *      newest first (settings.backfill_below);
+ *   2. the daily roll-up: a day is summed from its hours once it ended more
+ *      than a day ago (a hold reaches a day past its check at most), a few
+ *      sites per transaction; settings.days_below says where the daily
+ *      tier ends and the hourly one begins for the readers;
+ *   3. the successes older than raw_hours deleted, but for edges and each
+ *      site's latest check (settings.prune_id: where it resumes);
+ *   4. the failures, edges and latest checks older than the hourly tier
+ *      (settings.keep_id);
+ *   5. the hours older than the hourly tier, once their day is rolled up;
+ *   6. the days older than history_days.
+ * Pruning waits for the backfill: a check leaves only once counted.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "squirrel/base/log.h"
+#include "squirrel/store/retention.h"
+#include "db.h"
+
+#define DAY 86400
+#define BACKFILL_IDS 20000        /* ids of older history per transaction */
+#define PRUNE_ROWS 5000           /* checks looked at per pruning transaction */
+#define TIER_ROWS 5000            /* hours or days deleted per transaction */
+#define ROLL_SITES 500            /* sites' days rolled up per transaction */
+
+int64_t store_hourly_keep_s(const struct store_retention *r)
+{
+	int64_t keep = (int64_t)STORE_HOURLY_DAYS * DAY;
+
+	if (r->history_days > 0 && (int64_t)r->history_days * DAY < keep)
+		keep = (int64_t)r->history_days * DAY;
+	if ((int64_t)r->raw_hours * 3600 > keep)
+		keep = (int64_t)r->raw_hours * 3600;
+	return keep;
+}
+
+static int read_settings(struct store *s, int64_t v[5])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT backfill_below, days_below, prune_at, keep_at, hours_below"
+	    " FROM settings WHERE id = 1", 0, &st,
+	    "reading the history's upkeep") < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	for (int i = 0; rc == SQLITE_ROW && i < 5; i++)
+		v[i] = sqlite3_column_int64(st, i);
+	if (rc != SQLITE_ROW)
+		store_error(s, "reading the history's upkeep");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* One int64 from a query with int64 parameters ('I' types); *out unchanged when NULL. */
+static int query_one(struct store *s, const char *sql, int64_t a, int64_t b, int64_t *out,
+    bool *found)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*found = false;
+	if (store_prepare(s, sql, 0, &st, "reading the history's upkeep") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_int64(st, 0);
+		*found = true;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_error(s, "reading the history's upkeep");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define BATCH(r, dflt) ((r)->batch > 0 ? (int64_t)(r)->batch : (int64_t)(dflt))
+
+static int backfill(struct store *s, const struct store_retention *r, int64_t below, int64_t now)
+{
+	int64_t lo = below > BATCH(r, BACKFILL_IDS) ? below - BATCH(r, BACKFILL_IDS) : 0;
+
+	if (store_tiers_backfill(s, lo, below, now) < 0)
+		return -1;
+	if (lo == 0)
+		log_info("%s: the response times of the history from before schema 19 are summed "
+		    "into its hours", s->path);
+	return store_run(s, "recording the backfill's progress", NULL,
+	    "UPDATE settings SET backfill_below = ?1 WHERE id = 1", "I", lo);
+}
+
+/* A few sites of day d summed from their hours (again: it is idempotent). 1 when the day is done. */
+static int roll_day(struct store *s, struct store_retention *r, int64_t d)
+{
+	int64_t first;
+	bool found;
+
+	if (r->roll_day != d) {
+		r->roll_day = d;
+		r->roll_site = INT64_MIN;
+	}
+	if (query_one(s, "SELECT min(site_id) FROM uptime_hours WHERE site_id >= ?2"
+	    " AND hour >= ?1 AND hour < ?1 + 86400", d, r->roll_site, &first, &found) < 0)
+		return -1;
+	if (!found) {
+		if (store_run(s, "recording the daily roll-up", NULL,
+		    "UPDATE settings SET days_below = ?1 WHERE id = 1", "I", d + DAY) < 0)
+			return -1;
+		r->roll_day = 0;
+		return 1;
+	}
+	if (store_run(s, "rolling up a day", NULL,
+	    "INSERT OR REPLACE INTO uptime_days (site_id, day, up_s, down_s, slow_s, maint_s,"
+	    "  checks, failures, ms_n, ms_sum, ms_min, ms_max, ms_hist)"
+	    " SELECT site_id, ?1, sum(up_s), sum(down_s), sum(slow_s), sum(maint_s), sum(checks),"
+	    "  sum(failures), sum(ms_n), sum(ms_sum), min(ms_min), max(ms_max),"
+	    "  squirrel_hist_sum(ms_hist)"
+	    " FROM uptime_hours WHERE site_id >= ?2 AND site_id < ?2 + ?3"
+	    "  AND hour >= ?1 AND hour < ?1 + 86400 GROUP BY site_id",
+	    "III", d, first, BATCH(r, ROLL_SITES)) < 0)
+		return -1;
+	r->roll_site = first + BATCH(r, ROLL_SITES);
+	return 0;
+}
+
+/*
+ * Deletes the checks older than cut that the condition `which` lets go,
+ * walking the time index from the cursor (column col of settings): each
+ * call looks at `batch` checks at most (or at all those of one second, if
+ * more share it), and moves the cursor past them. 1 when more are left
+ * before cut.
+ */
+static int prune_checks(struct store *s, const struct store_retention *r, const char *col,
+    int64_t from, int64_t cut, const char *which, int *deleted)
+{
+	char sql[800];
+	int64_t end = cut;
+	sqlite3_stmt *st;
+	bool more = false;
+
+	*deleted = 0;
+	if (from >= cut)
+		return 0;
+	if (store_prepare(s, "SELECT checked_at FROM checks WHERE checked_at >= ?1"
+	    " AND checked_at < ?2 ORDER BY checked_at LIMIT 1 OFFSET ?3", 0, &st,
+	    "pruning the history") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, cut);
+	sqlite3_bind_int64(st, 3, BATCH(r, PRUNE_ROWS));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		end = sqlite3_column_int64(st, 0);
+		if (end == from)
+			end = from + 1;
+		more = true;
+	}
+	sqlite3_finalize(st);
+	/* a site's latest check stays while the site does: its hold may still be open */
+	snprintf(sql, sizeof(sql), "DELETE FROM checks WHERE checked_at >= ?1 AND checked_at < ?2"
+	    " AND %s AND (EXISTS (SELECT 1 FROM checks n"
+	    "  WHERE n.site_id = checks.site_id AND n.checked_at > checks.checked_at)"
+	    "  OR NOT EXISTS (SELECT 1 FROM sites WHERE id = checks.site_id))", which);
+	if (store_run(s, "pruning the history", deleted, sql, "II", from, end) < 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "UPDATE settings SET %s = ?1 WHERE id = 1", col);
+	if (store_run(s, "recording the pruning's progress", NULL, sql, "I", end) < 0)
+		return -1;
+	return more;
+}
+
+static int delete_rows(struct store *s, const struct store_retention *r, const char *what,
+    const char *sql, int64_t cut, int *deleted)
+{
+	return store_run(s, what, deleted, sql, "II", cut, BATCH(r, TIER_ROWS));
+}
+
+int store_retention_step(struct store *s, struct store_retention *r, int64_t now,
+    struct store_retention_done *done)
+{
+	int64_t v[5], keep = store_hourly_keep_s(r), raw_cut = now - (int64_t)r->raw_hours * 3600;
+	int n = 0, rc = -1, more = 0;
+
+	if (store_begin(s) < 0)
+		return -1;
+	if (read_settings(s, v) < 0)
+		goto out;
+	int64_t below = v[0], days_below = v[1], prune_at = v[2], keep_at = v[3], hours_below = v[4];
+	if (below > 0) {
+		if (backfill(s, r, below, now) < 0)
+			goto out;
+		done->backfilled += below > BATCH(r, BACKFILL_IDS) ? BATCH(r, BACKFILL_IDS) : below;
+		more = 1;
+		goto commit;
+	}
+	/* 2: the oldest day not rolled up yet, when it ended more than a day ago */
+	int64_t d = days_below;
+	if (d == 0) {
+		bool found;
+		if (query_one(s, "SELECT min(hour) FROM uptime_hours",
+		    INT64_MIN, 0, &d, &found) < 0)
+			goto out;
+		d = found ? (d - ((d % DAY) + DAY) % DAY) : 0;
+	}
+	if (d != 0 && d + 2 * DAY <= now) {
+		int day_done = roll_day(s, r, d);
+		if (day_done < 0)
+			goto out;
+		done->days += day_done;
+		more = 1;
+		goto commit;
+	}
+	/* 3: successes past raw_hours; the readers told first */
+	if (store_run(s, "recording the pruning", NULL,
+	    "UPDATE settings SET raw_below = ?1 WHERE id = 1 AND raw_below < ?1", "I", raw_cut) < 0)
+		goto out;
+	more = prune_checks(s, r, "prune_at", prune_at, raw_cut, "ok = 1 AND edge IS NULL", &n);
+	if (more < 0)
+		goto out;
+	done->raw += n;
+	if (n > 0 || more)
+		goto commit;
+	/* 4: failures, edges, latest checks past the hourly tier */
+	more = prune_checks(s, r, "keep_at", keep_at, now - keep, "1", &n);
+	if (more < 0)
+		goto out;
+	done->kept += n;
+	if (n > 0 || more)
+		goto commit;
+	/* 5: hours past the hourly tier whose days are rolled up; the readers told */
+	int64_t hour_cut = (now - keep) / DAY * DAY;
+	if (days_below < hour_cut)
+		hour_cut = days_below;
+	if (hour_cut > hours_below && store_run(s, "recording the pruning", NULL,
+	    "UPDATE settings SET hours_below = ?1 WHERE id = 1", "I", hour_cut) < 0)
+		goto out;
+	if (delete_rows(s, r, "pruning the hourly tier",
+	    "DELETE FROM uptime_hours WHERE (site_id, hour) IN (SELECT site_id, hour"
+	    " FROM uptime_hours WHERE hour < ?1 ORDER BY hour LIMIT ?2)", hours_below > hour_cut ?
+	    hours_below : hour_cut, &n) < 0)
+		goto out;
+	done->hours += n;
+	more = n == BATCH(r, TIER_ROWS);
+	if (n > 0)
+		goto commit;
+	/* 6: days past history_days */
+	if (delete_rows(s, r, "pruning the daily tier",
+	    "DELETE FROM uptime_days WHERE (site_id, day) IN (SELECT site_id, day"
+	    " FROM uptime_days WHERE day < ?1 ORDER BY day LIMIT ?2)",
+	    now - (int64_t)r->history_days * DAY, &n) < 0)
+		goto out;
+	done->days_pruned += n;
+	if (n > 0)
+		goto commit;
+	if (store_commit(s) < 0)
+		return -1;
+	return 0;
+commit:
+	if (store_commit(s) < 0)
+		return -1;
+	/* something done: the next step may find more of another kind */
+	return 1;
+out:
+	store_rollback(s);
+	return rc;
+}
