@@ -421,26 +421,3 @@ int store_history(struct store *s, int64_t site_id, int64_t since, size_t limit,
 	*out = l;
 	return 0;
 }
-
-int store_prune_history(struct store *s, int64_t before, int batch, int *deleted)
-{
-	int checks = 0, hours = 0;
-
-	if (batch <= 0) {
-		log_errorx("%s: pruning: a batch of %d rows makes no sense", s->path, batch);
-		return -1;
-	}
-	/* Each DELETE is its own short transaction when called outside one. */
-	if (store_run(s, "pruning old checks", &checks,
-	    "DELETE FROM checks WHERE id IN (SELECT id FROM checks"
-	    " WHERE checked_at < ?1 ORDER BY checked_at LIMIT ?2)", "Ii", before, batch) < 0)
-		return -1;
-	/* The rollup goes with the history it sums: the same retention. */
-	if (checks < batch && store_run(s, "pruning the old uptime rollup", &hours,
-	    "DELETE FROM uptime_hours WHERE (site_id, hour) IN"
-	    " (SELECT site_id, hour FROM uptime_hours WHERE hour <= ?1 - 3600 ORDER BY hour LIMIT ?2)",
-	    "Ii", before, batch - checks) < 0)
-		return -1;
-	*deleted = checks + hours;
-	return 0;
-}

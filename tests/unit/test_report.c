@@ -1,8 +1,8 @@
 /*
  * test_report.c - the store's history on a real SQLite file: the uptime
- * rollup kept by the schema's trigger against a plain reckoning over the
+ * hourly tier the daemon sums (tiers.c) against a plain reckoning over the
  * raw checks (random histories, windows cut anywhere), daily figures,
- * pruning in batches, incidents, the metrics file parsed line by line and
+ * incidents (pruning and the tiers: test_tiers.c), the metrics file parsed line by line and
  * the status page's escaping; the one-time roll-up of history from before
  * the rollup, run only when asked (store_rollup_backfill).
  */
@@ -331,53 +331,6 @@ static void test_maintenance_slow(struct store *s)
 	ok(ones == 1 && zeros > 0, "the other sites read 0 (%d ones, %d zeros)", ones, zeros);
 	free(text);
 	ok(store_window_remove(s, wid) == 0, "the window removed");
-}
-
-static int64_t count(struct store *s, int64_t site, int64_t since)
-{
-	struct sq_check_list l;
-	if (store_history(s, site, since, 0, &l) < 0)
-		return -1;
-	int64_t n = (int64_t)l.n;
-	store_free_checks(&l);
-	return n;
-}
-
-static void test_prune(struct store *s)
-{
-	struct sq_site_new n = { .url = "http://prune.test/", .owner_email = "o@prune.test",
-		.interval_s = 60 };
-	int64_t id, before = T0 + 100 * 60;
-	int deleted, over = 0, calls = 0;
-
-	ok(store_add_site(s, &n, &id) == 0, "a site to prune");
-	store_begin(s);
-	for (int i = 0; i < 300; i++)
-		save(s, id, T0 + i * 60, true, 5);
-	store_commit(s);
-	ok(store_prune_history(s, before, 0, &deleted) < 0, "a batch of 0 is refused");
-	/* every loop bounded: far more calls than the rows need */
-	do {
-		if (store_prune_history(s, before, 7, &deleted) < 0)
-			break;
-		over += deleted > 7;
-	} while (deleted == 7 && ++calls < 10000);
-	is_int(over, 0, "no call deleted more than its batch (%d calls)", calls + 1);
-	is_int(count(s, id, 0), 200, "the 200 checks from the cut on stay");
-	struct sq_check_list l;
-	ok(store_history(s, id, 0, 1, &l) == 0 && l.n == 1, "history with a limit");
-	store_free_checks(&l);
-	ok(store_history(s, id, 0, 0, &l) == 0 && l.n == 200 && l.v[l.n - 1].checked_at == before,
-	    "the oldest left is the first at the cut");
-	store_free_checks(&l);
-	ok(store_prune_history(s, before, 1000, &deleted) == 0 && deleted == 0,
-	    "nothing more to prune");
-	/* everything of the rollup that ended before the cut is gone too */
-	struct sq_reader *r = store_reader_open(s);
-	struct sq_uptime u;
-	ok(r != NULL && store_reader_uptime(r, id, 0, before / 3600 * 3600 - 3600, before, &u) == 0 &&
-	    u.up_s == 0 && u.down_s == 0, "the rollup before the cut is pruned");
-	store_reader_close(r);
 }
 
 static void test_incidents(struct store *s)
@@ -886,7 +839,6 @@ int main(void)
 		test_rollup(s);
 		test_unknown(s);
 		test_maintenance_slow(s);
-		test_prune(s);
 		test_incidents(s);
 		test_metrics(s);
 		test_metrics_numbers(s);

@@ -124,14 +124,4 @@ int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t 
     struct sq_incident_rows *out);
 void store_free_incident_rows(struct sq_incident_rows *l);
 
-/*
- * Deletes at most batch checks older than before (unix s), oldest first,
- * then, when fewer than batch were left, at most the rest of the batch of
- * the uptime rollup's hours that ended by before. Called outside a
- * transaction, each step is its own short one, so a daemon calling it
- * between passes never holds the database for long. *deleted is what went
- * (call again while it equals batch). 0 or -1 (logged).
- */
-int store_prune_history(struct store *s, int64_t before, int batch, int *deleted);
-
 #endif
