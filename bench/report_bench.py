@@ -7,15 +7,14 @@ incident per outage), then times `squirrelctl status --json` and
 `squirrelctl report --html` on it.
 
 The schema is always the product's own: `squirrelctl init` creates it,
-whatever its version. The history is then bulk-loaded the way squirrel rolls
-up a history it did not see arrive: the rollup trigger (checks_uptime) and
-the indexes on checks are set aside during the load and put back as they
-were, settings.rollup_backfill_below marks the loaded checks, and the next
-`squirrelctl init` rolls them all up into uptime_hours once (both times are
-reported). Every other trigger stays, so what a newer schema keeps in step
-on each check is kept here too. --through-trigger instead inserts every
-check through the rollup trigger, as the daemon does (slower; reports the
-cost per check).
+whatever its version. The history is then bulk-loaded raw (the indexes on
+checks set aside during the load and put back as they were, every trigger
+left as it is) and summed into the hourly tier the way squirrel sums a
+history it did not see arrive (`tests/dbtool tiers`, the daemon's own code,
+timed). With --upkeep the history is then brought to what the daemon keeps
+(`tests/dbtool upkeep`: days rolled up, raw checks past raw_hours and hours
+past the hourly tier pruned, as the reporter does in its bounded steps) and
+timed again: the figures on the tiers as a year of running leaves them.
 
 The default, 1000 sites x 365 days x one check per 10 minutes, is 52.6
 million checks (3.4 GB with its indexes); `--days 35 --step 60` is
@@ -24,7 +23,7 @@ harder case for the last 24 hours (1440 raw checks per site). See
 bench/README.md for figures measured on the development machine.
 
 usage: bench/report_bench.py [--sites N] [--days D] [--step S] [--dir DIR]
-                             [--keep] [--runs R] [--through-trigger]
+                             [--keep] [--runs R] [--upkeep]
 """
 
 import argparse
@@ -42,10 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("SQ_BUILD_ROOT", os.path.join(HERE, "..", "build"))
 CTL = os.environ.get("SQUIRRELCTL", os.path.join(BUILD, "squirrelctl"))
-
-# The trigger whose work the roll-up of older history redoes in one pass
-# (src/store/uptime.c: store_rollup_backfill, settings.rollup_backfill_below).
-ROLLUP_TRIGGER = "checks_uptime"
+DBTOOL = os.environ.get("DBTOOL", os.path.join(BUILD, "tests", "dbtool"))
 
 CAUSES = ["connect timeout", "http 503", "connect refused", "tls", "dns servfail", "http 502"]
 # their classes' codes, as the daemon stores them (src/core/classes.c)
@@ -75,29 +71,28 @@ def outages_for(rng, start, now, step):
 
 
 def set_aside(con):
-    """Drops the rollup trigger and the indexes on checks (the schema's own,
-    read back from sqlite_master); returns their SQL to put them back."""
+    """Drops the indexes on checks (the schema's own, read back from
+    sqlite_master); returns their SQL to put them back."""
     objs = con.execute("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'checks'"
-                       " AND sql IS NOT NULL AND (type = 'index' OR (type = 'trigger'"
-                       " AND name = ?)) ORDER BY type, name", (ROLLUP_TRIGGER,)).fetchall()
-    cols = [r[1] for r in con.execute("PRAGMA table_info(settings)")]
-    if ROLLUP_TRIGGER not in [name for _, name, _ in objs] or "rollup_backfill_below" not in cols:
-        sys.exit(f"the schema has no {ROLLUP_TRIGGER} trigger or no settings.rollup_backfill_below "
-                 "(src/store/uptime.c changed how history is rolled up): run with --through-trigger, "
-                 "or update bench/report_bench.py")
+                       " AND sql IS NOT NULL AND type = 'index' ORDER BY name").fetchall()
     for kind, name, _ in objs:
         con.execute(f'DROP {kind.upper()} "{name}"')
     return objs
 
 
 def put_back(con, objs):
-    """The indexes, then the trigger, as the schema had them; the checks
-    loaded meanwhile are left for the roll-up of older history."""
+    """The indexes as the schema had them."""
     t0 = time.monotonic()
-    for _, _, sql in sorted(objs, key=lambda o: o[0] != "index"):
+    for _, _, sql in objs:
         con.execute(sql)
-    con.execute("UPDATE settings SET rollup_backfill_below = (SELECT coalesce(max(id), 0) + 1"
-                " FROM checks) WHERE id = 1")
+    return time.monotonic() - t0
+
+
+def dbtool(*args):
+    t0 = time.monotonic()
+    p = subprocess.run([DBTOOL, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        sys.exit(f"dbtool {' '.join(args)} failed ({p.returncode}): {p.stderr.strip()}")
     return time.monotonic() - t0
 
 
@@ -109,7 +104,7 @@ def build(db, conf, args, now):
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA cache_size = -1000000")
     con.execute("PRAGMA synchronous = OFF")
-    aside = [] if args.through_trigger else set_aside(con)
+    aside = set_aside(con)
     con.execute("BEGIN")
     sites = []
     for i in range(1, args.sites + 1):
@@ -162,9 +157,7 @@ def build(db, conf, args, now):
                      now - 30, 200, base, ""))
     con.execute("COMMIT")
     con.close()
-    migrate_s = 0.0
-    if not args.through_trigger:
-        migrate_s, _ = ctl(db, conf, "init")
+    tiers_s = dbtool("tiers", db)
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("BEGIN")
     for sid, base, outs in sites:
@@ -176,8 +169,9 @@ def build(db, conf, args, now):
     incidents = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    return {"checks": total, "load_s": load_s, "index_s": index_s, "migrate_s": migrate_s,
-            "incidents": incidents}
+    upkeep_s = dbtool("upkeep", db, "48", "400") if args.upkeep else 0.0
+    return {"checks": total, "load_s": load_s, "index_s": index_s, "tiers_s": tiers_s,
+            "incidents": incidents, "upkeep_s": upkeep_s}
 
 
 def timed(db, conf, runs, *args):
@@ -198,11 +192,13 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
     ap.add_argument("--reuse", action="store_true", help="time an existing database in --dir")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--through-trigger", action="store_true")
+    ap.add_argument("--upkeep", action="store_true",
+                    help="prune and roll up as the daemon would before timing (raw_hours 48)")
     args = ap.parse_args()
 
-    if not os.access(CTL, os.X_OK):
-        sys.exit(f"{CTL} not found: build first (meson compile -C build)")
+    for tool in (CTL, DBTOOL):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"{tool} not found: build first (meson compile -C build)")
     workdir = args.dir or tempfile.mkdtemp(prefix="squirrel-bench-")
     os.makedirs(workdir, exist_ok=True)
     db = os.path.join(workdir, "bench.db")
@@ -231,9 +227,9 @@ def main():
         if info:
             print(f"  {info['checks']:,} checks, {info['incidents']:,} incidents; "
                   f"load {info['load_s']:.0f} s, indexes {info['index_s']:.1f} s, "
-                  f"roll-up (squirrelctl init) {info['migrate_s']:.1f} s"
-                  + (f", {info['load_s'] / info['checks'] * 1e6:.1f} us per check through the trigger"
-                     if args.through_trigger else ""))
+                  f"summed into hours (dbtool tiers) {info['tiers_s']:.1f} s "
+                  f"({info['tiers_s'] / max(1, info['checks']) * 1e6:.2f} us per check)"
+                  + (f", upkeep to the tiers {info['upkeep_s']:.1f} s" if args.upkeep else ""))
         print(f"  database {size / 1e9:.2f} GB")
 
         def fmt(ts):
