@@ -154,6 +154,10 @@ static void *reporter_main(void *arg)
 	bool converting = true, said = false, behind = true, said_backfill = false;
 	struct store_retention ret = { .raw_hours = r->cfg.raw_hours,
 	    .history_days = r->cfg.history_days };
+	/* rows per upkeep transaction: the tests make a migration slow enough to interrupt */
+	const char *knob = getenv("SQUIRREL_UPKEEP_BATCH");
+	if (knob != NULL && atoi(knob) > 0)
+		ret.batch = atoi(knob);
 
 	if (rw == NULL || ro == NULL) {
 		log_errorx("the status page, metrics and pruning are off: the database cannot be opened");

@@ -5,7 +5,8 @@
  *
  * In order of need:
  *   1. the response times of the history recorded before version 19,
- *      newest first (settings.backfill_below);
+ *      newest first (settings.backfill_below), and its recoveries (a
+ *      success after a failure) marked as edges, kept raw like failures;
  *   2. the daily roll-up: a day is summed from its hours once it ended more
  *      than a day ago (a hold reaches a day past its check at most), a few
  *      sites per transaction; settings.days_below says where the daily
@@ -90,6 +91,13 @@ static int backfill(struct store *s, const struct store_retention *r, int64_t be
 	int64_t lo = below > BATCH(r, BACKFILL_IDS) ? below - BATCH(r, BACKFILL_IDS) : 0;
 
 	if (store_tiers_backfill(s, lo, below, now) < 0)
+		return -1;
+	/* a success after a failure is where an incident ended: kept raw as the daemon marks it */
+	if (store_run(s, "marking the older history's recoveries", NULL,
+	    "UPDATE checks SET edge = 1 WHERE id >= ?1 AND id < ?2 AND ok = 1 AND"
+	    " (SELECT p.ok FROM checks p WHERE p.site_id = checks.site_id"
+	    "  AND p.checked_at < checks.checked_at ORDER BY p.checked_at DESC LIMIT 1) = 0",
+	    "II", lo, below) < 0)
 		return -1;
 	if (lo == 0)
 		log_info("%s: the response times of the history from before schema 19 are summed "
