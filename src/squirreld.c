@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/secret.h"
 #include "squirrel/base/validate.h"
@@ -29,6 +30,7 @@
 #include "squirrel/check/probe.h"
 #include "squirrel/scaleout/redis_wire.h"
 #include "squirrel/check/resolve.h"
+#include "squirrel/store/retention.h"
 #include "squirrel/store/store.h"
 #include "squirrel/worker.h"
 
@@ -240,7 +242,12 @@ static int reload_config(struct sq_config *out, void *arg)
 	return 0;
 }
 
-/* --once: one pass, then every alert it owes is tried once. */
+#define ONCE_UPKEEP_MS 1000
+
+/*
+ * --once: one pass, then every alert it owes is tried once, then a second
+ * of the history's upkeep (run from cron, it still prunes).
+ */
 static int run_once(struct store *st, struct sq_backend *b, const struct sq_config *cfg,
     size_t window)
 {
@@ -253,6 +260,14 @@ static int run_once(struct store *st, struct sq_backend *b, const struct sq_conf
 		log_warnx("%zu site(s) skipped; see the lines above", sum.skipped);
 	if (delivery_round(st, cfg, true, &left, NULL) < 0 || left > 0)
 		log_warnx("%" PRId64 " alert(s) could not be sent and wait in the outbox", left);
+	/* the history's upkeep, as the daemon's reporter does it, for a second at most */
+	struct store_retention ret = { .raw_hours = cfg->raw_hours,
+	    .history_days = cfg->history_days };
+	struct store_retention_done done = { 0 };
+	int64_t t0 = clock_mono_ms();
+	while (clock_mono_ms() - t0 < ONCE_UPKEEP_MS &&
+	    store_retention_step(st, &ret, (int64_t)time(NULL), &done) == 1)
+		;
 	return rc;
 }
 

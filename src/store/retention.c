@@ -120,8 +120,15 @@ static int roll_day(struct store *s, struct store_retention *r, int64_t d)
 	    " AND hour >= ?1 AND hour < ?1 + 86400", d, r->roll_site, &first, &found) < 0)
 		return -1;
 	if (!found) {
+		int64_t next = d + DAY;
+		/* a day no site was checked in: on to the next one that has hours */
+		if (r->roll_site == INT64_MIN && query_one(s, "SELECT min(hour) FROM uptime_hours"
+		    " WHERE hour >= ?1 AND ?2 = ?2", d + DAY, 0, &next, &found) == 0 && found)
+			next = next / DAY * DAY;
+		else
+			next = d + DAY;
 		if (store_run(s, "recording the daily roll-up", NULL,
-		    "UPDATE settings SET days_below = ?1 WHERE id = 1", "I", d + DAY) < 0)
+		    "UPDATE settings SET days_below = ?1 WHERE id = 1", "I", next) < 0)
 			return -1;
 		r->roll_day = 0;
 		return 1;
