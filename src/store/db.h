@@ -180,11 +180,15 @@ int store_tiers_check(struct store *s, int64_t site, int64_t when, int verdict, 
     int ms, bool *edge);
 int store_tiers_flush(struct store *s, int64_t now);
 /*
- * The checks with ids in [lo, hi), recorded before version 19, added to
- * their hours' counts and response times (their holds are summed already),
- * inside the caller's transaction. 0 or -1.
+ * The checks recorded before version 19 (ids below `below`) added to their
+ * hours' counts and response times (their holds are summed already), a
+ * site at a time in time order from the cursor kept in settings
+ * (backfill_site, _at, _id), about batch of them, inside the caller's
+ * transaction; their recoveries marked as edges. *rows: how many. 1 when
+ * more are left, 0 when all are done (backfill_below set to 0), -1.
  */
-int store_tiers_backfill(struct store *s, int64_t lo, int64_t hi, int64_t now);
+int store_tiers_backfill(struct store *s, int64_t below, int64_t batch, int64_t now,
+    int64_t *rows);
 void store_tiers_abort(struct store *s);
 /* The sites' latest checks read again at the next check (the interval changed). */
 void store_tiers_forget(struct store *s);

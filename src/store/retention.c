@@ -4,9 +4,11 @@
  * transaction of one kind, so the daemon's batches never wait long.
  *
  * In order of need:
- *   1. the response times of the history recorded before version 19,
- *      newest first (settings.backfill_below), and its recoveries (a
- *      success after a failure) marked as edges, kept raw like failures;
+ *   1. the response times of the history recorded before version 19
+ *      (ids below settings.backfill_below), a site at a time in time order
+ *      through the covering index, so that the hours are written in the
+ *      order they are stored; its recoveries (a success after a failure)
+ *      marked as edges, kept raw like failures;
  *   2. the daily roll-up: a day is summed from its hours once it ended more
  *      than a day ago (a hold reaches a day past its check at most), a few
  *      sites per transaction; settings.days_below says where the daily
@@ -27,7 +29,7 @@
 #include "db.h"
 
 #define DAY 86400
-#define BACKFILL_IDS 20000        /* ids of older history per transaction */
+#define BACKFILL_ROWS 20000       /* checks of older history per transaction */
 #define PRUNE_ROWS 5000           /* checks looked at per pruning transaction */
 #define TIER_ROWS 5000            /* hours or days deleted per transaction */
 #define ROLL_SITES 500            /* sites' days rolled up per transaction */
@@ -86,24 +88,15 @@ static int query_one(struct store *s, const char *sql, int64_t a, int64_t b, int
 
 #define BATCH(r, dflt) ((r)->batch > 0 ? (int64_t)(r)->batch : (int64_t)(dflt))
 
-static int backfill(struct store *s, const struct store_retention *r, int64_t below, int64_t now)
+static int backfill(struct store *s, const struct store_retention *r, int64_t below, int64_t now,
+    int64_t *rows)
 {
-	int64_t lo = below > BATCH(r, BACKFILL_IDS) ? below - BATCH(r, BACKFILL_IDS) : 0;
+	int more = store_tiers_backfill(s, below, BATCH(r, BACKFILL_ROWS), now, rows);
 
-	if (store_tiers_backfill(s, lo, below, now) < 0)
-		return -1;
-	/* a success after a failure is where an incident ended: kept raw as the daemon marks it */
-	if (store_run(s, "marking the older history's recoveries", NULL,
-	    "UPDATE checks SET edge = 1 WHERE id >= ?1 AND id < ?2 AND ok = 1 AND"
-	    " (SELECT p.ok FROM checks p WHERE p.site_id = checks.site_id"
-	    "  AND p.checked_at < checks.checked_at ORDER BY p.checked_at DESC LIMIT 1) = 0",
-	    "II", lo, below) < 0)
-		return -1;
-	if (lo == 0)
+	if (more == 0)
 		log_info("%s: the response times of the history from before schema 19 are summed "
 		    "into its hours", s->path);
-	return store_run(s, "recording the backfill's progress", NULL,
-	    "UPDATE settings SET backfill_below = ?1 WHERE id = 1", "I", lo);
+	return more;
 }
 
 /* A few sites of day d summed from their hours (again: it is idempotent). 1 when the day is done. */
@@ -210,10 +203,10 @@ int store_retention_step(struct store *s, struct store_retention *r, int64_t now
 		goto out;
 	int64_t below = v[0], days_below = v[1], prune_at = v[2], keep_at = v[3], hours_below = v[4];
 	if (below > 0) {
-		if (backfill(s, r, below, now) < 0)
+		int64_t rows = 0;
+		if (backfill(s, r, below, now, &rows) < 0)
 			goto out;
-		done->backfilled += below > BATCH(r, BACKFILL_IDS) ? BATCH(r, BACKFILL_IDS) : below;
-		more = 1;
+		done->backfilled += rows;
 		goto commit;
 	}
 	/* 2: the oldest day not rolled up yet, when it ended more than a day ago */

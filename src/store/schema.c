@@ -727,8 +727,8 @@ static const char schema_v18[] =
  * finds another one's checks since its own last batch reads the sites'
  * latest checks again. The rest runs in the reporter, in bounded
  * transactions (retention.c): the response times of the history from
- * before this version (backfill_below: ids below it still to be summed,
- * newest first), the daily roll-up (the days before days_below are in
+ * before this version (ids below backfill_below, 0 when done; a site at a
+ * time from the cursor backfill_site, _at, _id), the daily roll-up (the days before days_below are in
  * uptime_days) and the pruning (raw_below: the successes before it may be
  * gone; hours_below: the hours before it are gone, and the readers take
  * those days from uptime_days; prune_at, keep_at: the times the two
@@ -767,6 +767,9 @@ static const char schema_v19[] =
     "ALTER TABLE checks ADD COLUMN edge INTEGER;"
     "ALTER TABLE settings ADD COLUMN check_gen INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE settings ADD COLUMN backfill_below INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN backfill_site INTEGER;"
+    "ALTER TABLE settings ADD COLUMN backfill_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE settings ADD COLUMN backfill_id INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE settings ADD COLUMN raw_below INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE settings ADD COLUMN days_below INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE settings ADD COLUMN hours_below INTEGER NOT NULL DEFAULT 0;"

@@ -470,42 +470,181 @@ int store_tiers_flush(struct store *s, int64_t now)
 	return rc;
 }
 
-int store_tiers_backfill(struct store *s, int64_t lo, int64_t hi, int64_t now)
+/* A prepared statement run to its single int64: 1 found, 0 none (or NULL), -1 an error. */
+static int one_int(struct store *s, sqlite3_stmt *st, int64_t *out)
+{
+	int rc = sqlite3_step(st), found = 0;
+
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(s, "summing older checks");
+		return -1;
+	}
+	return found;
+}
+
+/*
+ * The pre-19 checks of one site from its cursor on, in time order, through
+ * the covering index (site_id, checked_at, ok, ms): at most want of them.
+ * Their counts and response times go into the pieces, a success after a
+ * failure is marked an edge. Moves the cursor (*at, *id) on; returns the
+ * rows read, or -1.
+ */
+static int64_t backfill_site(struct store *s, struct store_tiers *t, sqlite3_stmt *rd,
+    sqlite3_stmt *unknown, sqlite3_stmt *prev, sqlite3_stmt *mark, int64_t site, int64_t below,
+    int64_t *at, int64_t *id, int64_t want)
+{
+	int64_t n = 0, pok = 1, v;
+	int step;
+
+	/* the check before the cursor: was it a failure? */
+	sqlite3_bind_int64(prev, 1, *id);
+	if ((step = one_int(s, prev, &v)) < 0)
+		return -1;
+	if (step == 1)
+		pok = v;
+	sqlite3_bind_int64(rd, 1, site);
+	sqlite3_bind_int64(rd, 2, *at);
+	sqlite3_bind_int64(rd, 3, *id);
+	sqlite3_bind_int64(rd, 4, below);
+	sqlite3_bind_int64(rd, 5, want);
+	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
+		int64_t when = sqlite3_column_int64(rd, 0), cid = sqlite3_column_int64(rd, 1);
+		int ok = sqlite3_column_int(rd, 2), outcome = ok ? 1 : 0;
+		if (!ok) {
+			int64_t u = 0;
+			sqlite3_bind_int64(unknown, 1, cid);
+			if (one_int(s, unknown, &u) < 0)
+				goto fail;
+			outcome = u ? -1 : 0;
+		}
+		struct tier_piece p = {
+			.site = site,
+			.hour = when / HOUR * HOUR - (when % HOUR < 0 ? HOUR : 0),
+			.secs = -1,
+			.verdict = outcome,
+			.ms = (int)sqlite3_column_int64(rd, 3),
+		};
+		if (add_piece(s, t, &p) < 0)
+			goto fail;
+		/* where an incident ended: kept raw like failures, as the daemon marks it */
+		if (ok && !pok) {
+			sqlite3_bind_int64(mark, 1, cid);
+			if (sqlite3_step(mark) != SQLITE_DONE) {
+				store_error(s, "marking the older history's recoveries");
+				sqlite3_reset(mark);
+				goto fail;
+			}
+			sqlite3_reset(mark);
+		}
+		pok = ok;
+		*at = when;
+		*id = cid;
+		n++;
+	}
+	sqlite3_reset(rd);
+	if (step != SQLITE_DONE) {
+		store_error(s, "reading older checks");
+		return -1;
+	}
+	return n;
+fail:
+	sqlite3_reset(rd);
+	return -1;
+}
+
+int store_tiers_backfill(struct store *s, int64_t below, int64_t batch, int64_t now,
+    int64_t *rows)
 {
 	struct store_tiers *t = s->tiers;
-	sqlite3_stmt *st = NULL;
-	int rc = -1, step;
+	sqlite3_stmt *rd = NULL, *unknown = NULL, *prev = NULL, *mark = NULL, *next = NULL,
+	    *cur = NULL;
+	int64_t site = 0, at = 0, id = 0, n = 0;
+	int rc = -1, more = 1, got;
 
+	*rows = 0;
 	if (t == NULL || t->np > 0) {
 		log_errorx("%s: summing older checks: not on this connection now", s->path);
 		return -1;
 	}
-	if (store_prepare(s, "SELECT site_id, checked_at, ok, " STORE_UNKNOWN_SQL("") ", ms"
-	    " FROM checks WHERE id >= ?1 AND id < ?2", 0, &st, "reading older checks") < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t when = sqlite3_column_int64(st, 1);
-		struct tier_piece p = {
-			.site = sqlite3_column_int64(st, 0),
-			.hour = when / HOUR * HOUR - (when % HOUR < 0 ? HOUR : 0),
-			.secs = -1,
-			.verdict = sqlite3_column_int(st, 2) ? 1 : sqlite3_column_int(st, 3) ? -1 : 0,
-			.ms = (int)sqlite3_column_int64(st, 4),
-		};
-		if (add_piece(s, t, &p) < 0)
-			goto out;
-	}
-	if (step != SQLITE_DONE) {
+	if (store_prepare(s, "SELECT checked_at, id, ok, ms FROM checks"
+	    " INDEXED BY checks_site_time_ok_ms WHERE site_id = ?1 AND checked_at >= ?2"
+	    " AND NOT (checked_at = ?2 AND id <= ?3) AND id < ?4 ORDER BY checked_at, id LIMIT ?5",
+	    0, &rd, "reading older checks") < 0 ||
+	    store_prepare(s, "SELECT " STORE_UNKNOWN_SQL("") " FROM checks WHERE id = ?1", 0,
+	    &unknown, "reading older checks") < 0 ||
+	    store_prepare(s, "SELECT ok FROM checks WHERE id = ?1", 0, &prev,
+	    "reading older checks") < 0 ||
+	    store_prepare(s, "UPDATE checks SET edge = 1 WHERE id = ?1", 0, &mark,
+	    "marking the older history's recoveries") < 0 ||
+	    store_prepare(s, "SELECT min(site_id) FROM checks WHERE site_id > ?1", 0, &next,
+	    "reading older checks") < 0 ||
+	    store_prepare(s, "SELECT backfill_site, backfill_at, backfill_id FROM settings"
+	    " WHERE id = 1", 0, &cur, "reading older checks") < 0)
+		goto out;
+	if (sqlite3_step(cur) != SQLITE_ROW) {
 		store_error(s, "reading older checks");
 		goto out;
 	}
+	bool started = sqlite3_column_type(cur, 0) != SQLITE_NULL;
+	site = sqlite3_column_int64(cur, 0);
+	at = sqlite3_column_int64(cur, 1);
+	id = sqlite3_column_int64(cur, 2);
+	sqlite3_reset(cur);
+	if (!started) {
+		sqlite3_bind_int64(next, 1, INT64_MIN);
+		if ((got = one_int(s, next, &site)) < 0)
+			goto out;
+		if (got == 0)
+			site = INT64_MIN;
+		at = INT64_MIN;
+		id = 0;
+	}
+	while (n < batch && more) {
+		if (site == INT64_MIN) {
+			more = 0;
+			break;
+		}
+		int64_t got_rows = backfill_site(s, t, rd, unknown, prev, mark, site, below, &at, &id,
+		    batch - n);
+		if (got_rows < 0)
+			goto out;
+		n += got_rows;
+		if (got_rows < batch - (n - got_rows)) {
+			/* this site is done: on to the next one */
+			int64_t nx = INT64_MIN;
+			sqlite3_bind_int64(next, 1, site);
+			if ((got = one_int(s, next, &nx)) < 0)
+				goto out;
+			site = got == 1 ? nx : INT64_MIN;
+			at = INT64_MIN;
+			id = 0;
+		}
+	}
 	/* their counters were counted when they were recorded */
-	rc = write_pieces(s, t, now, false);
+	if (write_pieces(s, t, now, false) < 0)
+		goto out;
+	if (more)
+		rc = store_run(s, "recording the backfill's progress", NULL,
+		    "UPDATE settings SET backfill_site = ?1, backfill_at = ?2, backfill_id = ?3"
+		    " WHERE id = 1", "III", site, at, id) < 0 ? -1 : 1;
+	else
+		rc = store_run(s, "recording the backfill's end", NULL,
+		    "UPDATE settings SET backfill_below = 0, backfill_site = NULL WHERE id = 1",
+		    "") < 0 ? -1 : 0;
+	*rows = n;
 out:
 	t->np = 0;
-	sqlite3_finalize(st);
+	sqlite3_finalize(rd);
+	sqlite3_finalize(unknown);
+	sqlite3_finalize(prev);
+	sqlite3_finalize(mark);
+	sqlite3_finalize(next);
+	sqlite3_finalize(cur);
 	return rc;
 }
 

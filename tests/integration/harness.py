@@ -166,7 +166,7 @@ def back_to_v8(tmpdir, db):
     for column in ("checks", "failures", "ms_n", "ms_sum", "ms_min", "ms_max", "ms_hist"):
         con.execute(f"ALTER TABLE uptime_hours DROP COLUMN {column}")
     con.execute("ALTER TABLE checks DROP COLUMN edge")
-    for column in ("check_gen", "backfill_below", "raw_below", "days_below", "hours_below",
+    for column in ("check_gen", "backfill_below", "backfill_site", "backfill_at", "backfill_id", "raw_below", "days_below", "hours_below",
                    "prune_at", "keep_at"):
         con.execute(f"ALTER TABLE settings DROP COLUMN {column}")
     con.execute("CREATE TRIGGER checks_uptime AFTER INSERT ON checks BEGIN SELECT 1; END")

@@ -37,7 +37,7 @@ def start(conf, db, log):
 def settings(db):
     con = sqlite3.connect(db, timeout=10)
     try:
-        return con.execute("SELECT backfill_below, raw_below FROM settings").fetchone()
+        return con.execute("SELECT backfill_below, raw_below, backfill_site FROM settings").fetchone()
     except sqlite3.OperationalError:
         return None
     finally:
@@ -84,13 +84,13 @@ def main():
 
         log = os.path.join(tmp, "squirreld.err")
         d = start(conf, db, log)
-        total = len(rows)
-        # SIGKILL once the backfill is under way, not done
-        mid = wait_for(lambda: (s := settings(db)) is not None and 0 < s[0] < total * 0.8 and s, 60)
+        # SIGKILL once the backfill is under way (its cursor past the first site), not done
+        mid = wait_for(lambda: (s := settings(db)) is not None and s[0] > 0 and s[2] == 2 and s, 60,
+                       step=0.01)
         check(mid, "the backfill under way in the reporter's steps", settings(db))
         stop_pid(d, signal.SIGKILL)
-        left = settings(db)[0]
-        check(0 < left < total, "killed in the middle of the backfill", left)
+        left = settings(db)
+        check(left[0] > 0 and left[2] is not None, "killed in the middle of the backfill", left)
         d = start(conf, db, log)
         try:
             finished = wait_for(lambda: (s := settings(db)) is not None and s[0] == 0 and
