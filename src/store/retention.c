@@ -99,45 +99,72 @@ static int backfill(struct store *s, const struct store_retention *r, int64_t be
 	return more;
 }
 
-/* A few sites of day d summed from their hours (again: it is idempotent). 1 when the day is done. */
+/*
+ * A few sites of day d summed from their hours (again: it is idempotent),
+ * found through the hour index, each one summed through the primary key
+ * (site, hour): a range on both would read every hour of the sites. 1
+ * when the day is done.
+ */
 static int roll_day(struct store *s, struct store_retention *r, int64_t d)
 {
-	int64_t first;
+	sqlite3_stmt *list = NULL, *roll = NULL;
+	int64_t n = 0, batch = BATCH(r, ROLL_SITES);
+	int rc = -1, step;
 	bool found;
 
 	if (r->roll_day != d) {
 		r->roll_day = d;
 		r->roll_site = INT64_MIN;
 	}
-	if (query_one(s, "SELECT min(site_id) FROM uptime_hours WHERE site_id >= ?2"
-	    " AND hour >= ?1 AND hour < ?1 + 86400", d, r->roll_site, &first, &found) < 0)
-		return -1;
-	if (!found) {
-		int64_t next = d + DAY;
-		/* a day no site was checked in: on to the next one that has hours */
-		if (r->roll_site == INT64_MIN && query_one(s, "SELECT min(hour) FROM uptime_hours"
-		    " WHERE hour >= ?1 AND ?2 = ?2", d + DAY, 0, &next, &found) == 0 && found)
-			next = next / DAY * DAY;
-		else
-			next = d + DAY;
-		if (store_run(s, "recording the daily roll-up", NULL,
-		    "UPDATE settings SET days_below = ?1 WHERE id = 1", "I", next) < 0)
-			return -1;
-		r->roll_day = 0;
-		return 1;
-	}
-	if (store_run(s, "rolling up a day", NULL,
-	    "INSERT OR REPLACE INTO uptime_days (site_id, day, up_s, down_s, slow_s, maint_s,"
-	    "  checks, failures, ms_n, ms_sum, ms_min, ms_max, ms_hist)"
+	if (store_prepare(s, "SELECT DISTINCT site_id FROM uptime_hours INDEXED BY uptime_hours_hour"
+	    " WHERE hour >= ?1 AND hour < ?1 + 86400 AND site_id >= ?2 ORDER BY site_id LIMIT ?3",
+	    0, &list, "rolling up a day") < 0 ||
+	    store_prepare(s, "INSERT OR REPLACE INTO uptime_days (site_id, day, up_s, down_s, slow_s,"
+	    "  maint_s, checks, failures, ms_n, ms_sum, ms_min, ms_max, ms_hist)"
 	    " SELECT site_id, ?1, sum(up_s), sum(down_s), sum(slow_s), sum(maint_s), sum(checks),"
 	    "  sum(failures), sum(ms_n), sum(ms_sum), min(ms_min), max(ms_max),"
 	    "  squirrel_hist_sum(ms_hist)"
-	    " FROM uptime_hours WHERE site_id >= ?2 AND site_id < ?2 + ?3"
-	    "  AND hour >= ?1 AND hour < ?1 + 86400 GROUP BY site_id",
-	    "III", d, first, BATCH(r, ROLL_SITES)) < 0)
-		return -1;
-	r->roll_site = first + BATCH(r, ROLL_SITES);
-	return 0;
+	    " FROM uptime_hours WHERE site_id = ?2 AND hour >= ?1 AND hour < ?1 + 86400"
+	    " GROUP BY site_id", 0, &roll, "rolling up a day") < 0)
+		goto out;
+	sqlite3_bind_int64(list, 1, d);
+	sqlite3_bind_int64(list, 2, r->roll_site);
+	sqlite3_bind_int64(list, 3, batch);
+	while ((step = sqlite3_step(list)) == SQLITE_ROW) {
+		int64_t site = sqlite3_column_int64(list, 0);
+		sqlite3_bind_int64(roll, 1, d);
+		sqlite3_bind_int64(roll, 2, site);
+		if (sqlite3_step(roll) != SQLITE_DONE) {
+			store_error(s, "rolling up a day");
+			goto out;
+		}
+		sqlite3_reset(roll);
+		r->roll_site = site + 1;
+		n++;
+	}
+	if (step != SQLITE_DONE) {
+		store_error(s, "rolling up a day");
+		goto out;
+	}
+	if (n == batch) {
+		rc = 0;
+		goto out;
+	}
+	/* the day is done; a day no site was checked in: on to the next one that has hours */
+	int64_t next = d + DAY;
+	if (query_one(s, "SELECT min(hour) FROM uptime_hours WHERE hour >= ?1 AND ?2 = ?2",
+	    d + DAY, 0, &next, &found) < 0)
+		goto out;
+	next = found ? next / DAY * DAY : d + DAY;
+	if (store_run(s, "recording the daily roll-up", NULL,
+	    "UPDATE settings SET days_below = ?1 WHERE id = 1", "I", next) < 0)
+		goto out;
+	r->roll_day = 0;
+	rc = 1;
+out:
+	sqlite3_finalize(list);
+	sqlite3_finalize(roll);
+	return rc;
 }
 
 /*
