@@ -33,6 +33,7 @@
 #define PRUNE_ROWS 5000           /* checks looked at per pruning transaction */
 #define TIER_ROWS 5000            /* hours or days deleted per transaction */
 #define ROLL_SITES 500            /* sites' days rolled up per transaction */
+#define UPKEEP_CACHE_KB 32768     /* the upkeep connection's page cache */
 
 int64_t store_hourly_keep_s(const struct store_retention *r)
 {
@@ -224,6 +225,17 @@ int store_retention_step(struct store *s, struct store_retention *r, int64_t now
 	int64_t v[5], keep = store_hourly_keep_s(r), raw_cut = now - (int64_t)r->raw_hours * 3600;
 	int n = 0, rc = -1, more = 0;
 
+	/*
+	 * Pruning a time-ordered stretch touches every site's part of the
+	 * (site, time) index: a larger page cache than SQLite's 2 MB keeps
+	 * those pages between steps instead of reading them again.
+	 */
+	if (!r->cache_set) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", UPKEEP_CACHE_KB);
+		store_exec(s, sql, "sizing the upkeep's page cache");
+		r->cache_set = true;
+	}
 	if (store_begin(s) < 0)
 		return -1;
 	if (read_settings(s, v) < 0)

@@ -7,6 +7,7 @@
 #ifndef SQUIRREL_STORE_RETENTION_H
 #define SQUIRREL_STORE_RETENTION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "squirrel/store/store.h"
@@ -19,6 +20,7 @@ struct store_retention {
 	int history_days;         /* [squirreld] history_days: the daily tier */
 	int batch;                /* rows (ids, sites) per transaction; 0: the defaults */
 	int64_t roll_day, roll_site;  /* the day being rolled up, and its next site (0: none) */
+	bool cache_set;           /* the connection's page cache sized for the upkeep */
 };
 
 /* What the steps did, added up by the caller's counters. */
