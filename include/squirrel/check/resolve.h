@@ -52,7 +52,7 @@ struct resolver_opts {
 	const char *servers;
 	int timeout_ms;     /* one try at one server; <= 0: 2000 */
 	int tries;          /* tries per server; <= 0: 2 */
-	int max_inflight;   /* lookups at once (loop only); <= 0: 200 */
+	int max_inflight;   /* at most this many lookups at once (loop only); <= 0: 200 */
 	int ip_version;     /* 0 any (A and AAAA), 4 (A only), 6 (AAAA only) */
 	/* NULL: /etc/hosts; "": none; else this file (the tests use one) */
 	const char *hosts_file;
@@ -85,8 +85,9 @@ struct resolver *resolver_new(const struct resolver_opts *o, struct ev_loop *loo
     char *err, size_t errlen);
 
 /*
- * Starts a lookup of host on the resolver's loop. At most max_inflight run
- * at once; the others wait in a FIFO, holding nothing but their memory.
+ * Starts a lookup of host on the resolver's loop. At most the window's
+ * worth run at once (see struct resolve_window: between 1 and
+ * max_inflight); the others wait in a FIFO, holding nothing but their memory.
  * deadline_ms (<= 0: none) bounds the whole lookup, every try included,
  * and counts from the moment the lookup leaves the FIFO, so time spent
  * waiting for a turn is never taken from it: when it runs out the answer
@@ -117,5 +118,51 @@ size_t resolver_pending(const struct resolver *r);
  * resolver's watchers; the loop itself stays the caller's.
  */
 void resolver_free(struct resolver *r);
+
+/*
+ * The window: how many lookups of resolver_lookup() run at once. A fixed
+ * number is one machine's tuning: 200 at once overflowed a stock dnsmasq's
+ * socket (about 200 queries queued at it are lost), while a resolver far
+ * away needs many at once to keep up. So the number adapts, as TCP's
+ * congestion window does:
+ *
+ *  - it starts at RESOLVE_WINDOW_START (or max_inflight, if smaller);
+ *  - a lookup answered without a lost query grows it, by one (doubling
+ *    every round of lookups) up to ssthresh, then by one per round; only
+ *    while the window is in use (at least half of it running) and no
+ *    queue builds up at the server: the lookup took about the shortest
+ *    time seen (cwnd * (1 - base / took) under RESOLVE_WINDOW_QUEUE
+ *    lookups waiting, as TCP Vegas reckons it). A slow answer holds it;
+ *  - a query lost (no answer within dns_timeout, while the same server
+ *    answered a query sent after it: dropped, not dead) halves it, once
+ *    per round: losses of lookups started before the last halving are of
+ *    the same burst;
+ *  - never above max_inflight (the ceiling), never under 1.
+ *
+ * The logic alone, without sockets, so the unit tests can drive it.
+ */
+#define RESOLVE_WINDOW_START 16
+#define RESOLVE_WINDOW_QUEUE 8
+
+struct resolve_window {
+	int cwnd;                     /* lookups allowed at once */
+	int ssthresh;                 /* growth by one per answer under it, one per round over */
+	int acked;                    /* answers toward the next one, over ssthresh */
+	int ceiling;                  /* max_inflight */
+	double base;                  /* shortest lookup seen, seconds; 0: none yet */
+	unsigned long long started;   /* lookups started so far */
+	unsigned long long recover;   /* started, at the last halving */
+};
+
+void resolve_window_init(struct resolve_window *w, int ceiling);
+/* A lookup starts: its number, for resolve_window_lost(). */
+unsigned long long resolve_window_start(struct resolve_window *w);
+/* A lookup answered with no query lost or asked again, took seconds after its start, with
+ * inflight lookups running (itself included). */
+void resolve_window_answered(struct resolve_window *w, double took, int inflight);
+/* A query of lookup number seq was lost. */
+void resolve_window_lost(struct resolve_window *w, unsigned long long seq);
+/* Lookups allowed at once: 1..ceiling. */
+int resolve_window_limit(const struct resolve_window *w);
 
 #endif
