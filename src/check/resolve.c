@@ -7,9 +7,10 @@
  *                                                  -> callback, from the loop
  *
  * The window (struct resolve_window, resolve.h) is how many lookups run at
- * once: it starts at 16, grows while answers come back without a queue at
- * the server, halves when a query is lost there, and never passes
- * max_inflight. A fixed 200 overflowed a stock dnsmasq's socket on every
+ * once: it starts at 16, grows while answers come back without waiting,
+ * halves (to 16 at least) when a query is lost at the server, and never
+ * passes max_inflight; a lookup whose query is deemed lost (its hedge
+ * sent) leaves it. A fixed 200 overflowed a stock dnsmasq's socket on every
  * pass (hundreds of queries lost in 10,000 lookups, each a retry); 16 to
  * 64 at once lose none and keep up with 1,000 transfers.
  *
@@ -156,6 +157,7 @@ struct query {
 	double sent_at;
 	double spread;     /* 1..2: this try's share of the RTO before its hedge */
 	bool timed;        /* its family's only query out: its answer times the server */
+	bool lost;         /* hedged while its server answered later ones: told the window */
 };
 
 struct lookup {
@@ -344,6 +346,7 @@ static int verdict(const struct lookup *l)
 void resolve_window_init(struct resolve_window *w, int ceiling)
 {
 	*w = (struct resolve_window){ .ceiling = ceiling > 0 ? ceiling : 1 };
+	w->floor = w->ceiling < RESOLVE_WINDOW_MIN ? w->ceiling : RESOLVE_WINDOW_MIN;
 	w->cwnd = w->ceiling < RESOLVE_WINDOW_START ? w->ceiling : RESOLVE_WINDOW_START;
 	w->ssthresh = w->ceiling;
 }
@@ -373,14 +376,28 @@ void resolve_window_answered(struct resolve_window *w, double took, int inflight
 		w->cwnd = w->ceiling;
 }
 
-void resolve_window_lost(struct resolve_window *w, unsigned long long seq)
+bool resolve_window_lost(struct resolve_window *w, unsigned long long seq)
 {
 	if (seq <= w->recover)
-		return;   /* started before the last halving: the same burst */
-	w->ssthresh = w->cwnd / 2 > 1 ? w->cwnd / 2 : 1;
+		return false;   /* started before the last halving: the same burst */
+	w->undo = (struct resolve_window_undo){ .seq = seq, .cwnd = w->cwnd,
+	    .ssthresh = w->ssthresh, .recover = w->recover };
+	w->ssthresh = w->cwnd / 2 > w->floor ? w->cwnd / 2 : w->floor;
 	w->cwnd = w->ssthresh;
 	w->acked = 0;
 	w->recover = w->started;
+	return true;
+}
+
+void resolve_window_undo(struct resolve_window *w, unsigned long long seq)
+{
+	if (seq == 0 || seq != w->undo.seq)
+		return;   /* not the loss that halved it last */
+	if (w->cwnd < w->undo.cwnd)
+		w->cwnd = w->undo.cwnd;
+	w->ssthresh = w->undo.ssthresh;
+	w->recover = w->undo.recover;
+	w->undo.seq = 0;
 }
 
 int resolve_window_limit(const struct resolve_window *w)
@@ -413,12 +430,18 @@ static void lookup_free(struct lookup *l)
  * lives on until its callback has run and its last query is back, since
  * c-ares holds a pointer into it until then.
  */
-static void lookup_settle(struct lookup *l)
+static void slot_release(struct lookup *l)
 {
-	if (l->holds_slot && l->answered) {
+	if (l->holds_slot) {
 		l->holds_slot = false;
 		l->r->inflight--;
 	}
+}
+
+static void lookup_settle(struct lookup *l)
+{
+	if (l->answered)
+		slot_release(l);
 	if (l->delivered && l->nq == 0)
 		lookup_free(l);
 }
@@ -612,10 +635,15 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	}
 	if (q->timed && abuf != NULL && status != ARES_ETIMEOUT)
 		server_timed(q->s, clock_mono_s() - q->sent_at);
-	if (abuf != NULL && status != ARES_ETIMEOUT && q->sent_at > q->s->answered_sent)
-		q->s->answered_sent = q->sent_at;
-	else if (status == ARES_ETIMEOUT && q->s->answered_sent > q->sent_at && l->windowed)
-		resolve_window_lost(&r->win, l->seq);   /* dropped: a later one got through */
+	if (abuf != NULL && status != ARES_ETIMEOUT) {
+		if (q->sent_at > q->s->answered_sent)
+			q->s->answered_sent = q->sent_at;
+		if (q->lost && l->windowed)
+			resolve_window_undo(&r->win, l->seq);   /* it was slow, not lost */
+	} else if (status == ARES_ETIMEOUT && !q->lost && q->s->answered_sent > q->sent_at &&
+	    l->windowed) {
+		(void)resolve_window_lost(&r->win, l->seq);   /* dropped: a later one got through */
+	}
 	free(q);
 	if (l->answered) {
 		lookup_settle(l);   /* a try the lookup no longer waited for */
@@ -642,8 +670,27 @@ static void send_query(struct fam *f, bool hedge, double now)
 	struct server *s = &r->servers[idx % r->nservers];
 	struct query *q = malloc(sizeof(*q));
 
-	if (hedge)
+	if (hedge) {
 		f->hedged = true;
+		/*
+		 * Its server answered queries sent after the try: most likely
+		 * dropped (a full socket), so the window shrinks now rather
+		 * than at dns_timeout; undone if the answer comes after all
+		 * (a recursive server's slow miss overtaken by cached names).
+		 */
+		if (l->windowed && f->try->s->answered_sent > f->try->sent_at) {
+			f->try->lost = true;
+			(void)resolve_window_lost(&r->win, l->seq);
+		}
+		/*
+		 * The try is deemed lost: like a segment TCP deems lost, it no
+		 * longer counts as load at the server, so the lookup leaves the
+		 * window. Else a lost query would hold a slot for its RTO, and
+		 * a fifth of the queries lost (tests/dns/responder.py
+		 * --drop-first) would cut the lookups per second to a tenth.
+		 */
+		slot_release(l);
+	}
 	if (hedge || idx > 0)
 		l->slow = true;     /* no measure of the window: see resolve_window_answered() */
 	if (q == NULL) {

@@ -1,8 +1,10 @@
 /*
  * test_resolve.c - the resolver's window of lookups in flight, alone: it
  * grows while answers come back in time, holds when they come back slow
- * or when it is not in use, halves on a lost query once per round, and
- * stays between 1 and the ceiling (dns_max_inflight). The resolver on
+ * or when it is not in use, halves on a lost query once per round (undone
+ * when the query proves slow rather than lost), and stays between
+ * RESOLVE_WINDOW_MIN (or the ceiling, if smaller; never under 1) and the
+ * ceiling (dns_max_inflight). The resolver on
  * real DNS servers is tests/integration/test_resolve.py.
  */
 #include "squirrel/check/resolve.h"
@@ -94,12 +96,47 @@ static void test_lost(void)
 
 	for (int i = 0; i < 20; i++)
 		resolve_window_lost(&w, resolve_window_start(&w));
-	is_int(resolve_window_limit(&w), 1, "losses take it down to 1");
+	is_int(resolve_window_limit(&w), RESOLVE_WINDOW_MIN, "losses take it down to %d, no further",
+	    RESOLVE_WINDOW_MIN);
+	answer(&w, RESOLVE_WINDOW_MIN, BASE);
+	is_int(resolve_window_limit(&w), RESOLVE_WINDOW_MIN + 1, "from there it grows again, one per round");
+
+	resolve_window_init(&w, 8);
+	answer(&w, 100, BASE);
+	is_int(resolve_window_limit(&w), 8, "ceiling 8: answers take it to 8");
+	for (int i = 0; i < 10; i++)
+		resolve_window_lost(&w, resolve_window_start(&w));
+	is_int(resolve_window_limit(&w), 8, "ceiling 8, under the least: losses leave it at the ceiling");
+	resolve_window_init(&w, 1);
 	resolve_window_lost(&w, resolve_window_start(&w));
-	is_int(resolve_window_limit(&w), 1, "and never under 1");
-	answer(&w, 1, BASE);
-	answer(&w, 1, BASE);
-	is_int(resolve_window_limit(&w), 2, "from 1 it grows again, one per round");
+	is_int(resolve_window_limit(&w), 1, "ceiling 1: a loss leaves 1, never 0");
+}
+
+static void test_undo(void)
+{
+	struct resolve_window w;
+	unsigned long long a, b, c;
+
+	resolve_window_init(&w, 200);
+	answer(&w, 1000, BASE);
+	a = resolve_window_start(&w);
+	b = resolve_window_start(&w);
+	ok(resolve_window_lost(&w, b), "a loss halves it, and says so");
+	ok(!resolve_window_lost(&w, a), "a loss of the same round does not, and says so");
+	is_int(resolve_window_limit(&w), 100, "halved once");
+	resolve_window_undo(&w, a);
+	is_int(resolve_window_limit(&w), 100, "the late answer of another lookup undoes nothing");
+	resolve_window_undo(&w, b);
+	is_int(resolve_window_limit(&w), 200,
+	    "the late answer of the query whose loss halved it (slow, not lost) undoes the halving");
+	resolve_window_undo(&w, b);
+	is_int(resolve_window_limit(&w), 200, "once");
+	ok(resolve_window_lost(&w, a), "after the undo, a real loss of that round halves it");
+	is_int(resolve_window_limit(&w), 100, "to 100");
+	c = resolve_window_start(&w);
+	ok(resolve_window_lost(&w, c), "a loss of the next round halves it again");
+	resolve_window_undo(&w, a);
+	is_int(resolve_window_limit(&w), 50, "an older loss proved slow undoes nothing once another came");
 }
 
 int main(void)
@@ -107,5 +144,6 @@ int main(void)
 	test_start();
 	test_grow();
 	test_lost();
+	test_undo();
 	return tap_done();
 }

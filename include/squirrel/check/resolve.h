@@ -35,6 +35,7 @@
 #ifndef SQUIRREL_RESOLVE_H
 #define SQUIRREL_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ev_loop;
@@ -129,19 +130,27 @@ void resolver_free(struct resolver *r);
  *  - it starts at RESOLVE_WINDOW_START (or max_inflight, if smaller);
  *  - a lookup answered without a lost query grows it, by one (doubling
  *    every round of lookups) up to ssthresh, then by one per round; only
- *    while the window is in use (at least half of it running) and no
- *    queue builds up at the server: the lookup took about the shortest
- *    time seen (cwnd * (1 - base / took) under RESOLVE_WINDOW_QUEUE
- *    lookups waiting, as TCP Vegas reckons it). A slow answer holds it;
- *  - a query lost (no answer within dns_timeout, while the same server
- *    answered a query sent after it: dropped, not dead) halves it, once
- *    per round: losses of lookups started before the last halving are of
- *    the same burst;
- *  - never above max_inflight (the ceiling), never under 1.
+ *    while the window is in use (at least half of it running) and the
+ *    answers do not wait: the lookup took about the shortest time seen
+ *    (cwnd * (1 - base / took) under RESOLVE_WINDOW_QUEUE lookups
+ *    waiting, as TCP Vegas reckons it). Whether they wait in a queue at
+ *    the server or for our own busy loop, a slow answer holds it;
+ *  - a query lost halves it, once per round: losses of lookups started
+ *    before the last halving are of the same burst. Lost: its server
+ *    answered a query sent after it (so dropped, not dead), and it had no
+ *    answer by its hedge (it is then undone if the answer comes after
+ *    all: slow, not lost) or by dns_timeout;
+ *  - never above max_inflight (the ceiling), never under RESOLVE_WINDOW_MIN
+ *    (or the ceiling, if smaller). Not under 16, because a lookup on a
+ *    loop busy with 1,000 transfers takes some 10 ms however fast the
+ *    server is: measured, a window of 3 to 5 (losses halving it down to 1)
+ *    made 10,000 lookups take 30 s instead of 2; 16 lookups, 32 queries,
+ *    fit the socket of any server (a stock dnsmasq holds about 200).
  *
  * The logic alone, without sockets, so the unit tests can drive it.
  */
 #define RESOLVE_WINDOW_START 16
+#define RESOLVE_WINDOW_MIN 16
 #define RESOLVE_WINDOW_QUEUE 8
 
 struct resolve_window {
@@ -149,9 +158,15 @@ struct resolve_window {
 	int ssthresh;                 /* growth by one per answer under it, one per round over */
 	int acked;                    /* answers toward the next one, over ssthresh */
 	int ceiling;                  /* max_inflight */
+	int floor;                    /* RESOLVE_WINDOW_MIN, or the ceiling if smaller */
 	double base;                  /* shortest lookup seen, seconds; 0: none yet */
 	unsigned long long started;   /* lookups started so far */
 	unsigned long long recover;   /* started, at the last halving */
+	struct resolve_window_undo {  /* the last halving, until its loss proves slow */
+		unsigned long long seq;   /* the lookup whose loss it was; 0: none */
+		int cwnd, ssthresh;
+		unsigned long long recover;
+	} undo;
 };
 
 void resolve_window_init(struct resolve_window *w, int ceiling);
@@ -160,8 +175,10 @@ unsigned long long resolve_window_start(struct resolve_window *w);
 /* A lookup answered with no query lost or asked again, took seconds after its start, with
  * inflight lookups running (itself included). */
 void resolve_window_answered(struct resolve_window *w, double took, int inflight);
-/* A query of lookup number seq was lost. */
-void resolve_window_lost(struct resolve_window *w, unsigned long long seq);
+/* A query of lookup number seq was lost. True if that halved the window. */
+bool resolve_window_lost(struct resolve_window *w, unsigned long long seq);
+/* The answer to that query came after all: undoes the halving it made, if any. */
+void resolve_window_undo(struct resolve_window *w, unsigned long long seq);
 /* Lookups allowed at once: 1..ceiling. */
 int resolve_window_limit(const struct resolve_window *w);
 
