@@ -22,7 +22,9 @@ tries twice never loses every try, and PCT=25 drops 20 % of the queries.
 --service MS makes it a server that is slow under load: one query at a
 time, MS milliseconds each (on top of --delay), in the order received; at
 most --queue N wait, and a query that finds N waiting is dropped, as a
-full socket buffer drops it (counted in dropped and in overflow).
+full socket buffer drops it (counted in dropped and in overflow). With a
+tiny --service (0.01) and a --delay, it answers each in --delay but holds
+at most --queue at once: a loss with no queue to see before it.
 
 On SIGTERM or SIGINT it writes the counts as JSON to --stats FILE and
 exits 0: queries, by_type, by_name, dropped, overflow, answered,
