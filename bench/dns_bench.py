@@ -9,8 +9,12 @@ check and the name/IP ratios. The references (minloop, curl --parallel) run
 by name too, inside a private mount namespace whose /etc/resolv.conf points
 at the dnsmasq. Then several passes by name through a proxy that drops a
 share of the DNS queries (never every try of one lookup) count the sites
-reported down; and a smaller N by name shows whether CPU per check grows
-with N.
+reported down; passes by name against a second setting, a slow server
+with a small receive buffer (the same proxy, dropping nothing on purpose,
+its socket's buffer small), count the queries its socket dropped and the
+sites reported down; and a smaller N by name shows whether CPU per check
+grows with N. squirreld runs with its default DNS settings unless
+--dns-max-inflight says otherwise.
 
 Reuses bench.py (same directory). Standard library only; needs root for
 port 53 and the mount namespace of the references. See bench/README.md.
@@ -179,15 +183,18 @@ def proxy_main(argv):
     ap = argparse.ArgumentParser(prog="dns_bench.py --drop-proxy")
     ap.add_argument("--upstream", required=True, help="ADDR:PORT of the DNS server")
     ap.add_argument("--drop-names", type=int, required=True, help="percent of names picked")
+    ap.add_argument("--rcvbuf", type=int, default=0,
+                    help="receive buffer of the socket the clients send to, bytes (0: 16 MiB)")
     ap.add_argument("--port-file", required=True)
     a = ap.parse_args(argv)
     up_addr, _, up_port = a.upstream.rpartition(":")
     front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for s in (front, back):
+        size = a.rcvbuf if s is front and a.rcvbuf > 0 else 16 << 20
         for opt in (33, socket.SO_RCVBUF):   # 33: SO_RCVBUFFORCE, past rmem_max (root)
             try:
-                s.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+                s.setsockopt(socket.SOL_SOCKET, opt, size)
                 break
             except OSError:
                 continue
@@ -206,6 +213,7 @@ def proxy_main(argv):
         return {"queries": 0, "dropped": 0, "forwarded": 0, "answered": 0, "unmatched": 0,
                 "names": 0, "names_hit": 0}
     stats, seen, names = fresh(), set(), set()
+    kernel_drops = 0             # the sockets' count at the last reset: theirs only grows
     pending = {}                 # our id: (client's id bytes, client address)
     next_id = 0
     stop = []
@@ -243,7 +251,9 @@ def proxy_main(argv):
                         pass
                     continue
                 if data == CONTROL:
-                    stats["kernel_drops"] = sum(udp_drops_at("127.0.0.1", p) for p in ports)
+                    now_drops = sum(udp_drops_at("127.0.0.1", p) for p in ports)
+                    stats["kernel_drops"] = now_drops - kernel_drops
+                    kernel_drops = now_drops
                     stats["names"] = len(names)
                     front.sendto(json.dumps(stats).encode(), peer)
                     stats, seen, names = fresh(), set(), set()
@@ -271,11 +281,13 @@ def proxy_main(argv):
 
 
 class DropProxy:
-    def __init__(self, tmp, upstream, drop_names):
-        self.port_file = os.path.join(tmp, "proxy.port")
-        self.log = os.path.join(tmp, "proxy.stderr")
+    def __init__(self, tmp, upstream, drop_names, rcvbuf=0):
+        tag = "proxy-%d" % rcvbuf if rcvbuf else "proxy"
+        self.port_file = os.path.join(tmp, tag + ".port")
+        self.log = os.path.join(tmp, tag + ".stderr")
         argv = [PYTHON, os.path.abspath(__file__), "--drop-proxy", "--upstream", upstream,
-                "--drop-names", drop_names, "--port-file", self.port_file]
+                "--drop-names", str(drop_names), "--rcvbuf", str(rcvbuf),
+                "--port-file", self.port_file]
         with open(self.log, "w") as err:
             self.proc = bench.Proc(argv, stderr=err)
         deadline = time.monotonic() + 10
@@ -441,10 +453,11 @@ def false_downs(out_path, urls, down):
     return bad, why
 
 
-def run_drop_passes(ctx, sc, c, proxy, passes, dns):
-    """passes runs by name through the proxy. Returns (lines, total false downs, all OK)."""
+def run_drop_passes(ctx, sc, c, proxy, passes, dns, tag="drop"):
+    """passes runs by name through the proxy. Returns (lines, total false
+    downs, all OK, datagrams the kernel dropped at the proxy's sockets)."""
     dctx = copy.copy(ctx)
-    dctx.tmp = os.path.join(ctx.tmp, "drop")
+    dctx.tmp = os.path.join(ctx.tmp, tag)
     os.makedirs(dctx.tmp, exist_ok=True)
     conf = os.path.join(dctx.tmp, "drop.conf")
     write_config(conf, proxy.server, ctx.max_inflight)
@@ -452,7 +465,7 @@ def run_drop_passes(ctx, sc, c, proxy, passes, dns):
     header = "%-5s %8s %8s %13s %8s %8s %7s %10s %7s %7s  %s" % (
         "pass", "wall s", "CPU s", "CPU ms/check", "queries", "dropped", "share",
         "names hit", "k.drop", "d.drop", "result")
-    lines, total, all_ok = [header], 0, True
+    lines, total, all_ok, kdrops = [header], 0, True, 0
     proxy.reset()
     for k in range(passes):
         d0 = udp_drops_at(dns.addr, dns.port)
@@ -467,6 +480,7 @@ def run_drop_passes(ctx, sc, c, proxy, passes, dns):
         out = os.path.join(dctx.tmp, "libev-%d.out" % k)
         bad, why = false_downs(out, sc.urls, sc.down) if os.path.exists(out) else (sc.n, {})
         total += bad
+        kdrops += st.get("kernel_drops", 0)
         all_ok = all_ok and r.ok
         verdict = r.verdict
         if bad:
@@ -477,9 +491,11 @@ def run_drop_passes(ctx, sc, c, proxy, passes, dns):
             f(r.cpu * 1000.0 / sc.n if r.cpu is not None else None, "%.3f"),
             st["queries"], st["dropped"], 100.0 * st["dropped"] / max(1, st["queries"]),
             st["names_hit"], st.get("kernel_drops", 0), st["dnsmasq_drops"], verdict))
-        print("  drop pass %d/%d: %s wall, %d of %d queries dropped, %d reported down that should be up"
-              % (k + 1, passes, f(r.wall, "%.3f s"), st["dropped"], st["queries"], bad), flush=True)
-    return lines, total, all_ok
+        print("  %s pass %d/%d: %s wall, %d of %d queries dropped, %d by the kernel, "
+              "%d reported down that should be up"
+              % (tag, k + 1, passes, f(r.wall, "%.3f s"), st["dropped"], st["queries"],
+                 st.get("kernel_drops", 0), bad), flush=True)
+    return lines, total, all_ok, kdrops
 
 
 # ---------------------------------------------------------------- main
@@ -492,8 +508,8 @@ def parse_args(argv):
     p.add_argument("--latency", type=int, default=100, help="server answer delay, ms (default 100)")
     p.add_argument("--concurrency", type=int, default=1000,
                    help="libev --max-concurrent, and the references' (default 1000)")
-    p.add_argument("--dns-max-inflight", type=int, default=100,
-                   help="squirreld's dns_max_inflight (default 100; 0: the built-in default)")
+    p.add_argument("--dns-max-inflight", type=int, default=0,
+                   help="squirreld's dns_max_inflight (default 0: not set, squirreld's own default)")
     p.add_argument("--down-pct", type=int, default=10, help="share of sites answering 503 (default 10)")
     p.add_argument("--repeat", type=int, default=5,
                    help="rounds of the by-IP and by-name runs; each column shows the median (default 5)")
@@ -503,6 +519,11 @@ def parse_args(argv):
     p.add_argument("--drop-names", type=int, default=25,
                    help="percent of names whose first query of each type is dropped in every pass "
                         "(default 25, which drops about 20%% of the queries)")
+    p.add_argument("--small-buffer", type=int, default=16384,
+                   help="the second setting: receive buffer of the slow server's socket, bytes "
+                        "(default 16384, which the kernel doubles)")
+    p.add_argument("--small-buffer-passes", type=int, default=3,
+                   help="passes by name against the slow server with a small buffer (default 3; 0: none)")
     p.add_argument("--small-n", type=int, default=2000,
                    help="the smaller N for CPU per check against N (default 2000; 0: skip)")
     p.add_argument("--dns-addr", default=DNS_ADDR,
@@ -516,8 +537,12 @@ def parse_args(argv):
                    help="an extra argument for every squirreld run (repeatable)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory and say where")
     a = p.parse_args(argv)
-    if a.n < 1 or a.concurrency < 1 or a.repeat < 1 or a.latency < 0 or a.passes < 0:
-        p.error("--n, --concurrency and --repeat must be at least 1, --latency and --passes at least 0")
+    if a.n < 1 or a.concurrency < 1 or a.repeat < 1 or a.latency < 0 or a.passes < 0 \
+            or a.small_buffer_passes < 0 or a.dns_max_inflight < 0:
+        p.error("--n, --concurrency and --repeat must be at least 1, --latency, --passes, "
+                "--small-buffer-passes and --dns-max-inflight at least 0")
+    if a.small_buffer < 1024:
+        p.error("--small-buffer must be at least 1024 bytes")
     if not 0 <= a.down_pct <= 100 or not 0 <= a.drop_names <= 100:
         p.error("--down-pct and --drop-names must be 0..100")
     if a.small_n < 0 or a.small_n >= a.n:
@@ -564,7 +589,7 @@ def main(argv):
 
     c = a.concurrency
     ctx.tmp = tempfile.mkdtemp(prefix="squirrel-dns-bench-")
-    server = dns = proxy = None
+    server = dns = proxy = slow = None
     ok = True
     try:
         # Every run uses the binary as it was at the start, even if it is rebuilt meanwhile.
@@ -634,6 +659,12 @@ def main(argv):
         if drops:
             print("queries dropped at the dnsmasq's socket, per run (sorted): " + "; ".join(drops))
 
+        name_drops = getattr(name_rows["libev"], "dns_drops", None)
+        if name_drops is not None:
+            print("\nqueries dropped at the dnsmasq's socket by libev by name: %d in %d runs, "
+                  "most in one run %d; target 0: %s" % (
+                      sum(name_drops), len(name_drops), max(name_drops),
+                      "met" if sum(name_drops) == 0 else "MISSED"))
         print("\nby name against by IP (same sites, same run; above 1 means by name used more):")
         print(ratio_line("libev", name_rows["libev"], ip_rows["libev"], 1.1, 1.4))
         for ref in ("minloop", "curl"):
@@ -668,7 +699,7 @@ def main(argv):
                   % (a.passes, a.drop_names), flush=True)
             proxy = DropProxy(ctx.tmp, "%s:53" % a.dns_addr, a.drop_names)
             p0 = proxy.cpu()
-            lines, total, drop_ok = run_drop_passes(ctx, sc_name, c, proxy, a.passes, dns)
+            lines, total, drop_ok, _ = run_drop_passes(ctx, sc_name, c, proxy, a.passes, dns)
             proxy_cpu = proxy.cpu() - p0
             print()
             for line in lines:
@@ -678,12 +709,28 @@ def main(argv):
             print("sites reported down that should be up, over %d passes: %d (target 0)"
                   % (a.passes, total))
             ok = ok and drop_ok and total == 0
+
+        # 4. the second setting: a slow server with a small receive buffer
+        if a.small_buffer_passes:
+            print("\n== %d passes by name against a slow server with a small receive buffer "
+                  "(the proxy in front of the dnsmasq, %d bytes asked)"
+                  % (a.small_buffer_passes, a.small_buffer), flush=True)
+            slow = DropProxy(ctx.tmp, "%s:53" % a.dns_addr, 0, a.small_buffer)
+            lines, total, slow_ok, kdrops = run_drop_passes(ctx, sc_name, c, slow,
+                                                            a.small_buffer_passes, dns, "slow")
+            print()
+            for line in lines:
+                print("  " + line)
+            print("second setting, over %d passes: %d queries dropped at the slow server's socket "
+                  "(k.drop); sites reported down that should be up: %d (target 0)"
+                  % (a.small_buffer_passes, kdrops, total))
+            ok = ok and slow_ok and total == 0
         sys.stdout.flush()
     except (RuntimeError, bench.Skip) as e:
         print("dns_bench: %s" % e, file=sys.stderr)
         ok = False
     finally:
-        for p in (proxy, dns, server):
+        for p in (slow, proxy, dns, server):
             if p is not None:
                 p.stop()
         if a.keep:

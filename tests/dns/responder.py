@@ -2,7 +2,7 @@
 """A small UDP DNS server for the resolver tests, standard library only.
 
     responder.py --port-file FILE [--port N] [--mode MODE] [--delay MS]
-                 [--drop-first PCT] [--stats FILE]
+                 [--drop-first PCT] [--service MS --queue N] [--stats FILE]
 
 Modes:
   answer          A: one address per name, 127.x.y.z from the name's CRC-32
@@ -19,9 +19,16 @@ max_outstanding_names (a lookup's A and AAAA, or a retry, are one name). --drop-
 below PCT and drops the first query of each type for them: a lookup that
 tries twice never loses every try, and PCT=25 drops 20 % of the queries.
 
+--service MS makes it a server that is slow under load: one query at a
+time, MS milliseconds each (on top of --delay), in the order received; at
+most --queue N wait, and a query that finds N waiting is dropped, as a
+full socket buffer drops it (counted in dropped and in overflow). With a
+tiny --service (0.01) and a --delay, it answers each in --delay but holds
+at most --queue at once: a loss with no queue to see before it.
+
 On SIGTERM or SIGINT it writes the counts as JSON to --stats FILE and
-exits 0: queries, by_type, by_name, dropped, answered, max_outstanding,
-max_outstanding_names.
+exits 0: queries, by_type, by_name, dropped, overflow, answered,
+max_outstanding, max_outstanding_names.
 """
 
 import argparse
@@ -113,6 +120,8 @@ def main():
                     choices=["answer", "servfail", "refused", "silent", "wrong-question"])
     ap.add_argument("--delay", type=int, default=0)
     ap.add_argument("--drop-first", type=int, default=0)
+    ap.add_argument("--service", type=float, default=0)
+    ap.add_argument("--queue", type=int, default=64)
     ap.add_argument("--stats")
     a = ap.parse_args()
 
@@ -123,8 +132,9 @@ def main():
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ)
 
-    stats = {"queries": 0, "by_type": {}, "by_name": {}, "dropped": 0,
+    stats = {"queries": 0, "by_type": {}, "by_name": {}, "dropped": 0, "overflow": 0,
              "answered": 0, "max_outstanding": 0, "max_outstanding_names": 0}
+    busy_until = 0.0  # --service: when the last query waiting is done
     seen = set()      # (name, qtype) asked before
     due = []          # heap of (time, seq, packet, peer, name)
     waiting = {}      # name: answers due
@@ -164,8 +174,16 @@ def main():
                     if a.mode == "silent" or (first and unlucky(name, a.drop_first)):
                         stats["dropped"] += 1
                         continue
+                    at = time.monotonic()
+                    if a.service > 0:
+                        if len(due) >= a.queue:
+                            stats["dropped"] += 1
+                            stats["overflow"] += 1
+                            continue
+                        busy_until = max(at, busy_until) + a.service / 1000.0
+                        at = busy_until
                     seq += 1
-                    heapq.heappush(due, (time.monotonic() + a.delay / 1000.0, seq,
+                    heapq.heappush(due, (at + a.delay / 1000.0, seq,
                                          reply(data, q, a.mode), peer, name))
                     waiting[name] = waiting.get(name, 0) + 1
                     stats["max_outstanding"] = max(stats["max_outstanding"], len(due))

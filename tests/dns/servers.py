@@ -129,13 +129,14 @@ class Responder:
     """tests/dns/responder.py on a free loopback port. stats() stops it and
     returns what it counted."""
 
-    def __init__(self, tmpdir, mode="answer", delay=0, drop_first=0):
+    def __init__(self, tmpdir, mode="answer", delay=0, drop_first=0, service=0, queue=64):
         tag = time.monotonic_ns()
         self.port_file = os.path.join(tmpdir, f"responder-{tag}.port")
         self.stats_file = os.path.join(tmpdir, f"responder-{tag}.json")
         self.proc = subprocess.Popen(
             [PYTHON, RESPONDER, "--port-file", self.port_file, "--mode", mode,
-             "--delay", str(delay), "--drop-first", str(drop_first), "--stats", self.stats_file],
+             "--delay", str(delay), "--drop-first", str(drop_first), "--service", str(service),
+             "--queue", str(queue), "--stats", self.stats_file],
             stdin=subprocess.DEVNULL)
         if not _wait(lambda: os.path.exists(self.port_file) or self.proc.poll() is not None, 10) \
                 or self.proc.poll() is not None:

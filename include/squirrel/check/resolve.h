@@ -35,6 +35,7 @@
 #ifndef SQUIRREL_RESOLVE_H
 #define SQUIRREL_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ev_loop;
@@ -52,7 +53,7 @@ struct resolver_opts {
 	const char *servers;
 	int timeout_ms;     /* one try at one server; <= 0: 2000 */
 	int tries;          /* tries per server; <= 0: 2 */
-	int max_inflight;   /* lookups at once (loop only); <= 0: 200 */
+	int max_inflight;   /* at most this many lookups at once (loop only); <= 0: 200 */
 	int ip_version;     /* 0 any (A and AAAA), 4 (A only), 6 (AAAA only) */
 	/* NULL: /etc/hosts; "": none; else this file (the tests use one) */
 	const char *hosts_file;
@@ -85,8 +86,9 @@ struct resolver *resolver_new(const struct resolver_opts *o, struct ev_loop *loo
     char *err, size_t errlen);
 
 /*
- * Starts a lookup of host on the resolver's loop. At most max_inflight run
- * at once; the others wait in a FIFO, holding nothing but their memory.
+ * Starts a lookup of host on the resolver's loop. At most the window's
+ * worth run at once (see struct resolve_window: between 1 and
+ * max_inflight); the others wait in a FIFO, holding nothing but their memory.
  * deadline_ms (<= 0: none) bounds the whole lookup, every try included,
  * and counts from the moment the lookup leaves the FIFO, so time spent
  * waiting for a turn is never taken from it: when it runs out the answer
@@ -117,5 +119,67 @@ size_t resolver_pending(const struct resolver *r);
  * resolver's watchers; the loop itself stays the caller's.
  */
 void resolver_free(struct resolver *r);
+
+/*
+ * The window: how many lookups of resolver_lookup() run at once. A fixed
+ * number is one machine's tuning: 200 at once overflowed a stock dnsmasq's
+ * socket (about 200 queries queued at it are lost), while a resolver far
+ * away needs many at once to keep up. So the number adapts, as TCP's
+ * congestion window does:
+ *
+ *  - it starts at RESOLVE_WINDOW_START (or max_inflight, if smaller);
+ *  - a lookup answered without a lost query grows it, by one (doubling
+ *    every round of lookups) up to ssthresh, then by one per round; only
+ *    while the window is in use (at least half of it running) and the
+ *    answers do not wait: the lookup took about the shortest time seen
+ *    (cwnd * (1 - base / took) under RESOLVE_WINDOW_QUEUE lookups
+ *    waiting, as TCP Vegas reckons it). Whether they wait in a queue at
+ *    the server or for our own busy loop, a slow answer holds it;
+ *  - a query lost halves it, once per round: losses of lookups started
+ *    before the last halving are of the same burst. Lost: its server
+ *    answered a query sent after it (so dropped, not dead), and it had no
+ *    answer by its hedge (it is then undone if the answer comes after
+ *    all: slow, not lost) or by dns_timeout;
+ *  - never above max_inflight (the ceiling), never under RESOLVE_WINDOW_MIN
+ *    (or the ceiling, if smaller). Not under 16, because a lookup on a
+ *    loop busy with 1,000 transfers takes some 10 ms however fast the
+ *    server is: measured, a window of 3 to 5 (losses halving it down to 1)
+ *    made 10,000 lookups take 30 s instead of 2; 16 lookups, 32 queries,
+ *    fit the socket of any server (a stock dnsmasq holds about 200).
+ *
+ * The logic alone, without sockets, so the unit tests can drive it.
+ */
+#define RESOLVE_WINDOW_START 16
+#define RESOLVE_WINDOW_MIN 16
+#define RESOLVE_WINDOW_QUEUE 8
+
+struct resolve_window {
+	int cwnd;                     /* lookups allowed at once */
+	int ssthresh;                 /* growth by one per answer under it, one per round over */
+	int acked;                    /* answers toward the next one, over ssthresh */
+	int ceiling;                  /* max_inflight */
+	int floor;                    /* RESOLVE_WINDOW_MIN, or the ceiling if smaller */
+	double base;                  /* shortest lookup seen, seconds; 0: none yet */
+	unsigned long long started;   /* lookups started so far */
+	unsigned long long recover;   /* started, at the last halving */
+	struct resolve_window_undo {  /* the last halving, until its loss proves slow */
+		unsigned long long seq;   /* the lookup whose loss it was; 0: none */
+		int cwnd, ssthresh;
+		unsigned long long recover;
+	} undo;
+};
+
+void resolve_window_init(struct resolve_window *w, int ceiling);
+/* A lookup starts: its number, for resolve_window_lost(). */
+unsigned long long resolve_window_start(struct resolve_window *w);
+/* A lookup answered with no query lost or asked again, took seconds after its start, with
+ * inflight lookups running (itself included). */
+void resolve_window_answered(struct resolve_window *w, double took, int inflight);
+/* A query of lookup number seq was lost. True if that halved the window. */
+bool resolve_window_lost(struct resolve_window *w, unsigned long long seq);
+/* The answer to that query came after all: undoes the halving it made, if any. */
+void resolve_window_undo(struct resolve_window *w, unsigned long long seq);
+/* Lookups allowed at once: 1..ceiling. */
+int resolve_window_limit(const struct resolve_window *w);
 
 #endif
