@@ -391,8 +391,8 @@ class Result:
         self.ok = False          # ... and reported exactly the expected sites
 
 
-def squirreld_argv(ctx, db, backend, c):
-    argv = [ctx.squirreld, "--once", "--db", db, "--backend", backend]
+def squirreld_argv(ctx, db, backend, c, binary=None):
+    argv = [binary or ctx.squirreld, "--once", "--db", db, "--backend", backend]
     if backend in ("threads", "prefork"):
         argv += ["--workers", c]
     elif backend == "libev":
@@ -447,19 +447,20 @@ def verify_squirreld(out_path, urls, down):
     return ok, text
 
 
-def run_squirreld(ctx, sc, backend, c, rep):
+def run_squirreld(ctx, sc, backend, c, rep, binary=None, label=None):
     db = os.path.join(ctx.tmp, "run.db")
     for suffix in ("", "-wal", "-shm"):  # every run starts from the same database
         if os.path.exists(sc.db + suffix):
             shutil.copyfile(sc.db + suffix, db + suffix)
         elif os.path.exists(db + suffix):
             os.unlink(db + suffix)
-    out = os.path.join(ctx.tmp, "%s-%d.out" % (backend, rep))
-    err = os.path.join(ctx.tmp, "%s-%d.err" % (backend, rep))
-    r = Result(backend, c, sc.n, sc.ideal(c))
+    tag = backend if binary is None else backend + "-baseline"
+    out = os.path.join(ctx.tmp, "%s-%d.out" % (tag, rep))
+    err = os.path.join(ctx.tmp, "%s-%d.err" % (tag, rep))
+    r = Result(label or backend, c, sc.n, sc.ideal(c))
     srv0 = sc.server.cpu()
     with open(out, "w") as fo, open(err, "w") as fe:
-        p = Proc(squirreld_argv(ctx, db, backend, c), stdout=fo, stderr=fe)
+        p = Proc(squirreld_argv(ctx, db, backend, c, binary), stdout=fo, stderr=fe)
     try:
         r.pss_kb = wait_all([p], ctx.timeout_for(r.ideal), pss_of=p if backend == "prefork" else None)
     finally:
@@ -585,21 +586,33 @@ def median_result(results):
     return m
 
 
-def measure(fn, label, repeat):
-    """Runs fn(rep) repeat times; returns the median row, or the Skip."""
-    results = []
+def measure_rounds(jobs, repeat):
+    """Runs every job once per round, round after round (A B C A B C ...),
+    so that a change in the machine's speed touches every row alike.
+    jobs: [(label, fn)]; returns {label: the median row, or the Skip}."""
+    results = {label: [] for label, _ in jobs}
+    final = {}
     for rep in range(repeat):
-        try:
-            results.append(fn(rep))
-        except Skip as e:
-            return e
-        except RuntimeError as e:  # a run that hung or broke: the row says so
-            failed = Result(label, None, None, None)
-            failed.verdict = "FAILED: %s" % e
-            print("  %-12s run %d/%d: %s" % (label, rep + 1, repeat, failed.verdict), flush=True)
-            return failed
-        print("  %-12s run %d/%d: %s" % (label, rep + 1, repeat, describe(results[-1])), flush=True)
-    return median_result(results)
+        for label, fn in jobs:
+            if label in final:
+                continue
+            try:
+                results[label].append(fn(rep))
+            except Skip as e:
+                final[label] = e
+                continue
+            except RuntimeError as e:  # a run that hung or broke: the row says so
+                failed = Result(label, None, None, None)
+                failed.verdict = "FAILED: %s" % e
+                print("  %-20s run %d/%d: %s" % (label, rep + 1, repeat, failed.verdict), flush=True)
+                final[label] = failed
+                continue
+            print("  %-20s run %d/%d: %s" % (label, rep + 1, repeat, describe(results[label][-1])),
+                  flush=True)
+    for label, _ in jobs:
+        if label not in final:
+            final[label] = median_result(results[label])
+    return final
 
 
 def describe(r):
@@ -651,27 +664,44 @@ def run_scenario(ctx, sc):
             db_error = Result("squirreld", None, sc.n, None)
             db_error.verdict = "FAILED: %s" % e
 
+        jobs, rows = [], []
         for backend, c in sc.runs.items():
-            row = db_error or measure(lambda rep, b=backend, cc=c: run_squirreld(ctx, sc, b, cc, rep),
-                                      backend, ctx.repeat)
-            sc.rows.append((backend, c, row))
+            rows.append((backend, backend, c))
+            if not db_error:
+                jobs.append((backend, lambda rep, b=backend, cc=c: run_squirreld(ctx, sc, b, cc, rep)))
+            if ctx.baseline:
+                label = "%s (baseline)" % backend
+                rows.append((label, label, c))
+                if not db_error:
+                    jobs.append((label, lambda rep, b=backend, cc=c, lb=label:
+                                 run_squirreld(ctx, sc, b, cc, rep, binary=ctx.baseline, label=lb)))
         refs = {}
         for c in sorted(set(sc.runs.values())):
             for ref, fn in (("minloop", run_minloop), ("curl", run_curl)):
                 if ref not in ctx.refs:
                     continue
-                row = measure(lambda rep, f=fn, cc=c: f(ctx, sc, cc, rep), "%s C=%d" % (ref, c), ctx.repeat)
-                refs[(ref, c)] = row
-                label = row.name if isinstance(row, Result) else ref
-                sc.rows.append((label, c, row))
+                label = "%s C=%d" % (ref, c)
+                rows.append((label, ref, c))
+                jobs.append((label, lambda rep, f=fn, cc=c: f(ctx, sc, cc, rep)))
+        got = measure_rounds(jobs, ctx.repeat)
+        for label, kind, c in rows:
+            row = got[label] if label in got else db_error
+            if kind in ("minloop", "curl"):
+                refs[(kind, c)] = row
+                kind = row.name if isinstance(row, Result) else kind
+            sc.rows.append((kind, c, row))
     finally:
         sc.server.stop()
         print("  sq-httpd stopped (exit %s)" % sc.server.proc.exitcode, flush=True)
 
+    mine = {backend: row for backend, c, row in sc.rows}
     for backend, c, row in sc.rows:
-        if backend not in sc.runs or not measured(row):
+        if (backend not in sc.runs and not backend.endswith("(baseline)")) or not measured(row):
             continue
         others = [refs[(ref, c)] for ref in ("minloop", "curl") if measured(refs.get((ref, c)))]
+        base = mine.get("%s (baseline)" % backend)
+        if measured(base):
+            others.append(base)
         if others:
             sc.comparisons.append("%s (C=%d): CPU per check %s; wall %s" % (
                 backend, c,
@@ -737,6 +767,7 @@ def print_table(scenarios, repeat):
 
 class Context:
     ref_wrapper = ()   # argv put before a reference's own, e.g. to run it in a namespace
+    baseline = None    # a second squirreld measured beside the first
 
 
 def compile_minloop(ctx):
@@ -781,6 +812,9 @@ def parse_args(argv):
     p.add_argument("--httpd", help="path of sq-httpd (default BUILD/tests/sq-httpd)")
     p.add_argument("--squirreld-arg", action="append", default=[], metavar="ARG",
                    help="an extra argument for every squirreld run (repeatable)")
+    p.add_argument("--baseline", metavar="PATH",
+                   help="a second squirreld (e.g. a build of the previous tree): every backend "
+                        "row runs with it too, in the same rounds")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory and say where")
     a = p.parse_args(argv)
     if a.repeat < 1:
@@ -841,6 +875,10 @@ def main(argv):
     ctx.squirrelctl = a.squirrelctl or os.path.join(a.build, "squirrelctl")
     ctx.httpd = a.httpd or os.path.join(a.build, "tests", "sq-httpd")
     ctx.extra_args = a.squirreld_arg
+    ctx.baseline = a.baseline
+    if ctx.baseline and not os.access(ctx.baseline, os.X_OK):
+        print("bench: the baseline %s is not there" % ctx.baseline, file=sys.stderr)
+        return 1
     ctx.down_pct = a.down_pct
     ctx.repeat = a.repeat
     ctx.refs = a.refs

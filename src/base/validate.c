@@ -35,8 +35,17 @@
 
 bool url_valid(const char *url, char *why, size_t whylen)
 {
+	return url_valid_host(url, why, whylen, NULL);
+}
+
+/*
+ * One parse serves both the verdict and the parts a check needs, so the
+ * probe reads a url once per check, not once per question.
+ */
+bool url_valid_host(const char *url, char *why, size_t whylen, struct url_host *out)
+{
 	size_t len = strnlen(url, URL_MAX + 1);
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, *port = NULL;
 	bool ok = false;
 
 	if (len == 0 || len > URL_MAX) {
@@ -71,14 +80,31 @@ bool url_valid(const char *url, char *why, size_t whylen)
 		snprintf(why, whylen, "only http and https urls are checked");
 	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0') {
 		snprintf(why, whylen, "url has no host");
-	} else {
+	} else if (out == NULL) {
 		char ace[256], detail[128];
 		ok = idn_to_ascii(host, ace, sizeof(ace), detail, sizeof(detail)) == 0;
 		if (!ok)
 			snprintf(why, whylen, "url host: %s", detail);
+	} else {
+		char detail[128];
+		ok = idn_to_ascii(host, out->host, sizeof(out->host), detail, sizeof(detail)) == 0;
+		if (!ok)
+			snprintf(why, whylen, "url host: %s", detail);
+		else if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+			snprintf(why, whylen, "url not understood");
+			ok = false;
+		} else {
+			out->port = atoi(port);
+			out->ascii_differs = strcmp(host, out->host) != 0;
+			size_t n = strlen(out->host);
+			unsigned char buf[4];
+			out->literal = (n > 2 && out->host[0] == '[' && out->host[n - 1] == ']') ||
+			    inet_pton(AF_INET, out->host, buf) == 1;
+		}
 	}
 	curl_free(scheme);
 	curl_free(host);
+	curl_free(port);
 	curl_url_cleanup(u);
 	return ok;
 }

@@ -17,7 +17,8 @@
  * whenever a directory (CURLOPT_CAPATH, set by default) or a bundle in
  * memory is given, and that parse was most of an https check's CPU. So
  * libcurl is given none, and the TLS context of each connection gets one
- * shared X509_STORE (CURLOPT_SSL_CTX_FUNCTION): libcurl's bundle file, then
+ * shared X509_STORE (CURLOPT_SSL_CTX_FUNCTION), made at the first
+ * handshake that needs it (a ca_file's at once): libcurl's bundle file, then
  * [check] ca_file, then libcurl's directory looked up by hash as before,
  * with the flags libcurl would set (partial chains, trusted first). With a
  * libcurl on another TLS library, the bundle and the ca_file are handed
@@ -73,7 +74,8 @@
 /* The authorities: the system's, with those of [check] ca_file; shared by the probes. */
 struct ca_bundle {
 	char *path;               /* the ca_file; "": the system's alone */
-	X509_STORE *store;        /* libcurl on OpenSSL: the bundle, the ca_file, the directory */
+	X509_STORE *store;        /* libcurl on OpenSSL: the bundle, the ca_file, the directory;
+	                             NULL until the first handshake (ca_store) */
 	struct curl_blob blob;    /* any other: the bundle, then the ca_file (a ca_file given) */
 	unsigned refs;
 	struct ca_bundle *next;
@@ -287,7 +289,7 @@ static X509_STORE *store_make(const curl_version_info_data *v, const char *path)
  */
 static struct ca_bundle *ca_take(const char *path)
 {
-	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	const curl_version_info_data *v;
 	struct ca_bundle *b;
 	X509_STORE *store = NULL;
 	char why[256];
@@ -305,7 +307,8 @@ static struct ca_bundle *ca_take(const char *path)
 		log_errorx("ca_file: %s", why);
 		goto out;
 	}
-	if (tls_is_openssl) {
+	v = curl_version_info(CURLVERSION_NOW);
+	if (tls_is_openssl && path[0] != '\0') {
 		if ((store = store_make(v, path)) == NULL)
 			goto fail;
 	} else if (path[0] != '\0') {
@@ -337,11 +340,34 @@ out:
 	return b;
 }
 
-/* Each connection's TLS context verifies with the shared store (libcurl loaded none). */
-static CURLcode use_store(CURL *h, void *ssl_ctx, void *store)
+/*
+ * The store of the system's authorities is made at the first TLS
+ * handshake, not with the first probe: reading the bundle (some 140
+ * certificates) is most of the start of a pass, and a pass of plain http
+ * needs none of it. A ca_file's store is made at once, so that a file the
+ * TLS library cannot read is said when the probes are made.
+ */
+static X509_STORE *ca_store(struct ca_bundle *b)
 {
+	X509_STORE *st;
+
+	pthread_mutex_lock(&ca_lock);
+	if (b->store == NULL)
+		b->store = store_make(curl_version_info(CURLVERSION_NOW), b->path);
+	st = b->store;
+	pthread_mutex_unlock(&ca_lock);
+	return st;
+}
+
+/* Each connection's TLS context verifies with the shared store (libcurl loaded none). */
+static CURLcode use_store(CURL *h, void *ssl_ctx, void *bundle)
+{
+	X509_STORE *st = ca_store(bundle);
+
 	(void)h;
-	SSL_CTX_set1_cert_store((SSL_CTX *)ssl_ctx, (X509_STORE *)store);
+	if (st == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	SSL_CTX_set1_cert_store((SSL_CTX *)ssl_ctx, st);
 	return CURLE_OK;
 }
 
@@ -416,12 +442,73 @@ void probe_free(struct probe *p)
 	free(p);
 }
 
+/*
+ * Whether a label could be a part of an IPv4 address in one of the forms
+ * libcurl reads as one (decimal, octal, 0x hex): "1", "0x7f".
+ */
+static bool label_numeric(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0)
+		return false;
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		for (i = 2; i < n; i++)
+			if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+			    (s[i] >= 'A' && s[i] <= 'F')))
+				return false;
+		return true;
+	}
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Asked of every check that waits for a slot, so the plain cases are read
+ * here without libcurl's parser: a name of ASCII letters, digits, '-' and
+ * '.' whose last label is no number, or a dotted IPv4 address. Anything
+ * else (an IPv6 literal, a name to convert, an address libcurl writes
+ * another way) is parsed as the probe will.
+ */
 bool probe_url_needs_lookup(const char *url)
 {
 	char host[256];
 	int port;
 	bool literal = false;
+	size_t slen = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	const char *a = url + slen;
 
+	if (slen > 0 && strncmp(a, "://", 3) == 0) {
+		a += 3;
+		size_t alen = strcspn(a, "/?#");
+		const char *at = memrchr(a, '@', alen);
+		if (at != NULL) {
+			alen -= (size_t)(at + 1 - a);
+			a = at + 1;
+		}
+		size_t hlen = a[0] == '[' ? 0 : strcspn(a, ":/?#");
+		bool plain = hlen > 0 && hlen < sizeof(host) && hlen <= alen;
+		size_t last = 0;
+		for (size_t i = 0; plain && i < hlen; i++) {
+			char ch = a[i];
+			if (ch == '.')
+				last = i + 1;
+			else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			    (ch >= '0' && ch <= '9') || ch == '-'))
+				plain = false;
+		}
+		if (plain && !label_numeric(a + last, hlen - last))
+			return true;
+		if (plain) {
+			unsigned char buf[4];
+			memcpy(host, a, hlen);
+			host[hlen] = '\0';
+			if (inet_pton(AF_INET, host, buf) == 1)
+				return false;
+		}
+	}
 	if (url_host(url, host, sizeof(host), &port, &literal) < 0)
 		return false;   /* it fails at probe_start(), without a lookup */
 	return !literal;
@@ -787,12 +874,12 @@ static int probe_setup(struct probe *p, bool use_get, bool body, long timeout_ms
 	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (p->ca->store != NULL) {
+	if (tls_is_openssl) {
 		/* no bundle for libcurl to parse: the shared store, handed over per connection */
 		SET(CURLOPT_CAINFO, NULL);
 		SET(CURLOPT_CAPATH, NULL);
 		SET(CURLOPT_SSL_CTX_FUNCTION, use_store);
-		SET(CURLOPT_SSL_CTX_DATA, p->ca->store);
+		SET(CURLOPT_SSL_CTX_DATA, p->ca);
 	} else if (p->ca->blob.data != NULL) {
 		SET(CURLOPT_CAINFO_BLOB, &p->ca->blob);
 	}
@@ -837,6 +924,7 @@ static int set_fetch_url(struct probe *p, const char *url)
 int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 {
 	char why[128];
+	struct url_host uh;
 
 	p->check = *c;
 	p->get_retry = false;
@@ -844,26 +932,23 @@ int probe_start(struct probe *p, const struct sq_check *c, struct sq_result *r)
 	p->paused_at = 0;
 	p->start_mono_ms = clock_mono_ms();
 	p->start_wall_ms = clock_wall_ms();
-	if (!url_valid(c->url, why, sizeof(why))) {
+	if (!url_valid_host(c->url, why, sizeof(why), &uh)) {
 		result_init(p, c, r);
 		r->err = SQ_ERR_BAD_URL;
 		set_detail(r, why);
 		return -1;
 	}
-	bool literal = false;
-	if (url_host(c->url, p->host, sizeof(p->host), &p->port, &literal) < 0) {
-		result_init(p, c, r);
-		r->err = SQ_ERR_BAD_URL;
-		set_detail(r, "url not understood");
-		return -1;
-	}
-	if (set_fetch_url(p, c->url) < 0) {
+	memcpy(p->host, uh.host, sizeof(p->host));
+	p->port = uh.port;
+	curl_free(p->fetch_url);
+	p->fetch_url = NULL;
+	if (uh.ascii_differs && set_fetch_url(p, c->url) < 0) {
 		result_init(p, c, r);
 		r->err = SQ_ERR_OTHER;
 		set_detail(r, "out of memory");
 		return -1;
 	}
-	p->need_lookup = !literal;
+	p->need_lookup = !uh.literal;
 	p->timeout_left_ms = c->timeout_ms;
 	bool body = sq_expect_reads_body(&c->expect);
 	if (probe_setup(p, body, body, c->timeout_ms) < 0) {

@@ -2,15 +2,20 @@
  * test_util.c - url and owner address validation (the ground floor's
  * gates), names in their ASCII form, URLs as shown, the form of a
  * [check] ca_file (real files in a temporary directory), and the check queue.
+ * The parts of a url a check needs, from the same parse as the verdict,
+ * and the probe's quick answer to "is there a name to look up" against
+ * that parse.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "squirrel/backend/queue.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
+#include "squirrel/check/probe.h"
 #include "tap.h"
 
 static void test_urls(void)
@@ -43,6 +48,56 @@ static void test_urls(void)
 		if (cases[i].why != NULL && !valid)
 			is_str(why, cases[i].why, "url '%s' reason", cases[i].url);
 	}
+}
+
+static void test_url_host(void)
+{
+	static const struct {
+		const char *url, *host;
+		int port, literal, differs;
+	} cases[] = {
+		{ "http://example.org/", "example.org", 80, 0, 0 },
+		{ "https://example.org:8443/path?q=1#frag", "example.org", 8443, 0, 0 },
+		{ "https://Example.ORG/", "Example.ORG", 443, 0, 0 },
+		{ "http://127.0.0.1:8080", "127.0.0.1", 8080, 1, 0 },
+		{ "http://[::1]:8080/", "[::1]", 8080, 1, 0 },
+		{ "http://user:pw@10.1.2.3/x", "10.1.2.3", 80, 1, 0 },
+		{ "http://127.1:81/", "127.0.0.1", 81, 1, 0 },
+		{ "http://0x7f.1/", "127.0.0.1", 80, 1, 0 },
+		{ "http://1.2.3.4.example/", "1.2.3.4.example", 80, 0, 0 },
+		{ "http://b\xc3\xbc" "cher.example/", "xn--bcher-kva.example", 80, 0, 1 },
+	};
+	char why[160];
+	struct url_host uh;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *u = cases[i].url;
+		ok(url_valid_host(u, why, sizeof(why), &uh), "url '%s' valid with its host", u);
+		is_str(uh.host, cases[i].host, "url '%s' host", u);
+		is_int(uh.port, cases[i].port, "url '%s' port", u);
+		is_int(uh.literal, cases[i].literal, "url '%s' is an address", u);
+		is_int(uh.ascii_differs, cases[i].differs, "url '%s' host written another way", u);
+		is_int(probe_url_needs_lookup(u), !cases[i].literal, "url '%s' needs a lookup", u);
+	}
+	ok(!url_valid_host("ftp://example.org/", why, sizeof(why), &uh) &&
+	    strcmp(why, "only http and https urls are checked") == 0, "url_valid_host: url_valid's reason");
+	/* what the quick answer leaves to the parser */
+	static const struct {
+		const char *url;
+		int lookup;
+	} quick[] = {
+		{ "http://example.org.:8080/", 1 },
+		{ "http://host-1.example:8080?x", 1 },
+		{ "http://[fe80::1]/", 0 },
+		{ "http://999.1.2.3/", 1 },   /* numbers, but no address: libcurl reads a name */
+		{ "http://2130706433/", 0 },  /* one number libcurl reads as 127.0.0.1 */
+		{ "http://10.0.0.1@example.org/", 1 },
+		{ "http://a%41.example/", 1 },
+		{ "not a url", 0 },
+		{ "example.org/x://y", 0 },
+	};
+	for (size_t i = 0; i < sizeof(quick) / sizeof(quick[0]); i++)
+		is_int(probe_url_needs_lookup(quick[i].url), quick[i].lookup, "url '%s' needs a lookup",
+		    quick[i].url);
 }
 
 static void test_email(void)
@@ -252,6 +307,7 @@ static void test_ca_file(void)
 int main(void)
 {
 	test_urls();
+	test_url_host();
 	test_email();
 	test_email_to_ascii();
 	test_idn();

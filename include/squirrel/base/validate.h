@@ -20,6 +20,17 @@
  */
 bool url_valid(const char *url, char *why, size_t whylen);
 
+/* What a check needs of a url that url_valid() accepts. */
+struct url_host {
+	char host[256];            /* the host in its ASCII form; an IPv6 literal in [] */
+	int port;                  /* the url's, or the scheme's default */
+	bool literal;              /* an address, nothing to look up */
+	bool ascii_differs;        /* the ASCII form is not the host libcurl reads from the url */
+};
+
+/* url_valid(), and when it holds and out is not NULL, the url's host, from one parse. */
+bool url_valid_host(const char *url, char *why, size_t whylen, struct url_host *out);
+
 #define LOCATION_NAME_MAX 64   /* a location name's bytes, with its NUL */
 
 /* A character of a name: a letter, a digit, '_', '-' or '.' (ASCII). */
