@@ -525,7 +525,7 @@ static void adopt_file(struct daemon *d)
 	reporter_stop(d->reporter);
 	d->reporter = NULL;
 	store_close(d->store);
-	d->store = store_open(d->cfg->database, 0);
+	d->store = store_open(d->cfg->database, STORE_CHECK_PATH);
 	if (d->store == NULL) {
 		log_errorx("%s cannot be opened; results wait in memory, and it is tried again in %d s",
 		    d->cfg->database, FILE_CHECK_MS / 1000);

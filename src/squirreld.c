@@ -365,7 +365,7 @@ int main(int argc, char **argv)
 		rc = o.backend != NULL ? EXIT_USAGE : 1;
 		goto out_curl;
 	}
-	struct store *st = store_open(cfg.database, STORE_CREATE);
+	struct store *st = store_open(cfg.database, STORE_CREATE | STORE_CHECK_PATH);
 	if (st == NULL) {
 		rc = 1;
 		goto out_curl;

@@ -220,6 +220,12 @@ struct store *store_open(const char *path, int flags)
 	/* A file that is not a database fails at the first read: say so plainly. */
 	if (first_read(s, readonly) < 0)
 		goto fail;
+	if (flags & STORE_CHECK_PATH) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", STORE_CHECK_CACHE_KB);
+		if (store_exec(s, sql, "sizing the page cache") < 0)
+			goto fail;
+	}
 	if (!readonly) {
 		if (store_exec(s, "PRAGMA journal_mode = WAL", "enabling WAL") < 0 ||
 		    store_exec(s, "PRAGMA synchronous = FULL", "setting synchronous") < 0)

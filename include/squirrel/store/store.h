@@ -19,7 +19,15 @@ struct store;
 enum store_flags {
 	STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
 	STORE_READONLY = 1 << 1,
+	/*
+	 * The check path's own connection: a page cache of STORE_CHECK_CACHE_KB
+	 * (SQLite's 2 MB default holds little of what a batch of thousands of
+	 * sites touches in site_state, the hourly tier and the checks' index,
+	 * so every batch read and wrote those pages again).
+	 */
+	STORE_CHECK_PATH = 1 << 2,
 };
+#define STORE_CHECK_CACHE_KB 65536
 
 /* Opens (and creates or migrates) the database. NULL on error, logged. */
 struct store *store_open(const char *path, int flags);
