@@ -239,6 +239,7 @@ struct sq_reader {
 	bool began;
 	int64_t raw_below;        /* successes before it may be pruned: no raw edges there */
 	int64_t hours_below;      /* the hours before it are gone: those days from uptime_days */
+	int64_t days_below;       /* the days before it are rolled up: a whole one is its row */
 	struct site_ctx site;     /* the last site asked about; valid in the snapshot */
 	bool site_valid;
 };
@@ -249,13 +250,14 @@ static int read_bounds(struct sq_reader *r)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (store_prepare(r->s, "SELECT raw_below, hours_below FROM settings WHERE id = 1", 0, &st,
-	    "reading where the history's tiers meet") < 0)
+	if (store_prepare(r->s, "SELECT raw_below, hours_below, days_below FROM settings WHERE id = 1",
+	    0, &st, "reading where the history's tiers meet") < 0)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		r->raw_below = sqlite3_column_int64(st, 0);
 		r->hours_below = sqlite3_column_int64(st, 1);
+		r->days_below = sqlite3_column_int64(st, 2);
 	} else if (rc != SQLITE_DONE) {
 		store_error(r->s, "reading where the history's tiers meet");
 	}
@@ -487,6 +489,27 @@ static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64
 	return 0;
 }
 
+/* The sums of the daily tier's rows of the days [d0, d1). */
+static int day_tier_sum(struct sq_reader *r, int64_t site_id, int64_t d0, int64_t d1,
+    struct sq_uptime *u)
+{
+	sqlite3_stmt *st = query(r, Q_DAY_TIER, site_id);
+
+	sqlite3_bind_int64(st, 2, d0);
+	sqlite3_bind_int64(st, 3, d1);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_error(r->s, "reading the daily tier");
+		sqlite3_reset(st);
+		return -1;
+	}
+	u->up_s += sqlite3_column_int64(st, 0);
+	u->down_s += sqlite3_column_int64(st, 1);
+	u->slow_s += sqlite3_column_int64(st, 2);
+	u->maint_s += sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	return 0;
+}
+
 /*
  * The closed holds of [from, to) from the daily tier, to < hours_below:
  * whole days as they are, a day cut by the window by its share.
@@ -498,21 +521,8 @@ static int day_part(struct sq_reader *r, int64_t site_id, int64_t from, int64_t 
 	sqlite3_stmt *st;
 	int rc;
 
-	if (d0 < d1) {
-		st = query(r, Q_DAY_TIER, site_id);
-		sqlite3_bind_int64(st, 2, d0);
-		sqlite3_bind_int64(st, 3, d1);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			store_error(r->s, "reading the daily tier");
-			sqlite3_reset(st);
-			return -1;
-		}
-		u->up_s += sqlite3_column_int64(st, 0);
-		u->down_s += sqlite3_column_int64(st, 1);
-		u->slow_s += sqlite3_column_int64(st, 2);
-		u->maint_s += sqlite3_column_int64(st, 3);
-		sqlite3_reset(st);
-	}
+	if (d0 < d1 && day_tier_sum(r, site_id, d0, d1, u) < 0)
+		return -1;
 	/* the days the window cuts: before d0, and from d1 on */
 	st = query(r, Q_DAY_ROWS, site_id);
 	sqlite3_bind_int64(st, 2, from / DAY * DAY);
@@ -533,6 +543,20 @@ static int day_part(struct sq_reader *r, int64_t site_id, int64_t from, int64_t 
 	return 0;
 }
 
+/* The closed holds of [from, to) from the hourly tier: whole hours, and the edges. */
+static int hour_part(struct sq_reader *r, const struct site_ctx *c, int64_t from, int64_t to,
+    struct sq_uptime *u)
+{
+	int64_t h0 = (from + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
+
+	if (from >= to)
+		return 0;
+	if (h0 < h1)
+		return rollup_sum(r, c->id, h0, h1, u) < 0 || edge(r, c, from, h0, u) < 0 ||
+		    edge(r, c, h1, to, u) < 0 ? -1 : 0;
+	return edge(r, c, from, to, u);
+}
+
 int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
     int64_t now, struct sq_uptime *u)
 {
@@ -550,15 +574,17 @@ int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int6
 			return -1;
 		start = min64(to, r->hours_below);
 	}
-	/* whole hours from the tier, the partial ones at the edges from the checks or shares */
-	int64_t h0 = (start + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
-	if (start >= to) {
-		/* all of it in the daily tier */
-	} else if (h0 < h1) {
-		if (rollup_sum(r, site_id, h0, h1, u) < 0 || edge(r, c, start, h0, u) < 0 ||
-		    edge(r, c, h1, to, u) < 0)
+	/*
+	 * Whole days rolled up already (before days_below) are their row of the
+	 * daily tier, the sum of their hours: a 30-day window reads some 30
+	 * rows and two days of hours, not 720. The rest from the hourly tier.
+	 */
+	int64_t d0 = (start + DAY - 1) / DAY * DAY, d1 = min64(to / DAY * DAY, r->days_below);
+	if (start < to && d0 < d1) {
+		if (hour_part(r, c, start, d0, u) < 0 || day_tier_sum(r, site_id, d0, d1, u) < 0 ||
+		    hour_part(r, c, d1, to, u) < 0)
 			return -1;
-	} else if (edge(r, c, start, to, u) < 0) {
+	} else if (hour_part(r, c, start, to, u) < 0) {
 		return -1;
 	}
 	open_hold(c, from, to, now, u);
@@ -603,8 +629,10 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
 	if (site_ctx(r, site_id, &c) < 0)
 		return -1;
 	int64_t end = first_day + (int64_t)ndays * DAY, split = first_day;
-	if (r->hours_below > first_day) {
-		split = min64(end, r->hours_below);
+	/* the daily tier where the days are rolled up (or their hours gone), the hours after */
+	int64_t tier_end = max64(r->hours_below, r->days_below);
+	if (tier_end > first_day) {
+		split = min64(end, tier_end);
 		if (days_from_tier(r, site_id, first_day, split, ndays, days) < 0)
 			return -1;
 	}
