@@ -211,18 +211,24 @@ class Site:
     __slots__ = ("id", "offset", "median", "pool", "events", "fail_t")
 
 
-def failure_events(rng, first_k, last_k, rate, mean_len):
-    """Runs of failed checks as (first check index, length), none touching."""
+def failure_events(rng, last_k, blip_rate, outage_rate, outage_len):
+    """Failed checks as runs (first check index, length), none touching:
+    single blips, and outages of about outage_len checks (at least two)."""
+    ev = []
+    for rate, mean in ((blip_rate, 1), (outage_rate, outage_len)):
+        if rate <= 0:
+            continue
+        k = int(rng.expovariate(rate))
+        while k < last_k:
+            n = 1 if mean == 1 else max(2, round(rng.expovariate(1 / mean)))
+            ev.append((k, min(n, last_k - k)))
+            k += n + int(rng.expovariate(rate))
+    ev.sort()
     out = []
-    p_more = 1 - 1 / mean_len
-    k = first_k + int(rng.expovariate(rate))
-    while k < last_k:
-        n = 1
-        while rng.random() < p_more:
-            n += 1
-        n = min(n, last_k - k)
+    for k, n in ev:
+        if out and k <= out[-1][0] + out[-1][1]:
+            continue
         out.append((k, n))
-        k += n + 1 + int(rng.expovariate(rate))
     return out
 
 
@@ -272,7 +278,9 @@ def generate(args, now):
     pools = {}
     sites = []
     n = min(args.sites, args.distinct)
-    rate = args.fail_pct / 100 / args.fail_run       # runs per check
+    fail = args.fail_pct / 100
+    blip_rate = fail * args.blip_share / 100                   # per check
+    outage_rate = fail * (1 - args.blip_share / 100) / args.outage_checks
     last_k = (now - year_start) // iv
     for i in range(1, n + 1):
         s = Site()
@@ -284,7 +292,7 @@ def generate(args, now):
         if grid not in pools:
             pools[grid] = Pool(rng, s.median, args.sigma, per_hour)
         s.pool = pools[grid]
-        s.events = failure_events(rng, 0, last_k, rate, args.fail_run)
+        s.events = failure_events(rng, last_k, blip_rate, outage_rate, args.outage_checks)
         sites.append(s)
 
     con.execute("BEGIN")
@@ -448,6 +456,12 @@ def clone(args, db_from, db_to, n_to):
     con.execute("PRAGMA journal_mode = OFF")
     n = con.execute("SELECT max(id) FROM sites").fetchone()[0]
     t0 = time.monotonic()
+    # the secondary indexes of the big tables made again after the copy: a sort, not 10 M inserts
+    aside = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                        " AND tbl_name IN ('checks', 'uptime_hours', 'uptime_days', 'incidents')"
+                        " AND sql NOT LIKE '%WHERE%'").fetchall()
+    for name, _ in aside:
+        con.execute(f'DROP INDEX "{name}"')
     for base in range(n, n_to, n):
         m = min(n, n_to - base)
         con.execute("BEGIN")
@@ -473,6 +487,9 @@ def clone(args, db_from, db_to, n_to):
                     " WHERE site_id <= ?2", (base, m))
         con.execute("COMMIT")
         log(f"  {base + m:,} sites, {time.monotonic() - t0:.0f} s")
+    for name, sql in aside:
+        con.execute(sql)
+        log(f"  index {name} made again, {time.monotonic() - t0:.0f} s")
     finish(con)
 
 
@@ -594,7 +611,9 @@ def main():
     ap.add_argument("--interval", type=int, default=60, help="seconds between checks (divides 3600)")
     ap.add_argument("--raw-hours", type=int, default=48, help="[squirreld] raw_hours")
     ap.add_argument("--fail-pct", type=float, default=0.5, help="share of failed checks, %%")
-    ap.add_argument("--fail-run", type=float, default=2.0, help="mean length of a run of failures")
+    ap.add_argument("--blip-share", type=float, default=50,
+                    help="%% of the failed checks that are single blips (the others: outages)")
+    ap.add_argument("--outage-checks", type=float, default=30, help="mean length of an outage, checks")
     ap.add_argument("--sigma", type=float, default=0.3, help="spread of a site's response times (log)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs of each command (median)")
     ap.add_argument("--seed", type=int, default=1)
@@ -605,8 +624,10 @@ def main():
         sys.exit(f"--interval {args.interval}: must divide 3600")
     if args.sites < 1 or args.distinct < 1 or args.days < HOURLY_DAYS + 1 or args.runs < 1:
         sys.exit("--sites, --distinct and --runs must be at least 1, --days more than 35")
-    if not 1 <= args.raw_hours <= HOURLY_DAYS * 24 or not 0 <= args.fail_pct < 50 or args.fail_run < 1:
-        sys.exit("--raw-hours 1..840, --fail-pct 0..50 and --fail-run >= 1, please")
+    if not 1 <= args.raw_hours <= HOURLY_DAYS * 24 or not 0 <= args.fail_pct < 50 or \
+            not 0 <= args.blip_share <= 100 or args.outage_checks < 2:
+        sys.exit("--raw-hours 1..840, --fail-pct 0..50, --blip-share 0..100 and --outage-checks"
+                 " >= 2, please")
     args.squirrelctl = os.path.join(args.build, "squirrelctl")
     args.dbtool = os.path.join(args.build, "tests", "dbtool")
     for exe in (args.squirrelctl, args.dbtool):

@@ -225,12 +225,29 @@ static const char *const reader_sql[Q_MAX] = {
 };
 
 /* What every uptime sum of one site needs: its cap and its latest check. */
+/*
+ * A piece of a window already summed for this site: the 24-hour, 7-day and
+ * 30-day figures all end at now, so they share their last partial hour
+ * (read from the raw checks) and their hours since the last rolled-up day.
+ */
+struct piece_memo {
+	int kind;                 /* MEMO_EDGE, MEMO_HOURS */
+	int64_t from, to;
+	struct sq_uptime u;
+};
+
+enum { MEMO_EDGE = 1, MEMO_HOURS };
+
+#define MEMOS 4
+
 struct site_ctx {
 	int64_t id;
 	int64_t cap;
 	bool has_last;
 	int64_t last_t, last_id;
 	int last_verdict;         /* VERDICT_SQL */
+	struct piece_memo memo[MEMOS];
+	int nmemo;                /* pieces noted, the oldest overwritten past MEMOS */
 };
 
 struct sq_reader {
@@ -449,6 +466,39 @@ static void open_hold(const struct site_ctx *c, int64_t from, int64_t to, int64_
 		add_overlap(u, c->last_verdict, c->last_t, min64(c->last_t + c->cap, now), from, to);
 }
 
+static void add_sums(struct sq_uptime *u, const struct sq_uptime *v)
+{
+	u->up_s += v->up_s;
+	u->down_s += v->down_s;
+	u->slow_s += v->slow_s;
+	u->maint_s += v->maint_s;
+}
+
+/* Adds the piece [from, to) of this kind when it was summed already; false if not. */
+static bool memo_add(const struct site_ctx *c, int kind, int64_t from, int64_t to,
+    struct sq_uptime *u)
+{
+	for (int i = 0; i < c->nmemo && i < MEMOS; i++) {
+		const struct piece_memo *m = &c->memo[i];
+		if (m->kind == kind && m->from == from && m->to == to) {
+			add_sums(u, &m->u);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void memo_note(struct site_ctx *c, int kind, int64_t from, int64_t to,
+    const struct sq_uptime *u)
+{
+	struct piece_memo *m = &c->memo[c->nmemo++ % MEMOS];
+
+	m->kind = kind;
+	m->from = from;
+	m->to = to;
+	m->u = *u;
+}
+
 /* part/whole of each sum in a (the share of an hour or a day inside a window) */
 static void add_share(struct sq_uptime *u, const int64_t v[4], int64_t part, int64_t whole)
 {
@@ -463,7 +513,7 @@ static void add_share(struct sq_uptime *u, const int64_t v[4], int64_t part, int
  * from the raw checks while they are all there, else the hour's share of
  * its row (the successes before raw_below may be pruned).
  */
-static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64_t e1,
+static int edge(struct sq_reader *r, struct site_ctx *c, int64_t e0, int64_t e1,
     struct sq_uptime *u)
 {
 	int64_t h = e0 - ((e0 % HOUR) + HOUR) % HOUR, v[4];
@@ -472,8 +522,16 @@ static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64
 
 	if (e0 >= e1)
 		return 0;
-	if (e0 - c->cap >= r->raw_below)
-		return raw_edge(r, c, e0, e1, u);
+	if (e0 - c->cap >= r->raw_below) {
+		struct sq_uptime p = { 0 };
+		if (memo_add(c, MEMO_EDGE, e0, e1, u))
+			return 0;
+		if (raw_edge(r, c, e0, e1, &p) < 0)
+			return -1;
+		memo_note(c, MEMO_EDGE, e0, e1, &p);
+		add_sums(u, &p);
+		return 0;
+	}
 	st = query(r, Q_HOUR_ROW, c->id);
 	sqlite3_bind_int64(st, 2, h);
 	rc = sqlite3_step(st);
@@ -544,17 +602,25 @@ static int day_part(struct sq_reader *r, int64_t site_id, int64_t from, int64_t 
 }
 
 /* The closed holds of [from, to) from the hourly tier: whole hours, and the edges. */
-static int hour_part(struct sq_reader *r, const struct site_ctx *c, int64_t from, int64_t to,
+static int hour_part(struct sq_reader *r, struct site_ctx *c, int64_t from, int64_t to,
     struct sq_uptime *u)
 {
 	int64_t h0 = (from + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
+	struct sq_uptime p = { 0 };
+	int rc;
 
-	if (from >= to)
+	if (from >= to || memo_add(c, MEMO_HOURS, from, to, u))
 		return 0;
 	if (h0 < h1)
-		return rollup_sum(r, c->id, h0, h1, u) < 0 || edge(r, c, from, h0, u) < 0 ||
-		    edge(r, c, h1, to, u) < 0 ? -1 : 0;
-	return edge(r, c, from, to, u);
+		rc = rollup_sum(r, c->id, h0, h1, &p) < 0 || edge(r, c, from, h0, &p) < 0 ||
+		    edge(r, c, h1, to, &p) < 0 ? -1 : 0;
+	else
+		rc = edge(r, c, from, to, &p);
+	if (rc < 0)
+		return -1;
+	memo_note(c, MEMO_HOURS, from, to, &p);
+	add_sums(u, &p);
+	return 0;
 }
 
 int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
