@@ -11,7 +11,8 @@ the hourly tier's 35 days:
   - the raw checks of the last raw_hours (from the first whole hour in
     them), every check, time-major as the daemon writes them: response
     times lognormal around each site's own median (about 150 ms), about
-    0.5 % failures in short runs;
+    0.5 % failures (half of them single blips, half in outages of some
+    30 checks, which are incidents);
   - `dbtool tiers` on that window, so that its hours (and its edge marks)
     are the real code's;
   - older than that and up to 35 days: the failures and the edges (a check
@@ -232,9 +233,9 @@ def failure_events(rng, last_k, blip_rate, outage_rate, outage_len):
     return out
 
 
-def ctl(args, *cmd, timeout=3600):
+def ctl(args, *cmd, timeout=3600, exe=None):
     t0 = time.monotonic()
-    p = subprocess.run([args.squirrelctl, "--config", args.conf, "--db", args.db, *cmd],
+    p = subprocess.run([exe or args.squirrelctl, "--config", args.conf, "--db", args.db, *cmd],
                        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     dt = time.monotonic() - t0
     if p.returncode != 0:
@@ -591,9 +592,9 @@ def percentiles(args, db, conf):
     return errs, worst, len(ms)
 
 
-def timed(args, runs, *cmd):
-    ctl(args, *cmd)          # warms the cache
-    return [ctl(args, *cmd)[0] for _ in range(runs)]
+def timed(args, runs, *cmd, exe=None):
+    ctl(args, *cmd, exe=exe)          # warms the cache
+    return [ctl(args, *cmd, exe=exe)[0] for _ in range(runs)]
 
 
 def mb(x):
@@ -618,6 +619,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="timed runs of each command (median)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--before-ctl", help="another squirrelctl (an older build) timed on the same"
+                    " database, shown as the figure before")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
     if args.interval <= 0 or HOUR % args.interval:
@@ -630,7 +633,7 @@ def main():
                  " >= 2, please")
     args.squirrelctl = os.path.join(args.build, "squirrelctl")
     args.dbtool = os.path.join(args.build, "tests", "dbtool")
-    for exe in (args.squirrelctl, args.dbtool):
+    for exe in (args.squirrelctl, args.dbtool) + ((args.before_ctl,) if args.before_ctl else ()):
         if not os.access(exe, os.X_OK):
             sys.exit(f"{exe} not found: build first (meson compile -C {args.build})")
 
@@ -699,12 +702,18 @@ def main():
                     args.db = big
                     generate(args, int(time.time()))
             args.db = big
-            st = timed(args, args.runs, "status", "--json")
             page = os.path.join(work, "status.html")
-            rep = timed(args, args.runs, "report", "--html", page)
-            for what, ts in (("status --json", st), (f"report --html ({mb(os.path.getsize(page))})", rep)):
-                print(f"  {what}: median {statistics.median(ts):.2f} s"
-                      f" ({', '.join(f'{t:.2f}' for t in ts)})   target <= 1 s   before: {BEFORE_TIMES}")
+            res = {}
+            for exe in [args.squirrelctl] + ([args.before_ctl] if args.before_ctl else []):
+                res[exe] = (timed(args, args.runs, "status", "--json", exe=exe),
+                            timed(args, args.runs, "report", "--html", page, exe=exe))
+
+            def fmt(ts):
+                return f"median {statistics.median(ts):.2f} s ({', '.join(f'{t:.2f}' for t in ts)})"
+            for i, what in enumerate(("status --json", f"report --html ({mb(os.path.getsize(page))})")):
+                before = (f"{fmt(res[args.before_ctl][i])} by {args.before_ctl}" if args.before_ctl
+                          else BEFORE_TIMES)
+                print(f"  {what}: {fmt(res[args.squirrelctl][i])}   target <= 1 s   before: {before}")
     finally:
         if args.keep:
             log(f"kept {work}")
