@@ -5,10 +5,11 @@
  * configured interval kept in the database for the rollup trigger, and the
  * one-time roll-up of history older than that trigger.
  *
- * Uptime reads the hourly rollup the schema's trigger keeps (see schema_v3
- * in schema.c) for the whole hours of a window, and the raw checks only for
- * the partial hours at its edges, so a 30-day figure reads some 720 small
- * rows per site instead of tens of thousands of checks.
+ * Uptime reads the daily tier for the whole days of a window that are
+ * rolled up (or whose hours are gone), the hourly one for the other whole
+ * hours, and the raw checks only for the partial hours at its edges, so a
+ * 30-day figure reads some 30 days and two days of hours per site instead
+ * of tens of thousands of checks.
  */
 #include <inttypes.h>
 #include <stdio.h>
