@@ -5,10 +5,11 @@
  * configured interval kept in the database for the rollup trigger, and the
  * one-time roll-up of history older than that trigger.
  *
- * Uptime reads the hourly rollup the schema's trigger keeps (see schema_v3
- * in schema.c) for the whole hours of a window, and the raw checks only for
- * the partial hours at its edges, so a 30-day figure reads some 720 small
- * rows per site instead of tens of thousands of checks.
+ * Uptime reads the daily tier for the whole days of a window that are
+ * rolled up (or whose hours are gone), the hourly one for the other whole
+ * hours, and the raw checks only for the partial hours at its edges, so a
+ * 30-day figure reads some 30 days and two days of hours per site instead
+ * of tens of thousands of checks.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -225,12 +226,29 @@ static const char *const reader_sql[Q_MAX] = {
 };
 
 /* What every uptime sum of one site needs: its cap and its latest check. */
+/*
+ * A piece of a window already summed for this site: the 24-hour, 7-day and
+ * 30-day figures all end at now, so they share their last partial hour
+ * (read from the raw checks) and their hours since the last rolled-up day.
+ */
+struct piece_memo {
+	int kind;                 /* MEMO_EDGE, MEMO_HOURS */
+	int64_t from, to;
+	struct sq_uptime u;
+};
+
+enum { MEMO_EDGE = 1, MEMO_HOURS };
+
+#define MEMOS 4
+
 struct site_ctx {
 	int64_t id;
 	int64_t cap;
 	bool has_last;
 	int64_t last_t, last_id;
 	int last_verdict;         /* VERDICT_SQL */
+	struct piece_memo memo[MEMOS];
+	int nmemo;                /* pieces noted, the oldest overwritten past MEMOS */
 };
 
 struct sq_reader {
@@ -239,6 +257,7 @@ struct sq_reader {
 	bool began;
 	int64_t raw_below;        /* successes before it may be pruned: no raw edges there */
 	int64_t hours_below;      /* the hours before it are gone: those days from uptime_days */
+	int64_t days_below;       /* the days before it are rolled up: a whole one is its row */
 	struct site_ctx site;     /* the last site asked about; valid in the snapshot */
 	bool site_valid;
 };
@@ -249,13 +268,14 @@ static int read_bounds(struct sq_reader *r)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (store_prepare(r->s, "SELECT raw_below, hours_below FROM settings WHERE id = 1", 0, &st,
-	    "reading where the history's tiers meet") < 0)
+	if (store_prepare(r->s, "SELECT raw_below, hours_below, days_below FROM settings WHERE id = 1",
+	    0, &st, "reading where the history's tiers meet") < 0)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		r->raw_below = sqlite3_column_int64(st, 0);
 		r->hours_below = sqlite3_column_int64(st, 1);
+		r->days_below = sqlite3_column_int64(st, 2);
 	} else if (rc != SQLITE_DONE) {
 		store_error(r->s, "reading where the history's tiers meet");
 	}
@@ -447,6 +467,39 @@ static void open_hold(const struct site_ctx *c, int64_t from, int64_t to, int64_
 		add_overlap(u, c->last_verdict, c->last_t, min64(c->last_t + c->cap, now), from, to);
 }
 
+static void add_sums(struct sq_uptime *u, const struct sq_uptime *v)
+{
+	u->up_s += v->up_s;
+	u->down_s += v->down_s;
+	u->slow_s += v->slow_s;
+	u->maint_s += v->maint_s;
+}
+
+/* Adds the piece [from, to) of this kind when it was summed already; false if not. */
+static bool memo_add(const struct site_ctx *c, int kind, int64_t from, int64_t to,
+    struct sq_uptime *u)
+{
+	for (int i = 0; i < c->nmemo && i < MEMOS; i++) {
+		const struct piece_memo *m = &c->memo[i];
+		if (m->kind == kind && m->from == from && m->to == to) {
+			add_sums(u, &m->u);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void memo_note(struct site_ctx *c, int kind, int64_t from, int64_t to,
+    const struct sq_uptime *u)
+{
+	struct piece_memo *m = &c->memo[c->nmemo++ % MEMOS];
+
+	m->kind = kind;
+	m->from = from;
+	m->to = to;
+	m->u = *u;
+}
+
 /* part/whole of each sum in a (the share of an hour or a day inside a window) */
 static void add_share(struct sq_uptime *u, const int64_t v[4], int64_t part, int64_t whole)
 {
@@ -461,7 +514,7 @@ static void add_share(struct sq_uptime *u, const int64_t v[4], int64_t part, int
  * from the raw checks while they are all there, else the hour's share of
  * its row (the successes before raw_below may be pruned).
  */
-static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64_t e1,
+static int edge(struct sq_reader *r, struct site_ctx *c, int64_t e0, int64_t e1,
     struct sq_uptime *u)
 {
 	int64_t h = e0 - ((e0 % HOUR) + HOUR) % HOUR, v[4];
@@ -470,8 +523,16 @@ static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64
 
 	if (e0 >= e1)
 		return 0;
-	if (e0 - c->cap >= r->raw_below)
-		return raw_edge(r, c, e0, e1, u);
+	if (e0 - c->cap >= r->raw_below) {
+		struct sq_uptime p = { 0 };
+		if (memo_add(c, MEMO_EDGE, e0, e1, u))
+			return 0;
+		if (raw_edge(r, c, e0, e1, &p) < 0)
+			return -1;
+		memo_note(c, MEMO_EDGE, e0, e1, &p);
+		add_sums(u, &p);
+		return 0;
+	}
 	st = query(r, Q_HOUR_ROW, c->id);
 	sqlite3_bind_int64(st, 2, h);
 	rc = sqlite3_step(st);
@@ -487,6 +548,27 @@ static int edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64
 	return 0;
 }
 
+/* The sums of the daily tier's rows of the days [d0, d1). */
+static int day_tier_sum(struct sq_reader *r, int64_t site_id, int64_t d0, int64_t d1,
+    struct sq_uptime *u)
+{
+	sqlite3_stmt *st = query(r, Q_DAY_TIER, site_id);
+
+	sqlite3_bind_int64(st, 2, d0);
+	sqlite3_bind_int64(st, 3, d1);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_error(r->s, "reading the daily tier");
+		sqlite3_reset(st);
+		return -1;
+	}
+	u->up_s += sqlite3_column_int64(st, 0);
+	u->down_s += sqlite3_column_int64(st, 1);
+	u->slow_s += sqlite3_column_int64(st, 2);
+	u->maint_s += sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	return 0;
+}
+
 /*
  * The closed holds of [from, to) from the daily tier, to < hours_below:
  * whole days as they are, a day cut by the window by its share.
@@ -498,21 +580,8 @@ static int day_part(struct sq_reader *r, int64_t site_id, int64_t from, int64_t 
 	sqlite3_stmt *st;
 	int rc;
 
-	if (d0 < d1) {
-		st = query(r, Q_DAY_TIER, site_id);
-		sqlite3_bind_int64(st, 2, d0);
-		sqlite3_bind_int64(st, 3, d1);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			store_error(r->s, "reading the daily tier");
-			sqlite3_reset(st);
-			return -1;
-		}
-		u->up_s += sqlite3_column_int64(st, 0);
-		u->down_s += sqlite3_column_int64(st, 1);
-		u->slow_s += sqlite3_column_int64(st, 2);
-		u->maint_s += sqlite3_column_int64(st, 3);
-		sqlite3_reset(st);
-	}
+	if (d0 < d1 && day_tier_sum(r, site_id, d0, d1, u) < 0)
+		return -1;
 	/* the days the window cuts: before d0, and from d1 on */
 	st = query(r, Q_DAY_ROWS, site_id);
 	sqlite3_bind_int64(st, 2, from / DAY * DAY);
@@ -533,6 +602,28 @@ static int day_part(struct sq_reader *r, int64_t site_id, int64_t from, int64_t 
 	return 0;
 }
 
+/* The closed holds of [from, to) from the hourly tier: whole hours, and the edges. */
+static int hour_part(struct sq_reader *r, struct site_ctx *c, int64_t from, int64_t to,
+    struct sq_uptime *u)
+{
+	int64_t h0 = (from + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
+	struct sq_uptime p = { 0 };
+	int rc;
+
+	if (from >= to || memo_add(c, MEMO_HOURS, from, to, u))
+		return 0;
+	if (h0 < h1)
+		rc = rollup_sum(r, c->id, h0, h1, &p) < 0 || edge(r, c, from, h0, &p) < 0 ||
+		    edge(r, c, h1, to, &p) < 0 ? -1 : 0;
+	else
+		rc = edge(r, c, from, to, &p);
+	if (rc < 0)
+		return -1;
+	memo_note(c, MEMO_HOURS, from, to, &p);
+	add_sums(u, &p);
+	return 0;
+}
+
 int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int64_t to,
     int64_t now, struct sq_uptime *u)
 {
@@ -550,15 +641,17 @@ int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int6
 			return -1;
 		start = min64(to, r->hours_below);
 	}
-	/* whole hours from the tier, the partial ones at the edges from the checks or shares */
-	int64_t h0 = (start + HOUR - 1) / HOUR * HOUR, h1 = to / HOUR * HOUR;
-	if (start >= to) {
-		/* all of it in the daily tier */
-	} else if (h0 < h1) {
-		if (rollup_sum(r, site_id, h0, h1, u) < 0 || edge(r, c, start, h0, u) < 0 ||
-		    edge(r, c, h1, to, u) < 0)
+	/*
+	 * Whole days rolled up already (before days_below) are their row of the
+	 * daily tier, the sum of their hours: a 30-day window reads some 30
+	 * rows and two days of hours, not 720. The rest from the hourly tier.
+	 */
+	int64_t d0 = (start + DAY - 1) / DAY * DAY, d1 = min64(to / DAY * DAY, r->days_below);
+	if (start < to && d0 < d1) {
+		if (hour_part(r, c, start, d0, u) < 0 || day_tier_sum(r, site_id, d0, d1, u) < 0 ||
+		    hour_part(r, c, d1, to, u) < 0)
 			return -1;
-	} else if (edge(r, c, start, to, u) < 0) {
+	} else if (hour_part(r, c, start, to, u) < 0) {
 		return -1;
 	}
 	open_hold(c, from, to, now, u);
@@ -603,8 +696,10 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
 	if (site_ctx(r, site_id, &c) < 0)
 		return -1;
 	int64_t end = first_day + (int64_t)ndays * DAY, split = first_day;
-	if (r->hours_below > first_day) {
-		split = min64(end, r->hours_below);
+	/* the daily tier where the days are rolled up (or their hours gone), the hours after */
+	int64_t tier_end = max64(r->hours_below, r->days_below);
+	if (tier_end > first_day) {
+		split = min64(end, tier_end);
 		if (days_from_tier(r, site_id, first_day, split, ndays, days) < 0)
 			return -1;
 	}

@@ -237,6 +237,58 @@ static void percentiles(struct store *s, const struct hist_site *h, int64_t now)
 	free(v);
 }
 
+static int sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * A day rolled up already is read from its row of the daily tier, not from
+ * its 24 hours (the cost of a 30-day figure on many sites): with the hours
+ * of such a day taken away, the 7- and 30-day figures and the status
+ * page's days are still the reckoning's.
+ */
+static void rolled_days(struct store *s, const char *path, struct hist_site *sites, int64_t now)
+{
+	int64_t days_below = sql_int(path, "SELECT days_below FROM settings");
+	int64_t day = days_below - 3 * DAY, first = (now - 30 * DAY) / DAY * DAY;
+	/* on hours where the raw checks are pruned: exact (see above) */
+	struct window w[3] = { { (now - 7 * DAY) / HOUR * HOUR, now },
+	    { (now - 30 * DAY) / HOUR * HOUR, now }, { day - 5 * HOUR, day + DAY + 7 * HOUR } };
+	struct sq_uptime got[30], want;
+	char q[160];
+	int bad = 0;
+
+	ok(day > now - 7 * DAY && day >= sql_int(path, "SELECT hours_below FROM settings"),
+	    "a rolled-up day inside the last week, its hours still there");
+	snprintf(q, sizeof(q), "DELETE FROM uptime_hours WHERE hour >= %" PRId64 " AND hour < %"
+	    PRId64, day, day + DAY);
+	ok(sql_exec(path, q) == 0, "its hours taken away");
+	compare(s, sites, 3, w, 3, now, 0, "a rolled-up day without its hours: read from its row");
+	struct sq_reader *r = store_reader_open(s);
+	for (int i = 0; r != NULL && i < 3; i++) {
+		if (store_reader_uptime_days(r, sites[i].id, first, 30, now, got) < 0) {
+			bad++;
+			continue;
+		}
+		for (int k = 0; k < 30; k++) {
+			reckon(&sites[i], first + k * DAY, first + (k + 1) * DAY, now, &want);
+			bad += diff(&want, &got[k]) != 0;
+		}
+	}
+	store_reader_close(r);
+	ok(r != NULL && bad == 0, "the status page's 30 days of 3 sites, each the reckoning's (%d off)",
+	    bad);
+}
+
 int main(void)
 {
 	char path[128];
@@ -324,6 +376,7 @@ int main(void)
 	/* a window cut inside an hour the raw checks left: that hour's share, off by less than it */
 	compare(s, sites, 3, cut, nc, now, 4 * HOUR, "pruned: windows cut anywhere in the hourly tier");
 	percentiles(s, &sites[0], now);
+	rolled_days(s, path, sites, now);
 
 	/* forty days on: the hourly tier is gone past 35 days, the daily one reads for it */
 	int64_t later = now + 40 * DAY;
