@@ -113,15 +113,25 @@ int store_tiers_prepare(struct store *s)
 	    "  ms_hist = squirrel_hist_merge(ms_hist, excluded.ms_hist)", STORE_KEEP,
 	    &t->upsert_hour, what) < 0)
 		return -1;
-	/* an hour of a day rolled up already (late: a hold closed after a long silence) */
+	/*
+	 * An hour of a day that may be rolled up already (late: a hold closed
+	 * after a long silence): its day gets it too, a row made if the site
+	 * had none that day. A day not rolled up yet is made again from its
+	 * hours by the roll-up (INSERT OR REPLACE), so this counts once.
+	 */
 	if (store_prepare(s,
-	    "UPDATE uptime_days SET up_s = up_s + ?3, down_s = down_s + ?4, slow_s = slow_s + ?5,"
-	    "  maint_s = maint_s + ?6, checks = checks + ?7, failures = failures + ?8,"
-	    "  ms_n = ms_n + ?9, ms_sum = ms_sum + ?10,"
-	    "  ms_min = coalesce(min(ms_min, ?11), ms_min, ?11),"
-	    "  ms_max = coalesce(max(ms_max, ?12), ms_max, ?12),"
-	    "  ms_hist = squirrel_hist_merge(ms_hist, ?13)"
-	    " WHERE site_id = ?1 AND day = ?2 / 86400 * 86400", STORE_KEEP, &t->update_day, what) < 0)
+	    "INSERT INTO uptime_days (site_id, day, up_s, down_s, slow_s, maint_s, checks, failures,"
+	    "  ms_n, ms_sum, ms_min, ms_max, ms_hist)"
+	    " VALUES (?1, ?2 / 86400 * 86400, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+	    " ON CONFLICT (site_id, day) DO UPDATE SET"
+	    "  up_s = up_s + excluded.up_s, down_s = down_s + excluded.down_s,"
+	    "  slow_s = slow_s + excluded.slow_s, maint_s = maint_s + excluded.maint_s,"
+	    "  checks = checks + excluded.checks, failures = failures + excluded.failures,"
+	    "  ms_n = ms_n + excluded.ms_n, ms_sum = ms_sum + excluded.ms_sum,"
+	    "  ms_min = coalesce(min(ms_min, excluded.ms_min), ms_min, excluded.ms_min),"
+	    "  ms_max = coalesce(max(ms_max, excluded.ms_max), ms_max, excluded.ms_max),"
+	    "  ms_hist = squirrel_hist_merge(ms_hist, excluded.ms_hist)", STORE_KEEP,
+	    &t->update_day, what) < 0)
 		return -1;
 	return store_prepare(s,
 	    "INSERT INTO site_counters (site_id, checks, failures) VALUES (?1, ?2, ?3)"

@@ -396,12 +396,32 @@ int main(void)
 	    "the deleted site's checks are all gone, its latest too");
 	compare(s, sites, 3, days, 4, later, 0, "forty days on: windows on days, from the daily tier");
 
+	/*
+	 * A hold closed late into days rolled up already: a site checked twice
+	 * a day, silent for three days, then checked again. Its last check's
+	 * hold (a day, its cap) lands in days whose rows are made and in one
+	 * where the site had none: the days read from the daily tier count it.
+	 */
+	{
+		int64_t sid = add_site(s, "http://late.tiers.test/", 43200);
+		struct ev e[2] = { { later - 4 * DAY + 7000, 1, 50 }, { later - 10, 1, 60 } };
+		struct hist_site late = { .id = sid, .cap = DAY, .e = e, .n = 2 };
+		save(s, sid, &e[0]);
+		upkeep(s, &ret, later, &over, &sum);
+		save(s, sid, &e[1]);
+		struct window lw[2] = {
+			{ (later - 5 * DAY) / DAY * DAY, (later - 2 * DAY) / DAY * DAY },
+			{ (later - 4 * DAY) / DAY * DAY + DAY, (later - 4 * DAY) / DAY * DAY + 2 * DAY },
+		};
+		compare(s, &late, 1, lw, 2, later, 0, "a hold closed late into rolled-up days");
+	}
+
 	/* past history_days: the daily tier goes too */
 	int64_t much_later = now + 500 * DAY;
 	upkeep(s, &ret, much_later, &over, &sum);
 	ok(sum.days_pruned > 0, "past history_days: days pruned (%" PRId64 ")", sum.days_pruned);
 	is_int(sql_int(path, "SELECT count(*) FROM uptime_days"), 0, "no day older than 400 days left");
-	is_int(sql_int(path, "SELECT count(*) FROM checks"), 3, "each live site keeps its latest check");
+	is_int(sql_int(path, "SELECT count(*) FROM checks"), 4, "each live site keeps its latest check");
 
 	for (int i = 0; i < 3; i++)
 		free(sites[i].e);
