@@ -22,6 +22,7 @@
 #include "db.h"
 
 #define HOUR 3600
+#define READER_CACHE_KB "65536"
 #define DAY 86400
 
 /*
@@ -177,6 +178,8 @@ enum {
 	Q_LAST,
 	Q_ROLLUP,
 	Q_RAW,
+	Q_RAW_PLAIN,
+	Q_PLAIN,
 	Q_DAYS,
 	Q_DAY_TIER,
 	Q_DAY_ROWS,
@@ -202,6 +205,12 @@ static const char *const reader_sql[Q_MAX] = {
 	[Q_ROLLUP] = "SELECT coalesce(sum(up_s), 0), coalesce(sum(down_s), 0), coalesce(sum(slow_s), 0),"
 	    " coalesce(sum(maint_s), 0) FROM uptime_hours"
 	    " WHERE site_id = ?1 AND hour >= ?2 AND hour < ?3",
+	/* the same from the covering index alone, for stretches with plain verdicts only */
+	[Q_RAW_PLAIN] = "SELECT checked_at, id, ok FROM checks INDEXED BY checks_site_time_ok_ms"
+	    " WHERE site_id = ?1 AND checked_at >= ?2 AND checked_at <= ?3 ORDER BY checked_at, id",
+	/* whether the hours of a stretch had any slow, maintenance or unknown check */
+	[Q_PLAIN] = "SELECT coalesce(sum(slow_s) + sum(maint_s) + sum(checks - failures - ms_n), 0)"
+	    " FROM uptime_hours WHERE site_id = ?1 AND hour >= ?2 AND hour <= ?3",
 	[Q_RAW] = "SELECT checked_at, id, " VERDICT_SQL " FROM checks WHERE site_id = ?1"
 	    " AND checked_at >= ?2 AND checked_at <= ?3 ORDER BY checked_at, id",
 	[Q_DAYS] = "SELECT hour / 86400 * 86400, sum(up_s), sum(down_s), sum(slow_s), sum(maint_s)"
@@ -258,6 +267,7 @@ struct sq_reader {
 	int64_t raw_below;        /* successes before it may be pruned: no raw edges there */
 	int64_t hours_below;      /* the hours before it are gone: those days from uptime_days */
 	int64_t days_below;       /* the days before it are rolled up: a whole one is its row */
+	bool counted;             /* every hour has its counts (no backfill pending) */
 	struct site_ctx site;     /* the last site asked about; valid in the snapshot */
 	bool site_valid;
 };
@@ -268,7 +278,8 @@ static int read_bounds(struct sq_reader *r)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (store_prepare(r->s, "SELECT raw_below, hours_below, days_below FROM settings WHERE id = 1",
+	if (store_prepare(r->s, "SELECT raw_below, hours_below, days_below, backfill_below = 0"
+	    " FROM settings WHERE id = 1",
 	    0, &st, "reading where the history's tiers meet") < 0)
 		return -1;
 	rc = sqlite3_step(st);
@@ -276,6 +287,7 @@ static int read_bounds(struct sq_reader *r)
 		r->raw_below = sqlite3_column_int64(st, 0);
 		r->hours_below = sqlite3_column_int64(st, 1);
 		r->days_below = sqlite3_column_int64(st, 2);
+		r->counted = sqlite3_column_int(st, 3) != 0;
 	} else if (rc != SQLITE_DONE) {
 		store_error(r->s, "reading where the history's tiers meet");
 	}
@@ -292,6 +304,13 @@ struct sq_reader *store_reader_open(struct store *s)
 		return NULL;
 	}
 	r->s = s;
+	/*
+	 * A report over many sites reads each site's few pages of every tier,
+	 * and the raw checks of the last hours that all sites share: a larger
+	 * page cache than SQLite's 2 MB keeps those instead of reading them
+	 * again for each site.
+	 */
+	store_exec(s, "PRAGMA cache_size = -" READER_CACHE_KB, "sizing the page cache");
 	/* one snapshot for the whole report, unless the caller already holds one */
 	if (sqlite3_get_autocommit(s->db)) {
 		if (store_exec(s, "BEGIN", "starting a read") < 0) {
@@ -407,17 +426,47 @@ static void add_overlap(struct sq_uptime *u, int verdict, int64_t t0, int64_t t1
  * than cap before e0 cannot reach into it; one without a successor within
  * cap after e1 holds its full cap, unless it is the latest (still open).
  */
+/*
+ * Whether every check of [from, to] and every hold it has is a plain up or
+ * down (no slow, maintenance or unknown verdict), as its hours say: then
+ * the covering index alone tells the verdicts (ok), and the rows of the
+ * checks table are not read. Only once every hour has its counts (the
+ * backfill of pre-19 history done).
+ */
+static int plain_stretch(struct sq_reader *r, const struct site_ctx *c, int64_t from, int64_t to,
+    bool *plain)
+{
+	sqlite3_stmt *st;
+
+	*plain = false;
+	if (!r->counted)
+		return 0;
+	st = query(r, Q_PLAIN, c->id);
+	sqlite3_bind_int64(st, 2, from - ((from % HOUR) + HOUR) % HOUR);
+	sqlite3_bind_int64(st, 3, to + c->cap);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_error(r->s, "reading the hourly tier");
+		sqlite3_reset(st);
+		return -1;
+	}
+	*plain = sqlite3_column_int64(st, 0) == 0;
+	sqlite3_reset(st);
+	return 0;
+}
+
 static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, int64_t e1,
     struct sq_uptime *u)
 {
 	sqlite3_stmt *st;
-	bool have = false;
+	bool have = false, plain;
 	int64_t t = 0, id = 0;
 	int verdict = 0, rc;
 
 	if (e0 >= e1)
 		return 0;
-	st = query(r, Q_RAW, c->id);
+	if (plain_stretch(r, c, e0 - c->cap, e1 + c->cap, &plain) < 0)
+		return -1;
+	st = query(r, plain ? Q_RAW_PLAIN : Q_RAW, c->id);
 	sqlite3_bind_int64(st, 2, e0 - c->cap);
 	sqlite3_bind_int64(st, 3, e1 + c->cap);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
