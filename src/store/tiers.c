@@ -69,6 +69,20 @@ struct store_tiers {
 
 static const char *const what = "preparing a statement of the hourly tier";
 
+/*
+ * An hour's or a day's row plus the one being upserted. min() of two
+ * values is NULL when either is: the least of a row with no success yet
+ * is the other side's.
+ */
+#define TIER_ADD \
+    "  up_s = up_s + excluded.up_s, down_s = down_s + excluded.down_s," \
+    "  slow_s = slow_s + excluded.slow_s, maint_s = maint_s + excluded.maint_s," \
+    "  checks = checks + excluded.checks, failures = failures + excluded.failures," \
+    "  ms_n = ms_n + excluded.ms_n, ms_sum = ms_sum + excluded.ms_sum," \
+    "  ms_min = coalesce(min(ms_min, excluded.ms_min), ms_min, excluded.ms_min)," \
+    "  ms_max = coalesce(max(ms_max, excluded.ms_max), ms_max, excluded.ms_max)," \
+    "  ms_hist = squirrel_hist_merge(ms_hist, excluded.ms_hist)"
+
 int store_tiers_prepare(struct store *s)
 {
 	struct store_tiers *t = calloc(1, sizeof(*t));
@@ -95,22 +109,12 @@ int store_tiers_prepare(struct store *s)
 	    store_prepare(s, "UPDATE settings SET check_gen = check_gen + 1 WHERE id = 1"
 	    " RETURNING check_gen", STORE_KEEP, &t->bump_gen, what) < 0)
 		return -1;
-	/*
-	 * min() of two values is NULL when either is: the least of an hour
-	 * with no success yet is the other side's.
-	 */
 	if (store_prepare(s,
 	    "INSERT INTO uptime_hours (site_id, hour, up_s, down_s, slow_s, maint_s, checks,"
 	    "  failures, ms_n, ms_sum, ms_min, ms_max, ms_hist)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 	    " ON CONFLICT (site_id, hour) DO UPDATE SET"
-	    "  up_s = up_s + excluded.up_s, down_s = down_s + excluded.down_s,"
-	    "  slow_s = slow_s + excluded.slow_s, maint_s = maint_s + excluded.maint_s,"
-	    "  checks = checks + excluded.checks, failures = failures + excluded.failures,"
-	    "  ms_n = ms_n + excluded.ms_n, ms_sum = ms_sum + excluded.ms_sum,"
-	    "  ms_min = coalesce(min(ms_min, excluded.ms_min), ms_min, excluded.ms_min),"
-	    "  ms_max = coalesce(max(ms_max, excluded.ms_max), ms_max, excluded.ms_max),"
-	    "  ms_hist = squirrel_hist_merge(ms_hist, excluded.ms_hist)", STORE_KEEP,
+	    TIER_ADD, STORE_KEEP,
 	    &t->upsert_hour, what) < 0)
 		return -1;
 	/*
@@ -124,13 +128,7 @@ int store_tiers_prepare(struct store *s)
 	    "  ms_n, ms_sum, ms_min, ms_max, ms_hist)"
 	    " VALUES (?1, ?2 / 86400 * 86400, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 	    " ON CONFLICT (site_id, day) DO UPDATE SET"
-	    "  up_s = up_s + excluded.up_s, down_s = down_s + excluded.down_s,"
-	    "  slow_s = slow_s + excluded.slow_s, maint_s = maint_s + excluded.maint_s,"
-	    "  checks = checks + excluded.checks, failures = failures + excluded.failures,"
-	    "  ms_n = ms_n + excluded.ms_n, ms_sum = ms_sum + excluded.ms_sum,"
-	    "  ms_min = coalesce(min(ms_min, excluded.ms_min), ms_min, excluded.ms_min),"
-	    "  ms_max = coalesce(max(ms_max, excluded.ms_max), ms_max, excluded.ms_max),"
-	    "  ms_hist = squirrel_hist_merge(ms_hist, excluded.ms_hist)", STORE_KEEP,
+	    TIER_ADD, STORE_KEEP,
 	    &t->update_day, what) < 0)
 		return -1;
 	return store_prepare(s,

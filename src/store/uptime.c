@@ -488,15 +488,16 @@ static int raw_edge(struct sq_reader *r, const struct site_ctx *c, int64_t e0, i
 	return 0;
 }
 
-static int rollup_sum(struct sq_reader *r, int64_t site_id, int64_t h0, int64_t h1,
-    struct sq_uptime *u)
+/* The four sums of one tier's rows of [a, b) (q: Q_ROLLUP, Q_DAY_TIER) added to u. */
+static int tier_sum(struct sq_reader *r, int q, int64_t site_id, int64_t a, int64_t b,
+    struct sq_uptime *u, const char *what)
 {
-	sqlite3_stmt *st = query(r, Q_ROLLUP, site_id);
+	sqlite3_stmt *st = query(r, q, site_id);
 
-	sqlite3_bind_int64(st, 2, h0);
-	sqlite3_bind_int64(st, 3, h1);
+	sqlite3_bind_int64(st, 2, a);
+	sqlite3_bind_int64(st, 3, b);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		store_error(r->s, "reading the uptime rollup");
+		store_error(r->s, what);
 		sqlite3_reset(st);
 		return -1;
 	}
@@ -506,6 +507,12 @@ static int rollup_sum(struct sq_reader *r, int64_t site_id, int64_t h0, int64_t 
 	u->maint_s += sqlite3_column_int64(st, 3);
 	sqlite3_reset(st);
 	return 0;
+}
+
+static int rollup_sum(struct sq_reader *r, int64_t site_id, int64_t h0, int64_t h1,
+    struct sq_uptime *u)
+{
+	return tier_sum(r, Q_ROLLUP, site_id, h0, h1, u, "reading the uptime rollup");
 }
 
 /* The latest check's hold: until now, at most its cap. */
@@ -601,21 +608,7 @@ static int edge(struct sq_reader *r, struct site_ctx *c, int64_t e0, int64_t e1,
 static int day_tier_sum(struct sq_reader *r, int64_t site_id, int64_t d0, int64_t d1,
     struct sq_uptime *u)
 {
-	sqlite3_stmt *st = query(r, Q_DAY_TIER, site_id);
-
-	sqlite3_bind_int64(st, 2, d0);
-	sqlite3_bind_int64(st, 3, d1);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		store_error(r->s, "reading the daily tier");
-		sqlite3_reset(st);
-		return -1;
-	}
-	u->up_s += sqlite3_column_int64(st, 0);
-	u->down_s += sqlite3_column_int64(st, 1);
-	u->slow_s += sqlite3_column_int64(st, 2);
-	u->maint_s += sqlite3_column_int64(st, 3);
-	sqlite3_reset(st);
-	return 0;
+	return tier_sum(r, Q_DAY_TIER, site_id, d0, d1, u, "reading the daily tier");
 }
 
 /*
