@@ -46,10 +46,11 @@ def cpu_s(pid):
 def progress(db, start):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        below, raw_below, days_below, prune_at = con.execute(
-            "SELECT backfill_below, raw_below, days_below, prune_at FROM settings").fetchone()
-        return {"backfill_below": below, "raw_below": raw_below, "days_below": days_below,
-                "prune_at": prune_at}
+        below, site, raw_below, days_below, prune_at = con.execute(
+            "SELECT backfill_below, backfill_site, raw_below, days_below, prune_at"
+            " FROM settings").fetchone()
+        return {"backfill_below": below, "backfill_site": site, "raw_below": raw_below,
+                "days_below": days_below, "prune_at": prune_at}
     finally:
         con.close()
 
@@ -141,7 +142,8 @@ def main():
                 marks["pruned"] = el
                 print(f"  {el:6.0f} s  old successes pruned to raw_hours", flush=True)
             if int(el) % 30 == 0:
-                print(f"  {el:6.0f} s  backfill_below {pr['backfill_below']:,}  days_below "
+                print(f"  {el:6.0f} s  backfill at site {pr['backfill_site'] if pr['backfill_below'] else 'done'}"
+                      f"  days_below "
                       f"{time.strftime('%Y-%m-%d', time.gmtime(pr['days_below'])) if pr['days_below'] else '-'}"
                       f"  prune_at {time.strftime('%Y-%m-%d %H:%M', time.gmtime(pr['prune_at'])) if pr['prune_at'] else '-'}",
                       flush=True)

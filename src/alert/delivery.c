@@ -45,6 +45,7 @@
 #include "squirrel/alert/alert.h"
 #include "squirrel/alert/channels.h"
 #include "squirrel/alert/delivery.h"
+#include "squirrel/base/clock.h"
 #include "squirrel/base/log.h"
 #include "squirrel/alert/mailer.h"
 #include "squirrel/store/outbox.h"
@@ -364,6 +365,13 @@ static void decide_http(struct owed *o, const struct http_group *g, const struct
 			.id = a->id, .status = st, .attempts = a->attempts + 1,
 			.next_attempt = now + wait, .reply = (char *)r->reply,
 		};
+		/*
+		 * Retry-After counts from the answer, and whole seconds from the
+		 * round's start could be all but spent by then (a retry a few ms
+		 * after the answer): the next second at least wait after now.
+		 */
+		if (r->retry_after_s > 0)
+			v.next_attempt = (clock_wall_ms() + wait * 1000 + 999) / 1000;
 		if (st == MAIL_PERMFAIL) {
 			log_warnx("alert %" PRId64 " (site %" PRId64 ") to contact %s failed: %s", a->id,
 			    a->site_id, a->contact.name, r->reply);
