@@ -700,15 +700,19 @@ int store_reader_uptime(struct sq_reader *r, int64_t site_id, int64_t from, int6
 	return 0;
 }
 
-/* The days [first_day, first_day + ndays) of the daily tier into days[]. */
-static int days_from_tier(struct sq_reader *r, int64_t site_id, int64_t first_day, int64_t end,
-    int ndays, struct sq_uptime *days)
+/*
+ * The rows of days [a, b) that query q (Q_DAY_ROWS: the daily tier, Q_DAYS:
+ * the hourly one summed by day) gives, added to days[] counted from
+ * first_day.
+ */
+static int days_into(struct sq_reader *r, int q, int64_t site_id, int64_t first_day, int64_t a,
+    int64_t b, int ndays, struct sq_uptime *days, const char *what)
 {
-	sqlite3_stmt *st = query(r, Q_DAY_ROWS, site_id);
+	sqlite3_stmt *st = query(r, q, site_id);
 	int rc;
 
-	sqlite3_bind_int64(st, 2, first_day);
-	sqlite3_bind_int64(st, 3, end);
+	sqlite3_bind_int64(st, 2, a);
+	sqlite3_bind_int64(st, 3, b);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t i = (sqlite3_column_int64(st, 0) - first_day) / DAY;
 		if (i < 0 || i >= ndays)
@@ -720,7 +724,7 @@ static int days_from_tier(struct sq_reader *r, int64_t site_id, int64_t first_da
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		store_error(r->s, "reading the daily tier");
+		store_error(r->s, what);
 		return -1;
 	}
 	return 0;
@@ -730,8 +734,6 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
     int ndays, int64_t now, struct sq_uptime *days)
 {
 	struct site_ctx *c;
-	sqlite3_stmt *st;
-	int rc;
 
 	memset(days, 0, (size_t)ndays * sizeof(*days));
 	first_day = first_day / DAY * DAY;
@@ -742,26 +744,13 @@ int store_reader_uptime_days(struct sq_reader *r, int64_t site_id, int64_t first
 	int64_t tier_end = max64(r->hours_below, r->days_below);
 	if (tier_end > first_day) {
 		split = min64(end, tier_end);
-		if (days_from_tier(r, site_id, first_day, split, ndays, days) < 0)
+		if (days_into(r, Q_DAY_ROWS, site_id, first_day, first_day, split, ndays, days,
+		    "reading the daily tier") < 0)
 			return -1;
 	}
-	st = query(r, Q_DAYS, site_id);
-	sqlite3_bind_int64(st, 2, split);
-	sqlite3_bind_int64(st, 3, end);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t i = (sqlite3_column_int64(st, 0) - first_day) / DAY;
-		if (i < 0 || i >= ndays)
-			continue;
-		days[i].up_s += sqlite3_column_int64(st, 1);
-		days[i].down_s += sqlite3_column_int64(st, 2);
-		days[i].slow_s += sqlite3_column_int64(st, 3);
-		days[i].maint_s += sqlite3_column_int64(st, 4);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_error(r->s, "reading the daily uptime");
+	if (days_into(r, Q_DAYS, site_id, first_day, split, end, ndays, days,
+	    "reading the daily uptime") < 0)
 		return -1;
-	}
 	for (int i = 0; i < ndays; i++)
 		open_hold(c, first_day + (int64_t)i * DAY, first_day + (int64_t)(i + 1) * DAY, now,
 		    &days[i]);

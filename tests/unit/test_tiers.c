@@ -376,6 +376,40 @@ int main(void)
 	/* a window cut inside an hour the raw checks left: that hour's share, off by less than it */
 	compare(s, sites, 3, cut, nc, now, 4 * HOUR, "pruned: windows cut anywhere in the hourly tier");
 	percentiles(s, &sites[0], now);
+
+	/*
+	 * A histogram typed by hand that is not one: the figures still read
+	 * (its hour left out), and a check that lands in its hour is still
+	 * recorded, the bad counts dropped.
+	 */
+	{
+		sqlite3 *db;
+		int64_t bad = add_site(s, "http://bad.tiers.test/", 60);
+		int64_t h = (now - 2 * HOUR) / HOUR * HOUR;
+		struct ev e[3] = { { h + 60, 1, 40 }, { h + 120, 1, 50 }, { h + 180, 1, 77 } };
+		struct sq_figures f;
+		char sql[200];
+		save(s, bad, &e[0]);
+		save(s, bad, &e[1]);
+		ok(sqlite3_open(path, &db) == SQLITE_OK, "the file opened beside the store");
+		snprintf(sql, sizeof(sql), "UPDATE uptime_hours SET ms_hist = x'0505ff' WHERE site_id = %"
+		    PRId64 " AND hour = %" PRId64, bad, h);
+		ok(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(db) == 1,
+		    "a bad histogram typed into an hour");
+		sqlite3_close(db);
+		struct sq_reader *r = store_reader_open(s);
+		ok(r != NULL && store_reader_figures(r, bad, now, &f) == 0 && f.p50_ms == -1 &&
+		    f.day.up_s > 0, "figures read beside it: uptime, and no p50 from the bad hour");
+		store_reader_close(r);
+		int64_t before = sql_int(path, "SELECT count(*) FROM checks");
+		save(s, bad, &e[2]);
+		is_int(sql_int(path, "SELECT count(*) FROM checks"), before + 1,
+		    "a check in that hour still recorded");
+		snprintf(sql, sizeof(sql), "SELECT length(ms_hist) FROM uptime_hours WHERE site_id = %"
+		    PRId64 " AND hour = %" PRId64, bad, h);
+		is_int(sql_int(path, sql), 2, "its hour's histogram now its one sample (bucket, count)");
+	}
+
 	rolled_days(s, path, sites, now);
 
 	/* forty days on: the hourly tier is gone past 35 days, the daily one reads for it */
@@ -421,7 +455,7 @@ int main(void)
 	upkeep(s, &ret, much_later, &over, &sum);
 	ok(sum.days_pruned > 0, "past history_days: days pruned (%" PRId64 ")", sum.days_pruned);
 	is_int(sql_int(path, "SELECT count(*) FROM uptime_days"), 0, "no day older than 400 days left");
-	is_int(sql_int(path, "SELECT count(*) FROM checks"), 4, "each live site keeps its latest check");
+	is_int(sql_int(path, "SELECT count(*) FROM checks"), 5, "each live site keeps its latest check");
 
 	for (int i = 0; i < 3; i++)
 		free(sites[i].e);
