@@ -960,8 +960,10 @@ static int cmd_outbox(struct ctx *c, char **args)
 
 static int cmd_report(struct ctx *c, char **args)
 {
+	struct sq_page_opts po = { .kind = SQ_PAGE_FULL, .cfg = &c->cfg };
+
 	(void)args;
-	if (statuspage_write(c->store, c->o->html, c->now) < 0)
+	if (statuspage_write(c->store, c->o->html, c->now, &po) < 0)
 		return EXIT_FAIL;
 	if (c->o->json) {
 		static const struct table_col cols[] = { { .name = "file" } };

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/base/image.h"
 #include "squirrel/base/util.h"
 #include "squirrel/base/validate.h"
 #include "squirrel/core/cert.h"
@@ -26,7 +27,7 @@
 #include "squirrel/base/log.h"
 #include "squirrel/base/urlshow.h"
 
-enum key_type { KEY_INT, KEY_STRING, KEY_CHOICE, KEY_SHARE };
+enum key_type { KEY_INT, KEY_STRING, KEY_CHOICE, KEY_BOOL, KEY_SHARE };
 
 struct choice {
 	const char *name;
@@ -84,6 +85,10 @@ static const struct choice level_choices[] = {
 static const struct choice ipver_choices[] = {
 	{ "any", 0 }, { "4", 4 }, { "6", 6 }, { NULL, 0 },
 };
+static const struct choice yesno_choices[] = {
+	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 }, { "on", 1 }, { "off", 0 },
+	{ "1", 1 }, { "0", 0 }, { NULL, 0 },
+};
 static const struct choice tls_choices[] = {
 	{ "none", SQ_TLS_NONE }, { "starttls", SQ_TLS_STARTTLS }, { "tls", SQ_TLS_IMPLICIT },
 	{ NULL, 0 },
@@ -99,6 +104,8 @@ static int check_locations(const char *v, char *why, size_t len);
 static int check_timezone(const char *v, char *why, size_t len);
 static int check_canary(const char *v, char *why, size_t len);
 static int check_admin(const char *v, char *why, size_t len);
+static int check_logo(const char *v, char *why, size_t len);
+static int check_title(const char *v, char *why, size_t len);
 
 #define OFF(field) offsetof(struct sq_config, field)
 #define DAY (24 * 3600L)
@@ -114,6 +121,16 @@ static const struct key keys[] = {
 	{ "squirreld", "metrics_file", KEY_STRING, OFF(metrics_file), 0, 0, NULL, "", NULL },
 	{ "squirreld", "history_days", KEY_INT, OFF(history_days), 1, 36500, NULL, "400", NULL },
 	{ "squirreld", "raw_hours", KEY_INT, OFF(raw_hours), 1, 24 * 36500, NULL, "48", NULL },
+
+	{ "status_page", "title", KEY_STRING, OFF(page_title), 0, 0, NULL, "Status", check_title },
+	{ "status_page", "description", KEY_STRING, OFF(page_description), 0, 0, NULL, "", NULL },
+	{ "status_page", "logo", KEY_STRING, OFF(page_logo), 0, 0, NULL, "", check_logo },
+	{ "status_page", "public_page", KEY_STRING, OFF(page_public), 0, 0, NULL, "", NULL },
+	{ "status_page", "show_urls", KEY_BOOL, OFF(page_show_urls), 0, 0, yesno_choices, "no", NULL },
+	{ "status_page", "refresh", KEY_INT, OFF(page_refresh), 0, DAY, NULL, "60", NULL },
+	{ "status_page", "owner_pages", KEY_BOOL, OFF(page_owner_pages), 0, 0, yesno_choices, "no",
+	    NULL },
+	{ "status_page", "badges_dir", KEY_STRING, OFF(page_badges_dir), 0, 0, NULL, "", NULL },
 
 	{ "check", "interval", KEY_INT, OFF(interval_s), 1, 30 * DAY, NULL, "60", NULL },
 	{ "check", "timeout", KEY_INT, OFF(timeout_ms), 1, SQ_TIMEOUT_MAX_MS, NULL, "10000", NULL },
@@ -254,9 +271,13 @@ static int key_apply(struct sq_config *cfg, const struct key *k, const char *val
 		*(int *)(base + k->offset) = (int)v;
 		return 0;
 	case KEY_CHOICE:
+	case KEY_BOOL:
 		for (const struct choice *c = k->choices; c->name != NULL; c++) {
 			if (strcmp(c->name, value) == 0) {
-				*(int *)(base + k->offset) = c->value;
+				if (k->type == KEY_BOOL)
+					*(bool *)(base + k->offset) = c->value != 0;
+				else
+					*(int *)(base + k->offset) = c->value;
 				return 0;
 			}
 		}
@@ -517,6 +538,32 @@ static int check_dns_servers(const char *v, char *why, size_t len)
 static int check_timezone(const char *v, char *why, size_t len)
 {
 	return window_zone_check(v, why, len);
+}
+
+/* A title: some text on one line, short enough for a heading. */
+static int check_title(const char *v, char *why, size_t len)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 200) {
+		seterr(why, len, "a title is 1 to 200 bytes, not %zu", n);
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			seterr(why, len, "a title is one line of text (a control character at byte %zu)",
+			    (size_t)((const char *)p - v) + 1);
+			return -1;
+		}
+	return 0;
+}
+
+/* The logo: a picture the page can inline (base/image.c says which). */
+static int check_logo(const char *v, char *why, size_t len)
+{
+	if (*v == '\0')
+		return 0;
+	return image_check(v, why, len) < 0 ? -1 : 0;
 }
 
 static int check_ca_file(const char *v, char *why, size_t len)

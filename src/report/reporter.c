@@ -25,7 +25,6 @@
 #include "squirrel/store/convert.h"
 #include "squirrel/store/store.h"
 
-#define PAGE_EVERY_S 60
 #define METRICS_EVERY_S 15
 #define PRUNE_EVERY_S 60
 #define UPKEEP_BUDGET_MS 200      /* of each second, while the upkeep has a backlog */
@@ -169,9 +168,9 @@ static void *reporter_main(void *arg)
 	while (!r->bg.stop) {
 		pthread_mutex_unlock(&r->bg.mu);
 		int64_t now = clock_mono_ms() / 1000;
-		if (r->cfg.status_page[0] != '\0' && now >= next_page) {
-			statuspage_write(ro, r->cfg.status_page, (int64_t)time(NULL));
-			next_page = now + PAGE_EVERY_S;
+		if (now >= next_page) {
+			statuspage_publish(ro, rw, &r->cfg, (int64_t)time(NULL));
+			next_page = now + STATUSPAGE_PERIOD_S;
 		}
 		if (r->cfg.metrics_file[0] != '\0' && now >= next_metrics) {
 			write_metrics(r, ro);
@@ -190,8 +189,7 @@ static void *reporter_main(void *arg)
 	/* the last word: what the daemon saw until it stopped */
 	if (r->cfg.metrics_file[0] != '\0')
 		write_metrics(r, ro);
-	if (r->cfg.status_page[0] != '\0')
-		statuspage_write(ro, r->cfg.status_page, (int64_t)time(NULL));
+	statuspage_publish(ro, rw, &r->cfg, (int64_t)time(NULL));
 	store_close(ro);
 	store_close(rw);
 	return NULL;

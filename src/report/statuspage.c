@@ -391,8 +391,9 @@ static bool on_page(const struct sq_site_info *site)
 	return site->enabled && site->skipped == NULL;
 }
 
-int statuspage_render(struct store *s, FILE *f, int64_t now)
+int statuspage_render(struct store *s, FILE *f, int64_t now, const struct sq_page_opts *o)
 {
+	(void)o;
 	struct sq_site_info_list sites;
 	size_t up = 0, down = 0, slow = 0, shown = 0, skipped = 0;
 	int rc = 0;
@@ -461,15 +462,34 @@ int statuspage_render(struct store *s, FILE *f, int64_t now)
 	return rc;
 }
 
-int statuspage_write(struct store *s, const char *path, int64_t now)
+int statuspage_write(struct store *s, const char *path, int64_t now, const struct sq_page_opts *o)
 {
-	struct outfile o;
+	struct outfile out;
 
-	if (outfile_open(&o, path, 0644) < 0)
+	if (outfile_open(&out, path, 0644) < 0)
 		return -1;
-	if (statuspage_render(s, o.f, now) < 0) {
-		outfile_abort(&o);
+	if (statuspage_render(s, out.f, now, o) < 0) {
+		outfile_abort(&out);
 		return -1;
 	}
-	return outfile_commit(&o);
+	return outfile_commit(&out);
+}
+
+int statuspage_publish(struct store *ro, struct store *rw, const struct sq_config *cfg,
+    int64_t now)
+{
+	int rc = 0;
+
+	(void)rw;
+	if (cfg->status_page[0] != '\0') {
+		struct sq_page_opts o = { .kind = SQ_PAGE_FULL, .cfg = cfg,
+		    .period_s = STATUSPAGE_PERIOD_S };
+		rc |= statuspage_write(ro, cfg->status_page, now, &o);
+	}
+	if (cfg->page_public[0] != '\0') {
+		struct sq_page_opts o = { .kind = SQ_PAGE_PUBLIC, .cfg = cfg,
+		    .period_s = STATUSPAGE_PERIOD_S };
+		rc |= statuspage_write(ro, cfg->page_public, now, &o);
+	}
+	return rc;
 }

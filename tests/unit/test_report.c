@@ -32,6 +32,7 @@ struct ev {
 };
 
 static char dir[] = "/tmp/squirrel-report-XXXXXX";
+static const struct sq_page_opts full_page = { .kind = SQ_PAGE_FULL };
 
 static int64_t rnd(int64_t n)
 {
@@ -580,7 +581,7 @@ static void test_page(struct store *s)
 	save(s, id, T0 + 10, true, 50);
 	store_commit(s);
 	snprintf(path, sizeof(path), "%s/status.html", dir);
-	ok(statuspage_write(s, path, T0 + 20) == 0, "page written");
+	ok(statuspage_write(s, path, T0 + 20, &full_page) == 0, "page written");
 	FILE *f = fopen(path, "r");
 	char *buf = calloc(1, 4 << 20);
 	size_t len = f && buf ? fread(buf, 1, (4 << 20) - 1, f) : 0;
@@ -600,7 +601,7 @@ static char *render_page(struct store *s, const char *name, int64_t now)
 {
 	char path[160];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (statuspage_write(s, path, now) < 0)
+	if (statuspage_write(s, path, now, &full_page) < 0)
 		return NULL;
 	FILE *f = fopen(path, "r");
 	char *buf = calloc(1, 1 << 20);

@@ -29,6 +29,16 @@ struct sq_config {
 	int history_days;
 	int raw_hours;
 
+	/* [status_page]: what the pages say and which the daemon writes */
+	char *page_title;       /* the heading and <title> */
+	char *page_description; /* a line under the title; "": none */
+	char *page_logo;        /* an image file inlined at the top; "": none */
+	char *page_public;      /* public_page: the public page's path; "": none */
+	bool page_show_urls;    /* the public page shows the sites' URLs */
+	int page_refresh;       /* s between a browser's reloads; 0: none */
+	bool page_owner_pages;  /* one page per owner beside the public (else the full) page */
+	char *page_badges_dir;  /* a badge per public site; "": none */
+
 	/* [check] */
 	int interval_s;
 	int timeout_ms;
