@@ -185,6 +185,8 @@ enum {
 	Q_DAY_ROWS,
 	Q_HOUR_ROW,
 	Q_HIST,
+	Q_HIST_HOURS,
+	Q_HIST_DAYS,
 	Q_RT,
 	Q_INCIDENTS,
 	Q_INCIDENT_COUNT,
@@ -225,6 +227,11 @@ static const char *const reader_sql[Q_MAX] = {
 	    " WHERE site_id = ?1 AND hour = ?2",
 	[Q_HIST] = "SELECT ms_hist FROM uptime_hours WHERE site_id = ?1 AND hour > ?2 - 3600"
 	    " AND hour <= ?3 AND ms_n > 0",
+	/* the histograms of [?2, ?3), slot by slot: the hours, the days rolled up */
+	[Q_HIST_HOURS] = "SELECT hour, ms_hist FROM uptime_hours WHERE site_id = ?1 AND hour >= ?2"
+	    " AND hour < ?3 AND ms_n > 0 ORDER BY hour",
+	[Q_HIST_DAYS] = "SELECT day, ms_hist FROM uptime_days WHERE site_id = ?1 AND day >= ?2"
+	    " AND day < ?3 AND ms_n > 0 ORDER BY day",
 	/* each hour of the tier with a good check: its mean, at its middle */
 	[Q_RT] = "SELECT hour + 1800, ms_sum / ms_n FROM uptime_hours WHERE site_id = ?1 AND hour > ?2 - 3600"
 	    " AND ms_n > 0 ORDER BY hour",
@@ -783,6 +790,81 @@ static int hist_of(struct sq_reader *r, int64_t site_id, int64_t from, int64_t t
 	return 0;
 }
 
+/*
+ * The rows of query q (Q_HIST_HOURS, Q_HIST_DAYS) over [a, b), each merged
+ * into its slot of step seconds from first; a slot's percentiles are read
+ * when the rows move past it, so one histogram is held at a time.
+ */
+static int slots_into(struct sq_reader *r, int q, int64_t site_id, int64_t first, int64_t step,
+    int n, int64_t a, int64_t b, struct sq_hist *h, int *cur, struct sq_rt_slot *out)
+{
+	sqlite3_stmt *st = query(r, q, site_id);
+	int rc;
+
+	sqlite3_bind_int64(st, 2, a);
+	sqlite3_bind_int64(st, 3, b);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(st, 0);
+		int64_t i = t >= first ? (t - first) / step : -1;
+		if (i < 0 || i >= n)
+			continue;
+		if (i != *cur) {
+			if (*cur >= 0 && h->total > 0) {
+				out[*cur].p50 = sq_hist_percentile(h, 50);
+				out[*cur].p95 = sq_hist_percentile(h, 95);
+			}
+			memset(h, 0, sizeof(*h));
+			*cur = (int)i;
+		}
+		if (sq_hist_merge_blob(h, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1)) < 0)
+			log_warnx("%s: site %" PRId64 ": a response-time histogram (ms_hist) is not "
+			    "one; it is left out", r->s->path, site_id);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_error(r->s, "reading response times");
+		return -1;
+	}
+	return 0;
+}
+
+int store_reader_rt_slots(struct sq_reader *r, int64_t site_id, int64_t first, int64_t step,
+    int n, struct sq_rt_slot *out)
+{
+	int cur = -1, rc = 0;
+	struct sq_hist *h;
+
+	for (int i = 0; i < n; i++)
+		out[i].p50 = out[i].p95 = -1;
+	if (step != 3600 && step != DAY) {
+		log_errorx("response times by slots of %" PRId64 " s: only hours and days", step);
+		return -1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		log_errorx("%s: out of memory", r->s->path);
+		return -1;
+	}
+	int64_t end = first + (int64_t)n * step, split = first;
+	if (step == DAY) {
+		/* the daily tier where the days are rolled up (or their hours gone), the hours after */
+		int64_t tier_end = max64(r->hours_below, r->days_below);
+		if (tier_end > first) {
+			split = min64(end, tier_end);
+			rc = slots_into(r, Q_HIST_DAYS, site_id, first, step, n, first, split, h, &cur,
+			    out);
+		}
+	}
+	if (rc == 0)
+		rc = slots_into(r, Q_HIST_HOURS, site_id, first, step, n, split, end, h, &cur, out);
+	if (rc == 0 && cur >= 0 && h->total > 0) {
+		out[cur].p50 = sq_hist_percentile(h, 50);
+		out[cur].p95 = sq_hist_percentile(h, 95);
+	}
+	free(h);
+	return rc;
+}
+
 static int rt_row(sqlite3_stmt *st, void *elem, void *arg)
 {
 	struct sq_rt_sample *x = elem;
@@ -827,6 +909,8 @@ static int incident_row(sqlite3_stmt *st, void *elem, void *arg)
 	(void)arg;
 
 	i->id = sqlite3_column_int64(st, 0);
+	i->notes = NULL;
+	i->nnotes = 0;
 	i->started_at = store_col_int(st, 1, 0);
 	i->ended_at = store_col_int(st, 2, 0);
 	return store_col_as_text(st, 3, false, &i->cause);

@@ -54,6 +54,8 @@ struct sq_site_info {
 	 * enabling it would not get it checked.
 	 */
 	char *skipped;
+	char *group_name;        /* NULL: in no group */
+	bool public;             /* on the public page */
 };
 
 struct sq_site_info_list {

@@ -87,11 +87,32 @@ struct sq_rt_sample {
 int store_reader_response_times(struct sq_reader *r, int64_t site_id, int64_t from,
     struct sq_rt_sample **v, size_t *n);
 
+/*
+ * The good checks' median and 95th percentile in each of n slots of step
+ * seconds (3600: from the hourly tier; 86400: the daily tier where it is
+ * rolled up, the hours after) from first, which the step divides; -1 for
+ * a slot without a good check. Read from the histograms: within 1/32 of
+ * the exact figures (core/hist.h).
+ */
+struct sq_rt_slot {
+	int64_t p50, p95;
+};
+
+int store_reader_rt_slots(struct sq_reader *r, int64_t site_id, int64_t first, int64_t step,
+    int n, struct sq_rt_slot *out);
+
+struct sq_incident_note {
+	int64_t at;
+	char *text;
+};
+
 struct sq_incident {
 	int64_t id;
 	int64_t started_at;
 	int64_t ended_at;        /* 0 while it lasts */
 	char *cause;
+	struct sq_incident_note *notes;  /* oldest first */
+	size_t nnotes;
 };
 
 struct sq_incident_list {
