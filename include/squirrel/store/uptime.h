@@ -87,11 +87,18 @@ struct sq_rt_sample {
 int store_reader_response_times(struct sq_reader *r, int64_t site_id, int64_t from,
     struct sq_rt_sample **v, size_t *n);
 
+struct sq_incident_note {
+	int64_t at;
+	char *text;
+};
+
 struct sq_incident {
 	int64_t id;
 	int64_t started_at;
 	int64_t ended_at;        /* 0 while it lasts */
 	char *cause;
+	struct sq_incident_note *notes;
+	size_t nnotes;
 };
 
 struct sq_incident_list {
