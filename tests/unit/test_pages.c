@@ -1,17 +1,22 @@
 /*
- * test_pages.c - the page model's renderings besides the HTML:
- * status.json (statusjson.c), from a struct page
+ * test_pages.c - the page model's two renderings besides the HTML:
+ * status.json (statusjson.c) and the badges (badge.c), from a struct page
  * and its struct page_site built by hand: sites with hostile names, bytes
  * that are not UTF-8, no name, each state, nothing watched, maintenance,
  * incidents with notes. The JSON is checked by its exact text and parsed
- * by Python's json module.
+ * by Python's json module; a badge by its exact texts and colours, parsed
+ * as XML, and its file is written only when it changed (inode and mtime).
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_build.h"
+#include "squirrel/report/badge.h"
 #include "squirrel/report/page.h"
 #include "squirrel/report/statusjson.h"
 #include "tap.h"
@@ -159,6 +164,17 @@ static char *render_json(const struct page *p, int period_s)
 	for (size_t i = 0; i < p->n; i++)
 		statusjson_site(f, p, &sites[i], i == 0);
 	statusjson_end(f, p);
+	fclose(f);
+	return buf;
+}
+
+static char *render_badge(const struct page_site *ps)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	badge_render(f, ps);
 	fclose(f);
 	return buf;
 }
@@ -320,6 +336,187 @@ static void test_json_public(void)
 	free(j);
 }
 
+static const char check_svg[] =
+	"import sys, xml.etree.ElementTree as E\n"
+	"r = E.parse(sys.argv[1]).getroot()\n"
+	"assert r.tag == \"{http://www.w3.org/2000/svg}svg\", r.tag\n"
+	"t = r.find(\"{http://www.w3.org/2000/svg}title\").text\n"
+	"assert t.endswith(\": down 66.66%\"), t\n"
+	"assert t.startswith(\"<b>\\\"&\\x27\\ufffd\"), t\n";
+
+static void test_badges(void)
+{
+	struct page p;
+	char *b;
+
+	build(&p, SQ_PAGE_PUBLIC, false);
+	b = render_badge(&sites[S_HOSTILE]);
+	ok(strncmp(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 40) == 0,
+	    "badge: a standalone SVG");
+	has(b, "<title>&lt;b&gt;&quot;&amp;&#39;\xef\xbf\xbd: down 66.66%</title>",
+	    "badge: the name escaped, down, 30 d cut to two decimals");
+	has(b, "fill=\"#e05d44\"", "badge: down is red");
+	has(b, "fill=\"#555\"", "badge: the label on grey");
+	has(b, "rx=\"3\"", "badge: rounded corners");
+	has(b, "<clipPath id=\"r1\">", "badge: clipped by a path, its id the site's");
+	has(b, "clip-path=\"url(#r1)\"", "badge: the clip used");
+	has(b, "fill=\"url(#s1)\"", "badge: the gradient, its id the site's");
+	is_int(count(b, "lengthAdjust=\"spacingAndGlyphs\""), 4, "badge: every text fitted to its box");
+	is_int(count(b, "&lt;b&gt;&quot;&amp;&#39;\xef\xbf\xbd"), 4,
+	    "badge: the label, its shadow, the title and the aria-label");
+	ok(strstr(b, "<b>") == NULL && strstr(b, "<script") == NULL && strstr(b, "href") == NULL,
+	    "badge: no markup from the name, no script, no link");
+	ok(count(b, "http") == 1, "badge: the namespace is its only address");
+	is_int(python_on(b, "hostile.svg", check_svg), 0, "badge: python reads it as XML");
+	free(b);
+
+	b = render_badge(&sites[S_BYTES]);
+	has(b, "<title>caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd!: up 99.98%</title>", "badge: up 99.98 percent");
+	has(b, "fill=\"#4c1\"", "badge: up is green");
+	free(b);
+
+	b = render_badge(&sites[S_NONAME]);
+	has(b, "<title>uptime: degraded 100%</title>", "badge: no name reads uptime; 100 without decimals");
+	has(b, "fill=\"#dfb317\"", "badge: degraded is yellow");
+	/* "uptime" 7133 units, "degraded 100%" 16437: 39 and 89 px, 5 px each side */
+	has(b, "width=\"148\" height=\"20\"", "badge: the width from Verdana's advances");
+	has(b, "<rect width=\"49\" height=\"20\" fill=\"#555\"/><rect x=\"49\" width=\"99\"",
+	    "badge: the two boxes");
+	has(b, "x=\"245\" y=\"140\" transform=\"scale(.1)\" fill=\"#fff\" textLength=\"390\"",
+	    "badge: the label centred on its box, its length fixed");
+	free(b);
+
+	b = render_badge(&sites[S_SLOW]);
+	has(b, "<title>uptime: up 99.5%</title>", "badge: an empty name reads uptime; 99.5");
+	free(b);
+
+	b = render_badge(&sites[S_UNKNOWN]);
+	has(b, "<title>Never: unknown</title>", "badge: nothing watched: no figure");
+	has(b, "fill=\"#9f9f9f\"", "badge: unknown is grey");
+	ok(strstr(b, "%<") == NULL, "badge: no percent sign");
+	free(b);
+
+	/* names at the cut: 40 characters shown at most, an ellipsis the last */
+	char name[256], want[256];
+	struct sq_site_info keep = infos[S_UNKNOWN];
+	infos[S_UNKNOWN].name = name;
+	name[0] = '\0';
+	for (int i = 0; i < 40; i++)
+		strcat(name, "\xc3\xa9");
+	b = render_badge(&sites[S_UNKNOWN]);
+	snprintf(want, sizeof(want), "<title>%s: unknown</title>", name);
+	has(b, want, "badge: 40 characters are not cut");
+	free(b);
+	strcat(name, "\xc3\xa9");
+	b = render_badge(&sites[S_UNKNOWN]);
+	name[39 * 2] = '\0';
+	snprintf(want, sizeof(want), "<title>%s\xe2\x80\xa6: unknown</title>", name);
+	has(b, want, "badge: 41 two-byte characters: 39 and an ellipsis");
+	free(b);
+	memset(name, 'a', 38);
+	strcpy(name + 38, "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac");
+	b = render_badge(&sites[S_UNKNOWN]);
+	has(b, "<title>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac\xe2\x80\xa6: unknown</title>",
+	    "badge: the cut after a whole three-byte character");
+	free(b);
+	memset(name, 'a', 38);
+	strcpy(name + 38, "\xff\xe2\x82\xac\xe2\x82\xac");
+	b = render_badge(&sites[S_UNKNOWN]);
+	has(b, "<title>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xef\xbf\xbd\xe2\x80\xa6: unknown</title>",
+	    "badge: a byte not UTF-8 counts as one character");
+	free(b);
+	infos[S_UNKNOWN] = keep;
+}
+
+static int files_in(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	if (f == NULL || buf == NULL) {
+		if (f != NULL)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	size_t n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_badge_write(void)
+{
+	char bdir[300], path[600], missing[400], errpath[400];
+	struct stat a, b2;
+	struct page p;
+
+	build(&p, SQ_PAGE_PUBLIC, false);
+	snprintf(bdir, sizeof(bdir), "%s/badges", dir);
+	mkdir(bdir, 0755);
+	snprintf(path, sizeof(path), "%s/site-2.svg", bdir);
+
+	is_int(badge_write(bdir, &sites[S_BYTES]), 0, "badge_write: written");
+	char *want = render_badge(&sites[S_BYTES]), *got = slurp(path);
+	is_str(got, want, "badge_write: the file is the badge");
+	free(got);
+	free(want);
+	ok(stat(path, &a) == 0 && (a.st_mode & 0777) == 0644, "badge_write: 0644");
+
+	is_int(badge_write(bdir, &sites[S_BYTES]), 0, "badge_write: unchanged");
+	ok(stat(path, &b2) == 0 && a.st_ino == b2.st_ino &&
+	    a.st_mtim.tv_sec == b2.st_mtim.tv_sec && a.st_mtim.tv_nsec == b2.st_mtim.tv_nsec,
+	    "badge_write: the same badge leaves the file alone (inode and mtime)");
+	is_int(files_in(bdir), 1, "badge_write: no temporary file left");
+
+	infos[S_BYTES].state = SQ_STATE_DOWN;
+	is_int(badge_write(bdir, &sites[S_BYTES]), 0, "badge_write: changed");
+	ok(stat(path, &b2) == 0 && a.st_ino != b2.st_ino, "badge_write: a change replaces the file");
+	got = slurp(path);
+	has(got, "<title>caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd!: down 99.98%</title>",
+	    "badge_write: the new state in it");
+	free(got);
+	infos[S_BYTES].state = SQ_STATE_UP;
+	is_int(files_in(bdir), 1, "badge_write: still one file");
+	unlink(path);
+	rmdir(bdir);
+
+	/* a directory that is not there: -1, and the message names the file */
+	snprintf(missing, sizeof(missing), "%s/nowhere", dir);
+	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	int rc = badge_write(missing, &sites[S_BYTES]);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	is_int(rc, -1, "badge_write: a missing directory fails");
+	char *msg = slurp(errpath);
+	snprintf(path, sizeof(path), "%s/site-2.svg: cannot create a temporary file beside it: "
+	    "No such file or directory", missing);
+	has(msg, path, "badge_write: the message names the file and the reason");
+	free(msg);
+	unlink(errpath);
+	ok(access(missing, F_OK) < 0, "badge_write: nothing made");
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -328,6 +525,8 @@ int main(void)
 	}
 	test_json_full();
 	test_json_public();
+	test_badges();
+	test_badge_write();
 	rmdir(dir);
 	return tap_done();
 }
