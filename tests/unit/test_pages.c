@@ -397,7 +397,7 @@ static void test_badges(void)
 	free(b);
 
 	/* names at the cut: 40 characters shown at most, an ellipsis the last */
-	char name[256], want[256];
+	char name[256], want[320];
 	struct sq_site_info keep = infos[S_UNKNOWN];
 	infos[S_UNKNOWN].name = name;
 	name[0] = '\0';
