@@ -28,7 +28,9 @@
 #include "squirrel/base/timefmt.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/core/cert.h"
+#include "squirrel/report/badge.h"
 #include "squirrel/report/page.h"
+#include "squirrel/report/statusjson.h"
 #include "squirrel/report/statuspage.h"
 
 #define DAY 86400
@@ -508,34 +510,54 @@ static void put_site(FILE *f, const struct page *p, const struct page_site *ps)
 	fputs("</div></details>\n", f);
 }
 
+/* A count as people read it: "2,000". */
+static const char *num(size_t n, char *buf, size_t len)
+{
+	char raw[32];
+	int k = snprintf(raw, sizeof(raw), "%zu", n), o = 0;
+
+	for (int i = 0; i < k && (size_t)o + 2 < len; i++) {
+		if (i > 0 && (k - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void put_counts(FILE *f, size_t n, size_t up, size_t down, size_t slow)
 {
+	char a[32], b[32], c[32];
+
 	if (down > 0)
-		fprintf(f, "%zu of %zu down", down, n);
+		fprintf(f, "%s of %s down", num(down, a, sizeof(a)), num(n, b, sizeof(b)));
 	else if (up == n && slow > 0)
-		fprintf(f, "all %zu up, %zu slow", n, slow);
+		fprintf(f, "all %s up, %s slow", num(n, a, sizeof(a)), num(slow, b, sizeof(b)));
 	else if (up == n)
-		fprintf(f, "all %zu up", n);
+		fprintf(f, "all %s up", num(n, a, sizeof(a)));
 	else
-		fprintf(f, "%zu of %zu up, %zu not checked yet", up, n, n - up);
+		fprintf(f, "%s of %s up, %s not checked yet", num(up, a, sizeof(a)), num(n, b, sizeof(b)),
+		    num(n - up, c, sizeof(c)));
 }
 
 static void put_overall(FILE *f, const struct page *p)
 {
 	const char *cls = p->n == 0 ? "unknown" : p->down > 0 ? "down" :
 	    p->up < p->n ? "unknown" : p->slow > 0 ? "degraded" : "up";
+	char a[32], b[32], c[32];
 
 	fprintf(f, "<p class=\"overall %s\">", cls);
 	if (p->n == 0)
 		fputs("No sites are shown on this page yet.", f);
 	else if (p->down > 0)
-		fprintf(f, "%zu of %zu sites down", p->down, p->n);
+		fprintf(f, "%s of %s sites down", num(p->down, a, sizeof(a)), num(p->n, b, sizeof(b)));
 	else if (p->up == p->n && p->slow > 0)
-		fprintf(f, "All %zu sites up, %zu slow", p->n, p->slow);
+		fprintf(f, "All %s sites up, %s slow", num(p->n, a, sizeof(a)), num(p->slow, b, sizeof(b)));
 	else if (p->up == p->n)
-		fprintf(f, "All %zu sites up", p->n);
+		fprintf(f, "All %s sites up", num(p->n, a, sizeof(a)));
 	else
-		fprintf(f, "%zu of %zu sites up, %zu not checked yet", p->up, p->n, p->n - p->up);
+		fprintf(f, "%s of %s sites up, %s not checked yet", num(p->up, a, sizeof(a)),
+		    num(p->n, b, sizeof(b)), num(p->n - p->up, c, sizeof(c)));
 	fputs("</p>\n", f);
 }
 
@@ -666,7 +688,14 @@ static void put_group_head(FILE *f, const struct page_group *g)
 	fputs("</small></h2>", f);
 }
 
-static int put_groups(FILE *f, struct page *p)
+/* What a pass over the sites writes besides the HTML. */
+struct extras {
+	FILE *json;              /* status.json; NULL: none */
+	const char *badges_dir;  /* NULL: no badges */
+	int badge_errors;
+};
+
+static int put_groups(FILE *f, struct page *p, struct extras *x)
 {
 	struct page_site *ps = calloc(1, sizeof(*ps));
 	int rc = 0;
@@ -692,8 +721,13 @@ static int put_groups(FILE *f, struct page *p)
 		}
 		fputs("<div class=\"rows\">\n", f);
 		for (size_t i = pg->first; i < pg->first + pg->n && rc == 0; i++) {
-			if ((rc = page_site_read(p, i, ps)) == 0)
-				put_site(f, p, ps);
+			if ((rc = page_site_read(p, i, ps)) != 0)
+				break;
+			put_site(f, p, ps);
+			if (x->json != NULL)
+				statusjson_site(x->json, p, ps, i == 0);
+			if (x->badges_dir != NULL && badge_write(x->badges_dir, ps) < 0)
+				x->badge_errors++;
 		}
 		fputs("</div>", f);
 		fputs(fold ? "</details>\n" : headed ? "</section>\n" : "\n", f);
@@ -715,8 +749,10 @@ static void put_legend(FILE *f)
 	    "uptime of the last 30 days. Open a site for its details.</p>\n", f);
 }
 
-static int render(struct page *p, FILE *f, int period_s)
+static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 {
+	if (x->json != NULL)
+		statusjson_begin(x->json, p, period_s);
 	put_head(f, p, period_s);
 	put_overall(f, p);
 	if (p->skipped > 0 && p->kind != SQ_PAGE_PUBLIC)
@@ -729,8 +765,10 @@ static int render(struct page *p, FILE *f, int period_s)
 	put_maintenance(f, p);
 	if (p->n > 0)
 		put_legend(f);
-	if (put_groups(f, p) < 0)
+	if (put_groups(f, p, x) < 0)
 		return -1;
+	if (x->json != NULL)
+		statusjson_end(x->json, p);
 	fprintf(f, "<footer>squirrel %s</footer>\n</main>\n<script>%s</script>\n</body>\n</html>\n",
 	    SQ_VERSION, PAGE_SCRIPT);
 	return 0;
@@ -738,26 +776,154 @@ static int render(struct page *p, FILE *f, int period_s)
 
 int statuspage_render(struct store *s, FILE *f, int64_t now, const struct sq_page_opts *o)
 {
+	struct extras x = { NULL, NULL, 0 };
 	struct page p;
 
 	if (page_open(&p, s, o, now) < 0)
 		return -1;
-	int rc = render(&p, f, o->period_s);
+	int rc = render(&p, f, o->period_s, &x);
 	page_close(&p);
+	return rc;
+}
+
+/* The JSON beside a page: its name with .json for .html (or .htm), else added. */
+static char *json_path(const char *html)
+{
+	size_t n = strlen(html);
+	const char *dot = strrchr(html, '.'), *slash = strrchr(html, '/');
+	if (dot != NULL && (slash == NULL || dot > slash) &&
+	    (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0))
+		n = (size_t)(dot - html);
+	char *out = malloc(n + sizeof(".json"));
+	if (out != NULL) {
+		memcpy(out, html, n);
+		memcpy(out + n, ".json", sizeof(".json"));
+	}
+	return out;
+}
+
+/*
+ * The page, its JSON beside it and (badges_dir) the badges of its sites,
+ * in one pass over the sites. 0 or -1 (logged; what failed keeps its old
+ * file).
+ */
+static int write_page(struct store *s, const char *path, int64_t now,
+    const struct sq_page_opts *o, const char *badges_dir)
+{
+	struct outfile html, json;
+	struct extras x = { NULL, badges_dir, 0 };
+	struct page p;
+	char *jpath = json_path(path);
+	int rc = -1;
+
+	if (jpath == NULL) {
+		log_errorx("%s: out of memory", path);
+		return -1;
+	}
+	if (outfile_open(&html, path, 0644) < 0) {
+		free(jpath);
+		return -1;
+	}
+	if (outfile_open(&json, jpath, 0644) < 0) {
+		outfile_abort(&html);
+		free(jpath);
+		return -1;
+	}
+	x.json = json.f;
+	if (page_open(&p, s, o, now) == 0) {
+		rc = render(&p, html.f, o->period_s, &x);
+		page_close(&p);
+	}
+	if (rc < 0) {
+		outfile_abort(&html);
+		outfile_abort(&json);
+	} else {
+		rc = outfile_commit(&html);
+		rc |= outfile_commit(&json);
+	}
+	if (x.badge_errors > 0)
+		rc = -1;
+	free(jpath);
 	return rc;
 }
 
 int statuspage_write(struct store *s, const char *path, int64_t now, const struct sq_page_opts *o)
 {
-	struct outfile out;
+	return write_page(s, path, now, o, NULL);
+}
 
-	if (outfile_open(&out, path, 0644) < 0)
-		return -1;
-	if (statuspage_render(s, out.f, now, o) < 0) {
-		outfile_abort(&out);
+/* The directory a path is in ("." for a bare name), malloc'd. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/*
+ * One page per owner of an enabled site, beside the public page (else the
+ * full one), named by the owner's token: owner-TOKEN.html. The operators'
+ * page lists them (statuspage.c put_owner_index).
+ */
+static int write_owner_pages(struct store *ro, struct store *rw, const struct sq_config *cfg,
+    int64_t now)
+{
+	struct sq_site_info_list l;
+	const char *beside = cfg->page_public[0] != '\0' ? cfg->page_public : cfg->status_page;
+	char *dir = dir_of(beside);
+	int rc = 0;
+
+	if (dir == NULL || store_site_infos(ro, 0, &l) < 0) {
+		free(dir);
 		return -1;
 	}
-	return outfile_commit(&out);
+	for (size_t i = 0; i < l.n; i++) {
+		const char *owner = l.v[i].owner_email;
+		bool seen = false;
+		if (!l.v[i].enabled || owner == NULL)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = l.v[k].enabled && l.v[k].owner_email != NULL &&
+			    strcasecmp(l.v[k].owner_email, owner) == 0;
+		if (seen)
+			continue;
+		char token[33], path[4096];
+		if (store_owner_token(rw, owner, token) < 0) {
+			rc = -1;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/owner-%s.html", dir, token);
+		struct sq_page_opts o = { .kind = SQ_PAGE_OWNER, .owner = owner, .cfg = cfg,
+		    .period_s = STATUSPAGE_PERIOD_S };
+		rc |= write_page(ro, path, now, &o, NULL);
+	}
+	store_free_site_infos(&l);
+	free(dir);
+	return rc;
+}
+
+/* The badges of the public sites, when there is no public page to make them with. */
+static int write_badges(struct store *ro, const struct sq_page_opts *o, int64_t now,
+    const char *dir)
+{
+	struct page_site *ps = calloc(1, sizeof(*ps));
+	struct page p;
+	int rc = 0;
+
+	if (ps == NULL || page_open(&p, ro, o, now) < 0) {
+		free(ps);
+		return -1;
+	}
+	for (size_t i = 0; i < p.n && rc == 0; i++)
+		if ((rc = page_site_read(&p, i, ps)) == 0)
+			rc = badge_write(dir, ps);
+	page_site_clear(ps);
+	free(ps);
+	page_close(&p);
+	return rc;
 }
 
 int statuspage_publish(struct store *ro, struct store *rw, const struct sq_config *cfg,
@@ -765,16 +931,23 @@ int statuspage_publish(struct store *ro, struct store *rw, const struct sq_confi
 {
 	int rc = 0;
 
-	(void)rw;
 	if (cfg->status_page[0] != '\0') {
 		struct sq_page_opts o = { .kind = SQ_PAGE_FULL, .cfg = cfg,
 		    .period_s = STATUSPAGE_PERIOD_S };
-		rc |= statuspage_write(ro, cfg->status_page, now, &o);
+		rc |= write_page(ro, cfg->status_page, now, &o, NULL);
 	}
-	if (cfg->page_public[0] != '\0') {
+	if (cfg->page_public[0] != '\0' || cfg->page_badges_dir[0] != '\0') {
+		/* the badges are the public sites': made in the public page's pass */
 		struct sq_page_opts o = { .kind = SQ_PAGE_PUBLIC, .cfg = cfg,
 		    .period_s = STATUSPAGE_PERIOD_S };
-		rc |= statuspage_write(ro, cfg->page_public, now, &o);
+		const char *badges = cfg->page_badges_dir[0] != '\0' ? cfg->page_badges_dir : NULL;
+		if (cfg->page_public[0] != '\0') {
+			rc |= write_page(ro, cfg->page_public, now, &o, badges);
+		} else {
+			rc |= write_badges(ro, &o, now, badges);
+		}
 	}
+	if (cfg->page_owner_pages && (cfg->page_public[0] != '\0' || cfg->status_page[0] != '\0'))
+		rc |= write_owner_pages(ro, rw, cfg, now);
 	return rc;
 }

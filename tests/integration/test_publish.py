@@ -1,0 +1,280 @@
+"""The pages squirreld publishes, and the status page at 5 and 2,000 sites.
+
+1. squirreld with a real HTTP server on loopback writes the operators'
+   page, the public page (public sites only, no address, no owner, no
+   token), one page per owner under a name that is not guessable, the
+   JSON beside each page and a badge per public site; the owner pages keep
+   their names across restarts.
+2. The stale banner: the page's script shows it on a page not rewritten
+   for three periods, and not on a fresh one (a real headless Chromium).
+3. 2,000 sites (tests/integration/pagedb.py): the full and the public page
+   each within 1.5 MB, load in Chromium at desktop and phone widths with no
+   console message (nothing blocked, nothing fetched), every site a row,
+   groups with their summary line.
+4. 5 sites: an opened site's charts are drawn (the script ran under the
+   policy), an incident note and hostile names are text.
+
+SQ_SCREENSHOTS=DIR keeps the screenshots (docs/status-*.png are made so).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import xml.dom.minidom
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pagedb  # noqa: E402
+from harness import (Httpd, check, done, equal, new_db, run, stop_pid, tmpdir,  # noqa: E402
+                     wait_for, SQUIRRELD)
+
+CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CONSOLE = re.compile(r":CONSOLE[:(]")
+DESKTOP, PHONE = (1280, 900), (412, 915)
+LIMIT = 1_500_000
+LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40">'
+        '<circle cx="20" cy="20" r="18" fill="#b5651d"/></svg>')
+
+
+def chromium(tmp, url, *extra, size=PHONE, timeout=120):
+    """Runs headless Chromium once; returns (rc, stdout, console lines, stderr)."""
+    profile = os.path.join(tmp, f"profile-{time.monotonic_ns()}")
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+            f"--window-size={size[0]},{size[1]}", *extra, url]
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate(timeout=30)
+        err += "\n(timed out)"
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=30)
+    shutil.rmtree(profile, ignore_errors=True)
+    return p.returncode, out, [ln for ln in err.splitlines() if CONSOLE.search(ln)], err
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def screenshot(tmp, page, name, size):
+    """A screenshot at size; kept in SQ_SCREENSHOTS when set. Returns the console lines."""
+    shot = os.path.join(tmp, name)
+    rc, out, console, err = chromium(tmp, "file://" + page, f"--screenshot={shot}", size=size)
+    check(rc == 0 and os.path.exists(shot) and os.path.getsize(shot) > 10000,
+          f"{name}: a screenshot at {size[0]}x{size[1]}", err[-1500:])
+    keep = os.environ.get("SQ_SCREENSHOTS")
+    if keep and os.path.exists(shot):
+        shutil.copyfile(shot, os.path.join(keep, name))
+    return console
+
+
+def with_open(page, out, site_id):
+    """A copy of the page with one site's details open (as a visitor's click leaves it)."""
+    html = read(page)
+    tag = f"<details id=s{site_id} "
+    check(tag in html, f"site {site_id} is on the page")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(html.replace(tag, f"<details open id=s{site_id} ", 1))
+    return out
+
+
+def daemon_pages(tmp):
+    """Part 1 and 2: what squirreld publishes."""
+    with Httpd(tmp) as httpd:
+        db = new_db(tmp)
+        con = sqlite3.connect(db)
+        rows = [
+            (httpd.url("/shop"), "a@owner.test", "Shop <front>", "Shop & co", 1),
+            (httpd.url("/admin?token=SECRET123"), "a@owner.test", "Admin", "Internal", 0),
+            (httpd.url("/plain"), "b@other.test", None, None, 1),
+        ]
+        ids = [con.execute("INSERT INTO sites (url, owner_email, name, group_name, public, interval_s)"
+                           " VALUES (?, ?, ?, ?, ?, 5)", r).lastrowid for r in rows]
+        con.commit()
+        con.close()
+        for d in ("full", "pub", "badges"):
+            os.mkdir(os.path.join(tmp, d))
+        with open(os.path.join(tmp, "logo.svg"), "w") as f:
+            f.write(LOGO)
+        conf = os.path.join(tmp, "pages.conf")
+        full, pub = os.path.join(tmp, "full", "status.html"), os.path.join(tmp, "pub", "index.html")
+        with open(conf, "w") as f:
+            f.write(f"[squirreld]\ndatabase = {db}\nstatus_page = {full}\nbackend = serial\n"
+                    f"[status_page]\ntitle = ACME <status>\ndescription = Our sites & services\n"
+                    f"logo = {tmp}/logo.svg\npublic_page = {pub}\nrefresh = 30\nowner_pages = yes\n"
+                    f"badges_dir = {tmp}/badges\n")
+
+        def run_daemon():
+            p = subprocess.Popen([SQUIRRELD, "--config", conf], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                def checked():
+                    c = sqlite3.connect(db)
+                    try:
+                        return c.execute("SELECT count(*) FROM site_state WHERE state = 'up'").fetchone()[0] == 3
+                    finally:
+                        c.close()
+                check(wait_for(checked, 30), "squirreld checked the three sites")
+            finally:
+                stop_pid(p)
+                err = p.stderr.read()
+            equal(p.returncode, 0, "squirreld stopped cleanly")
+            return err
+
+        err = run_daemon()
+        check(os.path.exists(full) and os.path.exists(pub), "both pages written", err[-2000:])
+        f_html, p_html = read(full), read(pub)
+        equal(len(re.findall(r"<details id=s\d+ ", f_html)), 3, "the full page: every site")
+        equal(len(re.findall(r"<details id=s\d+ ", p_html)), 2, "the public page: the public sites")
+        check('<meta http-equiv="refresh" content="30">' in p_html, "the page reloads itself every 30 s")
+        check("<h1>ACME &lt;status&gt;</h1>" in p_html and "Our sites &amp; services" in p_html,
+              "title and description, escaped")
+        check('<img src="data:image/svg+xml;base64,' in p_html, "the logo inlined")
+        for secret in ("SECRET123", "token=", "a@owner.test", "b@other.test", "/shop", "/plain", "Admin"):
+            check(secret not in p_html, f"the public page does not hold {secret!r}")
+        check("Shop &lt;front&gt;" in p_html and "Shop &amp; co" in p_html, "names and groups escaped")
+        check("SECRET123" in f_html and "Admin" in f_html, "the operators' page has every site and URL")
+
+        doc = json.loads(read(os.path.join(tmp, "pub", "index.json")))
+        equal((doc["version"], doc["page"], len(doc["sites"])), (1, "public", 2), "index.json beside it")
+        check(all("url" not in s for s in doc["sites"]), "no url in the public JSON")
+        check(all(s["state"] == "up" for s in doc["sites"]), "the sites up in the JSON")
+        fdoc = json.loads(read(os.path.join(tmp, "full", "status.json")))
+        equal((fdoc["page"], len(fdoc["sites"])), ("full", 3), "status.json beside the full page")
+
+        badges = sorted(os.listdir(os.path.join(tmp, "badges")))
+        equal(badges, sorted(f"site-{i}.svg" for i in (ids[0], ids[2])), "a badge per public site")
+        for b in badges:
+            svg = read(os.path.join(tmp, "badges", b))
+            xml.dom.minidom.parseString(svg)
+            check(">up 100%<" in svg or ">up " in svg, f"{b} says up", svg[:300])
+
+        owners = sorted(n for n in os.listdir(os.path.join(tmp, "pub")) if n.startswith("owner-"))
+        html_owners = [n for n in owners if n.endswith(".html")]
+        equal(len(html_owners), 2, "a page per owner")
+        check(all(re.fullmatch(r"owner-[0-9a-f]{32}\.html", n) for n in html_owners),
+              "owner pages named by a 128-bit token", owners)
+        counts = sorted(len(re.findall(r"<details id=s\d+ ", read(os.path.join(tmp, "pub", n))))
+                        for n in html_owners)
+        equal(counts, [1, 2], "each owner's page has that owner's sites")
+        check(any("SECRET123" in read(os.path.join(tmp, "pub", n)) for n in html_owners),
+              "an owner's page shows the owner's URLs")
+        check(all(n in f_html for n in html_owners), "the operators' page lists the owner pages")
+
+        run_daemon()
+        again = sorted(n for n in os.listdir(os.path.join(tmp, "pub")) if n.startswith("owner-"))
+        equal(again, owners, "the owner pages keep their names across a restart")
+        return pub
+
+
+def stale_banner(tmp, pub):
+    html = read(pub)
+    m = re.search(r'data-written="(\d+)" data-stale="(\d+)"', html)
+    check(m is not None and int(m.group(2)) == 180, "the page says when it is stale: 3 x 60 s")
+    if m is None:
+        return
+    rc, dom, console, err = chromium(tmp, "file://" + pub, "--dump-dom")
+    equal(console, [], "the fresh page: no console message")
+    check(re.search(r'<p id="stale" class="stale" hidden=""></p>', dom) is not None,
+          "the fresh page: no banner", dom[:3000])
+    old = os.path.join(tmp, "pub", "old.html")
+    with open(old, "w", encoding="utf-8") as f:
+        f.write(html.replace(f'data-written="{m.group(1)}"', f'data-written="{int(m.group(1)) - 3600}"'))
+    rc, dom, console, err = chromium(tmp, "file://" + old, "--dump-dom")
+    equal(console, [], "the old page: no console message (the script ran under the policy)")
+    check(re.search(r'<p id="stale" class="stale">This page was last updated 6\d minutes ago', dom)
+          is not None, "the old page shows the banner", dom[:3000])
+
+
+def big_pages(tmp):
+    db = os.path.join(tmp, "big.db")
+    equal(run([CTL, "--db", db, "init"])[0], 0, "a database for 2,000 sites")
+    made = pagedb.make(db, 2000, int(time.time()))
+    full, pub = os.path.join(tmp, "big.html"), os.path.join(tmp, "big-public.html")
+    equal(run([CTL, "--db", db, "report", "--html", full])[0], 0, "report --html, 2,000 sites")
+    equal(run([CTL, "--db", db, "report", "--html", pub, "--public"])[0], 0, "report --html --public")
+    for page, n, what in ((full, 2000, "full"), (pub, len(made["public"]), "public")):
+        size = os.path.getsize(page)
+        print(f"# the {what} page of {n} sites: {size} bytes ({size / n:.0f} a site)")
+        check(size <= LIMIT, f"the {what} page of {n} sites is within 1.5 MB ({size} bytes)")
+        html = read(page)
+        equal(len(re.findall(r"<details id=s\d+ ", html)), n, f"the {what} page: a row per site")
+    html = read(full)
+    down = len(made["down"])
+    check(f"{down} of 2,000 sites down" in html, "the overall line counts 2,000 sites", html[:200])
+    check(re.search(r"<h2>Shop <small class=\"bad\">\d+ of \d+ down</small></h2>", html) is not None
+          or re.search(r"<h2>Shop <small>all \d+ up", html) is not None, "a group with its summary line")
+    for page, name in ((full, "big"), (pub, "big-public")):
+        for size, tag in ((DESKTOP, "desktop"), (PHONE, "phone")):
+            console = screenshot(tmp, page, f"status-2000-{name}-{tag}.png", size)
+            equal(console, [], f"{name} at {tag} width: no console message")
+    rc, dom, console, err = chromium(tmp, "file://" + pub, "--dump-dom", size=DESKTOP)
+    check(rc == 0 and dom.count('<details id="s') == len(made["public"]),
+          "the public page's DOM: every public site")
+    check("token=" not in read(pub) and "@example.com" not in read(pub), "no token, no owner")
+
+
+def small_page(tmp):
+    db = os.path.join(tmp, "small.db")
+    equal(run([CTL, "--db", db, "init"])[0], 0, "a database for 5 sites")
+    made = pagedb.make(db, 5, int(time.time()), seed=3, groups=("Shop", "Blog"), public_share=1.0)
+    con = sqlite3.connect(db)
+    first = made["ids"][0]
+    con.execute("UPDATE sites SET name = ?, group_name = ? WHERE id = ?",
+                ("<script>alert(1)</script>", "<b>Group</b>", first))
+    inc = con.execute("INSERT INTO incidents (site_id, started_at, cause) VALUES (?, ?, 'http 503')",
+                      (first, int(time.time()) - 600)).lastrowid
+    con.commit()
+    con.close()
+    rc, out, err = run([CTL, "--db", db, "incident", "note", str(inc),
+                        "We know: <b>the database</b> is being restored."])
+    equal(rc, 0, "incident note", err)
+    page = os.path.join(tmp, "small.html")
+    equal(run([CTL, "--db", db, "report", "--html", page])[0], 0, "report --html, 5 sites")
+    html = read(page)
+    check("&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;Group&lt;/b&gt;" in html,
+          "a hostile name and group are text")
+    check("We know: &lt;b&gt;the database&lt;/b&gt; is being restored." in html, "the note, escaped")
+    opened = with_open(page, os.path.join(tmp, "small-open.html"), first)
+    rc, dom, console, err = chromium(tmp, "file://" + opened, "--dump-dom", size=DESKTOP)
+    equal(console, [], "the opened page: no console message")
+    check(dom.count('<figure class="chart">') == 2, "the opened site's two charts were drawn", dom[-3000:])
+    check("Response time, last 24 hours" in dom and "Response time, last 30 days" in dom,
+          "the charts' captions")
+    check(re.search(r'<div class="ya"[^>]*><span>\d+(\.\d+)? m?s</span>', dom) is not None,
+          "the y axis is labelled")
+    check(re.search(r'<div class="xa"[^>]*><span>\d\d:00</span>', dom) is not None, "the x axis is labelled")
+    check("<script>alert" not in dom, "no script of the name's")
+    for size, tag in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        equal(screenshot(tmp, opened, f"status-5-{tag}.png", size), [], f"5 sites at {tag} width")
+
+
+def main():
+    if CHROMIUM is None:
+        check(False, "chromium is installed (scripts/deps.sh test installs Debian's chromium)")
+        return done()
+    with tmpdir() as tmp:
+        pub = daemon_pages(tmp)
+        if pub is not None:
+            stale_banner(tmp, pub)
+        big_pages(tmp)
+        small_page(tmp)
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
