@@ -18,8 +18,8 @@ CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 
 EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "recover_threshold",
-             "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "depends_on", "method", "expect_status",
-             "keyword", "keyword_mode", "cert_warn_days", "keyword_nocase", "owner_email", "name", "url"]
+             "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "depends_on", "public", "method", "expect_status",
+             "keyword", "keyword_mode", "cert_warn_days", "group_name", "keyword_nocase", "owner_email", "name", "url"]
 EXPECT = ["method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"]
 SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
             "remind_every_s"]
@@ -74,7 +74,7 @@ def test_edit(e):
     check(len(rows) == 1 and list(rows[0]) == EDIT_KEYS, "edit --json: one object, every per-site column", rows)
     equal(rows[0], {"id": a, "enabled": False, "interval_s": 45, "timeout_ms": 3000, "fail_threshold": 3,
                     "recover_threshold": 2, "retry_interval_s": 10, "remind_every_s": 3600,
-                    "slow_ms": None, "alert_degraded": None, "depends_on": None, **{k: None for k in EXPECT}, "cert_warn_days": None, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
+                    "slow_ms": None, "alert_degraded": None, "depends_on": None, "public": None, **{k: None for k in EXPECT}, "cert_warn_days": None, "group_name": None, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
           "edit shows what it stored")
     r = e.row(a)
     equal((r["url"], r["owner_email"], r["name"], r["enabled"], r["interval_s"], r["timeout_ms"],
@@ -100,7 +100,7 @@ def test_edit(e):
     rc, out, err = e.ctl("edit", str(b), "--interval", "90", "--fail-threshold", "5")
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "ENABLED", "INTERVAL", "TIMEOUT", "FAIL", "RECOVER", "RETRY",
-                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "METHOD", "EXPECT", "KEYWORD", "MODE", "CERTWARN", "NOCASE", "OWNER",
+                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "PUBLIC", "METHOD", "EXPECT", "KEYWORD", "MODE", "CERTWARN", "GROUP", "NOCASE", "OWNER",
                                            "NAME", "URL"], "edit: a table with a header", out)
     check(len(lines) == 2 and "90 s" in lines[1] and "default" in lines[1] and "https://b.example/" in lines[1],
           "edit: the row reads well", out)
@@ -346,6 +346,79 @@ def test_incidents(e):
     equal(e.json("incidents", str(b), "--since", "1d", db=db), [], "none: an empty array")
 
 
+def test_group_public(e):
+    """Schema 20's per-site columns: add and edit --group and --public, list
+    and edit show them, 'default' (and --group '') goes back to NULL (no
+    group, not public); bad values are refused by the command line with the
+    reason, nothing written; report --public is a flag, on add and edit a
+    value."""
+    db = os.path.join(e.tmp, "groups.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    rows = e.json("add", "https://g.example/", "ops@example.com", "--group", "Shop", "--public", "yes", db=db)
+    check(len(rows) == 1 and rows[0]["group_name"] == "Shop" and rows[0]["public"] is True,
+          "add --group --public: shown as list shows it", rows)
+    site = rows[0]["id"]
+    plain = e.json("add", "https://p.example/", "ops@example.com", db=db)[0]
+    equal((plain["group_name"], plain["public"]), (None, False), "add without them: no group, not public")
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT group_name, public FROM sites ORDER BY id").fetchall(),
+          [("Shop", 1), (None, None)], "the columns in the database (NULL: not public)")
+    con.close()
+    equal([(r["id"], r["group_name"], r["public"]) for r in e.json("list", db=db)],
+          [(site, "Shop", True), (plain["id"], None, False)], "list --json: group_name and public")
+    rc, out, err = e.ctl("list", db=db)
+    lines = out.splitlines()
+    equal(lines[0].split(), ["ID", "ENABLED", "STATE", "INTERVAL", "TIMEOUT", "OWNER", "GROUP", "PUBLIC", "NAME",
+                             "URL", "SKIPPED"], "list: GROUP and PUBLIC columns")
+    equal(lines[1].split()[5:8], ["ops@example.com", "Shop", "yes"], "list: the group and yes")
+    equal(lines[2].split()[5:8], ["ops@example.com", "-", "no"], "list: none and no")
+
+    rows = e.json("edit", str(site), "--group", "Caf\u00e9 \u2615", "--public", "no", db=db)
+    equal((rows[0]["group_name"], rows[0]["public"]), ("Caf\u00e9 \u2615", 0), "edit sets both (UTF-8 taken)")
+    equal([(r["group_name"], r["public"]) for r in e.json("list", db=db)][0], ("Caf\u00e9 \u2615", False),
+          "list after edit")
+    rows = e.json("edit", str(site), "--group", "default", "--public", "default", db=db)
+    equal((rows[0]["group_name"], rows[0]["public"]), (None, None), "'default': both back to NULL")
+    equal([(r["group_name"], r["public"]) for r in e.json("list", db=db)][0], (None, False),
+          "list: null and false")
+    e.json("edit", str(site), "--group", "Blog", db=db)
+    rows = e.json("edit", str(site), "--group", "", db=db)
+    equal(rows[0]["group_name"], None, "--group '': no group")
+    rows = e.json("edit", str(site), "--group", "g" * 100, "--public", "yes", db=db)
+    equal((rows[0]["group_name"], rows[0]["public"]), ("g" * 100, 1), "a group of 100 bytes")
+
+    con = sqlite3.connect(db)
+    before = [con.execute("SELECT * FROM sites ORDER BY id").fetchall(),
+              con.execute("SELECT version FROM sites_version").fetchall()]
+    con.close()
+    for args, words in [
+        (["edit", str(site), "--group", "g" * 101], "--group '" + "g" * 100 + "': expected 1 to 100 bytes"),
+        (["edit", str(site), "--group", "two\nlines"], "--group 'two?lines': a control character"),
+        (["edit", str(site), "--group", "a\x01b"], "--group 'a?b': a control character"),
+        (["edit", str(site), "--group", "del\x7f"], "--group 'del?': a control character"),
+        (["edit", str(site), "--public", "maybe"], "--public 'maybe': expected yes or no, or 'default' for no"),
+        (["edit", str(site), "--public", "1"], "--public '1': expected yes or no"),
+        (["edit", str(site), "--public"], "option '--public' needs a value"),
+        (["add", "https://n.example/", "ops@example.com", "--group", ""], "--group '': expected 1 to 100 bytes"),
+        (["add", "https://n.example/", "ops@example.com", "--group", "default"],
+         "--group 'default': 'default' is the word edit takes to remove a group"),
+        (["add", "https://n.example/", "ops@example.com", "--public", "default"],
+         "--public 'default': expected yes or no"),
+        (["report", "--html", os.path.join(e.tmp, "x.html"), "--public", "yes"], "usage: squirrelctl report"),
+        (["list", "--public"], "list does not take --public"),
+        (["list", "--group", "Shop"], "list does not take --group"),
+    ]:
+        rc, out, err = e.ctl(*args, db=db)
+        check(rc == 2 and out == "" and err.startswith("squirrelctl: ") and words in err,
+              f"{' '.join(args[2:])[:40]!r}: exit 2 with the reason", f"rc={rc} out={out!r} err={err!r}")
+    con = sqlite3.connect(db)
+    after = [con.execute("SELECT * FROM sites ORDER BY id").fetchall(),
+             con.execute("SELECT version FROM sites_version").fetchall()]
+    con.close()
+    equal(after, before, "nothing written by any refused add or edit")
+    check(not os.path.exists(os.path.join(e.tmp, "x.html")), "no page written by a refused report")
+
+
 def test_outbox(e):
     site = e.sql("SELECT min(id) FROM sites")[0][0]
     con = sqlite3.connect(e.db)
@@ -384,6 +457,7 @@ def main():
         section(test_cert_flags, e)
         section(test_edit_live, e)
         section(test_incidents, e)
+        section(test_group_public, e)
         section(test_outbox, e)
     return done()
 

@@ -87,11 +87,19 @@ struct sq_rt_sample {
 int store_reader_response_times(struct sq_reader *r, int64_t site_id, int64_t from,
     struct sq_rt_sample **v, size_t *n);
 
+/* A note the operator wrote under an incident (squirrelctl incident note). */
+struct sq_incident_note {
+	int64_t at;              /* unix s */
+	char *text;
+};
+
 struct sq_incident {
 	int64_t id;
 	int64_t started_at;
 	int64_t ended_at;        /* 0 while it lasts */
 	char *cause;
+	struct sq_incident_note *notes;  /* oldest first; NULL when none */
+	size_t nnotes;
 };
 
 struct sq_incident_list {
@@ -99,7 +107,10 @@ struct sq_incident_list {
 	size_t n;
 };
 
-/* A site's incidents open or ended since since, newest first, at most limit. */
+/*
+ * A site's incidents open or ended since since, newest first, at most
+ * limit, each with its notes.
+ */
 int store_reader_incidents(struct sq_reader *r, int64_t site_id, int64_t since, size_t limit,
     struct sq_incident_list *out);
 void store_free_incidents(struct sq_incident_list *l);
