@@ -913,6 +913,33 @@ static int cmd_history(struct ctx *c, char **args)
 }
 
 /*
+ * An incident's notes: in JSON an array of {"at", "text"}, oldest first;
+ * in text how many ("-" none), the notes themselves being lines of their own.
+ */
+static void table_notes(struct table *t, const struct sq_incident_note *v, size_t n)
+{
+	char *buf = NULL, count[24];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f != NULL) {
+		fputc('[', f);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "%s{\"at\": %" PRId64 ", \"text\": ", i > 0 ? ", " : "", v[i].at);
+			json_string(f, v[i].text);
+			fputc('}', f);
+		}
+		fputc(']', f);
+		if (fclose(f) != 0) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	snprintf(count, sizeof(count), "%zu", n);
+	table_json(t, buf, n > 0 ? count : "-");
+}
+
+/*
  * Incidents, newest first: an open one reads "ongoing", its duration so
  * far. A removed site's incidents stay, without its name and URL.
  */
@@ -927,6 +954,7 @@ static int cmd_incidents(struct ctx *c, char **args)
 		{ .name = "ended_at", .head = "ended (UTC)" },
 		{ .name = "duration_s", .head = "duration", .right = true },
 		{ .name = "ongoing", .json_only = true },
+		{ .name = "notes", .right = true },
 		{ .name = "cause" },
 	};
 	struct sq_incident_rows l;
@@ -970,10 +998,72 @@ static int cmd_incidents(struct ctx *c, char **args)
 		snprintf(buf, sizeof(buf), "%s%s", dur, ongoing ? " so far" : "");
 		table_num_text(t, d, true, buf);
 		table_bool(t, ongoing, "yes", "no");
+		table_notes(t, k->notes, k->nnotes);
 		table_str(t, k->cause);
 	}
 	store_free_incident_rows(&l);
 	return print_table(t, c->o->json);
+}
+
+/*
+ * incident note ID TEXT: what validate() let through (an id, a text of 1
+ * to SQ_NOTE_MAX bytes without control characters but newline and tab),
+ * written at now under an incident that exists.
+ */
+static int cmd_incident(struct ctx *c, char **args)
+{
+	static const struct table_col cols[] = {
+		{ .name = "incident_id", .head = "incident", .right = true },
+		{ .name = "at", .head = "at (UTC)" },
+		{ .name = "text" },
+	};
+	int64_t id = strtoll(args[1], NULL, 10);
+	int rc = store_incident_note_add(c->store, id, c->now, args[2]);
+
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("no incident %" PRId64 " in %s (squirrelctl incidents shows them)", id,
+		    c->cfg.database);
+	if (rc != 0)
+		return EXIT_FAIL;
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	if (t == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	table_row(t);
+	table_int(t, id);
+	table_time(t, c->now);
+	table_str(t, args[2]);
+	return print_table(t, c->o->json);
+}
+
+/* incident's words: note ID TEXT, each checked. 0, or the usage error's exit status. */
+static int incident_check(const struct command *cmd, char **args)
+{
+	size_t len = strlen(args[2]);
+	uint32_t cp;
+
+	if (strcmp(args[0], "note") != 0)
+		return usage_error("incident: unknown verb '%s' (usage: squirrelctl %s)", args[0],
+		    cmd->synopsis);
+	size_t dlen = strlen(args[1]);
+	if (dlen == 0 || dlen > 18 || strspn(args[1], "0123456789") != dlen ||
+	    strtoll(args[1], NULL, 10) < 1)
+		return usage_error("incident note: '%.40s' is not an incident's id (squirrelctl "
+		    "incidents shows them)", args[1]);
+	if (len == 0 || len > SQ_NOTE_MAX)
+		return usage_error("incident note: the text is %zu bytes; expected 1 to %d", len,
+		    SQ_NOTE_MAX);
+	for (size_t i = 0; i < len; ) {
+		size_t n = utf8_next(args[2] + i, &cp);
+		if (n == 0)
+			return usage_error("incident note: the text is not UTF-8 (byte %zu)", i + 1);
+		if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+			return usage_error("incident note: a control character (U+%04X) at byte %zu; "
+			    "only newline and tab are taken", (unsigned)cp, i + 1);
+		i += n;
+	}
+	return 0;
 }
 
 static int cmd_outbox(struct ctx *c, char **args)
@@ -1669,6 +1759,7 @@ static const struct command commands[] = {
 	  STORE_READONLY, cmd_history },
 	{ "incidents", "incidents [ID|URL] [--since WHEN] [--limit N]", 0, 1, OPT_SINCE | OPT_LIMIT,
 	  STORE_READONLY, cmd_incidents },
+	{ "incident", "incident note ID TEXT", 3, 3, 0, 0, cmd_incident },
 	{ "outbox", "outbox", 0, 0, 0, STORE_READONLY, cmd_outbox },
 	{ "report", "report --html FILE [--public]", 0, 0, OPT_HTML | OPT_PUBLIC, STORE_READONLY,
 	  cmd_report },
@@ -1713,6 +1804,8 @@ static void usage(FILE *f)
 	    "goes, 30,14,7,1 (1 to 365). --group: the site's section of the status page\n"
 	    "(1 to 100 bytes; edit: '' or default, none); --public yes: on the public page\n"
 	    "(default no). report --public (no value) writes the public page.\n"
+	    "incident note: TEXT of 1 to 1000 bytes, newlines and tabs the only control\n"
+	    "characters; ID as squirrelctl incidents shows it.\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "DURATION: 90m, 2h, 1d (a weekly window at most 7d); DAY: mon .. sun; HH:MM in\n"
 	    "[alerts] timezone (default UTC).\n"
@@ -2003,6 +2096,8 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		return usage_error("--since: %s", why);
 	if (strcmp(cmd->name, "maintenance") == 0)
 		return window_options_check(o, nargs, args);
+	if (strcmp(cmd->name, "incident") == 0)
+		return incident_check(cmd, args);
 	if (strcmp(cmd->name, "report") == 0 && o->html == NULL)
 		return usage_error("usage: squirrelctl %s", cmd->synopsis);
 	return 0;

@@ -23,7 +23,8 @@ EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "rec
 EXPECT = ["method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"]
 SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
             "remind_every_s"]
-INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "cause"]
+INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "notes",
+                 "cause"]
 
 
 class Env(CtlEnv):
@@ -330,7 +331,7 @@ def test_incidents(e):
     rc, out, err = e.ctl("incidents", db=db)
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "SITE", "NAME", "URL", "STARTED", "(UTC)", "ENDED", "(UTC)",
-                                           "DURATION", "CAUSE"], "incidents: a table with a header", out)
+                                           "DURATION", "NOTES", "CAUSE"], "incidents: a table with a header", out)
     check(len(lines) == 5 and "ongoing" in lines[1] and "1h 0m" in lines[1] and "timeout" in lines[1],
           "an open incident reads ongoing, with its duration so far", out)
     check("2023-11-14 22:13:20" in lines[3] and "2023-11-14 22:23:20" in lines[3] and "10m 0s" in lines[3],
@@ -419,6 +420,78 @@ def test_group_public(e):
     check(not os.path.exists(os.path.join(e.tmp, "x.html")), "no page written by a refused report")
 
 
+def test_notes(e):
+    """incident note on a real incident (a server answering 503, squirreld
+    --once): shown under it in incidents, oldest first; an unknown incident,
+    an empty text, 1001 bytes and control characters refused with the
+    reason, nothing written."""
+    db = os.path.join(e.tmp, "notes.db")
+    conf = os.path.join(e.tmp, "notes.conf")
+    with open(conf, "w") as f:
+        f.write(f"[check]\nfail_threshold = 1\n[smtp]\nhost = 127.0.0.1\nport = {free_port()}\n")
+    equal(e.ctl("init", db=db, conf=conf)[0], 0, "a database")
+    with Httpd(e.tmp) as httpd:
+        site = e.json("add", httpd.url("/down?status=503"), "ops@example.com", db=db)[0]["id"]
+        rc, out, err = run([SQUIRRELD, "--once", "--config", conf, "--db", db, "--backend", "serial"], timeout=60)
+        equal(rc, 0, "squirreld --once checks the site")
+    rows = e.json("incidents", db=db)
+    check(len(rows) == 1 and rows[0]["site_id"] == site and rows[0]["ongoing"] and rows[0]["notes"] == [],
+          "one incident, ongoing, no notes yet", rows)
+    incident = rows[0]["id"]
+
+    t0 = int(time.time())
+    rows = e.json("incident", "note", str(incident), "Database failover under way.\nNext update at 14:00.", db=db)
+    t1 = int(time.time())
+    check(len(rows) == 1 and rows[0]["incident_id"] == incident and t0 <= rows[0]["at"] <= t1
+          and rows[0]["text"] == "Database failover under way.\nNext update at 14:00.",
+          "incident note --json: what it added", rows)
+    first_at = rows[0]["at"]
+    rc, out, err = e.ctl("incident", "note", str(incident), "Fixed;\tmonitoring.", db=db)
+    lines = out.splitlines()
+    check(rc == 0 and lines[0].split() == ["INCIDENT", "AT", "(UTC)", "TEXT"] and lines[1].split()[0] == str(incident)
+          and lines[1].endswith("Fixed;?monitoring."), "incident note: a table of what it added", out)
+    long_text = "\u00e9" * 500        # 1000 bytes, 500 characters
+    equal(e.ctl("incident", "note", str(incident), long_text, db=db)[0], 0, "1000 bytes taken")
+
+    rows = e.json("incidents", db=db)
+    notes = rows[0]["notes"]
+    equal([n["text"] for n in notes], ["Database failover under way.\nNext update at 14:00.", "Fixed;\tmonitoring.",
+                                       long_text], "incidents --json: the notes, oldest first, as written")
+    check(notes[0]["at"] == first_at and all(isinstance(n["at"], int) for n in notes)
+          and notes[0]["at"] <= notes[1]["at"] <= notes[2]["at"], "each with its time", notes)
+    rc, out, err = e.ctl("incidents", db=db)
+    lines = out.splitlines()
+    col = lines[0].index("NOTES")
+    equal(lines[1][col:col + 5].strip(), "3", "incidents: the NOTES column counts them")
+
+    con = sqlite3.connect(db)
+    before = con.execute("SELECT * FROM incident_notes ORDER BY id").fetchall()
+    con.close()
+    rc, out, err = e.ctl("incident", "note", str(incident + 100), "Nowhere", db=db)
+    check(rc == 1 and out == "" and f"no incident {incident + 100} in {db}" in err,
+          "an unknown incident: exit 1 with the reason", f"rc={rc} err={err!r}")
+    for args, words in [
+        ([str(incident), "x" * 1001], "the text is 1001 bytes; expected 1 to 1000"),
+        ([str(incident), "\u00e9" * 500 + "x"], "the text is 1001 bytes; expected 1 to 1000"),
+        ([str(incident), ""], "the text is 0 bytes; expected 1 to 1000"),
+        ([str(incident), "bell\x07"], "a control character (U+0007) at byte 5; only newline and tab are taken"),
+        ([str(incident), "cr\rlf"], "a control character (U+000D) at byte 3"),
+        ([str(incident), "esc\x1b[31m"], "a control character (U+001B) at byte 4"),
+        (["abc", "text"], "'abc' is not an incident's id"),
+        (["0", "text"], "'0' is not an incident's id"),
+    ]:
+        rc, out, err = e.ctl("incident", "note", *args, db=db)
+        check(rc == 2 and out == "" and f"squirrelctl: incident note: {words}" in err,
+              f"incident note {args[0]} {args[1][:12]!r}: exit 2 with the reason", f"rc={rc} err={err!r}")
+    for args in (["note", str(incident)], ["note", str(incident), "a", "b"], ["add", str(incident), "text"]):
+        rc, out, err = e.ctl("incident", *args, db=db)
+        check(rc == 2 and "incident note ID TEXT" in err, f"incident {' '.join(args)}: exit 2, the usage", err)
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT * FROM incident_notes ORDER BY id").fetchall(), before,
+          "nothing written by a refused note")
+    con.close()
+
+
 def test_outbox(e):
     site = e.sql("SELECT min(id) FROM sites")[0][0]
     con = sqlite3.connect(e.db)
@@ -458,6 +531,7 @@ def main():
         section(test_edit_live, e)
         section(test_incidents, e)
         section(test_group_public, e)
+        section(test_notes, e)
         section(test_outbox, e)
     return done()
 
