@@ -50,54 +50,59 @@
 #define EXIT_USAGE 2
 #define HISTORY_DEFAULT_LIMIT 100
 
-/* Options a command may take, besides --config, --db and --json. */
-enum {
-	OPT_NAME = 1 << 0,
-	OPT_INTERVAL = 1 << 1,
-	OPT_TIMEOUT = 1 << 2,
-	OPT_SINCE = 1 << 3,
-	OPT_LIMIT = 1 << 4,
-	OPT_HTML = 1 << 5,
-	OPT_REDIS = 1 << 6,
-	OPT_OWNER = 1 << 7,
-	OPT_URL = 1 << 8,
-	OPT_ENABLE = 1 << 9,
-	OPT_DISABLE = 1 << 10,
-	OPT_FAIL = 1 << 11,
-	OPT_RECOVER = 1 << 12,
-	OPT_RETRY = 1 << 13,
-	OPT_REMIND = 1 << 14,
-	OPT_METHOD = 1 << 15,
-	OPT_EXPECT_STATUS = 1 << 16,
-	OPT_KEYWORD = 1 << 17,
-	OPT_KEYWORD_MODE = 1 << 18,
-	OPT_KEYWORD_NOCASE = 1 << 19,
-	OPT_SLOW = 1 << 20,
-	OPT_ALERT_DEGRADED = 1 << 21,
-	OPT_DEPENDS = 1 << 22,
-	OPT_CERT_WARN_DAYS = 1 << 23,
-	OPT_SITE = 1 << 24,
-	OPT_ALL = 1 << 25,
-	OPT_FROM = 1 << 26,
-	OPT_UNTIL = 1 << 27,
-	OPT_FOR = 1 << 28,
-	OPT_EVERY = 1 << 29,
-	OPT_REASON = 1 << 30,
-};
+/*
+ * Options a command may take, besides --config, --db and --json: bits of a
+ * 64-bit set (struct options' given, struct command's options).
+ */
+#define OPT_NAME (1ULL << 0)
+#define OPT_INTERVAL (1ULL << 1)
+#define OPT_TIMEOUT (1ULL << 2)
+#define OPT_SINCE (1ULL << 3)
+#define OPT_LIMIT (1ULL << 4)
+#define OPT_HTML (1ULL << 5)
+#define OPT_REDIS (1ULL << 6)
+#define OPT_OWNER (1ULL << 7)
+#define OPT_URL (1ULL << 8)
+#define OPT_ENABLE (1ULL << 9)
+#define OPT_DISABLE (1ULL << 10)
+#define OPT_FAIL (1ULL << 11)
+#define OPT_RECOVER (1ULL << 12)
+#define OPT_RETRY (1ULL << 13)
+#define OPT_REMIND (1ULL << 14)
+#define OPT_METHOD (1ULL << 15)
+#define OPT_EXPECT_STATUS (1ULL << 16)
+#define OPT_KEYWORD (1ULL << 17)
+#define OPT_KEYWORD_MODE (1ULL << 18)
+#define OPT_KEYWORD_NOCASE (1ULL << 19)
+#define OPT_SLOW (1ULL << 20)
+#define OPT_ALERT_DEGRADED (1ULL << 21)
+#define OPT_DEPENDS (1ULL << 22)
+#define OPT_CERT_WARN_DAYS (1ULL << 23)
+#define OPT_SITE (1ULL << 24)
+#define OPT_ALL (1ULL << 25)
+#define OPT_FROM (1ULL << 26)
+#define OPT_UNTIL (1ULL << 27)
+#define OPT_FOR (1ULL << 28)
+#define OPT_EVERY (1ULL << 29)
+#define OPT_REASON (1ULL << 30)
+#define OPT_GROUP (1ULL << 31)
+#define OPT_PUBLIC (1ULL << 32)
 
 static const char *const opt_names[] = { "--name", "--interval", "--timeout", "--since",
 	"--limit", "--html", "--redis", "--owner", "--url", "--enable", "--disable",
 	"--fail-threshold", "--recover-threshold", "--retry-interval", "--remind-every",
 	"--method", "--expect-status", "--keyword", "--keyword-mode", "--keyword-nocase",
 	"--slow-ms", "--alert-degraded", "--depends-on", "--cert-warn-days", "--site", "--all",
-	"--from", "--until", "--for", "--every", "--reason" };
+	"--from", "--until", "--for", "--every", "--reason", "--group", "--public" };
+_Static_assert(sizeof(opt_names) / sizeof(opt_names[0]) == 33, "a name for each OPT_ bit");
 #define OPT_WINDOW (OPT_SITE | OPT_OWNER | OPT_ALL | OPT_FROM | OPT_UNTIL | OPT_FOR | OPT_EVERY | \
 	OPT_REASON)
 
 /* What edit changes besides a site's text; add takes every per-site column too */
 #define OPT_EDITS (OPT_NAME | OPT_OWNER | OPT_URL | OPT_ENABLE | OPT_DISABLE | OPT_SETTINGS)
 #define OPT_SETTINGS (OPT_INTERVAL | OPT_TIMEOUT | OPT_FAIL | OPT_RECOVER | OPT_RETRY | \
-	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED | OPT_DEPENDS | OPT_CERT_WARN_DAYS)
+	OPT_REMIND | OPT_EXPECT | OPT_SLOW | OPT_ALERT_DEGRADED | OPT_DEPENDS | OPT_CERT_WARN_DAYS | \
+	OPT_GROUP | OPT_PUBLIC)
 #define OPT_EXPECT (OPT_METHOD | OPT_EXPECT_STATUS | OPT_KEYWORD | OPT_KEYWORD_MODE | \
 	OPT_KEYWORD_NOCASE)
 
@@ -120,13 +125,14 @@ static const struct setting {
 	[SQ_SET_SLOW] = { "--slow-ms", 0, SQ_SLOW_MAX_MS, "ms" },
 	[SQ_SET_ALERT_DEGRADED] = { "--alert-degraded", 0, 1, NULL },
 	[SQ_SET_DEPENDS] = { "--depends-on", 1, LONG_MAX, NULL },
+	[SQ_SET_PUBLIC] = { "--public", 0, 1, NULL },
 };
 
 struct options {
 	const char *config;
 	const char *db;
 	bool json;
-	unsigned given;            /* OPT_* seen */
+	uint64_t given;            /* OPT_* seen */
 	const char *name;
 	const char *set[SQ_SET_MAX]; /* --interval, --timeout, ... as given */
 	/* --method, --expect-status, --keyword, --keyword-mode as stored ("" for NULL) */
@@ -137,6 +143,7 @@ struct options {
 	const char *since;
 	const char *limit;
 	const char *html;
+	bool public_page;          /* report --public: the public page */
 	const char *redis;
 	/* maintenance add */
 	const char *site, *from, *until, *for_, *every, *reason;
@@ -159,7 +166,7 @@ struct command {
 	const char *name;
 	const char *synopsis;
 	int min_args, max_args;
-	unsigned options;
+	uint64_t options;
 	int open_flags;            /* how the store is opened, or NO_STORE */
 	int (*run)(struct ctx *c, char **args);
 };
@@ -213,6 +220,15 @@ static int parse_setting(int i, const char *s, bool may_default, int64_t *out)
 		*out = SQ_EDIT_DEFAULT;
 		return 0;
 	}
+	if (i == SQ_SET_PUBLIC) {
+		if (strcmp(s, "yes") != 0 && strcmp(s, "no") != 0) {
+			usage_error("--public '%s': expected yes or no%s", s,
+			    may_default ? ", or 'default' for no" : "");
+			return -1;
+		}
+		*out = strcmp(s, "yes") == 0;
+		return 0;
+	}
 	if (i == SQ_SET_DEPENDS) {
 		char *end;
 		errno = 0;
@@ -237,6 +253,42 @@ static int parse_setting(int i, const char *s, bool may_default, int64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/*
+ * --group: a name of 1 to 100 bytes of UTF-8 without control characters
+ * (the CHECK of sites.group_name says the same); with may_default (edit)
+ * '' or "default" (made "" before this) remove the group, and on add
+ * "default" is refused rather than taken as a name edit could not set.
+ * 0, or the usage error's exit status.
+ */
+static int group_check(const char *s, bool may_default)
+{
+	size_t len = strlen(s), w;
+	uint32_t cp;
+	const char *why = NULL;
+
+	if (may_default && len == 0)
+		return 0;
+	if (len == 0 || len > SQ_GROUP_MAX)
+		why = "expected 1 to 100 bytes";
+	else if (!may_default && strcmp(s, "default") == 0)
+		why = "'default' is the word edit takes to remove a group, not a name";
+	for (size_t i = 0; why == NULL && i < len; ) {
+		size_t n = utf8_next(s + i, &cp);
+		if (n == 0)
+			why = "not UTF-8";
+		else if (cp < 0x20 || cp == 0x7f)
+			why = "a control character";
+		i += n;
+	}
+	if (why == NULL)
+		return 0;
+	char *clean = text_clean(s, &w);
+	int rc = usage_error("--group '%.100s': %s%s", clean != NULL ? clean : "", why,
+	    may_default ? " ('' or 'default' removes the group)" : "");
+	free(clean);
+	return rc;
 }
 
 /*
@@ -279,6 +331,8 @@ static int parse_text_setting(int i, const char **value, bool may_default)
 		*value = sq_cert_days_text(&d, days, sizeof(days));
 		return 0;
 	}
+	case SQ_TEXT_GROUP:
+		return group_check(s, may_default);
 	case SQ_TEXT_KEYWORD:
 		if (strlen(s) > SQ_KEYWORD_MAX || (!may_default && s[0] == '\0'))
 			return usage_error("--keyword: %zu bytes; expected 1 to %d%s", strlen(s),
@@ -316,6 +370,8 @@ static const struct table_col site_cols[] = {
 	{ .name = "interval_s", .head = "interval", .right = true },
 	{ .name = "timeout_ms", .head = "timeout", .right = true },
 	{ .name = "owner_email", .head = "owner" },
+	{ .name = "group_name", .head = "group" },
+	{ .name = "public" },
 	{ .name = "name" },
 	{ .name = "url" },
 	{ .name = "skipped" },
@@ -349,6 +405,8 @@ static void site_row(struct table *t, const struct sq_site_info *s)
 	snprintf(buf, sizeof(buf), "%" PRId64 " ms", s->timeout_ms);
 	table_num_text(t, s->timeout_ms, s->timeout_ms > 0, s->timeout_ms > 0 ? buf : "default");
 	table_str(t, s->owner_email);
+	table_str(t, s->group_name);
+	table_bool(t, s->public, "yes", "no");
 	table_str(t, s->name);
 	table_str(t, shown(s->url));
 	table_str(t, s->skipped);
@@ -558,11 +616,13 @@ static const struct table_col settings_cols[] = {
 	{ .name = "slow_ms", .head = "slow", .right = true },
 	{ .name = "alert_degraded", .head = "degraded", .right = true },
 	{ .name = "depends_on", .head = "parent", .right = true },
+	{ .name = "public" },
 	{ .name = "method" },
 	{ .name = "expect_status", .head = "expect" },
 	{ .name = "keyword" },
 	{ .name = "keyword_mode", .head = "mode" },
 	{ .name = "cert_warn_days", .head = "certwarn" },
+	{ .name = "group_name", .head = "group" },
 	{ .name = "keyword_nocase", .head = "nocase", .right = true },
 	{ .name = "owner_email", .head = "owner" },
 	{ .name = "name" },
@@ -585,14 +645,18 @@ static int print_settings(struct ctx *c, const struct sq_site_settings *st)
 		int64_t v = st->set[i];
 		if ((i == SQ_SET_REMIND || i == SQ_SET_SLOW) && v == 0)
 			snprintf(buf, sizeof(buf), "never");
+		else if (i == SQ_SET_PUBLIC)
+			snprintf(buf, sizeof(buf), "%s", v == 1 ? "yes" : "no");
 		else if (settings[i].unit != NULL)
 			snprintf(buf, sizeof(buf), "%" PRId64 " %s", v, settings[i].unit);
 		else
 			snprintf(buf, sizeof(buf), "%" PRId64, v);
-		table_num_text(t, v, v >= 0, v >= 0 ? buf : i == SQ_SET_DEPENDS ? "none" : "default");
+		table_num_text(t, v, v >= 0, v >= 0 ? buf : i == SQ_SET_DEPENDS ? "none" :
+		    i == SQ_SET_PUBLIC ? "default (no)" : "default");
 	}
 	for (int i = 0; i < SQ_TEXT_MAX; i++)
-		table_str_text(t, st->text[i], st->text[i] != NULL ? st->text[i] : "default");
+		table_str_text(t, st->text[i], st->text[i] != NULL ? st->text[i] :
+		    i == SQ_TEXT_GROUP ? "none" : "default");
 	snprintf(buf, sizeof(buf), "%d", st->keyword_nocase);
 	table_num_text(t, st->keyword_nocase, st->keyword_nocase >= 0,
 	    st->keyword_nocase >= 0 ? buf : "default");
@@ -849,6 +913,33 @@ static int cmd_history(struct ctx *c, char **args)
 }
 
 /*
+ * An incident's notes: in JSON an array of {"at", "text"}, oldest first;
+ * in text how many ("-" none), the notes themselves being lines of their own.
+ */
+static void table_notes(struct table *t, const struct sq_incident_note *v, size_t n)
+{
+	char *buf = NULL, count[24];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f != NULL) {
+		fputc('[', f);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "%s{\"at\": %" PRId64 ", \"text\": ", i > 0 ? ", " : "", v[i].at);
+			json_string(f, v[i].text);
+			fputc('}', f);
+		}
+		fputc(']', f);
+		if (fclose(f) != 0) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	snprintf(count, sizeof(count), "%zu", n);
+	table_json(t, buf, n > 0 ? count : "-");
+}
+
+/*
  * Incidents, newest first: an open one reads "ongoing", its duration so
  * far. A removed site's incidents stay, without its name and URL.
  */
@@ -863,6 +954,7 @@ static int cmd_incidents(struct ctx *c, char **args)
 		{ .name = "ended_at", .head = "ended (UTC)" },
 		{ .name = "duration_s", .head = "duration", .right = true },
 		{ .name = "ongoing", .json_only = true },
+		{ .name = "notes", .right = true },
 		{ .name = "cause" },
 	};
 	struct sq_incident_rows l;
@@ -906,10 +998,72 @@ static int cmd_incidents(struct ctx *c, char **args)
 		snprintf(buf, sizeof(buf), "%s%s", dur, ongoing ? " so far" : "");
 		table_num_text(t, d, true, buf);
 		table_bool(t, ongoing, "yes", "no");
+		table_notes(t, k->notes, k->nnotes);
 		table_str(t, k->cause);
 	}
 	store_free_incident_rows(&l);
 	return print_table(t, c->o->json);
+}
+
+/*
+ * incident note ID TEXT: what validate() let through (an id, a text of 1
+ * to SQ_NOTE_MAX bytes without control characters but newline and tab),
+ * written at now under an incident that exists.
+ */
+static int cmd_incident(struct ctx *c, char **args)
+{
+	static const struct table_col cols[] = {
+		{ .name = "incident_id", .head = "incident", .right = true },
+		{ .name = "at", .head = "at (UTC)" },
+		{ .name = "text" },
+	};
+	int64_t id = strtoll(args[1], NULL, 10);
+	int rc = store_incident_note_add(c->store, id, c->now, args[2]);
+
+	if (rc == STORE_NOT_FOUND)
+		log_errorx("no incident %" PRId64 " in %s (squirrelctl incidents shows them)", id,
+		    c->cfg.database);
+	if (rc != 0)
+		return EXIT_FAIL;
+	struct table *t = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	if (t == NULL) {
+		log_errorx("out of memory");
+		return EXIT_FAIL;
+	}
+	table_row(t);
+	table_int(t, id);
+	table_time(t, c->now);
+	table_str(t, args[2]);
+	return print_table(t, c->o->json);
+}
+
+/* incident's words: note ID TEXT, each checked. 0, or the usage error's exit status. */
+static int incident_check(const struct command *cmd, char **args)
+{
+	size_t len = strlen(args[2]);
+	uint32_t cp;
+
+	if (strcmp(args[0], "note") != 0)
+		return usage_error("incident: unknown verb '%s' (usage: squirrelctl %s)", args[0],
+		    cmd->synopsis);
+	size_t dlen = strlen(args[1]);
+	if (dlen == 0 || dlen > 18 || strspn(args[1], "0123456789") != dlen ||
+	    strtoll(args[1], NULL, 10) < 1)
+		return usage_error("incident note: '%.40s' is not an incident's id (squirrelctl "
+		    "incidents shows them)", args[1]);
+	if (len == 0 || len > SQ_NOTE_MAX)
+		return usage_error("incident note: the text is %zu bytes; expected 1 to %d", len,
+		    SQ_NOTE_MAX);
+	for (size_t i = 0; i < len; ) {
+		size_t n = utf8_next(args[2] + i, &cp);
+		if (n == 0)
+			return usage_error("incident note: the text is not UTF-8 (byte %zu)", i + 1);
+		if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+			return usage_error("incident note: a control character (U+%04X) at byte %zu; "
+			    "only newline and tab are taken", (unsigned)cp, i + 1);
+		i += n;
+	}
+	return 0;
 }
 
 static int cmd_outbox(struct ctx *c, char **args)
@@ -960,7 +1114,8 @@ static int cmd_outbox(struct ctx *c, char **args)
 
 static int cmd_report(struct ctx *c, char **args)
 {
-	struct sq_page_opts po = { .kind = SQ_PAGE_FULL, .cfg = &c->cfg };
+	struct sq_page_opts po = { .kind = c->o->public_page ? SQ_PAGE_PUBLIC : SQ_PAGE_FULL,
+		.cfg = &c->cfg };
 
 	(void)args;
 	if (statuspage_write(c->store, c->o->html, c->now, &po) < 0)
@@ -1604,8 +1759,10 @@ static const struct command commands[] = {
 	  STORE_READONLY, cmd_history },
 	{ "incidents", "incidents [ID|URL] [--since WHEN] [--limit N]", 0, 1, OPT_SINCE | OPT_LIMIT,
 	  STORE_READONLY, cmd_incidents },
+	{ "incident", "incident note ID TEXT", 3, 3, 0, 0, cmd_incident },
 	{ "outbox", "outbox", 0, 0, 0, STORE_READONLY, cmd_outbox },
-	{ "report", "report --html FILE", 0, 0, OPT_HTML, STORE_READONLY, cmd_report },
+	{ "report", "report --html FILE [--public]", 0, 0, OPT_HTML | OPT_PUBLIC, STORE_READONLY,
+	  cmd_report },
 	{ "workers", "workers [--redis URL]", 0, 0, OPT_REDIS, NO_STORE, cmd_workers },
 	{ "maintenance", "maintenance add (--site ID|URL | --owner EMAIL | --all)\n"
 	  "       (--from WHEN --until WHEN | --for DURATION | --every DAY HH:MM --for DURATION)\n"
@@ -1639,12 +1796,16 @@ static void usage(FILE *f)
 	    "  [--retry-interval S] [--remind-every S] [--method HEAD|GET]\n"
 	    "  [--expect-status LIST] [--keyword TEXT] [--keyword-mode present|absent]\n"
 	    "  [--keyword-nocase 0|1] [--slow-ms MS] [--alert-degraded 0|1] [--depends-on ID]\n"
-	    "  [--cert-warn-days DAYS]\n"
+	    "  [--cert-warn-days DAYS] [--group NAME] [--public yes|no]\n"
 	    "edit: a setting given as 'default' goes back to the configuration's, --keyword ''\n"
 	    "removes the keyword, --name '' the name; --remind-every 0: no reminders for this\n"
 	    "site, --slow-ms 0: never slow, --depends-on none: no parent. LIST: status codes\n"
 	    "and ranges, 200-299,301,401. DAYS: days before a certificate ends that a mail\n"
-	    "goes, 30,14,7,1 (1 to 365).\n"
+	    "goes, 30,14,7,1 (1 to 365). --group: the site's section of the status page\n"
+	    "(1 to 100 bytes; edit: '' or default, none); --public yes: on the public page\n"
+	    "(default no). report --public (no value) writes the public page.\n"
+	    "incident note: TEXT of 1 to 1000 bytes, newlines and tabs the only control\n"
+	    "characters; ID as squirrelctl incidents shows it.\n"
 	    "WHEN: unix seconds, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC), or 90m, 24h, 7d, 2w ago.\n"
 	    "DURATION: 90m, 2h, 1d (a weekly window at most 7d); DAY: mon .. sun; HH:MM in\n"
 	    "[alerts] timezone (default UTC).\n"
@@ -1657,6 +1818,40 @@ static void usage(FILE *f)
 	    "Exit status: 0 done, 1 failed, 2 usage error.\n", f);
 }
 
+/*
+ * The command's name before getopt_long reorders argv: the first word that
+ * is no option nor an option's value (a long option as getopt_long takes
+ * it: whole, or a prefix of one only), or NULL.
+ */
+static const char *command_name(int argc, char **argv, const struct option *longopts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (a[0] != '-' || a[1] == '\0')
+			return a;
+		if (a[1] != '-' || strchr(a, '=') != NULL)
+			continue;
+		const struct option *hit = NULL;
+		size_t len = strlen(a + 2), hits = 0;
+		for (const struct option *lo = longopts; lo->name != NULL; lo++) {
+			if (strncmp(lo->name, a + 2, len) != 0)
+				continue;
+			if (strlen(lo->name) == len) {
+				hit = lo;
+				hits = 1;
+				break;
+			}
+			hit = lo;
+			hits++;
+		}
+		if (hits == 1 && hit->has_arg == required_argument)
+			i++;      /* its value */
+	}
+	return NULL;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { L_CONFIG = 256, L_DB, L_JSON, L_NAME, L_INTERVAL, L_TIMEOUT, L_SINCE, L_LIMIT,
@@ -1664,8 +1859,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		L_RECOVER, L_RETRY, L_REMIND, L_METHOD, L_EXPECT_STATUS, L_KEYWORD, L_KEYWORD_MODE,
 		L_KEYWORD_NOCASE, L_SLOW, L_ALERT_DEGRADED, L_DEPENDS, L_CERT_WARN_DAYS, L_SITE, L_ALL,
 		L_FROM, L_UNTIL, L_FOR, L_EVERY, L_REASON, L_SECRET_FILE, L_EVERY_SITE, L_KINDS,
-		L_INSECURE, L_CONTACT, L_SENDER, L_API };
-	static const struct option longopts[] = {
+		L_INSECURE, L_CONTACT, L_SENDER, L_API, L_GROUP, L_PUBLIC };
+	static struct option longopts[] = {
 		{ "config", required_argument, NULL, L_CONFIG },
 		{ "db", required_argument, NULL, L_DB },
 		{ "json", no_argument, NULL, L_JSON },
@@ -1709,10 +1904,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "contact", required_argument, NULL, L_CONTACT },
 		{ "sender", required_argument, NULL, L_SENDER },
 		{ "api", required_argument, NULL, L_API },
+		{ "group", required_argument, NULL, L_GROUP },
+		{ "public", required_argument, NULL, L_PUBLIC },   /* see below */
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
+	/* --public takes yes or no on add and edit, and is a flag of report */
+	const char *name = command_name(argc, argv, longopts);
+	for (struct option *lo = longopts; lo->name != NULL; lo++)
+		if (lo->val == L_PUBLIC)
+			lo->has_arg = name != NULL && (strcmp(name, "add") == 0 ||
+			    strcmp(name, "edit") == 0) ? required_argument : no_argument;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1768,6 +1971,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case L_INSECURE: o->insecure = o->contact_opts = true; break;
 		case L_SENDER: o->sender = optarg; o->contact_opts = true; break;
 		case L_API: o->api = optarg; o->contact_opts = true; break;
+		case L_GROUP: o->text[SQ_TEXT_GROUP] = optarg; o->given |= OPT_GROUP; break;
+		case L_PUBLIC:
+			if (optarg != NULL)
+				o->set[SQ_SET_PUBLIC] = optarg;
+			else
+				o->public_page = true;
+			o->given |= OPT_PUBLIC;
+			break;
 		case L_CONTACT:
 			if (o->ncontacts == sizeof(o->contacts) / sizeof(o->contacts[0]))
 				return usage_error("--contact: at most %zu contacts",
@@ -1823,7 +2034,7 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 	if (nargs < cmd->min_args || nargs > cmd->max_args)
 		return usage_error("usage: squirrelctl %s", cmd->synopsis);
 	for (size_t i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
-		if ((o->given & (1u << i)) && !(cmd->options & (1u << i)))
+		if ((o->given & (1ULL << i)) && !(cmd->options & (1ULL << i)))
 			return usage_error("%s does not take %s (usage: squirrelctl %s)", cmd->name,
 			    opt_names[i], cmd->synopsis);
 	bool edit = strcmp(cmd->name, "edit") == 0;
@@ -1885,6 +2096,8 @@ static int validate(const struct command *cmd, int nargs, char **args, struct op
 		return usage_error("--since: %s", why);
 	if (strcmp(cmd->name, "maintenance") == 0)
 		return window_options_check(o, nargs, args);
+	if (strcmp(cmd->name, "incident") == 0)
+		return incident_check(cmd, args);
 	if (strcmp(cmd->name, "report") == 0 && o->html == NULL)
 		return usage_error("usage: squirrelctl %s", cmd->synopsis);
 	return 0;

@@ -129,6 +129,11 @@ void table_str(struct table *t, const char *s)
 	put(t, json_of_string(s), s);
 }
 
+void table_json(struct table *t, char *json, const char *text)
+{
+	put(t, json, text);
+}
+
 void table_str_text(struct table *t, const char *json, const char *text)
 {
 	if (json == NULL) {

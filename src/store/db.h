@@ -212,6 +212,17 @@ int store_col_error(sqlite3_stmt *st, int class_col, int status_col, int detail_
 int store_col_class(sqlite3_stmt *st, int class_col, char *detail);
 
 /*
+ * An incident's notes, oldest first (results.c): st prepared from
+ * STORE_NOTES_SQL and kept by the caller (reset here), into *v and *n
+ * (NULL, 0 when none). 0, or -1 (logged; nothing left allocated).
+ */
+struct sq_incident_note;
+#define STORE_NOTES_SQL "SELECT at, text FROM incident_notes WHERE incident_id = ?1 ORDER BY at, id"
+int store_notes_read(struct store *s, sqlite3_stmt *st, int64_t incident_id,
+    struct sq_incident_note **v, size_t *n);
+void store_notes_free(struct sq_incident_note *v, size_t n);
+
+/*
  * A site's row as the daemon loads it: the first columns of a SELECT from
  * sites s LEFT JOIN site_state st. store_site_from_row() reads them into
  * site and returns NULL, or returns which column is wrong ("url is not

@@ -319,12 +319,61 @@ int store_incident_close(struct store *s, int64_t site_id, int64_t at)
 
 /* ---- the history for people ---- */
 
+void store_notes_free(struct sq_incident_note *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+static int note_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_incident_note *k = elem;
+	(void)arg;
+
+	k->at = store_col_int(st, 0, 0);
+	return store_col_as_text(st, 1, false, &k->text);
+}
+
+int store_notes_read(struct store *s, sqlite3_stmt *st, int64_t incident_id,
+    struct sq_incident_note **v, size_t *n)
+{
+	struct { struct sq_incident_note *v; size_t n; } l = { NULL, 0 };
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, incident_id);
+	rc = STORE_COLLECT(s, st, note_row, NULL, &l, "reading an incident's notes");
+	sqlite3_reset(st);
+	if (rc < 0) {
+		store_notes_free(l.v, l.n);
+		return -1;
+	}
+	*v = l.v;
+	*n = l.n;
+	return 0;
+}
+
+int store_incident_note_add(struct store *s, int64_t incident_id, int64_t at, const char *text)
+{
+	int changes;
+
+	/* one statement: the incident looked for and the note written at once */
+	if (store_run(s, "adding a note to an incident", &changes,
+	    "INSERT INTO incident_notes (incident_id, at, text)"
+	    " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
+	    "IIt", incident_id, at, text) < 0)
+		return -1;
+	return changes == 0 ? STORE_NOT_FOUND : 0;
+}
+
 void store_free_incident_rows(struct sq_incident_rows *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].name);
 		free(l->v[i].url);
 		free(l->v[i].cause);
+		store_notes_free(l->v[i].notes, l->v[i].nnotes);
 	}
 	free(l->v);
 	l->v = NULL;
@@ -368,6 +417,13 @@ int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t 
 	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
 	rc = STORE_COLLECT(s, st, incident_row, NULL, &l, "reading incidents");
 	sqlite3_finalize(st);
+	if (rc == 0 && l.n > 0) {
+		rc = store_prepare(s, STORE_NOTES_SQL, 0, &st, "reading an incident's notes");
+		for (size_t i = 0; i < l.n && rc == 0; i++)
+			rc = store_notes_read(s, st, l.v[i].id, &l.v[i].notes, &l.v[i].nnotes);
+		if (st != NULL)
+			sqlite3_finalize(st);
+	}
 	if (rc < 0) {
 		store_free_incident_rows(&l);
 		return -1;

@@ -19,6 +19,7 @@
 #include "squirrel/core/classes.h"
 #include "squirrel/core/maintenance.h"
 #include "squirrel/store/convert.h"
+#include "squirrel/store/results.h"
 #include "squirrel/core/check.h"
 #include "squirrel/core/cert.h"
 #include "squirrel/store/store.h"
@@ -778,6 +779,40 @@ static const char schema_v19[] =
     "INSERT OR IGNORE INTO settings (id) VALUES (1);"
     "UPDATE settings SET backfill_below = (SELECT coalesce(max(id) + 1, 0) FROM checks) WHERE id = 1;";
 
+/*
+ * Version 20: what a status page people publish needs. A site's group
+ * (sites.group_name: a section of the page; NULL none, 1 to 100 bytes
+ * without control characters) and whether it is public (sites.public:
+ * NULL or 0 keeps it off the public page, the safe default: nothing is
+ * published unless the operator says so). Notes the operator writes under
+ * an incident (incident_notes, read oldest first; they go with their
+ * incident). And each owner's page token (owner_pages): the name of the
+ * owner's page, 32 hex characters drawn at random, not guessable from
+ * the address. Cheap DDL: two columns without defaults, two tables.
+ */
+#define NO_CONTROL_GLOB "'*[' || char(1) || '-' || char(31) || char(127) || ']*'"
+static const char schema_v20[] =
+    "ALTER TABLE sites ADD COLUMN group_name TEXT CHECK (group_name IS NULL OR"
+    " (typeof(group_name) = 'text' AND length(CAST(group_name AS BLOB)) BETWEEN 1 AND 100 AND"
+    " group_name NOT GLOB " NO_CONTROL_GLOB "));"
+    "ALTER TABLE sites ADD COLUMN public INTEGER CHECK (public IS NULL OR public IN (0, 1));"
+    "CREATE TABLE incident_notes ("
+    " id INTEGER PRIMARY KEY,"
+    " incident_id INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " text TEXT NOT NULL CHECK (typeof(text) = 'text' AND length(text) BETWEEN 1 AND 1000)"
+    ");"
+    "CREATE INDEX incident_notes_incident ON incident_notes (incident_id, at);"
+    "CREATE TRIGGER incident_notes_gone AFTER DELETE ON incidents BEGIN"
+    " DELETE FROM incident_notes WHERE incident_id = old.id; END;"
+    "CREATE TABLE owner_pages ("
+    " owner_email TEXT PRIMARY KEY,"
+    " token TEXT NOT NULL UNIQUE CHECK (typeof(token) = 'text' AND length(token) = 32 AND"
+    "  token NOT GLOB '*[^0-9a-f]*')"
+    ");";
+_Static_assert(SQ_GROUP_MAX == 100 && SQ_NOTE_MAX == 1000 && SQ_OWNER_TOKEN_LEN == 32,
+    "schema version 20 spells a group's, a note's and a token's lengths out");
+
 /* the CHECKs' words, as SQL string literals */
 #define STATES_V1 "'state IN (''unknown'', ''up'', ''down'')'"
 #define STATES_V11 "'state IN (''unknown'', ''up'', ''down'', ''degraded'')'"
@@ -869,6 +904,7 @@ static const char *const migrations[] = {
 	schema_v17,
 	schema_v18,
 	schema_v19,
+	schema_v20,
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -8,10 +8,12 @@
  * by the daemon's own rules: the store's (store_site_from_row) and then
  * the core's (sites_skip_reason), so the words are those of its log line.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "squirrel/base/log.h"
 #include "squirrel/core/depends.h"
@@ -215,6 +217,7 @@ static void site_info_free(struct sq_site_info *i)
 	free(i->name);
 	free(i->last_error);
 	free(i->skipped);
+	free(i->group_name);
 }
 
 /*
@@ -248,7 +251,7 @@ void store_free_site_infos(struct sq_site_info_list *l)
 
 /* A row of store_site_infos' SELECT (STORE_SITE_COLUMNS, then its own). */
 enum { C_ENABLED = STORE_SITE_NCOLUMNS, C_SINCE, C_LAST_CHECK, C_LAST_STATUS, C_LAST_MS,
-	C_LAST_ERROR, C_CHECKS, C_FAILURES, C_CERT_END };
+	C_LAST_ERROR, C_CHECKS, C_FAILURES, C_CERT_END, C_GROUP, C_PUBLIC };
 
 static int info_row(sqlite3_stmt *st, void *elem, void *arg)
 {
@@ -271,10 +274,12 @@ static int info_row(sqlite3_stmt *st, void *elem, void *arg)
 	i->checks_total = store_col_int(st, C_CHECKS, 0);
 	i->failures_total = store_col_int(st, C_FAILURES, 0);
 	i->cert_not_after = store_col_int(st, C_CERT_END, 0);
+	i->public = store_col_int(st, C_PUBLIC, 0) == 1;
 	if (store_col_as_text(st, 1, false, &i->url) < 0 ||
 	    store_col_as_text(st, 2, false, &i->owner_email) < 0 ||
 	    store_col_as_text(st, 3, true, &i->name) < 0 ||
-	    store_col_as_text(st, C_LAST_ERROR, false, &i->last_error) < 0) {
+	    store_col_as_text(st, C_LAST_ERROR, false, &i->last_error) < 0 ||
+	    store_col_as_text(st, C_GROUP, true, &i->group_name) < 0) {
 		site_info_free(i);
 		return -1;
 	}
@@ -290,7 +295,7 @@ int store_site_infos(struct store *s, int64_t id, struct sq_site_info_list *out)
 	if (store_prepare(s,
 	    "SELECT " STORE_SITE_COLUMNS ", s.enabled IS NOT 0,"
 	    " st.since, st.last_check, st.last_status, st.last_ms, st.last_error, c.checks, c.failures,"
-	    " sc.not_after"
+	    " sc.not_after, s.group_name, s.public"
 	    " FROM sites s LEFT JOIN site_state st ON st.site_id = s.id"
 	    " LEFT JOIN site_counters c ON c.site_id = s.id"
 	    " LEFT JOIN site_cert sc ON sc.site_id = s.id"
@@ -473,6 +478,7 @@ const char *const sq_setting_columns[SQ_SET_MAX] = {
 	[SQ_SET_SLOW] = "slow_ms",
 	[SQ_SET_ALERT_DEGRADED] = "alert_degraded",
 	[SQ_SET_DEPENDS] = "depends_on",
+	[SQ_SET_PUBLIC] = "public",
 };
 
 /* One column an edit sets: text, a number, or NULL. */
@@ -489,6 +495,7 @@ const char *const sq_text_columns[SQ_TEXT_MAX] = {
 	[SQ_TEXT_KEYWORD] = "keyword",
 	[SQ_TEXT_KEYWORD_MODE] = "keyword_mode",
 	[SQ_TEXT_CERT_WARN_DAYS] = "cert_warn_days",
+	[SQ_TEXT_GROUP] = "group_name",
 };
 
 /* The columns e changes, in the order of their parameters ?2, ?3, ... */
@@ -621,11 +628,13 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 	sqlite3_stmt *st;
 	int rc;
 
+	_Static_assert(SQ_SET_MAX == 10 && SQ_TEXT_MAX == 6,
+	    "the SELECT below names the settings' columns in their enums' order");
 	memset(out, 0, sizeof(*out));
 	if (store_prepare(s, "SELECT id, url, owner_email, name, enabled IS NOT 0, interval_s, timeout_ms,"
 	    " fail_threshold, recover_threshold, retry_interval_s, remind_every_s,"
-	    " slow_ms, alert_degraded, depends_on, method, expect_status, keyword, keyword_mode,"
-	    " cert_warn_days, keyword_nocase FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
+	    " slow_ms, alert_degraded, depends_on, public, method, expect_status, keyword,"
+	    " keyword_mode, cert_warn_days, group_name, keyword_nocase FROM sites WHERE id = ?1", 0, &st, "reading a site") < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -655,4 +664,91 @@ int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *ou
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- the owners' pages ---- */
+
+/* owner_email's token into out: 1 found, 0 none yet, -1 (logged). */
+static int token_read(struct store *s, const char *owner_email, char out[33])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT token FROM owner_pages WHERE owner_email = ?1", 0, &st,
+	    "reading an owner's page token") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, owner_email, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (t == NULL || strlen(t) != SQ_OWNER_TOKEN_LEN) {
+			log_errorx("%s: the page token of %s is not %d characters", s->path,
+			    owner_email, SQ_OWNER_TOKEN_LEN);
+			sqlite3_finalize(st);
+			return -1;
+		}
+		memcpy(out, t, SQ_OWNER_TOKEN_LEN + 1);
+	} else if (rc != SQLITE_DONE) {
+		store_error(s, "reading an owner's page token");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 16 bytes from the kernel's generator, as 32 lowercase hex characters. */
+static int token_new(struct store *s, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[SQ_OWNER_TOKEN_LEN / 2];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("%s: drawing an owner's page token", s->path);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[SQ_OWNER_TOKEN_LEN] = '\0';
+	return 0;
+}
+
+/*
+ * Read first, so that a reading connection (or a reader's snapshot) gets
+ * a token made before; made in a transaction of its own, or the caller's.
+ * INSERT OR IGNORE: another process that made one meanwhile wins, and the
+ * SELECT after it reads that one.
+ */
+int store_owner_token(struct store *s, const char *owner_email, char out[33])
+{
+	char fresh[SQ_OWNER_TOKEN_LEN + 1];
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+	int rc;
+
+	if ((rc = token_read(s, owner_email, out)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (token_new(s, fresh) < 0)
+		return -1;
+	if (own && store_begin(s) < 0)
+		return -1;
+	if (store_run(s, "keeping an owner's page token", NULL,
+	    "INSERT OR IGNORE INTO owner_pages (owner_email, token) VALUES (?1, ?2)", "tt",
+	    owner_email, fresh) < 0 || (rc = token_read(s, owner_email, out)) < 0)
+		goto fail;
+	if (rc == 0) {
+		log_errorx("%s: the page token of %s was not kept", s->path, owner_email);
+		goto fail;
+	}
+	return own ? store_commit(s) : 0;
+fail:
+	if (own)
+		store_rollback(s);
+	return -1;
 }

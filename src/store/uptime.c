@@ -190,6 +190,7 @@ enum {
 	Q_RT,
 	Q_INCIDENTS,
 	Q_INCIDENT_COUNT,
+	Q_NOTES,
 	Q_MAX
 };
 
@@ -239,6 +240,7 @@ static const char *const reader_sql[Q_MAX] = {
 	    " AND (ended_at IS NULL OR ended_at >= ?2) ORDER BY started_at DESC, id DESC LIMIT ?3",
 	[Q_INCIDENT_COUNT] = "SELECT count(*) FROM incidents WHERE site_id = ?1"
 	    " AND (ended_at IS NULL OR ended_at >= ?2)",
+	[Q_NOTES] = STORE_NOTES_SQL,
 };
 
 /* What every uptime sum of one site needs: its cap and its latest check. */
@@ -896,8 +898,10 @@ int store_reader_response_times(struct sq_reader *r, int64_t site_id, int64_t fr
 
 void store_free_incidents(struct sq_incident_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].cause);
+		store_notes_free(l->v[i].notes, l->v[i].nnotes);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
@@ -909,8 +913,6 @@ static int incident_row(sqlite3_stmt *st, void *elem, void *arg)
 	(void)arg;
 
 	i->id = sqlite3_column_int64(st, 0);
-	i->notes = NULL;
-	i->nnotes = 0;
 	i->started_at = store_col_int(st, 1, 0);
 	i->ended_at = store_col_int(st, 2, 0);
 	return store_col_as_text(st, 3, false, &i->cause);
@@ -927,6 +929,8 @@ int store_reader_incidents(struct sq_reader *r, int64_t site_id, int64_t since, 
 	sqlite3_bind_int64(st, 3, limit == 0 ? -1 : (int64_t)limit);
 	rc = STORE_COLLECT(r->s, st, incident_row, NULL, &l, "reading incidents");
 	sqlite3_reset(st);
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = store_notes_read(r->s, r->q[Q_NOTES], l.v[i].id, &l.v[i].notes, &l.v[i].nnotes);
 	if (rc < 0) {
 		store_free_incidents(&l);
 		return -1;

@@ -148,8 +148,19 @@ def old_db(tmpdir, name, version):
     return path
 
 
+def undo_v20(con):
+    """Schema 20 undone on the connection con (its user_version left to the
+    caller): the status page's groups, public sites, incident notes and
+    owners' pages."""
+    con.execute("DROP TRIGGER IF EXISTS incident_notes_gone")
+    con.execute("DROP TABLE IF EXISTS incident_notes")
+    con.execute("DROP TABLE IF EXISTS owner_pages")
+    for column in ("group_name", "public"):
+        con.execute(f"ALTER TABLE sites DROP COLUMN {column}")
+
+
 def back_to_v8(tmpdir, db):
-    """Undoes schemas 19 to 9 in db, for a test that makes a history with the
+    """Undoes schemas 20 to 9 in db, for a test that makes a history with the
     daemon and then ages its database: the error column again (an unknown
     verdict's text, "unknown", from its class; other classes are left
     without one) and version 8's triggers, read from a database that
@@ -161,6 +172,7 @@ def back_to_v8(tmpdir, db):
     con.close()
     os.unlink(ref)
     con = sqlite3.connect(db)
+    undo_v20(con)
     # schema 19: the history's tiers (version 16's triggers come back below, then 8's)
     con.execute("DROP TABLE IF EXISTS uptime_days")
     for column in ("checks", "failures", "ms_n", "ms_sum", "ms_min", "ms_max", "ms_hist"):

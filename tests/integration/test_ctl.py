@@ -15,15 +15,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (CtlEnv, Httpd, check, done, equal, free_port, old_db, run, stop_pid, tiers,  # noqa: E402
-                     tmpdir, wait_for)
+                     tmpdir, undo_v20, wait_for)
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 # the schema version this squirrel migrates to (src/store/schema.c, migrations[])
-SCHEMA = 19
+SCHEMA = 20
 DAY = 86400
 
-LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "name", "url", "skipped"}
+LIST_KEYS = {"id", "enabled", "state", "interval_s", "timeout_ms", "owner_email", "group_name", "public", "name",
+             "url", "skipped"}
 STATUS_KEYS = {"id", "name", "url", "enabled", "skipped", "state", "since", "last_check", "last_status",
                "last_ms", "uptime_24h", "uptime_7d", "uptime_30d", "p50_ms", "p95_ms",
                "incidents_30d", "cert_days", "cert_expires",
@@ -155,8 +156,8 @@ def test_sites(e):
     equal(ids, sorted(ids), "list is ordered by id")
     rc, out, err = e.ctl("list")
     lines = out.splitlines()
-    check(lines[0].split() == ["ID", "ENABLED", "STATE", "INTERVAL", "TIMEOUT", "OWNER", "NAME", "URL",
-                               "SKIPPED"],
+    check(lines[0].split() == ["ID", "ENABLED", "STATE", "INTERVAL", "TIMEOUT", "OWNER", "GROUP", "PUBLIC", "NAME",
+                               "URL", "SKIPPED"],
           "list: a header", lines[:1])
     shop_line = [ln for ln in lines if "Shop" in ln]
     check(shop_line and "30 s" in shop_line[0] and "5000 ms" in shop_line[0], "list: the row reads well", shop_line)
@@ -201,7 +202,8 @@ def test_skipped(e):
         con.execute("PRAGMA ignore_check_constraints = 1")
         junk, disabled = {}, None
         for url, email, extra, why in [
-            ("http://exa mple.org/", "ops@example.com", {}, "bad url: url contains a space at byte 11"),
+            ("http://exa mple.org/", "ops@example.com", {"group_name": "Shop", "public": 1},
+             "bad url: url contains a space at byte 11"),
             ("http:///path", "ops@example.com", {}, "bad url: url has no host"),
             ("https://ok.example/", "nobody", {},
              "bad owner_email: not one address of the form local@domain"),
@@ -239,6 +241,9 @@ def test_skipped(e):
         equal({r["id"]: r["skipped"] for r in listed}, want, "list --json: skipped, the reason or null")
         check(all(set(r) == LIST_KEYS for r in listed), "list --json: skipped is a key of every row")
         equal({r["state"] for r in listed}, {"unknown"}, "list --json: the state as stored")
+        grouped = [r for r in listed if r["group_name"] is not None]
+        check(len(grouped) == 1 and grouped[0]["public"] is True and grouped[0]["skipped"] is not None,
+              "list --json: a skipped row keeps its group and public flag beside its reason", grouped)
         rc, out, err = e.ctl("list", db=db)
         lines = {int(ln.split()[0]): ln for ln in out.splitlines()[1:]}
         equal(out.splitlines()[0].split()[-1], "SKIPPED", "list: a SKIPPED column")
@@ -588,6 +593,48 @@ def test_migration(e):
     con.close()
 
 
+def test_migration_v20(e):
+    """Schema 20 (groups, public sites, incident notes, owners' pages) from a
+    database of version 19 (one of today's with version 20 undone, as
+    harness.back_to_v8 begins): every site and incident kept as it was, the
+    new columns NULL (no group, not public)."""
+    db = os.path.join(e.tmp, "migrate-v19.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    con = sqlite3.connect(db)
+    undo_v20(con)
+    con.execute("PRAGMA user_version = 19")
+    con.commit()
+    equal([r[1] for r in con.execute("PRAGMA table_info(sites)")][-1], "cert_warn_days", "at version 19")
+    for i in range(1, 6):
+        con.execute("INSERT INTO sites (url, owner_email, name, interval_s) VALUES (?, ?, ?, ?)",
+                    (f"https://v19-{i}.example/", f"o{i % 2}@example.com", f"Site {i}" if i % 2 else None,
+                     30 * i))
+    con.execute("INSERT INTO incidents (site_id, started_at, ended_at, cause) VALUES (2, 1000, 2000, 'timeout')")
+    con.commit()
+    sites = con.execute("SELECT * FROM sites ORDER BY id").fetchall()
+    incidents = con.execute("SELECT * FROM incidents ORDER BY id").fetchall()
+    con.close()
+    rc, out, err = e.ctl("init", db=db)
+    check(rc == 0 and f"schema version {SCHEMA}" in out, "init migrates version 19", err)
+    con = sqlite3.connect(db)
+    equal(con.execute("PRAGMA user_version").fetchone()[0], SCHEMA, f"now version {SCHEMA}")
+    cols = [r[1] for r in con.execute("PRAGMA table_info(sites)")]
+    equal(cols[-2:], ["group_name", "public"], "sites gained group_name and public")
+    equal(con.execute(f"SELECT {', '.join(cols[:-2])} FROM sites ORDER BY id").fetchall(), sites,
+          "every site kept as it was")
+    equal(con.execute("SELECT group_name, public FROM sites").fetchall(), [(None, None)] * 5,
+          "no group, not public")
+    equal(con.execute("SELECT * FROM incidents ORDER BY id").fetchall(), incidents, "the incidents kept")
+    equal(sorted(r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE name IN"
+                                            " ('incident_notes', 'owner_pages', 'incident_notes_incident')")),
+          ["incident_notes", "incident_notes_incident", "owner_pages"], "the new tables and index")
+    equal(con.execute("PRAGMA integrity_check").fetchone()[0], "ok", "the migrated file is sound")
+    con.close()
+    listed = e.json("list", db=db)
+    equal([(r["id"], r["group_name"], r["public"]) for r in listed], [(i, None, False) for i in range(1, 6)],
+          "list --json after the migration: no group, not public")
+
+
 def test_outbox(e):
     con = sqlite3.connect(e.db)
     sid = con.execute("SELECT min(id) FROM sites").fetchone()[0]
@@ -706,6 +753,7 @@ def main():
         test_slow(e)
         figures_db = test_figures(e)
         test_migration(e)
+        test_migration_v20(e)
         test_outbox(e)
         test_report(e, figures_db)
         test_beside_daemon(e)

@@ -18,12 +18,13 @@ CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
 SQUIRRELD = os.environ.get("SQUIRRELD", "build/squirreld")
 
 EDIT_KEYS = ["id", "enabled", "interval_s", "timeout_ms", "fail_threshold", "recover_threshold",
-             "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "depends_on", "method", "expect_status",
-             "keyword", "keyword_mode", "cert_warn_days", "keyword_nocase", "owner_email", "name", "url"]
+             "retry_interval_s", "remind_every_s", "slow_ms", "alert_degraded", "depends_on", "public", "method", "expect_status",
+             "keyword", "keyword_mode", "cert_warn_days", "group_name", "keyword_nocase", "owner_email", "name", "url"]
 EXPECT = ["method", "expect_status", "keyword", "keyword_mode", "keyword_nocase"]
 SETTINGS = ["interval_s", "timeout_ms", "fail_threshold", "recover_threshold", "retry_interval_s",
             "remind_every_s"]
-INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "cause"]
+INCIDENT_KEYS = ["id", "site_id", "name", "url", "started_at", "ended_at", "duration_s", "ongoing", "notes",
+                 "cause"]
 
 
 class Env(CtlEnv):
@@ -74,7 +75,7 @@ def test_edit(e):
     check(len(rows) == 1 and list(rows[0]) == EDIT_KEYS, "edit --json: one object, every per-site column", rows)
     equal(rows[0], {"id": a, "enabled": False, "interval_s": 45, "timeout_ms": 3000, "fail_threshold": 3,
                     "recover_threshold": 2, "retry_interval_s": 10, "remind_every_s": 3600,
-                    "slow_ms": None, "alert_degraded": None, "depends_on": None, **{k: None for k in EXPECT}, "cert_warn_days": None, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
+                    "slow_ms": None, "alert_degraded": None, "depends_on": None, "public": None, **{k: None for k in EXPECT}, "cert_warn_days": None, "group_name": None, "owner_email": "shop@example.com", "name": "Shop", "url": "https://Shop.Example/x"},
           "edit shows what it stored")
     r = e.row(a)
     equal((r["url"], r["owner_email"], r["name"], r["enabled"], r["interval_s"], r["timeout_ms"],
@@ -100,7 +101,7 @@ def test_edit(e):
     rc, out, err = e.ctl("edit", str(b), "--interval", "90", "--fail-threshold", "5")
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "ENABLED", "INTERVAL", "TIMEOUT", "FAIL", "RECOVER", "RETRY",
-                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "METHOD", "EXPECT", "KEYWORD", "MODE", "CERTWARN", "NOCASE", "OWNER",
+                                           "REMIND", "SLOW", "DEGRADED", "PARENT", "PUBLIC", "METHOD", "EXPECT", "KEYWORD", "MODE", "CERTWARN", "GROUP", "NOCASE", "OWNER",
                                            "NAME", "URL"], "edit: a table with a header", out)
     check(len(lines) == 2 and "90 s" in lines[1] and "default" in lines[1] and "https://b.example/" in lines[1],
           "edit: the row reads well", out)
@@ -330,7 +331,7 @@ def test_incidents(e):
     rc, out, err = e.ctl("incidents", db=db)
     lines = out.splitlines()
     check(rc == 0 and lines[0].split() == ["ID", "SITE", "NAME", "URL", "STARTED", "(UTC)", "ENDED", "(UTC)",
-                                           "DURATION", "CAUSE"], "incidents: a table with a header", out)
+                                           "DURATION", "NOTES", "CAUSE"], "incidents: a table with a header", out)
     check(len(lines) == 5 and "ongoing" in lines[1] and "1h 0m" in lines[1] and "timeout" in lines[1],
           "an open incident reads ongoing, with its duration so far", out)
     check("2023-11-14 22:13:20" in lines[3] and "2023-11-14 22:23:20" in lines[3] and "10m 0s" in lines[3],
@@ -344,6 +345,151 @@ def test_incidents(e):
     rc, out, err = e.ctl("incidents", "1", "2", db=db)
     equal(rc, 2, "two sites: exit 2")
     equal(e.json("incidents", str(b), "--since", "1d", db=db), [], "none: an empty array")
+
+
+def test_group_public(e):
+    """Schema 20's per-site columns: add and edit --group and --public, list
+    and edit show them, 'default' (and --group '') goes back to NULL (no
+    group, not public); bad values are refused by the command line with the
+    reason, nothing written; report --public is a flag, on add and edit a
+    value."""
+    db = os.path.join(e.tmp, "groups.db")
+    equal(e.ctl("init", db=db)[0], 0, "a database")
+    rows = e.json("add", "https://g.example/", "ops@example.com", "--group", "Shop", "--public", "yes", db=db)
+    check(len(rows) == 1 and rows[0]["group_name"] == "Shop" and rows[0]["public"] is True,
+          "add --group --public: shown as list shows it", rows)
+    site = rows[0]["id"]
+    plain = e.json("add", "https://p.example/", "ops@example.com", db=db)[0]
+    equal((plain["group_name"], plain["public"]), (None, False), "add without them: no group, not public")
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT group_name, public FROM sites ORDER BY id").fetchall(),
+          [("Shop", 1), (None, None)], "the columns in the database (NULL: not public)")
+    con.close()
+    equal([(r["id"], r["group_name"], r["public"]) for r in e.json("list", db=db)],
+          [(site, "Shop", True), (plain["id"], None, False)], "list --json: group_name and public")
+    rc, out, err = e.ctl("list", db=db)
+    lines = out.splitlines()
+    equal(lines[0].split(), ["ID", "ENABLED", "STATE", "INTERVAL", "TIMEOUT", "OWNER", "GROUP", "PUBLIC", "NAME",
+                             "URL", "SKIPPED"], "list: GROUP and PUBLIC columns")
+    equal(lines[1].split()[5:8], ["ops@example.com", "Shop", "yes"], "list: the group and yes")
+    equal(lines[2].split()[5:8], ["ops@example.com", "-", "no"], "list: none and no")
+
+    rows = e.json("edit", str(site), "--group", "Caf\u00e9 \u2615", "--public", "no", db=db)
+    equal((rows[0]["group_name"], rows[0]["public"]), ("Caf\u00e9 \u2615", 0), "edit sets both (UTF-8 taken)")
+    equal([(r["group_name"], r["public"]) for r in e.json("list", db=db)][0], ("Caf\u00e9 \u2615", False),
+          "list after edit")
+    rows = e.json("edit", str(site), "--group", "default", "--public", "default", db=db)
+    equal((rows[0]["group_name"], rows[0]["public"]), (None, None), "'default': both back to NULL")
+    equal([(r["group_name"], r["public"]) for r in e.json("list", db=db)][0], (None, False),
+          "list: null and false")
+    e.json("edit", str(site), "--group", "Blog", db=db)
+    rows = e.json("edit", str(site), "--group", "", db=db)
+    equal(rows[0]["group_name"], None, "--group '': no group")
+    rows = e.json("edit", str(site), "--group", "g" * 100, "--public", "yes", db=db)
+    equal((rows[0]["group_name"], rows[0]["public"]), ("g" * 100, 1), "a group of 100 bytes")
+
+    con = sqlite3.connect(db)
+    before = [con.execute("SELECT * FROM sites ORDER BY id").fetchall(),
+              con.execute("SELECT version FROM sites_version").fetchall()]
+    con.close()
+    for args, words in [
+        (["edit", str(site), "--group", "g" * 101], "--group '" + "g" * 100 + "': expected 1 to 100 bytes"),
+        (["edit", str(site), "--group", "two\nlines"], "--group 'two?lines': a control character"),
+        (["edit", str(site), "--group", "a\x01b"], "--group 'a?b': a control character"),
+        (["edit", str(site), "--group", "del\x7f"], "--group 'del?': a control character"),
+        (["edit", str(site), "--public", "maybe"], "--public 'maybe': expected yes or no, or 'default' for no"),
+        (["edit", str(site), "--public", "1"], "--public '1': expected yes or no"),
+        (["edit", str(site), "--public"], "option '--public' needs a value"),
+        (["add", "https://n.example/", "ops@example.com", "--group", ""], "--group '': expected 1 to 100 bytes"),
+        (["add", "https://n.example/", "ops@example.com", "--group", "default"],
+         "--group 'default': 'default' is the word edit takes to remove a group"),
+        (["add", "https://n.example/", "ops@example.com", "--public", "default"],
+         "--public 'default': expected yes or no"),
+        (["report", "--html", os.path.join(e.tmp, "x.html"), "--public", "yes"], "usage: squirrelctl report"),
+        (["list", "--public"], "list does not take --public"),
+        (["list", "--group", "Shop"], "list does not take --group"),
+    ]:
+        rc, out, err = e.ctl(*args, db=db)
+        check(rc == 2 and out == "" and err.startswith("squirrelctl: ") and words in err,
+              f"{' '.join(args[2:])[:40]!r}: exit 2 with the reason", f"rc={rc} out={out!r} err={err!r}")
+    con = sqlite3.connect(db)
+    after = [con.execute("SELECT * FROM sites ORDER BY id").fetchall(),
+             con.execute("SELECT version FROM sites_version").fetchall()]
+    con.close()
+    equal(after, before, "nothing written by any refused add or edit")
+    check(not os.path.exists(os.path.join(e.tmp, "x.html")), "no page written by a refused report")
+
+
+def test_notes(e):
+    """incident note on a real incident (a server answering 503, squirreld
+    --once): shown under it in incidents, oldest first; an unknown incident,
+    an empty text, 1001 bytes and control characters refused with the
+    reason, nothing written."""
+    db = os.path.join(e.tmp, "notes.db")
+    conf = os.path.join(e.tmp, "notes.conf")
+    with open(conf, "w") as f:
+        f.write(f"[check]\nfail_threshold = 1\n[smtp]\nhost = 127.0.0.1\nport = {free_port()}\n")
+    equal(e.ctl("init", db=db, conf=conf)[0], 0, "a database")
+    with Httpd(e.tmp) as httpd:
+        site = e.json("add", httpd.url("/down?status=503"), "ops@example.com", db=db)[0]["id"]
+        rc, out, err = run([SQUIRRELD, "--once", "--config", conf, "--db", db, "--backend", "serial"], timeout=60)
+        equal(rc, 0, "squirreld --once checks the site")
+    rows = e.json("incidents", db=db)
+    check(len(rows) == 1 and rows[0]["site_id"] == site and rows[0]["ongoing"] and rows[0]["notes"] == [],
+          "one incident, ongoing, no notes yet", rows)
+    incident = rows[0]["id"]
+
+    t0 = int(time.time())
+    rows = e.json("incident", "note", str(incident), "Database failover under way.\nNext update at 14:00.", db=db)
+    t1 = int(time.time())
+    check(len(rows) == 1 and rows[0]["incident_id"] == incident and t0 <= rows[0]["at"] <= t1
+          and rows[0]["text"] == "Database failover under way.\nNext update at 14:00.",
+          "incident note --json: what it added", rows)
+    first_at = rows[0]["at"]
+    rc, out, err = e.ctl("incident", "note", str(incident), "Fixed;\tmonitoring.", db=db)
+    lines = out.splitlines()
+    check(rc == 0 and lines[0].split() == ["INCIDENT", "AT", "(UTC)", "TEXT"] and lines[1].split()[0] == str(incident)
+          and lines[1].endswith("Fixed;?monitoring."), "incident note: a table of what it added", out)
+    long_text = "\u00e9" * 500        # 1000 bytes, 500 characters
+    equal(e.ctl("incident", "note", str(incident), long_text, db=db)[0], 0, "1000 bytes taken")
+
+    rows = e.json("incidents", db=db)
+    notes = rows[0]["notes"]
+    equal([n["text"] for n in notes], ["Database failover under way.\nNext update at 14:00.", "Fixed;\tmonitoring.",
+                                       long_text], "incidents --json: the notes, oldest first, as written")
+    check(notes[0]["at"] == first_at and all(isinstance(n["at"], int) for n in notes)
+          and notes[0]["at"] <= notes[1]["at"] <= notes[2]["at"], "each with its time", notes)
+    rc, out, err = e.ctl("incidents", db=db)
+    lines = out.splitlines()
+    col = lines[0].index("NOTES")
+    equal(lines[1][col:col + 5].strip(), "3", "incidents: the NOTES column counts them")
+
+    con = sqlite3.connect(db)
+    before = con.execute("SELECT * FROM incident_notes ORDER BY id").fetchall()
+    con.close()
+    rc, out, err = e.ctl("incident", "note", str(incident + 100), "Nowhere", db=db)
+    check(rc == 1 and out == "" and f"no incident {incident + 100} in {db}" in err,
+          "an unknown incident: exit 1 with the reason", f"rc={rc} err={err!r}")
+    for args, words in [
+        ([str(incident), "x" * 1001], "the text is 1001 bytes; expected 1 to 1000"),
+        ([str(incident), "\u00e9" * 500 + "x"], "the text is 1001 bytes; expected 1 to 1000"),
+        ([str(incident), ""], "the text is 0 bytes; expected 1 to 1000"),
+        ([str(incident), "bell\x07"], "a control character (U+0007) at byte 5; only newline and tab are taken"),
+        ([str(incident), "cr\rlf"], "a control character (U+000D) at byte 3"),
+        ([str(incident), "esc\x1b[31m"], "a control character (U+001B) at byte 4"),
+        (["abc", "text"], "'abc' is not an incident's id"),
+        (["0", "text"], "'0' is not an incident's id"),
+    ]:
+        rc, out, err = e.ctl("incident", "note", *args, db=db)
+        check(rc == 2 and out == "" and f"squirrelctl: incident note: {words}" in err,
+              f"incident note {args[0]} {args[1][:12]!r}: exit 2 with the reason", f"rc={rc} err={err!r}")
+    for args in (["note", str(incident)], ["note", str(incident), "a", "b"], ["add", str(incident), "text"]):
+        rc, out, err = e.ctl("incident", *args, db=db)
+        check(rc == 2 and "incident note ID TEXT" in err, f"incident {' '.join(args)}: exit 2, the usage", err)
+    con = sqlite3.connect(db)
+    equal(con.execute("SELECT * FROM incident_notes ORDER BY id").fetchall(), before,
+          "nothing written by a refused note")
+    con.close()
 
 
 def test_outbox(e):
@@ -384,6 +530,8 @@ def main():
         section(test_cert_flags, e)
         section(test_edit_live, e)
         section(test_incidents, e)
+        section(test_group_public, e)
+        section(test_notes, e)
         section(test_outbox, e)
     return done()
 

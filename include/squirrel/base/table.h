@@ -45,6 +45,12 @@ void table_percent(struct table *t, int64_t up, int64_t total);
  */
 void table_num_text(struct table *t, int64_t v, bool present, const char *text);
 
+/*
+ * A JSON value written by the caller (an array of objects), taken: json is
+ * malloc'ed (NULL: its allocation failed), shown as text in text.
+ */
+void table_json(struct table *t, char *json, const char *text);
+
 /* Prints the table. -1 when a cell could not be stored (out of memory). */
 int table_print(const struct table *t, bool json, FILE *f);
 

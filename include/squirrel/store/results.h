@@ -14,6 +14,7 @@
 #include "squirrel/core/check.h"
 #include "squirrel/core/state.h"
 #include "squirrel/store/store.h"
+#include "squirrel/store/uptime.h"
 
 /*
  * A site's state (zeroed for a site never checked). Returns 0, 1 when the
@@ -109,6 +110,8 @@ struct sq_incident_row {
 	int64_t started_at;
 	int64_t ended_at;        /* 0 while it lasts */
 	char *cause;
+	struct sq_incident_note *notes;  /* oldest first; NULL when none */
+	size_t nnotes;
 };
 
 struct sq_incident_rows {
@@ -118,10 +121,19 @@ struct sq_incident_rows {
 
 /*
  * The incidents of site_id (0: every site) open at since or ended since
- * then, newest first, at most limit (0: all). 0 or -1 (logged).
+ * then, newest first, at most limit (0: all), each with its notes.
+ * 0 or -1 (logged).
  */
 int store_incident_rows(struct store *s, int64_t site_id, int64_t since, size_t limit,
     struct sq_incident_rows *out);
 void store_free_incident_rows(struct sq_incident_rows *l);
+
+/*
+ * A note under incident incident_id, written at `at` (unix s): text of 1
+ * to 1000 characters (the caller refuses control characters). 0,
+ * STORE_NOT_FOUND (no such incident; nothing written), or -1 (logged).
+ */
+#define SQ_NOTE_MAX 1000
+int store_incident_note_add(struct store *s, int64_t incident_id, int64_t at, const char *text);
 
 #endif

@@ -47,6 +47,8 @@ struct sq_site_info {
 	int64_t checks_total;    /* since the site was added; pruning leaves them */
 	int64_t failures_total;
 	int64_t cert_not_after;  /* unix s: when the certificate last seen ends; 0 none */
+	char *group_name;        /* its section of the status page; NULL when none */
+	bool public;             /* on the public page (NULL in the database: no) */
 	/*
 	 * Why squirreld skips this row, worded as its log line after
 	 * "skipped: " ("bad url: ...", "interval_s is not a positive whole
@@ -54,8 +56,6 @@ struct sq_site_info {
 	 * enabling it would not get it checked.
 	 */
 	char *skipped;
-	char *group_name;        /* NULL: in no group */
-	bool public;             /* on the public page */
 };
 
 struct sq_site_info_list {
@@ -117,6 +117,7 @@ enum sq_setting {
 	SQ_SET_SLOW,             /* slow_ms (0: never slow for this site) */
 	SQ_SET_ALERT_DEGRADED,   /* alert_degraded (0 or 1) */
 	SQ_SET_DEPENDS,          /* depends_on (a site id; NULL: none) */
+	SQ_SET_PUBLIC,           /* public (0 or 1; NULL: not public) */
 	SQ_SET_MAX
 };
 
@@ -131,8 +132,11 @@ enum sq_text_setting {
 	SQ_TEXT_KEYWORD,         /* keyword */
 	SQ_TEXT_KEYWORD_MODE,    /* keyword_mode */
 	SQ_TEXT_CERT_WARN_DAYS,  /* cert_warn_days ("30,14,7,1") */
+	SQ_TEXT_GROUP,           /* group_name (1 to SQ_GROUP_MAX bytes, no control characters) */
 	SQ_TEXT_MAX
 };
+
+#define SQ_GROUP_MAX 100          /* bytes of a group's name (sites.group_name's CHECK) */
 
 struct sq_site_edit {
 	const char *url;
@@ -176,6 +180,15 @@ int store_edit_site(struct store *s, int64_t id, const struct sq_site_edit *e, i
 /* Site id's own columns. 0, STORE_NOT_FOUND, or -1. */
 int store_site_settings(struct store *s, int64_t id, struct sq_site_settings *out);
 void store_free_site_settings(struct sq_site_settings *st);
+
+/*
+ * The token naming owner_email's status page (owner-TOKEN.html): 32
+ * lowercase hex characters from 16 random bytes, made and kept on first
+ * use (owner_pages), the same ever after. Needs a store that writes the
+ * first time. 0 or -1 (logged).
+ */
+#define SQ_OWNER_TOKEN_LEN 32
+int store_owner_token(struct store *s, const char *owner_email, char out[33]);
 
 /* 0, STORE_NOT_FOUND, or -1. Its history and incidents stay (pruned by age). */
 int store_remove_site(struct store *s, int64_t id);

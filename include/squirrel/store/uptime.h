@@ -101,8 +101,9 @@ struct sq_rt_slot {
 int store_reader_rt_slots(struct sq_reader *r, int64_t site_id, int64_t first, int64_t step,
     int n, struct sq_rt_slot *out);
 
+/* A note the operator wrote under an incident (squirrelctl incident note). */
 struct sq_incident_note {
-	int64_t at;
+	int64_t at;              /* unix s */
 	char *text;
 };
 
@@ -111,7 +112,7 @@ struct sq_incident {
 	int64_t started_at;
 	int64_t ended_at;        /* 0 while it lasts */
 	char *cause;
-	struct sq_incident_note *notes;  /* oldest first */
+	struct sq_incident_note *notes;  /* oldest first; NULL when none */
 	size_t nnotes;
 };
 
@@ -120,7 +121,10 @@ struct sq_incident_list {
 	size_t n;
 };
 
-/* A site's incidents open or ended since since, newest first, at most limit. */
+/*
+ * A site's incidents open or ended since since, newest first, at most
+ * limit, each with its notes.
+ */
 int store_reader_incidents(struct sq_reader *r, int64_t site_id, int64_t since, size_t limit,
     struct sq_incident_list *out);
 void store_free_incidents(struct sq_incident_list *l);
