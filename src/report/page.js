@@ -138,10 +138,12 @@
 
 	function draw(details) {
 		var spec = details.getAttribute('data-c');
-		var box = details.querySelector('.charts');
-		if (!spec || !box || box.getAttribute('data-drawn'))
+		var after = details.querySelector('.r') || details.querySelector('.f');
+		if (!spec || !after || details.querySelector('.charts'))
 			return;
-		box.setAttribute('data-drawn', '1');
+		/* after the figures: the page leaves the box out, a few bytes a site */
+		var box = el(null, 'div', { 'class': 'charts' });
+		after.parentNode.insertBefore(box, after.nextSibling);
 		var parts = spec.split(' ');
 		var top = Number(parts[0]);
 		if (!(top > 0) || parts.length !== 3)

@@ -505,7 +505,6 @@ static void put_site(FILE *f, const struct page *p, const struct page_site *ps)
 	put_state_line(f, p, si);
 	put_figures(f, ps);
 	put_site_window(f, p, ps);
-	fputs("<div class=charts></div>", f);
 	put_incidents(f, p, &ps->inc);
 	fputs("</div></details>\n", f);
 }
@@ -693,6 +692,7 @@ struct extras {
 	FILE *json;              /* status.json; NULL: none */
 	const char *badges_dir;  /* NULL: no badges */
 	int badge_errors;
+	struct store *store;     /* the page's own, for the owner pages' index */
 };
 
 static int put_groups(FILE *f, struct page *p, struct extras *x)
@@ -749,6 +749,44 @@ static void put_legend(FILE *f)
 	    "uptime of the last 30 days. Open a site for its details.</p>\n", f);
 }
 
+/*
+ * On the operators' page, with owner_pages: whose page is which file (the
+ * names are random; the operator sends each owner theirs).
+ */
+static void put_owner_index(FILE *f, const struct page *p, struct store *s)
+{
+	struct sq_owner_token_list l;
+	size_t shown = 0;
+
+	if (p->kind != SQ_PAGE_FULL || p->cfg == NULL || !p->cfg->page_owner_pages)
+		return;
+	if (store_owner_tokens(s, &l) < 0)
+		return;
+	for (size_t i = 0; i < l.n; i++) {
+		bool has = false;
+		if (l.v[i].token[0] == '\0')
+			continue;
+		for (size_t k = 0; k < p->n && !has; k++)
+			has = p->order[k]->owner_email != NULL &&
+			    strcasecmp(p->order[k]->owner_email, l.v[i].owner_email) == 0;
+		if (!has)
+			continue;
+		if (shown++ == 0) {
+			fputs("<details class=\"g\"><summary><h2>Owner pages</h2></summary>"
+			    "<p class=\"muted\">One page per owner, beside ", f);
+			html_escape(f, p->cfg->page_public[0] != '\0' ? p->cfg->page_public :
+			    p->cfg->status_page);
+			fputs(", named so that nobody finds it from the address:</p><ul>", f);
+		}
+		fputs("<li>", f);
+		html_escape(f, l.v[i].owner_email);
+		fprintf(f, ": owner-%s.html</li>", l.v[i].token);
+	}
+	if (shown > 0)
+		fputs("</ul></details>\n", f);
+	store_free_owner_tokens(&l);
+}
+
 static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 {
 	if (x->json != NULL)
@@ -769,6 +807,8 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 		return -1;
 	if (x->json != NULL)
 		statusjson_end(x->json, p);
+	if (x->store != NULL)
+		put_owner_index(f, p, x->store);
 	fprintf(f, "<footer>squirrel %s</footer>\n</main>\n<script>%s</script>\n</body>\n</html>\n",
 	    SQ_VERSION, PAGE_SCRIPT);
 	return 0;
@@ -776,7 +816,7 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 
 int statuspage_render(struct store *s, FILE *f, int64_t now, const struct sq_page_opts *o)
 {
-	struct extras x = { NULL, NULL, 0 };
+	struct extras x = { NULL, NULL, 0, s };
 	struct page p;
 
 	if (page_open(&p, s, o, now) < 0)
@@ -811,7 +851,7 @@ static int write_page(struct store *s, const char *path, int64_t now,
     const struct sq_page_opts *o, const char *badges_dir)
 {
 	struct outfile html, json;
-	struct extras x = { NULL, badges_dir, 0 };
+	struct extras x = { NULL, badges_dir, 0, s };
 	struct page p;
 	char *jpath = json_path(path);
 	int rc = -1;
@@ -931,6 +971,9 @@ int statuspage_publish(struct store *ro, struct store *rw, const struct sq_confi
 {
 	int rc = 0;
 
+	/* the owners' first: their tokens are made there, and the operators' page lists them */
+	if (cfg->page_owner_pages && (cfg->page_public[0] != '\0' || cfg->status_page[0] != '\0'))
+		rc |= write_owner_pages(ro, rw, cfg, now);
 	if (cfg->status_page[0] != '\0') {
 		struct sq_page_opts o = { .kind = SQ_PAGE_FULL, .cfg = cfg,
 		    .period_s = STATUSPAGE_PERIOD_S };
@@ -941,13 +984,10 @@ int statuspage_publish(struct store *ro, struct store *rw, const struct sq_confi
 		struct sq_page_opts o = { .kind = SQ_PAGE_PUBLIC, .cfg = cfg,
 		    .period_s = STATUSPAGE_PERIOD_S };
 		const char *badges = cfg->page_badges_dir[0] != '\0' ? cfg->page_badges_dir : NULL;
-		if (cfg->page_public[0] != '\0') {
+		if (cfg->page_public[0] != '\0')
 			rc |= write_page(ro, cfg->page_public, now, &o, badges);
-		} else {
+		else
 			rc |= write_badges(ro, &o, now, badges);
-		}
 	}
-	if (cfg->page_owner_pages && (cfg->page_public[0] != '\0' || cfg->status_page[0] != '\0'))
-		rc |= write_owner_pages(ro, rw, cfg, now);
 	return rc;
 }

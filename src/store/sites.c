@@ -752,3 +752,45 @@ fail:
 		store_rollback(s);
 	return -1;
 }
+
+static int owner_token_row(sqlite3_stmt *st, void *elem, void *arg)
+{
+	struct sq_owner_token *t = elem;
+	(void)arg;
+
+	if (store_col_as_text(st, 0, false, &t->owner_email) < 0)
+		return -1;
+	const char *tok = (const char *)sqlite3_column_text(st, 1);
+	if (tok == NULL || strlen(tok) != SQ_OWNER_TOKEN_LEN)
+		return 0;           /* the CHECK keeps these out; a row typed around it is left aside */
+	memcpy(t->token, tok, SQ_OWNER_TOKEN_LEN + 1);
+	return 0;
+}
+
+int store_owner_tokens(struct store *s, struct sq_owner_token_list *out)
+{
+	struct sq_owner_token_list l = { NULL, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_prepare(s, "SELECT owner_email, token FROM owner_pages ORDER BY owner_email", 0,
+	    &st, "reading the owners' page tokens") < 0)
+		return -1;
+	rc = STORE_COLLECT(s, st, owner_token_row, NULL, &l, "reading the owners' page tokens");
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_free_owner_tokens(&l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+void store_free_owner_tokens(struct sq_owner_token_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].owner_email);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}

@@ -190,6 +190,20 @@ void store_free_site_settings(struct sq_site_settings *st);
 #define SQ_OWNER_TOKEN_LEN 32
 int store_owner_token(struct store *s, const char *owner_email, char out[33]);
 
+/* The tokens made so far, by address: the operators' page lists the owner pages. */
+struct sq_owner_token {
+	char *owner_email;
+	char token[SQ_OWNER_TOKEN_LEN + 1];   /* "" for a row that is not one */
+};
+
+struct sq_owner_token_list {
+	struct sq_owner_token *v;
+	size_t n;
+};
+
+int store_owner_tokens(struct store *s, struct sq_owner_token_list *out);
+void store_free_owner_tokens(struct sq_owner_token_list *l);
+
 /* 0, STORE_NOT_FOUND, or -1. Its history and incidents stay (pruned by age). */
 int store_remove_site(struct store *s, int64_t id);
 int store_enable_site(struct store *s, int64_t id, bool enabled);
