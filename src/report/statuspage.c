@@ -38,7 +38,6 @@
 #define FOLD_ABOVE 200           /* sites on a page past which a group that is all up is folded */
 #define MAINT_AHEAD (7 * DAY)    /* upcoming maintenance shown this far ahead */
 #define MAINT_NAMES 5            /* sites named per window, then "and N more" */
-#define NNBSP "\xe2\x80\xaf"      /* U+202F, a narrow no-break space: "24 h" */
 #define DOT "\xc2\xb7"             /* U+00B7, a middle dot */
 
 static const char css[] =
@@ -92,12 +91,12 @@ static const char css[] =
     ".u{font-style:normal;text-align:right;font-variant-numeric:tabular-nums;font-size:.9rem}"
     ".d{padding:2px 14px 12px 2.2em;font-size:.88rem;overflow-wrap:anywhere}"
     ".d p{margin:4px 0}.d a{color:var(--muted)}"
-    ".f b,.r b{font-variant-numeric:tabular-nums;margin-right:.9em}"
+    ".f b,.r b{font-variant-numeric:tabular-nums;margin-right:.9em;white-space:nowrap}"
     ".f::before{content:\"Uptime: \"}.r::before{content:\"Response time, 24 h: \"}"
-    ".f b:nth-of-type(1)::before{content:\"24 h \";font-weight:400}"
-    ".f b:nth-of-type(2)::before{content:\"7 d \";font-weight:400}"
-    ".f b:nth-of-type(3)::before{content:\"30 d \";font-weight:400}"
-    ".f b:nth-of-type(4)::before{content:\"90 d \";font-weight:400}"
+    ".f b:nth-of-type(1)::before{content:\"24\\202F h \";font-weight:400}"
+    ".f b:nth-of-type(2)::before{content:\"7\\202F d \";font-weight:400}"
+    ".f b:nth-of-type(3)::before{content:\"30\\202F d \";font-weight:400}"
+    ".f b:nth-of-type(4)::before{content:\"90\\202F d \";font-weight:400}"
     ".r b:nth-of-type(1)::before{content:\"median \";font-weight:400}"
     ".r b:nth-of-type(2)::before{content:\"95th percentile \";font-weight:400}"
     ".r b::after{content:\" ms\"}"
@@ -797,9 +796,6 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 		fprintf(f, "<p class=\"muted\">Not shown: %zu site%s whose entry cannot be checked "
 		    "(<code>squirrelctl list</code> says why).</p>\n", p->skipped,
 		    p->skipped == 1 ? "" : "s");
-	fputs("<p class=\"muted\">Uptime is time-weighted: each check's result holds until the next "
-	    "check, at most twice the site's interval; time in a maintenance window is left out, "
-	    "and slow time counts as up.</p>\n", f);
 	put_maintenance(f, p);
 	if (p->n > 0)
 		put_legend(f);
@@ -809,6 +805,9 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 		statusjson_end(x->json, p);
 	if (x->store != NULL)
 		put_owner_index(f, p, x->store);
+	fputs("<p class=\"muted\">Uptime is time-weighted: each check's result holds until the next "
+	    "check, at most twice the site's interval; time in a maintenance window is left out, "
+	    "and slow time counts as up. Response times are those of the good checks.</p>\n", f);
 	fprintf(f, "<footer>squirrel %s</footer>\n</main>\n<script>%s</script>\n</body>\n</html>\n",
 	    SQ_VERSION, PAGE_SCRIPT);
 	return 0;

@@ -165,7 +165,7 @@ def daemon_pages(tmp):
         for b in badges:
             svg = read(os.path.join(tmp, "badges", b))
             xml.dom.minidom.parseString(svg)
-            check(">up 100%<" in svg or ">up " in svg, f"{b} says up", svg[:300])
+            check(re.search(r">up( \d+(\.\d+)?%)?</text>", svg) is not None, f"{b} says up", svg[:600])
 
         owners = sorted(n for n in os.listdir(os.path.join(tmp, "pub")) if n.startswith("owner-"))
         html_owners = [n for n in owners if n.endswith(".html")]
@@ -233,27 +233,60 @@ def big_pages(tmp):
 
 
 def small_page(tmp):
+    """Five sites as an operator has them (the screenshots in docs/), then
+    hostile names, a hostile group and a hostile note, which stay text."""
     db = os.path.join(tmp, "small.db")
     equal(run([CTL, "--db", db, "init"])[0], 0, "a database for 5 sites")
-    made = pagedb.make(db, 5, int(time.time()), seed=3, groups=("Shop", "Blog"), public_share=1.0)
+    now = int(time.time())
+    made = pagedb.make(db, 5, now, seed=3, groups=("Shop", "Blog"), public_share=1.0)
+    ids = made["ids"]
     con = sqlite3.connect(db)
-    first = made["ids"][0]
-    con.execute("UPDATE sites SET name = ?, group_name = ? WHERE id = ?",
-                ("<script>alert(1)</script>", "<b>Group</b>", first))
+    for sid, name, group, state in zip(ids, ("Shop front", "Checkout API", "Blog", "Docs", "Partner feed"),
+                                       ("Shop", "Shop", "Content", "Content", None),
+                                       ("up", "down", "up", "degraded", "up")):
+        con.execute("UPDATE sites SET name = ?, group_name = ? WHERE id = ?", (name, group, sid))
+        con.execute("UPDATE site_state SET state = ?, since = ?, last_error = ?, last_status = ? "
+                    "WHERE site_id = ?", (state, now - (1500 if state == "down" else 9 * 86400),
+                                          "http 503" if state == "down" else "",
+                                          503 if state == "down" else 200, sid))
+    con.execute("DELETE FROM incidents WHERE ended_at IS NULL")
     inc = con.execute("INSERT INTO incidents (site_id, started_at, cause) VALUES (?, ?, 'http 503')",
-                      (first, int(time.time()) - 600)).lastrowid
+                      (ids[1], now - 1500)).lastrowid
+    # the outage in the figures too: its last 25 minutes down
+    con.execute("UPDATE uptime_hours SET up_s = max(up_s - 1500, 0), down_s = 1500, failures = 25 "
+                "WHERE site_id = ? AND hour = (SELECT max(hour) FROM uptime_hours WHERE site_id = ?)",
+                (ids[1], ids[1]))
+    # and its raw checks of this hour, as the daemon keeps them: good, then failing
+    hour = now // 3600 * 3600
+    con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, class, detail)"
+                    " VALUES (?, ?, ?, ?, ?, ?, '')",
+                    [(ids[1], t, int(t < now - 1500), 200 if t < now - 1500 else 503, 80,
+                      0 if t < now - 1500 else 1) for t in range(hour, now, 60)])
     con.commit()
     con.close()
+    conf = os.path.join(tmp, "small.conf")
+    with open(os.path.join(tmp, "logo.svg"), "w") as f:
+        f.write(LOGO)
+    with open(conf, "w") as f:
+        f.write(f"[status_page]\ntitle = Example Co. status\n"
+                f"description = Our shop, our blog, and the feed our partners read.\nlogo = {tmp}/logo.svg\n")
     rc, out, err = run([CTL, "--db", db, "incident", "note", str(inc),
-                        "We know: <b>the database</b> is being restored."])
+                        "The payment provider is failing; we are switching to the backup."])
     check(rc == 0, "incident note", err)
+    start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now + 2 * 86400))
+    until = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now + 2 * 86400 + 3600))
+    rc, out, err = run([CTL, "--db", db, "maintenance", "add", "--site", str(ids[2]), "--from", start,
+                        "--until", until, "--reason", "moving to a new server"])
+    check(rc == 0, "a maintenance window planned", err)
     page = os.path.join(tmp, "small.html")
-    equal(run([CTL, "--db", db, "report", "--html", page])[0], 0, "report --html, 5 sites")
+    equal(run([CTL, "--config", conf, "--db", db, "report", "--html", page, "--public"])[0], 0,
+          "report --html, 5 sites")
     html = read(page)
-    check("&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;Group&lt;/b&gt;" in html,
-          "a hostile name and group are text")
-    check("We know: &lt;b&gt;the database&lt;/b&gt; is being restored." in html, "the note, escaped")
-    opened = with_open(page, os.path.join(tmp, "small-open.html"), first)
+    check("1 of 5 sites down" in html, "the overall line")
+    check("<h2>Shop <small class=\"bad\">1 of 2 down</small></h2>" in html, "the Shop group's summary line")
+    check("we are switching to the backup." in html, "the note under its incident")
+    check("Maintenance</h2>" in html and "moving to a new server" in html, "the planned maintenance")
+    opened = with_open(page, os.path.join(tmp, "small-open.html"), ids[1])
     rc, dom, console, err = chromium(tmp, "file://" + opened, "--dump-dom", size=DESKTOP)
     equal(console, [], "the opened page: no console message")
     check(dom.count('<figure class="chart">') == 2, "the opened site's two charts were drawn", dom[-3000:])
@@ -262,9 +295,26 @@ def small_page(tmp):
     check(re.search(r'<div class="ya"[^>]*><span>\d+(\.\d+)? m?s</span>', dom) is not None,
           "the y axis is labelled")
     check(re.search(r'<div class="xa"[^>]*><span>\d\d:00</span>', dom) is not None, "the x axis is labelled")
-    check("<script>alert" not in dom, "no script of the name's")
     for size, tag in ((DESKTOP, "desktop"), (PHONE, "phone")):
         equal(screenshot(tmp, opened, f"status-5-{tag}.png", size), [], f"5 sites at {tag} width")
+
+    # hostile: a name, a group, a note
+    con = sqlite3.connect(db)
+    con.execute("UPDATE sites SET name = ?, group_name = ? WHERE id = ?",
+                ("<script>alert(1)</script>", "<b>Group</b>", ids[0]))
+    con.commit()
+    con.close()
+    rc, out, err = run([CTL, "--db", db, "incident", "note", str(inc), "<img src=x onerror=alert(2)>"])
+    check(rc == 0, "a hostile note", err)
+    equal(run([CTL, "--db", db, "report", "--html", page])[0], 0, "report --html, hostile")
+    html = read(page)
+    check("&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;Group&lt;/b&gt;" in html and
+          "&lt;img src=x onerror=alert(2)&gt;" in html, "a hostile name, group and note are text")
+    opened = with_open(page, os.path.join(tmp, "hostile-open.html"), ids[1])
+    rc, dom, console, err = chromium(tmp, "file://" + opened, "--dump-dom", size=DESKTOP)
+    equal(console, [], "the hostile page: no console message")
+    check("<script>alert" not in dom and "<img src=\"x\"" not in dom and dom.count("<script") == 1,
+          "nothing of the names' runs or loads")
 
 
 def main():

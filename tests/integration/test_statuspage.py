@@ -7,7 +7,7 @@ A page known to break the policy is loaded first, to prove that console
 messages are seen in this Chromium's log at all.
 
 Set SQ_STATUS_SCREENSHOT=PATH to keep the screenshot of the realistic page
-(docs/status-page.png is made this way)."""
+(the screenshots in docs/ are test_publish.py's)."""
 
 import os
 import random
