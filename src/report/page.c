@@ -143,7 +143,8 @@ int page_open(struct page *p, struct store *s, const struct sq_page_opts *o, int
 	}
 	if (store_site_infos(s, 0, &p->list) < 0)
 		goto fail;
-	if (p->list.n > 0 && (p->order = calloc(p->list.n, sizeof(*p->order))) == NULL) {
+	if (p->list.n > 0 && ((p->order = calloc(p->list.n, sizeof(*p->order))) == NULL ||
+	    (p->skipped_rows = calloc(p->list.n, sizeof(*p->skipped_rows))) == NULL)) {
 		log_errorx("the status page: out of memory");
 		goto fail;
 	}
@@ -152,7 +153,7 @@ int page_open(struct page *p, struct store *s, const struct sq_page_opts *o, int
 		if (!si->enabled || !of_kind(p, si))
 			continue;
 		if (si->skipped != NULL) {
-			p->skipped++;
+			p->skipped_rows[p->skipped++] = si;
 			continue;
 		}
 		p->order[p->n++] = si;
@@ -229,6 +230,7 @@ int page_site_read(struct page *p, size_t i, struct page_site *ps)
 void page_close(struct page *p)
 {
 	free(p->order);
+	free(p->skipped_rows);
 	free(p->groups);
 	store_free_site_infos(&p->list);
 	window_list_free(&p->windows);

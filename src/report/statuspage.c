@@ -117,6 +117,7 @@ static const char css[] =
     "margin-left:3.2em}"
     ".empty{color:var(--muted);font-style:italic}"
     ".js .nojs{display:none}"
+    "ul.skip{font-size:.88rem;overflow-wrap:anywhere}"
     "ul.inc{list-style:none;padding:0;margin:4px 0}"
     "ul.inc>li{padding:4px 0;border-top:1px solid var(--line)}ul.inc>li:first-child{border-top:0}"
     "ul.inc ul{margin:2px 0 0 1em;padding:0;list-style:none;color:var(--fg)}"
@@ -749,6 +750,27 @@ static void put_legend(FILE *f)
 }
 
 /*
+ * The rows the daemon skips, with why, on the pages of those who can fix
+ * them (the operators', an owner's): a reason may name an owner's address,
+ * so never on the public page.
+ */
+static void put_skipped(FILE *f, const struct page *p)
+{
+	if (p->skipped == 0 || p->kind == SQ_PAGE_PUBLIC)
+		return;
+	fprintf(f, "<h2>Not checked <small>%zu</small></h2>\n<ul class=\"skip\">", p->skipped);
+	for (size_t i = 0; i < p->skipped; i++) {
+		const struct sq_site_info *si = p->skipped_rows[i];
+		fprintf(f, "<li>#%" PRId64 " ", si->id);
+		put_site_name(f, p, si);
+		fputs(": ", f);
+		html_escape(f, si->skipped);
+		fputs("</li>", f);
+	}
+	fputs("</ul>\n<p class=\"muted\">Fix them with <code>squirrelctl edit</code>.</p>\n", f);
+}
+
+/*
  * On the operators' page, with owner_pages: whose page is which file (the
  * names are random; the operator sends each owner theirs).
  */
@@ -792,10 +814,10 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 		statusjson_begin(x->json, p, period_s);
 	put_head(f, p, period_s);
 	put_overall(f, p);
-	if (p->skipped > 0 && p->kind != SQ_PAGE_PUBLIC)
-		fprintf(f, "<p class=\"muted\">Not shown: %zu site%s whose entry cannot be checked "
-		    "(<code>squirrelctl list</code> says why).</p>\n", p->skipped,
-		    p->skipped == 1 ? "" : "s");
+	if (p->skipped > 0)
+		fprintf(f, "<p class=\"muted\">Not counted: %zu site%s whose entry cannot be checked%s"
+		    "</p>\n", p->skipped, p->skipped == 1 ? "" : "s",
+		    p->kind == SQ_PAGE_PUBLIC ? "." : ", listed at the end with why.");
 	put_maintenance(f, p);
 	if (p->n > 0)
 		put_legend(f);
@@ -803,6 +825,7 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 		return -1;
 	if (x->json != NULL)
 		statusjson_end(x->json, p);
+	put_skipped(f, p);
 	if (x->store != NULL)
 		put_owner_index(f, p, x->store);
 	fputs("<p class=\"muted\">Uptime is time-weighted: each check's result holds until the next "

@@ -304,7 +304,7 @@ def test_page_metrics_prune(tmp):
     equal(sorted(l for l in metrics.splitlines() if l.startswith("squirrel_sites")),
           ['squirrel_sites_skipped 1', 'squirrel_sites{state="degraded"} 0', 'squirrel_sites{state="down"} 1',
            'squirrel_sites{state="unknown"} 0', 'squirrel_sites{state="up"} 1'], "the skipped row is counted apart, not as a site watched")
-    check("1 of 2 sites down" in html and "Not shown: 1 site whose entry cannot be checked" in html,
+    check("1 of 2 sites down" in html and "Not counted: 1 site whose entry cannot be checked" in html,
           "the page counts the skipped row apart", html[html.find("<h1>"):html.find("<section")])
     con = sqlite3.connect(db)
     # the site's latest check of then may stay until the daemon's first: its hold was open

@@ -139,10 +139,10 @@ def main():
         equal(run([CTL, "--config", conf, "--db", db, "init"])[0], 0, "a database")
         now = int(time.time())
         demo_history(db, now)
-        # a row squirreld skips: no site watched, counted apart without its reason
+        # a row squirreld skips: no site watched, counted apart; its reason on the operators' page alone
         con = sqlite3.connect(db)
         con.execute("PRAGMA ignore_check_constraints = 1")
-        con.execute("INSERT INTO sites (url, owner_email, name) VALUES (?, ?, ?)",
+        con.execute("INSERT INTO sites (url, owner_email, name, public) VALUES (?, ?, ?, 1)",
                     ("https://skipped.example/", "owner@secret-domain", "Skipped"))
         con.commit()
         con.close()
@@ -166,9 +166,17 @@ def main():
               "the DOM: one site of four down", dom[:500])
         equal(console, [], "no console message (DOM dump)")
         check(dom.count('<details id="s') == 4 and dom.count('class="bar"') == 4, "four sites, a bar each")
-        check("Not shown: 1 site whose entry cannot be checked" in dom and "Skipped" not in dom
-              and "secret-domain" not in dom, "the skipped row: counted apart, its reason not public",
-              dom[dom.find("<h1>"):dom.find("<section")])
+        check("Not counted: 1 site whose entry cannot be checked, listed at the end with why." in dom
+              and re.search(r"<li>#\d+ Skipped: bad owner_email: domain .secret-domain. has no dot</li>", dom) is not None,
+              "the skipped row: counted apart, listed with why on the operators' page",
+              dom[dom.find("Not counted"):dom.find("Not counted") + 300] + dom[dom.find("Not checked"):][:400])
+        pub = os.path.join(tmp, "public.html")
+        equal(run([CTL, "--config", conf, "--db", db, "report", "--html", pub, "--public"])[0], 0,
+              "report --html --public")
+        with open(pub, encoding="utf-8") as f:
+            public = f.read()
+        check("Not counted: 1 site whose entry cannot be checked." in public and "Skipped" not in public
+              and "secret-domain" not in public, "on the public page: counted apart, nothing of why")
         check("ongoing" in dom and "connect refused" in dom, "the ongoing incident is shown")
 
         # a name full of markup is text in the DOM, not an element

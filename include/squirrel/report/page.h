@@ -55,6 +55,7 @@ struct page {
 	size_t ngroups;
 	size_t up, down, slow, unknown;  /* over the sites shown */
 	size_t skipped;          /* rows of this page's kind that cannot be checked: not shown */
+	const struct sq_site_info **skipped_rows;  /* those rows, by id (skipped says why) */
 	struct sq_window_list windows;
 	struct sq_reader *reader;
 };
