@@ -14,7 +14,8 @@ meson compile -C build
 demo=build/demo
 mail=$demo/mail
 mkdir -p "$demo"
-rm -rf "$mail" "$demo/demo.db" "$demo/demo.db-wal" "$demo/demo.db-shm" "$demo/status.html"
+rm -rf "$mail" "$demo/demo.db" "$demo/demo.db-wal" "$demo/demo.db-shm" "$demo/status.html" \
+	"$demo/status.json" "$demo/public.html" "$demo/public.json"
 rm -f "$demo/httpd.port" "$demo/smtpd.port"
 
 pids=
@@ -53,11 +54,15 @@ pids="$pids $!"
 smtp_port=$(wait_port "$demo/smtpd.port" "the SMTP server")
 rm -f "$demo/smtpd.port"
 
-# The built-in defaults, but for where the mail goes and the status page.
+# The built-in defaults, but for where the mail goes and the status pages.
 cat >"$demo/demo.conf" <<EOF
 ; Written by scripts/demo.sh: every other key keeps its built-in default.
 [squirreld]
 status_page = $PWD/$demo/status.html
+
+[status_page]
+title = squirrel demo
+public_page = $PWD/$demo/public.html
 
 [smtp]
 host = 127.0.0.1
@@ -67,13 +72,13 @@ EOF
 # squirreld creates the schema; the sites go in with plain sqlite3.
 build/squirreld --once --config "$demo/demo.conf" --db "$demo/demo.db" >/dev/null
 sqlite3 "$demo/demo.db" <<SQL
-INSERT INTO sites(url, owner_email, name) VALUES
-  ('http://127.0.0.1:$port/?status=200', 'ops@example.org', 'healthy'),
-  ('http://127.0.0.1:$port/?status=503', 'ops@example.org', 'failing'),
-  ('http://127.0.0.1:$port/?head=405&status=200', 'ops@example.org', 'refuses HEAD'),
-  ('http://127.0.0.1:$port/?delay=300', 'ops@example.org', 'slow'),
-  ('http://127.0.0.1:1/', 'ops@example.org', 'nothing listening'),
-  ('https://example.org/', 'ops@example.org', 'a public site');
+INSERT INTO sites(url, owner_email, name, group_name, public) VALUES
+  ('http://127.0.0.1:$port/?status=200', 'ops@example.org', 'healthy', 'Loopback', 1),
+  ('http://127.0.0.1:$port/?status=503', 'ops@example.org', 'failing', 'Loopback', 1),
+  ('http://127.0.0.1:$port/?head=405&status=200', 'ops@example.org', 'refuses HEAD', 'Loopback', 1),
+  ('http://127.0.0.1:$port/?delay=300', 'ops@example.org', 'slow', 'Loopback', 0),
+  ('http://127.0.0.1:1/', 'ops@example.org', 'nothing listening', NULL, 0),
+  ('https://example.org/', 'ops@example.org', 'a public site', NULL, 1);
 SQL
 
 echo "== one pass: squirreld --once --config $demo/demo.conf --db $demo/demo.db"
@@ -113,8 +118,9 @@ cat <<EOF
    Meanwhile, in another terminal:
      build/squirrelctl --db $demo/demo.db status
      build/squirrelctl --db $demo/demo.db history 2
-   The status page, rewritten every minute: $demo/status.html
-   (or now: build/squirrelctl --db $demo/demo.db report --html FILE)
+   The status pages, rewritten every minute: $demo/status.html (every
+   site) and $demo/public.html (the public ones), each with its .json
+   (or now: build/squirrelctl --db $demo/demo.db report --html FILE [--public])
    Ctrl-C stops the daemon.
 
 EOF
@@ -138,4 +144,5 @@ trap 'exit 130' INT TERM
 echo
 echo "== stopped. What it left in $demo/:"
 echo "   demo.db (build/squirrelctl --db $demo/demo.db status), status.html,"
+echo "   public.html (and their .json),"
 echo "   mail/ ($(find "$mail" -name '*.eml' 2>/dev/null | wc -l) mails, one .eml each)"

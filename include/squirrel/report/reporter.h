@@ -1,6 +1,7 @@
 /*
  * reporter.h - the daemon's slow chores, off the checking thread: the
- * status page (status_page, every minute), the metrics file (metrics_file,
+ * status pages (status_page and [status_page]'s, every minute:
+ * statuspage_publish), the metrics file (metrics_file,
  * every 15 s), pruning of old history (history_days, in small batches) and,
  * once after an upgrade, the conversion of schema 8's history to class
  * codes (in batches of 10,000 checks).

@@ -1,12 +1,13 @@
 /*
- * statuspage.h - one self-contained HTML file people look at: per enabled
- * site its state, a 90-day bar of daily uptime, a response-time sparkline
- * for the last 24 h, and recent incidents; sites that are down come first.
- * Rows squirreld skips (they cannot be checked) are left out, counted in
- * one line without their reasons (squirrelctl list gives those). No
- * scripts and no external
- * assets: the SVG is inline and a Content-Security-Policy forbids the
- * rest. Every value from the database is escaped.
+ * statuspage.h - the status pages people look at: one self-contained HTML
+ * file each, a row per site (name, state, a 90-day bar, 30-day uptime) in
+ * its group, the details folded (the figures, the last check, maintenance,
+ * the incidents with their notes, the response-time charts). Three kinds:
+ * the operators' page, the public one and one per owner; beside each its
+ * JSON twin (statusjson.h), and with the public one the badges (badge.h).
+ * Rows squirreld skips are not counted as sites. No external asset; one
+ * script (page.js), allowed by its hash in the page's
+ * Content-Security-Policy. Every value from the database is escaped.
  */
 #ifndef SQUIRREL_STATUSPAGE_H
 #define SQUIRREL_STATUSPAGE_H
@@ -17,8 +18,6 @@
 #include "squirrel/core/config.h"
 #include "squirrel/store/store.h"
 
-/* Days in the uptime bar. */
-#define STATUSPAGE_DAYS 90
 
 /*
  * Which page: the operators' (every site, URLs shown), the public one
