@@ -141,8 +141,12 @@ int page_open(struct page *p, struct store *s, const struct sq_page_opts *o, int
 		p->reader = NULL;
 		return -1;
 	}
-	if (store_site_infos(s, 0, &p->list) < 0)
+	if (o->sites != NULL) {
+		p->list = *o->sites;
+		p->list_borrowed = true;
+	} else if (store_site_infos(s, 0, &p->list) < 0) {
 		goto fail;
+	}
 	if (p->list.n > 0 && ((p->order = calloc(p->list.n, sizeof(*p->order))) == NULL ||
 	    (p->skipped_rows = calloc(p->list.n, sizeof(*p->skipped_rows))) == NULL)) {
 		log_errorx("the status page: out of memory");
@@ -232,7 +236,8 @@ void page_close(struct page *p)
 	free(p->order);
 	free(p->skipped_rows);
 	free(p->groups);
-	store_free_site_infos(&p->list);
+	if (!p->list_borrowed)
+		store_free_site_infos(&p->list);
 	window_list_free(&p->windows);
 	store_reader_close(p->reader);
 	memset(p, 0, sizeof(*p));

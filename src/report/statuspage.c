@@ -925,10 +925,15 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+static int by_owner(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /*
  * One page per owner of an enabled site, beside the public page (else the
- * full one), named by the owner's token: owner-TOKEN.html. The operators'
- * page lists them (statuspage.c put_owner_index).
+ * full one), named by the owner's token: owner-TOKEN.html (the operators'
+ * page lists them, put_owner_index). The site list is read once for all.
  */
 static int write_owner_pages(struct store *ro, struct store *rw, const struct sq_config *cfg,
     int64_t now)
@@ -936,32 +941,38 @@ static int write_owner_pages(struct store *ro, struct store *rw, const struct sq
 	struct sq_site_info_list l;
 	const char *beside = cfg->page_public[0] != '\0' ? cfg->page_public : cfg->status_page;
 	char *dir = dir_of(beside);
+	const char **owners = NULL;
+	size_t n = 0;
 	int rc = 0;
 
 	if (dir == NULL || store_site_infos(ro, 0, &l) < 0) {
 		free(dir);
 		return -1;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		const char *owner = l.v[i].owner_email;
-		bool seen = false;
-		if (!l.v[i].enabled || owner == NULL)
+	/* each owner of an enabled site once, whatever the case of the address's letters */
+	if (l.n > 0 && (owners = calloc(l.n, sizeof(*owners))) == NULL) {
+		log_errorx("the owners' pages: out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; owners != NULL && i < l.n; i++)
+		if (l.v[i].enabled && l.v[i].owner_email != NULL)
+			owners[n++] = l.v[i].owner_email;
+	if (n > 1)
+		qsort(owners, n, sizeof(*owners), by_owner);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcasecmp(owners[i - 1], owners[i]) == 0)
 			continue;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = l.v[k].enabled && l.v[k].owner_email != NULL &&
-			    strcasecmp(l.v[k].owner_email, owner) == 0;
-		if (seen)
-			continue;
-		char token[33], path[4096];
-		if (store_owner_token(rw, owner, token) < 0) {
+		char token[SQ_OWNER_TOKEN_LEN + 1], path[4096];
+		if (store_owner_token(rw, owners[i], token) < 0) {
 			rc = -1;
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/owner-%s.html", dir, token);
-		struct sq_page_opts o = { .kind = SQ_PAGE_OWNER, .owner = owner, .cfg = cfg,
-		    .period_s = STATUSPAGE_PERIOD_S };
+		struct sq_page_opts o = { .kind = SQ_PAGE_OWNER, .owner = owners[i], .cfg = cfg,
+		    .period_s = STATUSPAGE_PERIOD_S, .sites = &l };
 		rc |= write_page(ro, path, now, &o, NULL);
 	}
+	free(owners);
 	store_free_site_infos(&l);
 	free(dir);
 	return rc;

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -30,39 +29,15 @@ import xml.dom.minidom
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pagedb  # noqa: E402
+from browser import CHROMIUM, chromium  # noqa: E402
 from harness import (Httpd, check, done, equal, new_db, run, stop_pid, tmpdir,  # noqa: E402
                      wait_for, SQUIRRELD)
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CONSOLE = re.compile(r":CONSOLE[:(]")
 DESKTOP, PHONE = (1280, 900), (412, 915)
 LIMIT = 1_500_000
 LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40">'
         '<circle cx="20" cy="20" r="18" fill="#b5651d"/></svg>')
-
-
-def chromium(tmp, url, *extra, size=PHONE, timeout=120):
-    """Runs headless Chromium once; returns (rc, stdout, console lines, stderr)."""
-    profile = os.path.join(tmp, f"profile-{time.monotonic_ns()}")
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-            f"--window-size={size[0]},{size[1]}", *extra, url]
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=30)
-        err += "\n(timed out)"
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=30)
-    shutil.rmtree(profile, ignore_errors=True)
-    return p.returncode, out, [ln for ln in err.splitlines() if CONSOLE.search(ln)], err
 
 
 def read(path):

@@ -13,45 +13,18 @@ import os
 import random
 import re
 import shutil
-import signal
 import sqlite3
 import struct
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from browser import CHROMIUM, chromium  # noqa: E402
 from harness import check, done, equal, run, tmpdir  # noqa: E402
 
 CTL = os.environ.get("SQUIRRELCTL", "build/squirrelctl")
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 DAY = 86400
 WIDTH, HEIGHT = 412, 915
-CONSOLE = re.compile(r":CONSOLE[:(]")
-
-
-def chromium(tmp, url, *extra, timeout=120):
-    """Runs headless Chromium once; returns (rc, stdout, console lines)."""
-    profile = os.path.join(tmp, f"profile-{time.monotonic_ns()}")
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-            f"--window-size={WIDTH},{HEIGHT}", *extra, url]
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # its helpers are in the group we started it in
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=30)
-        err += "\n(timed out)"
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=30)
-    shutil.rmtree(profile, ignore_errors=True)
-    return p.returncode, out, [ln for ln in err.splitlines() if CONSOLE.search(ln)], err
 
 
 def png_size(path):

@@ -49,6 +49,7 @@ struct page {
 	int64_t first_hour;      /* the hour starting rt_hours[0] */
 	bool show_urls;
 	struct sq_site_info_list list;  /* every site; order[] points into it */
+	bool list_borrowed;      /* list is the caller's (sq_page_opts.sites): not freed */
 	const struct sq_site_info **order;  /* the sites shown, in order */
 	size_t n;
 	struct page_group *groups;

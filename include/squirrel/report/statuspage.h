@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "squirrel/core/config.h"
+#include "squirrel/store/sites.h"
 #include "squirrel/store/store.h"
 
 
@@ -31,6 +32,8 @@ struct sq_page_opts {
 	const char *owner;              /* SQ_PAGE_OWNER: whose sites */
 	const struct sq_config *cfg;    /* [status_page]; NULL: the defaults */
 	int period_s;                   /* rewritten this often (s); 0: a report written once */
+	/* the site list already read (one read for every owner's page); NULL: read it */
+	const struct sq_site_info_list *sites;
 };
 
 /* Writes the page as of now (unix s) to f. 0 or -1 (logged). */
