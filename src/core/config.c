@@ -189,6 +189,25 @@ static bool section_known(const char *section)
 	return false;
 }
 
+/* "[squirreld], [status_page], [check], ...": the sections, in the table's order. */
+static void sections_list(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(keys[k].section, keys[i].section) == 0;
+		if (seen)
+			continue;
+		int n = snprintf(buf + o, len - o, "%s[%s]", o > 0 ? ", " : "", keys[i].section);
+		if (n < 0 || (size_t)n >= len - o)
+			return;
+		o += (size_t)n;
+	}
+}
+
 static const struct key *key_find(const char *section, const char *name)
 {
 	for (size_t i = 0; i < NKEYS; i++)
@@ -409,7 +428,9 @@ static int parse_line(struct sq_config *cfg, char *line, char *section, size_t s
 		}
 		char *name = str_trim(s + 1);
 		if (!section_known(name)) {
-			seterr(why, whylen, "unknown section [%s] (valid: [squirreld], [check], [smtp], [alerts], [redis])", name);
+			char valid[160];
+			sections_list(valid, sizeof(valid));
+			seterr(why, whylen, "unknown section [%s] (valid: %s)", name, valid);
 			return -1;
 		}
 		snprintf(section, seclen, "%s", name);

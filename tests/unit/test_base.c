@@ -16,6 +16,7 @@
 
 #include "squirrel/base/clock.h"
 #include "squirrel/base/escape.h"
+#include "squirrel/base/image.h"
 #include "squirrel/base/secret.h"
 #include "squirrel/base/thread.h"
 #include "squirrel/base/util.h"
@@ -272,8 +273,98 @@ static void test_ascii_line(void)
 	is_str(out, "", "NULL: empty");
 }
 
+/* base64 of n bytes, as a string (malloc'd). */
+static char *b64(const char *p, size_t n)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (f == NULL)
+		return NULL;
+	base64_write(f, (const unsigned char *)p, n);
+	fclose(f);
+	return out;
+}
+
+/* The logo's reader: the type by the first bytes, the size bounds, base64 (RFC 4648's vectors). */
+static void test_image(void)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = { { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" } };
+	char dir[] = "/tmp/sq-test-image-XXXXXX", path[256], why[512];
+	struct image img;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *got = b64(v[i].in, strlen(v[i].in));
+		is_str(got, v[i].out, "base64 of an RFC 4648 vector");
+		free(got);
+	}
+	char *got = b64("\xff\xfe\x00", 3);
+	is_str(got, "//4A", "base64: the last two letters of the alphabet, a zero byte");
+	free(got);
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	static const struct {
+		const char *name, *data;
+		size_t len;
+		const char *mime;
+	} f[] = {
+		{ "a.png", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "image/png" },
+		{ "a.jpg", "\xff\xd8\xff\xe0\0\x10JFIF", 10, "image/jpeg" },
+		{ "a.gif", "GIF89a\x01\0\x01\0", 10, "image/gif" },
+		{ "a.webp", "RIFF\x10\0\0\0WEBPVP8 ", 16, "image/webp" },
+		{ "a.svg", "<?xml version=\"1.0\"?>\n<!-- a logo -->\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+		  79, "image/svg+xml" },
+		{ "bom.svg", "\xef\xbb\xbf  <svg/>", 9, "image/svg+xml" },
+		{ "page.png", "<html><script>alert(1)</script>", 31, NULL },
+		{ "empty.png", "", 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, f[i].name);
+		FILE *o = fopen(path, "wb");
+		if (o != NULL) {
+			fwrite(f[i].data, 1, f[i].len, o);
+			fclose(o);
+		}
+		int rc = image_load(path, &img, why, sizeof(why));
+		if (f[i].mime != NULL) {
+			ok(rc == 0 && img.mime != NULL && strcmp(img.mime, f[i].mime) == 0 && img.len == f[i].len,
+			    "a picture told by its first bytes");
+			image_free(&img);
+		} else {
+			ok(rc == -1 && img.data == NULL, "not a picture: refused");
+			ok(strstr(why, f[i].name) != NULL && (strstr(why, "not a PNG, JPEG, GIF, WebP or SVG") != NULL ||
+			    strstr(why, "0 bytes; a picture to inline is 1 to 262144 bytes") != NULL),
+			    "with what is wrong");
+		}
+		unlink(path);
+	}
+	/* one byte too big */
+	snprintf(path, sizeof(path), "%s/big.png", dir);
+	FILE *o = fopen(path, "wb");
+	if (o != NULL) {
+		fwrite("\x89PNG\r\n\x1a\n", 1, 8, o);
+		for (int i = 8; i < IMAGE_MAX + 1; i++)
+			fputc(0, o);
+		fclose(o);
+	}
+	ok(image_load(path, &img, why, sizeof(why)) == -1 &&
+	    strstr(why, "262145 bytes; a picture to inline is 1 to 262144 bytes") != NULL,
+	    "a picture past IMAGE_MAX refused");
+	ok(image_check(dir, why, sizeof(why)) == -1 && strstr(why, "not a regular file") != NULL,
+	    "a directory refused");
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
+	test_image();
 	test_clock();
 	test_location();
 	test_secret();

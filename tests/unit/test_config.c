@@ -163,7 +163,21 @@ static void test_errors(void)
 		{ "database = x\n", ":1: key 'database' before any [section]" },
 		{ "[squirreld]\nfoo = 1\n", ":2: unknown key 'foo' in [squirreld]" },
 		{ "[check]\ndatabase = x\n", ":2: unknown key 'database' in [check]" },
-		{ "[nosuch]\n", ":1: unknown section [nosuch] (valid: [squirreld], [check], [smtp], [alerts], [redis])" },
+		{ "[nosuch]\n", ":1: unknown section [nosuch] (valid: [squirreld], [status_page], [check], "
+		  "[smtp], [alerts], [redis])" },
+		{ "[status_page]\nshow_urls = maybe\n", ":2: show_urls: 'maybe' is not one of: yes, no, "
+		  "true, false, on, off, 1, 0" },
+		{ "[status_page]\nowner_pages = Yes\n", ":2: owner_pages: 'Yes' is not one of: yes, no, "
+		  "true, false, on, off, 1, 0" },
+		{ "[status_page]\nrefresh = -1\n", ":2: refresh: -1 is out of range (0 to 86400)" },
+		{ "[status_page]\ntitle = \n", ":2: title: a title is 1 to 200 bytes, not 0" },
+		{ "[status_page]\ntitle = a\x01b\n", ":2: title: a title is one line of text (a control "
+		  "character at byte 2)" },
+		{ "[status_page]\nlogo = /nonexistent/logo.png\n",
+		  ":2: logo: /nonexistent/logo.png: No such file or directory" },
+		{ "[status_page]\nlogo = /etc/passwd\n", ":2: logo: /etc/passwd: not a PNG, JPEG, GIF, "
+		  "WebP or SVG picture (by its first bytes)" },
+		{ "[status_page]\nlogo = /tmp\n", ":2: logo: /tmp: not a regular file" },
 		{ "[alerts]\ntimezone = Europe/Nowhere\n", ":2: timezone: 'Europe/Nowhere' is no time "
 		  "zone this system knows (no /usr/share/zoneinfo/Europe/Nowhere in the zone database)" },
 		{ "[alerts]\ntimezone = CET-1CEST\n", ":2: timezone: 'CET-1CEST' is no time zone this "
