@@ -28,7 +28,7 @@
 #include "squirrel/scaleout/redis_link.h"
 #endif
 #include "squirrel/core/site.h"
-#include "squirrel/report/statuspage.h"
+#include "squirrel/report/publish.h"
 #include "squirrel/core/maintenance.h"
 #include "squirrel/store/maintenance.h"
 #include "squirrel/store/contacts.h"

@@ -20,7 +20,7 @@
 #include "squirrel/scaleout/redis_link.h"
 #endif
 #include "squirrel/report/reporter.h"
-#include "squirrel/report/statuspage.h"
+#include "squirrel/report/publish.h"
 #include "squirrel/store/retention.h"
 #include "squirrel/store/convert.h"
 #include "squirrel/store/store.h"

@@ -17,20 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "config_build.h"
 #include "page_script.h"
 #include "squirrel/base/escape.h"
 #include "squirrel/base/image.h"
 #include "squirrel/base/log.h"
-#include "squirrel/base/outfile.h"
 #include "squirrel/base/timefmt.h"
 #include "squirrel/base/urlshow.h"
 #include "squirrel/core/cert.h"
-#include "squirrel/report/badge.h"
 #include "squirrel/report/page.h"
-#include "squirrel/report/statusjson.h"
 #include "squirrel/report/statuspage.h"
 
 #define DAY 86400
@@ -687,15 +683,7 @@ static void put_group_head(FILE *f, const struct page_group *g)
 	fputs("</small></h2>", f);
 }
 
-/* What a pass over the sites writes besides the HTML. */
-struct extras {
-	FILE *json;              /* status.json; NULL: none */
-	const char *badges_dir;  /* NULL: no badges */
-	int badge_errors;
-	struct store *store;     /* the page's own, for the owner pages' index */
-};
-
-static int put_groups(FILE *f, struct page *p, struct extras *x)
+static int put_groups(FILE *f, struct page *p, statuspage_site_fn *each, void *arg)
 {
 	struct page_site *ps = calloc(1, sizeof(*ps));
 	int rc = 0;
@@ -724,10 +712,8 @@ static int put_groups(FILE *f, struct page *p, struct extras *x)
 			if ((rc = page_site_read(p, i, ps)) != 0)
 				break;
 			put_site(f, p, ps);
-			if (x->json != NULL)
-				statusjson_site(x->json, p, ps, i == 0);
-			if (x->badges_dir != NULL && badge_write(x->badges_dir, ps) < 0)
-				x->badge_errors++;
+			if (each != NULL)
+				each(p, ps, i, arg);
 		}
 		fputs("</div>", f);
 		fputs(fold ? "</details>\n" : headed ? "</section>\n" : "\n", f);
@@ -808,10 +794,9 @@ static void put_owner_index(FILE *f, const struct page *p, struct store *s)
 	store_free_owner_tokens(&l);
 }
 
-static int render(struct page *p, FILE *f, int period_s, struct extras *x)
+int statuspage_html(FILE *f, struct page *p, struct store *s, int period_s,
+    statuspage_site_fn *each, void *arg)
 {
-	if (x->json != NULL)
-		statusjson_begin(x->json, p, period_s);
 	put_head(f, p, period_s);
 	put_overall(f, p);
 	if (p->skipped > 0)
@@ -821,13 +806,10 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 	put_maintenance(f, p);
 	if (p->n > 0)
 		put_legend(f);
-	if (put_groups(f, p, x) < 0)
+	if (put_groups(f, p, each, arg) < 0)
 		return -1;
-	if (x->json != NULL)
-		statusjson_end(x->json, p);
 	put_skipped(f, p);
-	if (x->store != NULL)
-		put_owner_index(f, p, x->store);
+	put_owner_index(f, p, s);
 	fputs("<p class=\"muted\">Uptime is time-weighted: each check's result holds until the next "
 	    "check, at most twice the site's interval; time in a maintenance window is left out, "
 	    "and slow time counts as up. Response times are those of the good checks.</p>\n", f);
@@ -838,189 +820,11 @@ static int render(struct page *p, FILE *f, int period_s, struct extras *x)
 
 int statuspage_render(struct store *s, FILE *f, int64_t now, const struct sq_page_opts *o)
 {
-	struct extras x = { NULL, NULL, 0, s };
 	struct page p;
 
 	if (page_open(&p, s, o, now) < 0)
 		return -1;
-	int rc = render(&p, f, o->period_s, &x);
+	int rc = statuspage_html(f, &p, s, o->period_s, NULL, NULL);
 	page_close(&p);
-	return rc;
-}
-
-/* The JSON beside a page: its name with .json for .html (or .htm), else added. */
-static char *json_path(const char *html)
-{
-	size_t n = strlen(html);
-	const char *dot = strrchr(html, '.'), *slash = strrchr(html, '/');
-	if (dot != NULL && (slash == NULL || dot > slash) &&
-	    (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0))
-		n = (size_t)(dot - html);
-	char *out = malloc(n + sizeof(".json"));
-	if (out != NULL) {
-		memcpy(out, html, n);
-		memcpy(out + n, ".json", sizeof(".json"));
-	}
-	return out;
-}
-
-/*
- * The page, its JSON beside it and (badges_dir) the badges of its sites,
- * in one pass over the sites. 0 or -1 (logged; what failed keeps its old
- * file).
- */
-static int write_page(struct store *s, const char *path, int64_t now,
-    const struct sq_page_opts *o, const char *badges_dir)
-{
-	struct outfile html, json;
-	struct extras x = { NULL, badges_dir, 0, s };
-	struct page p;
-	char *jpath = json_path(path);
-	int rc = -1;
-
-	if (jpath == NULL) {
-		log_errorx("%s: out of memory", path);
-		return -1;
-	}
-	if (outfile_open(&html, path, 0644) < 0) {
-		free(jpath);
-		return -1;
-	}
-	if (outfile_open(&json, jpath, 0644) < 0) {
-		outfile_abort(&html);
-		free(jpath);
-		return -1;
-	}
-	x.json = json.f;
-	if (page_open(&p, s, o, now) == 0) {
-		rc = render(&p, html.f, o->period_s, &x);
-		page_close(&p);
-	}
-	if (rc < 0) {
-		outfile_abort(&html);
-		outfile_abort(&json);
-	} else {
-		rc = outfile_commit(&html);
-		rc |= outfile_commit(&json);
-	}
-	if (x.badge_errors > 0)
-		rc = -1;
-	free(jpath);
-	return rc;
-}
-
-int statuspage_write(struct store *s, const char *path, int64_t now, const struct sq_page_opts *o)
-{
-	return write_page(s, path, now, o, NULL);
-}
-
-/* The directory a path is in ("." for a bare name), malloc'd. */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
-static int by_owner(const void *a, const void *b)
-{
-	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/*
- * One page per owner of an enabled site, beside the public page (else the
- * full one), named by the owner's token: owner-TOKEN.html (the operators'
- * page lists them, put_owner_index). The site list is read once for all.
- */
-static int write_owner_pages(struct store *ro, struct store *rw, const struct sq_config *cfg,
-    int64_t now)
-{
-	struct sq_site_info_list l;
-	const char *beside = cfg->page_public[0] != '\0' ? cfg->page_public : cfg->status_page;
-	char *dir = dir_of(beside);
-	const char **owners = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	if (dir == NULL || store_site_infos(ro, 0, &l) < 0) {
-		free(dir);
-		return -1;
-	}
-	/* each owner of an enabled site once, whatever the case of the address's letters */
-	if (l.n > 0 && (owners = calloc(l.n, sizeof(*owners))) == NULL) {
-		log_errorx("the owners' pages: out of memory");
-		rc = -1;
-	}
-	for (size_t i = 0; owners != NULL && i < l.n; i++)
-		if (l.v[i].enabled && l.v[i].owner_email != NULL)
-			owners[n++] = l.v[i].owner_email;
-	if (n > 1)
-		qsort(owners, n, sizeof(*owners), by_owner);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && strcasecmp(owners[i - 1], owners[i]) == 0)
-			continue;
-		char token[SQ_OWNER_TOKEN_LEN + 1], path[4096];
-		if (store_owner_token(rw, owners[i], token) < 0) {
-			rc = -1;
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/owner-%s.html", dir, token);
-		struct sq_page_opts o = { .kind = SQ_PAGE_OWNER, .owner = owners[i], .cfg = cfg,
-		    .period_s = STATUSPAGE_PERIOD_S, .sites = &l };
-		rc |= write_page(ro, path, now, &o, NULL);
-	}
-	free(owners);
-	store_free_site_infos(&l);
-	free(dir);
-	return rc;
-}
-
-/* The badges of the public sites, when there is no public page to make them with. */
-static int write_badges(struct store *ro, const struct sq_page_opts *o, int64_t now,
-    const char *dir)
-{
-	struct page_site *ps = calloc(1, sizeof(*ps));
-	struct page p;
-	int rc = 0;
-
-	if (ps == NULL || page_open(&p, ro, o, now) < 0) {
-		free(ps);
-		return -1;
-	}
-	for (size_t i = 0; i < p.n && rc == 0; i++)
-		if ((rc = page_site_read(&p, i, ps)) == 0)
-			rc = badge_write(dir, ps);
-	page_site_clear(ps);
-	free(ps);
-	page_close(&p);
-	return rc;
-}
-
-int statuspage_publish(struct store *ro, struct store *rw, const struct sq_config *cfg,
-    int64_t now)
-{
-	int rc = 0;
-
-	/* the owners' first: their tokens are made there, and the operators' page lists them */
-	if (cfg->page_owner_pages && (cfg->page_public[0] != '\0' || cfg->status_page[0] != '\0'))
-		rc |= write_owner_pages(ro, rw, cfg, now);
-	if (cfg->status_page[0] != '\0') {
-		struct sq_page_opts o = { .kind = SQ_PAGE_FULL, .cfg = cfg,
-		    .period_s = STATUSPAGE_PERIOD_S };
-		rc |= write_page(ro, cfg->status_page, now, &o, NULL);
-	}
-	if (cfg->page_public[0] != '\0' || cfg->page_badges_dir[0] != '\0') {
-		/* the badges are the public sites': made in the public page's pass */
-		struct sq_page_opts o = { .kind = SQ_PAGE_PUBLIC, .cfg = cfg,
-		    .period_s = STATUSPAGE_PERIOD_S };
-		const char *badges = cfg->page_badges_dir[0] != '\0' ? cfg->page_badges_dir : NULL;
-		if (cfg->page_public[0] != '\0')
-			rc |= write_page(ro, cfg->page_public, now, &o, badges);
-		else
-			rc |= write_badges(ro, &o, now, badges);
-	}
 	return rc;
 }

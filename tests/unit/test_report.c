@@ -16,7 +16,7 @@
 
 #include "squirrel/report/metrics.h"
 #include "squirrel/store/maintenance.h"
-#include "squirrel/report/statuspage.h"
+#include "squirrel/report/publish.h"
 #include "squirrel/store/certs.h"
 #include "squirrel/store/results.h"
 #include "squirrel/store/sites.h"

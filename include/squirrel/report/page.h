@@ -17,10 +17,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "squirrel/core/config.h"
 #include "squirrel/core/maintenance.h"
-#include "squirrel/report/statuspage.h"
 #include "squirrel/store/sites.h"
+#include "squirrel/store/store.h"
 #include "squirrel/store/uptime.h"
+
+/*
+ * Which page: the operators' (every site, URLs shown), the public one
+ * (the sites marked public; URLs when [status_page] show_urls), or one
+ * owner's (that owner's sites, URLs shown).
+ */
+enum sq_page_kind { SQ_PAGE_FULL, SQ_PAGE_PUBLIC, SQ_PAGE_OWNER };
+
+struct sq_page_opts {
+	enum sq_page_kind kind;
+	const char *owner;              /* SQ_PAGE_OWNER: whose sites */
+	const struct sq_config *cfg;    /* [status_page]; NULL: the defaults */
+	int period_s;                   /* rewritten this often (s); 0: a report written once */
+	/* the site list already read (one read for every owner's page); NULL: read it */
+	const struct sq_site_info_list *sites;
+};
+
 
 #define PAGE_DAYS 90             /* the uptime bar: one a day, today the last */
 #define PAGE_HOURS 24            /* the 24-hour chart: one an hour, this hour the last */
