@@ -156,11 +156,45 @@
 		    'No successful check in the last 30 days.');
 	}
 
+	/*
+	 * The sites opened stay open when the page reloads itself (its meta
+	 * refresh): their ids are kept for this tab in sessionStorage.
+	 */
+	var KEY = 'squirrel-open:' + location.pathname;
+	function remember() {
+		var ids = [], open = document.querySelectorAll('details[open][data-c]');
+		for (var i = 0; i < open.length; i++)
+			ids.push(open[i].id);
+		try {
+			sessionStorage.setItem(KEY, ids.join(' '));
+		} catch (e) {
+			/* storage off: they close on a reload, nothing worse */
+		}
+	}
+	function restore() {
+		var kept = '';
+		try {
+			kept = sessionStorage.getItem(KEY) || '';
+		} catch (e) {
+			return;
+		}
+		var ids = kept.split(' ');
+		for (var i = 0; i < ids.length; i++) {
+			var d = /^s[0-9]+$/.test(ids[i]) ? document.getElementById(ids[i]) : null;
+			if (d && d.tagName === 'DETAILS')
+				d.open = true;
+		}
+	}
+
 	checkStale();
 	setInterval(checkStale, 30000);
+	restore();
 	document.addEventListener('toggle', function (e) {
-		if (e.target && e.target.open && e.target.hasAttribute('data-c'))
+		if (!e.target || !e.target.hasAttribute || !e.target.hasAttribute('data-c'))
+			return;
+		if (e.target.open)
 			draw(e.target);
+		remember();
 	}, true);
 	var open = document.querySelectorAll('details[open][data-c]');
 	for (var i = 0; i < open.length; i++)
