@@ -39,8 +39,10 @@
 static const char css[] =
     ":root{--bg:#f4f6f9;--card:#fff;--fg:#1c232c;--muted:#5d6876;--line:#e2e6ec;"
     "--up:#2f9e44;--good:#94c93d;--warn:#f0a202;--bad:#d9480f;--down:#c92a2a;--none:#cfd4dc;"
+    "--maint:#5b8def;"
     "--deg:#b7791f;--unk:#6c7684;--p50:#3b6fd8;--p95:#9db5ea;"
-    "--c0:var(--up);--c1:var(--good);--c2:var(--warn);--c3:var(--bad);--c4:var(--down);--c5:var(--none)}"
+    "--c0:var(--up);--c1:var(--good);--c2:var(--warn);--c3:var(--bad);--c4:var(--down);--c5:var(--none);"
+    "--c6:var(--maint)}"
     "@media (prefers-color-scheme:dark){:root{--bg:#12161b;--card:#1b2129;--fg:#e6e9ee;"
     "--muted:#9aa5b3;--line:#2b333d;--none:#3a434f;--p50:#6f9cf5;--p95:#3d5589}}"
     "*{box-sizing:border-box}"
@@ -127,22 +129,25 @@ static const char css[] =
     "i.bar{grid-column:1/-1;grid-row:2;height:18px}"
     ".charts{grid-template-columns:1fr}.d{padding:2px 8px 10px 1.2em}}";
 
-/* The colour class of a span by its uptime (c5: nothing watched). */
+/* The colours of a day on the bar: the page's CSS variables --c0 to --c6. */
+enum { C_UP, C_GOOD, C_WARN, C_BAD, C_DOWN, C_NONE, C_MAINT };
+
+/* A span's colour by its uptime; nothing watched: in maintenance, or no data. */
 static int uptime_class(const struct sq_uptime *u)
 {
 	int64_t total = u->up_s + u->down_s;
 
 	if (total <= 0)
-		return 5;
+		return u->maint_s > 0 ? C_MAINT : C_NONE;
 	if (u->up_s * 1000 >= total * 999)
-		return 0;
+		return C_UP;
 	if (u->up_s * 100 >= total * 99)
-		return 1;
+		return C_GOOD;
 	if (u->up_s * 100 >= total * 95)
-		return 2;
+		return C_WARN;
 	if (u->up_s * 100 >= total * 80)
-		return 3;
-	return 4;
+		return C_BAD;
+	return C_DOWN;
 }
 
 /* To the minute: a page people glance at needs no seconds. */
@@ -215,17 +220,18 @@ static void put_bar(FILE *f, const struct page *p, const struct page_site *ps)
 	for (int i = 0; i < PAGE_DAYS; i++) {
 		int c = uptime_class(&ps->days[i]);
 		runs += i == 0 || c != uptime_class(&ps->days[i - 1]);
-		bad += c != 0 && c != 5;
+		bad += c != C_UP && c != C_NONE;
 	}
 	fputs("<i class=bar", f);
 	if (bad > 0) {
 		fputs(" title=\"", f);
 		for (int i = 0, k = 0; i < PAGE_DAYS; i++) {
 			int c = uptime_class(&ps->days[i]);
-			if (c == 0 || c == 5)
+			if (c == C_UP || c == C_NONE)
 				continue;
 			short_date(p->first_day + (int64_t)i * DAY, d, sizeof(d));
-			fprintf(f, "%s%s: %s", k++ > 0 ? ", " : "", d, pct(&ps->days[i], buf, sizeof(buf)));
+			fprintf(f, "%s%s: %s", k++ > 0 ? ", " : "", d, c == C_MAINT ? "maintenance" :
+			    pct(&ps->days[i], buf, sizeof(buf)));
 		}
 		fputs("\"", f);
 	}
@@ -239,9 +245,8 @@ static void put_bar(FILE *f, const struct page *p, const struct page_site *ps)
 		while (j < PAGE_DAYS && uptime_class(&ps->days[j]) == c)
 			j++;
 		fprintf(f, ",var(--c%d)", c);
-		if (i > 0) {
+		if (i > 0)
 			fputs(" 0", f);
-		}
 		if (j < PAGE_DAYS) {
 			fputc(' ', f);
 			bar_at(f, j);
@@ -726,11 +731,12 @@ static int put_groups(FILE *f, struct page *p, statuspage_site_fn *each, void *a
 static void put_legend(FILE *f)
 {
 	fputs("<p class=\"legend\">Each bar is the last 90 days, a day a stripe, today on the right:"
-	    "<i class=\"k\" style=\"background:var(--up)\"></i>&#8805;99.9%"
+	    "<i style=\"background:var(--up)\"></i>&#8805;99.9%"
 	    "<i style=\"background:var(--good)\"></i>&#8805;99%"
 	    "<i style=\"background:var(--warn)\"></i>&#8805;95%"
 	    "<i style=\"background:var(--bad)\"></i>&#8805;80%"
 	    "<i style=\"background:var(--down)\"></i>less"
+	    "<i style=\"background:var(--maint)\"></i>maintenance"
 	    "<i style=\"background:var(--none)\"></i>no data. The figure on the right is the "
 	    "uptime of the last 30 days. Open a site for its details.</p>\n", f);
 }

@@ -231,6 +231,10 @@ def small_page(tmp):
     con.execute("UPDATE uptime_hours SET up_s = max(up_s - 1500, 0), down_s = 1500, failures = 25 "
                 "WHERE site_id = ? AND hour = (SELECT max(hour) FROM uptime_hours WHERE site_id = ?)",
                 (ids[1], ids[1]))
+    # a day Docs spent in a maintenance window: its own colour on the bar, neither up nor down
+    maint_day = now // 86400 * 86400 - 10 * 86400
+    con.execute("UPDATE uptime_days SET up_s = 0, down_s = 0, maint_s = 86400 WHERE site_id = ? AND day = ?",
+                (ids[3], maint_day))
     # and its raw checks of this hour, as the daemon keeps them: good, then failing
     hour = now // 3600 * 3600
     con.executemany("INSERT INTO checks (site_id, checked_at, ok, http_status, ms, class, detail)"
@@ -261,6 +265,10 @@ def small_page(tmp):
     check("<h2>Shop <small class=\"bad\">1 of 2 down</small></h2>" in html, "the Shop group's summary line")
     check("we are switching to the backup." in html, "the note under its incident")
     check("Maintenance</h2>" in html and "moving to a new server" in html, "the planned maintenance")
+    docs = re.search(r"<details id=s%d .*?</summary>" % ids[3], html)
+    day = time.strftime("%-d %b", time.gmtime(maint_day))
+    check(docs is not None and f"{day}: maintenance" in docs.group(0) and "var(--c6) 0 " in docs.group(0),
+          "a day in maintenance: its own colour and word on the bar", docs.group(0) if docs else html[:300])
     opened = with_open(page, os.path.join(tmp, "small-open.html"), ids[1])
     rc, dom, console, err = chromium(tmp, "file://" + opened, "--dump-dom", size=DESKTOP)
     equal(console, [], "the opened page: no console message")
