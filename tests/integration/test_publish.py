@@ -294,6 +294,22 @@ def small_page(tmp):
     for size, tag in ((DESKTOP, "desktop"), (PHONE, "phone")):
         equal(screenshot(tmp, opened, f"status-5-{tag}.png", size), [], f"5 sites at {tag} width")
 
+    # a site with no history yet: its charts say so, and draw nothing
+    con = sqlite3.connect(db)
+    fresh = con.execute("INSERT INTO sites (url, owner_email, name, public) VALUES "
+                        "('https://new.example/', 'o@example.com', 'New site', 1)").lastrowid
+    con.commit()
+    con.close()
+    equal(run([CTL, "--db", db, "report", "--html", page])[0], 0, "report --html, a new site")
+    opened = with_open(page, os.path.join(tmp, "fresh-open.html"), fresh)
+    rc, dom, console, err = chromium(tmp, "file://" + opened, "--dump-dom", size=DESKTOP)
+    equal(console, [], "the new site opened: no console message")
+    box = dom[dom.find(f'id="s{fresh}"'):]
+    box = box[:box.find("</details>")]
+    check('<p class="empty">No successful check in the last 24 hours.</p>' in box and
+          '<p class="empty">No successful check in the last 30 days.</p>' in box and "<svg" not in box,
+          "the charts' empty state", box[-1500:])
+
     # hostile: a name, a group, a note
     con = sqlite3.connect(db)
     con.execute("UPDATE sites SET name = ?, group_name = ? WHERE id = ?",
