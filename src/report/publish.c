@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "squirrel/base/log.h"
 #include "squirrel/base/outfile.h"
@@ -34,7 +35,8 @@ static void each_site(const struct page *p, const struct page_site *ps, size_t i
 	struct pass *x = arg;
 
 	statusjson_site(x->json, p, ps, i == 0);
-	if (x->badges_dir != NULL && badge_write(x->badges_dir, ps) < 0)
+	/* one failure logged a pass: the next badges would fail alike (a full disk, say) */
+	if (x->badges_dir != NULL && x->badge_errors == 0 && badge_write(x->badges_dir, ps) < 0)
 		x->badge_errors++;
 }
 
@@ -184,7 +186,7 @@ static int write_badges(struct store *ro, const struct sq_page_opts *o, int64_t 
 	}
 	for (size_t i = 0; i < p.n && rc == 0; i++)
 		if ((rc = page_site_read(&p, i, ps)) == 0)
-			rc = badge_write(dir, ps);
+			rc = badge_write(dir, ps);     /* the first failure ends the pass */
 	page_site_clear(ps);
 	free(ps);
 	page_close(&p);
@@ -209,9 +211,15 @@ int statuspage_publish(struct store *ro, struct store *rw, const struct sq_confi
 		struct sq_page_opts o = { .kind = SQ_PAGE_PUBLIC, .cfg = cfg,
 		    .period_s = STATUSPAGE_PERIOD_S };
 		const char *badges = cfg->page_badges_dir[0] != '\0' ? cfg->page_badges_dir : NULL;
+		struct stat st;
+		if (badges != NULL && (stat(badges, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			log_errorx("[status_page] badges_dir %s: not a directory; no badges written", badges);
+			badges = NULL;
+			rc = -1;
+		}
 		if (cfg->page_public[0] != '\0')
 			rc |= write_page(ro, cfg->page_public, now, &o, badges);
-		else
+		else if (badges != NULL)
 			rc |= write_badges(ro, &o, now, badges);
 	}
 	return rc;

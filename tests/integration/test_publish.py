@@ -157,6 +157,15 @@ def daemon_pages(tmp):
         run_daemon()
         again = sorted(n for n in os.listdir(os.path.join(tmp, "pub")) if n.startswith("owner-"))
         equal(again, owners, "the owner pages keep their names across a restart")
+
+        # badges into a directory that is not there, and no public page: said once a pass, no crash
+        with open(conf, "w") as f:
+            f.write(f"[squirreld]\ndatabase = {db}\nstatus_page = {full}\nbackend = serial\n"
+                    f"[status_page]\nbadges_dir = {tmp}/no-such-dir\n")
+        err = run_daemon()
+        lines = [ln for ln in err.splitlines() if "badges_dir" in ln]
+        check(1 <= len(lines) <= 3 and all(f"{tmp}/no-such-dir: not a directory; no badges written" in ln
+                                           for ln in lines), "a missing badges_dir: one line a pass", err[-1500:])
         return pub
 
 
