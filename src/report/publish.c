@@ -161,7 +161,12 @@ static int write_owner_pages(struct store *ro, struct store *rw, const struct sq
 			rc = -1;
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/owner-%s.html", dir, token);
+		int len = snprintf(path, sizeof(path), "%s/owner-%s.html", dir, token);
+		if (len < 0 || (size_t)len >= sizeof(path)) {
+			log_errorx("%s: too long a directory for the owners' pages", dir);
+			rc = -1;
+			break;
+		}
 		struct sq_page_opts o = { .kind = SQ_PAGE_OWNER, .owner = owners[i], .cfg = cfg,
 		    .period_s = STATUSPAGE_PERIOD_S, .sites = &l };
 		rc |= write_page(ro, path, now, &o, NULL);
