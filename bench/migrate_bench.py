@@ -111,7 +111,10 @@ def main():
         init_s = time.monotonic() - t0
         if p.returncode != 0:
             sys.exit(f"squirrelctl init failed: {p.stderr}")
-        print(f"schema {version} -> 19 (squirrelctl init): {init_s:.2f} s; {checks:,} checks of "
+        con = sqlite3.connect(db)
+        now_version = con.execute("PRAGMA user_version").fetchone()[0]
+        con.close()
+        print(f"schema {version} -> {now_version} (squirrelctl init): {init_s:.2f} s; {checks:,} checks of "
               f"{sites} sites")
         size0 = os.path.getsize(db)
         log = open(os.path.join(work, "squirreld.log"), "w")
