@@ -85,7 +85,7 @@ def main():
         db = v8_database(tmp)
         con = sqlite3.connect(db)
         counters = con.execute("SELECT * FROM site_counters ORDER BY 1").fetchall()
-        hours = con.execute("SELECT * FROM uptime_hours ORDER BY 1, 2").fetchall()
+        hours = con.execute("SELECT * FROM uptime_hours WHERE up_s + down_s > 0 ORDER BY 1, 2").fetchall()
         con.close()
 
         rc, out, err = e.ctl("list", db=db)
@@ -156,9 +156,12 @@ def main():
               .fetchone(), (0, ""), "a good check: class 0, no detail")
         equal(con.execute("SELECT * FROM site_counters WHERE site_id IN (1, 2) ORDER BY 1").fetchall(),
               counters, "the counters as version 8 counted them")
-        # version 15 sums slow and maintenance time apart: none in version 8's history
+        # version 15 sums slow and maintenance time apart: none in version 8's history. An hour
+        # that holds a check but no second of time (site 1's last check on the hour, its hold
+        # still open: once in 3,600 runs) has a row now, for its check count: no uptime in it
         equal(con.execute("SELECT site_id, hour, up_s, down_s FROM uptime_hours WHERE site_id IN (1, 2)"
-                          " ORDER BY 1, 2").fetchall(), hours, "the roll-up as version 8 summed it")
+                          " AND up_s + down_s > 0 ORDER BY 1, 2").fetchall(), hours,
+              "the roll-up as version 8 summed it")
         equal(con.execute("SELECT sum(slow_s), sum(maint_s) FROM uptime_hours").fetchone(), (0, 0),
               "no slow or maintenance time in a history from before they were marked")
         con.close()
