@@ -181,17 +181,8 @@ void page_site_clear(struct page_site *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-static void copy_rt(struct page_rt *dst, const struct sq_rt_slot *src, int n)
-{
-	for (int i = 0; i < n; i++) {
-		dst[i].p50 = src[i].p50;
-		dst[i].p95 = src[i].p95;
-	}
-}
-
 int page_site_read(struct page *p, size_t i, struct page_site *ps)
 {
-	struct sq_rt_slot slots[PAGE_RT_DAYS > PAGE_HOURS ? PAGE_RT_DAYS : PAGE_HOURS];
 	struct sq_figures fig;
 	struct sq_reader *r = p->reader;
 	int64_t now = p->now;
@@ -217,12 +208,9 @@ int page_site_read(struct page *p, size_t i, struct page_site *ps)
 		ps->d90.slow_s += ps->days[d].slow_s;
 		ps->d90.maint_s += ps->days[d].maint_s;
 	}
-	if (store_reader_rt_slots(r, si->id, p->first_hour, HOUR, PAGE_HOURS, slots) < 0)
+	if (store_reader_rt_slots(r, si->id, p->first_hour, HOUR, PAGE_HOURS, ps->rt_hours) < 0 ||
+	    store_reader_rt_slots(r, si->id, p->first_rt_day, DAY, PAGE_RT_DAYS, ps->rt_days) < 0)
 		return -1;
-	copy_rt(ps->rt_hours, slots, PAGE_HOURS);
-	if (store_reader_rt_slots(r, si->id, p->first_rt_day, DAY, PAGE_RT_DAYS, slots) < 0)
-		return -1;
-	copy_rt(ps->rt_days, slots, PAGE_RT_DAYS);
 	if (store_reader_incidents(r, si->id, now - (int64_t)PAGE_DAYS * DAY, PAGE_INCIDENTS,
 	    &ps->inc) < 0)
 		return -1;

@@ -145,7 +145,7 @@ static const char *group_of(const struct page *p, const struct page_site *ps)
 	return NULL;
 }
 
-static void put_rt(FILE *f, const struct page_rt *v, size_t n, bool p95)
+static void put_rt(FILE *f, const struct sq_rt_slot *v, size_t n, bool p95)
 {
 	fputc('[', f);
 	for (size_t i = 0; i < n; i++) {

@@ -276,7 +276,7 @@ static int64_t nice_top(int64_t v)
 	}
 }
 
-static void put_levels(FILE *f, const struct page_rt *v, int n, int64_t top)
+static void put_levels(FILE *f, const struct sq_rt_slot *v, int n, int64_t top)
 {
 	for (int i = 0; i < n; i++) {
 		if (v[i].p50 < 0) {
@@ -574,17 +574,17 @@ static void put_maintenance(FILE *f, const struct page *p)
 		int64_t start = 0, end = 0;
 		const struct sq_window *win = &p->windows.v[w];
 		struct sq_window_list one = { (struct sq_window *)win, 1 };
+		const struct sq_site_info *first = NULL;   /* its occurrence: any covered site's */
 		size_t covered = 0;
 
-		for (size_t i = 0; i < p->n; i++)
-			covered += window_covers(win, p->order[i]->id, p->order[i]->owner_email);
-		if (covered == 0)
-			continue;
-		/* its occurrence in force or next: any covered site gives the same */
-		const struct sq_site_info *first = NULL;
-		for (size_t i = 0; i < p->n && first == NULL; i++)
-			if (window_covers(win, p->order[i]->id, p->order[i]->owner_email))
+		for (size_t i = 0; i < p->n; i++) {
+			if (!window_covers(win, p->order[i]->id, p->order[i]->owner_email))
+				continue;
+			if (covered++ == 0)
 				first = p->order[i];
+		}
+		if (first == NULL)
+			continue;
 		if (window_next(&one, first->id, first->owner_email, p->now, &start, &end) < 0 ||
 		    start > p->now + MAINT_AHEAD)
 			continue;

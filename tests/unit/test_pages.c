@@ -108,8 +108,8 @@ static void build(struct page *p, enum sq_page_kind kind, bool show_urls)
 	h->days[PAGE_DAYS - 1] = (struct sq_uptime){ .up_s = 99999, .down_s = 1 };
 	h->p50 = 40;
 	h->p95 = 120;
-	h->rt_hours[PAGE_HOURS - 1] = (struct page_rt){ 41, 99 };
-	h->rt_days[0] = (struct page_rt){ 0, 7 };
+	h->rt_hours[PAGE_HOURS - 1] = (struct sq_rt_slot){ 41, 99 };
+	h->rt_days[0] = (struct sq_rt_slot){ 0, 7 };
 	h->window = 0;
 	h->window_start = NOW - 60;
 	h->window_end = NOW + 3540;

@@ -45,11 +45,6 @@ struct sq_page_opts {
 #define PAGE_RT_DAYS 30          /* the 30-day chart: one a day, today the last */
 #define PAGE_INCIDENTS 5         /* the newest of the last 90 days */
 
-/* The good checks' median and 95th percentile over a slot (ms); both -1: none. */
-struct page_rt {
-	int64_t p50, p95;
-};
-
 /* A group's sites, in their order on the page. */
 struct page_group {
 	const char *name;        /* NULL: the sites in no group (shown last) */
@@ -85,8 +80,8 @@ struct page_site {
 	struct sq_uptime days[PAGE_DAYS];
 	struct sq_uptime d1, d7, d30, d90;   /* d90: the bar's days summed */
 	int64_t p50, p95;                    /* the last 24 h; -1: no good check */
-	struct page_rt rt_hours[PAGE_HOURS];
-	struct page_rt rt_days[PAGE_RT_DAYS];
+	struct sq_rt_slot rt_hours[PAGE_HOURS];   /* median, p95 (ms); -1: none */
+	struct sq_rt_slot rt_days[PAGE_RT_DAYS];
 	struct sq_incident_list inc;         /* newest first, with their notes */
 	/* the maintenance window in force over the site, or its next: -1 none */
 	int window;                          /* index into page.windows */
